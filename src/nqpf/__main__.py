@@ -1,0 +1,3 @@
+from nqpf.cli.main import main
+
+main()

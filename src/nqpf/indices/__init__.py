@@ -1,0 +1,47 @@
+"""Composite indices on panel data.
+
+Normalisation (:func:`minmax`, :func:`zscore`, :func:`vector`), weights
+(:func:`entropy_weights`, :func:`critic_weights`, :func:`cv_weights`, :func:`ahp_weights`,
+:func:`combine_weights`), aggregation (:func:`weighted_sum`, :func:`topsis`,
+:func:`grey_relation`, :func:`gra_topsis`), :func:`coupling_coordination`,
+:func:`obstacle_degree` and the :class:`CompositeIndex` estimator.
+"""
+
+from nqpf.indices.aggregate import ScoreResult, gra_topsis, grey_relation, topsis, weighted_sum
+from nqpf.indices.composite import CompositeIndex, CompositeResult
+from nqpf.indices.coupling import CouplingResult, coupling_coordination
+from nqpf.indices.normalize import minmax, vector, zscore
+from nqpf.indices.obstacle import ObstacleResult, obstacle_degree
+from nqpf.indices.weights import (
+    WeightResult,
+    ahp_weights,
+    combine_weights,
+    critic_weights,
+    cv_weights,
+    entropy_weights,
+    given_weights,
+)
+
+__all__ = [
+    "CompositeIndex",
+    "CompositeResult",
+    "CouplingResult",
+    "ObstacleResult",
+    "ScoreResult",
+    "WeightResult",
+    "ahp_weights",
+    "combine_weights",
+    "coupling_coordination",
+    "critic_weights",
+    "cv_weights",
+    "entropy_weights",
+    "given_weights",
+    "gra_topsis",
+    "grey_relation",
+    "minmax",
+    "obstacle_degree",
+    "topsis",
+    "vector",
+    "weighted_sum",
+    "zscore",
+]

@@ -1,0 +1,530 @@
+"""The composite-index estimator: learn weights and extremes on a base panel, apply them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from nqpf.exceptions import DataValidationError, NotFittedError
+from nqpf.indices._validate import as_directions, as_matrix, as_periods, check_choice
+from nqpf.indices.aggregate import grey_relation, topsis
+from nqpf.indices.normalize import _resolve_offset, minmax, minmax_extremes
+from nqpf.indices.obstacle import ObstacleResult, obstacle_degree
+from nqpf.indices.weights import (
+    WeightResult,
+    ahp_weights,
+    combine_weights,
+    critic_weights,
+    cv_weights,
+    entropy_weights,
+    given_weights,
+)
+from nqpf.results import Result, Summary
+
+WEIGHTINGS = ("entropy", "critic", "cv", "equal", "given", "ahp", "combined")
+AGGREGATIONS = ("weighted_sum", "topsis", "grey", "gra_topsis")
+
+
+@dataclass(frozen=True, eq=False)
+class CompositeResult(Result):
+    """Scores of a composite index on a panel.
+
+    Attributes
+    ----------
+    index : ndarray, shape (n,)
+        The composite index of every unit-period (×``scale``).
+    rank : ndarray, shape (n,)
+        Rank within the period, 1 = highest index (ties share the lowest rank).
+    sub_indices : dict level → DataFrame
+        Sub-indices per dimension (``"dimension"``) and sub-dimension
+        (``"sub_dimension"``), one column per group, rows aligned with ``index``.
+    normalized : ndarray, shape (n, m)
+        Direction-aware min-max values x' (with the zero shift) used by the weighting.
+    weights : WeightResult
+    obstacles : ObstacleResult
+    entities, periods : ndarray
+        Row labels.
+    indicators : tuple of str
+    """
+
+    index: np.ndarray
+    rank: np.ndarray
+    sub_indices: dict[str, pd.DataFrame]
+    normalized: np.ndarray
+    weights: WeightResult
+    obstacles: ObstacleResult
+    entities: np.ndarray
+    periods: np.ndarray
+    indicators: tuple[str, ...]
+    method: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """entity, period, index, rank, then one column per dimension sub-index."""
+        frame = pd.DataFrame(
+            {
+                "entity": self.entities,
+                "period": self.periods,
+                "index": self.index,
+                "rank": self.rank,
+            }
+        )
+        for level in ("dimension", "sub_dimension"):
+            if level in self.sub_indices:
+                sub = self.sub_indices[level]
+                for col in sub.columns:
+                    if col not in frame.columns:
+                        frame[col] = sub[col].to_numpy()
+        return frame
+
+    def weights_frame(self) -> pd.DataFrame:
+        return self.weights.to_frame()
+
+    def summary(self) -> Summary:
+        periods = np.unique(self.periods)
+        by_period = pd.Series(self.index).groupby(self.periods).mean()
+        rows: list[tuple[str, Any]] = [
+            ("method", self.method),
+            ("units", len(np.unique(self.entities))),
+            ("periods", f"{periods[0]}–{periods[-1]} ({periods.size})"),
+            ("indicators", len(self.indicators)),
+        ]
+        rows += [(f"mean index {p}", float(v)) for p, v in by_period.items()]
+        return Summary(title="综合指数 (composite index)", rows=tuple(rows))
+
+
+def _groups_from(system, groups, indicators: Sequence[str]) -> dict[str, dict[str, list[int]]]:
+    """level → {group name → column positions}."""
+    pos = {name: j for j, name in enumerate(indicators)}
+    out: dict[str, dict[str, list[int]]] = {}
+    if system is not None:
+        for level in ("dimension", "sub_dimension"):
+            mapping = system.groups(level)
+            out[level] = {g: [pos[i] for i in ids if i in pos] for g, ids in mapping.items()}
+            out[level] = {g: cols for g, cols in out[level].items() if cols}
+    if groups is not None:
+        if isinstance(groups, Mapping) and all(isinstance(v, Mapping) for v in groups.values()):
+            levels = groups
+        else:
+            levels = {"dimension": groups}
+        for level, mapping in levels.items():
+            if isinstance(mapping, Mapping):
+                cols = {}
+                for g, ids in mapping.items():
+                    missing = [i for i in ids if i not in pos]
+                    if missing:
+                        raise DataValidationError(
+                            f"group {g!r} names unknown indicator(s) {missing}", field="groups"
+                        )
+                    cols[g] = [pos[i] for i in ids]
+                out[level] = cols
+            else:
+                labels = list(mapping)
+                if len(labels) != len(indicators):
+                    raise DataValidationError(
+                        f"groups has {len(labels)} labels for {len(indicators)} indicators",
+                        field="groups",
+                    )
+                out[level] = {
+                    g: [j for j, x in enumerate(labels) if x == g] for g in dict.fromkeys(labels)
+                }
+    return out
+
+
+class CompositeIndex:
+    """Composite index estimator (sklearn style): ``fit`` learns, ``transform`` applies.
+
+    ``fit`` learns the min-max extremes, the weights and — for TOPSIS and grey relational
+    aggregation — the ideals on a base panel; ``transform`` scores any panel with them, so
+    that later years are measured on the base's yardstick.  ``fit_transform`` on the full
+    panel is the usual "pooled panel" analysis of the literature.
+
+    Parameters
+    ----------
+    weighting : {"entropy", "critic", "cv", "equal", "given", "ahp", "combined"}
+        How indicator weights are obtained (default the pooled-panel entropy method).
+    weighting_options : dict, optional
+        Extra keyword arguments of the weight function (e.g. ``{"scope": "per_period"}``
+        for entropy, ``{"absolute": True}`` for CRITIC).
+    weights : array_like or mapping indicator → weight, optional
+        The weights for ``weighting="given"``, or the subjective weights of
+        ``"combined"``.
+    ahp : array_like or dict, optional
+        Pairwise comparison matrix over all indicators, or a hierarchy
+        ``{"dimensions": matrix over dimensions, "<dimension name>": matrix over its
+        indicators, …}`` whose products give global weights; used by ``"ahp"`` and as the
+        subjective part of ``"combined"``.
+    ahp_method : {"eigenvector", "geometric", "arithmetic"}
+    combine : dict, optional
+        For ``"combined"``: ``{"objective": "entropy"|"critic"|"cv", "method":
+        "linear"|"multiplicative"|"game"|"game_linear", "alpha": 0.5}``.
+    aggregation : {"weighted_sum", "topsis", "grey", "gra_topsis"}
+        Weighted sum of x' (default), TOPSIS on x' with global ideals, grey relational
+        grade (ρ = ``rho``), or grey-relational TOPSIS.
+    system : IndicatorSystem, optional
+        Supplies indicator order, directions and the dimension hierarchy.
+    directions : sequence, optional
+        +1/−1 per indicator when no ``system`` is given (default all +1).
+    groups : mapping, optional
+        Dimension → indicator names, or ``{"dimension": {...}, "sub_dimension": {...}}``.
+    shift, rescale, extremes, constant
+        Normalisation conventions (see :func:`nqpf.indices.minmax`): default x' + 1e-4
+        with extremes pooled over the whole panel.
+    ideal : {"global", "per_period"}
+        TOPSIS ideals over the whole panel (default) or within each period.
+    rho : float
+        Distinguishing coefficient of grey relational analysis.
+    scale : float
+        Multiply the index and sub-indices by this (100 for a 0–100 scale).
+    top_k : int
+        Number of top obstacles reported per unit-period.
+    """
+
+    def __init__(
+        self,
+        *,
+        weighting: str = "entropy",
+        weighting_options: dict | None = None,
+        weights=None,
+        ahp=None,
+        ahp_method: str = "eigenvector",
+        combine: dict | None = None,
+        aggregation: str = "weighted_sum",
+        system=None,
+        directions=None,
+        groups=None,
+        shift: float | None = None,
+        rescale=None,
+        extremes: str = "pooled",
+        constant: str = "error",
+        ideal: str = "global",
+        rho: float = 0.5,
+        scale: float = 1.0,
+        top_k: int = 3,
+    ) -> None:
+        self.weighting = weighting
+        self.weighting_options = weighting_options
+        self.weights = weights
+        self.ahp = ahp
+        self.ahp_method = ahp_method
+        self.combine = combine
+        self.aggregation = aggregation
+        self.system = system
+        self.directions = directions
+        self.groups = groups
+        self.shift = shift
+        self.rescale = rescale
+        self.extremes = extremes
+        self.constant = constant
+        self.ideal = ideal
+        self.rho = rho
+        self.scale = scale
+        self.top_k = top_k
+
+    # -- input ---------------------------------------------------------------------------
+    def _unpack(self, data, periods, entities, indicators):
+        if hasattr(data, "values") and hasattr(data, "indicators") and hasattr(data, "periods"):
+            X, names = data.values, list(data.indicators)
+            periods, entities = data.periods, data.entities
+        else:
+            X = data
+            names = list(indicators) if indicators is not None else None
+        if self.system is not None:
+            wanted = list(self.system.indicator_ids)
+            if names is None:
+                names = wanted
+            missing = [i for i in wanted if i not in names]
+            if missing:
+                raise DataValidationError(
+                    f"the data lack indicator(s) {missing} of system {self.system.id!r}",
+                    column=missing[0],
+                )
+            order = [names.index(i) for i in wanted]
+            X = np.asarray(X, dtype=np.float64)[:, order]
+            names = wanted
+        A = as_matrix(X, names=names)
+        if names is None:
+            names = [f"x{j + 1}" for j in range(A.shape[1])]
+        n = A.shape[0]
+        if periods is None:
+            periods = np.zeros(n, dtype=int)
+        periods = np.asarray(periods)
+        as_periods(periods, n)
+        entities = np.arange(n) if entities is None else np.asarray(entities)
+        return A, tuple(names), periods, entities
+
+    def _directions(self, m: int, names) -> np.ndarray:
+        if self.system is not None:
+            return np.asarray(self.system.directions, dtype=np.int8)
+        return as_directions(self.directions, m)
+
+    # -- fitting -------------------------------------------------------------------------
+    def fit(self, data, periods=None, *, entities=None, indicators=None) -> CompositeIndex:
+        """Learn extremes, weights and ideals from ``data`` (a Panel or an (n, m) array)."""
+        check_choice(self.weighting, "weighting", WEIGHTINGS)
+        check_choice(self.aggregation, "aggregation", AGGREGATIONS)
+        A, names, periods, _ = self._unpack(data, periods, entities, indicators)
+        d = self._directions(A.shape[1], names)
+        self.indicators_ = names
+        self.directions_ = d
+        self.groups_ = _groups_from(self.system, self.groups, names)
+        lo, hi = minmax_extremes(A, extremes="pooled", names=names)
+        self.lo_, self.hi_ = lo, hi
+        self.weights_ = self._fit_weights(A, d, periods, names)
+        if self.weights_.weights.ndim == 2 and self.aggregation != "weighted_sum":
+            raise DataValidationError(
+                "per-period weights work only with aggregation='weighted_sum'",
+                field="weighting_options",
+            )
+        X01 = self._x01(A, periods)
+        # Reference points in x' space, fixed here so transform() measures new data against
+        # the base panel: TOPSIS ideals and grey reference series with their Δ ranges.
+        self.best01_, self.worst01_ = X01.max(axis=0), X01.min(axis=0)
+        self.delta_ranges_ = {}
+        if self.aggregation in ("grey", "gra_topsis"):
+            parts = {"total": list(range(A.shape[1]))}
+            for level, groups in self.groups_.items():
+                parts.update({(level, g): c for g, c in groups.items()})
+            for key, c in parts.items():
+                for ref_name, ref in (("max", self.best01_), ("min", self.worst01_)):
+                    delta = np.abs(X01[:, c] - ref[c])
+                    self.delta_ranges_[key, ref_name] = (float(delta.min()), float(delta.max()))
+        self.fit_periods_ = np.unique(periods)
+        return self
+
+    def _fit_weights(self, A, d, periods, names) -> WeightResult:
+        opts = dict(self.weighting_options or {})
+        mm = {
+            "shift": self.shift,
+            "rescale": self.rescale,
+            "extremes": self.extremes,
+            "constant": self.constant,
+        }
+        method = self.weighting
+        if method == "entropy":
+            return entropy_weights(A, d, periods=periods, names=names, **mm, **opts)
+        if method == "critic":
+            return critic_weights(A, d, names=names, constant=self.constant, **opts)
+        if method == "cv":
+            return cv_weights(A, names=names, **opts)
+        if method == "equal":
+            m = A.shape[1]
+            return WeightResult(np.full(m, 1.0 / m), "equal", names)
+        if method == "given":
+            return self._given(names)
+        if method == "ahp":
+            return self._ahp(names)
+        combine = dict(self.combine or {})
+        objective = combine.pop("objective", "entropy")
+        check_choice(objective, "combine.objective", ("entropy", "critic", "cv"))
+        if objective == "entropy":
+            wo = entropy_weights(A, d, periods=periods, names=names, **mm, **opts)
+        elif objective == "critic":
+            wo = critic_weights(A, d, names=names, constant=self.constant, **opts)
+        else:
+            wo = cv_weights(A, names=names, **opts)
+        ws = self._ahp(names) if self.ahp is not None else self._given(names)
+        res = combine_weights(ws, wo, **combine)
+        return WeightResult(
+            res.weights,
+            res.method,
+            names,
+            {"subjective": ws.weights, "objective": wo.weights, **res.details},
+        )
+
+    def _given(self, names) -> WeightResult:
+        if self.weights is None:
+            raise DataValidationError("weighting='given' needs weights", field="weights")
+        if isinstance(self.weights, Mapping):
+            unknown = [k for k in self.weights if k not in names]
+            if unknown:
+                raise DataValidationError(
+                    f"weights name unknown indicator(s) {unknown}", field="weights"
+                )
+            missing = [k for k in names if k not in self.weights]
+            if missing:
+                raise DataValidationError(f"weights lack indicator(s) {missing}", field="weights")
+            w = [self.weights[k] for k in names]
+        else:
+            w = self.weights
+        return given_weights(w, len(names), names=names)
+
+    def _ahp(self, names) -> WeightResult:
+        if self.ahp is None:
+            raise DataValidationError("weighting='ahp' needs an AHP judgement matrix", field="ahp")
+        if not isinstance(self.ahp, Mapping):
+            return ahp_weights(self.ahp, method=self.ahp_method, names=names)
+        dims = self.groups_.get("dimension")
+        if not dims:
+            raise DataValidationError("a hierarchical AHP needs the dimension groups", field="ahp")
+        if "dimensions" not in self.ahp:
+            raise DataValidationError("hierarchical AHP lacks the 'dimensions' matrix", field="ahp")
+        top = ahp_weights(self.ahp["dimensions"], method=self.ahp_method, names=list(dims))
+        w = np.zeros(len(names))
+        crs = {"dimensions": top.details["CR"]}
+        for g, (dim, cols) in enumerate(dims.items()):
+            if len(cols) == 1:
+                w[cols] = top.weights[g]
+                continue
+            if dim not in self.ahp:
+                raise DataValidationError(
+                    f"hierarchical AHP lacks the matrix of dimension {dim!r}", field="ahp"
+                )
+            local = ahp_weights(
+                self.ahp[dim], method=self.ahp_method, names=[names[c] for c in cols]
+            )
+            w[cols] = top.weights[g] * local.weights
+            crs[dim] = local.details["CR"]
+        return WeightResult(
+            w / w.sum(), f"AHP hierarchical ({self.ahp_method})", names, {"CR": max(crs.values())}
+        )
+
+    # -- applying ------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "weights_"):
+            raise NotFittedError("CompositeIndex is not fitted yet; call fit() first")
+
+    def _x01(self, A, periods) -> np.ndarray:
+        """Shift-free direction-aware min-max values with the fitted (or per-period) extremes."""
+        if self.extremes == "per_period":
+            return minmax(
+                A,
+                self.directions_,
+                shift=0.0,
+                extremes="per_period",
+                periods=periods,
+                constant=self.constant,
+                names=self.indicators_,
+            )
+        return minmax(
+            A,
+            self.directions_,
+            shift=0.0,
+            lo=self.lo_,
+            hi=self.hi_,
+            constant=self.constant,
+            names=self.indicators_,
+        )
+
+    def _row_weights(self, periods) -> np.ndarray:
+        w = self.weights_.weights
+        if w.ndim == 1:
+            return w
+        pos = {p: t for t, p in enumerate(self.weights_.periods)}
+        unknown = [p for p in np.unique(periods) if p not in pos]
+        if unknown:
+            raise DataValidationError(
+                f"per-period weights were not fitted for period(s) {unknown}", field="periods"
+            )
+        return w[[pos[p] for p in periods]]
+
+    def _score(self, X01, w, periods, cols=None, key="total") -> np.ndarray:
+        """Score on the columns ``cols`` (all by default) with weights renormalised to them."""
+        if cols is not None:
+            X01 = X01[:, cols]
+            w = w[..., cols]
+            w = w / w.sum(axis=-1, keepdims=True)
+        c = slice(None) if cols is None else cols
+        if self.aggregation == "weighted_sum":
+            scale, offset = _resolve_offset(self.shift, self.rescale)
+            Xs = X01 * scale + offset
+            return (Xs * w).sum(axis=1) if w.ndim == 2 else Xs @ w
+        if self.aggregation == "topsis":
+            if self.ideal == "per_period":
+                return topsis(
+                    X01, w, normalization="none", ideal="per_period", periods=periods
+                ).scores
+            best, worst = self.best01_[c] * w, self.worst01_[c] * w
+            return topsis(X01, w, normalization="none", best=best, worst=worst).scores
+        plus = grey_relation(
+            X01,
+            w,
+            rho=self.rho,
+            normalized=True,
+            reference=self.best01_[c],
+            delta_range=self.delta_ranges_[key, "max"],
+        ).scores
+        if self.aggregation == "grey":
+            return plus
+        minus = grey_relation(
+            X01,
+            w,
+            rho=self.rho,
+            normalized=True,
+            reference=self.worst01_[c],
+            delta_range=self.delta_ranges_[key, "min"],
+        ).scores
+        return plus / (plus + minus)
+
+    def transform(self, data, periods=None, *, entities=None, indicators=None) -> CompositeResult:
+        """Score ``data`` with the fitted extremes, weights and ideals."""
+        self._check_fitted()
+        A, names, periods, entities = self._unpack(data, periods, entities, indicators)
+        if names != self.indicators_:
+            raise DataValidationError(
+                f"indicators {list(names)} differ from the fitted {list(self.indicators_)}"
+            )
+        X01 = self._x01(A, periods)
+        w = self._row_weights(periods)
+        index = self._score(X01, w, periods) * self.scale
+        scale, offset = _resolve_offset(self.shift, self.rescale)
+        subs = {}
+        for level, groups in self.groups_.items():
+            cols = {}
+            for g, c in groups.items():
+                if self.aggregation == "weighted_sum":
+                    # Additive contributions Σ_{j∈g} w_j x'_j: they sum to the index.
+                    part = (X01[:, c] * scale + offset) * w[..., c]
+                    cols[g] = part.sum(axis=1) * self.scale
+                else:
+                    cols[g] = self._score(X01, w, periods, cols=c, key=(level, g)) * self.scale
+            subs[level] = pd.DataFrame(cols)
+        groups_dim = self.groups_.get("dimension")
+        obstacles = obstacle_degree(
+            X01,
+            w if w.ndim == 1 else w.mean(axis=0),
+            top_k=self.top_k,
+            names=names,
+            groups={g: c for g, c in groups_dim.items()} if groups_dim else None,
+        )
+        rank = _rank_within(index, periods)
+        method = f"{self.weights_.method} + {self.aggregation}"
+        return CompositeResult(
+            index,
+            rank,
+            subs,
+            X01 * scale + offset,
+            self.weights_,
+            obstacles,
+            entities,
+            periods,
+            names,
+            method,
+            {
+                "scale": self.scale,
+                "extremes": self.extremes,
+                "fit_periods": list(self.fit_periods_),
+            },
+        )
+
+    def fit_transform(
+        self, data, periods=None, *, entities=None, indicators=None
+    ) -> CompositeResult:
+        return self.fit(data, periods, entities=entities, indicators=indicators).transform(
+            data, periods, entities=entities, indicators=indicators
+        )
+
+
+def _rank_within(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """Rank 1 = highest value within each period; ties share the lowest rank ("min")."""
+    rank = np.empty(values.shape[0], dtype=np.int64)
+    _, codes = np.unique(periods, return_inverse=True)
+    for t in np.unique(codes):
+        rows = codes == t
+        rank[rows] = rankdata(-values[rows], method="min").astype(np.int64)
+    return rank

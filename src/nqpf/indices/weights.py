@@ -1,0 +1,514 @@
+"""Indicator weights: entropy, CRITIC, coefficient of variation, AHP, and combinations.
+
+Every function returns a :class:`WeightResult` whose ``weights`` is a 1-D array summing
+to 1 (a 2-D array, one row per period, for per-period entropy weights).  The result
+converts to a plain array with ``np.asarray(result)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+from scipy.special import xlogy
+
+from nqpf.exceptions import ConsistencyError, DataValidationError
+from nqpf.indices._validate import (
+    as_directions,
+    as_matrix,
+    as_periods,
+    as_weights,
+    check_choice,
+    column_label,
+)
+from nqpf.indices.normalize import minmax
+from nqpf.results import Result, Summary
+
+#: Above this many cells entropy weights use the fused one-pass kernels (nqpf.indices._kernels).
+FAST_PATH_CELLS = 2_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class WeightResult(Result):
+    """Weights and the intermediate quantities of the method that produced them.
+
+    Attributes
+    ----------
+    weights : ndarray
+        Shape (m,), non-negative, summing to 1; shape (r, m) for per-period weights.
+    method : str
+        Name of the method with its main conventions.
+    names : tuple of str or None
+        Indicator names.
+    details : dict
+        Method-specific intermediates (``entropy`` and ``divergence`` for the entropy
+        method, ``std`` and ``conflict`` for CRITIC, ``lambda_max``/``CI``/``CR`` for AHP …).
+    periods : ndarray or None
+        Period labels of the rows of a per-period weight matrix.
+    """
+
+    weights: np.ndarray
+    method: str
+    names: tuple[str, ...] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    periods: np.ndarray | None = None
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.weights, dtype=dtype)
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+    def _labels(self) -> list[str]:
+        m = self.weights.shape[-1]
+        return [column_label(j, self.names) for j in range(m)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per indicator (or per period × indicator) with the weight and details."""
+        labels = self._labels()
+        if self.weights.ndim == 2:
+            frame = pd.DataFrame(self.weights, columns=labels)
+            frame.insert(0, "period", self.periods)
+            return frame.melt(id_vars="period", var_name="indicator", value_name="weight")
+        frame = pd.DataFrame({"indicator": labels, "weight": self.weights})
+        for key, value in self.details.items():
+            arr = np.asarray(value)
+            if arr.shape == self.weights.shape:
+                frame[key] = arr
+        return frame
+
+    def summary(self) -> Summary:
+        rows: list[tuple[str, Any]] = [("method", self.method)]
+        if self.weights.ndim == 1:
+            rows += list(zip(self._labels(), self.weights.tolist(), strict=True))
+        else:
+            rows.append(("periods", len(self.periods)))
+        rows += [(k, v) for k, v in self.details.items() if np.ndim(v) == 0]
+        return Summary(title="指标权重 (weights)", rows=tuple(rows))
+
+
+def _normalised_input(X, directions, normalized, names, **minmax_kw) -> np.ndarray:
+    if normalized:
+        A = as_matrix(X, names=names)
+        if (A < 0).any():
+            j = int(np.argwhere(A < 0)[0][1])
+            raise DataValidationError(
+                "normalised values must be non-negative for this method",
+                column=column_label(j, names),
+            )
+        return A
+    return minmax(X, directions, names=names, **minmax_kw)
+
+
+def _entropy_from_normalised(P: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
+    """Entropy e_j (with 0·ln 0 := 0) and weights of a non-negative matrix."""
+    n = P.shape[0]
+    totals = P.sum(axis=0)
+    if (totals <= 0).any():
+        j = int(np.argmax(totals <= 0))
+        raise DataValidationError(
+            "indicator sums to 0 after normalisation; the entropy is undefined",
+            column=column_label(j, names),
+        )
+    p = P / totals
+    e = -xlogy(p, p).sum(axis=0) / np.log(n)
+    return e, _weights_from_divergence(1.0 - e)
+
+
+def _weights_from_divergence(d: np.ndarray) -> np.ndarray:
+    d = np.clip(d, 0.0, None)  # e_j may exceed 1 by rounding when a column is uniform
+    total = d.sum()
+    if total <= 0:
+        raise DataValidationError(
+            "every indicator has maximal entropy (all columns uniform): the weights are undefined"
+        )
+    return d / total
+
+
+def entropy_weights(
+    X,
+    directions=None,
+    *,
+    normalized: bool = False,
+    scope: str = "pooled",
+    periods=None,
+    shift: float | None = None,
+    rescale=None,
+    extremes: str = "pooled",
+    constant: str = "error",
+    names: Sequence[str] | None = None,
+    engine: str = "auto",
+) -> WeightResult:
+    """Entropy weight method (熵值法 / 熵权法).
+
+    p_ij = x'_ij / Σ_i x'_ij, e_j = −(1/ln N) Σ_i p_ij ln p_ij, d_j = 1 − e_j,
+    w_j = d_j / Σ_j d_j, where x' is the direction-aware min-max normalised matrix
+    (methods.md §2) and 0·ln 0 := 0.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, m)
+        Raw indicator values (or already normalised, non-negative values with
+        ``normalized=True``).  For a panel, stack all unit-periods as rows.
+    directions : sequence, optional
+        +1 / −1 (or "+" / "-") per indicator; used by the normalisation.
+    normalized : bool
+        Treat ``X`` as already normalised: no min-max step, values must be ≥ 0.
+    scope : {"pooled", "per_period"}
+        ``"pooled"`` (default): one set of weights from all rows with N = r·n, the
+        "加入时间变量的熵值法" of 杨丽 & 孙之淳 (2015), so that scores compare across
+        years.  ``"per_period"``: weights estimated within each period (N = n_t); they
+        change from year to year, so the resulting index is **not comparable across
+        years**.
+    periods : array_like, shape (n,), optional
+        Period label of each row (needed by ``scope="per_period"`` or
+        ``extremes="per_period"``).
+    shift, rescale, extremes, constant
+        Normalisation conventions, see :func:`nqpf.indices.minmax`.  Default shift 1e-4.
+    names : sequence of str, optional
+        Indicator names for messages and tables.
+    engine : {"auto", "numpy", "numba"}
+        ``"auto"`` uses the fused, parallel one-pass kernels for large pooled inputs
+        (more than 2e6 cells); they give the same numbers to ~1e-12 without copying X.
+
+    Returns
+    -------
+    WeightResult
+        ``weights`` and, in ``details``, ``entropy`` (e_j) and ``divergence`` (d_j).
+
+    Examples
+    --------
+    Worked example of the R package mathmodels (methods.md R1), rescaled to [0.002, 0.998]:
+
+    >>> X = [[3, 10], [5, 20], [2, 15], [7, 25]]
+    >>> entropy_weights(X, ["+", "-"], rescale=0.002).weights.round(7)
+    array([0.5452618, 0.4547382])
+    """
+    check_choice(scope, "scope", ("pooled", "per_period"))
+    check_choice(engine, "engine", ("auto", "numpy", "numba"))
+    names_t = tuple(names) if names is not None else None
+    mm = {
+        "shift": shift,
+        "rescale": rescale,
+        "extremes": extremes,
+        "periods": periods,
+        "constant": constant,
+    }
+    fast = (
+        (engine == "numba" or (engine == "auto" and np.size(X) > FAST_PATH_CELLS))
+        and scope == "pooled"
+        and extremes == "pooled"
+        and not normalized
+        and rescale is None
+    )
+    if fast:
+        from nqpf.indices import _kernels
+
+        A = as_matrix(X, names=names, check_finite=False)
+        d = as_directions(directions, A.shape[1])
+        e, _, _ = _kernels.entropy_pooled(A, d, _shift_value(shift), constant, names)
+        w = _weights_from_divergence(1.0 - e)
+        return WeightResult(w, "entropy (pooled)", names_t, {"entropy": e, "divergence": 1.0 - e})
+    P = _normalised_input(X, directions, normalized, names, **mm)
+    if scope == "pooled":
+        e, w = _entropy_from_normalised(P, names)
+        return WeightResult(w, "entropy (pooled)", names_t, {"entropy": e, "divergence": 1.0 - e})
+    if periods is None:
+        raise DataValidationError(
+            "scope='per_period' needs the period of every row", field="periods"
+        )
+    labels, codes = as_periods(periods, P.shape[0])
+    W = np.empty((labels.size, P.shape[1]))
+    E = np.empty_like(W)
+    for t in range(labels.size):
+        block = P[codes == t]
+        if block.shape[0] < 2:
+            raise DataValidationError(
+                f"period {labels[t]!r} has {block.shape[0]} unit(s); per-period entropy needs at least 2",
+                field="periods",
+            )
+        E[t], W[t] = _entropy_from_normalised(block, names)
+    return WeightResult(
+        W,
+        "entropy (per period; not comparable across periods)",
+        names_t,
+        {"entropy": E, "divergence": 1.0 - E},
+        periods=labels,
+    )
+
+
+def _shift_value(shift: float | None) -> float:
+    from nqpf.indices.normalize import DEFAULT_SHIFT
+
+    s = DEFAULT_SHIFT if shift is None else float(shift)
+    if s < 0 or not np.isfinite(s):
+        raise DataValidationError(
+            f"shift must be a non-negative number, got {shift!r}", field="shift"
+        )
+    return s
+
+
+def critic_weights(
+    X,
+    directions=None,
+    *,
+    normalized: bool = False,
+    correlation: str = "pearson",
+    absolute: bool = False,
+    contrast: str = "std",
+    ddof: int = 0,
+    constant: str = "error",
+    names: Sequence[str] | None = None,
+) -> WeightResult:
+    """CRITIC weights (Diakoulaki, Mavrotas & Papayannakis 1995).
+
+    C_j = σ_j Σ_k (1 − r_jk), w_j = C_j / Σ_j C_j, on the direction-aware min-max
+    normalised matrix (methods.md §3).
+
+    Parameters
+    ----------
+    correlation : {"pearson", "spearman"}
+        Correlation between indicators.  Pearson follows Diakoulaki et al. (1995).
+    absolute : bool
+        Use Σ_k (1 − |r_jk|), as some Chinese papers do; default ``False`` (the
+        original form).
+    contrast : {"std", "entropy"}
+        Contrast intensity: the standard deviation σ_j (default, original) or 1 − e_j of
+        the entropy method (the ``method = "entropy"`` variant of mathmodels).
+    ddof : int
+        Degrees of freedom of σ_j.  It cancels in the weights (a common factor); kept for
+        the reported ``std``.
+
+    Examples
+    --------
+    >>> w = critic_weights([[1, 2, 3], [2, 1, 5], [3, 4, 4], [4, 3, 1]]).weights
+    >>> float(w.sum())
+    1.0
+    """
+    check_choice(correlation, "correlation", ("pearson", "spearman"))
+    check_choice(contrast, "contrast", ("std", "entropy"))
+    Z = _normalised_input(X, directions, normalized, names, shift=0.0, constant=constant)
+    m = Z.shape[1]
+    sd = Z.std(axis=0, ddof=ddof)
+    if (sd <= 0).any():
+        j = int(np.argmax(sd <= 0))
+        raise DataValidationError("indicator has zero variance", column=column_label(j, names))
+    if m == 1:
+        R = np.ones((1, 1))
+    elif correlation == "pearson":
+        R = np.corrcoef(Z, rowvar=False)
+    else:
+        R = np.atleast_2d(stats.spearmanr(Z).statistic)
+    conflict = (1.0 - (np.abs(R) if absolute else R)).sum(axis=0)
+    strength = sd if contrast == "std" else 1.0 - _entropy_from_normalised(Z, names)[0]
+    info = strength * conflict
+    total = info.sum()
+    if total <= 0:
+        raise DataValidationError("CRITIC information is 0 for every indicator; weights undefined")
+    label = f"CRITIC ({correlation}, {'|r|' if absolute else 'r'}, {contrast})"
+    return WeightResult(
+        info / total,
+        label,
+        tuple(names) if names is not None else None,
+        {"std": sd, "conflict": conflict, "information": info},
+    )
+
+
+def cv_weights(X, *, ddof: int = 1, names: Sequence[str] | None = None) -> WeightResult:
+    """Coefficient-of-variation weights: v_j = s_j / x̄_j, w_j = v_j / Σ v_j.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, m)
+        Raw, strictly positive values (methods.md §4; mathmodels ``cv_weight`` stops on
+        non-positive data too).  Direction does not enter the CV.
+    ddof : int
+        1 (sample standard deviation, default, as mathmodels) or 0.
+
+    Examples
+    --------
+    >>> cv_weights([[10, 5], [20, 10], [15, 8]]).weights.round(6)
+    array([0.503839, 0.496161])
+    """
+    A = as_matrix(X, names=names)
+    bad = A <= 0
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataValidationError(
+            f"coefficient-of-variation weights need strictly positive values; row {i} is {A[i, j]!r}",
+            column=column_label(j, names),
+        )
+    v = A.std(axis=0, ddof=ddof) / A.mean(axis=0)
+    if v.sum() <= 0:
+        raise DataValidationError("every indicator is constant; CV weights undefined")
+    return WeightResult(
+        v / v.sum(),
+        f"coefficient of variation (ddof={ddof})",
+        tuple(names) if names is not None else None,
+        {"cv": v},
+    )
+
+
+@cache
+def _random_index() -> dict[int, float]:
+    text = resources.files("nqpf.indices").joinpath("data/ahp_random_index.yaml").read_text("utf-8")
+    return {int(k): float(v) for k, v in yaml.safe_load(text)["values"].items()}
+
+
+def ahp_weights(
+    A,
+    *,
+    method: str = "eigenvector",
+    max_cr: float | None = 0.1,
+    random_index: float | None = None,
+    names: Sequence[str] | None = None,
+    tol: float = 1e-6,
+) -> WeightResult:
+    """Analytic hierarchy process weights from a pairwise comparison matrix.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, m)
+        Positive reciprocal matrix of Saaty-scale judgements (a_ji = 1 / a_ij).
+    method : {"eigenvector", "geometric", "arithmetic"}
+        Principal right eigenvector (Saaty 1980, default), row geometric mean (方根法)
+        or column-normalised row mean (和积法).  pyDecision #15 traced a mismatch with a
+        paper to this choice, so the method used is recorded in the result.
+    max_cr : float or None
+        Raise :class:`~nqpf.exceptions.ConsistencyError` when the consistency ratio
+        CR = CI / RI exceeds this (Saaty's 0.1).  ``None`` accepts any CR.
+    random_index : float, optional
+        RI to use instead of the shipped Saaty table (``data/ahp_random_index.yaml``).
+
+    Returns
+    -------
+    WeightResult
+        ``details`` holds ``lambda_max``, ``CI``, ``RI`` and ``CR``.
+
+    Examples
+    --------
+    >>> res = ahp_weights([[1, 3, 5], [1/3, 1, 3], [1/5, 1/3, 1]])
+    >>> res.weights.round(4), round(res.details["CR"], 4)
+    (array([0.637 , 0.2583, 0.1047]), 0.0332)
+    """
+    check_choice(method, "method", ("eigenvector", "geometric", "arithmetic"))
+    M = np.asarray(A, dtype=np.float64)
+    if M.ndim != 2 or M.shape[0] != M.shape[1]:
+        raise DataValidationError(f"the AHP matrix must be square, got shape {M.shape}", field="A")
+    m = M.shape[0]
+    if not np.isfinite(M).all() or (M <= 0).any():
+        raise DataValidationError("AHP judgements must be positive finite numbers", field="A")
+    off = np.abs(M * M.T - 1.0) > tol
+    if off.any():
+        i, j = np.argwhere(off)[0]
+        raise DataValidationError(
+            f"the AHP matrix is not reciprocal: a[{i},{j}]·a[{j},{i}] = {M[i, j] * M[j, i]:.6g}, expected 1",
+            field="A",
+        )
+    if method == "eigenvector":
+        vals, vecs = np.linalg.eig(M)
+        k = int(np.argmax(vals.real))
+        w = np.abs(vecs[:, k].real)
+        lam = float(vals[k].real)
+    else:
+        if method == "geometric":
+            w = np.exp(np.log(M).mean(axis=1))
+        else:
+            w = (M / M.sum(axis=0)).mean(axis=1)
+        w = w / w.sum()
+        lam = float(np.mean((M @ w) / w))
+    w = w / w.sum()
+    ci = (lam - m) / (m - 1) if m > 2 else 0.0
+    if random_index is None:
+        table = _random_index()
+        if m not in table:
+            raise DataValidationError(
+                f"no random index RI shipped for order {m}; pass random_index=", field="A"
+            )
+        random_index = table[m]
+    cr = ci / random_index if random_index > 0 else 0.0
+    if max_cr is not None and cr > max_cr:
+        raise ConsistencyError(
+            f"AHP consistency ratio CR = {cr:.4f} exceeds {max_cr}; revise the judgements "
+            "or pass max_cr=None to accept them"
+        )
+    return WeightResult(
+        w,
+        f"AHP ({method})",
+        tuple(names) if names is not None else None,
+        {"lambda_max": lam, "CI": ci, "RI": float(random_index), "CR": cr},
+    )
+
+
+def combine_weights(
+    subjective, objective, *, method: str = "linear", alpha: float = 0.5
+) -> WeightResult:
+    """Combine subjective (e.g. AHP) and objective (e.g. entropy) weights.
+
+    Parameters
+    ----------
+    method : {"linear", "multiplicative", "game", "game_linear"}
+        - ``linear``: w = α w_s + (1 − α) w_o;
+        - ``multiplicative``: w_j ∝ w_s,j · w_o,j;
+        - ``game``: w_j ∝ sqrt(w_s,j · w_o,j);
+        - ``game_linear`` (game-theory combination): with W = [w_s, w_o], solve
+          (WᵀW) a = diag(WᵀW), normalise a to sum 1, w = W a.
+        Formulas as in the R package mathmodels ``combine_weights`` (methods.md §5).
+    alpha : float
+        Share of the subjective weights in the linear combination.
+
+    Examples
+    --------
+    >>> combine_weights([0.5, 0.3, 0.2], [0.2, 0.3, 0.5], method="multiplicative").weights
+    array([0.34482759, 0.31034483, 0.34482759])
+    """
+    check_choice(method, "method", ("linear", "multiplicative", "game", "game_linear"))
+    ws = np.asarray(getattr(subjective, "weights", subjective), dtype=np.float64).ravel()
+    ws = as_weights(ws, ws.shape[0], what="subjective")
+    wo = as_weights(objective, ws.shape[0], what="objective")
+    details: dict[str, Any] = {}
+    if method == "linear":
+        if not 0 <= alpha <= 1:
+            raise DataValidationError(f"alpha must lie in [0, 1], got {alpha}", field="alpha")
+        w = alpha * ws + (1 - alpha) * wo
+        details["alpha"] = alpha
+    elif method == "multiplicative":
+        w = ws * wo
+    elif method == "game":
+        w = np.sqrt(ws * wo)
+    else:
+        W = np.column_stack([ws, wo])
+        S = W.T @ W
+        try:
+            a = np.linalg.solve(S, np.diag(S))
+        except np.linalg.LinAlgError:
+            raise DataValidationError(
+                "game-theory combination is singular (the two weight vectors are identical)"
+            ) from None
+        a = a / a.sum()
+        w = W @ a
+        details["coefficients"] = a
+        if (w < 0).any():
+            raise DataValidationError(
+                f"game-theory coefficients {a.round(4).tolist()} give negative weights"
+            )
+    if w.sum() <= 0:
+        raise DataValidationError("the combined weights sum to 0 (no overlap of the two vectors)")
+    suffix = f", alpha={alpha}" if method == "linear" else ""
+    return WeightResult(w / w.sum(), f"combined ({method}{suffix})", None, details)
+
+
+def given_weights(
+    weights, m: int | None = None, *, normalize: bool = False, names=None
+) -> WeightResult:
+    """Wrap user-given weights after checking length, sign and sum (1 ± 1e-6)."""
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    w = as_weights(w, w.shape[0] if m is None else m, normalize=normalize)
+    return WeightResult(w, "given", tuple(names) if names is not None else None)

@@ -1,0 +1,234 @@
+"""Write files all-or-nothing, and write tables as CSV, XLSX or Parquet.
+
+Every output goes to a temporary file beside the target and is moved over it with
+:func:`os.replace` only when writing finished, so a crash, a full disk or an exception in
+the middle never leaves a half-written report where the user expects a good one, and an
+older file of the same name survives intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import narwhals as nw
+import pandas as pd
+
+from nqpf.exceptions import DataValidationError
+
+__all__ = ["atomic_write", "sanitize_sheet_name", "write_table", "write_tables"]
+
+TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+@contextlib.contextmanager
+def atomic_write(
+    path: str | os.PathLike[str],
+    mode: str = "w",
+    *,
+    encoding: str = "utf-8",
+    newline: str | None = None,
+) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path`` and move it over ``path`` on success.
+
+    Parameters
+    ----------
+    path
+        Target file.  Its folder must exist.
+    mode
+        ``"w"`` (text) or ``"wb"`` (binary).
+    encoding, newline
+        As for :func:`open`, text mode only.
+
+    Yields
+    ------
+    file object
+        Write to it inside the ``with`` block.
+
+    Notes
+    -----
+    On any exception inside the block the temporary file is deleted and the exception
+    propagates; ``path`` is then untouched (absent, or the previous version).  The data
+    is flushed to disk before the rename, so a power cut leaves the old or the new file,
+    never a truncated one.  A new file gets the usual permissions (0666 less the umask),
+    a replaced file keeps its own.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_write(target) as f:
+    ...     _ = f.write("完成")
+    >>> target.read_text(encoding="utf-8")
+    '完成'
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise DataValidationError("the folder to write into does not exist", file=str(path.parent))
+    # Same folder, so os.replace is a rename on one file system (atomic), never a copy.
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    # os.open with 0o666 lets the umask decide permissions, unlike mkstemp's fixed 0600.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        if mode == "w":
+            f = os.fdopen(fd, "w", encoding=encoding, newline=newline)
+        else:
+            f = os.fdopen(fd, "wb")
+        with f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists():
+            with contextlib.suppress(OSError):  # best effort: some file systems refuse chmod
+                os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def sanitize_sheet_name(name: str, taken: set[str] | None = None) -> str:
+    """Make ``name`` a valid, unique Excel sheet name.
+
+    Excel forbids ``[ ] : * ? / \\``, a leading or trailing apostrophe, blank names and
+    more than 31 characters, and compares names case-insensitively.  Forbidden characters
+    become ``_``; a clash with a name in ``taken`` (lower-cased names) gets ``~2``, ``~3``….
+
+    Examples
+    --------
+    >>> sanitize_sheet_name("结果: 2015/2020 [熵值法]")
+    '结果_ 2015_2020 _熵值法_'
+    >>> sanitize_sheet_name("a" * 40)
+    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+    """
+    base = _SHEET_FORBIDDEN.sub("_", str(name)).strip().strip("'")[:31].strip() or "Sheet"
+    taken = set() if taken is None else taken
+    candidate, k = base, 1
+    while candidate.lower() in taken:
+        k += 1
+        suffix = f"~{k}"
+        candidate = base[: 31 - len(suffix)] + suffix
+    return candidate
+
+
+def write_table(df: Any, path: str | os.PathLike[str], *, sheet: str = "Sheet1") -> Path:
+    """Write one table to ``.csv``, ``.xlsx`` or ``.parquet``, atomically.
+
+    Parameters
+    ----------
+    df
+        pandas DataFrame, or any table narwhals reads (Polars, PyArrow, DuckDB).
+    path
+        Target file; the suffix chooses the format.
+    sheet
+        Sheet name for ``.xlsx`` (sanitised, see :func:`sanitize_sheet_name`).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Notes
+    -----
+    CSV is written as UTF-8 with a byte-order mark (``utf-8-sig``) so that Excel and WPS
+    open Chinese text correctly on double-click; the row index is never written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return write_tables({sheet: df}, path)
+    frame = _to_pandas(df)
+    if suffix == ".csv":
+        with atomic_write(path, "w", encoding="utf-8-sig", newline="") as f:
+            frame.to_csv(f, index=False, lineterminator="\n")
+    elif suffix == ".parquet":
+        with atomic_write(path, "wb") as f:
+            frame.to_parquet(f, index=False)
+    else:
+        raise DataValidationError(
+            f"cannot write {path.suffix or 'files without a suffix'!r}; use one of "
+            f"{list(TABLE_SUFFIXES)}",
+            file=path.name,
+        )
+    return path
+
+
+def write_tables(tables: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write several tables as the sheets of one ``.xlsx`` workbook, atomically.
+
+    Parameters
+    ----------
+    tables
+        Sheet name → table, in sheet order.  Names are sanitised and made unique (see
+        :func:`sanitize_sheet_name`).
+    path
+        Target ``.xlsx`` file.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Notes
+    -----
+    The header row is frozen.  Text that starts with ``=`` is stored as text, not as a
+    formula, so a label such as ``=SUM(A1)`` from user data cannot run in Excel.  Missing
+    values become empty cells.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise DataValidationError(
+            "several tables can only be written to an .xlsx workbook", file=path.name
+        )
+    if not tables:
+        raise DataValidationError("no tables to write", file=path.name)
+    wb = Workbook(write_only=True)  # streams rows: memory stays flat for big tables
+    taken: set[str] = set()
+    for name, table in tables.items():
+        title = sanitize_sheet_name(name, taken)
+        taken.add(title.lower())
+        ws = wb.create_sheet(title)
+        ws.freeze_panes = "A2"
+        frame = _to_pandas(table)
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.astype(object).itertuples(index=False, name=None):
+            cells = []
+            for value in row:
+                if _is_missing(value):
+                    value = None
+                cell = WriteOnlyCell(ws, value=value)
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # openpyxl would otherwise store it as a formula
+                cells.append(cell)
+            ws.append(cells)
+    with atomic_write(path, "wb") as f:
+        wb.save(f)
+    return path
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _to_pandas(df: Any) -> pd.DataFrame:
+    if isinstance(df, pd.DataFrame):
+        return df
+    frame = nw.from_native(df)
+    if isinstance(frame, nw.LazyFrame):
+        frame = frame.collect()
+    return frame.to_pandas()

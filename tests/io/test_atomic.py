@@ -1,0 +1,150 @@
+"""Tests for nqpf.io.atomic: all-or-nothing writes and table writers."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from openpyxl import load_workbook
+
+from nqpf.exceptions import DataValidationError
+from nqpf.io import atomic_write, read_table, sanitize_sheet_name, write_table, write_tables
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"省份": ["北京", "上海", "广东"], "年份": [2020, 2020, 2021], "得分": [0.5, np.nan, 0.25]}
+    )
+
+
+def leftovers(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+# ---------------------------------------------------------------- atomic_write
+def test_text_and_binary_writes(tmp_path):
+    with atomic_write(tmp_path / "a.txt") as f:
+        f.write("新质生产力\n")
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "新质生产力\n"
+    with atomic_write(tmp_path / "b.bin", "wb") as f:
+        f.write(b"\x00\x01")
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    assert leftovers(tmp_path) == []
+
+
+def test_exception_mid_write_leaves_no_file(tmp_path):
+    target = tmp_path / "report.csv"
+    with pytest.raises(RuntimeError, match="boom"), atomic_write(target) as f:
+        f.write("half a report")
+        f.flush()
+        assert leftovers(tmp_path)  # the data really is on disk, in the temp file
+        raise RuntimeError("boom")
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_exception_mid_write_keeps_the_old_file(tmp_path):
+    target = tmp_path / "report.csv"
+    target.write_text("old, good", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt), atomic_write(target) as f:
+        f.write("new, half")
+        raise KeyboardInterrupt  # even a Ctrl-C must not leave a half-written file
+    assert target.read_text(encoding="utf-8") == "old, good"
+    assert leftovers(tmp_path) == []
+
+
+def test_replacing_keeps_permissions_and_new_files_follow_umask(tmp_path):
+    target = tmp_path / "a.txt"
+    target.write_text("x")
+    os.chmod(target, 0o640)
+    with atomic_write(target) as f:
+        f.write("y")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    umask = os.umask(0)
+    os.umask(umask)
+    with atomic_write(tmp_path / "new.txt") as f:
+        f.write("z")
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o666 & ~umask
+
+
+def test_bad_mode_and_missing_folder(tmp_path):
+    with pytest.raises(ValueError, match="mode must be"), atomic_write(tmp_path / "a", "a"):
+        pass
+    with (
+        pytest.raises(DataValidationError, match="folder to write into does not exist"),
+        atomic_write(tmp_path / "no" / "a.txt"),
+    ):
+        pass
+
+
+# ---------------------------------------------------------------- write_table(s)
+def test_csv_is_utf8_with_bom_and_round_trips(tmp_path, table):
+    out = write_table(table, tmp_path / "t.csv")
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" not in raw
+    pd.testing.assert_frame_equal(read_table(out), table)
+
+
+def test_xlsx_round_trip(tmp_path, table):
+    out = write_table(table, tmp_path / "t.xlsx", sheet="结果")
+    assert load_workbook(out).sheetnames == ["结果"]
+    back = read_table(out)
+    pd.testing.assert_frame_equal(back, table, check_dtype=False)
+
+
+def test_parquet_round_trip_and_polars_input(tmp_path, table):
+    out = write_table(pl.from_pandas(table), tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(read_table(out), table)
+    out = write_table(pl.from_pandas(table).lazy(), tmp_path / "t2.csv")
+    pd.testing.assert_frame_equal(read_table(out), table)
+
+
+def test_unknown_suffix(tmp_path, table):
+    with pytest.raises(DataValidationError, match=r"cannot write '\.json'"):
+        write_table(table, tmp_path / "t.json")
+    with pytest.raises(DataValidationError, match=r"only be written to an \.xlsx"):
+        write_tables({"a": table}, tmp_path / "t.csv")
+    with pytest.raises(DataValidationError, match="no tables"):
+        write_tables({}, tmp_path / "t.xlsx")
+
+
+def test_several_sheets_with_sanitised_unique_names(tmp_path, table):
+    long = "各省份新质生产力综合指数测度结果与排名及分解(2015-2022)"
+    out = write_tables(
+        {"熵值法: 权重": table, long: table, "Sheet/1": table, "sheet_1": table},
+        tmp_path / "r.xlsx",
+    )
+    names = load_workbook(out).sheetnames
+    assert names[0] == "熵值法_ 权重"
+    assert names[1] == long[:31] and len(names[1]) == 31
+    assert names[2:] == ["Sheet_1", "sheet_1~2"]  # Excel compares names case-insensitively
+    for name in names:
+        pd.testing.assert_frame_equal(read_table(out, sheet=name), table, check_dtype=False)
+
+
+def test_sanitize_sheet_name():
+    assert sanitize_sheet_name("'[a]'") == "_a_"
+    assert sanitize_sheet_name("  ") == "Sheet"
+    assert sanitize_sheet_name("x" * 31, {"x" * 31}) == "x" * 29 + "~2"
+
+
+def test_formula_like_text_is_stored_as_text(tmp_path):
+    out = write_tables({"s": pd.DataFrame({"名称": ["=1+1", "ok"]})}, tmp_path / "f.xlsx")
+    cell = load_workbook(out)["s"]["A2"]
+    assert cell.value == "=1+1" and cell.data_type == "s"
+
+
+def test_failed_table_write_keeps_old_file(tmp_path, table):
+    target = tmp_path / "t.parquet"
+    write_table(table, target)
+    before = target.read_bytes()
+    bad = pd.DataFrame({"x": [object(), object()]})  # pyarrow cannot store arbitrary objects
+    with pytest.raises(Exception):  # noqa: B017 - pyarrow's own error type is incidental
+        write_table(bad, target)
+    assert target.read_bytes() == before
+    assert leftovers(tmp_path) == []

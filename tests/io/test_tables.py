@@ -1,0 +1,288 @@
+"""Tests for nqpf.io.tables: reading CSV/XLSX/Parquet and validating panels from files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from nqpf.exceptions import DataValidationError
+from nqpf.io import read_panel, read_table
+from nqpf.panel import Panel
+
+CSV = "省份,年份,研发投入,专利\n北京,2020,1.5,10\n上海,2020,2.5,20\n北京,2021,3.5,30\n上海,2021,4.5,40\n"
+
+
+def raises(match: str, fn, *args, **kw) -> DataValidationError:
+    with pytest.raises(DataValidationError, match=match) as info:
+        fn(*args, **kw)
+    return info.value
+
+
+def xlsx(path, sheets: dict[str, list[list]]):
+    """Write cells row by row (None = empty cell) with openpyxl, as a user's file would be."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is not None:
+                    ws.cell(row=r, column=c, value=value)
+    wb.save(path)
+    return path
+
+
+ROWS = [
+    ["省份", "年份", "研发投入", "专利"],
+    ["北京", 2020, 1.5, 10],
+    ["上海", 2020, 2.5, 20],
+    ["北京", 2021, 3.5, 30],
+    ["上海", 2021, 4.5, 40],
+]
+
+
+# ---------------------------------------------------------------- read_table
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_csv_encodings(tmp_path, encoding):
+    f = tmp_path / "d.csv"
+    f.write_bytes(CSV.encode(encoding))
+    df = read_table(f)
+    assert list(df.columns) == ["省份", "年份", "研发投入", "专利"]
+    assert df["省份"].tolist() == ["北京", "上海", "北京", "上海"]
+    assert df["研发投入"].tolist() == [1.5, 2.5, 3.5, 4.5]
+
+
+def test_xlsx_and_parquet_read_the_same_table(tmp_path):
+    csv_df = read_table(_csv(tmp_path))
+    xl = read_table(xlsx(tmp_path / "d.xlsx", {"数据": ROWS}))
+    pd.testing.assert_frame_equal(xl, csv_df, check_dtype=False)
+    csv_df.to_parquet(tmp_path / "d.parquet")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "d.parquet"), csv_df)
+
+
+def test_xlsx_sheets(tmp_path):
+    f = xlsx(tmp_path / "d.xlsx", {"说明": [["read me"]], "数据": ROWS})
+    assert read_table(f, sheet="数据").shape == (4, 4)
+    assert read_table(f, sheet=1).shape == (4, 4)
+    assert list(read_table(f).columns) == ["read me"]  # first sheet by default
+    err = raises(r"no sheet 'Data'; the sheets are \['说明', '数据'\]", read_table, f, sheet="Data")
+    assert (err.file, err.field) == ("d.xlsx", "sheet")
+    raises("sheet applies only to Excel", read_table, _csv(tmp_path), sheet="数据")
+
+
+def test_missing_unknown_and_legacy_files(tmp_path):
+    err = raises("file not found", read_table, tmp_path / "nope.csv")
+    assert err.file == str(tmp_path / "nope.csv")
+    (tmp_path / "d.json").write_text("{}")
+    raises(r"cannot read '\.json'", read_table, tmp_path / "d.json")
+    (tmp_path / "d.xls").write_bytes(b"\xd0\xcf")
+    raises("save it as .xlsx", read_table, tmp_path / "d.xls")
+    raises("is a folder", read_table, tmp_path)
+    (tmp_path / "bad.xlsx").write_text("not a zip")
+    raises("bad.xlsx: not a readable .xlsx file", read_table, tmp_path / "bad.xlsx")
+    (tmp_path / "bad.parquet").write_text("nope")
+    raises("not a readable Parquet file", read_table, tmp_path / "bad.parquet")
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n", b"\xef\xbb\xbf"])
+def test_empty_csv(tmp_path, content):
+    f = tmp_path / "empty.csv"
+    f.write_bytes(content)
+    err = raises("the file is empty", read_table, f)
+    assert err.file == "empty.csv"
+
+
+def test_header_only_csv_and_empty_sheet(tmp_path):
+    f = tmp_path / "head.csv"
+    f.write_text("省份,年份,x\n", encoding="utf-8")
+    assert read_table(f).empty
+    raises("head.csv: the table has no data rows", read_panel, f, entity="省份", period="年份")
+    raises("sheet 'S' is empty", read_table, xlsx(tmp_path / "e.xlsx", {"S": []}))
+
+
+def test_header_cleanup(tmp_path):
+    f = tmp_path / "d.csv"
+    f.write_text(" 省份 ,年份 ,x,\n北京,2020,1,\n上海,2020,2,\n", encoding="utf-8")
+    assert list(read_table(f).columns) == ["省份", "年份", "x"]  # stripped; empty column gone
+    f.write_text("省份,x,年份,x \n北京,1,2020,2\n", encoding="utf-8")
+    err = raises(r"column name 'x' appears twice \(columns B and D\)", read_table, f)
+    assert err.row == 1
+    g = xlsx(tmp_path / "d.xlsx", {"S": [["省份", "x", "x"], ["北京", 1, 2]]})
+    raises("appears twice", read_table, g)
+
+
+def test_text_columns_keep_leading_zeros(tmp_path):
+    f = tmp_path / "firms.csv"
+    f.write_text(
+        "代码,年份,x\n000001,2020,1\n600000,2020,2\n000001,2021,3\n600000,2021,4\n",
+        encoding="utf-8",
+    )
+    assert read_table(f)["代码"].tolist()[0] == 1
+    assert read_table(f, text_columns=["代码"])["代码"].tolist()[0] == "000001"
+    p = read_panel(f, entity="代码", period="年份")
+    assert p.entity_labels.tolist() == ["000001", "600000"]
+    g = xlsx(
+        tmp_path / "firms.xlsx",
+        {"S": [["代码", "年份", "x"], [1, 2020, 1.0], ["000002", 2020, 2.0]]},
+    )
+    assert read_panel(g, entity="代码", period="年份").entity_labels.tolist() == ["000002", "1"]
+
+
+# ---------------------------------------------------------------- read_panel
+def _csv(tmp_path, text: str = CSV, name: str = "d.csv", encoding: str = "utf-8"):
+    f = tmp_path / name
+    f.write_bytes(text.encode(encoding))
+    return f
+
+
+def test_read_panel_csv(tmp_path):
+    p = read_panel(_csv(tmp_path), entity="省份", period="年份")
+    assert isinstance(p, Panel)
+    assert p.indicators == ("研发投入", "专利")
+    assert p.entities.tolist() == ["上海", "北京", "上海", "北京"]
+    assert p.values[:, 0].tolist() == [2.5, 1.5, 4.5, 3.5]
+    assert isinstance(p.frame({"s": p.values[:, 0]}), pd.DataFrame)
+
+
+def test_read_panel_xlsx_sheet_and_keep(tmp_path):
+    rows = [[*r, "华北" if r[0] == "北京" else "华东"] for r in ROWS[1:]]
+    f = xlsx(tmp_path / "d.xlsx", {"other": [["x"]], "数据": [[*ROWS[0], "地区"], *rows]})
+    p = read_panel(
+        f, entity="省份", period="年份", sheet="数据", keep=["地区"], indicators=["专利"]
+    )
+    assert p.indicators == ("专利",)
+    assert p.extra["地区"].tolist() == ["华东", "华北", "华东", "华北"]
+
+
+def test_non_numeric_cell_in_csv_names_row_as_a_spreadsheet_shows_it(tmp_path):
+    text = CSV.replace("3.5", "缺失")
+    err = raises(
+        r"d\.csv, row 4, column '研发投入': expected a number, got '缺失'",
+        read_panel,
+        _csv(tmp_path, text),
+        entity="省份",
+        period="年份",
+    )
+    assert (err.file, err.row, err.column) == ("d.csv", 4, "研发投入")
+
+
+def test_row_numbers_count_blank_lines_and_leading_blank_lines(tmp_path):
+    lines = CSV.splitlines()
+    text = (
+        "\n".join(
+            ["", ",,,", lines[0], lines[1], "", lines[2], lines[3].replace("30", "x"), lines[4]]
+        )
+        + "\n"
+    )
+    # spreadsheet rows: 1 blank, 2 blank, 3 header, 4, 5 blank, 6, 7 ← the bad cell
+    err = raises(
+        "got 'x'",
+        read_panel,
+        _csv(tmp_path, text),
+        entity="省份",
+        period="年份",
+        indicators=["专利"],
+    )
+    assert err.row == 7
+
+
+def test_non_numeric_cell_in_xlsx_with_header_lower_down(tmp_path):
+    rows = [[None], [None, None], *[[None, *r] for r in ROWS]]
+    rows[4][3] = "n.a."  # 上海 2020 研发投入, on sheet row 5
+    rows.insert(5, [None])  # a blank row inside the data
+    f = xlsx(tmp_path / "d.xlsx", {"S": rows})
+    err = raises(
+        r"d\.xlsx, row 5, column '研发投入': expected a number, got 'n\.a\.'",
+        read_panel,
+        f,
+        entity="省份",
+        period="年份",
+    )
+    assert err.row == 5
+    rows[4][3] = 2.5
+    rows[6][4] = "bad"  # 北京 2021 专利 on sheet row 7, after the blank row 6
+    err = raises("got 'bad'", read_panel, xlsx(f, {"S": rows}), entity="省份", period="年份")
+    assert err.row == 7
+
+
+def test_numbers_stored_as_text_are_coerced(tmp_path):
+    text = '省份,年份,产值\n北京,2020,"1,234.5"\n上海,2020, 12.5 \n北京,2021,3\n上海,2021,4\n'
+    p = read_panel(_csv(tmp_path, text), entity="省份", period="年份")
+    assert sorted(p.values[:, 0].tolist()) == [3.0, 4.0, 12.5, 1234.5]
+    f = xlsx(
+        tmp_path / "d.xlsx",
+        {
+            "S": [
+                ["省份", "年份", "产值"],
+                ["北京", 2020, "1,234"],
+                ["上海", "2020", 5],
+                ["北京", 2021, " 7 "],
+                ["上海", 2021, 8.5],
+            ]
+        },
+    )
+    p = read_panel(f, entity="省份", period="年份")
+    assert p.period_labels.tolist() == ["2020", "2021"]  # a year typed as text makes all text
+    assert sorted(p.values[:, 0].tolist()) == [5.0, 7.0, 8.5, 1234.0]
+
+
+def test_duplicate_rows_in_file(tmp_path):
+    text = CSV + "上海,2021,9,9\n"
+    err = raises(
+        r"row 6: duplicate row for 省份='上海', 年份=2021; the same as row 5",
+        read_panel,
+        _csv(tmp_path, text),
+        entity="省份",
+        period="年份",
+    )
+    assert err.file == "d.csv"
+
+
+def test_missing_column_and_too_few_entities(tmp_path):
+    f = _csv(tmp_path)
+    raises(
+        r"d\.csv, column 'GDP': indicator columns \['GDP'\] not found; available: "
+        r"\['省份', '年份', '研发投入', '专利'\]",
+        read_panel,
+        f,
+        entity="省份",
+        period="年份",
+        indicators=["GDP"],
+    )
+    one = _csv(tmp_path, "省份,年份,x\n北京,2020,1\n北京,2021,2\n", name="one.csv")
+    raises(
+        "one.csv, column '省份': a panel needs at least 2 entities",
+        read_panel,
+        one,
+        entity="省份",
+        period="年份",
+    )
+
+
+def test_missing_values_policy_from_file(tmp_path):
+    text = CSV.replace("3.5", "")
+    raises(
+        r"row 4, column '研发投入': missing value; 1 missing",
+        read_panel,
+        _csv(tmp_path, text),
+        entity="省份",
+        period="年份",
+    )
+    p = read_panel(_csv(tmp_path, text), entity="省份", period="年份", missing="interpolate")
+    assert p.filled[["省份", "年份", "value", "how"]].values.tolist() == [
+        ["北京", 2021, 1.5, "nearest"]
+    ]
+    p = read_panel(
+        _csv(tmp_path, text), entity="省份", period="年份", missing="fill", fill_value=0.0
+    )
+    assert p.filled["value"].tolist() == [0.0]
+
+
+def test_long_layout_from_file(tmp_path):
+    long = read_panel(_csv(tmp_path), entity="省份", period="年份").to_long()
+    long.to_csv(tmp_path / "long.csv", index=False)
+    p = read_panel(tmp_path / "long.csv", entity="省份", period="年份", layout="long")
+    q = read_panel(_csv(tmp_path), entity="省份", period="年份")
+    np.testing.assert_array_equal(p.values, q.values)

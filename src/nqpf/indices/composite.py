@@ -63,6 +63,15 @@ class CompositeResult(Result):
     indicators: tuple[str, ...]
     method: str
     meta: dict[str, Any] = field(default_factory=dict)
+    panel: Any = field(default=None, repr=False)
+
+    def to_native(self):
+        """:meth:`to_frame` as a table of the kind the panel came from (pandas, Polars, PyArrow)."""
+        frame = self.to_frame()
+        if self.panel is None:
+            return frame
+        columns = {c: frame[c].to_numpy() for c in frame.columns if c not in ("entity", "period")}
+        return self.panel.frame(columns)
 
     def to_frame(self) -> pd.DataFrame:
         """entity, period, index, rank, then one column per dimension sub-index."""
@@ -510,6 +519,7 @@ class CompositeIndex:
                 "extremes": self.extremes,
                 "fit_periods": list(self.fit_periods_),
             },
+            panel=data if hasattr(data, "frame") and hasattr(data, "indicators") else None,
         )
 
     def fit_transform(

@@ -213,13 +213,19 @@ def entropy_weights(
 
         A = as_matrix(X, names=names, check_finite=False)
         d = as_directions(directions, A.shape[1])
-        e, _, _ = _kernels.entropy_pooled(A, d, _shift_value(shift), constant, names)
+        e, lo, hi = _kernels.entropy_pooled(A, d, _shift_value(shift), constant, names)
         w = _weights_from_divergence(1.0 - e)
-        return WeightResult(w, "entropy (pooled)", names_t, {"entropy": e, "divergence": 1.0 - e})
+        details = {"entropy": e, "divergence": 1.0 - e, "lo": lo, "hi": hi}
+        return WeightResult(w, "entropy (pooled)", names_t, details)
     P = _normalised_input(X, directions, normalized, names, **mm)
     if scope == "pooled":
         e, w = _entropy_from_normalised(P, names)
-        return WeightResult(w, "entropy (pooled)", names_t, {"entropy": e, "divergence": 1.0 - e})
+        details = {"entropy": e, "divergence": 1.0 - e}
+        if not normalized and extremes == "pooled":
+            # The extremes used, so that TOPSIS on the same matrix can skip that pass.
+            A = np.asarray(X, dtype=np.float64)
+            details.update(lo=A.min(axis=0), hi=A.max(axis=0))
+        return WeightResult(w, "entropy (pooled)", names_t, details)
     if periods is None:
         raise DataValidationError(
             "scope='per_period' needs the period of every row", field="periods"

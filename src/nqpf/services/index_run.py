@@ -1,0 +1,302 @@
+"""Use case "run this index config": read, compute, tabulate, report, write.
+
+Everything is computed in memory first; files are written only once every table and the
+report exist, each through an atomic rename, so a failed run leaves no half-written output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+import nqpf
+from nqpf.datasets import SYNTHETIC_LABEL
+from nqpf.exceptions import ConfigError, DataValidationError
+from nqpf.indices import CompositeIndex, CompositeResult, CouplingResult, coupling_coordination
+from nqpf.io import read_panel
+from nqpf.panel import Panel
+from nqpf.services.index_config import CouplingSection, IndexConfig, PeriodRange
+from nqpf.io.yamlfile import load_yaml_model
+from nqpf.systems import load_system
+from nqpf.systems.schema import IndicatorSystem
+
+
+@dataclass
+class IndexRun:
+    """Everything one run produced, before it is written anywhere."""
+
+    config: IndexConfig
+    system: IndicatorSystem
+    panel: Panel
+    result: CompositeResult
+    coupling: CouplingResult | None
+    coupling_scores: pd.DataFrame | None
+    tables: dict[str, pd.DataFrame]
+    meta: dict[str, str]
+    report_html: str | None = None
+    written: list[Path] = field(default_factory=list)
+
+
+def load_index_config(path: str | Path) -> IndexConfig:
+    """Read and validate a run configuration (errors name the key and line)."""
+    path = Path(path)
+    cfg = load_yaml_model(path, IndexConfig)
+    return cfg.model_copy(update={"base_dir": path.resolve().parent})
+
+
+def _in_range(labels: np.ndarray, rng: PeriodRange | None) -> np.ndarray:
+    keep = np.ones(labels.shape[0], dtype=bool)
+    if rng is None:
+        return keep
+    if rng.start is not None:
+        keep &= labels >= type(labels[0])(rng.start)
+    if rng.end is not None:
+        keep &= labels <= type(labels[0])(rng.end)
+    return keep
+
+
+def _select_periods(panel: Panel, rng: PeriodRange | None, what: str) -> Panel:
+    if rng is None:
+        return panel
+    labels = panel.period_labels
+    try:
+        chosen = labels[_in_range(labels, rng)]
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"period bounds {rng.start!r}–{rng.end!r} do not match the period labels", field=what
+        ) from None
+    if chosen.size == 0:
+        raise ConfigError(
+            f"no period of the data ({labels[0]}–{labels[-1]}) lies in {rng.start}–{rng.end}",
+            field=what,
+        )
+    return panel.subset_periods(chosen)
+
+
+def _estimator(cfg: IndexConfig, system: IndicatorSystem | None, **over) -> CompositeIndex:
+    m, nrm = cfg.method, cfg.method.normalization
+    params = dict(
+        weighting=m.weighting,
+        weighting_options=dict(m.weighting_options) or None,
+        weights=m.weights,
+        ahp=m.ahp,
+        ahp_method=m.ahp_method,
+        combine=m.combine.model_dump() if m.combine else None,
+        aggregation=m.aggregation,
+        system=system,
+        shift=nrm.shift,
+        rescale=nrm.rescale,
+        extremes=nrm.extremes,
+        constant=nrm.constant,
+        ideal=m.ideal,
+        rho=m.rho,
+        scale=m.scale,
+        top_k=cfg.obstacle.top_k,
+    )
+    params.update(over)
+    return CompositeIndex(**params)
+
+
+def _subsystem_scores(
+    cfg: IndexConfig,
+    system: IndicatorSystem,
+    panel: Panel,
+    fit_panel: Panel,
+    result: CompositeResult,
+) -> pd.DataFrame:
+    """Score of each top-level dimension in [0, 1], the U_i of the coupling model."""
+    dims = system.groups("dimension")
+    if cfg.coupling.subsystem_scores == "renormalize":
+        sub = result.sub_indices["dimension"]
+        if cfg.method.aggregation != "weighted_sum":
+            return sub / cfg.method.scale
+        w = dict(zip(result.indicators, result.weights.weights, strict=True))
+        return pd.DataFrame(
+            {g: sub[g] / (cfg.method.scale * sum(w[i] for i in ids)) for g, ids in dims.items()}
+        )
+    scores = {}
+    for g, ids in dims.items():
+        directions = [system.indicator(i).sign for i in ids]
+        est = _estimator(cfg, None, directions=directions, scale=1.0, weights=None, ahp=None)
+        if cfg.method.weighting in ("given", "ahp", "combined"):
+            # Subjective weights are defined over the whole system; within a subsystem the
+            # global weights are rescaled instead.
+            w = dict(zip(result.indicators, result.weights.weights, strict=True))
+            total = sum(w[i] for i in ids)
+            est.weighting, est.weights = "given", {i: w[i] / total for i in ids}
+        fit = fit_panel.select(ids)
+        est.fit(fit.values, fit.periods, indicators=ids)
+        scores[g] = est.transform(panel.select(ids).values, panel.periods, indicators=ids).index
+    return pd.DataFrame(scores)
+
+
+def run_index(config: IndexConfig, *, progress: Callable[[str], None] | None = None) -> IndexRun:
+    """Compute the index, sub-indices, weights, ranks, coupling and obstacles of a config."""
+    say = progress or (lambda _msg: None)
+    cfg = config
+    system_ref = cfg.system
+    candidate = cfg.resolve(system_ref)
+    system = load_system(candidate if candidate.suffix in (".yaml", ".yml") else system_ref)
+    say(f"指标体系 {system.id} v{system.version}: {len(system.indicator_ids)} 个指标")
+
+    data_path = cfg.resolve(cfg.data.path)
+    d = cfg.data
+    panel = read_panel(
+        data_path,
+        entity=d.entity,
+        period=d.period,
+        indicators=system.indicator_ids,
+        layout=d.layout,
+        sheet=d.sheet,
+        missing=d.missing,
+        fill_value=d.fill_value,
+        keep=tuple(d.keep),
+        indicator_col=d.indicator_col,
+        value_col=d.value_col,
+    )
+    panel = _select_periods(panel, cfg.periods, "periods")
+    fit_panel = _select_periods(panel, cfg.fit_periods, "fit_periods")
+    say(f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期")
+
+    est = _estimator(cfg, system)
+    est.fit(fit_panel)
+    result = est.transform(panel)
+    say(f"权重与综合指数: {result.method}")
+
+    coupling = scores = None
+    wants_coupling = cfg.coupling is not None or system.subsystems
+    if wants_coupling and len(system.dimension_names) >= 2:
+        if cfg.coupling is None:
+            cfg = cfg.model_copy(update={"coupling": CouplingSection()})
+        scores = _subsystem_scores(cfg, system, panel, fit_panel, result)
+        c = cfg.coupling
+        weights = None
+        if c.weights is not None:
+            missing = [g for g in scores.columns if g not in c.weights]
+            if missing:
+                raise ConfigError(
+                    f"coupling weights lack subsystem(s) {missing}", field="coupling.weights"
+                )
+            weights = [c.weights[g] for g in scores.columns]
+        coupling = coupling_coordination(
+            scores.to_numpy(),
+            weights,
+            c.method,
+            zero=c.zero,
+            closed=c.closed,
+            names=list(scores.columns),
+        )
+        say(f"耦合协调度: {len(scores.columns)} 个子系统 ({c.method})")
+
+    meta = _metadata(cfg, system, panel, data_path, result)
+    tables = build_tables(cfg, system, panel, result, coupling, scores, meta)
+    return IndexRun(cfg, system, panel, result, coupling, scores, tables, meta)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _metadata(cfg, system, panel, data_path: Path, result) -> dict[str, str]:
+    meta = {
+        "标题 title": cfg.title,
+        "数据 data": str(cfg.data.path),
+        "数据 SHA-256": _sha256(data_path),
+        "单位数 units": str(panel.n_entities),
+        "期数 periods": f"{panel.period_labels[0]}–{panel.period_labels[-1]} ({panel.n_periods})",
+        "指标体系 system": f"{system.name} ({system.id} v{system.version})",
+        "体系来源 source": system.source,
+        "体系可信度 confidence": f"{system.confidence}; verified={system.verified}",
+        "方法 method": result.method,
+        "标准化 normalisation": _describe_normalisation(cfg),
+        "基期 fit periods": ", ".join(map(str, result.meta["fit_periods"])),
+        "缺失值 missing": f"{cfg.data.missing}; filled cells: {len(panel.filled)}",
+        "nqpf": nqpf.__version__,
+        "Python": platform.python_version(),
+        "运行时间 run at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
+    if cfg.data.synthetic:
+        meta = {"数据性质 data status": SYNTHETIC_LABEL, **meta}
+    return meta
+
+
+def _describe_normalisation(cfg: IndexConfig) -> str:
+    n = cfg.method.normalization
+    if n.rescale is not None:
+        how = f"rescale to {n.rescale}"
+    else:
+        how = f"x' + {1e-4 if n.shift is None else n.shift:g}"
+    return f"min-max, {how}, extremes {n.extremes}, constant columns: {n.constant}"
+
+
+def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str, pd.DataFrame]:
+    """The output tables, keyed by sheet / file name."""
+    ids = pd.DataFrame({cfg.data.entity: panel.entities, cfg.data.period: panel.periods})
+    if panel.extra is not None:
+        for col in panel.extra.columns:
+            ids[col] = panel.extra[col].to_numpy()
+    frame = result.to_frame().drop(columns=["entity", "period"])
+    index = pd.concat([ids, frame], axis=1)
+    ent, per = cfg.data.entity, cfg.data.period
+
+    by_period = index.groupby(per)["index"].agg(["mean", "std", "min", "max"]).reset_index()
+    tables: dict[str, pd.DataFrame] = {
+        "index": index,
+        "index_wide": index.pivot(index=ent, columns=per, values="index").reset_index(),
+        "rank_wide": index.pivot(index=ent, columns=per, values="rank").reset_index(),
+        "period_summary": by_period,
+    }
+    if "sub_dimension" in result.sub_indices:
+        tables["sub_dimensions"] = pd.concat([ids, result.sub_indices["sub_dimension"]], axis=1)
+
+    info = system.to_frame()
+    w = result.weights.to_frame().rename(columns={"indicator": "id"})
+    weights = info.merge(w, on="id", how="right")
+    dim_total = weights.groupby("dimension")["weight"].transform("sum")
+    weights["weight_in_dimension"] = weights["weight"] / dim_total
+    tables["weights"] = weights
+    tables["dimension_weights"] = (
+        weights.groupby("dimension", sort=False)["weight"].sum().reset_index()
+    )
+
+    ob = result.obstacles
+    top = ob.top_frame()
+    names = dict(zip(info["id"], info["name"], strict=True))
+    for col in [c for c in top.columns if c.startswith("obstacle_")]:
+        top[col] = top[col].map(lambda i: f"{names.get(i, i)} ({i})")
+    tables["obstacles_top"] = pd.concat([ids, top], axis=1)
+    if ob.by_group is not None:
+        tables["obstacles_dimension"] = pd.concat(
+            [ids, pd.DataFrame(ob.by_group, columns=list(ob.groups))], axis=1
+        )
+    if coupling is not None:
+        tables["coupling"] = pd.concat([ids, scores.add_prefix("U_"), coupling.to_frame()], axis=1)
+    if len(panel.filled):
+        tables["filled_cells"] = panel.filled
+    tables["metadata"] = pd.DataFrame({"item": list(meta), "value": list(meta.values())})
+    return tables
+
+
+def dump_config(cfg: IndexConfig) -> str:
+    """The effective configuration as YAML, written next to the outputs for reproducibility."""
+    data = cfg.model_dump(mode="json", by_alias=True, exclude={"base_dir"})
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def check_outputs_possible(cfg: IndexConfig) -> Path:
+    out = cfg.resolve(cfg.output.dir)
+    if out.exists() and not out.is_dir():
+        raise DataValidationError("output path exists and is not a folder", file=str(out))
+    return out

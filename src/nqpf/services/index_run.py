@@ -22,9 +22,9 @@ from nqpf.datasets import SYNTHETIC_LABEL
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.indices import CompositeIndex, CompositeResult, CouplingResult, coupling_coordination
 from nqpf.io import read_panel
+from nqpf.io.yamlfile import load_yaml_model
 from nqpf.panel import Panel
 from nqpf.services.index_config import CouplingSection, IndexConfig, PeriodRange
-from nqpf.io.yamlfile import load_yaml_model
 from nqpf.systems import load_system
 from nqpf.systems.schema import IndicatorSystem
 

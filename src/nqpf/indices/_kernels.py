@@ -221,15 +221,25 @@ def entropy_pooled(A: np.ndarray, d: np.ndarray, shift: float, constant: str, na
 
 
 def topsis_minmax(A, d, lo, hi, w, best=None, worst=None, names=None):
-    """TOPSIS closeness on min-max scaled columns (global ideals unless given)."""
+    """TOPSIS closeness on min-max scaled columns, ideals global over the rows of ``A``.
+
+    ``lo``/``hi`` fix the scaling (None: the data's own extremes).  Unless ``best`` and
+    ``worst`` are given, the ideals are the weighted column max and min of the scaled data,
+    derived from the raw column extremes (one pass, which also rejects NaN and inf).
+    """
     A = _contiguous(A)
-    scale, offset = _affine(d, lo, hi, "zero", names)
     w = np.asarray(w, dtype=np.float64)
+    if best is None or worst is None or lo is None or hi is None:
+        data_lo, data_hi = column_extremes(A, names)
+        lo = data_lo if lo is None else lo
+        hi = data_hi if hi is None else hi
+    scale, offset = _affine(d, lo, hi, "zero", names)
     if best is None or worst is None:
-        # Pooled min-max maps every non-constant column onto exactly [0, 1].
-        constant = (np.asarray(hi) - np.asarray(lo)) <= 0
-        best = np.where(constant, 0.0, w)
-        worst = np.zeros_like(w)
+        # x01 is affine in x, so its column extremes are the images of the raw extremes.
+        a = data_lo * scale + offset
+        b = data_hi * scale + offset
+        best = np.maximum(a, b) * w
+        worst = np.minimum(a, b) * w
     best = np.asarray(best, dtype=np.float64)
     worst = np.asarray(worst, dtype=np.float64)
     dp, dm = _topsis_kernel(A, scale, offset, w, best, worst, _chunks(A.shape[0]))

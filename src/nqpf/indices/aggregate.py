@@ -166,15 +166,11 @@ def topsis(
         normalization == "minmax"
         and ideal == "global"
         and (engine == "numba" or (engine == "auto" and np.size(X) > FAST_PATH_CELLS))
-        # The kernel's default ideals assume extremes taken from X itself.
-        and ((lo is None and hi is None) or (best is not None and worst is not None))
     )
     if fast:
         from nqpf.indices import _kernels
 
         A = as_matrix(X, names=names, check_finite=False)
-        if lo is None or hi is None:
-            lo, hi = _kernels.column_extremes(A, names)
         closeness, dp, dm, b, wst = _kernels.topsis_minmax(A, d, lo, hi, w, best, worst, names)
         return ScoreResult(
             closeness,

@@ -114,7 +114,7 @@ def _extremes_kernel(A, nchunks):  # pragma: no cover - compiled
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def _entropy_kernel(A, scale, offset, nchunks):  # pragma: no cover - compiled
+def _entropy_kernel(A, ref, k, shift, nchunks):  # pragma: no cover - compiled
     n, m = A.shape
     s = np.zeros((nchunks, m))
     ell = np.zeros((nchunks, m))
@@ -126,7 +126,7 @@ def _entropy_kernel(A, scale, offset, nchunks):  # pragma: no cover - compiled
         for i in range(start, stop):
             row = A[i]
             for j in range(m):
-                x = row[j] * scale[j] + offset[j]
+                x = (row[j] - ref[j]) * k[j] + shift
                 acc_s[j] += x
                 # x = 0 (no shift) contributes 0·ln(tiny) = 0, i.e. 0·ln 0 := 0.
                 acc_l[j] += x * _log(max(x, 1e-300))
@@ -136,7 +136,7 @@ def _entropy_kernel(A, scale, offset, nchunks):  # pragma: no cover - compiled
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def _topsis_kernel(A, scale, offset, w, best, worst, nchunks):  # pragma: no cover - compiled
+def _topsis_kernel(A, ref, k, w, best, worst, nchunks):  # pragma: no cover - compiled
     n, m = A.shape
     dp = np.empty(n)
     dm = np.empty(n)
@@ -148,7 +148,7 @@ def _topsis_kernel(A, scale, offset, w, best, worst, nchunks):  # pragma: no cov
             sm = 0.0
             row = A[i]
             for j in range(m):
-                v = (row[j] * scale[j] + offset[j]) * w[j]
+                v = (row[j] - ref[j]) * k[j] * w[j]
                 a = v - best[j]
                 b = v - worst[j]
                 sp += a * a
@@ -173,15 +173,19 @@ def column_extremes(A: np.ndarray, names=None) -> tuple[np.ndarray, np.ndarray]:
         col = A[:, j]
         i = int(np.argmax(~np.isfinite(col)))
         raise DataValidationError(
-            f"X has missing or infinite values; the first is at row {i}: {col[i]!r}; "
+            f"X has missing or infinite values; the first is at row {i}: {float(col[i])}; "
             "choose a missing-value policy when reading the panel",
             column=column_label(j, names),
         )
     return lo.min(axis=0), hi.max(axis=0)
 
 
-def _affine(d, lo, hi, constant: str, names) -> tuple[np.ndarray, np.ndarray]:
-    """x01 = scale · x + offset for direction-aware min-max scaling."""
+def _affine(d, lo, hi, constant: str, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x01 = (x − ref) · k for direction-aware min-max scaling, and the zero-range mask.
+
+    Subtracting the extreme first (rather than x/span − lo/span) keeps full precision when
+    the values sit far from 0 relative to their range (e.g. 1e9 + U(0, 1)).
+    """
     lo = np.asarray(lo, dtype=np.float64)
     hi = np.asarray(hi, dtype=np.float64)
     span = hi - lo
@@ -193,56 +197,58 @@ def _affine(d, lo, hi, constant: str, names) -> tuple[np.ndarray, np.ndarray]:
             column=column_label(j, names),
         )
     span = np.where(zero, 1.0, span)
-    scale = np.where(d > 0, 1.0, -1.0) / span
-    offset = np.where(d > 0, -lo, hi) / span
-    scale[zero] = 0.0
-    offset[zero] = 0.0
-    return scale, offset
+    ref = np.where(d > 0, lo, hi)
+    k = np.where(d > 0, 1.0, -1.0) / span
+    ref[zero] = 0.0
+    k[zero] = 0.0
+    return ref, k, zero
 
 
 def entropy_pooled(A: np.ndarray, d: np.ndarray, shift: float, constant: str, names=None):
     """Pooled entropy e_j of the min-max normalised (shifted) matrix, and the extremes used."""
     A = _contiguous(A)
     lo, hi = column_extremes(A, names)
-    scale, offset = _affine(d, lo, hi, constant, names)
+    ref, k, zero = _affine(d, lo, hi, constant, names)
     n = A.shape[0]
-    s, ell = _entropy_kernel(A, scale, offset + shift, _chunks(n))
+    s, ell = _entropy_kernel(A, ref, k, float(shift), _chunks(n))
     S = s.sum(axis=0)
     L = ell.sum(axis=0)
-    if (S <= 0).any():
-        j = int(np.argmax(S <= 0))
+    # A constant column (constant="zero") carries no information: e = 1, weight 0.
+    S_safe = np.where(zero, 1.0, S)
+    if (S_safe <= 0).any():
+        j = int(np.argmax(S_safe <= 0))
         raise DataValidationError(
             "indicator sums to 0 after normalisation; the entropy is undefined",
             column=column_label(j, names),
         )
     # Σ p ln p with p = x'/S equals (Σ x' ln x')/S − ln S.
-    e = -(L / S - np.log(S)) / np.log(n)
-    return e, lo, hi
+    e = -(L / S_safe - np.log(S_safe)) / np.log(n)
+    return np.where(zero, 1.0, e), lo, hi
 
 
-def topsis_minmax(A, d, lo, hi, w, best=None, worst=None, names=None):
+def topsis_minmax(A, d, lo, hi, w, best=None, worst=None, names=None, constant="error"):
     """TOPSIS closeness on min-max scaled columns, ideals global over the rows of ``A``.
 
     ``lo``/``hi`` fix the scaling (None: the data's own extremes).  Unless ``best`` and
     ``worst`` are given, the ideals are the weighted column max and min of the scaled data,
-    derived from the raw column extremes (one pass, which also rejects NaN and inf).
+    derived from the raw column extremes.  The extremes pass always runs: it is also the
+    check that rejects NaN and inf.
     """
     A = _contiguous(A)
     w = np.asarray(w, dtype=np.float64)
-    if best is None or worst is None or lo is None or hi is None:
-        data_lo, data_hi = column_extremes(A, names)
-        lo = data_lo if lo is None else lo
-        hi = data_hi if hi is None else hi
-    scale, offset = _affine(d, lo, hi, "zero", names)
+    data_lo, data_hi = column_extremes(A, names)
+    lo = data_lo if lo is None else lo
+    hi = data_hi if hi is None else hi
+    ref, k, _ = _affine(d, lo, hi, constant, names)
     if best is None or worst is None:
         # x01 is affine in x, so its column extremes are the images of the raw extremes.
-        a = data_lo * scale + offset
-        b = data_hi * scale + offset
+        a = (data_lo - ref) * k
+        b = (data_hi - ref) * k
         best = np.maximum(a, b) * w
         worst = np.minimum(a, b) * w
     best = np.asarray(best, dtype=np.float64)
     worst = np.asarray(worst, dtype=np.float64)
-    dp, dm = _topsis_kernel(A, scale, offset, w, best, worst, _chunks(A.shape[0]))
+    dp, dm = _topsis_kernel(A, ref, k, w, best, worst, _chunks(A.shape[0]))
     denom = dp + dm
     if (denom <= 0).any():
         i = int(np.argmax(denom <= 0))

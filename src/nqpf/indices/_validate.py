@@ -74,7 +74,7 @@ def check_all_finite(A: np.ndarray, names: Sequence[str] | None = None, what: st
         count = int((~finite).sum())
         raise DataValidationError(
             f"{what} has {count} missing or infinite value(s); the first is at row {i}: "
-            f"{A[i, j]!r}; choose a missing-value policy when reading the panel",
+            f"{float(A[i, j])}; choose a missing-value policy when reading the panel",
             column=column_label(j, names),
         )
 
@@ -128,7 +128,9 @@ def as_weights(
         raise DataValidationError(f"{what} contains NaN or infinite values", field=what)
     if (w < 0).any():
         j = int(np.argmin(w))
-        raise DataValidationError(f"{what} must be non-negative; entry {j} is {w[j]!r}", field=what)
+        raise DataValidationError(
+            f"{what} must be non-negative; entry {j} is {float(w[j])}", field=what
+        )
     total = float(w.sum())
     if normalize:
         if total <= 0:

@@ -109,6 +109,7 @@ def topsis(
     worst=None,
     lo=None,
     hi=None,
+    constant: str = "error",
     names: Sequence[str] | None = None,
     engine: str = "auto",
 ) -> ScoreResult:
@@ -135,6 +136,9 @@ def topsis(
         index to new data).
     lo, hi : array_like, optional
         Fixed min-max extremes for ``normalization="minmax"``.
+    constant : {"error", "zero"}
+        A zero-range column under ``normalization="minmax"`` raises naming it (default) or
+        is scaled to 0, which takes it out of the distances.
     engine : {"auto", "numpy", "numba"}
         Large min-max problems with global ideals use fused kernels that never form the
         normalised matrix (same numbers to ~1e-12).
@@ -171,7 +175,9 @@ def topsis(
         from nqpf.indices import _kernels
 
         A = as_matrix(X, names=names, check_finite=False)
-        closeness, dp, dm, b, wst = _kernels.topsis_minmax(A, d, lo, hi, w, best, worst, names)
+        closeness, dp, dm, b, wst = _kernels.topsis_minmax(
+            A, d, lo, hi, w, best, worst, names, constant=constant
+        )
         return ScoreResult(
             closeness,
             "TOPSIS (min-max, global ideals)",
@@ -185,7 +191,7 @@ def topsis(
             )
         R = vector(A, names=names)
     elif normalization == "minmax":
-        R = minmax(A, d, shift=0.0, lo=lo, hi=hi, names=names)
+        R = minmax(A, d, shift=0.0, lo=lo, hi=hi, constant=constant, names=names)
         d = np.ones(m, dtype=np.int8)
     else:
         R = A

@@ -494,8 +494,10 @@ class CompositeIndex:
                     cols[g] = self._score(X01, w, periods, cols=c, key=(level, g)) * self.scale
             subs[level] = pd.DataFrame(cols)
         groups_dim = self.groups_.get("dimension")
+        # Later periods may lie beyond the fitted extremes; an indicator above the base
+        # maximum is no obstacle (deviation 0), one below the base minimum a full one.
         obstacles = obstacle_degree(
-            X01,
+            np.clip(X01, 0.0, 1.0),
             w if w.ndim == 1 else w.mean(axis=0),
             top_k=self.top_k,
             names=names,

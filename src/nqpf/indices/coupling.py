@@ -159,7 +159,7 @@ def coupling_coordination(
     if outside.any():
         i, j = np.argwhere(outside)[0]
         raise DataValidationError(
-            f"subsystem scores must lie in [0, 1]; row {i} is {A[i, j]!r} "
+            f"subsystem scores must lie in [0, 1]; row {i} is {float(A[i, j])} "
             "(rescale scores given in percent)",
             column=column_label(j, names),
         )

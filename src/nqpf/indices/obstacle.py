@@ -109,7 +109,7 @@ def obstacle_degree(
     if (-tol > A).any() or (1 + tol < A).any():
         i, j = np.argwhere((-tol > A) | (1 + tol < A))[0]
         raise DataValidationError(
-            f"obstacle degree needs normalised values in [0, 1]; row {i} is {A[i, j]!r}",
+            f"obstacle degree needs normalised values in [0, 1]; row {i} is {float(A[i, j])}",
             column=column_label(j, names),
         )
     F = w * np.clip(1.0 - A, 0.0, None)

@@ -107,10 +107,17 @@ def _normalised_input(X, directions, normalized, names, **minmax_kw) -> np.ndarr
     return minmax(X, directions, names=names, **minmax_kw)
 
 
-def _entropy_from_normalised(P: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
-    """Entropy e_j (with 0·ln 0 := 0) and weights of a non-negative matrix."""
+def _entropy_from_normalised(
+    P: np.ndarray, names, *, constant_ok: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Entropy e_j (with 0·ln 0 := 0) and weights of a non-negative matrix.
+
+    With ``constant_ok`` a constant column (the ``constant="zero"`` opt-in) gets e_j = 1
+    exactly, hence weight 0, even when it was scaled to all zeros.
+    """
     n = P.shape[0]
-    totals = P.sum(axis=0)
+    flat = P.max(axis=0) == P.min(axis=0) if constant_ok else np.zeros(P.shape[1], bool)
+    totals = np.where(flat, 1.0, P.sum(axis=0))
     if (totals <= 0).any():
         j = int(np.argmax(totals <= 0))
         raise DataValidationError(
@@ -118,7 +125,7 @@ def _entropy_from_normalised(P: np.ndarray, names) -> tuple[np.ndarray, np.ndarr
             column=column_label(j, names),
         )
     p = P / totals
-    e = -xlogy(p, p).sum(axis=0) / np.log(n)
+    e = np.where(flat, 1.0, -xlogy(p, p).sum(axis=0) / np.log(n))
     return e, _weights_from_divergence(1.0 - e)
 
 
@@ -219,7 +226,7 @@ def entropy_weights(
         return WeightResult(w, "entropy (pooled)", names_t, details)
     P = _normalised_input(X, directions, normalized, names, **mm)
     if scope == "pooled":
-        e, w = _entropy_from_normalised(P, names)
+        e, w = _entropy_from_normalised(P, names, constant_ok=constant == "zero")
         details = {"entropy": e, "divergence": 1.0 - e}
         if not normalized and extremes == "pooled":
             # The extremes used, so that TOPSIS on the same matrix can skip that pass.
@@ -237,10 +244,10 @@ def entropy_weights(
         block = P[codes == t]
         if block.shape[0] < 2:
             raise DataValidationError(
-                f"period {labels[t]!r} has {block.shape[0]} unit(s); per-period entropy needs at least 2",
+                f"period {labels[t].item()!r} has {block.shape[0]} unit(s); per-period entropy needs at least 2",
                 field="periods",
             )
-        E[t], W[t] = _entropy_from_normalised(block, names)
+        E[t], W[t] = _entropy_from_normalised(block, names, constant_ok=constant == "zero")
     return WeightResult(
         W,
         "entropy (per period; not comparable across periods)",
@@ -303,17 +310,27 @@ def critic_weights(
     Z = _normalised_input(X, directions, normalized, names, shift=0.0, constant=constant)
     m = Z.shape[1]
     sd = Z.std(axis=0, ddof=ddof)
-    if (sd <= 0).any():
-        j = int(np.argmax(sd <= 0))
+    flat = sd <= 0
+    if flat.any() and (constant == "error" or flat.all()):
+        j = int(np.argmax(flat))
         raise DataValidationError("indicator has zero variance", column=column_label(j, names))
-    if m == 1:
+    # With constant="zero" a constant indicator gets weight 0 and stays out of the
+    # correlations, so the others are weighted exactly as if it were dropped.
+    live = ~flat
+    Zl = Z[:, live]
+    if Zl.shape[1] == 1:
         R = np.ones((1, 1))
     elif correlation == "pearson":
-        R = np.corrcoef(Z, rowvar=False)
+        R = np.corrcoef(Zl, rowvar=False)
     else:
-        R = np.atleast_2d(stats.spearmanr(Z).statistic)
-    conflict = (1.0 - (np.abs(R) if absolute else R)).sum(axis=0)
-    strength = sd if contrast == "std" else 1.0 - _entropy_from_normalised(Z, names)[0]
+        R = np.atleast_2d(stats.spearmanr(Zl).statistic)
+    conflict = np.zeros(m)
+    conflict[live] = (1.0 - (np.abs(R) if absolute else R)).sum(axis=0)
+    strength = np.zeros(m)
+    if contrast == "std":
+        strength[live] = sd[live]
+    else:
+        strength[live] = 1.0 - _entropy_from_normalised(Zl, names)[0]
     info = strength * conflict
     total = info.sum()
     if total <= 0:
@@ -348,7 +365,7 @@ def cv_weights(X, *, ddof: int = 1, names: Sequence[str] | None = None) -> Weigh
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise DataValidationError(
-            f"coefficient-of-variation weights need strictly positive values; row {i} is {A[i, j]!r}",
+            f"coefficient-of-variation weights need strictly positive values; row {i} is {float(A[i, j])}",
             column=column_label(j, names),
         )
     v = A.std(axis=0, ddof=ddof) / A.mean(axis=0)

@@ -266,6 +266,8 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
     weights = info.merge(w, on="id", how="right")
     dim_total = weights.groupby("dimension")["weight"].transform("sum")
     weights["weight_in_dimension"] = weights["weight"] / dim_total
+    first = ["dimension", "sub_dimension", "id", "name", "direction", "weight", "weight_in_dimension"]
+    weights = weights[first + [c for c in weights.columns if c not in first]]
     tables["weights"] = weights
     tables["dimension_weights"] = (
         weights.groupby("dimension", sort=False)["weight"].sum().reset_index()

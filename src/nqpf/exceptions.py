@@ -34,7 +34,9 @@ class DataValidationError(NqpfError, ValueError):
         row: int | None = None,
         column: str | None = None,
         field: str | None = None,
+        data_row: int | None = None,
     ) -> None:
+        self.data_row = data_row
         self.file = file
         self.row = row
         self.column = column
@@ -60,7 +62,7 @@ class SystemDefinitionError(ConfigError):
     """An indicator-system file is malformed."""
 
 
-class ConsistencyError(NqpfError, ValueError):
+class ConsistencyError(DataValidationError):
     """AHP judgements are too inconsistent (consistency ratio above the limit)."""
 
 

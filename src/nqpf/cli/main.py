@@ -23,34 +23,37 @@ app = typer.Typer(
 app.add_typer(index_cli.app, name="index")
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         import nqpf
 
         typer.echo(f"nqpf {nqpf.__version__}")
         raise typer.Exit()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; user errors print one line and exit with code 2."""
-    err = Console(stderr=True)
-    try:
-        app(args=argv, standalone_mode=False)
-    except NqpfError as exc:
-        err.print(f"[bold red]错误 error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("[red]aborted[/]")
-        sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
+    """nqpf — 新质生产力测度、诊断与转型引导."""
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user errors print one line and exit with code 2.
+
+    Usage errors and ``--help`` are handled by click's standalone mode (exit 2 / 0);
+    every :class:`~nqpf.exceptions.NqpfError` raised by a command becomes one red line.
+    """
+    try:
+        app(args=argv, prog_name="nqpf")
+    except NqpfError as exc:
+        Console(stderr=True).print(
+            f"[bold red]错误 error:[/] {exc}", highlight=False, soft_wrap=True
+        )
+        sys.exit(exc.exit_code)

@@ -176,6 +176,7 @@ def column_extremes(A: np.ndarray, names=None) -> tuple[np.ndarray, np.ndarray]:
             f"X has missing or infinite values; the first is at row {i}: {float(col[i])}; "
             "choose a missing-value policy when reading the panel",
             column=column_label(j, names),
+            data_row=i,
         )
     return lo.min(axis=0), hi.max(axis=0)
 
@@ -253,6 +254,7 @@ def topsis_minmax(A, d, lo, hi, w, best=None, worst=None, names=None, constant="
     if (denom <= 0).any():
         i = int(np.argmax(denom <= 0))
         raise DataValidationError(
-            f"TOPSIS is undefined for row {i}: it is at both the ideal and the anti-ideal"
+            f"TOPSIS is undefined for row {i}: it is at both the ideal and the anti-ideal",
+            data_row=i,
         )
     return dm / denom, dp, dm, best, worst

@@ -76,6 +76,7 @@ def check_all_finite(A: np.ndarray, names: Sequence[str] | None = None, what: st
             f"{what} has {count} missing or infinite value(s); the first is at row {i}: "
             f"{float(A[i, j])}; choose a missing-value policy when reading the panel",
             column=column_label(j, names),
+            data_row=int(i),
         )
 
 

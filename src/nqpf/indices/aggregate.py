@@ -220,7 +220,8 @@ def _closeness(dp: np.ndarray, dm: np.ndarray) -> np.ndarray:
         i = int(np.argmax(denom <= 0))
         raise DataValidationError(
             f"TOPSIS is undefined for row {i}: it is at both the ideal and the anti-ideal "
-            "(all rows identical in every weighted indicator)"
+            "(all rows identical in every weighted indicator)",
+            data_row=i,
         )
     return dm / denom
 

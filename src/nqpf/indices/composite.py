@@ -367,13 +367,15 @@ class CompositeIndex:
         if self.ahp is None:
             raise DataValidationError("weighting='ahp' needs an AHP judgement matrix", field="ahp")
         if not isinstance(self.ahp, Mapping):
-            return ahp_weights(self.ahp, method=self.ahp_method, names=names)
+            return ahp_weights(self.ahp, method=self.ahp_method, names=names, field="ahp")
         dims = self.groups_.get("dimension")
         if not dims:
             raise DataValidationError("a hierarchical AHP needs the dimension groups", field="ahp")
         if "dimensions" not in self.ahp:
             raise DataValidationError("hierarchical AHP lacks the 'dimensions' matrix", field="ahp")
-        top = ahp_weights(self.ahp["dimensions"], method=self.ahp_method, names=list(dims))
+        top = ahp_weights(
+            self.ahp["dimensions"], method=self.ahp_method, names=list(dims), field="ahp.dimensions"
+        )
         w = np.zeros(len(names))
         crs = {"dimensions": top.details["CR"]}
         for g, (dim, cols) in enumerate(dims.items()):
@@ -385,7 +387,10 @@ class CompositeIndex:
                     f"hierarchical AHP lacks the matrix of dimension {dim!r}", field="ahp"
                 )
             local = ahp_weights(
-                self.ahp[dim], method=self.ahp_method, names=[names[c] for c in cols]
+                self.ahp[dim],
+                method=self.ahp_method,
+                names=[names[c] for c in cols],
+                field=f"ahp.{dim}",
             )
             w[cols] = top.weights[g] * local.weights
             crs[dim] = local.details["CR"]

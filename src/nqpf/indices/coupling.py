@@ -162,6 +162,7 @@ def coupling_coordination(
             f"subsystem scores must lie in [0, 1]; row {i} is {float(A[i, j])} "
             "(rescale scores given in percent)",
             column=column_label(j, names),
+            data_row=int(i),
         )
     alpha = np.full(k, 1.0 / k) if weights is None else as_weights(weights, k)
     has_zero = (A == 0).any(axis=1)
@@ -172,6 +173,7 @@ def coupling_coordination(
                 f"row {i} has a subsystem score of 0, so C is degenerate; pass zero='zero' "
                 "to set C = 0 for such rows",
                 field="U",
+                data_row=i,
             )
         warnings.warn(
             f"{int(has_zero.sum())} row(s) with a zero subsystem score get C = 0", stacklevel=2

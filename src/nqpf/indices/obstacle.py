@@ -111,6 +111,7 @@ def obstacle_degree(
         raise DataValidationError(
             f"obstacle degree needs normalised values in [0, 1]; row {i} is {float(A[i, j])}",
             column=column_label(j, names),
+            data_row=int(i),
         )
     F = w * np.clip(1.0 - A, 0.0, None)
     if scaled:

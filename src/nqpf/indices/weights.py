@@ -367,6 +367,7 @@ def cv_weights(X, *, ddof: int = 1, names: Sequence[str] | None = None) -> Weigh
         raise DataValidationError(
             f"coefficient-of-variation weights need strictly positive values; row {i} is {float(A[i, j])}",
             column=column_label(j, names),
+            data_row=int(i),
         )
     v = A.std(axis=0, ddof=ddof) / A.mean(axis=0)
     if v.sum() <= 0:
@@ -393,6 +394,7 @@ def ahp_weights(
     random_index: float | None = None,
     names: Sequence[str] | None = None,
     tol: float = 1e-6,
+    field: str = "A",
 ) -> WeightResult:
     """Analytic hierarchy process weights from a pairwise comparison matrix.
 
@@ -409,6 +411,8 @@ def ahp_weights(
         CR = CI / RI exceeds this (Saaty's 0.1).  ``None`` accepts any CR.
     random_index : float, optional
         RI to use instead of the shipped Saaty table (``data/ahp_random_index.yaml``).
+    field : str
+        Name of the matrix in error messages (e.g. the config key it came from).
 
     Returns
     -------
@@ -424,16 +428,18 @@ def ahp_weights(
     check_choice(method, "method", ("eigenvector", "geometric", "arithmetic"))
     M = np.asarray(A, dtype=np.float64)
     if M.ndim != 2 or M.shape[0] != M.shape[1]:
-        raise DataValidationError(f"the AHP matrix must be square, got shape {M.shape}", field="A")
+        raise DataValidationError(
+            f"the AHP matrix must be square, got shape {M.shape}", field=field
+        )
     m = M.shape[0]
     if not np.isfinite(M).all() or (M <= 0).any():
-        raise DataValidationError("AHP judgements must be positive finite numbers", field="A")
+        raise DataValidationError("AHP judgements must be positive finite numbers", field=field)
     off = np.abs(M * M.T - 1.0) > tol
     if off.any():
         i, j = np.argwhere(off)[0]
         raise DataValidationError(
             f"the AHP matrix is not reciprocal: a[{i},{j}]·a[{j},{i}] = {M[i, j] * M[j, i]:.6g}, expected 1",
-            field="A",
+            field=field,
         )
     if method == "eigenvector":
         vals, vecs = np.linalg.eig(M)
@@ -453,14 +459,15 @@ def ahp_weights(
         table = _random_index()
         if m not in table:
             raise DataValidationError(
-                f"no random index RI shipped for order {m}; pass random_index=", field="A"
+                f"no random index RI shipped for order {m}; pass random_index=", field=field
             )
         random_index = table[m]
     cr = ci / random_index if random_index > 0 else 0.0
     if max_cr is not None and cr > max_cr:
         raise ConsistencyError(
-            f"AHP consistency ratio CR = {cr:.4f} exceeds {max_cr}; revise the judgements "
-            "or pass max_cr=None to accept them"
+            field=field,
+            message=f"AHP consistency ratio CR = {cr:.4f} exceeds {max_cr}; revise the judgements "
+            "or pass max_cr=None to accept them",
         )
     return WeightResult(
         w,

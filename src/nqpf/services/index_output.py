@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nqpf.exceptions import ConfigError
+from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.indices.coupling import coordination_classes
 from nqpf.io.atomic import atomic_write, write_table, write_tables
 from nqpf.reports import plots
@@ -178,26 +178,31 @@ def write_index_outputs(
     if out.exists() and not out.is_dir():
         raise ConfigError("output path exists and is not a folder", file=str(out))
     html = build_report(run) if want_report else None
-    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    if "xlsx" in formats:
-        path = out / "nqpf_index.xlsx"
-        write_tables(run.tables, path)
-        written.append(path)
-    for fmt in ("csv", "parquet"):
-        if fmt in formats:
-            for name, table in run.tables.items():
-                path = out / f"{name}.{fmt}"
-                write_table(table, path)
-                written.append(path)
-    if html is not None:
-        path = out / "report.html"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if "xlsx" in formats:
+            written.append(write_tables(run.tables, out / "nqpf_index.xlsx"))
+        for fmt in ("csv", "parquet"):
+            if fmt in formats:
+                for name, table in run.tables.items():
+                    written.append(write_table(table, out / f"{name}.{fmt}"))
+                # A table an earlier run wrote but this one does not (e.g. coupling) would
+                # otherwise sit beside the new results as if it belonged to them.
+                for name in TABLE_TITLES.keys() - run.tables.keys():
+                    (out / f"{name}.{fmt}").unlink(missing_ok=True)
+        if html is not None:
+            path = out / "report.html"
+            with atomic_write(path, "w") as fh:
+                fh.write(html)
+            written.append(path)
+        path = out / "config.used.yaml"
         with atomic_write(path, "w") as fh:
-            fh.write(html)
+            fh.write(dump_config(cfg, output_dir=out, formats=formats, report=want_report))
         written.append(path)
-    path = out / "config.used.yaml"
-    with atomic_write(path, "w") as fh:
-        fh.write(dump_config(cfg))
-    written.append(path)
+    except OSError as exc:
+        raise DataValidationError(
+            f"cannot write output: {exc.strerror or exc}", file=str(exc.filename or out)
+        ) from None
     run.written = written
     return written

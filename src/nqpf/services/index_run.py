@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import re
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +83,35 @@ def _select_periods(panel: Panel, rng: PeriodRange | None, what: str) -> Panel:
     return panel.subset_periods(chosen)
 
 
+@contextmanager
+def _rows_as_units(panel: Panel, data_file: Path):
+    """Re-raise core errors about "row i" of a matrix as the panel's entity and period.
+
+    The core only sees arrays; here the rows are known (period-major panel rows), so the
+    user is told 天津 2020 in which file, not a position in a sorted matrix.  Errors about
+    method keys (``ahp…``) get their config prefix.
+    """
+    try:
+        yield
+    except DataValidationError as exc:
+        field = exc.field
+        if field is not None and field.split(".")[0] in ("ahp", "weights", "weighting_options"):
+            field = f"method.{field}"
+        if exc.data_row is None or not 0 <= exc.data_row < panel.n_obs:
+            if field == exc.field:
+                raise
+            raise type(exc)(exc.reason, file=exc.file, column=exc.column, field=field) from None
+        i = exc.data_row
+        unit = f"{panel.entity_col} {panel.entities[i]}, {panel.period_col} {panel.periods[i]}"
+        reason = re.sub(rf"\brow {i}\b", unit, exc.reason)
+        raise DataValidationError(
+            reason if reason != exc.reason else f"{unit}: {reason}",
+            file=str(data_file),
+            column=exc.column,
+            field=field,
+        ) from None
+
+
 def _estimator(cfg: IndexConfig, system: IndicatorSystem | None, **over) -> CompositeIndex:
     m, nrm = cfg.method, cfg.method.normalization
     params = dict(
@@ -111,17 +142,21 @@ def _subsystem_scores(
     panel: Panel,
     fit_panel: Panel,
     result: CompositeResult,
+    data_file: Path,
 ) -> pd.DataFrame:
     """Score of each top-level dimension in [0, 1], the U_i of the coupling model."""
     dims = system.groups("dimension")
     if cfg.coupling.subsystem_scores == "renormalize":
-        sub = result.sub_indices["dimension"]
+        sub = result.sub_indices["dimension"] / cfg.method.scale
         if cfg.method.aggregation != "weighted_sum":
-            return sub / cfg.method.scale
-        w = dict(zip(result.indicators, result.weights.weights, strict=True))
-        return pd.DataFrame(
-            {g: sub[g] / (cfg.method.scale * sum(w[i] for i in ids)) for g, ids in dims.items()}
-        )
+            return sub.clip(0.0, 1.0)
+        W = result.weights.weights
+        if W.ndim == 2:  # per-period weights: each row uses its own period's weights
+            pos = {p: t for t, p in enumerate(result.weights.periods)}
+            W = W[[pos[p] for p in panel.periods]]
+        col = {name: j for j, name in enumerate(result.indicators)}
+        out = {g: sub[g] / W[..., [col[i] for i in ids]].sum(axis=-1) for g, ids in dims.items()}
+        return pd.DataFrame(out).clip(0.0, 1.0)
     scores = {}
     for g, ids in dims.items():
         directions = [system.indicator(i).sign for i in ids]
@@ -133,9 +168,13 @@ def _subsystem_scores(
             total = sum(w[i] for i in ids)
             est.weighting, est.weights = "given", {i: w[i] / total for i in ids}
         fit = fit_panel.select(ids)
-        est.fit(fit.values, fit.periods, indicators=ids)
-        scores[g] = est.transform(panel.select(ids).values, panel.periods, indicators=ids).index
-    return pd.DataFrame(scores)
+        with _rows_as_units(fit_panel, data_file):
+            est.fit(fit.values, fit.periods, indicators=ids)
+        with _rows_as_units(panel, data_file):
+            scores[g] = est.transform(panel.select(ids).values, panel.periods, indicators=ids).index
+    # U must lie in [0, 1]: the zero shift can lift a unit that is best on every indicator
+    # to 1 + shift, and years beyond the base range (fit_periods) exceed 1.  Both saturate.
+    return pd.DataFrame(scores).clip(0.0, 1.0)
 
 
 def run_index(config: IndexConfig, *, progress: Callable[[str], None] | None = None) -> IndexRun:
@@ -167,8 +206,10 @@ def run_index(config: IndexConfig, *, progress: Callable[[str], None] | None = N
     say(f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期")
 
     est = _estimator(cfg, system)
-    est.fit(fit_panel)
-    result = est.transform(panel)
+    with _rows_as_units(fit_panel, data_path):
+        est.fit(fit_panel)
+    with _rows_as_units(panel, data_path):
+        result = est.transform(panel)
     say(f"权重与综合指数: {result.method}")
 
     coupling = scores = None
@@ -176,7 +217,7 @@ def run_index(config: IndexConfig, *, progress: Callable[[str], None] | None = N
     if wants_coupling and len(system.dimension_names) >= 2:
         if cfg.coupling is None:
             cfg = cfg.model_copy(update={"coupling": CouplingSection()})
-        scores = _subsystem_scores(cfg, system, panel, fit_panel, result)
+        scores = _subsystem_scores(cfg, system, panel, fit_panel, result, data_path)
         c = cfg.coupling
         weights = None
         if c.weights is not None:
@@ -186,14 +227,26 @@ def run_index(config: IndexConfig, *, progress: Callable[[str], None] | None = N
                     f"coupling weights lack subsystem(s) {missing}", field="coupling.weights"
                 )
             weights = [c.weights[g] for g in scores.columns]
-        coupling = coupling_coordination(
-            scores.to_numpy(),
-            weights,
-            c.method,
-            zero=c.zero,
-            closed=c.closed,
-            names=list(scores.columns),
-        )
+        zero_rows = np.flatnonzero((scores.to_numpy() == 0).any(axis=1))
+        if c.zero == "error" and zero_rows.size:
+            i = int(zero_rows[0])
+            sub = scores.columns[int(np.argmax(scores.to_numpy()[i] == 0))]
+            raise ConfigError(
+                f"subsystem {sub!r} scores 0 for {panel.entity_col} {panel.entities[i]}, "
+                f"{panel.period_col} {panel.periods[i]} ({zero_rows.size} unit-period(s) in all), "
+                "so the coupling degree C is undefined; set coupling.zero: zero to give such "
+                "rows C = 0, or use a method whose scores stay above 0 (weighted_sum with a shift)",
+                field="coupling.zero",
+            )
+        with _rows_as_units(panel, data_path):
+            coupling = coupling_coordination(
+                scores.to_numpy(),
+                weights,
+                c.method,
+                zero=c.zero,
+                closed=c.closed,
+                names=list(scores.columns),
+            )
         say(f"耦合协调度: {len(scores.columns)} 个子系统 ({c.method})")
 
     meta = _metadata(cfg, system, panel, data_path, result)
@@ -264,14 +317,15 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
     info = system.to_frame()
     w = result.weights.to_frame().rename(columns={"indicator": "id"})
     weights = info.merge(w, on="id", how="right")
-    dim_total = weights.groupby("dimension")["weight"].transform("sum")
+    # Per-period entropy gives one weight vector per period: group within the period.
+    keys = ["period", "dimension"] if "period" in weights.columns else ["dimension"]
+    dim_total = weights.groupby(keys)["weight"].transform("sum")
     weights["weight_in_dimension"] = weights["weight"] / dim_total
-    first = ["dimension", "sub_dimension", "id", "name", "direction", "weight", "weight_in_dimension"]
+    first = [*keys[:-1], "dimension", "sub_dimension", "id", "name", "direction", "weight"]
+    first.append("weight_in_dimension")
     weights = weights[first + [c for c in weights.columns if c not in first]]
     tables["weights"] = weights
-    tables["dimension_weights"] = (
-        weights.groupby("dimension", sort=False)["weight"].sum().reset_index()
-    )
+    tables["dimension_weights"] = weights.groupby(keys, sort=False)["weight"].sum().reset_index()
 
     ob = result.obstacles
     top = ob.top_frame()
@@ -291,9 +345,25 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
     return tables
 
 
-def dump_config(cfg: IndexConfig) -> str:
-    """The effective configuration as YAML, written next to the outputs for reproducibility."""
+def dump_config(
+    cfg: IndexConfig, *, output_dir: Path | None = None, formats=None, report=None
+) -> str:
+    """The effective configuration as YAML, written next to the outputs for reproducibility.
+
+    Paths are made absolute (the file lives in the output folder, not beside the original
+    config), and the output folder, formats and report switch actually used are recorded.
+    """
     data = cfg.model_dump(mode="json", by_alias=True, exclude={"base_dir"})
+    data["data"]["path"] = str(cfg.resolve(cfg.data.path).resolve())
+    system_file = cfg.resolve(cfg.system)
+    if system_file.suffix in (".yaml", ".yml") and system_file.exists():
+        data["system"] = str(system_file.resolve())
+    out = data["output"]
+    out["dir"] = str((output_dir or cfg.resolve(cfg.output.dir)).resolve())
+    if formats is not None:
+        out["formats"] = list(formats)
+    if report is not None:
+        out["report"] = bool(report)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 

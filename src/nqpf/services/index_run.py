@@ -365,10 +365,3 @@ def dump_config(
     if report is not None:
         out["report"] = bool(report)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-
-
-def check_outputs_possible(cfg: IndexConfig) -> Path:
-    out = cfg.resolve(cfg.output.dir)
-    if out.exists() and not out.is_dir():
-        raise DataValidationError("output path exists and is not a folder", file=str(out))
-    return out

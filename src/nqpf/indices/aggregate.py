@@ -21,7 +21,7 @@ from nqpf.indices.normalize import minmax, vector
 from nqpf.results import Result, Summary
 
 #: Above this many cells min-max TOPSIS uses the fused kernels of nqpf.indices._kernels.
-FAST_PATH_CELLS = 2_000_000
+FAST_PATH_CELLS = 200_000
 
 
 @dataclass(frozen=True, eq=False)

@@ -32,7 +32,7 @@ from nqpf.indices.normalize import minmax
 from nqpf.results import Result, Summary
 
 #: Above this many cells entropy weights use the fused one-pass kernels (nqpf.indices._kernels).
-FAST_PATH_CELLS = 2_000_000
+FAST_PATH_CELLS = 200_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,7 +183,7 @@ def entropy_weights(
         Indicator names for messages and tables.
     engine : {"auto", "numpy", "numba"}
         ``"auto"`` uses the fused, parallel one-pass kernels for large pooled inputs
-        (more than 2e6 cells); they give the same numbers to ~1e-12 without copying X.
+        (more than 2e5 cells); they give the same numbers to ~1e-12 without copying X.
 
     Returns
     -------

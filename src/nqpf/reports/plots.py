@@ -33,6 +33,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from nqpf.exceptions import DataValidationError
+from nqpf.indices.coupling import coordination_classes
 from nqpf.reports.fonts import use_cjk_font
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "weights_bar",
 ]
 
+_classes = coordination_classes()
+
 #: The four economic regions of the NBS division, in their customary order.
 REGION_ORDER: tuple[str, ...] = ("东部", "中部", "西部", "东北")
 #: Fixed colours for the four regions, so a region keeps its colour across charts.
@@ -59,19 +62,15 @@ REGION_COLORS: dict[str, str] = {
     "西部": "#2ca02c",
     "东北": "#d62728",
 }
-#: Ten equal-width classes of the coupling coordination degree D (廖重斌 1999 and most
-#: later studies).  Lower bounds are closed, upper bounds open except the last.
-COUPLING_CLASSES: tuple[tuple[float, float, str], ...] = (
-    (0.0, 0.1, "极度失调"),
-    (0.1, 0.2, "严重失调"),
-    (0.2, 0.3, "中度失调"),
-    (0.3, 0.4, "轻度失调"),
-    (0.4, 0.5, "濒临失调"),
-    (0.5, 0.6, "勉强协调"),
-    (0.6, 0.7, "初级协调"),
-    (0.7, 0.8, "中级协调"),
-    (0.8, 0.9, "良好协调"),
-    (0.9, 1.0, "优质协调"),
+#: The ten classes of the coupling coordination degree D as ``(lo, hi, label)``, from the
+#: versioned class table of :mod:`nqpf.indices.coupling` (地理学报 76(4) T1).
+COUPLING_CLASSES: tuple[tuple[float, float, str], ...] = tuple(
+    zip(
+        (0.0, *_classes.uppers[:-1]),
+        _classes.uppers,
+        _classes.labels,
+        strict=True,
+    )
 )
 
 # 10 colours x 4 dash patterns = 40 distinguishable lines: enough for 31 provinces

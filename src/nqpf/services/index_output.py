@@ -102,8 +102,6 @@ def build_report(run: IndexRun) -> str:
     )
     if run.coupling is not None:
         classes = coordination_classes()
-        lows = (0.0, *classes.uppers[:-1])
-        bands = list(zip(lows, classes.uppers, classes.labels, strict=True))
         coup = run.tables["coupling"]
         sections.append(
             Section(
@@ -114,9 +112,7 @@ def build_report(run: IndexRun) -> str:
                 ),
                 figures=[
                     plots.figure_to_data_uri(
-                        plots.coupling_trend(
-                            coup, entity=ent, period=per, D="D", bands=bands, note=note
-                        )
+                        plots.coupling_trend(coup, entity=ent, period=per, D="D", note=note)
                     )
                 ],
                 tables=[(TABLE_TITLES["coupling"], coup)],

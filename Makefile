@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/nqpf index run examples/nqpf-index.yaml
+	$(BIN)/nqpf analyze run examples/nqpf-analyze.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

@@ -11,6 +11,7 @@ import sys
 import typer
 from rich.console import Console
 
+from nqpf.cli import analyze as analyze_cli
 from nqpf.cli import index as index_cli
 from nqpf.exceptions import NqpfError
 
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(index_cli.app, name="index")
+app.add_typer(analyze_cli.app, name="analyze")
 
 
 def _print_version(value: bool) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import narwhals as nw
+import numpy as np
 import pandas as pd
 
 from nqpf.exceptions import DataValidationError
@@ -209,6 +210,10 @@ def write_tables(tables: Mapping[str, Any], path: str | os.PathLike[str]) -> Pat
             for value in row:
                 if _is_missing(value):
                     value = None
+                elif isinstance(value, tuple | list | set | dict | np.ndarray):
+                    # A cell holds one value: several (e.g. the peak locations of a density)
+                    # are written as their text, as they would show in CSV.
+                    value = str(list(value) if isinstance(value, np.ndarray) else value)
                 cell = WriteOnlyCell(ws, value=value)
                 if isinstance(value, str) and value.startswith("="):
                     cell.data_type = "s"  # openpyxl would otherwise store it as a formula

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.indices.coupling import coordination_classes
-from nqpf.io.atomic import atomic_write, write_table, write_tables
 from nqpf.reports import plots
 from nqpf.reports.html import Section, render_report
 from nqpf.services.index_run import SYNTHETIC_LABEL, IndexRun, dump_config
+from nqpf.services.outputs import check_formats, output_folder, write_bundle
 
 #: Captions of the output tables (sheet names stay the ASCII keys).
 TABLE_TITLES = {
@@ -162,43 +161,17 @@ def write_index_outputs(
     atomically, so an error leaves the previous outputs (or none) in place.
     """
     cfg = run.config
-    formats = list(formats or cfg.output.formats)
-    unknown = [f for f in formats if f not in ("xlsx", "csv", "parquet")]
-    if unknown:
-        raise ConfigError(
-            f"unknown output format(s) {unknown}; expected xlsx, csv or parquet",
-            field="output.formats",
-        )
+    formats = check_formats(formats or cfg.output.formats)
     want_report = cfg.output.report if report is None else report
-    out = (Path(out_dir) if out_dir is not None else cfg.resolve(cfg.output.dir)).resolve()
-    if out.exists() and not out.is_dir():
-        raise ConfigError("output path exists and is not a folder", file=str(out))
+    out = output_folder(Path(out_dir) if out_dir is not None else cfg.resolve(cfg.output.dir))
     html = build_report(run) if want_report else None
-    written: list[Path] = []
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        if "xlsx" in formats:
-            written.append(write_tables(run.tables, out / "nqpf_index.xlsx"))
-        for fmt in ("csv", "parquet"):
-            if fmt in formats:
-                for name, table in run.tables.items():
-                    written.append(write_table(table, out / f"{name}.{fmt}"))
-                # A table an earlier run wrote but this one does not (e.g. coupling) would
-                # otherwise sit beside the new results as if it belonged to them.
-                for name in TABLE_TITLES.keys() - run.tables.keys():
-                    (out / f"{name}.{fmt}").unlink(missing_ok=True)
-        if html is not None:
-            path = out / "report.html"
-            with atomic_write(path, "w") as fh:
-                fh.write(html)
-            written.append(path)
-        path = out / "config.used.yaml"
-        with atomic_write(path, "w") as fh:
-            fh.write(dump_config(cfg, output_dir=out, formats=formats, report=want_report))
-        written.append(path)
-    except OSError as exc:
-        raise DataValidationError(
-            f"cannot write output: {exc.strerror or exc}", file=str(exc.filename or out)
-        ) from None
-    run.written = written
-    return written
+    run.written = write_bundle(
+        out,
+        workbook="nqpf_index.xlsx",
+        tables=run.tables,
+        formats=formats,
+        html=html,
+        config_text=lambda: dump_config(cfg, output_dir=out, formats=formats, report=want_report),
+        known_tables=TABLE_TITLES,
+    )
+    return run.written

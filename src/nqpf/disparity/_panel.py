@@ -1,0 +1,84 @@
+"""Per-period application of a cross-section method: one call on a panel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nqpf.exceptions import DataValidationError
+from nqpf.results import Result, Summary
+
+
+@dataclass(frozen=True, eq=False)
+class ByPeriod(Result):
+    """Results of one method computed separately for each period of a panel.
+
+    Attributes
+    ----------
+    results : mapping period → result
+        In ascending period order.
+    method : str
+    """
+
+    results: Mapping[Any, Result]
+    method: str
+
+    def __getitem__(self, period):
+        return self.results[period]
+
+    def __iter__(self):
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def periods(self) -> list:
+        return list(self.results)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-period ``to_frame()`` tables stacked, with a leading ``period`` column."""
+        parts = []
+        for period, res in self.results.items():
+            frame = res.to_frame().copy()
+            frame.insert(0, "period", period)
+            parts.append(frame)
+        return pd.concat(parts, ignore_index=True)
+
+    def summary(self) -> Summary:
+        rows = []
+        for period, res in self.results.items():
+            first = res.summary().rows
+            rows.append((str(period), first[0][1] if first else ""))
+        return Summary(title=f"{self.method} by period", rows=tuple(rows))
+
+
+def by_period(
+    func: Callable[..., Result],
+    periods,
+    n: int,
+    arrays: Mapping[str, Any],
+    method: str,
+    **kwargs,
+) -> ByPeriod:
+    """Call ``func(**{name: array[rows of period]}, **kwargs)`` for every period.
+
+    ``arrays`` holds the row-aligned inputs (values, groups, weights …); ``None`` entries
+    are passed through unchanged.
+    """
+    p = np.asarray(periods).ravel()
+    if p.shape[0] != n:
+        raise DataValidationError(
+            f"periods has {p.shape[0]} entries but there are {n} values", field="periods"
+        )
+    out = {}
+    for label in np.unique(p):
+        rows = p == label
+        args = {k: (None if v is None else np.asarray(v)[rows]) for k, v in arrays.items()}
+        key = label.item() if hasattr(label, "item") else label
+        out[key] = func(**args, **kwargs)
+    return ByPeriod(out, method)

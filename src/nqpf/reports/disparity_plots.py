@@ -1,0 +1,233 @@
+"""Charts of regional disparity and dynamics: kernel density, Dagum, Markov, Moran.
+
+Each function returns a matplotlib Figure (Agg, no pyplot), Chinese labels, and an
+optional grey footnote (``note``, e.g. 示例数据，非真实统计).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from nqpf.reports.plots import REGION_COLORS, _new_figure
+
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+
+
+def kde_3d(
+    grid: np.ndarray,
+    density: np.ndarray,
+    periods: Sequence,
+    *,
+    title: str = "核密度估计",
+    xlabel: str = "指数",
+    note: str | None = None,
+) -> Figure:
+    """Kernel densities of all periods as a 3-D surface (x, year, density), as papers draw them."""
+    fig, ax = _new_figure(9.0, 6.0, note)
+    fig.delaxes(ax)
+    ax = fig.add_subplot(projection="3d")
+    years = np.asarray([float(p) if _numeric(p) else i for i, p in enumerate(periods)])
+    X, Y = np.meshgrid(grid, years)
+    ax.plot_surface(X, Y, density, cmap="viridis", linewidth=0, antialiased=True, alpha=0.9)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("年份")
+    ax.set_zlabel("密度")
+    ax.set_title(title)
+    ax.view_init(elev=28, azim=-60)
+    return fig
+
+
+def _numeric(p) -> bool:
+    try:
+        float(p)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def kde_ridge(
+    grid: np.ndarray,
+    density: np.ndarray,
+    periods: Sequence,
+    *,
+    title: str = "核密度分布的演进",
+    xlabel: str = "指数",
+    note: str | None = None,
+) -> Figure:
+    """One density line per period, stacked upwards (ridge plot)."""
+    fig, ax = _new_figure(8.0, 6.5, note)
+    step = float(np.nanmax(density)) * 0.45
+    for i, (p, d) in enumerate(zip(periods, density, strict=True)):
+        base = i * step
+        color = _PALETTE[i % len(_PALETTE)] if len(periods) <= 7 else None
+        ax.fill_between(grid, base, base + d, alpha=0.35, color=color, linewidth=0)
+        ax.plot(grid, base + d, color=color or "black", linewidth=1)
+        ax.text(grid[0], base + step * 0.15, str(p), fontsize=8, va="bottom")
+    ax.set_yticks([])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return fig
+
+
+def dagum_trend(frame: pd.DataFrame, *, period: str, note: str | None = None) -> Figure:
+    """Total Gini and the shares of within, net between and transvariation over time."""
+    fig, ax = _new_figure(8.5, 4.8, note)
+    ax.plot(frame[period], frame["G"], marker="o", color="black", label="总体基尼系数 G")
+    ax.set_ylabel("基尼系数")
+    ax2 = ax.twinx()
+    for col, label, color in (
+        ("within_pct", "组内贡献率", "#1f77b4"),
+        ("between_pct", "组间贡献率", "#d62728"),
+        ("transvariation_pct", "超变密度贡献率", "#2ca02c"),
+    ):
+        ax2.plot(frame[period], frame[col], linestyle="--", marker=".", color=color, label=label)
+    ax2.set_ylabel("贡献率 (%)")
+    lines = ax.get_legend_handles_labels()
+    lines2 = ax2.get_legend_handles_labels()
+    ax.legend(
+        lines[0] + lines2[0],
+        lines[1] + lines2[1],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=4,
+        frameon=False,
+    )
+    ax.set_xlabel("年份")
+    ax.set_title("Dagum 基尼系数及其分解")
+    return fig
+
+
+def group_gini_trend(
+    frame: pd.DataFrame,
+    *,
+    period: str,
+    groups: Sequence[str],
+    title: str = "区域内基尼系数 G_jj",
+    note: str | None = None,
+) -> Figure:
+    fig, ax = _new_figure(8.0, 4.5, note)
+    for i, g in enumerate(groups):
+        ax.plot(
+            frame[period],
+            frame[g],
+            marker="o",
+            label=g,
+            color=REGION_COLORS.get(g, _PALETTE[i % len(_PALETTE)]),
+        )
+    ax.legend(frameon=False)
+    ax.set_xlabel("年份")
+    ax.set_ylabel("基尼系数")
+    ax.set_title(title)
+    return fig
+
+
+def markov_heatmap(
+    p: np.ndarray,
+    labels: Sequence[str],
+    *,
+    title: str = "马尔可夫转移概率矩阵",
+    note: str | None = None,
+) -> Figure:
+    fig, ax = _new_figure(5.8, 5.0, note)
+    im = ax.imshow(p, cmap="Blues", vmin=0, vmax=1)
+    k = len(labels)
+    ax.set_xticks(range(k), labels)
+    ax.set_yticks(range(k), labels)
+    ax.set_xlabel("t+1 期类型")
+    ax.set_ylabel("t 期类型")
+    for i in range(k):
+        for j in range(k):
+            ax.text(
+                j,
+                i,
+                f"{p[i, j]:.3f}",
+                ha="center",
+                va="center",
+                color="white" if p[i, j] > 0.6 else "black",
+                fontsize=9,
+            )
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    ax.set_title(title)
+    return fig
+
+
+def moran_trend(frame: pd.DataFrame, *, period: str, note: str | None = None) -> Figure:
+    """Global Moran's I by period with its expectation; significant years marked."""
+    fig, ax = _new_figure(8.0, 4.5, note)
+    ax.plot(frame[period], frame["I"], marker="o", color="#1f77b4", label="Moran's I")
+    ax.axhline(float(frame["EI"].iloc[0]), color="grey", linestyle=":", label="E[I]")
+    p = frame["p_sim"] if "p_sim" in frame and frame["p_sim"].notna().all() else frame["p_norm"]
+    sig = p < 0.05
+    ax.scatter(
+        frame[period][sig],
+        frame["I"][sig],
+        s=80,
+        facecolors="none",
+        edgecolors="#d62728",
+        label="p < 0.05",
+    )
+    ax.legend(frameon=False)
+    ax.set_xlabel("年份")
+    ax.set_ylabel("全局莫兰指数")
+    ax.set_title("全局莫兰指数")
+    return fig
+
+
+def moran_scatter(
+    z: np.ndarray,
+    lag: np.ndarray,
+    labels: Sequence[str] | None = None,
+    *,
+    title: str = "莫兰散点图",
+    note: str | None = None,
+) -> Figure:
+    fig, ax = _new_figure(6.5, 6.0, note)
+    ax.scatter(z, lag, color="#1f77b4", s=28)
+    slope = float(np.dot(z, lag) / np.dot(z, z))
+    xs = np.linspace(float(np.min(z)), float(np.max(z)), 2)
+    ax.plot(xs, slope * xs, color="#d62728", linewidth=1.2, label=f"斜率 = {slope:.3f}")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.axvline(0, color="grey", linewidth=0.8)
+    if labels is not None:
+        for x, y, t in zip(z, lag, labels, strict=True):
+            ax.annotate(str(t), (x, y), fontsize=7, xytext=(2, 2), textcoords="offset points")
+    for x, y, t in (
+        (0.98, 0.98, "高-高"),
+        (0.02, 0.98, "低-高"),
+        (0.02, 0.02, "低-低"),
+        (0.98, 0.02, "高-低"),
+    ):
+        ax.text(
+            x,
+            y,
+            t,
+            transform=ax.transAxes,
+            ha="right" if x > 0.5 else "left",
+            va="top" if y > 0.5 else "bottom",
+            color="grey",
+        )
+    ax.set_xlabel("标准化值 z")
+    ax.set_ylabel("空间滞后 Wz")
+    ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 0.08))
+    ax.set_title(title)
+    return fig
+
+
+def sigma_trend(
+    frame: pd.DataFrame,
+    *,
+    period: str,
+    value: str = "sigma",
+    ylabel: str = "变异系数",
+    note: str | None = None,
+) -> Figure:
+    fig, ax = _new_figure(8.0, 4.2, note)
+    ax.plot(frame[period], frame[value], marker="o", color="#2ca02c")
+    ax.set_xlabel("年份")
+    ax.set_ylabel(ylabel)
+    ax.set_title("σ 收敛")
+    return fig

@@ -1,0 +1,260 @@
+"""Turn an :class:`~nqpf.services.analyze_run.AnalyzeRun` into tables, a report and files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from nqpf.datasets import SYNTHETIC_LABEL
+from nqpf.reports import disparity_plots as dp
+from nqpf.reports.html import Section, render_report
+from nqpf.reports.plots import figure_to_data_uri as uri
+from nqpf.services.analyze_config import AnalyzeConfig
+from nqpf.services.analyze_run import AnalyzeRun
+from nqpf.services.outputs import check_formats, output_folder, write_bundle
+
+TABLE_TITLES = {
+    "gini": "基尼系数",
+    "dagum": "Dagum 基尼系数分解（论文格式）",
+    "dagum_components": "Dagum 分解：总体、组内、组间、超变密度",
+    "dagum_groups": "Dagum 分解：区域内差异",
+    "dagum_pairs": "Dagum 分解：区域间差异",
+    "theil": "泰尔指数及其分解（论文格式）",
+    "theil_groups": "泰尔指数：各区域",
+    "kde": "核密度估计值",
+    "kde_peaks": "核密度分布特征（主峰、峰数、宽度）",
+    "markov": "传统马尔可夫转移概率矩阵",
+    "spatial_markov": "空间马尔可夫转移概率矩阵",
+    "spatial_markov_tests": "空间马尔可夫同质性检验",
+    "moran": "全局莫兰指数",
+    "local_moran": "局部莫兰指数（LISA）",
+    "sigma": "σ 收敛",
+    "beta": "β 收敛回归",
+    "beta_summary": "β 收敛速度与半衰期",
+    "metadata": "运行信息",
+}
+
+
+def dagum_paper_table(res, period: str) -> pd.DataFrame:
+    """One row per period: G, G_jj per region, G_jh per pair, and the three contribution rates."""
+    rows = []
+    for p, r in res.results.items():
+        row = {period: p, "G": r.total}
+        for g, v in zip(r.groups, r.G_jj, strict=True):
+            row[f"{g}"] = v
+        for i in range(r.k):
+            for j in range(i + 1, r.k):
+                row[f"{r.groups[i]}–{r.groups[j]}"] = r.G_jh[i, j]
+        share = r.shares
+        row["within_pct"] = 100 * share["within"]
+        row["between_pct"] = 100 * share["between"]
+        row["transvariation_pct"] = 100 * share["transvariation"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def finish_tables(run: AnalyzeRun) -> dict[str, pd.DataFrame]:
+    """The run's tables reshaped for output: Dagum in papers' layout, Markov with labels."""
+    cfg = run.config
+    per = cfg.data.period
+    t = dict(run.tables)
+    r = run.results
+    if "dagum" in r:
+        full = t.pop("dagum")
+        t["dagum"] = dagum_paper_table(r["dagum"], per)
+        for part in ("components", "groups", "pairs"):
+            frame = full[full["table"] == part].dropna(axis=1, how="all").drop(columns="table")
+            t[f"dagum_{part}"] = frame.reset_index(drop=True)
+    if "theil" in t:
+        full = t.pop("theil")
+        comp = full[full["table"] == "components"]
+        t["theil"] = comp.pivot(index=per, columns="component", values="value").reset_index()
+        shares = comp.pivot(index=per, columns="component", values="contribution_pct")
+        for c in shares.columns:
+            if c != "total":
+                t["theil"][f"{c}_pct"] = shares[c].to_numpy()
+        groups = full[full["table"] == "groups"].dropna(axis=1, how="all")
+        t["theil_groups"] = groups.drop(columns="table").reset_index(drop=True)
+    if "kde" in r:
+        peaks = r["kde"].peaks().reset_index(drop=True)
+        peaks["peaks"] = [", ".join(f"{x:.4f}" for x in v) for v in peaks["peaks"]]
+        t["kde_peaks"] = peaks
+    if "markov" in t:
+        t["markov"] = t["markov"].reset_index()
+    if "spatial_markov" in r:
+        sm = r["spatial_markov"]
+        t["spatial_markov_tests"] = pd.DataFrame(
+            {
+                "statistic": ["Q", "LR"],
+                "value": [sm.Q, sm.LR],
+                "dof": [sm.dof, sm.dof],
+                "p_value": [sm.Q_p_value, sm.LR_p_value],
+            }
+        )
+    if "beta" in r:
+        b = r["beta"]
+        t["beta_summary"] = pd.DataFrame(
+            {
+                "item": ["beta", "se", "p", "speed", "half_life", "converging", "n_obs"],
+                "value": [b.beta, b.se, b.p, b.speed, b.half_life, bool(b.converging), b.n_obs],
+            }
+        )
+    meta = t.pop("metadata")
+    order = [k for k in TABLE_TITLES if k in t]
+    return {**{k: t[k] for k in order}, "metadata": meta}
+
+
+def build_report(run: AnalyzeRun, tables: dict[str, pd.DataFrame]) -> str:
+    cfg = run.config
+    per, ent = cfg.data.period, cfg.data.entity
+    note = SYNTHETIC_LABEL if cfg.data.synthetic else None
+    r = run.results
+    sections: list[Section] = []
+    if "dagum" in r:
+        paper = tables["dagum"]
+        groups = list(next(iter(r["dagum"].results.values())).groups)
+        sections.append(
+            Section(
+                "区域差异：Dagum 基尼系数分解",
+                text=(
+                    "G = G_w + G_nb + G_t（Dagum 1997）；组内差异、组间净差异与超变密度的贡献率。"
+                    "区域按均值升序排列。"
+                ),
+                figures=[
+                    ("总体差异与贡献率", uri(dp.dagum_trend(paper, period=per, note=note))),
+                    (
+                        "区域内差异",
+                        uri(dp.group_gini_trend(paper, period=per, groups=groups, note=note)),
+                    ),
+                ],
+                tables=[(TABLE_TITLES["dagum"], paper)],
+            )
+        )
+    elif "gini" in tables:
+        sections.append(Section("基尼系数", tables=[(TABLE_TITLES["gini"], tables["gini"])]))
+    if "theil" in tables:
+        sections.append(Section("泰尔指数", tables=[(TABLE_TITLES["theil"], tables["theil"])]))
+    if "kde" in r:
+        k = r["kde"]
+        periods = list(k.periods)
+        sections.append(
+            Section(
+                "动态演进：核密度估计",
+                text=f"高斯核，带宽规则 {k.bandwidth_rule}；各年份在同一网格上估计。",
+                figures=[
+                    (
+                        "三维核密度",
+                        uri(
+                            dp.kde_3d(k.grid, k.density, periods, xlabel=cfg.data.value, note=note)
+                        ),
+                    ),
+                    (
+                        "分年份密度曲线",
+                        uri(
+                            dp.kde_ridge(
+                                k.grid, k.density, periods, xlabel=cfg.data.value, note=note
+                            )
+                        ),
+                    ),
+                ],
+                tables=[(TABLE_TITLES["kde_peaks"], tables["kde_peaks"])],
+            )
+        )
+    if "markov" in r:
+        m = r["markov"]
+        sections.append(
+            Section(
+                "传统马尔可夫链",
+                text=f"按分位数划分为 {m.k} 类（{'、'.join(m.labels)}），切分点 {np.round(m.cutoffs, 4).tolist()}。",
+                figures=[uri(dp.markov_heatmap(m.p, list(m.labels), note=note))],
+                tables=[(TABLE_TITLES["markov"], tables["markov"])],
+            )
+        )
+    if "spatial_markov" in r:
+        sections.append(
+            Section(
+                "空间马尔可夫链",
+                text="以 t 期邻域（空间滞后）类型为条件的转移概率；Q 与 LR 为 Bickenbach–Bode 同质性检验。",
+                tables=[
+                    (TABLE_TITLES["spatial_markov"], tables["spatial_markov"]),
+                    (TABLE_TITLES["spatial_markov_tests"], tables["spatial_markov_tests"]),
+                ],
+            )
+        )
+    if "moran" in r:
+        figs = [("全局莫兰指数", uri(dp.moran_trend(tables["moran"], period=per, note=note)))]
+        if "local_moran" in r:
+            sc = r["local_moran"].moran_scatter_data()
+            figs.append(
+                (
+                    f"{r['local_moran_period']} 年莫兰散点图",
+                    uri(
+                        dp.moran_scatter(
+                            sc["z"].to_numpy(),
+                            sc["lag"].to_numpy(),
+                            list(tables["local_moran"][ent]),
+                            note=note,
+                        )
+                    ),
+                )
+            )
+        tabs = [(TABLE_TITLES["moran"], tables["moran"])]
+        if "local_moran" in tables:
+            tabs.append((TABLE_TITLES["local_moran"], tables["local_moran"]))
+        sections.append(Section("空间相关性：莫兰指数", figures=figs, tables=tabs))
+    if "sigma" in tables or "beta" in tables:
+        figs, tabs = [], []
+        if "sigma" in tables:
+            figs.append(uri(dp.sigma_trend(tables["sigma"], period=per, note=note)))
+            tabs.append((TABLE_TITLES["sigma"], tables["sigma"]))
+        if "beta" in tables:
+            tabs += [
+                (TABLE_TITLES["beta_summary"], tables["beta_summary"]),
+                (TABLE_TITLES["beta"], tables["beta"]),
+            ]
+        sections.append(Section("收敛性检验", figures=figs, tables=tabs))
+    return render_report(
+        title=cfg.title,
+        subtitle=f"{cfg.data.value} · {run.panel.n_entities} 个单位 × {run.panel.n_periods} 期",
+        synthetic_label=SYNTHETIC_LABEL if cfg.data.synthetic else None,
+        meta=run.meta,
+        sections=sections,
+    )
+
+
+def dump_analyze_config(cfg: AnalyzeConfig, out: Path, formats, report: bool) -> str:
+    data = cfg.model_dump(mode="json", by_alias=True, exclude={"base_dir"}, exclude_none=True)
+    data["data"]["path"] = str(cfg.resolve(cfg.data.path).resolve())
+    if cfg.weights is not None and cfg.weights.path:
+        data["weights"]["path"] = str(cfg.resolve(cfg.weights.path).resolve())
+    data["output"] = {"dir": str(out), "formats": list(formats), "report": report}
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def write_analyze_outputs(
+    run: AnalyzeRun,
+    *,
+    out_dir: str | Path | None = None,
+    formats: Sequence[str] | None = None,
+    report: bool | None = None,
+) -> list[Path]:
+    cfg = run.config
+    formats = check_formats(formats or cfg.output.formats)
+    want_report = cfg.output.report if report is None else report
+    out = output_folder(Path(out_dir) if out_dir is not None else cfg.resolve(cfg.output.dir))
+    tables = finish_tables(run)
+    html = build_report(run, tables) if want_report else None
+    run.written = write_bundle(
+        out,
+        workbook="nqpf_analyze.xlsx",
+        tables=tables,
+        formats=formats,
+        html=html,
+        config_text=lambda: dump_analyze_config(cfg, out, formats, want_report),
+        known_tables=TABLE_TITLES,
+    )
+    return run.written

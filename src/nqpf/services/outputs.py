@@ -1,0 +1,74 @@
+"""Writing a run's outputs: tables in several formats, an HTML report, the effective config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from nqpf.exceptions import ConfigError, DataValidationError
+from nqpf.io.atomic import atomic_write, write_table, write_tables
+
+FORMATS = ("xlsx", "csv", "parquet")
+
+
+def check_formats(formats: Sequence[str]) -> list[str]:
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ConfigError(
+            f"unknown output format(s) {unknown}; expected xlsx, csv or parquet",
+            field="output.formats",
+        )
+    return list(formats)
+
+
+def output_folder(path: Path) -> Path:
+    out = path.resolve()
+    if out.exists() and not out.is_dir():
+        raise ConfigError("output path exists and is not a folder", file=str(out))
+    return out
+
+
+def write_bundle(
+    out: Path,
+    *,
+    workbook: str,
+    tables: Mapping[str, pd.DataFrame],
+    formats: Sequence[str],
+    html: str | None,
+    config_text: Callable[[], str],
+    known_tables: Collection[str] = (),
+) -> list[Path]:
+    """Write everything into ``out``; each file is replaced atomically.
+
+    Callers render the report and build the tables first, so a failure in computing leaves
+    no file behind.  ``known_tables`` names every table this kind of run can produce: those
+    that this run did not produce are removed, so stale results from an earlier run never
+    sit beside new ones.  Operating-system errors become one-line user errors.
+    """
+    written: list[Path] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if "xlsx" in formats:
+            written.append(write_tables(tables, out / workbook))
+        for fmt in ("csv", "parquet"):
+            if fmt in formats:
+                for name, table in tables.items():
+                    written.append(write_table(table, out / f"{name}.{fmt}"))
+                for name in set(known_tables) - set(tables):
+                    (out / f"{name}.{fmt}").unlink(missing_ok=True)
+        if html is not None:
+            path = out / "report.html"
+            with atomic_write(path, "w") as fh:
+                fh.write(html)
+            written.append(path)
+        path = out / "config.used.yaml"
+        with atomic_write(path, "w") as fh:
+            fh.write(config_text())
+        written.append(path)
+    except OSError as exc:
+        raise DataValidationError(
+            f"cannot write output: {exc.strerror or exc}", file=str(exc.filename or out)
+        ) from None
+    return written

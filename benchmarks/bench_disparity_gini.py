@@ -91,16 +91,48 @@ def dagum_twin(y: np.ndarray, g: np.ndarray) -> tuple[float, float, float, float
     return total / (2 * n * n * mu), Gw, Gnb, Gt
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5, 1e6])
-    args = parser.parse_args(argv)
-
+def measure(n: int) -> tuple[list[tuple], float]:
+    """Rows (name, seconds, × its nqpf counterpart, peak MB, |Δ|) for size n."""
     from inequality.gini import Gini
     from inequality.theil import TheilD
 
     from nqpf.disparity.gini import dagum, gini
     from nqpf.disparity.theil import theil
+
+    y, g = make_data(n)
+    rows = []
+    t_sort, _ = best_time(lambda: np.sort(y))
+    rows.append(("np.sort(y)  [floor]", t_sort, None, peak_mb(lambda: np.sort(y)), None))
+
+    t_dag, res = best_time(lambda: dagum(y, g))
+    comps = np.array([res.total, res.within, res.between, res.transvariation])
+    delta_dag = None
+    if n <= TWIN_MAX_N:
+        t_twin, twin = best_time(lambda: dagum_twin(y, g), min_repeat=1, budget=0)
+        delta_dag = float(np.abs(comps - np.array(twin)).max())
+    rows.append(("nqpf dagum", t_dag, None, peak_mb(lambda: dagum(y, g)), delta_dag))
+    if delta_dag is not None:
+        rows.append(("all-pairs Dagum twin", t_twin, t_twin / t_dag, None, delta_dag))
+
+    t_gini, gres = best_time(lambda: gini(y))
+    t_pg, pg = best_time(lambda: Gini(y).g)
+    rows.append(("nqpf gini", t_gini, None, peak_mb(lambda: gini(y)), None))
+    rows.append(
+        ("inequality Gini", t_pg, t_pg / t_gini, peak_mb(lambda: Gini(y)), abs(pg - gres.G))
+    )
+
+    t_th, tres = best_time(lambda: theil(y, g))
+    t_pt, pt = best_time(lambda: TheilD(y, g))
+    d_th = max(abs(float(pt.bg[0]) - tres.between), abs(float(pt.wg[0]) - tres.within))
+    rows.append(("nqpf theil (T_b, T_w)", t_th, None, peak_mb(lambda: theil(y, g)), None))
+    rows.append(("inequality TheilD", t_pt, t_pt / t_th, peak_mb(lambda: TheilD(y, g)), d_th))
+    return rows, t_sort
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5, 1e6])
+    args = parser.parse_args(argv)
 
     print(
         f"Gini / Dagum / Theil, k = {K} groups, seed {SEED}; python {platform.python_version()}, "
@@ -114,37 +146,7 @@ def main(argv=None) -> None:
     print("-" * len(header))
     summary = []
     for n in (int(s) for s in args.sizes):
-        y, g = make_data(n)
-        rows = []
-
-        t_sort, _ = best_time(lambda y=y: np.sort(y))
-        rows.append(("np.sort(y)  [floor]", t_sort, None, peak_mb(lambda: np.sort(y)), None))
-
-        t_dag, res = best_time(lambda y=y, g=g: dagum(y, g))
-        comps = np.array([res.total, res.within, res.between, res.transvariation])
-        twin = None
-        if n <= TWIN_MAX_N:
-            t_twin, twin = best_time(lambda y=y, g=g: dagum_twin(y, g), min_repeat=1, budget=0)
-            delta_dag = float(np.abs(comps - np.array(twin)).max())
-        else:
-            delta_dag = None
-        rows.append(("nqpf dagum", t_dag, None, peak_mb(lambda: dagum(y, g)), delta_dag))
-        if twin is not None:
-            rows.append(("all-pairs Dagum twin", t_twin, t_twin / t_dag, None, delta_dag))
-
-        t_gini, gres = best_time(lambda y=y: gini(y))
-        t_pg, pg = best_time(lambda y=y: Gini(y).g)
-        rows.append(("nqpf gini", t_gini, None, peak_mb(lambda: gini(y)), None))
-        rows.append(
-            ("inequality Gini", t_pg, t_pg / t_gini, peak_mb(lambda: Gini(y)), abs(pg - gres.G))
-        )
-
-        t_th, tres = best_time(lambda y=y, g=g: theil(y, g))
-        t_pt, pt = best_time(lambda y=y, g=g: TheilD(y, g))
-        d_th = max(abs(float(pt.bg[0]) - tres.between), abs(float(pt.wg[0]) - tres.within))
-        rows.append(("nqpf theil (T_b, T_w)", t_th, None, peak_mb(lambda: theil(y, g)), None))
-        rows.append(("inequality TheilD", t_pt, t_pt / t_th, peak_mb(lambda: TheilD(y, g)), d_th))
-
+        rows, t_sort = measure(n)
         for name, t, vs, mb, delta in rows:
             print(
                 f"{n:>9} {name:>26} {1e3 * t:>10.3f} {t / t_sort:>8.2f} "
@@ -152,7 +154,7 @@ def main(argv=None) -> None:
                 f"{'' if delta is None else f'{delta:.1e}':>9}"
             )
         print()
-        summary.append((n, t_dag / t_sort))
+        summary.append((n, rows[1][1] / t_sort))
     print("dagum / np.sort(y): " + ", ".join(f"n={n}: {r:.2f}×" for n, r in summary))
     print("target at n = 1e6: ≤ 4×")
 

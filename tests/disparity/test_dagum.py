@@ -261,6 +261,7 @@ def test_label_kinds():
         assert res.transvariation == pytest.approx(base.transvariation, abs=TOL)
     boolean = dagum(y[codes < 2], codes[codes < 2] == 1)
     assert set(boolean.groups) == {False, True}
+    assert all(isinstance(v, bool) for v in boolean.groups)
 
 
 def test_absent_integer_labels_are_not_groups():
@@ -368,6 +369,9 @@ def test_bad_inputs():
         dagum([1, 2, 3], [1.0, np.nan, 2.0])
     with pytest.raises(DataValidationError, match="missing label"):
         dagum([1, 2, 3], ["a", None, "b"])
+    with pytest.raises(DataValidationError, match="missing label") as err:
+        dagum([1, 2, 3], pd.Series(["a", "b", pd.NA], dtype="string"))
+    assert err.value.data_row == 2
     with pytest.raises(DataValidationError, match="comparable"):
         dagum([1, 2, 3], np.array(["a", 1, "b"], dtype=object))
     with pytest.raises(DataValidationError, match="mean is 0"):
@@ -400,6 +404,18 @@ def test_periods_and_matrix(mexico):
     frame = by_year.to_frame()
     assert frame["period"].nunique() == 7
     assert set(frame["table"]) == {"components", "groups", "pairs"}
+
+
+def test_matrix_with_labels_per_period():
+    rng = np.random.default_rng(19)
+    Y = rng.lognormal(size=(50, 3))
+    G = rng.integers(0, 3, (50, 3))  # a unit may change group between periods
+    res = dagum(Y, G)
+    for j in range(3):
+        assert res[j].total == dagum(Y[:, j], G[:, j]).total
+        assert res[j].between == dagum(Y[:, j], G[:, j]).between
+    shared = dagum(Y, G[:, :1])  # (n, 1) labels apply to every column
+    assert shared[2].between == dagum(Y[:, 2], G[:, 0]).between
 
 
 def test_group_order_with_group_missing_in_a_period():

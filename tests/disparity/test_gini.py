@@ -206,6 +206,16 @@ def test_long_panel_periods(mexico):
     assert "Gini by period" in res.summary().as_text()
 
 
+def test_periods_with_weights():
+    rng = np.random.default_rng(6)
+    y, w = rng.lognormal(size=60), rng.uniform(1, 3, 60)
+    p = np.repeat(["2019", "2020", "2021"], 20)
+    res = gini(y, weights=w, periods=p)
+    for k, label in enumerate(res.periods):
+        rows = slice(20 * k, 20 * (k + 1))
+        assert res[label].G == gini(y[rows], weights=w[rows]).G
+
+
 def test_matrix_and_periods_together_rejected():
     with pytest.raises(DataValidationError, match="not both"):
         gini(np.ones((4, 2)) + np.arange(4)[:, None], periods=[1, 1, 2, 2])

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import as_strided
 
 from nqpf.disparity._panel import ByPeriod, by_period
 from nqpf.exceptions import DataValidationError
@@ -126,19 +127,16 @@ def _encode_groups(groups, n: int, *, field: str = "groups") -> tuple[np.ndarray
         )
     if n == 0:
         return g[:0], np.zeros(0, np.uint8)
+    kind = g.dtype
     if g.dtype.kind == "b":
         g = g.astype(np.uint8)
     if g.dtype.kind in "iu":
         lo, hi = int(g.min()), int(g.max())
         if hi - lo < 256:
-            labels = np.arange(lo, hi + 1).astype(g.dtype, copy=False)
+            labels = np.arange(lo, hi + 1).astype(kind, copy=False)
             rel = g - g.dtype.type(lo) if lo else g
             return labels, rel.astype(np.uint8)
-    missing = None
-    if g.dtype.kind == "f":
-        missing = np.isnan(g)
-    elif g.dtype.kind == "O":
-        missing = np.array([v is None or (isinstance(v, float) and v != v) for v in g])
+    missing = pd.isna(g) if g.dtype.kind in "fOmM" else None  # NaN, None, pd.NA, NaT
     if missing is not None and missing.any():
         i = int(np.argmax(missing))
         raise DataValidationError(
@@ -173,7 +171,7 @@ def _per_column_or_period(
     """Dispatch to ``one`` once, per period (``periods=``) or per column of a 2-D ``y``.
 
     ``rows`` holds the other row-aligned inputs; an array in it with ``y``'s 2-D shape
-    (e.g. weights per unit and period) is split by column too.
+    (e.g. weights, or group labels, per unit and period) is split by column too.
     """
     if y.ndim == 2:
         if periods is not None:
@@ -184,7 +182,7 @@ def _per_column_or_period(
         out = {}
         for j in range(y.shape[1]):
             args = {
-                k: (v[:, j] if isinstance(v, np.ndarray) and v.ndim == 2 else v)
+                k: (v[:, j] if isinstance(v, np.ndarray) and v.shape == y.shape else v)
                 for k, v in rows.items()
             }
             out[j] = one(y=y[:, j], **args, **kwargs)
@@ -330,7 +328,7 @@ def _gini_one(y: np.ndarray, weights: np.ndarray | None, small_sample: bool) -> 
             G *= n / (n - 1)
             method = "small-sample n/(n-1)"
         return GiniResult(G, n, total / n, method)
-    order = np.argsort(y, kind="stable")
+    order = np.argsort(y)  # ties contribute 0 in any order
     ys, ws = y[order], weights[order]
     Wt = float(ws.sum())
     if Wt <= 0:
@@ -349,7 +347,7 @@ def _gini_one(y: np.ndarray, weights: np.ndarray | None, small_sample: bool) -> 
         G = 0.0
     else:
         cw = np.cumsum(ws)
-        G = max(float(wy @ (2.0 * cw - ws - Wt)) / (Wt * T), 0.0)
+        G = max(_dot(wy, 2.0 * cw - ws - Wt) / (Wt * T), 0.0)
     return GiniResult(G, n, T / Wt, "population, weighted")
 
 
@@ -361,7 +359,7 @@ def _rank_sum(ys: np.ndarray, total: float) -> float:
     acc = 0.0  # Σ_i (i − 1) y_(i)
     for start in range(0, n, step):
         blk = ys[start : start + step]
-        acc += float(blk @ base[: blk.shape[0]]) + start * float(blk.sum())
+        acc += _dot(blk, base[: blk.shape[0]]) + start * float(blk.sum())
     return 2.0 * acc - (n - 1) * total
 
 
@@ -599,9 +597,9 @@ def dagum(y, groups, weights=None, *, periods=None, group_order: Sequence | None
     Algorithm (O(n log n) for the sort plus O(n k²) multiply-adds for the counts; no
     pairwise matrix).  The sample is sorted once by (value, group) — for unweighted data
     as one ``uint64`` sort of keys that hold the value's exact bit pattern and the group
-    code.  Walking the sorted sample, C_h(x) = number of members of group h at or before
-    x (a prefix count) gives M_jh = Σ_{x∈j} x C_h(x) for all j, h in one BLAS product per
-    block.  Then Σ_{x,y∈j} |x − y| = 2 (2 M_jj − (n_j + 1) T_j) and
+    code.  Walking the sorted sample in blocks, C_h(x) = number of members of group h at
+    or before x (a prefix count) gives M_jh = Σ_{x∈j} x C_h(x) for all j, h as BLAS
+    products of the block's k count rows with its k one-hot value rows.  Then Σ_{x,y∈j} |x − y| = 2 (2 M_jj − (n_j + 1) T_j) and
     S_jh = 2 (M_jh + M_hj) − n_h T_j − n_j T_h, with T_j the group total; ties contribute
     0 in any order.  Above :data:`PREFIX_MAX_GROUPS` groups the pair sums use sorted
     searches instead (methods.md §10.4).
@@ -636,7 +634,8 @@ def dagum(y, groups, weights=None, *, periods=None, group_order: Sequence | None
             raise DataValidationError("group_order lists a label twice", field="group_order")
         g = np.asarray(groups)
         g = g.ravel() if g.ndim == 2 and g.shape[1] == 1 else g
-        present = {_label(v) for v in np.unique(g)} if g.size else set()
+        labels, codes = _encode_groups(g, g.shape[0]) if g.ndim == 1 else (g[:0], g[:0])
+        present = {_label(labels[c]) for c in np.unique(codes)}
         extra = [v for v in order if v not in present]
         if extra:
             raise DataValidationError(
@@ -803,11 +802,20 @@ def _sort_by_value_and_group(
 
 _CHUNK_CELLS = 1 << 18  # cells of one (k × block) buffer: 2 MB of float64
 _CHUNK_MIN_ROWS = 4096
+#: Largest m·n·k of one BLAS product.  OpenBLAS runs products up to 65536 × 4 multiply-adds
+#: on one thread; above that it wakes its thread pool, which for these k × k outputs gains
+#: nothing and, on a busy machine, makes a call erratic (seconds instead of milliseconds).
+_GEMM_MAX_MNK = 1 << 18
 
 
 def _chunk(k: int, n: int) -> int:
     """Rows per block of the prefix-count pass."""
     return max(1, min(n, max(_CHUNK_MIN_ROWS, _CHUNK_CELLS // max(k, 1))))
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a·b without BLAS (``ddot`` goes multi-threaded above 10 000 elements)."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def _pair_sums_prefix(ys, cs, ws, k):
@@ -817,23 +825,26 @@ def _pair_sums_prefix(ys, cs, ws, k):
     A_j = Σ_{x,y∈j} w_x w_y |x − y| and the symmetric matrix S_jh = Σ_{x∈j,y∈h} w w |x − y|.
 
     With C_h(p) the (weighted) count of group h at positions ≤ p,
-    M_jh = Σ_{p∈j} w_p y_p C_h(p) for all j, h is one (k × m)·(m × k) product per block
-    of m sorted rows, plus the counts carried in from earlier blocks.  Then
-    A_j = 2 (2 M_jj − Σ_{p∈j} w_p² y_p − W_j T_j) and
-    S_jh = 2 (M_jh + M_hj) − W_h T_j − W_j T_h.
+    M_jh = Σ_{p∈j} w_p y_p C_h(p) for all j, h is a (k × m)·(m × k) product per block of m
+    sorted rows (batched into BLAS calls of at most :data:`_GEMM_MAX_MNK`), plus the counts
+    carried in from earlier blocks.  Then A_j = 2 (2 M_jj − Σ_{p∈j} w_p² y_p − W_j T_j)
+    and S_jh = 2 (M_jh + M_hj) − W_h T_j − W_j T_h.
     """
     n = ys.shape[0]
-    m = _chunk(k, n)
     weighted = ws is not None
+    step = max(1, _GEMM_MAX_MNK // (k * (k + 1)))  # columns per BLAS call
+    m = _chunk(k, n)
+    m = max(step, m - m % step) if m > step else m
     ar = np.arange(k, dtype=cs.dtype)[:, None]
     E = np.empty((k, m), dtype=bool)
-    F = np.empty((k, m))  # prefix counts within the block
+    F = np.empty((k + 1, m))  # prefix counts within the block; last row 1 (→ row sums)
+    F[k] = 1.0
     Y = np.empty((k, m))  # w·y of the block's members of each group, 0 elsewhere
     Yi = Y.view(np.int32)  # integer counts are formed in Y's memory before Y is filled
-    M = np.zeros((k, k))
+    isz = Y.itemsize
+    M = np.zeros((k, k + 1))
     Tj = np.zeros(k)
     carry = np.zeros(k)
-    ones = np.ones(m)
     for start in range(0, n, m):
         stop = min(n, start + m)
         L = stop - start
@@ -843,19 +854,27 @@ def _pair_sums_prefix(ys, cs, ws, k):
         eu = e.view(np.uint8)
         if weighted:
             w = ws[start:stop]
-            np.multiply(eu, w, out=f)
-            np.cumsum(f, axis=1, out=f)
+            np.multiply(eu, w, out=f[:k])
+            np.cumsum(f[:k], axis=1, out=f[:k])
             np.multiply(eu, w * v, out=yy)
         else:
             ci = Yi[:, :L]
             np.cumsum(eu, axis=1, dtype=np.int32, out=ci)
-            np.copyto(f, ci)
+            np.copyto(f[:k], ci)
             np.multiply(eu, v, out=yy)
-        rs = yy @ ones[:L]
-        M += yy @ f.T
-        M += np.multiply.outer(rs, carry)
+        q, r = divmod(L, step)
+        part = np.zeros((k + 1, k))  # transposed: F·Yᵀ is the faster orientation
+        if q:
+            fb = as_strided(F, (q, k + 1, step), (step * isz, m * isz, isz), writeable=False)
+            yb = as_strided(Y, (q, step, k), (step * isz, isz, m * isz), writeable=False)
+            part += np.matmul(fb, yb).sum(axis=0)
+        if r:
+            part += f[:, q * step :] @ yy[:, q * step :].T
+        rs = part[k]
+        M[:, :k] += part[:k].T + np.multiply.outer(rs, carry)
         Tj += rs
-        carry += f[:, L - 1]
+        carry += f[:k, L - 1]
+    M = M[:, :k]
     Wj = carry
     if weighted:
         counts = np.bincount(cs, minlength=k)
@@ -892,7 +911,7 @@ def _pair_sums_search(ys, cs, ws, k):
         seg_pw.append(pw)
         Wj[j], Tj[j] = cw[-1], pw[-1]
         # Σ_{x,y} w w |x − y| = 2 Σ_i w_i v_i (2 C_{<i} + w_i − W)
-        within_abs[j] = 2.0 * float((w * v) @ (2.0 * cw[:-1] + w - cw[-1])) if v.size else 0.0
+        within_abs[j] = 2.0 * _dot(w * v, 2.0 * cw[:-1] + w - cw[-1]) if v.size else 0.0
     cross = np.zeros((k, k))
     for a in range(k):
         va, (wa, _) = seg_v[a], seg_cw[a]
@@ -901,7 +920,7 @@ def _pair_sums_search(ys, cs, ws, k):
                 continue
             vb, cwb, pwb = seg_v[b], seg_cw[b][1], seg_pw[b]
             c = np.searchsorted(vb, va, side="right")
-            splus = float(wa @ (va * cwb[c] - pwb[c]))
-            sminus = float(wa @ ((pwb[-1] - pwb[c]) - va * (cwb[-1] - cwb[c])))
+            splus = _dot(wa, va * cwb[c] - pwb[c])
+            sminus = _dot(wa, (pwb[-1] - pwb[c]) - va * (cwb[-1] - cwb[c]))
             cross[a, b] = cross[b, a] = splus + sminus
     return counts, Wj, Tj, np.maximum(within_abs, 0.0), cross

@@ -231,3 +231,33 @@ def sigma_trend(
     ax.set_ylabel(ylabel)
     ax.set_title("σ 收敛")
     return fig
+
+
+def kde_by_group(
+    curves: dict,
+    grid: np.ndarray,
+    *,
+    periods: Sequence | None = None,
+    xlabel: str = "指数",
+    note: str | None = None,
+) -> Figure:
+    """One panel per region with the densities of a few periods (first, middle, last)."""
+    names = list(curves)
+    cols = min(2, len(names))
+    rows = -(-len(names) // cols)
+    fig, ax0 = _new_figure(5.0 * cols, 3.4 * rows, note)
+    fig.delaxes(ax0)
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
+    for ax, name in zip(axes.flat, names, strict=False):
+        res = curves[name]
+        ps = list(res.periods)
+        pick = periods or sorted({ps[0], ps[len(ps) // 2], ps[-1]}, key=ps.index)
+        for i, p in enumerate(q for q in pick if q in ps):
+            ax.plot(grid, res[p], label=str(p), color=_PALETTE[i % len(_PALETTE)])
+        ax.set_title(str(name))
+        ax.legend(frameon=False, fontsize=8)
+        ax.set_xlabel(xlabel)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_visible(False)
+    fig.suptitle("分区域核密度")
+    return fig

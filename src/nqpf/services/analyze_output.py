@@ -141,6 +141,10 @@ def build_report(run: AnalyzeRun, tables: dict[str, pd.DataFrame]) -> str:
     if "kde" in r:
         k = r["kde"]
         periods = list(k.periods)
+        group_kde = []
+        if r.get("kde_groups"):
+            fig = dp.kde_by_group(r["kde_groups"], k.grid, xlabel=cfg.data.value, note=note)
+            group_kde.append(("分区域核密度", uri(fig)))
         sections.append(
             Section(
                 "动态演进：核密度估计",
@@ -160,6 +164,7 @@ def build_report(run: AnalyzeRun, tables: dict[str, pd.DataFrame]) -> str:
                             )
                         ),
                     ),
+                    *group_kde,
                 ],
                 tables=[(TABLE_TITLES["kde_peaks"], tables["kde_peaks"])],
             )

@@ -161,6 +161,18 @@ def run_analyze(
         res["theil"] = theil(y, group, periods=periods, nested=nested)
     if a.kde is not None:
         res["kde"] = kde(y, periods=periods, bandwidth=a.kde.bandwidth, grid_size=a.kde.grid_size)
+        if group is not None:
+            # Per region on the overall grid, so the regional curves line up with the total.
+            res["kde_groups"] = {
+                g: kde(
+                    y[group == g],
+                    periods=periods[group == g],
+                    bandwidth=a.kde.bandwidth,
+                    grid=res["kde"].grid,
+                )
+                for g in pd.unique(group)
+                if (group == g).sum() >= 2 * len(np.unique(periods[group == g]))
+            }
         say("核密度估计")
 
     needs_wide = any(s is not None for s in (a.markov, a.spatial_markov, a.moran, a.local_moran))

@@ -194,12 +194,6 @@ def test_config_errors(analyses, overrides, match, write):
     assert "config.yaml" in str(err.value) and "line" in str(err.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: AnalyzeConfig._needs (services/analyze_config.py) is a model-level "
-    "validator, so the error has an empty location: field '' at line 1, and "
-    "load_yaml_model appends `got <the whole config dict>`",
-)
 @pytest.mark.parametrize(
     ("analyses", "overrides", "key"),
     [
@@ -288,6 +282,23 @@ def test_kde_equals_the_library(bandwidth, run, frame):
         np.testing.assert_allclose(got.bandwidth, 0.05)
 
 
+def test_kde_by_region_on_the_shared_grid(run, frame):
+    r = run({"kde": {"grid_size": 32}})
+    overall = r.results["kde"]
+    by_group = r.results["kde_groups"]
+    assert set(by_group) == {"东部", "中部", "西部"}
+    for g, res in by_group.items():
+        rows = frame["region"] == g
+        exp = kde(frame.loc[rows, "index"], periods=frame.loc[rows, "year"], grid=overall.grid)
+        np.testing.assert_array_equal(res.grid, overall.grid)
+        np.testing.assert_allclose(res.density, exp.density, rtol=1e-10)
+        assert res.periods == YEARS
+    # a region with one unit per year has no density of its own; no group, no regional KDE
+    lone = frame.assign(region=frame["region"].mask(frame["province"] == "江西", "东北"))
+    assert "东北" not in run({"kde": {"grid_size": 32}}, data=lone).results["kde_groups"]
+    assert "kde_groups" not in run({"kde": {"grid_size": 32}}, {"data": {"group": DROP}}).results
+
+
 def test_markov_equals_the_library(run, frame):
     r = run({"markov": {"k": 4}})
     wide = wide_of(frame)
@@ -321,7 +332,7 @@ def test_spatial_markov_equals_the_library(run, frame):
     got = r.results["spatial_markov"]
     np.testing.assert_array_equal(got.T, exp.T)
     np.testing.assert_allclose(got.P, exp.P, rtol=1e-12)
-    assert got.Q == pytest.approx(exp.Q, rel=1e-12)
+    np.testing.assert_allclose(got.Q, exp.Q, rtol=1e-12)
     assert len(r.tables["spatial_markov"]) == 4 * 4
 
 
@@ -390,7 +401,10 @@ def test_sigma_equals_the_library(measure, ddof, run, frame):
 def test_absolute_beta_equals_the_library(run, frame):
     r = run({"beta": {"cov": "robust"}})
     exp = beta_convergence(
-        frame["index"].to_numpy(), frame["province"].to_numpy(), frame["year"].to_numpy(), cov="robust"
+        frame["index"].to_numpy(),
+        frame["province"].to_numpy(),
+        frame["year"].to_numpy(),
+        cov="robust",
     )
     got = r.results["beta"]
     assert got.beta == pytest.approx(exp.beta, rel=1e-10)
@@ -433,7 +447,7 @@ def test_periods_restrict_every_analysis(run, frame):
 def test_metadata_names_data_variable_and_label(run, tmp_path):
     r = run({"gini": {}, "moran": {"permutations": 0}})
     meta = meta_of(r)
-    assert list(meta)[0] == "数据性质 data status"
+    assert next(iter(meta)) == "数据性质 data status"
     assert meta["数据性质 data status"] == SYNTHETIC_LABEL
     assert meta["标题 title"] == TITLE
     assert meta["变量 variable"] == "index"
@@ -596,12 +610,6 @@ def _non_link_derangement(dense: np.ndarray) -> list[int]:
     return perm
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: services/analyze_run.py _weights reads a matrix CSV by position "
-    "(m.iloc[:, 1:]) and ignores the header ids, so columns listed in another order "
-    "than the rows give wrong weights",
-)
 def test_matrix_csv_columns_are_matched_by_header(run, frame):
     names = list(wide_of(frame).index)
     w = province_weights(provinces=names, labels="name")
@@ -618,11 +626,6 @@ def test_matrix_csv_columns_are_matched_by_header(run, frame):
     np.testing.assert_allclose(moran_I(r), direct_I(frame, w), rtol=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: services/analyze_run.py _weights reads the matrix CSV with read_table(path) "
-    "and no text_columns, so ids such as '01' become the number 1 and no data unit matches",
-)
 def test_matrix_csv_keeps_leading_zeros_of_ids(run, frame):
     names = list(wide_of(frame).index)
     codes = {p: f"{i + 1:02d}" for i, p in enumerate(names)}
@@ -727,12 +730,6 @@ def test_negative_values_are_refused(analysis, run, frame):
         run({analysis: {}}, data=frame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: services/analyze_run.py calls gini/dagum/theil without translating "
-    "the core's data_row (as index_run._rows_as_units does): the message says "
-    "\"field 'y': ... row 21 is -0.5\" instead of naming the file, 福建 and 2016",
-)
 @pytest.mark.parametrize("analysis", ["gini", "dagum", "theil"])
 def test_negative_value_error_names_unit_and_year(analysis, run, frame):
     frame.loc[(frame["province"] == "福建") & (frame["year"] == 2016), "index"] = -0.5

@@ -36,6 +36,19 @@ def _where(root: Node, loc: tuple) -> tuple[str, int]:
     return ".".join(parts).replace(".[", "["), line
 
 
+def key_line(path: str | Path, key: str) -> int | None:
+    """1-based line of a dotted key (``analyses.dagum``) in a YAML file, if it is there."""
+    try:
+        root = yaml.compose(Path(path).read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return None
+    if root is None:
+        return None
+    parts = tuple(key.split("."))
+    where, line = _where(root, parts)
+    return line if where == key else None
+
+
 def load_yaml_model(path: str | Path, model: type[M], *, text: str | None = None) -> M:
     """Parse ``path`` (or ``text``) as YAML and validate it as ``model``.
 
@@ -75,6 +88,8 @@ def load_yaml_model(path: str | Path, model: type[M], *, text: str | None = None
             reason = "required key is missing"
         elif err["type"] == "extra_forbidden":
             reason = "unknown key (misspelt?)"
+        elif not err["loc"]:  # a check across keys: its message says what is wrong
+            reason = err["msg"].removeprefix("Value error, ")
         else:
             reason = f"{err['msg']}; got {err.get('input')!r}"
         more = len(exc.errors()) - 1

@@ -127,16 +127,6 @@ class AnalyzeConfig(_Strict):
     output: OutputSection = Field(default_factory=lambda: OutputSection(dir="out/nqpf-analyze"))
     base_dir: Path = Field(default=Path("."), exclude=True)
 
-    @model_validator(mode="after")
-    def _needs(self) -> AnalyzeConfig:
-        a = self.analyses
-        if (a.dagum is not None or a.theil is not None) and self.data.group is None:
-            raise ValueError("dagum and theil need data.group (e.g. region)")
-        spatial = a.spatial_markov is not None or a.moran is not None or a.local_moran is not None
-        if spatial and self.weights is None:
-            raise ValueError("spatial_markov, moran and local_moran need a weights section")
-        return self
-
     def resolve(self, path: str) -> Path:
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p

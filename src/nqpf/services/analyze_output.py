@@ -25,6 +25,7 @@ TABLE_TITLES = {
     "dagum_pairs": "Dagum 分解：区域间差异",
     "theil": "泰尔指数及其分解（论文格式）",
     "theil_groups": "泰尔指数：各区域",
+    "theil_subgroups": "泰尔指数：嵌套子组",
     "kde": "核密度估计值",
     "kde_peaks": "核密度分布特征（主峰、峰数、宽度）",
     "markov": "传统马尔可夫转移概率矩阵",
@@ -57,6 +58,16 @@ def dagum_paper_table(res, period: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _per_period(res, table: str, period: str) -> pd.DataFrame:
+    """One sub-table of every period's result, stacked (keeps integer columns integer)."""
+    parts = []
+    for p, r in res.results.items():
+        frame = r.to_frame(table=table)
+        frame.insert(0, period, p)
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
 def finish_tables(run: AnalyzeRun) -> dict[str, pd.DataFrame]:
     """The run's tables reshaped for output: Dagum in papers' layout, Markov with labels."""
     cfg = run.config
@@ -67,8 +78,7 @@ def finish_tables(run: AnalyzeRun) -> dict[str, pd.DataFrame]:
         full = t.pop("dagum")
         t["dagum"] = dagum_paper_table(r["dagum"], per)
         for part in ("components", "groups", "pairs"):
-            frame = full[full["table"] == part].dropna(axis=1, how="all").drop(columns="table")
-            t[f"dagum_{part}"] = frame.reset_index(drop=True)
+            t[f"dagum_{part}"] = _per_period(r["dagum"], part, per)
     if "theil" in t:
         full = t.pop("theil")
         comp = full[full["table"] == "components"]
@@ -77,10 +87,11 @@ def finish_tables(run: AnalyzeRun) -> dict[str, pd.DataFrame]:
         for c in shares.columns:
             if c != "total":
                 t["theil"][f"{c}_pct"] = shares[c].to_numpy()
-        groups = full[full["table"] == "groups"].dropna(axis=1, how="all")
-        t["theil_groups"] = groups.drop(columns="table").reset_index(drop=True)
+        t["theil_groups"] = _per_period(r["theil"], "groups", per)
+        if cfg.data.subgroup:
+            t["theil_subgroups"] = _per_period(r["theil"], "subgroups", per)
     if "kde" in r:
-        peaks = r["kde"].peaks().reset_index(drop=True)
+        peaks = r["kde"].peaks().reset_index(drop=True).rename(columns={"period": per})
         peaks["peaks"] = [", ".join(f"{x:.4f}" for x in v) for v in peaks["peaks"]]
         t["kde_peaks"] = peaks
     if "markov" in t:
@@ -190,25 +201,22 @@ def build_report(run: AnalyzeRun, tables: dict[str, pd.DataFrame]) -> str:
                 ],
             )
         )
-    if "moran" in r:
-        figs = [("全局莫兰指数", uri(dp.moran_trend(tables["moran"], period=per, note=note)))]
+    if "moran" in r or "local_moran" in r:
+        figs, tabs = [], []
+        if "moran" in r:
+            figs.append(
+                ("全局莫兰指数", uri(dp.moran_trend(tables["moran"], period=per, note=note)))
+            )
+            tabs.append((TABLE_TITLES["moran"], tables["moran"]))
         if "local_moran" in r:
             sc = r["local_moran"].moran_scatter_data()
-            figs.append(
-                (
-                    f"{r['local_moran_period']} 年莫兰散点图",
-                    uri(
-                        dp.moran_scatter(
-                            sc["z"].to_numpy(),
-                            sc["lag"].to_numpy(),
-                            list(tables["local_moran"][ent]),
-                            note=note,
-                        )
-                    ),
-                )
+            scatter = dp.moran_scatter(
+                sc["z"].to_numpy(),
+                sc["lag"].to_numpy(),
+                list(tables["local_moran"][ent]),
+                note=note,
             )
-        tabs = [(TABLE_TITLES["moran"], tables["moran"])]
-        if "local_moran" in tables:
+            figs.append((f"{r['local_moran_period']} 年莫兰散点图", uri(scatter)))
             tabs.append((TABLE_TITLES["local_moran"], tables["local_moran"]))
         sections.append(Section("空间相关性：莫兰指数", figures=figs, tables=tabs))
     if "sigma" in tables or "beta" in tables:

@@ -32,7 +32,7 @@ from nqpf.disparity import (
 )
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.io import read_panel, read_table
-from nqpf.io.yamlfile import load_yaml_model
+from nqpf.io.yamlfile import key_line, load_yaml_model
 from nqpf.panel import Panel
 from nqpf.services.analyze_config import AnalyzeConfig
 from nqpf.services.index_run import _select_periods
@@ -54,7 +54,30 @@ class AnalyzeRun:
 def load_analyze_config(path: str | Path) -> AnalyzeConfig:
     path = Path(path)
     cfg = load_yaml_model(path, AnalyzeConfig)
+    _check_requirements(cfg, path)
     return cfg.model_copy(update={"base_dir": path.resolve().parent})
+
+
+def _check_requirements(cfg: AnalyzeConfig, path: Path) -> None:
+    """Keys that one analysis needs from another section, named with the section to add."""
+    a = cfg.analyses
+    grouped = [n for n in ("dagum", "theil") if getattr(a, n) is not None]
+    if grouped and cfg.data.group is None:
+        line = key_line(path, f"analyses.{grouped[0]}")
+        raise ConfigError(
+            f"line {line}: {' and '.join(grouped)} need data.group (the column of region "
+            "groups, e.g. region)",
+            file=str(path),
+            field="data.group",
+        )
+    spatial = [n for n in ("spatial_markov", "moran", "local_moran") if getattr(a, n) is not None]
+    if spatial and cfg.weights is None:
+        line = key_line(path, f"analyses.{spatial[0]}")
+        raise ConfigError(
+            f"line {line}: {', '.join(spatial)} need a weights section (e.g. weights: {{kind: province_contiguity}})",
+            file=str(path),
+            field="weights",
+        )
 
 
 def _balanced_wide(panel: Panel, data_file: Path) -> pd.DataFrame:
@@ -106,12 +129,19 @@ def _weights(cfg: AnalyzeConfig, panel: Panel, units: list, data_file: Path):
             raise ConfigError("file not found", file=str(path))
         w = spatial_weights(gal=path, transform=wcfg.transform)
     else:
-        m = read_table(path)
-        w = spatial_weights(
-            matrix=m.iloc[:, 1:].to_numpy(dtype=float),
-            ids=[str(v) for v in m.iloc[:, 0]],
-            transform=wcfg.transform,
-        )
+        first = read_table(path).columns[0]
+        m = read_table(path, text_columns=(first,))  # ids such as "01" keep their zeros
+        row_ids = [str(v).strip() for v in m.iloc[:, 0]]
+        col_ids = [str(c).strip() for c in m.columns[1:]]
+        if sorted(col_ids) != sorted(row_ids):
+            raise DataValidationError(
+                "the header must list the same ids as the first column (a square matrix with "
+                "ids on both sides)",
+                file=str(path),
+            )
+        # Columns are matched to rows by their header ids, not by position.
+        matrix = m.iloc[:, 1:].set_axis(col_ids, axis=1)[row_ids].to_numpy(dtype=float)
+        w = spatial_weights(matrix=matrix, ids=row_ids, transform=wcfg.transform)
     missing = [i for i in map(str, ids) if i not in set(map(str, w.ids))]
     if missing:
         raise DataValidationError(
@@ -151,10 +181,14 @@ def run_analyze(
     res: dict[str, Any] = {}
     say(f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期, 变量 {d.value}")
 
+    if any(x is not None for x in (a.gini, a.dagum, a.theil)):
+        _require_non_negative(panel, data_file, d.value)
     if a.gini is not None:
         res["gini"] = gini(y, periods=periods)
     if a.dagum is not None:
-        res["dagum"] = dagum(y, group, periods=periods)
+        # One group order for every year (ascending pooled mean), so the tables line up.
+        means = pd.Series(y).groupby(group).mean().sort_values()
+        res["dagum"] = dagum(y, group, periods=periods, group_order=list(means.index))
         say("Dagum 基尼系数分解")
     if a.theil is not None:
         nested = panel.extra[d.subgroup].to_numpy() if d.subgroup else None
@@ -176,6 +210,14 @@ def run_analyze(
         say("核密度估计")
 
     needs_wide = any(s is not None for s in (a.markov, a.spatial_markov, a.moran, a.local_moran))
+    dynamic = [n for n in ("markov", "spatial_markov", "beta") if getattr(a, n) is not None]
+    if dynamic and panel.n_periods < 2:
+        raise ConfigError(
+            f"{', '.join(dynamic)} need at least 2 periods; the data have only "
+            f"{panel.period_labels[0]}",
+            file=str(data_file),
+            field=f"analyses.{dynamic[0]}",
+        )
     wide = _balanced_wide(panel, data_file) if needs_wide or a.sigma or a.beta else pd.DataFrame()
     Y = wide.to_numpy()
     units = list(wide.index)
@@ -191,6 +233,17 @@ def run_analyze(
     w = None
     if a.spatial_markov is not None or a.moran is not None or a.local_moran is not None:
         w, _ = _weights(cfg, panel, units, data_file)
+        if w.islands:
+            hint = (
+                "link it (weights.hainan: guangdong) or drop it from the data"
+                if cfg.weights.kind == "province_contiguity"
+                else "give it a neighbour in the weights file or drop it from the data"
+            )
+            raise ConfigError(
+                f"unit(s) {', '.join(map(str, w.islands))} have no neighbour in the spatial "
+                f"weights (an island), so their spatial lag is undefined; {hint}",
+                field="weights",
+            )
     if a.spatial_markov is not None:
         s = a.spatial_markov
         res["spatial_markov"] = spatial_markov(
@@ -243,6 +296,19 @@ def run_analyze(
     return AnalyzeRun(cfg, panel, res, tables, meta, wide)
 
 
+def _require_non_negative(panel: Panel, data_file: Path, value: str) -> None:
+    y = panel.values[:, 0]
+    bad = np.flatnonzero(y < 0)
+    if bad.size:
+        i = int(bad[0])
+        raise DataValidationError(
+            f"{panel.entity_col} {panel.entities[i]}, {panel.period_col} {panel.periods[i]} is "
+            f"{y[i]:g}: Gini, Dagum and Theil need non-negative values ({bad.size} negative)",
+            file=str(data_file),
+            column=value,
+        )
+
+
 def _metadata(cfg: AnalyzeConfig, panel: Panel, data_file: Path, w) -> dict[str, str]:
     sha = hashlib.sha256(data_file.read_bytes()).hexdigest()
     meta = {
@@ -268,7 +334,7 @@ def _metadata(cfg: AnalyzeConfig, panel: Panel, data_file: Path, w) -> dict[str,
 def build_tables(cfg, panel, res, wide, meta) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     per = cfg.data.period
-    for name in ("gini", "dagum", "theil", "kde", "sigma"):
+    for name in ("gini", "dagum", "theil", "kde", "sigma"):  # per-period tables
         if name in res:
             tables[name] = res[name].to_frame().rename(columns={"period": per})
     if "markov" in res:
@@ -278,7 +344,7 @@ def build_tables(cfg, panel, res, wide, meta) -> dict[str, pd.DataFrame]:
     if "moran" in res:
         rows = []
         for p, r in res["moran"].items():
-            row = r.to_frame().iloc[0].to_dict()
+            row = r.to_frame().to_dict("records")[0]
             rows.append({per: p, **row})
         tables["moran"] = pd.DataFrame(rows)
     if "local_moran" in res:

@@ -45,24 +45,29 @@ def write_bundle(
     Callers render the report and build the tables first, so a failure in computing leaves
     no file behind.  ``known_tables`` names every table this kind of run can produce: those
     that this run did not produce are removed, so stale results from an earlier run never
-    sit beside new ones.  Operating-system errors become one-line user errors.
+    sit beside new ones; likewise a workbook or report this run does not write.
+    Operating-system errors become one-line user errors.
     """
     written: list[Path] = []
     try:
         out.mkdir(parents=True, exist_ok=True)
         if "xlsx" in formats:
             written.append(write_tables(tables, out / workbook))
+        else:
+            (out / workbook).unlink(missing_ok=True)
         for fmt in ("csv", "parquet"):
-            if fmt in formats:
-                for name, table in tables.items():
-                    written.append(write_table(table, out / f"{name}.{fmt}"))
-                for name in set(known_tables) - set(tables):
-                    (out / f"{name}.{fmt}").unlink(missing_ok=True)
+            wanted = tables if fmt in formats else {}
+            for name, table in wanted.items():
+                written.append(write_table(table, out / f"{name}.{fmt}"))
+            for name in set(known_tables) - set(wanted):
+                (out / f"{name}.{fmt}").unlink(missing_ok=True)
         if html is not None:
             path = out / "report.html"
             with atomic_write(path, "w") as fh:
                 fh.write(html)
             written.append(path)
+        else:
+            (out / "report.html").unlink(missing_ok=True)
         path = out / "config.used.yaml"
         with atomic_write(path, "w") as fh:
             fh.write(config_text())

@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/nqpf analyze run examples/nqpf-analyze.yaml
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -rs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

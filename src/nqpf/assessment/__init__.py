@@ -1,0 +1,147 @@
+"""Enterprise assessment: versioned frameworks (YAML data) and their scoring.
+
+Shipped frameworks
+------------------
+``sme-digital-2024``
+    中小企业数字化水平评测指标（2024年版）(工信厅企业〔2024〕56号): 15 scored questions
+    (数字化基础 50 / 管理 30 / 成效 20), 16 数字化经营 scenes (10 约束性) and the level rule
+    (score plus scene counts; confidence ``secondary``).
+``sme-digital-2022``
+    The 2022 version (工信厅企业〔2022〕32号): level bands only; its item tables are not
+    available, so it cannot score responses.
+
+Examples
+--------
+>>> from nqpf.assessment import list_frameworks, load_framework
+>>> list_frameworks()
+['sme-digital-2022', 'sme-digital-2024']
+>>> fw = load_framework("sme-digital")      # the latest version
+>>> fw.version, fw.confidence, fw.level_rule.confidence
+('2024', 'official', 'secondary')
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from importlib import resources
+from pathlib import Path
+
+from nqpf.assessment.schema import (
+    Band,
+    Dimension,
+    FormField,
+    Framework,
+    Indicator,
+    LevelRow,
+    LevelRule,
+    Option,
+    Question,
+    Scene,
+    SubDimension,
+    parse_framework,
+)
+from nqpf.assessment.scoring import (
+    BatchScoreResult,
+    Condition,
+    QuestionScore,
+    ScoreResult,
+    batch_score,
+    score,
+)
+from nqpf.exceptions import ConfigError
+
+__all__ = [
+    "Band",
+    "BatchScoreResult",
+    "Condition",
+    "Dimension",
+    "FormField",
+    "Framework",
+    "Indicator",
+    "LevelRow",
+    "LevelRule",
+    "Option",
+    "Question",
+    "QuestionScore",
+    "Scene",
+    "ScoreResult",
+    "SubDimension",
+    "batch_score",
+    "list_frameworks",
+    "load_framework",
+    "parse_framework",
+    "score",
+]
+
+_DIR = "frameworks"
+
+
+def list_frameworks() -> list[str]:
+    """Shipped frameworks as ``id-version`` (the file stems), sorted."""
+    root = resources.files(__name__).joinpath(_DIR)
+    return sorted(
+        Path(e.name).stem for e in root.iterdir() if e.is_file() and e.name.endswith(".yaml")
+    )
+
+
+@functools.cache
+def _load_shipped(key: str) -> Framework:
+    text = resources.files(__name__).joinpath(_DIR, f"{key}.yaml").read_text("utf-8")
+    fw = parse_framework(text, filename=f"{key}.yaml")
+    if fw.key != key:
+        raise ConfigError(
+            f"file {key}.yaml declares id {fw.id!r} version {fw.version!r}; "
+            f"expected the file to be named {fw.key}.yaml"
+        )
+    return fw
+
+
+def load_framework(id: str | os.PathLike[str], version: str | None = None) -> Framework:
+    """Load a shipped framework, or a YAML file by path.
+
+    Parameters
+    ----------
+    id
+        A framework id (``"sme-digital"``), an ``id-version`` key
+        (``"sme-digital-2024"``, see :func:`list_frameworks`) or the path of a YAML file.
+    version
+        The version (``"2024"``); ``None`` takes the latest shipped version.
+
+    Raises
+    ------
+    ConfigError
+        Unknown id or version, or a malformed file (naming the key and line).
+
+    Examples
+    --------
+    >>> load_framework("sme-digital", "2022").level_rule.to_frame()["min_score"].tolist()
+    [80.0, 60.0, 40.0, 20.0]
+    """
+    shipped = list_frameworks()
+    if isinstance(id, str) and version is None and id in shipped:
+        return _load_shipped(id)
+    if isinstance(id, str) and not id.endswith((".yaml", ".yml")) and os.sep not in id:
+        versions = sorted(
+            (k[len(id) + 1 :] for k in shipped if k.startswith(f"{id}-")),
+            key=lambda v: [int(p) if p.isdigit() else p for p in v.replace("-", ".").split(".")],
+        )
+        if not versions:
+            raise ConfigError(
+                f"unknown framework {id!r}; shipped: {', '.join(shipped)}", field="id"
+            )
+        if version is None:
+            version = versions[-1]
+        if str(version) not in versions:
+            raise ConfigError(
+                f"framework {id!r} has no version {version!r}; available: {', '.join(versions)}",
+                field="version",
+            )
+        return _load_shipped(f"{id}-{version}")
+    path = Path(id)
+    if not path.is_file():
+        raise ConfigError("file not found", file=str(path))
+    fw = parse_framework(path.read_text(encoding="utf-8-sig"), filename=str(path))
+    if version is not None and fw.version != str(version):
+        raise ConfigError(f"file declares version {fw.version!r}, not {version!r}", file=str(path))
+    return fw

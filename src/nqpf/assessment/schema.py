@@ -1,0 +1,859 @@
+"""Assessment frameworks (评测指标) as validated, frozen data.
+
+A framework file is YAML with ``id``, ``version``, ``source`` and ``confidence``
+(``official`` / ``secondary`` / ``unverified``), its dimension tree with weights, its
+questions (options with points, or numeric bands), its scenes and its level rule as a
+table.  :func:`parse_framework` validates the text with the pydantic models below and
+reports a malformed file as a :class:`~nqpf.exceptions.ConfigError` that names the file,
+the line and the key path, e.g.
+``bad.yaml, line 31, field 'questions[0].options[1].points': expected a number, got 'two'``.
+
+Official numbers live in the data files, never in code: the models only check that a file
+is consistent (each question's maximum equals the product of its nested weights, a
+multi-select's options add up to its maximum, numeric bands tile their range without gaps
+or overlaps, level thresholds rise with the level).
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from nqpf.exceptions import ConfigError
+from nqpf.systems import _locate
+from nqpf.systems.schema import LocatedValueError, format_loc
+
+__all__ = [
+    "Band",
+    "Confidence",
+    "Dimension",
+    "FormField",
+    "Framework",
+    "Indicator",
+    "LevelRow",
+    "LevelRule",
+    "Option",
+    "Question",
+    "Scene",
+    "SubDimension",
+    "parse_framework",
+]
+
+Confidence = Literal["official", "secondary", "unverified"]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Note = Annotated[str, BeforeValidator(lambda v: "" if v is None else v)]
+#: Question, scene and form-field ids name data columns: ASCII identifiers.
+Ident = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+]
+#: Option ids are what a respondent writes: letters, digits and ``_``.
+OptionId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_]+$")]
+FrameworkId = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+]
+
+
+def _require_str(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f'expected a quoted string such as "{value}", got the number {value!r}')
+    return value
+
+
+def _require_number(value: Any) -> Any:
+    # YAML reads `yes` as True and pydantic would accept it as 1.0.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+Version = Annotated[Text, BeforeValidator(_require_str)]
+Number = Annotated[float, BeforeValidator(_require_number)]
+Points = Annotated[float, BeforeValidator(_require_number), Field(ge=0)]
+
+_TOL = 1e-9
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=_TOL, abs_tol=_TOL)
+
+
+def fmt_num(x: float) -> str:
+    """Render a point value or a bound without a trailing ``.0``: ``1.875``, ``10``."""
+    return f"{x:.6f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Option(_Frozen):
+    """One answer option of a choice question.
+
+    Attributes
+    ----------
+    id
+        What the respondent gives (``"B"``, or a 业务环节 code such as ``"quality"``).
+    label
+        The official wording.
+    points
+        Points scored when chosen (a multi-select adds the points of its choices).
+    exclusive
+        ``True`` for "无": it cannot be combined with another option.
+    """
+
+    id: OptionId
+    label: Text
+    points: Points
+    exclusive: bool = False
+    confidence: Confidence | None = None
+    note: Note = ""
+
+
+class Band(_Frozen):
+    """A numeric class ``lower``–``upper`` with explicit open/closed sides and its points."""
+
+    id: OptionId
+    lower: Number
+    upper: Number
+    lower_closed: bool
+    upper_closed: bool
+    points: Points
+
+    @model_validator(mode="after")
+    def _check_order(self) -> Band:
+        if self.lower >= self.upper:
+            raise LocatedValueError(
+                f"expected lower < upper, got {fmt_num(self.lower)} ≥ {fmt_num(self.upper)}",
+                ("upper",),
+            )
+        return self
+
+    def interval(self, unit: str = "") -> str:
+        """The band in interval notation, e.g. ``(20%, 40%]``."""
+        left = "[" if self.lower_closed else "("
+        right = "]" if self.upper_closed else ")"
+        return f"{left}{fmt_num(self.lower)}{unit}, {fmt_num(self.upper)}{unit}{right}"
+
+    def contains(self, x: float) -> bool:
+        """Whether ``x`` falls in the band (respecting the open/closed sides)."""
+        above = x >= self.lower if self.lower_closed else x > self.lower
+        below = x <= self.upper if self.upper_closed else x < self.upper
+        return above and below
+
+
+class FormField(_Frozen):
+    """A raw number collected beside a question (表单字段); not scored."""
+
+    id: Ident
+    label: Text
+    unit: Note = ""
+
+
+class Question(_Frozen):
+    """One scored question (题目).
+
+    Attributes
+    ----------
+    id
+        ASCII id; the key in a response mapping and the column in a batch table.
+    number
+        The question's number in the official table.
+    title
+        The official Chinese wording.
+    kind
+        ``single`` (one option), ``multi`` (any options, points added) or ``number``
+        (a value, scored by the band it falls in).
+    max_points
+        The question's maximum.
+    options, bands
+        Options of a choice question; bands of a number question.
+    unit, min_value, max_value
+        Unit and admissible range of a number question (rates: ``%``, 0–100).
+    form_fields
+        Raw numbers collected alongside (not scored).
+    confidence
+        Set when the question is less certain than the framework as a whole.
+    """
+
+    id: Ident
+    number: int | None = None
+    title: Text
+    kind: Literal["single", "multi", "number"]
+    max_points: Points
+    options: tuple[Option, ...] = ()
+    bands: tuple[Band, ...] = ()
+    unit: Note = ""
+    min_value: Number | None = None
+    max_value: Number | None = None
+    form_fields: tuple[FormField, ...] = ()
+    confidence: Confidence | None = None
+    note: Note = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Question:
+        top = fmt_num(self.max_points)
+        if self.kind in ("single", "multi"):
+            if not self.options:
+                raise LocatedValueError(
+                    f"a {self.kind} question needs at least one option", ("options",)
+                )
+            if self.bands:
+                raise LocatedValueError(
+                    f"a {self.kind} question takes options, not bands", ("bands",)
+                )
+            seen: dict[str, int] = {}
+            for i, opt in enumerate(self.options):
+                if opt.id in seen:
+                    raise LocatedValueError(
+                        f"duplicate option id {opt.id!r}",
+                        ("options", i, "id"),
+                        ("options", seen[opt.id], "id"),
+                    )
+                seen[opt.id] = i
+                if opt.points > self.max_points + _TOL:
+                    raise LocatedValueError(
+                        f"option points {fmt_num(opt.points)} exceed max_points {top}",
+                        ("options", i, "points"),
+                    )
+                if opt.exclusive and opt.points != 0:
+                    raise LocatedValueError(
+                        "an exclusive option ('无') must score 0", ("options", i, "points")
+                    )
+            if self.kind == "single":
+                best = max(o.points for o in self.options)
+                if not _close(best, self.max_points):
+                    raise LocatedValueError(
+                        f"the best option scores {fmt_num(best)} but max_points is {top}",
+                        ("max_points",),
+                    )
+            else:
+                total = sum(o.points for o in self.options if not o.exclusive)
+                if not _close(total, self.max_points):
+                    raise LocatedValueError(
+                        f"the options add up to {fmt_num(total)} but max_points is {top}",
+                        ("max_points",),
+                    )
+            return self
+        # number
+        if self.options:
+            raise LocatedValueError("a number question takes bands, not options", ("options",))
+        if not self.bands:
+            raise LocatedValueError("a number question needs at least one band", ("bands",))
+        if self.min_value is None or self.max_value is None:
+            missing = "min_value" if self.min_value is None else "max_value"
+            raise LocatedValueError(f"a number question needs {missing}", (missing,))
+        first, last = self.bands[0], self.bands[-1]
+        if not (_close(first.lower, self.min_value) and first.lower_closed):
+            raise LocatedValueError(
+                f"the first band must start at min_value {fmt_num(self.min_value)}, closed",
+                ("bands", 0, "lower"),
+            )
+        if not (_close(last.upper, self.max_value) and last.upper_closed):
+            raise LocatedValueError(
+                f"the last band must end at max_value {fmt_num(self.max_value)}, closed",
+                ("bands", len(self.bands) - 1, "upper"),
+            )
+        for i in range(1, len(self.bands)):
+            prev, cur = self.bands[i - 1], self.bands[i]
+            if not _close(prev.upper, cur.lower):
+                raise LocatedValueError(
+                    f"band starts at {fmt_num(cur.lower)} but the previous band ends at "
+                    f"{fmt_num(prev.upper)}; bands must be contiguous and in order",
+                    ("bands", i, "lower"),
+                )
+            if prev.upper_closed == cur.lower_closed:
+                what = "both include" if cur.lower_closed else "both exclude"
+                raise LocatedValueError(
+                    f"band {i - 1} and band {i} {what} the shared edge {fmt_num(cur.lower)}; "
+                    "exactly one of upper_closed / lower_closed must be true",
+                    ("bands", i, "lower_closed"),
+                )
+        ids = [b.id for b in self.bands]
+        if len(set(ids)) != len(ids):
+            raise LocatedValueError("band ids must be unique", ("bands",))
+        best = max(b.points for b in self.bands)
+        if not _close(best, self.max_points):
+            raise LocatedValueError(
+                f"the best band scores {fmt_num(best)} but max_points is {top}",
+                ("max_points",),
+            )
+        return self
+
+    def option(self, option_id: str) -> Option:
+        """The option with this id (``KeyError`` naming the valid ids otherwise)."""
+        for opt in self.options:
+            if opt.id == option_id:
+                return opt
+        raise KeyError(option_id)
+
+    def band_for(self, x: float) -> Band:
+        """The band holding ``x`` (which must lie in ``[min_value, max_value]``)."""
+        for band in self.bands:
+            if band.contains(x):
+                return band
+        raise ValueError(f"{x!r} lies in no band of question {self.id!r}")
+
+
+class Indicator(_Frozen):
+    """A leaf of the dimension tree (三级指标): its weight and the question that scores it."""
+
+    name: Text
+    weight: Annotated[Number, Field(gt=0, le=100)]
+    question: Ident
+
+
+class SubDimension(_Frozen):
+    """二级指标: a weight (percent of its dimension) and its indicators."""
+
+    name: Text
+    weight: Annotated[Number, Field(gt=0, le=100)]
+    indicators: tuple[Indicator, ...] = Field(min_length=1)
+
+
+class Dimension(_Frozen):
+    """一级维度.  ``scored: false`` (数字化经营) keeps an unscored dimension in the tree."""
+
+    name: Text
+    points: Points | None = None
+    scored: bool = True
+    note: Note = ""
+    sub_dimensions: tuple[SubDimension, ...] = ()
+
+
+class Scene(_Frozen):
+    """A 数字化经营 scene rated 一级 to 四级.
+
+    Attributes
+    ----------
+    id, name, group
+        ASCII id (the response key), Chinese name and the scene's group.
+    binding
+        ``True`` for a 约束性 scene, ``False`` for 指导性.
+    levels
+        The texts of levels 1–4.
+    level_texts
+        ``scene``: texts specific to this scene; ``pattern``: the pattern shared by every
+        scene (used where the source's scene-specific ladder is not available).
+    """
+
+    id: Ident
+    name: Text
+    group: Text
+    binding: bool
+    levels: tuple[Text, Text, Text, Text]
+    level_texts: Literal["scene", "pattern"] = "scene"
+
+
+class LevelRow(_Frozen):
+    """One row of a level rule: the conditions of one level."""
+
+    level: Annotated[int, Field(ge=1)]
+    name: Text
+    min_score: Number
+    scene_level: Annotated[int, Field(ge=1, le=4)] | None = None
+    min_scenes: Annotated[int, Field(ge=0)] | None = None
+    min_binding: Annotated[int, Field(ge=0)] | None = None
+    description: Note = ""
+    confidence: Confidence | None = None
+    note: Note = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> LevelRow:
+        given = [self.scene_level is not None, self.min_scenes is not None]
+        if any(given) and not all(given):
+            key = "min_scenes" if self.scene_level is not None else "scene_level"
+            raise LocatedValueError(
+                "scene_level and min_scenes go together; give both or neither", (key,)
+            )
+        if self.min_binding is not None and self.scene_level is None:
+            raise LocatedValueError("min_binding needs scene_level", ("min_binding",))
+        return self
+
+    @property
+    def has_scene_condition(self) -> bool:
+        return self.scene_level is not None
+
+
+class LevelRule(_Frozen):
+    """A level rule as a table: score thresholds plus scene counts per level.
+
+    A level is reached when every condition of its row holds (score ≥ ``min_score``, or
+    > with ``score_bound: min_exclusive``; at least ``min_scenes`` scenes at level
+    ≥ ``scene_level``, of which at least ``min_binding`` 约束性).  The result is the highest
+    level reached, or 0.
+    """
+
+    source: Text
+    confidence: Confidence
+    score_bound: Literal["min_inclusive", "min_exclusive"]
+    levels: tuple[LevelRow, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> LevelRule:
+        rows = sorted(self.levels, key=lambda r: r.level)
+        seen: set[int] = set()
+        for i, row in enumerate(self.levels):
+            if row.level in seen:
+                raise LocatedValueError(f"duplicate level {row.level}", ("levels", i, "level"))
+            seen.add(row.level)
+        for lo, hi in itertools.pairwise(rows):
+            if hi.min_score <= lo.min_score:
+                i = self.levels.index(hi)
+                raise LocatedValueError(
+                    f"level {hi.level} needs a higher min_score than level {lo.level} "
+                    f"({fmt_num(lo.min_score)}), got {fmt_num(hi.min_score)}",
+                    ("levels", i, "min_score"),
+                )
+        return self
+
+    @property
+    def rows(self) -> tuple[LevelRow, ...]:
+        """Rows in ascending level order."""
+        return tuple(sorted(self.levels, key=lambda r: r.level))
+
+    @property
+    def top_level(self) -> int:
+        return max(r.level for r in self.levels)
+
+    def row(self, level: int) -> LevelRow:
+        for r in self.levels:
+            if r.level == level:
+                return r
+        raise KeyError(level)
+
+    def score_met(self, row: LevelRow, total: float) -> bool:
+        if self.score_bound == "min_inclusive":
+            return total >= row.min_score - _TOL
+        return total > row.min_score + _TOL
+
+    def level_of(self, total: float) -> int:
+        """Level reached by the score conditions alone (all a score-only rule needs).
+
+        Examples
+        --------
+        >>> from nqpf.assessment import load_framework
+        >>> rule = load_framework("sme-digital", "2022").level_rule
+        >>> [rule.level_of(x) for x in (19.9, 20, 39.9, 40, 80, 100)]
+        [0, 1, 1, 2, 4, 4]
+        """
+        level = 0
+        for row in self.rows:
+            if self.score_met(row, total):
+                level = row.level
+        return level
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rule as a table, one row per level (descending)."""
+        return pd.DataFrame(
+            [
+                {
+                    "level": r.level,
+                    "name": r.name,
+                    "min_score": r.min_score,
+                    "scene_level": r.scene_level,
+                    "min_scenes": r.min_scenes,
+                    "min_binding": r.min_binding,
+                    "confidence": r.confidence or self.confidence,
+                    "description": r.description,
+                }
+                for r in reversed(self.rows)
+            ]
+        )
+
+
+class Framework(_Frozen):
+    """An assessment framework: metadata, dimension tree, questions, scenes and level rule.
+
+    Examples
+    --------
+    >>> from nqpf.assessment import load_framework
+    >>> fw = load_framework("sme-digital", "2024")
+    >>> len(fw.questions), len(fw.scenes), sum(s.binding for s in fw.scenes)
+    (15, 16, 10)
+    >>> fw.question("network").max_points, fw.level_rule.confidence
+    (8.0, 'secondary')
+    """
+
+    id: FrameworkId
+    version: Version
+    name: Text
+    document: Note = ""
+    source: Text
+    confidence: Confidence
+    total_points: Points
+    sector_tables: tuple[Text, ...] = ()
+    dimensions: tuple[Dimension, ...] = Field(min_length=1)
+    questions: tuple[Question, ...] = ()
+    pattern_levels: tuple[Text, Text, Text, Text] | None = None
+    scenes: tuple[Scene, ...] = ()
+    level_rule: LevelRule
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_pattern_levels(cls, data: Any) -> Any:
+        # Scenes without their own ladder take the shared pattern texts.
+        if isinstance(data, dict) and data.get("pattern_levels") is not None:
+            scenes = data.get("scenes")
+            if isinstance(scenes, list):
+                filled = []
+                for s in scenes:
+                    if isinstance(s, dict) and "levels" not in s:
+                        s = {**s, "levels": data["pattern_levels"], "level_texts": "pattern"}
+                    filled.append(s)
+                data = {**data, "scenes": filled}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Framework:
+        ids: dict[str, tuple[str | int, ...]] = {}
+        for i, q in enumerate(self.questions):
+            loc = ("questions", i, "id")
+            if q.id in ids:
+                raise LocatedValueError(f"duplicate question id {q.id!r}", loc, ids[q.id])
+            ids[q.id] = loc
+        for i, s in enumerate(self.scenes):
+            loc = ("scenes", i, "id")
+            if s.id in ids:
+                raise LocatedValueError(
+                    f"duplicate id {s.id!r}; question and scene ids share one namespace",
+                    loc,
+                    ids[s.id],
+                )
+            ids[s.id] = loc
+        by_id = {q.id: q for q in self.questions}
+        used: dict[str, tuple[str | int, ...]] = {}
+        for i, dim in enumerate(self.dimensions):
+            if dim.scored and self.questions and dim.points is None:
+                raise LocatedValueError("a scored dimension needs points", ("dimensions", i))
+            for j, sub in enumerate(dim.sub_dimensions):
+                for k, ind in enumerate(sub.indicators):
+                    loc = ("dimensions", i, "sub_dimensions", j, "indicators", k, "question")
+                    if ind.question not in by_id:
+                        raise LocatedValueError(
+                            f"unknown question {ind.question!r}; known: {', '.join(by_id)}", loc
+                        )
+                    if ind.question in used:
+                        raise LocatedValueError(
+                            f"question {ind.question!r} is already scored by another indicator",
+                            loc,
+                            used[ind.question],
+                        )
+                    used[ind.question] = loc
+                    leaf = (dim.points or 0) * sub.weight * ind.weight / 10_000
+                    q = by_id[ind.question]
+                    if not _close(leaf, q.max_points):
+                        raise LocatedValueError(
+                            f"{dim.name} {fmt_num(dim.points or 0)} × {fmt_num(sub.weight)}% × "
+                            f"{fmt_num(ind.weight)}% = {fmt_num(leaf)} points, but question "
+                            f"{q.id!r} has max_points {fmt_num(q.max_points)}",
+                            (*loc[:-1], "weight"),
+                        )
+        for i, q in enumerate(self.questions):
+            if q.id not in used:
+                raise LocatedValueError(
+                    f"question {q.id!r} is not placed in the dimension tree",
+                    ("questions", i, "id"),
+                )
+        if self.questions:
+            scored = sum(d.points or 0 for d in self.dimensions if d.scored)
+            if not _close(scored, self.total_points):
+                raise LocatedValueError(
+                    f"scored dimensions add up to {fmt_num(scored)}, "
+                    f"total_points is {fmt_num(self.total_points)}",
+                    ("total_points",),
+                )
+        n_scenes, n_binding = len(self.scenes), sum(s.binding for s in self.scenes)
+        for i, row in enumerate(self.level_rule.levels):
+            loc = ("level_rule", "levels", i)
+            if row.min_scenes is not None and row.min_scenes > n_scenes:
+                raise LocatedValueError(
+                    f"needs {row.min_scenes} scenes but the framework has {n_scenes}",
+                    (*loc, "min_scenes"),
+                )
+            if row.min_binding is not None and row.min_binding > n_binding:
+                raise LocatedValueError(
+                    f"needs {row.min_binding} 约束性 scenes but the framework has {n_binding}",
+                    (*loc, "min_binding"),
+                )
+        return self
+
+    # -- views -----------------------------------------------------------------------
+
+    @property
+    def key(self) -> str:
+        """``id-version``, the shipped file's stem."""
+        return f"{self.id}-{self.version}"
+
+    @property
+    def question_ids(self) -> list[str]:
+        return [q.id for q in self.questions]
+
+    @property
+    def scene_ids(self) -> list[str]:
+        return [s.id for s in self.scenes]
+
+    def question(self, question_id: str) -> Question:
+        """The question with this id (``KeyError`` listing the known ids otherwise)."""
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(
+            f"framework {self.key!r} has no question {question_id!r}; "
+            f"known: {', '.join(self.question_ids)}"
+        )
+
+    def scene(self, scene_id: str) -> Scene:
+        for s in self.scenes:
+            if s.id == scene_id:
+                return s
+        raise KeyError(
+            f"framework {self.key!r} has no scene {scene_id!r}; known: {', '.join(self.scene_ids)}"
+        )
+
+    @property
+    def scored_dimensions(self) -> list[Dimension]:
+        return [d for d in self.dimensions if d.scored and d.sub_dimensions]
+
+    @property
+    def dimension_of(self) -> dict[str, str]:
+        """Mapping question id → dimension name."""
+        return {
+            ind.question: d.name
+            for d in self.dimensions
+            for sub in d.sub_dimensions
+            for ind in sub.indicators
+        }
+
+    @property
+    def max_total(self) -> float:
+        return float(sum(q.max_points for q in self.questions))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The scored tree, one row per option or band."""
+        where = {
+            ind.question: (d.name, sub.name, ind.name)
+            for d in self.dimensions
+            for sub in d.sub_dimensions
+            for ind in sub.indicators
+        }
+        rows = []
+        for q in self.questions:
+            dim, sub, ind = where[q.id]
+            base = {
+                "dimension": dim,
+                "sub_dimension": sub,
+                "indicator": ind,
+                "question": q.id,
+                "title": q.title,
+                "kind": q.kind,
+                "max_points": q.max_points,
+            }
+            for o in q.options:
+                rows.append({**base, "option": o.id, "label": o.label, "points": o.points})
+            for b in q.bands:
+                rows.append(
+                    {**base, "option": b.id, "label": b.interval(q.unit), "points": b.points}
+                )
+        return pd.DataFrame(rows)
+
+    def scenes_frame(self) -> pd.DataFrame:
+        """One row per scene: id, name, group, binding and the four level texts."""
+        return pd.DataFrame(
+            [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "group": s.group,
+                    "binding": s.binding,
+                    **{f"L{i + 1}": t for i, t in enumerate(s.levels)},
+                    "level_texts": s.level_texts,
+                }
+                for s in self.scenes
+            ]
+        )
+
+
+# -- YAML → validated Framework, errors with line and key path ---------------------------
+
+
+def _error(reason: str, filename: str, line: int | None, field: str | None = None) -> ConfigError:
+    where = filename if line is None else f"{filename}, line {line}"
+    err = ConfigError(reason, file=where, field=field or None)
+    err.file = filename
+    err.line = line
+    return err
+
+
+def _check_duplicate_keys(node: Node, filename: str, path: tuple[str | int, ...] = ()) -> None:
+    if isinstance(node, MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, ScalarNode):
+                if key.value in seen:
+                    raise _error(
+                        f"duplicate key {key.value!r} (first given on line {seen[key.value]})",
+                        filename,
+                        key.start_mark.line + 1,
+                        format_loc((*path, key.value)),
+                    )
+                seen[key.value] = key.start_mark.line + 1
+                _check_duplicate_keys(value, filename, (*path, key.value))
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_duplicate_keys(item, filename, (*path, i))
+
+
+def _compose(text: str, filename: str) -> tuple[Node, Any]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise _error("the file is empty; expected a framework", filename, 1)
+        _check_duplicate_keys(node, filename)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise _error(
+            f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}", filename, line
+        ) from None
+    except yaml.YAMLError as exc:
+        raise _error(f"YAML syntax error: {exc}", filename, None) from None
+    finally:
+        loader.dispose()
+    if not isinstance(node, MappingNode):
+        raise _error(
+            "expected a mapping (id, version, source, confidence, …) at the top level",
+            filename,
+            node.start_mark.line + 1,
+        )
+    return node, data
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _reason(err: dict[str, Any], path: list[str | int]) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    key = path[-1] if path else None
+    if kind == "missing":
+        return f"missing required key {key!r}"
+    if kind == "extra_forbidden":
+        return f"unknown key {key!r}"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected')}, got {_show(err['input'])}"
+    if kind == "string_pattern_mismatch":
+        return f"expected an ASCII id (letters, digits, _), got {_show(err['input'])}"
+    return f"{err['msg']}, got {_show(err['input'])}"
+
+
+def _merge_misspelt_keys(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # A misspelt key yields "missing 'title'" at the mapping and "unknown key 'titel'" at
+    # the typo; keep one message that points at the typo.
+    extras = [p for p in problems if p["_type"] == "extra_forbidden"]
+    dropped: set[int] = set()
+    for miss in (p for p in problems if p["_type"] == "missing"):
+        parent, wanted = miss["_path"][:-1], miss["_path"][-1]
+        for extra in extras:
+            typo = extra["_path"][-1]
+            if (
+                extra["_path"][:-1] == parent
+                and isinstance(typo, str)
+                and difflib.get_close_matches(typo, [str(wanted)], n=1, cutoff=0.75)
+            ):
+                extra["reason"] = f"unknown key {typo!r}; did you mean {wanted!r}?"
+                dropped.add(id(miss))
+                break
+    return [
+        {k: v for k, v in p.items() if not k.startswith("_")}
+        for p in problems
+        if id(p) not in dropped
+    ]
+
+
+def parse_framework(text: str, *, filename: str = "<string>") -> Framework:
+    """Validate YAML text as a framework.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the 1-based ``line`` and the key path (``field``) of the first
+        problem; ``problems`` lists every problem found.
+
+    Examples
+    --------
+    >>> from importlib import resources
+    >>> text = resources.files("nqpf.assessment").joinpath(
+    ...     "frameworks/sme-digital-2024.yaml").read_text("utf-8")
+    >>> bad = text.replace("{id: B, label: 单个业务环节, points: 2.5}",
+    ...                    "{id: B, label: 单个业务环节, points: lots}")
+    >>> try:
+    ...     parse_framework(bad, filename="bad.yaml")
+    ... except ConfigError as err:
+    ...     print(err.line, err.field)
+    157 questions[4].options[1].points
+    """
+    root, data = _compose(text, filename)
+    try:
+        return Framework.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, LocatedValueError):
+                loc = (*loc, *cause.loc)
+            # pydantic adds the validator's mode/type tags ("function-after[...]") to loc
+            loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+            resolved, line, missing = _locate(root, loc)
+            path = [*resolved, missing] if missing is not None else resolved
+            reason = _reason(err, path)
+            if isinstance(cause, LocatedValueError) and cause.related is not None:
+                base = tuple(err["loc"])
+                reason += f" (first given on line {_locate(root, (*base, *cause.related))[1]})"
+            problems.append(
+                {
+                    "line": line,
+                    "field": format_loc(tuple(path)),
+                    "reason": reason,
+                    "_type": err["type"],
+                    "_path": tuple(path),
+                }
+            )
+        problems = _merge_misspelt_keys(problems)
+        problems.sort(key=lambda p: p["line"])
+        first = problems[0]
+        reason = first["reason"]
+        if len(problems) > 1:
+            reason += f" (and {len(problems) - 1} more problem(s))"
+        error = _error(reason, filename, first["line"], first["field"])
+        error.problems = problems
+        raise error from None

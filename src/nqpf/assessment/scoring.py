@@ -1,0 +1,709 @@
+"""Scoring a framework's questionnaire: one response (:func:`score`) or a table (:func:`batch_score`).
+
+Score = Σ over questions of the points of the chosen option (single), the sum of the chosen
+options (multi) or the points of the band the number falls in (number).  The level is the
+highest row of the framework's level rule whose conditions all hold (score threshold, and
+where the rule asks for it, how many scenes reach a level and how many of those are
+约束性).  The rule is data (see :mod:`nqpf.assessment.schema`), never code.
+
+Responses map question id → option id (single), option ids (multi: a list, or one string
+joined with ``|``; ``[]`` or ``""`` is an explicit empty selection) or a number (rates in
+percent, 0–100), and scene id → level 1–4.  Form-field ids may be present and are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nqpf.assessment.schema import Framework, LevelRow, LevelRule, Question, fmt_num
+from nqpf.exceptions import DataValidationError
+from nqpf.results import Result, Summary
+
+__all__ = [
+    "BatchScoreResult",
+    "Condition",
+    "QuestionScore",
+    "ScoreResult",
+    "batch_score",
+    "score",
+]
+
+_ROUND = 6  # point values are multiples of 0.025; rounding removes float dust (0.7 × 13)
+_LEVEL_CN = {0: "未达一级", 1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+_MULTI_SEP = "|"
+
+
+def _level_name(rule: LevelRule, level: int) -> str:
+    if level == 0:
+        return "未达一级"
+    return rule.row(level).name
+
+
+# -- results -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    """Points of one question and why."""
+
+    id: str
+    title: str
+    dimension: str
+    kind: str
+    answer: Any
+    points: float
+    max_points: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a level: what it asks, the current value and whether it holds."""
+
+    level: int
+    level_name: str
+    kind: str  # "score", "scenes" or "binding"
+    label: str
+    current: float
+    required: float
+    met: bool
+
+    @property
+    def message(self) -> str:
+        op = "≥"
+        state = "已满足" if self.met else "未满足"
+        return (
+            f"{self.level_name}：{self.label}需{op}{fmt_num(self.required)}，"
+            f"当前{fmt_num(self.current)}（{state}）"
+        )
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreResult(Result):
+    """Score of one response.
+
+    Attributes
+    ----------
+    framework
+        ``id-version`` of the framework used.
+    total, max_total
+        Points scored (the base of the level rule) and the maximum.
+    level, level_name
+        Level reached (0 = 未达一级) and its name.
+    dimensions
+        Dimension name → points (scored dimensions only).
+    questions
+        Per-question points with the reason for each.
+    scenes
+        Scene id → level given.
+    next_level
+        The unmet conditions of the next level (empty at the top level).
+    conditions
+        Every condition of every level, met or not.
+    rule_confidence
+        Confidence of the level rule (``secondary`` for SME-2024).
+    """
+
+    framework: str
+    total: float
+    max_total: float
+    level: int
+    level_name: str
+    dimensions: Mapping[str, float]
+    questions: tuple[QuestionScore, ...]
+    scenes: Mapping[str, int]
+    next_level: tuple[Condition, ...]
+    conditions: tuple[Condition, ...] = field(repr=False)
+    rule_confidence: str = "official"
+
+    def question(self, question_id: str) -> QuestionScore:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+    def summary(self) -> Summary:
+        rows: list[tuple[str, Any]] = [
+            ("框架", self.framework),
+            ("总分", f"{fmt_num(self.total)} / {fmt_num(self.max_total)}"),
+            ("等级", self.level_name),
+        ]
+        rows += [(name, fmt_num(p)) for name, p in self.dimensions.items()]
+        rows += [(f"{q.id} {q.title}", q.reason) for q in self.questions]
+        notes = [f"下一等级未满足条件：{c.message}" for c in self.next_level]
+        if self.rule_confidence != "official":
+            notes.append(f"等级规则的可信度为 {self.rule_confidence}，须以官方文件核对。")
+        return Summary(title=f"评测结果 {self.framework}", rows=tuple(rows), notes=tuple(notes))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per question: id, title, dimension, answer, points, max_points, reason."""
+        return pd.DataFrame(
+            [
+                {
+                    "id": q.id,
+                    "title": q.title,
+                    "dimension": q.dimension,
+                    "answer": q.answer,
+                    "points": q.points,
+                    "max_points": q.max_points,
+                    "reason": q.reason,
+                }
+                for q in self.questions
+            ]
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class BatchScoreResult(Result):
+    """Scores of a table of responses.
+
+    Attributes
+    ----------
+    scores
+        One row per input row, same index: ``valid``, ``total``, ``level``,
+        ``level_name``, one column per scored dimension and one per question.  Rows with
+        a problem have ``valid = False`` and missing scores; no row is dropped.
+    errors
+        One row per problem: ``row`` (index label), ``position``, ``column``, ``value``,
+        ``message``.
+    """
+
+    framework: str
+    scores: pd.DataFrame
+    errors: pd.DataFrame
+
+    @property
+    def n_valid(self) -> int:
+        return int(self.scores["valid"].sum())
+
+    def summary(self) -> Summary:
+        n = len(self.scores)
+        rows: list[tuple[str, Any]] = [
+            ("框架", self.framework),
+            ("行数", n),
+            ("有效行", self.n_valid),
+            ("问题数", len(self.errors)),
+        ]
+        if self.n_valid:
+            ok = self.scores[self.scores["valid"]]
+            rows.append(("平均总分", float(ok["total"].mean())))
+            for lvl, cnt in ok["level_name"].value_counts().sort_index().items():
+                rows.append((f"等级 {lvl}", int(cnt)))
+        return Summary(title=f"批量评测 {self.framework}", rows=tuple(rows))
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.scores
+
+
+# -- one answer --------------------------------------------------------------------------
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    try:
+        return bool(isinstance(value, float | np.floating) and math.isnan(value))
+    except TypeError:  # pragma: no cover
+        return False
+
+
+def _bad(q: Question, message: str) -> DataValidationError:
+    return DataValidationError(f"{message}（{q.number or ''}题 {q.title}）", field=q.id)
+
+
+def _options_hint(q: Question) -> str:
+    return "、".join(o.id for o in q.options)
+
+
+def _score_single(q: Question, value: Any) -> tuple[Any, float, str]:
+    if not isinstance(value, str):
+        raise _bad(q, f"单选题应给出一个选项编号（{_options_hint(q)}），收到 {value!r}")
+    oid = value.strip()
+    try:
+        opt = q.option(oid)
+    except KeyError:
+        raise _bad(q, f"未知选项 {oid!r}；可选 {_options_hint(q)}") from None
+    reason = (
+        f"选项{opt.id}（{opt.label}）：{fmt_num(opt.points)}分（满分{fmt_num(q.max_points)}分）"
+    )
+    return opt.id, opt.points, reason
+
+
+def _split_multi(q: Question, value: Any) -> list[str]:
+    if isinstance(value, str):
+        parts = value.split(_MULTI_SEP) if value.strip() else []
+    elif isinstance(value, list | tuple | set | frozenset | np.ndarray):
+        parts = list(value)
+        for p in parts:
+            if not isinstance(p, str):
+                raise _bad(q, f"多选题的选项编号应为文本，收到 {p!r}")
+    else:
+        raise _bad(
+            q,
+            f"多选题应给出选项编号列表或以'|'分隔的文本（{_options_hint(q)}），收到 {value!r}",
+        )
+    return [p.strip() for p in parts]
+
+
+def _score_multi(q: Question, value: Any) -> tuple[Any, float, str]:
+    ids = _split_multi(q, value)
+    chosen = []
+    for oid in ids:
+        try:
+            chosen.append(q.option(oid))
+        except KeyError:
+            raise _bad(q, f"未知选项 {oid!r}；可选 {_options_hint(q)}") from None
+    if len({o.id for o in chosen}) != len(chosen):
+        dup = next(o.id for i, o in enumerate(chosen) if o in chosen[:i])
+        raise _bad(q, f"选项 {dup!r} 重复选择")
+    exclusive = [o for o in chosen if o.exclusive]
+    if exclusive and len(chosen) > 1:
+        o = exclusive[0]
+        raise _bad(q, f"选项{o.id}（{o.label}）不能与其他选项同时选择")
+    top = fmt_num(q.max_points)
+    if not chosen:
+        return (), 0.0, f"未选择任何选项：0分（满分{top}分）"
+    pts = round(sum(o.points for o in chosen), _ROUND)
+    names = "、".join(o.id if len(o.id) == 1 else o.label for o in chosen)
+    if len(chosen) == 1:
+        o = chosen[0]
+        reason = f"选项{o.id}（{o.label}）：{fmt_num(pts)}分（满分{top}分）"
+    else:
+        terms = "+".join(fmt_num(o.points) for o in chosen)
+        reason = f"选项{names}：{terms}={fmt_num(pts)}分（满分{top}分）"
+    return tuple(o.id for o in chosen), pts, reason
+
+
+def _as_number(q: Question, value: Any) -> float:
+    if isinstance(value, bool):
+        raise _bad(q, f"应为数值，收到 {value!r}")
+    if isinstance(value, int | float | np.integer | np.floating):
+        x = float(value)
+    elif isinstance(value, str):
+        try:
+            x = float(value.strip().rstrip("%"))
+        except ValueError:
+            raise _bad(q, f"应为数值，收到 {value!r}") from None
+    else:
+        raise _bad(q, f"应为数值，收到 {value!r}")
+    if not math.isfinite(x):
+        raise _bad(q, f"应为有限数值，收到 {value!r}")
+    return x
+
+
+def _score_number(q: Question, value: Any) -> tuple[Any, float, str]:
+    x = _as_number(q, value)
+    lo, hi = q.min_value, q.max_value
+    assert lo is not None and hi is not None
+    if not lo <= x <= hi:
+        raise _bad(
+            q,
+            f"数值 {fmt_num(x)}{q.unit} 超出范围 [{fmt_num(lo)}{q.unit}, {fmt_num(hi)}{q.unit}]",
+        )
+    band = q.band_for(x)
+    what = "比例" if q.unit == "%" else "数值"
+    reason = (
+        f"{what} {fmt_num(x)}{q.unit} 落在 {band.interval(q.unit)} 区间："
+        f"{fmt_num(band.points)}分（满分{fmt_num(q.max_points)}分）"
+    )
+    return x, band.points, reason
+
+
+_SCORERS = {"single": _score_single, "multi": _score_multi, "number": _score_number}
+
+
+def _scene_level(scene_id: str, name: str, value: Any) -> int:
+    bad = DataValidationError(f"场景“{name}”的等级应为 1–4 的整数，收到 {value!r}", field=scene_id)
+    if isinstance(value, bool):
+        raise bad
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise bad from None
+    if not isinstance(value, int | float | np.integer | np.floating):
+        raise bad
+    if not math.isfinite(value) or value != int(value) or not 1 <= value <= 4:
+        raise bad
+    return int(value)
+
+
+# -- level rule --------------------------------------------------------------------------
+
+
+def _row_conditions(
+    rule: LevelRule, row: LevelRow, total: float, scene_levels: np.ndarray, binding: np.ndarray
+) -> list[Condition]:
+    out = [
+        Condition(
+            row.level,
+            row.name,
+            "score",
+            "总分",
+            total,
+            row.min_score,
+            rule.score_met(row, total),
+        )
+    ]
+    if row.scene_level is not None and row.min_scenes is not None:
+        at = scene_levels >= row.scene_level
+        lv = _LEVEL_CN.get(row.scene_level, str(row.scene_level))
+        n_at = int(at.sum())
+        out.append(
+            Condition(
+                row.level,
+                row.name,
+                "scenes",
+                f"达到{lv}及以上的场景数",
+                n_at,
+                row.min_scenes,
+                n_at >= row.min_scenes,
+            )
+        )
+        if row.min_binding is not None:
+            n_b = int((at & binding).sum())
+            out.append(
+                Condition(
+                    row.level,
+                    row.name,
+                    "binding",
+                    f"其中约束性场景数（{lv}及以上）",
+                    n_b,
+                    row.min_binding,
+                    n_b >= row.min_binding,
+                )
+            )
+    return out
+
+
+# -- public API --------------------------------------------------------------------------
+
+
+def _require_items(framework: Framework) -> None:
+    if not isinstance(framework, Framework):
+        raise DataValidationError(
+            f"expected a Framework (see nqpf.assessment.load_framework), got {type(framework).__name__}"
+        )
+    if not framework.questions:
+        raise DataValidationError(
+            f"framework {framework.key!r} has no item tables, so responses cannot be scored; "
+            "use framework.level_rule.level_of(total) with a total obtained elsewhere"
+        )
+
+
+def score(framework: Framework, responses: Mapping[str, Any]) -> ScoreResult:
+    """Score one response.
+
+    Parameters
+    ----------
+    framework
+        A framework from :func:`nqpf.assessment.load_framework`.
+    responses
+        Question id → option id / option ids / number; scene id → level 1–4.
+
+    Returns
+    -------
+    ScoreResult
+
+    Raises
+    ------
+    DataValidationError
+        For an unknown question, scene or option id, a missing answer, a number out of
+        range, a multi-select combining '无' with another option, or a scene level outside
+        1–4.  ``field`` names the question or scene.
+
+    Examples
+    --------
+    >>> from nqpf.assessment import load_framework
+    >>> fw = load_framework("sme-digital", "2024")
+    >>> answers = {q.id: (35 if q.kind == "number" else [] if q.kind == "multi" else "A")
+    ...            for q in fw.questions}
+    >>> answers.update({s.id: 1 for s in fw.scenes})
+    >>> r = score(fw, answers)
+    >>> r.total, r.level
+    (9.75, 0)
+    >>> r.question("equipment_digital_rate").reason
+    '比例 35% 落在 (20%, 40%] 区间：3分（满分6分）'
+    """
+    _require_items(framework)
+    if not isinstance(responses, Mapping):
+        raise DataValidationError(
+            f"responses must be a mapping of question/scene id → answer, got {type(responses).__name__}"
+        )
+    known = set(framework.question_ids) | set(framework.scene_ids)
+    form_fields = {f.id for q in framework.questions for f in q.form_fields}
+    for key in responses:
+        if key not in known and key not in form_fields:
+            raise DataValidationError(
+                f"unknown question or scene id {key!r} for framework {framework.key!r}",
+                field=str(key),
+            )
+    dim_of = framework.dimension_of
+    qscores = []
+    dims: dict[str, float] = {d.name: 0.0 for d in framework.scored_dimensions}
+    for q in framework.questions:
+        value = responses.get(q.id)
+        if _is_missing(value):
+            raise _bad(q, "缺少必答题的答案")
+        answer, pts, reason = _SCORERS[q.kind](q, value)
+        dims[dim_of[q.id]] += pts
+        qscores.append(
+            QuestionScore(q.id, q.title, dim_of[q.id], q.kind, answer, pts, q.max_points, reason)
+        )
+    levels = {}
+    for s in framework.scenes:
+        value = responses.get(s.id)
+        if _is_missing(value):
+            raise DataValidationError(f"缺少场景“{s.name}”的等级（1–4）", field=s.id)
+        levels[s.id] = _scene_level(s.id, s.name, value)
+    total = round(sum(q.points for q in qscores), _ROUND)
+    dims = {k: round(v, _ROUND) for k, v in dims.items()}
+    scene_arr = np.array([levels[s.id] for s in framework.scenes], dtype=np.int64)
+    binding = np.array([s.binding for s in framework.scenes], dtype=bool)
+    rule = framework.level_rule
+    conditions: list[Condition] = []
+    level = 0
+    for row in rule.rows:
+        conds = _row_conditions(rule, row, total, scene_arr, binding)
+        conditions += conds
+        if all(c.met for c in conds):
+            level = max(level, row.level)
+    above = [r for r in rule.rows if r.level > level]
+    nxt = above[0].level if above else None
+    next_level = tuple(c for c in conditions if c.level == nxt and not c.met)
+    return ScoreResult(
+        framework=framework.key,
+        total=total,
+        max_total=framework.max_total,
+        level=level,
+        level_name=_level_name(rule, level),
+        dimensions=MappingProxyType(dims),
+        questions=tuple(qscores),
+        scenes=MappingProxyType(levels),
+        next_level=next_level,
+        conditions=tuple(conditions),
+        rule_confidence=rule.confidence,
+    )
+
+
+def _column_values(col: pd.Series) -> pd.Series:
+    # Lists (multi-select) are unhashable: join them so that factorize sees strings.
+    if (
+        col.dtype == object
+        and col.map(lambda v: isinstance(v, list | tuple | set | frozenset | np.ndarray)).any()
+    ):
+        return pd.Series(
+            [
+                _MULTI_SEP.join(map(str, v))
+                if isinstance(v, list | tuple | set | frozenset | np.ndarray)
+                else v
+                for v in col
+            ],
+            index=col.index,
+            dtype=object,
+        )
+    return col
+
+
+def _clean_number_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return value.strip().rstrip("%")
+    return value
+
+
+def batch_score(framework: Framework, table: pd.DataFrame) -> BatchScoreResult:
+    """Score a table of responses, vectorised over rows.
+
+    Parameters
+    ----------
+    framework
+        The framework.
+    table
+        One row per response; one column per question id (multi-select as a list or a
+        ``|``-joined string) and per scene id (int 1–4).  Other columns are ignored.
+
+    Returns
+    -------
+    BatchScoreResult
+        ``scores`` (every input row, ``valid`` flag) and ``errors`` (one row per problem).
+
+    Raises
+    ------
+    DataValidationError
+        When question or scene columns are missing altogether.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nqpf.assessment import load_framework
+    >>> fw = load_framework("sme-digital")
+    >>> row = {q.id: (100 if q.kind == "number" else "A" if q.kind == "single" else "")
+    ...        for q in fw.questions}
+    >>> row.update({s.id: 4 for s in fw.scenes})
+    >>> bad = dict(row, equipment_digital_rate=130)
+    >>> out = batch_score(fw, pd.DataFrame([row, bad]))
+    >>> out.scores["valid"].tolist(), out.scores["total"].tolist()[0]
+    ([True, False], 19.5)
+    >>> out.errors["column"].tolist()
+    ['equipment_digital_rate']
+    """
+    _require_items(framework)
+    if not isinstance(table, pd.DataFrame):
+        table = pd.DataFrame(table)
+    needed = framework.question_ids + framework.scene_ids
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise DataValidationError(
+            f"missing column(s) {', '.join(missing)}; expected one column per question and scene id",
+            column=missing[0],
+        )
+    n = len(table)
+    positions = np.arange(n)
+    err_pos: list[np.ndarray] = []
+    err_col: list[str] = []
+    err_msg: list[np.ndarray] = []
+    err_val: list[np.ndarray] = []
+    bad = np.zeros(n, dtype=bool)
+
+    def record(mask: np.ndarray, column: str, messages: np.ndarray | str) -> None:
+        idx = positions[mask]
+        if idx.size:
+            bad[idx] = True
+            err_pos.append(idx)
+            err_col.append(column)
+            err_val.append(table[column].to_numpy(dtype=object)[idx])
+            msgs = np.asarray(messages, dtype=object)
+            err_msg.append(
+                np.full(idx.size, messages, dtype=object) if msgs.ndim == 0 else msgs[mask]
+            )
+
+    P = np.zeros((n, len(framework.questions)), dtype=np.float64)
+    for j, q in enumerate(framework.questions):
+        col = table[q.id]
+        if q.kind == "number":
+            isna = col.isna().to_numpy()
+            if col.dtype == object:
+                # as score(): "35%" reads as 35, and true/false is not a number
+                col = col.map(_clean_number_cell)
+            x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            notnum = np.isnan(x) & ~isna
+            record(isna, q.id, f"缺少必答题的答案（{q.number}题 {q.title}）")
+            record(notnum, q.id, f"应为数值（{q.number}题 {q.title}）")
+            assert q.min_value is not None and q.max_value is not None
+            finite = ~np.isnan(x)
+            out = finite & ((x < q.min_value) | (x > q.max_value))
+            if out.any():
+                msgs = np.full(n, "", dtype=object)
+                rng = f"[{fmt_num(q.min_value)}{q.unit}, {fmt_num(q.max_value)}{q.unit}]"
+                msgs[out] = [
+                    f"数值 {fmt_num(v)}{q.unit} 超出范围 {rng}（{q.number}题 {q.title}）"
+                    for v in x[out]
+                ]
+                record(out, q.id, msgs)
+            pts = np.zeros(n)
+            for b in q.bands:
+                above = x >= b.lower if b.lower_closed else x > b.lower
+                below = x <= b.upper if b.upper_closed else x < b.upper
+                pts = np.where(above & below, b.points, pts)
+            P[:, j] = pts
+        else:
+            values = _column_values(col)
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            u_pts = np.zeros(len(uniques) + 1)
+            u_msg = np.empty(len(uniques) + 1, dtype=object)
+            u_msg[:] = ""
+            scorer = _SCORERS[q.kind]
+            for k, u in enumerate(uniques):
+                try:
+                    u_pts[k] = scorer(q, u)[1]
+                except DataValidationError as exc:
+                    u_msg[k] = exc.reason
+            u_msg[-1] = f"缺少必答题的答案（{q.number}题 {q.title}）"  # code -1 → last slot
+            P[:, j] = u_pts[codes]
+            row_msg = u_msg[codes]
+            record(row_msg != "", q.id, row_msg)
+    S = np.zeros((n, len(framework.scenes)), dtype=np.int64)
+    for j, s in enumerate(framework.scenes):
+        col = table[s.id]
+        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        ok = (x >= 1) & (x <= 4) & (x == np.floor(x))
+        isna = col.isna().to_numpy()
+        record(isna, s.id, f"缺少场景“{s.name}”的等级（1–4）")
+        record(~ok & ~isna, s.id, f"场景“{s.name}”的等级应为 1–4 的整数")
+        S[:, j] = np.where(ok, x, 0).astype(np.int64)
+
+    total = np.round(P.sum(axis=1), _ROUND)
+    rule = framework.level_rule
+    binding = np.array([s.binding for s in framework.scenes], dtype=bool)
+    level = np.zeros(n, dtype=np.int64)
+    for row in rule.rows:
+        if rule.score_bound == "min_inclusive":
+            met = total >= row.min_score - 1e-9
+        else:
+            met = total > row.min_score + 1e-9
+        if row.scene_level is not None and row.min_scenes is not None:
+            at = row.scene_level <= S
+            met &= at.sum(axis=1) >= row.min_scenes
+            if row.min_binding is not None:
+                met &= at[:, binding].sum(axis=1) >= row.min_binding
+        level = np.where(met, np.maximum(level, row.level), level)
+
+    valid = ~bad
+    names = np.array([_level_name(rule, k) for k in range(rule.top_level + 1)], dtype=object)
+    data: dict[str, Any] = {
+        "valid": valid,
+        "total": np.where(valid, total, np.nan),
+        "level": pd.array(np.where(valid, level, 0), dtype="Int64"),
+        "level_name": np.where(valid, names[level], None),
+    }
+    data["level"][~valid] = pd.NA
+    dim_of = framework.dimension_of
+    qids = framework.question_ids
+    for d in framework.scored_dimensions:
+        cols = [k for k, qid in enumerate(qids) if dim_of[qid] == d.name]
+        data[d.name] = np.where(valid, np.round(P[:, cols].sum(axis=1), _ROUND), np.nan)
+    for k, qid in enumerate(qids):
+        data[qid] = np.where(valid, P[:, k], np.nan)
+    scores = pd.DataFrame(data, index=table.index)
+
+    if err_pos:
+        pos = np.concatenate(err_pos)
+        cols = np.concatenate(
+            [np.full(p.size, c, dtype=object) for p, c in zip(err_pos, err_col, strict=True)]
+        )
+        msgs = np.concatenate(err_msg)
+        order = np.argsort(pos, kind="stable")
+        pos, cols, msgs = pos[order], cols[order], msgs[order]
+        vals = np.concatenate(err_val)[order]
+        errors = pd.DataFrame(
+            {
+                "row": table.index[pos],
+                "position": pos,
+                "column": cols,
+                "value": vals,
+                "message": msgs,
+            }
+        )
+    else:
+        errors = pd.DataFrame(
+            {
+                "row": [],
+                "position": np.array([], dtype=np.int64),
+                "column": [],
+                "value": [],
+                "message": [],
+            }
+        )
+    return BatchScoreResult(framework=framework.key, scores=scores, errors=errors)

@@ -7,6 +7,12 @@ indices
     TOPSIS, grey relational analysis, coupling coordination, obstacle degree.
 panel
     Long/wide panel tables (pandas, Polars, PyArrow, DuckDB) to arrays and back.
+disparity
+    Regional disparity and dynamics: Gini and Dagum decomposition, Theil, kernel density,
+    Markov and spatial Markov chains, spatial weights, Moran's I, σ/β convergence.
+assessment
+    Enterprise frameworks as versioned data (MIIT SME digital level 2024 …), scoring, and
+    energy/carbon accounting.
 systems
     Indicator systems as versioned YAML data.
 """

@@ -27,6 +27,11 @@ import os
 from importlib import resources
 from pathlib import Path
 
+import yaml
+
+from nqpf.assessment.cmmm import score_cmmm
+from nqpf.assessment.diagnosis import Diagnosis, Roadmap, diagnose, roadmap
+from nqpf.assessment.green_factory import score_green_factory
 from nqpf.assessment.schema import (
     Band,
     Dimension,
@@ -49,12 +54,19 @@ from nqpf.assessment.scoring import (
     batch_score,
     score,
 )
+from nqpf.assessment.sme_tiers import (
+    assess_innovative,
+    assess_little_giant,
+    assess_specialized,
+)
+from nqpf.assessment.tiers import assess_tier
 from nqpf.exceptions import ConfigError
 
 __all__ = [
     "Band",
     "BatchScoreResult",
     "Condition",
+    "Diagnosis",
     "Dimension",
     "FormField",
     "Framework",
@@ -64,25 +76,48 @@ __all__ = [
     "Option",
     "Question",
     "QuestionScore",
+    "Roadmap",
     "Scene",
     "ScoreResult",
     "SubDimension",
+    "assess_innovative",
+    "assess_little_giant",
+    "assess_specialized",
+    "assess_tier",
     "batch_score",
+    "diagnose",
     "list_frameworks",
     "load_framework",
     "parse_framework",
+    "roadmap",
     "score",
+    "score_cmmm",
+    "score_green_factory",
 ]
 
 _DIR = "frameworks"
 
 
-def list_frameworks() -> list[str]:
-    """Shipped frameworks as ``id-version`` (the file stems), sorted."""
+@functools.cache
+def _kind(name: str) -> str:
+    """``questionnaire`` for files in the :class:`Framework` schema (scored by :func:`score`),
+    ``rules`` for the condition and maturity sets of cmmm, tiers, sme_tiers and green_factory."""
+    text = resources.files(__name__).joinpath(_DIR, name).read_text("utf-8")
+    top = yaml.safe_load(text)
+    return "questionnaire" if isinstance(top, dict) and "questions" in top else "rules"
+
+
+def list_frameworks(kind: str | None = "questionnaire") -> list[str]:
+    """Shipped frameworks as ``id-version`` (the file stems), sorted.
+
+    ``kind="questionnaire"`` (default) lists those :func:`load_framework` and :func:`score`
+    handle; ``"rules"`` the rule sets of :mod:`~nqpf.assessment.cmmm`,
+    :mod:`~nqpf.assessment.tiers`, :mod:`~nqpf.assessment.sme_tiers` and
+    :mod:`~nqpf.assessment.green_factory`; ``None`` all of them.
+    """
     root = resources.files(__name__).joinpath(_DIR)
-    return sorted(
-        Path(e.name).stem for e in root.iterdir() if e.is_file() and e.name.endswith(".yaml")
-    )
+    names = [e.name for e in root.iterdir() if e.is_file() and e.name.endswith(".yaml")]
+    return sorted(Path(n).stem for n in names if kind is None or _kind(n) == kind)
 
 
 @functools.cache

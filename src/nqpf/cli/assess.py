@@ -1,0 +1,195 @@
+"""``nqpf assess …``: frameworks, XLSX templates, scoring one response or a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="企业数字化水平评测 — enterprise assessment frameworks and scoring.",
+    no_args_is_help=True,
+)
+console = Console()
+
+FrameworkOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--framework", help="Framework key (sme-digital-2024), id (latest version) or YAML path."
+    ),
+]
+FormatOpt = Annotated[
+    list[str] | None,
+    typer.Option("--format", "-f", help="Table format: xlsx, csv, parquet (repeatable)."),
+]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
+
+
+@app.command("frameworks")
+def frameworks() -> None:
+    """List the shipped frameworks with version and confidence."""
+    from rich import box
+
+    from nqpf.services.assess import frameworks_table
+
+    view = Table(title="评测框架 frameworks", box=box.SIMPLE)
+    view.add_column("key", no_wrap=True)
+    for col in ("version", "confidence", "rule", "questions", "scenes"):
+        view.add_column(col, no_wrap=True)
+    table = frameworks_table()
+    for _, r in table.iterrows():
+        view.add_row(
+            r["key"],
+            r["version"],
+            r["confidence"],
+            r["rule_confidence"],
+            str(r["questions"]) if r["can_score"] else "—",
+            str(r["scenes"]),
+        )
+    console.print(view)
+    for _, r in table.iterrows():
+        note = "" if r["can_score"] else "（无题目，不能评分 cannot score）"
+        console.print(
+            f"{r['key']}: {r['name']} — 可信度 confidence {r['confidence']}, "
+            f"等级规则 rule {r['rule_confidence']}{note}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command("template")
+def template(
+    framework: Annotated[
+        str, typer.Option("--framework", help="Framework key, e.g. sme-digital-2024.")
+    ] = "sme-digital",
+    out: Annotated[Path, typer.Option("--out", "-o", help="XLSX file to write.")] = Path(
+        "评测模板.xlsx"
+    ),
+) -> None:
+    """Write the XLSX questionnaire (Chinese, dropdowns, one sheet per dimension)."""
+    from nqpf.services.assess import make_template, resolve_framework
+
+    fw = resolve_framework(framework)
+    path = make_template(fw, out)
+    console.print(f"{fw.name} ({fw.key}) 模板 template: {path}", highlight=False, soft_wrap=True)
+
+
+@app.command("score")
+def score_cmd(
+    file: Annotated[Path, typer.Argument(help="Filled template (.xlsx), .json or .yaml.")],
+    framework: FrameworkOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for the result tables.")
+    ] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Score one response: total, level, dimension points, unmet next-level conditions."""
+    from nqpf.services.assess import SCORE_TABLES, score_file, write_outputs
+
+    outcome = score_file(file, framework)
+    r = outcome.result
+    console.print(f"[bold]{outcome.framework.name}[/] ({r.framework})", highlight=False)
+    console.print(f"总分 total: [bold]{_fmt(r.total)}[/] / {_fmt(r.max_total)}", highlight=False)
+    console.print(f"等级 level: [bold]{r.level_name}[/] ({r.level})", highlight=False)
+    view = Table(title="维度得分 dimensions")
+    view.add_column("维度")
+    view.add_column("得分", justify="right")
+    view.add_column("满分", justify="right")
+    max_by = {d.name: d.points or 0 for d in outcome.framework.scored_dimensions}
+    for name, pts in r.dimensions.items():
+        view.add_row(name, _fmt(pts), _fmt(max_by.get(name, 0)))
+    console.print(view)
+    if r.next_level:
+        console.print("下一等级未满足条件 unmet conditions of the next level:")
+        for c in r.next_level:
+            console.print(f"  • {c.message}", highlight=False, soft_wrap=True)
+    else:
+        console.print("已达最高等级 top level reached.")
+    if r.rule_confidence != "official":
+        console.print(
+            f"[yellow]等级规则的可信度为 {r.rule_confidence}，须以官方文件核对。[/]",
+            highlight=False,
+        )
+    if out is not None:
+        written = write_outputs(
+            out,
+            workbook="nqpf_assess.xlsx",
+            tables=outcome.tables,
+            known_tables=SCORE_TABLES,
+            formats=fmt or ("xlsx", "csv"),
+            settings={"command": "assess score", "file": str(file), "framework": r.framework},
+        )
+        for path in written:
+            console.print(str(path), highlight=False, soft_wrap=True)
+
+
+@app.command("batch")
+def batch(
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX, one row per enterprise.")],
+    framework: Annotated[
+        str, typer.Option("--framework", help="Framework key, e.g. sme-digital-2024.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for scores and errors.")],
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", help="Column with the enterprise id.")
+    ] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet (default: the first).")] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Score every row; bad rows are reported in errors.csv, good rows are scored.
+
+    Exits 0 when at least one row was scored (printing how many rows were bad), 2 when
+    nothing could be read or scored.
+    """
+    from nqpf.exceptions import DataValidationError
+    from nqpf.services.assess import BATCH_TABLES, batch_file, write_outputs
+
+    outcome = batch_file(file, framework, id_column=id_column, sheet=sheet)
+    formats = list(fmt or ("xlsx", "csv"))
+    if "csv" not in formats:
+        formats.append("csv")  # errors.csv is always written
+    written = write_outputs(
+        out,
+        workbook="nqpf_batch.xlsx",
+        tables=outcome.tables,
+        known_tables=BATCH_TABLES,
+        formats=formats,
+        settings={
+            "command": "assess batch",
+            "file": str(file),
+            "framework": outcome.framework.key,
+            "id_column": id_column,
+        },
+    )
+    console.print(
+        f"{outcome.framework.key}: 共 {outcome.n_rows} 行 rows, 已评分 scored {outcome.n_valid}, "
+        f"有问题 bad rows {outcome.n_bad_rows} ({len(outcome.errors)} 个问题 problems)",
+        highlight=False,
+    )
+    ok = outcome.scores[outcome.scores["valid"]]
+    if len(ok):
+        counts = ok["level_name"].value_counts()
+        console.print(
+            "等级分布 levels: " + "，".join(f"{k} {v}" for k, v in counts.items()),
+            highlight=False,
+        )
+    if outcome.n_bad_rows:
+        console.print(
+            f"[yellow]{outcome.n_bad_rows} 行有问题，见 bad rows, see {Path(out) / 'errors.csv'}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for path in written:
+        console.print(str(path), highlight=False, soft_wrap=True)
+    if outcome.n_valid == 0:
+        raise DataValidationError(
+            f"no row could be scored ({outcome.n_rows} rows, all bad); see "
+            f"{Path(out) / 'errors.csv'}",
+            file=file.name,
+        )

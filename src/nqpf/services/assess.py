@@ -1,0 +1,510 @@
+"""Assessment and carbon use cases shared by the CLI and the web app.
+
+* :func:`frameworks_table` — the shipped frameworks;
+* :func:`make_template` — the XLSX questionnaire of a framework;
+* :func:`score_file` — score one response file (filled template, JSON, YAML);
+* :func:`batch_file` — score a table (CSV/XLSX, one row per enterprise), reporting every
+  bad row and scoring the good ones;
+* :func:`account_file` — energy use and CO2 of an inventory file (YAML, JSON, CSV);
+* :func:`write_outputs` — write the tables of any of these (CSV and/or XLSX).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from nqpf.assessment import (
+    BatchScoreResult,
+    Framework,
+    ScoreResult,
+    batch_score,
+    list_frameworks,
+    load_framework,
+    score,
+)
+from nqpf.assessment.carbon import CarbonResult, account
+from nqpf.exceptions import DataValidationError, NqpfError
+from nqpf.io.assessment_template import read_responses, write_template
+from nqpf.io.tables import read_table
+from nqpf.services.outputs import check_formats, output_folder, write_bundle
+
+__all__ = [
+    "AccountOutcome",
+    "BatchOutcome",
+    "ScoreOutcome",
+    "account_file",
+    "batch_file",
+    "frameworks_table",
+    "make_template",
+    "resolve_framework",
+    "score_file",
+    "write_outputs",
+]
+
+SCORE_TABLES = ("summary", "dimensions", "questions", "scenes", "conditions")
+BATCH_TABLES = ("scores", "errors")
+CARBON_TABLES = ("totals", "carriers", "factors")
+
+
+def resolve_framework(framework: Framework | str | None) -> Framework | None:
+    """A framework object from a key (``sme-digital-2024``), an id, a path or None."""
+    if framework is None or isinstance(framework, Framework):
+        return framework
+    return load_framework(framework)
+
+
+def frameworks_table() -> pd.DataFrame:
+    """One row per shipped framework: key, id, version, name, confidence, counts.
+
+    A shipped file that does not validate is listed with confidence ``invalid`` and the
+    reason in ``name`` instead of hiding the others.
+    """
+    rows = []
+    for key in list_frameworks():
+        try:
+            fw = load_framework(key)
+        except NqpfError as exc:  # a broken shipped file must not hide the others
+            rows.append(
+                {
+                    "key": key,
+                    "id": key,
+                    "version": "?",
+                    "name": f"(无法读取 unreadable: {exc})",
+                    "confidence": "invalid",
+                    "rule_confidence": "invalid",
+                    "questions": 0,
+                    "scenes": 0,
+                    "can_score": False,
+                }
+            )
+            continue
+        rows.append(
+            {
+                "key": fw.key,
+                "id": fw.id,
+                "version": fw.version,
+                "name": fw.name,
+                "confidence": fw.confidence,
+                "rule_confidence": fw.level_rule.confidence,
+                "questions": len(fw.questions),
+                "scenes": len(fw.scenes),
+                "can_score": bool(fw.questions),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def make_template(framework: Framework | str, path: str | os.PathLike[str]) -> Path:
+    """Write the XLSX questionnaire of ``framework`` (see :mod:`nqpf.io.assessment_template`)."""
+    path = Path(path)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fw = resolve_framework(framework)
+    assert fw is not None
+    return write_template(fw, path)
+
+
+# ------------------------------------------------------------------------- one response
+@dataclass(frozen=True)
+class ScoreOutcome:
+    """A scored response and the tables to write."""
+
+    source: Path
+    framework: Framework
+    result: ScoreResult
+    tables: dict[str, pd.DataFrame] = field(repr=False)
+
+
+def score_tables(framework: Framework, result: ScoreResult) -> dict[str, pd.DataFrame]:
+    summary = pd.DataFrame(
+        [
+            {"item": "框架 framework", "value": result.framework},
+            {"item": "总分 total", "value": result.total},
+            {"item": "满分 max_total", "value": result.max_total},
+            {"item": "等级 level", "value": result.level},
+            {"item": "等级名称 level_name", "value": result.level_name},
+            {"item": "等级规则可信度 rule_confidence", "value": result.rule_confidence},
+        ]
+    )
+    max_by_dim = {d.name: d.points for d in framework.scored_dimensions}
+    dims = pd.DataFrame(
+        [
+            {"dimension": k, "points": v, "max_points": max_by_dim.get(k)}
+            for k, v in result.dimensions.items()
+        ]
+    )
+    questions = result.to_frame()
+    questions["answer"] = questions["answer"].map(
+        lambda a: "|".join(a) if isinstance(a, tuple) else a
+    )
+    scenes = pd.DataFrame(
+        [
+            {
+                "id": s.id,
+                "name": s.name,
+                "group": s.group,
+                "binding": s.binding,
+                "level": result.scenes.get(s.id),
+            }
+            for s in framework.scenes
+        ],
+        columns=["id", "name", "group", "binding", "level"],
+    )
+    next_ids = {id(c) for c in result.next_level}
+    conditions = pd.DataFrame(
+        [
+            {
+                "level": c.level,
+                "level_name": c.level_name,
+                "kind": c.kind,
+                "label": c.label,
+                "current": c.current,
+                "required": c.required,
+                "met": c.met,
+                "next_level_unmet": id(c) in next_ids,
+                "message": c.message,
+            }
+            for c in result.conditions
+        ],
+        columns=[
+            "level",
+            "level_name",
+            "kind",
+            "label",
+            "current",
+            "required",
+            "met",
+            "next_level_unmet",
+            "message",
+        ],
+    )
+    return {
+        "summary": summary,
+        "dimensions": dims,
+        "questions": questions,
+        "scenes": scenes,
+        "conditions": conditions,
+    }
+
+
+def score_file(
+    path: str | os.PathLike[str], framework: Framework | str | None = None
+) -> ScoreOutcome:
+    """Read a response file (filled template, JSON or YAML) and score it.
+
+    Errors from scoring (unknown question or option id, missing answer, …) are re-raised
+    naming the file and the question.
+    """
+    path = Path(path)
+    fw = resolve_framework(framework)
+    fid, version, responses = read_responses(path, fw)
+    if fw is None:
+        fw = load_framework(fid, version)
+    try:
+        result = score(fw, responses)
+    except DataValidationError as exc:
+        raise DataValidationError(exc.reason, file=path.name, field=exc.field) from None
+    return ScoreOutcome(path, fw, result, score_tables(fw, result))
+
+
+# ------------------------------------------------------------------------------ batch
+@dataclass(frozen=True)
+class BatchOutcome:
+    """A scored table: ``scores`` (every row) and ``errors`` (every problem)."""
+
+    source: Path
+    framework: Framework
+    result: BatchScoreResult
+    scores: pd.DataFrame
+    errors: pd.DataFrame
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.scores)
+
+    @property
+    def n_valid(self) -> int:
+        return int(self.scores["valid"].sum())
+
+    @property
+    def n_bad_rows(self) -> int:
+        return self.n_rows - self.n_valid
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"scores": self.scores, "errors": self.errors}
+
+
+def batch_file(
+    path: str | os.PathLike[str],
+    framework: Framework | str,
+    *,
+    id_column: str | None = None,
+    sheet: str | int | None = None,
+) -> BatchOutcome:
+    """Score a CSV/XLSX table with one row per enterprise.
+
+    Every input row appears in ``scores`` (``valid`` False and empty scores for a bad
+    row); every problem is a row of ``errors`` with the spreadsheet ``row`` number
+    (header = row 1), the id, the column, the value and the message.  Duplicate or
+    missing ids are problems too.
+
+    Raises
+    ------
+    DataValidationError
+        Only when the table cannot be read at all (missing file, unreadable content, no
+        question columns, unknown id column).
+    """
+    path = Path(path)
+    fw = resolve_framework(framework)
+    assert fw is not None
+    text_cols = [id_column] if id_column else []
+    table = read_table(path, sheet=sheet, text_columns=text_cols).reset_index(drop=True)
+    if id_column is not None and id_column not in table.columns:
+        raise DataValidationError(
+            f"id column {id_column!r} not found; columns: {', '.join(map(str, table.columns))}",
+            file=path.name,
+            column=id_column,
+        )
+    if table.empty:
+        raise DataValidationError("the table has no data rows", file=path.name)
+    try:
+        result = batch_score(fw, table)
+    except DataValidationError as exc:
+        raise DataValidationError(exc.reason, file=path.name, column=exc.column) from None
+    ids = (
+        table[id_column].astype(object).where(table[id_column].notna(), None)
+        if id_column
+        else pd.Series(range(1, len(table) + 1), index=table.index, dtype=object)
+    )
+    extra_rows: list[dict[str, Any]] = []
+    bad = ~result.scores["valid"].to_numpy().copy()
+    if id_column:
+        blank = ids.map(lambda v: v is None or (isinstance(v, str) and not v.strip()))
+        dup = ids.duplicated(keep="first") & ~blank
+        for pos in range(len(table)):
+            if blank.iloc[pos]:
+                msg = f"缺少企业编号（{id_column} 列为空）"
+            elif dup.iloc[pos]:
+                first = int(ids[ids == ids.iloc[pos]].index[0]) + 2
+                msg = f"企业编号 {ids.iloc[pos]!r} 重复（首次出现在第 {first} 行）"
+            else:
+                continue
+            bad[pos] = True
+            extra_rows.append(
+                {
+                    "position": pos,
+                    "column": id_column,
+                    "value": table[id_column].iloc[pos],
+                    "message": msg,
+                }
+            )
+    errors = result.errors.drop(columns=["row"])
+    if extra_rows:
+        errors = pd.concat([errors, pd.DataFrame(extra_rows)], ignore_index=True)
+        errors = errors.sort_values("position", kind="stable").reset_index(drop=True)
+    errors.insert(0, "row", errors["position"].astype("int64") + 2)
+    errors.insert(1, "id", [ids.iloc[int(p)] for p in errors["position"]])
+    errors = errors.drop(columns=["position"])
+    errors["value"] = errors["value"].map(_cell_text)
+
+    scores = result.scores.copy()
+    if bad.any():
+        invalid = pd.Series(bad, index=scores.index)
+        newly = invalid & scores["valid"]
+        if newly.any():
+            num_cols = [c for c in scores.columns if c not in ("valid", "level", "level_name")]
+            scores.loc[newly, num_cols] = math.nan
+            scores.loc[newly, "level"] = pd.NA
+            scores.loc[newly, "level_name"] = None
+            scores.loc[newly, "valid"] = False
+    scores.insert(0, "row", range(2, len(scores) + 2))
+    scores.insert(1, "id", ids.to_list())
+    if id_column:
+        scores = scores.rename(columns={"id": id_column}) if id_column != "row" else scores
+        errors = errors.rename(columns={"id": id_column}) if id_column != "row" else errors
+    return BatchOutcome(path, fw, result, scores.reset_index(drop=True), errors)
+
+
+def _cell_text(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value if isinstance(value, str | int | float) else str(value)
+
+
+# ------------------------------------------------------------------------------ carbon
+@dataclass(frozen=True)
+class AccountOutcome:
+    source: Path
+    result: CarbonResult
+    tables: dict[str, pd.DataFrame] = field(repr=False)
+
+
+_INVENTORY_KEYS = {
+    "inventory",
+    "exported",
+    "overrides",
+    "process_emissions",
+    "biomass_co2",
+    "output",
+    "revenue",
+    "product_output",
+    "product_unit",
+    "electricity_convention",
+    "year",
+    "region",
+    "grid_factor",
+}
+
+
+def load_inventory(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read an inventory file into keyword arguments of :func:`~nqpf.assessment.carbon.account`.
+
+    YAML/JSON: ``{carrier: quantity}``, or a mapping with ``inventory`` (mapping or list of
+    ``{carrier, quantity, unit}``) and optionally ``exported``, ``overrides``,
+    ``process_emissions``, ``biomass_co2``, ``output``, ``revenue``, ``product_output``,
+    ``product_unit``, ``electricity_convention``, ``year``, ``region``, ``grid_factor``.
+    CSV/XLSX: columns ``carrier``, ``quantity`` and optionally ``unit``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataValidationError("file not found", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".xlsx"):
+        table = read_table(path)
+        missing = [c for c in ("carrier", "quantity") if c not in table.columns]
+        if missing:
+            raise DataValidationError(
+                f"missing column(s) {', '.join(missing)}; expected carrier, quantity[, unit]",
+                file=path.name,
+                column=missing[0],
+            )
+        keep = [c for c in ("carrier", "quantity", "unit") if c in table.columns]
+        records = table[keep].dropna(how="all").to_dict("records")
+        for r in records:
+            q = r["quantity"]
+            if isinstance(q, str):
+                with contextlib.suppress(ValueError):
+                    r["quantity"] = float(q.replace(",", "").strip())
+        return {"inventory": records}
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise DataValidationError(
+            f"cannot read {path.suffix or 'files without a suffix'!r}; use .yaml, .json, "
+            ".csv or .xlsx",
+            file=path.name,
+        )
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise DataValidationError(
+            f"not readable ({exc})".replace("\n", " "), file=path.name
+        ) from None
+    if not isinstance(data, Mapping) or not data:
+        raise DataValidationError(
+            "expected a mapping {carrier: quantity} or {inventory: …}", file=path.name
+        )
+    if "inventory" not in data:
+        return {"inventory": dict(data)}
+    unknown = set(data) - _INVENTORY_KEYS
+    if unknown:
+        raise DataValidationError(
+            f"unknown key(s) {sorted(unknown)}; expected {', '.join(sorted(_INVENTORY_KEYS))}",
+            file=path.name,
+            field=sorted(unknown)[0],
+        )
+    return dict(data)
+
+
+def parse_grid_factor(value: str | float | None) -> str | float | None:
+    """``provincial``/``national`` or a number in tCO2/MWh (``"0.5"`` → 0.5)."""
+    if value is None or isinstance(value, float):
+        return value
+    text = str(value).strip()
+    if text in ("provincial", "national"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise DataValidationError(
+            f"expected provincial, national or a number in tCO2/MWh, got {value!r}",
+            field="grid_factor",
+        ) from None
+
+
+def account_file(
+    path: str | os.PathLike[str],
+    *,
+    year: int | None = None,
+    region: str | None = None,
+    grid_factor: str | float | None = None,
+    **kwargs: Any,
+) -> AccountOutcome:
+    """Account energy use and CO2 of an inventory file; options override the file's keys."""
+    path = Path(path)
+    args = load_inventory(path)
+    if year is not None:
+        args["year"] = year
+    if region is not None:
+        args["region"] = region
+    if grid_factor is not None:
+        args["grid_factor"] = grid_factor
+    if "grid_factor" in args:
+        args["grid_factor"] = parse_grid_factor(args["grid_factor"])
+    args.update({k: v for k, v in kwargs.items() if v is not None})
+    if "year" not in args:
+        raise DataValidationError(
+            "no accounting year: give --year or a 'year' key", file=path.name, field="year"
+        )
+    inventory = args.pop("inventory")
+    try:
+        result = account(inventory, **args)
+    except NqpfError as exc:
+        reason = getattr(exc, "reason", str(exc))
+        field_ = getattr(exc, "field", None)
+        raise DataValidationError(reason, file=path.name, field=field_) from None
+    totals = pd.DataFrame(
+        [{"item": k, "value": v} for k, v in result.summary().rows],
+    )
+    totals["value"] = totals["value"].map(str)
+    tables = {
+        "totals": totals,
+        "carriers": result.to_frame(),
+        "factors": result.factors_frame(),
+    }
+    return AccountOutcome(path, result, tables)
+
+
+# ------------------------------------------------------------------------------ output
+def write_outputs(
+    out: str | os.PathLike[str],
+    *,
+    workbook: str,
+    tables: Mapping[str, pd.DataFrame],
+    known_tables: Sequence[str],
+    formats: Sequence[str] = ("xlsx", "csv"),
+    settings: Mapping[str, Any] | None = None,
+) -> list[Path]:
+    """Write ``tables`` into folder ``out`` (each file atomically) plus ``config.used.yaml``."""
+    fmts = check_formats(list(formats))
+    folder = output_folder(Path(out))
+    text = yaml.safe_dump(dict(settings or {}), allow_unicode=True, sort_keys=False)
+    return write_bundle(
+        folder,
+        workbook=workbook,
+        tables=dict(tables),
+        formats=fmts,
+        html=None,
+        config_text=lambda: text,
+        known_tables=known_tables,
+    )

@@ -141,31 +141,106 @@ def batch(
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet (default: the first).")] = None,
     fmt: FormatOpt = None,
+    enterprises: Annotated[
+        Path | None,
+        typer.Option(
+            "--enterprises",
+            help="Enterprise file (CSV/XLSX): id, industry (GB/T 4754), region (NBS code), …",
+        ),
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--by",
+            help="Roll up by industry, region or chain (repeatable; default: what the "
+            "--enterprises / --chains files allow).",
+        ),
+    ] = None,
+    industry_level: Annotated[
+        str,
+        typer.Option(
+            "--industry-level",
+            help="GB/T 4754 level: 门类 (letter in the code), 大类, 中类, 小类.",
+        ),
+    ] = "大类",
+    region_level: Annotated[
+        str, typer.Option("--region-level", help="NBS region level: province, city, county.")
+    ] = "province",
+    chains: Annotated[
+        Path | None,
+        typer.Option("--chains", help="Chain file (YAML): chains → ordered stages → members."),
+    ] = None,
+    weak_metric: Annotated[
+        str,
+        typer.Option("--weak-metric", help="Weak links by mean_total or share (≥ 二级)."),
+    ] = "mean_total",
+    weak_threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--weak-threshold",
+            help="Weak link = stage below the chain value by more than this (default: the "
+            "lowest stage of each chain).",
+        ),
+    ] = None,
 ) -> None:
     """Score every row; bad rows are reported in errors.csv, good rows are scored.
+
+    With --enterprises / --chains also writes roll-up tables (rollup_industry.csv,
+    rollup_region.csv, rollup_chain.csv, weak_links.csv, rollup_problems.csv …).
 
     Exits 0 when at least one row was scored (printing how many rows were bad), 2 when
     nothing could be read or scored.
     """
     from nqpf.exceptions import DataValidationError
     from nqpf.services.assess import BATCH_TABLES, batch_file, write_outputs
+    from nqpf.services.assess_rollup import ROLLUP_TABLES, rollup_batch
 
     outcome = batch_file(file, framework, id_column=id_column, sheet=sheet)
+    tables = dict(outcome.tables)
+    known = [*BATCH_TABLES, *ROLLUP_TABLES]  # stale roll-ups of an earlier run are removed
+    roll = None
+    if enterprises is not None or chains is not None or by:
+        roll = rollup_batch(
+            outcome,
+            by=by or (),
+            enterprises=enterprises,
+            chains=chains,
+            id_column=id_column,
+            industry_level=industry_level,
+            region_level=region_level,
+            sheet=sheet,
+            weak_metric=weak_metric,
+            weak_threshold=weak_threshold,
+        )
+        tables.update(roll.tables)
     formats = list(fmt or ("xlsx", "csv"))
     if "csv" not in formats:
         formats.append("csv")  # errors.csv is always written
+    settings: dict[str, object] = {
+        "command": "assess batch",
+        "file": str(file),
+        "framework": outcome.framework.key,
+        "id_column": id_column,
+    }
+    if roll is not None:
+        settings.update(
+            {
+                "enterprises": str(enterprises) if enterprises else None,
+                "chains": str(chains) if chains else None,
+                "by": list(by or ()),
+                "industry_level": industry_level,
+                "region_level": region_level,
+                "weak_metric": weak_metric,
+                "weak_threshold": weak_threshold,
+            }
+        )
     written = write_outputs(
         out,
         workbook="nqpf_batch.xlsx",
-        tables=outcome.tables,
-        known_tables=BATCH_TABLES,
+        tables=tables,
+        known_tables=known,
         formats=formats,
-        settings={
-            "command": "assess batch",
-            "file": str(file),
-            "framework": outcome.framework.key,
-            "id_column": id_column,
-        },
+        settings=settings,
     )
     console.print(
         f"{outcome.framework.key}: 共 {outcome.n_rows} 行 rows, 已评分 scored {outcome.n_valid}, "
@@ -185,6 +260,32 @@ def batch(
             highlight=False,
             soft_wrap=True,
         )
+    if roll is not None:
+        for name, r in roll.results.items():
+            console.print(
+                f"汇总 roll-up {name}（{r.key_level}）: {len(r.groups)} 组 groups"
+                + (f", {r.n_unassigned} 行未分组 unassigned" if r.n_unassigned else ""),
+                highlight=False,
+            )
+        if roll.chains is not None and roll.weak is not None:
+            console.print(
+                f"产业链 chains: {len(roll.chains.chains)}, 环节 stages {len(roll.chains.stages)}",
+                highlight=False,
+            )
+            for _, w in roll.weak.links.iterrows():
+                console.print(
+                    f"  薄弱环节 weak link: {w['chain_name']} / {w['stage_name']} "
+                    f"({roll.weak.metric} {w['value']:.3g}, 链 chain {w['chain_value']:.3g})",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        if len(roll.problems):
+            console.print(
+                f"[yellow]{len(roll.problems)} 个编号未匹配 unmatched ids, see "
+                f"{Path(out) / 'rollup_problems.csv'}[/]",
+                highlight=False,
+                soft_wrap=True,
+            )
     for path in written:
         console.print(str(path), highlight=False, soft_wrap=True)
     if outcome.n_valid == 0:

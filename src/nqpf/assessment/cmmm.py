@@ -50,23 +50,20 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from nqpf.assessment.schema import (
     Ident,
     Note,
     Text,
-    _compose,
-    _error,
-    _merge_misspelt_keys,
-    _reason,
+    _id_hint,
     _require_number,
     _require_str,
 )
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
-from nqpf.systems import _locate
-from nqpf.systems.schema import LocatedValueError, format_loc
+from nqpf.systems.schema import LocatedValueError
+from nqpf.yamlmodel import compose_yaml, key_line, located_error, parse_yaml_model
 
 __all__ = [
     "CMMMItem",
@@ -414,41 +411,7 @@ class CMMMItemSet(_Frozen):
 
 
 def _parse(model: type[M], text: str, filename: str) -> M:
-    root, data = _compose(text, filename)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            cause = (err.get("ctx") or {}).get("error")
-            if isinstance(cause, LocatedValueError):
-                loc = (*loc, *cause.loc)
-            loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
-            resolved, line, missing = _locate(root, loc)
-            path = [*resolved, missing] if missing is not None else resolved
-            reason = _reason(err, path)
-            if isinstance(cause, LocatedValueError) and cause.related is not None:
-                base = tuple(err["loc"])
-                reason += f" (first given on line {_locate(root, (*base, *cause.related))[1]})"
-            problems.append(
-                {
-                    "line": line,
-                    "field": format_loc(tuple(path)),
-                    "reason": reason,
-                    "_type": err["type"],
-                    "_path": tuple(path),
-                }
-            )
-        problems = _merge_misspelt_keys(problems)
-        problems.sort(key=lambda p: p["line"])
-        first = problems[0]
-        reason = first["reason"]
-        if len(problems) > 1:
-            reason += f" (and {len(problems) - 1} more problem(s))"
-        error = _error(reason, filename, first["line"], first["field"])
-        error.problems = problems
-        raise error from None
+    return parse_yaml_model(text, model, filename=filename, pattern_hint=_id_hint)
 
 
 def _read(path_or_id: str | os.PathLike[str], shipped: tuple[str, ...]) -> tuple[str, str]:
@@ -521,13 +484,13 @@ def load_cmmm(
     except ConfigError as exc:
         raise ConfigError(exc.reason, file=name, field="model.version") from None
     known = set(model.sub_domain_ids)
-    root, _ = _compose(text, name)
+    root, _ = compose_yaml(text, name)
     for i, it in enumerate(items.items):
         if it.sub_domain not in known:
             near = difflib.get_close_matches(it.sub_domain, sorted(known), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            line = _locate(root, ("items", i, "sub_domain"))[1]
-            raise _error(
+            line = key_line(root, ("items", i, "sub_domain"))
+            raise located_error(
                 f"item {it.id!r}: unknown sub_domain {it.sub_domain!r} for model "
                 f"{model.version}{hint}",
                 name,

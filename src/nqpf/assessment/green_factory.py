@@ -50,11 +50,21 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import Field, model_validator
 
-from nqpf.assessment.schema import Confidence, Note, Number, Points, Text, Version, fmt_num
-from nqpf.assessment.sme_tiers import _Frozen, _parse_model
+from nqpf.assessment.schema import (
+    Confidence,
+    Note,
+    Number,
+    Points,
+    Text,
+    Version,
+    _id_hint,
+    fmt_num,
+)
+from nqpf.assessment.sme_tiers import _Frozen
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
 from nqpf.systems.schema import LocatedValueError
+from nqpf.yamlmodel import parse_yaml_model
 
 __all__ = [
     "BasicRequirementResult",
@@ -226,7 +236,8 @@ def load_green_factory(version: str = "2025") -> GreenFactoryStructure:
     root = resources.files("nqpf.assessment").joinpath("frameworks")
     if not root.joinpath(name).is_file():
         raise ConfigError(f"no green-factory structure version {version!r}", field="version")
-    return _parse_model(root.joinpath(name).read_text("utf-8"), GreenFactoryStructure, name)
+    text = root.joinpath(name).read_text("utf-8")
+    return parse_yaml_model(text, GreenFactoryStructure, filename=name, pattern_hint=_id_hint)
 
 
 def load_sector_benchmarks(path: str | os.PathLike[str]) -> SectorBenchmarks:
@@ -234,7 +245,8 @@ def load_sector_benchmarks(path: str | os.PathLike[str]) -> SectorBenchmarks:
     p = Path(path)
     if not p.is_file():
         raise ConfigError("file not found", file=str(p))
-    return _parse_model(p.read_text(encoding="utf-8-sig"), SectorBenchmarks, str(p))
+    text = p.read_text(encoding="utf-8-sig")
+    return parse_yaml_model(text, SectorBenchmarks, filename=str(p), pattern_hint=_id_hint)
 
 
 def _as_benchmarks(benchmarks: Any) -> SectorBenchmarks:

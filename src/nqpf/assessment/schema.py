@@ -16,27 +16,22 @@ or overlaps, level thresholds rise with the level).
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from nqpf.exceptions import ConfigError
-from nqpf.systems import _locate
-from nqpf.systems.schema import LocatedValueError, format_loc
+from nqpf.systems.schema import LocatedValueError
+from nqpf.yamlmodel import parse_yaml_model
 
 __all__ = [
     "Band",
@@ -694,109 +689,9 @@ class Framework(_Frozen):
 # -- YAML → validated Framework, errors with line and key path ---------------------------
 
 
-def _error(reason: str, filename: str, line: int | None, field: str | None = None) -> ConfigError:
-    where = filename if line is None else f"{filename}, line {line}"
-    err = ConfigError(reason, file=where, field=field or None)
-    err.file = filename
-    err.line = line
-    return err
-
-
-def _check_duplicate_keys(node: Node, filename: str, path: tuple[str | int, ...] = ()) -> None:
-    if isinstance(node, MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            if isinstance(key, ScalarNode):
-                if key.value in seen:
-                    raise _error(
-                        f"duplicate key {key.value!r} (first given on line {seen[key.value]})",
-                        filename,
-                        key.start_mark.line + 1,
-                        format_loc((*path, key.value)),
-                    )
-                seen[key.value] = key.start_mark.line + 1
-                _check_duplicate_keys(value, filename, (*path, key.value))
-    elif isinstance(node, SequenceNode):
-        for i, item in enumerate(node.value):
-            _check_duplicate_keys(item, filename, (*path, i))
-
-
-def _compose(text: str, filename: str) -> tuple[Node, Any]:
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise _error("the file is empty; expected a framework", filename, 1)
-        _check_duplicate_keys(node, filename)
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise _error(
-            f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}", filename, line
-        ) from None
-    except yaml.YAMLError as exc:
-        raise _error(f"YAML syntax error: {exc}", filename, None) from None
-    finally:
-        loader.dispose()
-    if not isinstance(node, MappingNode):
-        raise _error(
-            "expected a mapping (id, version, source, confidence, …) at the top level",
-            filename,
-            node.start_mark.line + 1,
-        )
-    return node, data
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if value is None:
-        return "nothing (null)"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _reason(err: dict[str, Any], path: list[str | int]) -> str:
-    kind, ctx = err["type"], err.get("ctx") or {}
-    key = path[-1] if path else None
-    if kind == "missing":
-        return f"missing required key {key!r}"
-    if kind == "extra_forbidden":
-        return f"unknown key {key!r}"
-    if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
-    if kind == "literal_error":
-        return f"expected one of {ctx.get('expected')}, got {_show(err['input'])}"
-    if kind == "string_pattern_mismatch":
-        return f"expected an ASCII id (letters, digits, _), got {_show(err['input'])}"
-    return f"{err['msg']}, got {_show(err['input'])}"
-
-
-def _merge_misspelt_keys(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # A misspelt key yields "missing 'title'" at the mapping and "unknown key 'titel'" at
-    # the typo; keep one message that points at the typo.
-    extras = [p for p in problems if p["_type"] == "extra_forbidden"]
-    dropped: set[int] = set()
-    for miss in (p for p in problems if p["_type"] == "missing"):
-        parent, wanted = miss["_path"][:-1], miss["_path"][-1]
-        for extra in extras:
-            typo = extra["_path"][-1]
-            if (
-                extra["_path"][:-1] == parent
-                and isinstance(typo, str)
-                and difflib.get_close_matches(typo, [str(wanted)], n=1, cutoff=0.75)
-            ):
-                extra["reason"] = f"unknown key {typo!r}; did you mean {wanted!r}?"
-                dropped.add(id(miss))
-                break
-    return [
-        {k: v for k, v in p.items() if not k.startswith("_")}
-        for p in problems
-        if id(p) not in dropped
-    ]
+def _id_hint(model: type | None, key: str | int | None, pattern: str | None) -> str:
+    # Every pattern-constrained field of the assessment files is an id of some kind.
+    return "an ASCII id (letters, digits, _)"
 
 
 def parse_framework(text: str, *, filename: str = "<string>") -> Framework:
@@ -811,6 +706,7 @@ def parse_framework(text: str, *, filename: str = "<string>") -> Framework:
     Examples
     --------
     >>> from importlib import resources
+    >>> from nqpf.exceptions import ConfigError
     >>> text = resources.files("nqpf.assessment").joinpath(
     ...     "frameworks/sme-digital-2024.yaml").read_text("utf-8")
     >>> bad = text.replace("{id: B, label: 单个业务环节, points: 2.5}",
@@ -821,39 +717,6 @@ def parse_framework(text: str, *, filename: str = "<string>") -> Framework:
     ...     print(err.line, err.field)
     157 questions[4].options[1].points
     """
-    root, data = _compose(text, filename)
-    try:
-        return Framework.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            cause = (err.get("ctx") or {}).get("error")
-            if isinstance(cause, LocatedValueError):
-                loc = (*loc, *cause.loc)
-            # pydantic adds the validator's mode/type tags ("function-after[...]") to loc
-            loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
-            resolved, line, missing = _locate(root, loc)
-            path = [*resolved, missing] if missing is not None else resolved
-            reason = _reason(err, path)
-            if isinstance(cause, LocatedValueError) and cause.related is not None:
-                base = tuple(err["loc"])
-                reason += f" (first given on line {_locate(root, (*base, *cause.related))[1]})"
-            problems.append(
-                {
-                    "line": line,
-                    "field": format_loc(tuple(path)),
-                    "reason": reason,
-                    "_type": err["type"],
-                    "_path": tuple(path),
-                }
-            )
-        problems = _merge_misspelt_keys(problems)
-        problems.sort(key=lambda p: p["line"])
-        first = problems[0]
-        reason = first["reason"]
-        if len(problems) > 1:
-            reason += f" (and {len(problems) - 1} more problem(s))"
-        error = _error(reason, filename, first["line"], first["field"])
-        error.problems = problems
-        raise error from None
+    return parse_yaml_model(
+        text, Framework, filename=filename, what="a framework", pattern_hint=_id_hint
+    )

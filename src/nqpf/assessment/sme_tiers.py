@@ -48,7 +48,7 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from nqpf.assessment.schema import (
     Confidence,
@@ -58,16 +58,13 @@ from nqpf.assessment.schema import (
     Text,
     Version,
     _close,
-    _compose,
-    _error,
-    _merge_misspelt_keys,
-    _reason,
+    _id_hint,
     fmt_num,
 )
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
-from nqpf.systems import _locate
-from nqpf.systems.schema import LocatedValueError, format_loc
+from nqpf.systems.schema import LocatedValueError
+from nqpf.yamlmodel import parse_yaml_model
 
 __all__ = [
     "ConditionResult",
@@ -97,42 +94,8 @@ _OP_CN = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 
 
 def _parse_model(text: str, model: type[BaseModel], filename: str) -> Any:
-    """Validate YAML ``text`` as ``model``; errors name the file, line and key path.
-
-    The same error mapping as :func:`nqpf.assessment.schema.parse_framework`, for models
-    other than :class:`~nqpf.assessment.schema.Framework`.
-    """
-    root, data = _compose(text, filename)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            cause = (err.get("ctx") or {}).get("error")
-            if isinstance(cause, LocatedValueError):
-                loc = (*loc, *cause.loc)
-            loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
-            resolved, line, missing = _locate(root, loc)
-            path = [*resolved, missing] if missing is not None else resolved
-            problems.append(
-                {
-                    "line": line,
-                    "field": format_loc(tuple(path)),
-                    "reason": _reason(err, path),
-                    "_type": err["type"],
-                    "_path": tuple(path),
-                }
-            )
-        problems = _merge_misspelt_keys(problems)
-        problems.sort(key=lambda p: p["line"])
-        first = problems[0]
-        reason = first["reason"]
-        if len(problems) > 1:
-            reason += f" (and {len(problems) - 1} more problem(s))"
-        error = _error(reason, filename, first["line"], first["field"])
-        error.problems = problems
-        raise error from None
+    """Validate YAML ``text`` as ``model``; errors name the file, line and key path."""
+    return parse_yaml_model(text, model, filename=filename, pattern_hint=_id_hint)
 
 
 # -- rule-file models ------------------------------------------------------------------------

@@ -34,11 +34,12 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from nqpf.assessment.cmmm import CMMMResult, Number, Version, _parse, _read
-from nqpf.assessment.schema import Ident, Note, Text
+from nqpf.assessment.cmmm import CMMMResult, Number, Version, _read
+from nqpf.assessment.schema import Ident, Note, Text, _id_hint
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 from nqpf.systems.schema import LocatedValueError
+from nqpf.yamlmodel import parse_yaml_model
 
 __all__ = [
     "ConditionResult",
@@ -191,7 +192,7 @@ class TierRules(_Frozen):
 @functools.cache
 def _shipped() -> TierRules:
     text, name = _read("smart-factory-tiers-2025", ("smart-factory-tiers-2025",))
-    return _parse(TierRules, text, name)
+    return parse_yaml_model(text, TierRules, filename=name, pattern_hint=_id_hint)
 
 
 def load_tiers(path_or_id: str | os.PathLike[str] = "smart-factory-tiers-2025") -> TierRules:
@@ -199,7 +200,7 @@ def load_tiers(path_or_id: str | os.PathLike[str] = "smart-factory-tiers-2025") 
     if path_or_id == "smart-factory-tiers-2025":
         return _shipped()
     text, name = _read(path_or_id, ("smart-factory-tiers-2025",))
-    return _parse(TierRules, text, name)
+    return parse_yaml_model(text, TierRules, filename=name, pattern_hint=_id_hint)
 
 
 # -- result ------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ from pydantic import (
     model_validator,
 )
 
+from nqpf.yamlmodel import format_loc
+
 __all__ = [
     "Confidence",
     "Dimension",
@@ -170,23 +172,6 @@ class LocatedValueError(ValueError):
         super().__init__(message)
         self.loc = loc
         self.related = related
-
-
-def format_loc(loc: tuple[str | int, ...]) -> str:
-    """Render a key path as ``dimensions[1].sub_dimensions[0].indicators[2].direction``.
-
-    Examples
-    --------
-    >>> format_loc(("dimensions", 1, "sub_dimensions", 0, "name"))
-    'dimensions[1].sub_dimensions[0].name'
-    """
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 class _Frozen(BaseModel):

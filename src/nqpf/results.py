@@ -69,3 +69,24 @@ class Result:
 
     def _repr_html_(self) -> str:
         return self.summary().as_html()
+
+
+def pick_table(tables: dict, table: str):
+    """One of a result's named sub-tables, or ``"all"`` of them stacked with a ``table`` column.
+
+    For results that print several tables (Dagum's components / groups / pairs, Theil's …).
+    """
+    import pandas as pd
+
+    from nqpf.exceptions import DataValidationError
+
+    if table in tables:
+        return tables[table]
+    if table != "all":
+        raise DataValidationError(
+            f"table={table!r} is not one of 'all', {', '.join(map(repr, tables))}", field="table"
+        )
+    return pd.concat(
+        [frame.assign(table=name)[["table", *frame.columns]] for name, frame in tables.items()],
+        ignore_index=True,
+    )

@@ -28,7 +28,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from nqpf.disparity._panel import ByPeriod, by_period
 from nqpf.exceptions import DataValidationError
-from nqpf.results import Result, Summary
+from nqpf.results import Result, Summary, pick_table
 
 __all__ = ["DagumResult", "GiniResult", "dagum", "gini"]
 
@@ -504,19 +504,7 @@ class DagumResult(Result):
             }
         )
         tables = {"components": comps, "groups": groups, "pairs": pairs}
-        if table in tables:
-            return tables[table]
-        if table != "all":
-            raise DataValidationError(
-                f"table={table!r} is not one of 'all', 'components', 'groups', 'pairs'",
-                field="table",
-            )
-        parts = []
-        for name, frame in tables.items():
-            frame = frame.copy()
-            frame.insert(0, "table", name)
-            parts.append(frame)
-        return pd.concat(parts, ignore_index=True)
+        return pick_table(tables, table)
 
     def summary(self) -> Summary:
         rows: list[tuple[str, Any]] = [

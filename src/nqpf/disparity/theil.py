@@ -24,7 +24,7 @@ from nqpf.disparity.gini import (
     _values,
 )
 from nqpf.exceptions import DataValidationError
-from nqpf.results import Result, Summary
+from nqpf.results import Result, Summary, pick_table
 
 __all__ = ["TheilResult", "theil"]
 
@@ -141,19 +141,7 @@ class TheilResult(Result):
             sub = self.sub_table.copy()
             sub["contribution_pct"] = [self._pct(v) for v in sub["contribution"]]
             tables["subgroups"] = sub
-        if table in tables:
-            return tables[table]
-        if table != "all":
-            raise DataValidationError(
-                f"table={table!r} is not one of 'all', {', '.join(map(repr, tables))}",
-                field="table",
-            )
-        parts = []
-        for name, frame in tables.items():
-            frame = frame.copy()
-            frame.insert(0, "table", name)
-            parts.append(frame)
-        return pd.concat(parts, ignore_index=True)
+        return pick_table(tables, table)
 
     def summary(self) -> Summary:
         rows: list[tuple[str, Any]] = [("T 泰尔指数", self.total)]

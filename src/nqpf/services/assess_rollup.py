@@ -32,6 +32,7 @@ from nqpf.assessment.rollup import (
     rollup,
     weak_links,
 )
+from nqpf.datasets import load_regions
 from nqpf.exceptions import DataValidationError
 from nqpf.io.tables import read_table
 from nqpf.services.assess import BatchOutcome
@@ -250,7 +251,13 @@ def rollup_batch(
                 k=k,
             )
             results[b] = r
-            tables[f"rollup_{b}"] = r.groups
+            groups = r.groups
+            if b == "region" and region_level in ("province", "省"):
+                # Province codes alone are hard to read in a table: add the name.
+                names = load_regions().set_index("code")["name"]
+                groups = groups.copy()
+                groups.insert(1, "name", groups["group"].astype(str).map(names))
+            tables[f"rollup_{b}"] = groups
             tables[f"rollup_{b}_scenes"] = r.weakest
     chain_res = weak = None
     if "chain" in by:

@@ -16,6 +16,7 @@ from nqpf.cli import assess as assess_cli
 from nqpf.cli import assess_report
 from nqpf.cli import carbon as carbon_cli
 from nqpf.cli import index as index_cli
+from nqpf.cli import web as web_cli
 from nqpf.exceptions import NqpfError
 
 app = typer.Typer(
@@ -29,6 +30,8 @@ app.add_typer(analyze_cli.app, name="analyze")
 assess_report.register(assess_cli.app)
 app.add_typer(assess_cli.app, name="assess")
 app.add_typer(carbon_cli.app, name="carbon")
+app.add_typer(web_cli.db_app, name="db")
+app.command("serve")(web_cli.serve_cmd)
 
 
 def _print_version(value: bool) -> None:

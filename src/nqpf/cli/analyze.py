@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from nqpf.cli._options import Formats, OutDir, Quiet, Report, progress_printer
+
 app = typer.Typer(
     help="区域差异与动态演进 — disparity, dynamics and spatial analysis.", no_args_is_help=True
 )
@@ -17,26 +19,17 @@ console = Console()
 @app.command("run")
 def run(
     config: Annotated[Path, typer.Argument(help="YAML config (data, weights, analyses, output).")],
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output folder (overrides the config).")
-    ] = None,
-    fmt: Annotated[
-        list[str] | None,
-        typer.Option("--format", "-f", help="Table format: xlsx, csv, parquet (repeatable)."),
-    ] = None,
-    report: Annotated[
-        bool | None, typer.Option("--report/--no-report", help="Write the HTML report.")
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only the output paths.")
-    ] = False,
+    out: OutDir = None,
+    fmt: Formats = None,
+    report: Report = None,
+    quiet: Quiet = False,
 ) -> None:
     """Gini/Dagum, Theil, kernel density, Markov chains, Moran's I and convergence from CONFIG."""
     from nqpf.services.analyze_output import write_analyze_outputs
     from nqpf.services.analyze_run import load_analyze_config, run_analyze
 
     cfg = load_analyze_config(config)
-    say = (lambda _m: None) if quiet else (lambda m: console.print(f"[cyan]•[/] {m}"))
+    say = progress_printer(console, quiet)
     result = run_analyze(cfg, progress=say)
     written = write_analyze_outputs(result, out_dir=out, formats=fmt, report=report)
     if not quiet:

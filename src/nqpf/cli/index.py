@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nqpf.cli._options import Formats, OutDir, Quiet, Report, progress_printer
+
 app = typer.Typer(help="综合指数测度 — composite indices on panel data.", no_args_is_help=True)
 console = Console()
 
@@ -16,26 +18,17 @@ console = Console()
 @app.command("run")
 def run(
     config: Annotated[Path, typer.Argument(help="YAML config (data, system, method, output).")],
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output folder (overrides the config).")
-    ] = None,
-    fmt: Annotated[
-        list[str] | None,
-        typer.Option("--format", "-f", help="Table format: xlsx, csv, parquet (repeatable)."),
-    ] = None,
-    report: Annotated[
-        bool | None, typer.Option("--report/--no-report", help="Write the HTML report.")
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only the output paths.")
-    ] = False,
+    out: OutDir = None,
+    fmt: Formats = None,
+    report: Report = None,
+    quiet: Quiet = False,
 ) -> None:
     """Compute index, sub-indices, weights, ranks, coupling and obstacles from CONFIG."""
     from nqpf.services.index_output import write_index_outputs
     from nqpf.services.index_run import load_index_config, run_index
 
     cfg = load_index_config(config)
-    say = (lambda _m: None) if quiet else (lambda m: console.print(f"[cyan]•[/] {m}"))
+    say = progress_printer(console, quiet)
     result = run_index(cfg, progress=say)
     written = write_index_outputs(result, out_dir=out, formats=fmt, report=report)
     if not quiet:

@@ -27,3 +27,68 @@ def migrated_url(sqlite_url: str) -> str:
 
     upgrade_database(sqlite_url)
     return sqlite_url
+
+
+@pytest.fixture
+def db_url(migrated_url: str) -> str:
+    """URL of a migrated, empty platform database (SQLite; PostgreSQL where marked)."""
+    return migrated_url
+
+
+@pytest.fixture
+def app(db_url: str):
+    from nqpf.web.config import Settings
+    from nqpf.web.main import create_app
+
+    return create_app(Settings(database_url=db_url, env="test", secret_key="t" * 32))
+
+
+@pytest.fixture
+def world(app):
+    """The seeded :class:`tests.web.world.World` in the app's database."""
+    from tests.web.world import seed_world
+
+    with app.state.session_factory() as session:
+        return seed_world(session)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def login(app):
+    """``login(name)`` → a TestClient signed in as the world's user ``name`` (browser
+    session; ``.csrf`` holds its CSRF token for unsafe requests)."""
+    from fastapi.testclient import TestClient
+    from tests.web.browser_session import sign_in
+
+    clients = []
+
+    def _login(email: str, password: str | None = None):
+        c = TestClient(app)
+        c.__enter__()
+        clients.append(c)
+        sign_in(c, email, password)
+        return c
+
+    yield _login
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def token_for(client):
+    """``token_for(email)`` → headers with a fresh bearer token of that user."""
+    from tests.web.world import PASSWORD
+
+    def _token(email: str) -> dict[str, str]:
+        r = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+        assert r.status_code == 201, r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    return _token

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from nqpf.web.db import head_revision
+
 pytest.importorskip("fastapi", reason="the platform tests need the 'web' extra (FastAPI)")
 
 from fastapi.testclient import TestClient
@@ -113,7 +115,7 @@ def test_cli_serve_migrates_then_runs_on_localhost(invoke, sqlite_url, monkeypat
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     result = invoke(["serve", "--database-url", sqlite_url, "--port", "8123"])
     assert result.code == 0, (result.stdout, result.stderr)
-    assert "at revision 0001" in result.stdout
+    assert f"at revision {head_revision()}" in result.stdout
     [(app, kwargs)] = calls
     assert kwargs == {"host": "127.0.0.1", "port": 8123}
     with TestClient(app) as test_client:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from nqpf.web.db import head_revision
+
 pytest.importorskip("alembic", reason="the platform tests need the 'web' extra (Alembic)")
 
 from alembic import command
@@ -33,11 +35,15 @@ from nqpf.web.models import (
 TABLES = {
     "alembic_version",
     "api_token",
+    "assessment",
     "audit_event",
     "enterprise_profile",
+    "login_attempt",
     "membership",
     "organization",
+    "share",
     "user_account",
+    "web_session",
 }
 
 
@@ -52,7 +58,7 @@ def _schema(url: str) -> dict[str, list[str]]:
 
 def test_upgrade_creates_all_tables(sqlite_url: str, tmp_path: Path):
     assert not (tmp_path / "db").exists()
-    assert upgrade_database(sqlite_url) == "0001"
+    assert upgrade_database(sqlite_url) == head_revision()
     assert (tmp_path / "db" / "nqpf.db").is_file()
     schema = _schema(sqlite_url)
     assert set(schema) == TABLES
@@ -64,6 +70,7 @@ def test_upgrade_creates_all_tables(sqlite_url: str, tmp_path: Path):
             "industry",
             "region_code",
             "size_class",
+            "chains",
             "created_at",
             "updated_at",
         ]
@@ -91,7 +98,7 @@ def test_upgrade_twice_is_idempotent(migrated_url: str):
     engine.dispose()
     before = _schema(migrated_url)
 
-    assert upgrade_database(migrated_url) == "0001"
+    assert upgrade_database(migrated_url) == head_revision()
     assert _schema(migrated_url) == before
     engine = make_engine(migrated_url)
     with make_session_factory(engine)() as session:
@@ -103,7 +110,7 @@ def test_downgrade_to_base_and_back(migrated_url: str):
     command.downgrade(alembic_config(migrated_url), "base")
     assert current_revision(migrated_url) is None
     assert set(_schema(migrated_url)) == {"alembic_version"}
-    assert upgrade_database(migrated_url) == "0001"
+    assert upgrade_database(migrated_url) == head_revision()
     assert set(_schema(migrated_url)) == TABLES
 
 
@@ -162,9 +169,9 @@ def test_constraints_are_enforced(migrated_url: str):
 def test_cli_db_upgrade(invoke, sqlite_url: str):
     result = invoke(["db", "upgrade", "--database-url", sqlite_url])
     assert result.code == 0, (result.stdout, result.stderr)
-    assert "at revision 0001" in result.stdout
+    assert f"at revision {head_revision()}" in result.stdout
     again = invoke(["db", "upgrade", "--database-url", sqlite_url])
-    assert again.code == 0 and "at revision 0001" in again.stdout
+    assert again.code == 0 and f"at revision {head_revision()}" in again.stdout
     assert set(_schema(sqlite_url)) == TABLES
 
 

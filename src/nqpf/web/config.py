@@ -9,6 +9,17 @@
     when ``NQPF_ENV=development``.
 ``NQPF_ENV``
     ``development`` (default), ``test`` or ``production``.
+``NQPF_SESSION_HOURS``
+    Lifetime of a browser sign-in (default 8 hours; an expired session must sign in again).
+``NQPF_COOKIE_SECURE``
+    Send the session cookie over HTTPS only (default: on in production, off otherwise so
+    the embedded default works on http://127.0.0.1).
+``NQPF_MAX_UPLOAD_BYTES``
+    Largest accepted request body (uploads included; default 5 MiB); larger ones get 413.
+``NQPF_LOGIN_MAX_FAILURES`` / ``NQPF_LOGIN_WINDOW_MINUTES``
+    Sign-in rate limit: after this many failed attempts for one e-mail address, or from one
+    client address, within the window (default 5 in 15 minutes), further attempts get 429
+    until the window has passed.
 """
 
 from __future__ import annotations
@@ -44,6 +55,15 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = Field(default_factory=default_database_url)
     secret_key: str = DEFAULT_SECRET_KEY
+    session_hours: float = Field(default=8.0, gt=0)
+    cookie_secure: bool | None = None
+    max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: float = Field(default=15.0, gt=0)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.env == "production"
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

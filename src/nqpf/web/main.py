@@ -1,76 +1,152 @@
 """FastAPI application factory: ``create_app(settings)``.
 
-Routes are thin; they take ``SessionDep`` and ``CurrentUser`` (``Annotated``
-dependencies) and call :mod:`nqpf.web.crud`.  Authorisation is deny-by-default: every
-``/api`` route depends on ``CurrentUser``, which answers 401 without a valid bearer
-token.  The schema is created by the migrations (``nqpf db upgrade``), not here.
+Every route lives in a module of :mod:`nqpf.web.routes` that exposes ``pages`` (HTML,
+browser session) and ``api`` (JSON under ``/api/v1``, bearer token or session).  Routes
+are thin: they take ``SessionDep`` and ``ActorDep``/``PageActorDep`` and call
+:mod:`nqpf.web.services`, which raise :mod:`nqpf.web.errors` errors; the handlers here
+turn those into JSON (``{"detail": …, "field": …}``) or an HTML error page.  The schema is
+created by the migrations (``nqpf db upgrade``), not here.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy.orm import Session
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import nqpf
-from nqpf.web import crud
+from nqpf.exceptions import DataValidationError
 from nqpf.web.config import Settings
 from nqpf.web.db import make_engine, make_session_factory
-from nqpf.web.models import User
+from nqpf.web.errors import LoginRequired, PlatformError, RateLimited
+from nqpf.web.routes import admin, assessments, auth, enterprises
+from nqpf.web.templating import render
 
-__all__ = ["CurrentUser", "SessionDep", "create_app"]
+__all__ = ["create_app"]
 
-_bearer = HTTPBearer(auto_error=False)
+STATIC_DIR = Path(__file__).with_name("static")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        b"script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    ),
+]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.session_factory() as session:
-        yield session
+class BodyLimitMiddleware:
+    """Answer 413 to a request body larger than ``limit`` bytes (declared or streamed),
+    before any route reads it; add the security headers to every answer."""
 
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
 
-SessionDep = Annotated[Session, Depends(get_session)]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(scope, send)
+            return
+        received = 0
 
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLarge
+            return message
 
-def get_current_user(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    user = None
-    if credentials is not None and credentials.scheme.lower() == "bearer":
-        user = crud.user_for_token(session, credentials.credentials)
-    if user is None:
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="not authenticated",
-            headers={"WWW-Authenticate": "Bearer"},
+        async def secure_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, secure_send)
+        except _BodyTooLarge:
+            await self._too_large(scope, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"请求体超过上限 {self.limit} 字节", "field": "body"}, status_code=413
         )
-    return user
+        await response(scope, _no_receive, send)
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+class _BodyTooLarge(Exception):
+    pass
 
 
-class OrganizationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    kind: str
-    region_scope: str | None
+async def _no_receive() -> Message:  # pragma: no cover - a JSONResponse never reads
+    return {"type": "http.disconnect"}
 
 
-api = APIRouter(prefix="/api/v1")
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
 
 
-@api.get("/organizations", response_model=list[OrganizationOut])
-def list_organizations(session: SessionDep, user: CurrentUser) -> list[OrganizationOut]:
-    """Organizations the caller may see (all of them for a platform admin)."""
-    return [OrganizationOut.model_validate(o) for o in crud.organizations_visible_to(session, user)]
+def _error_response(request: Request, status: int, detail: str, field: str | None) -> Response:
+    if _wants_json(request):
+        body: dict[str, Any] = {"detail": detail}
+        if field:
+            body["field"] = field
+        return JSONResponse(body, status_code=status)
+    return render(
+        request, "error.html", {"status": status, "detail": detail, "field": field}, status
+    )
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(PlatformError)
+    async def _platform(request: Request, exc: PlatformError) -> Response:
+        response = _error_response(request, exc.status, exc.message, exc.field)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(DataValidationError)
+    async def _data(request: Request, exc: DataValidationError) -> Response:
+        field = exc.field or exc.column
+        return _error_response(request, 422, str(exc), field)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        if _wants_json(request):
+            detail = [
+                {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
+                for e in errors
+            ]
+            field = ".".join(str(p) for p in errors[0].get("loc", ())[1:]) if errors else None
+            return JSONResponse({"detail": detail, "field": field}, status_code=422)
+        first = errors[0] if errors else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        return _error_response(request, 422, f"输入有误：{first.get('msg', '')}", field)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -83,14 +159,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(title="nqpf 平台", version=nqpf.__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="nqpf 平台",
+        summary="新质生产力 — 企业数字化评测与区域监测平台 API",
+        version=nqpf.__version__,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
 
-    @app.get("/healthz")
+    @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.include_router(api)
+    for module in (auth, enterprises, assessments, admin):
+        app.include_router(module.api, prefix="/api/v1")
+        app.include_router(module.pages, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    _install_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
     return app

@@ -24,21 +24,27 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "ASSESSMENT_STATUSES",
     "MEMBERSHIP_ROLES",
     "ORGANIZATION_KINDS",
     "SIZE_CLASSES",
     "ApiToken",
+    "Assessment",
     "AuditEvent",
     "Base",
     "EnterpriseProfile",
+    "LoginAttempt",
     "Membership",
     "Organization",
+    "Share",
     "User",
+    "WebSession",
 ]
 
 ORGANIZATION_KINDS = ("enterprise", "provider", "authority")
 MEMBERSHIP_ROLES = ("member", "admin")
 SIZE_CLASSES = ("large", "medium", "small", "micro")  # 大型 中型 小型 微型
+ASSESSMENT_STATUSES = ("draft", "submitted")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -143,6 +149,8 @@ class EnterpriseProfile(Base):
     industry: Mapped[str] = mapped_column(String(5))
     region_code: Mapped[str] = mapped_column(String(12), index=True)
     size_class: Mapped[str] = mapped_column(String(8))
+    # [{"chain": "新能源汽车", "stage": "中游"}, …]: the industry chains the enterprise is in
+    chains: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -181,9 +189,115 @@ class AuditEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
+    # the organization the object belongs to: its admins may browse the event
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL"), index=True
+    )
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str | None] = mapped_column(String(64))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class WebSession(Base):
+    """A browser sign-in: the cookie carries a random token, the row its SHA-256 digest.
+
+    ``csrf_token`` is the synchronizer token every unsafe request of this session must
+    echo (form field ``csrf_token`` or header ``X-CSRF-Token``).
+    """
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt (browser or token), kept for rate limiting and review."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class Share(Base):
+    """An enterprise lets a service provider see its profile and assessment results."""
+
+    __tablename__ = "share"
+    __table_args__ = (UniqueConstraint("enterprise_id", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Assessment(Base):
+    """One assessment of an enterprise against one framework version: T0, T1, …
+
+    ``seq`` numbers an enterprise's assessments per framework id (0 → T0).  A draft
+    holds the answers given so far; submitting scores them and stores ``result`` in the
+    same transaction, so a CHECK constraint can require that a submitted assessment has a
+    result and a draft has none.  ``revision`` increases with every save (autosave
+    conflict detection).
+    """
+
+    __tablename__ = "assessment"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "framework_id", "seq"),
+        CheckConstraint(_in("status", ASSESSMENT_STATUSES), name="status"),
+        CheckConstraint(
+            "(status = 'submitted' AND result IS NOT NULL AND submitted_at IS NOT NULL)"
+            " OR (status = 'draft' AND result IS NULL AND submitted_at IS NULL)",
+            name="result_iff_submitted",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    framework_id: Mapped[str] = mapped_column(String(64))
+    framework_version: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    responses: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    submitted_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def label(self) -> str:
+        """``T0``, ``T1``, …"""
+        return f"T{self.seq}"

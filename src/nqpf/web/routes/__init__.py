@@ -1,0 +1,1 @@
+"""Routes: thin pages (``/…``) and JSON endpoints (``/api/v1/…``) over the services."""

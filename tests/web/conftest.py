@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.web.browser_support import (  # noqa: F401  (fixtures and hook of the browser tests)
+    browser_type_launch_args,
+    live_server,
+    pytest_collection_modifyitems,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -29,10 +34,62 @@ def migrated_url(sqlite_url: str) -> str:
     return sqlite_url
 
 
-@pytest.fixture
-def db_url(migrated_url: str) -> str:
-    """URL of a migrated, empty platform database (SQLite; PostgreSQL where marked)."""
-    return migrated_url
+@pytest.fixture(scope="session")
+def postgres(worker_id: str):
+    """A PostgreSQL server for this test process with a migrated template database.
+
+    Started from the installed binaries (``tests/web/postgres_server.py``), or the server
+    at ``NQPF_TEST_POSTGRES_URL``; skipped with the reason when neither is available.
+    """
+    from tests.web.postgres_server import postgres_for_tests, postgres_unavailable_reason
+
+    reason = postgres_unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    from nqpf.web.db import upgrade_database
+
+    with postgres_for_tests() as server:
+        template = f"nqpf_template_{worker_id}"
+        server.drop_database(template)
+        upgrade_database(server.create_database(template))
+        yield server, template
+        server.drop_database(template)
+
+
+_db_counter = iter(range(10**9))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating per test costs ~0.5 s)."""
+    from nqpf.web.db import upgrade_database
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade_database(f"sqlite:///{path.as_posix()}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, sqlite_url: str, worker_id: str):
+    """URL of a migrated, empty platform database: every test using it runs twice, on
+    SQLite and on PostgreSQL (a fresh database copied from a migrated template)."""
+    if request.param == "sqlite":
+        import shutil
+
+        from sqlalchemy.engine import make_url
+
+        target = Path(make_url(sqlite_url).database)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield sqlite_url
+        return
+    server, template = request.getfixturevalue("postgres")
+    name = f"nqpf_test_{worker_id}_{next(_db_counter)}"
+    from tests.web.postgres_server import _run_admin_sql
+
+    _run_admin_sql(server.url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield f"{server.url.rsplit('/', 1)[0]}/{name}"
+    server.drop_database(name)
 
 
 @pytest.fixture
@@ -40,7 +97,9 @@ def app(db_url: str):
     from nqpf.web.config import Settings
     from nqpf.web.main import create_app
 
-    return create_app(Settings(database_url=db_url, env="test", secret_key="t" * 32))
+    application = create_app(Settings(database_url=db_url, env="test", secret_key="t" * 32))
+    yield application
+    application.state.engine.dispose()  # PostgreSQL cannot drop a database still in use
 
 
 @pytest.fixture

@@ -10,18 +10,21 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from nqpf.web.credit_code import credit_code_check_char
 from nqpf.web.models import EnterpriseProfile, Membership, Organization, Share, User
-from nqpf.web.security import hash_password
 
 PASSWORD = "nqpf-test-pass-1"
 
 
 @functools.cache
 def password_hash() -> str:
-    return hash_password(PASSWORD)
+    # cheap argon2id parameters: verifying reads them from the hash, so every sign-in in
+    # the tests costs ~1 ms instead of ~50 ms; the production parameters are tested in
+    # test_web_security.py
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 
 
 def credit_code(body17: str) -> str:

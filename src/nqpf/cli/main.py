@@ -32,6 +32,7 @@ app.add_typer(assess_cli.app, name="assess")
 app.add_typer(carbon_cli.app, name="carbon")
 app.add_typer(web_cli.db_app, name="db")
 app.command("serve")(web_cli.serve_cmd)
+app.command("demo")(web_cli.demo_cmd)
 
 
 def _print_version(value: bool) -> None:

@@ -94,3 +94,68 @@ def serve_cmd(
     from nqpf.web.main import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def demo_cmd(
+    database_url: DatabaseUrlOption = None,
+    enterprises: Annotated[
+        int, typer.Option("--enterprises", "-n", min=2, max=100_000, help="Number of enterprises.")
+    ] = 300,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed (same seed, same park).")
+    ] = 20245,
+    reset: Annotated[
+        bool,
+        typer.Option("--reset", help="Delete a previously seeded demo park first (only that)."),
+    ] = False,
+) -> None:
+    """Migrate the database and fill it with the synthetic demo park (示例数据)."""
+    settings = _load_settings(database_url)
+    _upgrade(settings)
+
+    from nqpf.web.db import make_engine, make_session_factory
+    from nqpf.web.demo import DemoRefused, is_demo_database, reset_demo, seed_demo
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            try:
+                if reset and is_demo_database(session):
+                    reset_demo(session)
+                accounts = seed_demo(session, seed=seed, n_enterprises=enterprises)
+            except DemoRefused as exc:
+                hint = (
+                    "（--reset 只会清空此前由 nqpf demo 生成的数据库）"
+                    if reset
+                    else "；如需重新生成演示数据，请加 --reset"
+                )
+                raise NqpfError(
+                    f"{_shown(settings.database_url)}: {exc}{hint} — refusing to seed a "
+                    "database that already holds data"
+                ) from exc
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"{_shown(settings.database_url)}: 演示园区已生成（示例数据，非真实统计）："
+        f"{accounts.n_enterprises} 家企业，{accounts.n_assessments} 份已提交评测，"
+        f"{accounts.n_shares} 条服务商授权"
+    )
+    typer.echo("")
+    rows = [("角色", "邮箱", "密码", "所属组织")] + [
+        (a.role, a.email, a.password, a.organization) for a in accounts.accounts
+    ]
+    widths = [max(_width(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        cells = [r[i] + " " * (widths[i] - _width(r[i])) for i in range(3)]
+        typer.echo("  ".join([*cells, r[3]]))
+    typer.echo("")
+    typer.echo("密码只显示这一次。启动服务：")
+    url_option = f" --database-url {_shown(settings.database_url)}" if database_url else ""
+    typer.echo(f"  nqpf serve{url_option}")
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

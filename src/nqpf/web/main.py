@@ -149,6 +149,20 @@ def _install_handlers(app: FastAPI) -> None:
         return _error_response(request, 422, f"输入有误：{first.get('msg', '')}", field)
 
 
+def _is_demo(app: FastAPI) -> bool:
+    """True when the database holds the demo park: every page then shows the synthetic
+    data banner."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from nqpf.web.demo import is_demo_database
+
+    try:
+        with app.state.session_factory() as session:
+            return is_demo_database(session)
+    except SQLAlchemyError:  # not migrated yet
+        return False
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: from the ``NQPF_*`` environment)."""
     settings = settings if settings is not None else Settings()
@@ -168,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.demo = _is_demo(app)
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, str]:

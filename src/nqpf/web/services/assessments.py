@@ -1,0 +1,740 @@
+"""Assessments of an enterprise: drafts (autosaved answers), submission, results, reports.
+
+Rules
+-----
+* Only the enterprise's own members/admins (and platform admins) fill assessments
+  (``assess``); there is at most one open draft per enterprise and framework id, and
+  starting again returns it.  ``seq`` numbers the assessments of an enterprise per
+  framework id (T0, T1, …).
+* Every save carries the ``revision`` the client last saw; a stale one answers 409.  The
+  check is an ``UPDATE … WHERE revision = :seen`` so two concurrent saves cannot both win.
+* Submitting scores the answers with :func:`nqpf.assessment.score` and stores a JSON
+  summary in ``result`` together with the status, the audit event and the revision, in
+  one transaction.  A submitted assessment is frozen.
+* Readers of the enterprise (authorities in scope, providers it shared with) see
+  submitted assessments only; a draft is 404 for them.
+
+Frameworks are offered when they can score responses (questionnaires with questions);
+new ones (smart factory, carbon, 专精特新) appear once their YAML has questions.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import math
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from nqpf.assessment import (
+    Diagnosis,
+    Framework,
+    Roadmap,
+    ScoreResult,
+    diagnose,
+    list_frameworks,
+    load_framework,
+    roadmap,
+    score,
+)
+from nqpf.assessment.schema import Question, fmt_num
+from nqpf.exceptions import DataValidationError, NqpfError
+from nqpf.web import audit
+from nqpf.web.authz import Actor, enterprise_for, may
+from nqpf.web.errors import Conflict, FieldError, NotFound, PlatformError
+from nqpf.web.models import Assessment, Organization
+
+__all__ = [
+    "NONE_OPTION",
+    "Progress",
+    "ResultView",
+    "ServiceUnavailable",
+    "available_frameworks",
+    "can_assess",
+    "compare",
+    "delete_draft",
+    "framework_for",
+    "framework_of",
+    "get_assessment",
+    "list_assessments",
+    "progress",
+    "report_pdf",
+    "report_xlsx",
+    "result_view",
+    "save_answers",
+    "start",
+    "submit",
+    "template_xlsx",
+    "upload_template",
+    "validate_answer",
+]
+
+#: Checkbox value of "none of these" for a multi-select without its own '无' option.
+NONE_OPTION = "__none__"
+MAX_NUMBER = 1e12  # form fields (raw counts, amounts): anything larger is a typo
+
+
+class ServiceUnavailable(PlatformError):
+    """A needed engine (Chromium for PDF) is not installed (503)."""
+
+    status = 503
+
+
+# ------------------------------------------------------------------------- frameworks
+@functools.cache
+def available_frameworks() -> dict[str, Framework]:
+    """Frameworks that can score responses, by key (``sme-digital-2024``), loaded once."""
+    out: dict[str, Framework] = {}
+    for key in list_frameworks(kind="questionnaire"):
+        try:
+            fw = load_framework(key)
+        except NqpfError:  # pragma: no cover - a broken shipped file must not hide others
+            continue
+        if fw.questions:
+            out[fw.key] = fw
+    return out
+
+
+def framework_for(key_or_id: str) -> Framework:
+    """A scorable framework from its key (``sme-digital-2024``) or id (latest version)."""
+    fws = available_frameworks()
+    key = (key_or_id or "").strip()
+    if key in fws:
+        return fws[key]
+    same = [fw for fw in fws.values() if fw.id == key]
+    if same:
+        return max(same, key=lambda fw: _version_key(fw.version))
+    known = "、".join(fws)
+    raise FieldError(f"评测框架 {key!r} 不存在或不能评分；可选：{known}", field="framework")
+
+
+def _version_key(version: str) -> list[Any]:
+    return [int(p) if p.isdigit() else p for p in version.replace("-", ".").split(".")]
+
+
+def framework_of(row: Assessment) -> Framework:
+    """The framework (id and version) an assessment was started with."""
+    fw = available_frameworks().get(f"{row.framework_id}-{row.framework_version}")
+    if fw is None:  # pragma: no cover - a framework file was removed after use
+        raise Conflict(f"评测框架 {row.framework_id}-{row.framework_version} 已不可用")
+    return fw
+
+
+# --------------------------------------------------------------------------- answers
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip().rstrip("%").strip()
+        if not text or len(text) > 40:
+            return None
+        try:
+            x = float(text)
+        except ValueError:
+            return None
+    elif isinstance(value, int | float):
+        try:
+            x = float(value)
+        except OverflowError:
+            return None
+    else:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _label(q: Question) -> str:
+    return f"第{q.number}题“{q.title}”" if q.number else f"“{q.title}”"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+@functools.cache
+def _form_fields(key: str) -> dict[str, tuple[str, str]]:
+    fw = available_frameworks()[key]
+    return {f.id: (f.label, f.unit) for q in fw.questions for f in q.form_fields}
+
+
+def validate_answer(fw: Framework, key: str, value: Any) -> Any:
+    """The normalised answer ``value`` to question/scene/form field ``key``.
+
+    Raises :class:`FieldError` naming ``key`` for an unknown id, an unknown option, a
+    number out of range, '无' combined with another option or a scene level not 1–4.
+    """
+    qs = {q.id: q for q in fw.questions}
+    if key in qs:
+        q = qs[key]
+        if q.kind == "single":
+            if not isinstance(value, str) or not value.strip():
+                raise FieldError(f"{_label(q)}应选择一个选项，收到 {_show(value)}", field=key)
+            oid = value.strip()
+            if oid not in {o.id for o in q.options}:
+                ids = "、".join(o.id for o in q.options)
+                raise FieldError(f"{_label(q)}没有选项 {_show(oid)}；可选 {ids}", field=key)
+            return oid
+        if q.kind == "multi":
+            if isinstance(value, str):
+                value = [p for p in value.split("|") if p.strip()] if value.strip() else []
+            if not isinstance(value, list | tuple):
+                raise FieldError(f"{_label(q)}应为选项列表，收到 {_show(value)}", field=key)
+            ids = [o.id for o in q.options]
+            chosen: list[str] = []
+            for v in value:
+                if not isinstance(v, str) or v.strip() not in ids:
+                    raise FieldError(
+                        f"{_label(q)}没有选项 {_show(v)}；可选 {'、'.join(ids)}", field=key
+                    )
+                if v.strip() in chosen:
+                    raise FieldError(f"{_label(q)}的选项 {v.strip()} 重复", field=key)
+                chosen.append(v.strip())
+            exclusive = [o for o in q.options if o.exclusive and o.id in chosen]
+            if exclusive and len(chosen) > 1:
+                o = exclusive[0]
+                raise FieldError(
+                    f"{_label(q)}的选项{o.id}（{o.label}）不能与其他选项同时选择", field=key
+                )
+            return sorted(chosen, key=ids.index)
+        x = _number(value)
+        lo, hi = q.min_value, q.max_value
+        assert lo is not None and hi is not None
+        if x is None:
+            raise FieldError(f"{_label(q)}应为数值，收到 {_show(value)}", field=key)
+        if not lo <= x <= hi:
+            raise FieldError(
+                f"{_label(q)}的数值 {fmt_num(x)}{q.unit} 超出范围 "
+                f"[{fmt_num(lo)}{q.unit}, {fmt_num(hi)}{q.unit}]",
+                field=key,
+            )
+        return x
+    if key in fw.scene_ids:
+        s = fw.scene(key)
+        x = _number(value)
+        if x is None or x != int(x) or not 1 <= x <= 4:
+            raise FieldError(f"场景“{s.name}”的等级应为 1–4 的整数，收到 {_show(value)}", field=key)
+        return int(x)
+    fields = _form_fields(fw.key)
+    if key in fields:
+        label, unit = fields[key]
+        x = _number(value)
+        if x is None or not 0 <= x <= MAX_NUMBER:
+            raise FieldError(
+                f"“{label}”应为不小于 0 的数值（{unit}），收到 {_show(value)}", field=key
+            )
+        return x
+    raise FieldError(f"评测框架 {fw.key} 中没有题目或场景 {_show(key)}", field=key)
+
+
+@dataclass(frozen=True)
+class Progress:
+    answered_questions: int
+    total_questions: int
+    answered_scenes: int
+    total_scenes: int
+
+    @property
+    def answered(self) -> int:
+        return self.answered_questions + self.answered_scenes
+
+    @property
+    def total(self) -> int:
+        return self.total_questions + self.total_scenes
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.answered / self.total) if self.total else 100
+
+    @property
+    def complete(self) -> bool:
+        return self.answered == self.total
+
+
+def progress(fw: Framework, responses: Mapping[str, Any]) -> Progress:
+    """How many questions and scenes of ``fw`` have an answer in ``responses``."""
+    return Progress(
+        sum(1 for q in fw.questions if responses.get(q.id) is not None),
+        len(fw.questions),
+        sum(1 for s in fw.scenes if responses.get(s.id) is not None),
+        len(fw.scenes),
+    )
+
+
+# ------------------------------------------------------------------------- lookups
+def can_assess(session: Session, actor: Actor, enterprise_id: int) -> bool:
+    org = session.get(Organization, enterprise_id)
+    return org is not None and may(actor, org, "assess", session)
+
+
+def _row(session: Session, assessment_id: int) -> Assessment:
+    row = session.get(Assessment, assessment_id)
+    if row is None:
+        raise NotFound(f"评测 {assessment_id} 不存在或无权查看")
+    return row
+
+
+def get_assessment(
+    session: Session, actor: Actor, assessment_id: int, action: str = "read"
+) -> Assessment:
+    """The assessment if ``actor`` may see it (``read``) or change it (``assess``).
+
+    Drafts are visible only to those who may assess the enterprise (404 otherwise);
+    a submitted one is readable by the enterprise's readers, who get 403 for ``assess``.
+    """
+    row = _row(session, assessment_id)
+    org = enterprise_for(session, actor, row.enterprise_id, "read")
+    assessor = may(actor, org, "assess", session)
+    if row.status == "draft" and not assessor:
+        raise NotFound(f"评测 {assessment_id} 不存在或无权查看")
+    if action == "assess" and not assessor:
+        enterprise_for(session, actor, row.enterprise_id, "assess")  # raises Forbidden
+    return row
+
+
+def _editable(session: Session, actor: Actor, assessment_id: int) -> Assessment:
+    row = get_assessment(session, actor, assessment_id, "assess")
+    if row.status != "draft":
+        raise Conflict(f"评测 {row.label} 已提交，不能再修改", field="status")
+    return row
+
+
+def list_assessments(session: Session, actor: Actor, enterprise_id: int) -> list[Assessment]:
+    """The enterprise's assessments (drafts only for those who may assess), newest first."""
+    org = enterprise_for(session, actor, enterprise_id, "read")
+    query = select(Assessment).where(Assessment.enterprise_id == org.id)
+    if not may(actor, org, "assess", session):
+        query = query.where(Assessment.status == "submitted")
+    return list(
+        session.scalars(
+            query.order_by(Assessment.framework_id, Assessment.seq.desc(), Assessment.id)
+        )
+    )
+
+
+# --------------------------------------------------------------------------- writes
+def _fail(session: Session, exc: BaseException) -> None:
+    session.rollback()
+    raise exc
+
+
+def start(
+    session: Session, actor: Actor, enterprise_id: int, framework: str
+) -> tuple[Assessment, bool]:
+    """Start a draft of ``framework`` for the enterprise, or return its open draft.
+
+    Returns ``(assessment, created)``.
+    """
+    org = enterprise_for(session, actor, enterprise_id, "assess")
+    fw = framework_for(framework)
+
+    def open_draft() -> Assessment | None:
+        return session.scalars(
+            select(Assessment).where(
+                Assessment.enterprise_id == org.id,
+                Assessment.framework_id == fw.id,
+                Assessment.status == "draft",
+            )
+        ).first()
+
+    existing = open_draft()
+    if existing is not None:
+        return existing, False
+    seq = session.scalar(
+        select(func.count())
+        .select_from(Assessment)
+        .where(Assessment.enterprise_id == org.id, Assessment.framework_id == fw.id)
+    )
+    row = Assessment(
+        enterprise_id=org.id,
+        framework_id=fw.id,
+        framework_version=fw.version,
+        seq=int(seq or 0),
+        status="draft",
+        responses={},
+        # ``result`` is left out on purpose: an explicit None would be stored as JSON
+        # 'null' (not SQL NULL) and fail the result-iff-submitted CHECK
+        revision=0,
+        created_by=actor.user.id,
+    )
+    try:
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "create",
+            "assessment",
+            row.id,
+            organization_id=org.id,
+            after={"framework": fw.key, "seq": row.seq, "status": "draft"},
+        )
+        session.commit()
+    except IntegrityError:
+        # another request started the same T-number first: hand out its draft
+        session.rollback()
+        existing = open_draft()
+        if existing is not None:
+            return existing, False
+        raise Conflict("评测编号冲突，请重试", field="framework") from None
+    except BaseException as exc:
+        _fail(session, exc)
+    return row, True
+
+
+def _normalise(fw: Framework, answers: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        str(k): (None if v is None else validate_answer(fw, str(k), v)) for k, v in answers.items()
+    }
+
+
+def _apply(
+    session: Session,
+    actor: Actor,
+    row: Assessment,
+    revision: int | None,
+    new_responses: dict[str, Any],
+    action: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    extra: Mapping[str, Any] | None = None,
+) -> Assessment:
+    """Write ``new_responses`` if the row is still the draft at ``revision``; audit; commit."""
+    seen = row.revision if revision is None else revision
+    if seen != row.revision:
+        raise Conflict(
+            f"草稿已在别处更新（当前版本 {row.revision}，你的版本 {seen}），请刷新后重试",
+            field="revision",
+        )
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {
+        "responses": new_responses,
+        "revision": seen + 1,
+        "updated_at": now,
+        **(extra or {}),
+    }
+    try:
+        done = session.execute(
+            update(Assessment)
+            .where(
+                Assessment.id == row.id,
+                Assessment.revision == seen,
+                Assessment.status == "draft",
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            session.rollback()
+            raise Conflict("草稿已在别处更新或已提交，请刷新后重试", field="revision")
+        audit.record(
+            session,
+            actor,
+            action,
+            "assessment",
+            row.id,
+            organization_id=row.enterprise_id,
+            before={"revision": seen, **before},
+            after={"revision": seen + 1, **after},
+        )
+        session.commit()
+    except BaseException as exc:
+        _fail(session, exc)
+    session.refresh(row)
+    return row
+
+
+def save_answers(
+    session: Session,
+    actor: Actor,
+    assessment_id: int,
+    answers: Mapping[str, Any],
+    revision: int | None,
+    *,
+    replace: bool = False,
+) -> Assessment:
+    """Save (part of) the answers of a draft; ``None`` clears an answer.
+
+    ``revision`` is the one the client last saw (``None``: no check, for the no-JS form
+    whose page carried it anyway).  ``replace`` drops the answers not given.
+    """
+    row = _editable(session, actor, assessment_id)
+    fw = framework_of(row)
+    given = _normalise(fw, answers)
+    old = dict(row.responses or {})
+    new = {} if replace else dict(old)
+    for k, v in given.items():
+        if v is None:
+            new.pop(k, None)
+        else:
+            new[k] = v
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return _apply(
+        session,
+        actor,
+        row,
+        revision,
+        new,
+        "save",
+        {"answers": {k: old.get(k) for k in changed}},
+        {"answers": {k: new.get(k) for k in changed}},
+    )
+
+
+def result_summary(fw: Framework, result: ScoreResult) -> dict[str, Any]:
+    """The JSON stored in ``Assessment.result`` at submit (lists, dashboards, compare)."""
+    return {
+        "framework": result.framework,
+        "total": result.total,
+        "max_total": result.max_total,
+        "level": result.level,
+        "level_name": result.level_name,
+        "dimensions": dict(result.dimensions),
+        "dimension_max": {d.name: d.points for d in fw.scored_dimensions},
+        "scenes": dict(result.scenes),
+        "next_level": [c.message for c in result.next_level],
+        "rule_confidence": result.rule_confidence,
+    }
+
+
+def _score(fw: Framework, responses: Mapping[str, Any]) -> ScoreResult:
+    try:
+        return score(fw, responses)
+    except DataValidationError as exc:
+        raise FieldError(f"无法提交：{exc.reason}", field=exc.field) from None
+
+
+def submit(
+    session: Session, actor: Actor, assessment_id: int, revision: int | None = None
+) -> Assessment:
+    """Score the draft and freeze it (result, status, audit event: one transaction)."""
+    row = _editable(session, actor, assessment_id)
+    fw = framework_of(row)
+    responses = dict(row.responses or {})
+    result = _score(fw, responses)
+    summary = result_summary(fw, result)
+    now = datetime.now(UTC)
+    return _apply(
+        session,
+        actor,
+        row,
+        revision,
+        responses,
+        "submit",
+        {"status": "draft"},
+        {"status": "submitted", "total": result.total, "level": result.level},
+        extra={
+            "status": "submitted",
+            "result": summary,
+            "submitted_at": now,
+            "submitted_by": actor.user.id,
+        },
+    )
+
+
+def delete_draft(session: Session, actor: Actor, assessment_id: int) -> int:
+    """Delete a draft; returns its enterprise id."""
+    row = _editable(session, actor, assessment_id)
+    enterprise_id = row.enterprise_id
+    try:
+        audit.record(
+            session,
+            actor,
+            "delete",
+            "assessment",
+            row.id,
+            organization_id=enterprise_id,
+            before={
+                "framework": f"{row.framework_id}-{row.framework_version}",
+                "seq": row.seq,
+                "revision": row.revision,
+                "answers": len(row.responses or {}),
+            },
+        )
+        session.delete(row)
+        session.commit()
+    except BaseException as exc:
+        _fail(session, exc)
+    return enterprise_id
+
+
+def upload_template(
+    session: Session,
+    actor: Actor,
+    assessment_id: int,
+    data: bytes,
+    filename: str = "upload.xlsx",
+    revision: int | None = None,
+) -> Assessment:
+    """Replace a draft's answers with those of a filled XLSX template."""
+    from nqpf.io.assessment_template import read_responses
+
+    row = _editable(session, actor, assessment_id)
+    fw = framework_of(row)
+    if not data:
+        raise FieldError("请选择已填写的评测模板（.xlsx）", field="file")
+    with tempfile.TemporaryDirectory(prefix="nqpf-upload-") as tmp:
+        path = Path(tmp) / "template.xlsx"
+        path.write_bytes(data)
+        try:
+            _fid, _version, responses = read_responses(path, fw)
+        except DataValidationError as exc:
+            text = str(exc).replace("template.xlsx, ", "", 1).replace("template.xlsx: ", "", 1)
+            raise FieldError(f"模板有误：{text}", field=exc.field or "file") from None
+        except Exception as exc:  # openpyxl raises many kinds on a damaged file
+            raise FieldError(
+                f"无法读取该文件（{type(exc).__name__}）：请上传本平台生成的 .xlsx 模板",
+                field="file",
+            ) from None
+    answers = {k: list(v) if isinstance(v, tuple) else v for k, v in responses.items()}
+    new = _normalise(fw, answers)
+    name = Path(filename or "").name[:100]
+    return _apply(
+        session,
+        actor,
+        row,
+        revision,
+        {k: v for k, v in new.items() if v is not None},
+        "upload",
+        {"answers": len(row.responses or {})},
+        {"answers": len(new), "file": name},
+    )
+
+
+# ------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class ResultView:
+    """Everything the result page and the reports show, recomputed from the responses."""
+
+    assessment: Assessment
+    framework: Framework
+    result: ScoreResult
+    diagnosis: Diagnosis
+    roadmap: Roadmap
+
+
+@functools.lru_cache(maxsize=512)
+def _analysis(key: str, responses_json: str) -> tuple[ScoreResult, Diagnosis, Roadmap]:
+    fw = available_frameworks()[key]
+    result = score(fw, json.loads(responses_json))
+    return result, diagnose(result, framework=fw), roadmap(result, framework=fw)
+
+
+def result_view(session: Session, actor: Actor, assessment_id: int) -> ResultView:
+    """Score, diagnosis and roadmap of a submitted assessment (404/409 otherwise)."""
+    row = get_assessment(session, actor, assessment_id)
+    if row.status != "submitted":
+        raise Conflict(f"评测 {row.label} 尚未提交，没有结果", field="status")
+    fw = framework_of(row)
+    text = json.dumps(row.responses or {}, sort_keys=True, ensure_ascii=False)
+    try:
+        result, diag, rm = _analysis(fw.key, text)
+    except DataValidationError as exc:  # pragma: no cover - stored responses were scored
+        raise Conflict(f"评测 {row.label} 的答案无法重新评分：{exc.reason}") from None
+    return ResultView(row, fw, result, diag, rm)
+
+
+def compare(
+    session: Session, actor: Actor, enterprise_id: int, a: int, b: int
+) -> tuple[ResultView, ResultView]:
+    """Two submitted assessments of the enterprise, of one framework id."""
+    org = enterprise_for(session, actor, enterprise_id, "read")
+    views = []
+    for aid in (a, b):
+        row = get_assessment(session, actor, aid)
+        if row.enterprise_id != org.id:
+            raise NotFound(f"评测 {aid} 不存在或无权查看")
+        if row.status != "submitted":
+            raise FieldError(f"评测 {row.label} 尚未提交，不能对比", field="a" if aid == a else "b")
+        views.append(result_view(session, actor, aid))
+    first, second = views
+    if first.framework.id != second.framework.id:
+        raise FieldError("只能对比同一评测框架的两次评测", field="b")
+    return first, second
+
+
+def enterprise_facts(org: Organization) -> dict[str, str]:
+    facts = {"name": org.name}
+    if org.profile is not None:
+        facts.update(
+            credit_code=org.profile.credit_code,
+            industry=org.profile.industry,
+            region=org.profile.region_code,
+        )
+    return facts
+
+
+_REPORT_LOCK = threading.Lock()  # matplotlib's pyplot state is not thread-safe
+
+
+def report_html(session: Session, view: ResultView) -> str:
+    from nqpf.reports.assessment_report import enterprise_report
+
+    org = session.get(Organization, view.assessment.enterprise_id)
+    assert org is not None
+    with _REPORT_LOCK:
+        return enterprise_report(
+            view.result,
+            roadmap=view.roadmap,
+            diagnosis=view.diagnosis,
+            enterprise=enterprise_facts(org),
+            framework=view.framework,
+            title=f"{org.name} 数字化水平诊断报告（{view.assessment.label}）",
+        )
+
+
+def report_pdf(session: Session, actor: Actor, assessment_id: int, folder: Path) -> Path:
+    """Print the HTML report of a submitted assessment to ``folder``/report.pdf."""
+    from nqpf.reports.pdf import PdfEngineError, find_chromium, html_to_pdf
+
+    view = result_view(session, actor, assessment_id)
+    if find_chromium() is None:
+        raise ServiceUnavailable(
+            "服务器未安装 Chromium，暂时无法生成 PDF 报告；请下载 XLSX 报告，或联系管理员安装 chromium"
+        )
+    html = report_html(session, view)
+    try:
+        return html_to_pdf(html, folder / "report.pdf", timeout=120)
+    except PdfEngineError as exc:
+        raise ServiceUnavailable(f"PDF 生成失败：{exc}") from None
+
+
+def report_xlsx(session: Session, actor: Actor, assessment_id: int) -> bytes:
+    """The score tables of a submitted assessment as an XLSX workbook (in memory)."""
+    import pandas as pd
+
+    from nqpf.services.assess import score_tables
+
+    view = result_view(session, actor, assessment_id)
+    tables = score_tables(view.framework, view.result)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+        view.roadmap.to_frame().to_excel(writer, sheet_name="roadmap", index=False)
+    return buffer.getvalue()
+
+
+@functools.cache
+def _template_bytes(key: str) -> bytes:
+    from nqpf.io.assessment_template import write_template
+
+    with tempfile.TemporaryDirectory(prefix="nqpf-template-") as tmp:
+        path = write_template(available_frameworks()[key], Path(tmp) / "template.xlsx")
+        return path.read_bytes()
+
+
+def template_xlsx(session: Session, actor: Actor, assessment_id: int) -> tuple[str, bytes]:
+    """``(framework key, bytes)`` of the fillable XLSX template of the assessment's framework."""
+    row = get_assessment(session, actor, assessment_id)
+    fw = framework_of(row)
+    return fw.key, _template_bytes(fw.key)

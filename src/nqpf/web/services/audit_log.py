@@ -1,0 +1,147 @@
+"""Browsing the audit trail.
+
+The platform admin sees every event; an organization's admin sees the events whose
+``organization_id`` is one of the organizations they administer; everyone else is
+refused (403).  Filters: the actor's e-mail (substring, case-insensitive), action,
+object type and a date range (UTC days, both ends inclusive); newest first, paginated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from nqpf.web.authz import Actor
+from nqpf.web.errors import FieldError, Forbidden
+from nqpf.web.models import AuditEvent, User
+
+__all__ = ["AuditFilter", "AuditPage", "AuditRow", "browse", "may_browse"]
+
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor_email: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_email: str | None
+    organization_id: int | None
+    action: str
+    object_type: str
+    object_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    items: list[AuditRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def admin_organization_ids(actor: Actor) -> list[int]:
+    return sorted(oid for oid, role in actor.roles.items() if role == "admin")
+
+
+def may_browse(actor: Actor) -> bool:
+    return actor.is_platform_admin or bool(admin_organization_ids(actor))
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def browse(
+    session: Session,
+    actor: Actor,
+    filters: AuditFilter | None = None,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+) -> AuditPage:
+    """One page of the events ``actor`` may see, newest first."""
+    if not may_browse(actor):
+        raise Forbidden("只有平台管理员和组织管理员可以查看审计日志")
+    f = filters or AuditFilter()
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        raise FieldError("开始日期不能晚于结束日期", field="date_from")
+    page = max(1, page)
+    per_page = min(max(1, per_page), MAX_PER_PAGE)
+    where: list[ColumnElement[bool]] = []
+    if not actor.is_platform_admin:
+        where.append(AuditEvent.organization_id.in_(admin_organization_ids(actor)))
+    if f.actor_email:
+        where.append(
+            func.lower(User.email).contains(f.actor_email.strip().lower(), autoescape=True)
+        )
+    if f.action:
+        where.append(AuditEvent.action == f.action.strip())
+    if f.object_type:
+        where.append(AuditEvent.object_type == f.object_type.strip())
+    if f.date_from:
+        where.append(AuditEvent.at >= _day_start(f.date_from))
+    if f.date_to:
+        where.append(AuditEvent.at < _day_start(f.date_to + timedelta(days=1)))
+    base = select(AuditEvent, User.email).outerjoin(User, User.id == AuditEvent.actor_id)
+    if where:
+        base = base.where(*where)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(
+        base.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    items = [
+        AuditRow(
+            id=e.id,
+            at=e.at if e.at.tzinfo is not None else e.at.replace(tzinfo=UTC),
+            actor_id=e.actor_id,
+            actor_email=email,
+            organization_id=e.organization_id,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            before=e.before,
+            after=e.after,
+        )
+        for e, email in rows
+    ]
+    return AuditPage(items=items, total=total, page=page, per_page=per_page)
+
+
+def distinct_values(session: Session, actor: Actor) -> tuple[list[str], list[str]]:
+    """Actions and object types present among the events ``actor`` may see (for filters)."""
+    if not may_browse(actor):
+        return [], []
+    scope = (
+        []
+        if actor.is_platform_admin
+        else [AuditEvent.organization_id.in_(admin_organization_ids(actor))]
+    )
+    actions = session.scalars(
+        select(AuditEvent.action).where(*scope).distinct().order_by(AuditEvent.action)
+    )
+    types = session.scalars(
+        select(AuditEvent.object_type).where(*scope).distinct().order_by(AuditEvent.object_type)
+    )
+    return list(actions), list(types)

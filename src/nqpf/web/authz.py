@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlalchemy import ColumnElement, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from nqpf.web.errors import Forbidden, NotFound
 from nqpf.web.models import EnterpriseProfile, Membership, Organization, Share, User
@@ -190,7 +190,14 @@ def enterprise_for(
     Forbidden
         ``actor`` may read it but not do ``action``.
     """
-    organization = session.get(Organization, enterprise_id)
+    # kept in session.info for the request: the identity map holds objects weakly, and
+    # one request often authorises the same enterprise several times
+    cache: dict[int, Organization | None] = session.info.setdefault("nqpf_enterprises", {})
+    if enterprise_id not in cache:
+        cache[enterprise_id] = session.get(
+            Organization, enterprise_id, options=[joinedload(Organization.profile)]
+        )
+    organization = cache[enterprise_id]
     if organization is None or not may(actor, organization, "read", session):
         raise NotFound(f"企业 {enterprise_id} 不存在或无权查看")
     if action != "read" and not may(actor, organization, action, session):

@@ -10,10 +10,10 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from nqpf.web import audit
-from nqpf.web.authz import Actor, load_actor
+from nqpf.web.authz import Actor
 from nqpf.web.config import Settings
 from nqpf.web.errors import RateLimited, Unauthorized
-from nqpf.web.models import ApiToken, LoginAttempt, User, WebSession
+from nqpf.web.models import ApiToken, LoginAttempt, Membership, Organization, User, WebSession
 from nqpf.web.security import generate_token, hash_password, hash_token, verify_password
 
 __all__ = [
@@ -106,16 +106,39 @@ def start_web_session(session: Session, settings: Settings, user: User) -> tuple
 
 
 def actor_for_session_token(session: Session, token: str) -> Actor | None:
-    """The actor of an unexpired browser session, else None."""
-    row = session.scalars(
-        select(WebSession).where(WebSession.token_hash == hash_token(token))
-    ).first()
-    if row is None or _aware(row.expires_at) <= datetime.now(UTC):
+    """The actor of an unexpired browser session, else None.
+
+    One query (session ⋈ user ⟕ memberships ⟕ organizations): it runs on every request.
+    """
+    rows = session.execute(
+        select(
+            User,
+            WebSession.csrf_token,
+            WebSession.expires_at,
+            Membership.organization_id,
+            Membership.role,
+            Organization.kind,
+            Organization.region_scope,
+        )
+        .join(User, User.id == WebSession.user_id)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Organization, Organization.id == Membership.organization_id)
+        .where(WebSession.token_hash == hash_token(token))
+    ).all()
+    if not rows:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    user, csrf_token, expires_at = rows[0][0], rows[0][1], rows[0][2]
+    if _aware(expires_at) <= datetime.now(UTC) or not user.is_active:
         return None
-    return load_actor(session, user, via="session", csrf_token=row.csrf_token)
+    members = [r for r in rows if r.organization_id is not None]
+    return Actor(
+        user=user,
+        roles={r.organization_id: r.role for r in members},
+        kinds={r.organization_id: r.kind for r in members},
+        scopes={r.organization_id: r.region_scope or "" for r in members if r.kind == "authority"},
+        via="session",
+        csrf_token=csrf_token,
+    )
 
 
 def end_web_session(session: Session, token: str) -> None:

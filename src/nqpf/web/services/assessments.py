@@ -292,7 +292,10 @@ def get_assessment(
     a submitted one is readable by the enterprise's readers, who get 403 for ``assess``.
     """
     row = _row(session, assessment_id)
-    org = enterprise_for(session, actor, row.enterprise_id, "read")
+    try:
+        org = enterprise_for(session, actor, row.enterprise_id, "read")
+    except NotFound:  # the same answer as for a missing assessment: no existence oracle
+        raise NotFound(f"评测 {assessment_id} 不存在或无权查看") from None
     assessor = may(actor, org, "assess", session)
     if row.status == "draft" and not assessor:
         raise NotFound(f"评测 {assessment_id} 不存在或无权查看")

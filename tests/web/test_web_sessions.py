@@ -1,3 +1,6 @@
+"""Sign in through the form, CSRF on cookie requests, bearer tokens, sign out."""
+
+
 def test_smoke(client, world, login, token_for):
     r = client.get("/")
     assert r.status_code == 200 and "登录" in r.text  # redirected to login

@@ -175,6 +175,11 @@ def main() -> int:
     parser.add_argument("--wait", default="1,3", help="think time: 'lo,hi' seconds or one value")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", help="use this database instead of a throwaway server")
+    parser.add_argument(
+        "--unix-socket",
+        action="store_true",
+        help="connect to the throwaway server through its Unix socket instead of TCP",
+    )
     args = parser.parse_args()
 
     from tests.web.postgres_server import PostgresServer
@@ -186,6 +191,8 @@ def main() -> int:
         else:
             server = stack.enter_context(PostgresServer())
             url = server.create_database("nqpf_bench")
+            if args.unix_socket:
+                url = f"postgresql+psycopg://postgres@/nqpf_bench?host={server.dir}&port={server.port}"
         accounts = _seed(url, args.users, folder)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
@@ -202,7 +209,7 @@ def main() -> int:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "nqpf.web.main:create_app",
+                os.environ.get("NQPF_BENCH_APP", "nqpf.web.main:create_app"),
                 "--factory",
                 "--host",
                 "127.0.0.1",

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
+from tests.web.browser_session import form_csrf
+from tests.web.world import PASSWORD
 
 from nqpf.web.config import Settings
 from nqpf.web.main import create_app
 from nqpf.web.models import AuditEvent, LoginAttempt, WebSession
-from tests.web.browser_session import form_csrf
-from tests.web.world import PASSWORD
 
 
 def _post_login(client: TestClient, email: str, password: str, **extra):

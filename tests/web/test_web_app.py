@@ -121,3 +121,20 @@ def test_cli_serve_migrates_then_runs_on_localhost(invoke, sqlite_url, monkeypat
     with TestClient(app) as test_client:
         assert test_client.get("/healthz").status_code == 200
         assert test_client.get("/api/v1/organizations").status_code == 401
+
+
+def test_cli_serve_with_workers_hands_the_factory_to_uvicorn(invoke, sqlite_url, monkeypatch):
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    # set (and so restored after the test) before serve overwrites it for its workers
+    monkeypatch.setenv("NQPF_DATABASE_URL", "sqlite:///elsewhere.db")
+    result = invoke(["serve", "--database-url", sqlite_url, "--workers", "2"])
+    assert result.code == 0, (result.stdout, result.stderr)
+    [(app, kwargs)] = calls
+    assert app == "nqpf.web.main:create_app"
+    assert kwargs == {"factory": True, "host": "127.0.0.1", "port": 8000, "workers": 2}
+    import os
+
+    assert os.environ["NQPF_DATABASE_URL"] == sqlite_url  # what the workers will read

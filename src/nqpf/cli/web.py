@@ -6,6 +6,7 @@ so ``nqpf --help`` and the other commands work without the ``web`` extra.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -82,18 +83,30 @@ def upgrade_cmd(
 def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", "-w", min=1, max=64, help="Worker processes (one per core is a start)."
+        ),
+    ] = 1,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Migrate the database, then serve the platform (uvicorn)."""
     settings = _load_settings(database_url)
     current = _upgrade(settings)
     typer.echo(f"{_shown(settings.database_url)}: at revision {current}")
+    typer.echo(f"nqpf 平台：http://{host}:{port}/  (API 文档 /docs)")
 
     import uvicorn
 
-    from nqpf.web.main import create_app
+    if workers == 1:
+        from nqpf.web.main import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port)
+        return
+    # worker processes build the app themselves from the environment
+    os.environ["NQPF_DATABASE_URL"] = settings.database_url
+    uvicorn.run("nqpf.web.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 def demo_cmd(

@@ -37,6 +37,7 @@ TABLES = {
     "api_token",
     "assessment",
     "audit_event",
+    "carbon_inventory",
     "enterprise_profile",
     "login_attempt",
     "membership",

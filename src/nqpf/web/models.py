@@ -32,6 +32,7 @@ __all__ = [
     "Assessment",
     "AuditEvent",
     "Base",
+    "CarbonInventory",
     "EnterpriseProfile",
     "LoginAttempt",
     "Membership",
@@ -301,3 +302,34 @@ class Assessment(Base):
     def label(self) -> str:
         """``T0``, ``T1``, …"""
         return f"T{self.seq}"
+
+
+class CarbonInventory(Base):
+    """An enterprise's annual energy and carbon inventory (能源与碳排放盘查), one per year.
+
+    ``inputs`` holds what the enterprise entered (energy records, province, grid-factor
+    choice, denominators); ``result`` the totals the carbon engine computed from them in
+    the same transaction (recomputed on every save); ``revision`` increases with each save.
+    """
+
+    __tablename__ = "carbon_inventory"
+    __table_args__ = (UniqueConstraint("enterprise_id", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    year: Mapped[int] = mapped_column(Integer)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    updated_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -134,10 +134,15 @@ def account(request: Request, session: SessionDep, actor: PageActorDep) -> Respo
     return render(request, "account.html", {"me": me(session, actor)})
 
 
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+
+
 class TokenRequest(BaseModel):
-    email: str = Field(max_length=254)
+    email: str = Field(max_length=254, pattern=NO_CONTROL)
     password: str = Field(max_length=1024)
-    name: str = Field(default="", max_length=100, description="A label for the token")
+    name: str = Field(
+        default="", max_length=100, pattern=NO_CONTROL, description="A label for the token"
+    )
     days: float | None = Field(default=30, gt=0, le=366, description="Lifetime in days")
 
 

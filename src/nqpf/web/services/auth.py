@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from nqpf.web import audit
 from nqpf.web.authz import Actor
 from nqpf.web.config import Settings
-from nqpf.web.errors import RateLimited, Unauthorized
+from nqpf.web.errors import FieldError, RateLimited, Unauthorized
 from nqpf.web.models import ApiToken, LoginAttempt, Membership, Organization, User, WebSession
 from nqpf.web.security import generate_token, hash_password, hash_token, verify_password
 
@@ -69,8 +69,12 @@ def authenticate(
     Unauthorized
         Wrong e-mail or password, or a deactivated account (one message for all, so the
         answer does not tell which accounts exist).
+    FieldError
+        An e-mail address with control characters.
     """
     email = normalize_email(email)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in email):  # PostgreSQL refuses NUL
+        raise FieldError("邮箱格式不正确（含控制字符）", field="email")
     client = (client or "unknown")[:64]
     _check_rate(session, settings, email, client)
     user = session.scalars(select(User).where(User.email == email)).first()

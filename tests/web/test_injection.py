@@ -652,10 +652,6 @@ DOWNLOADS: dict[str, str] = {
 }
 
 # Known bugs, reported and xfailed strictly: (route key, payload label) → reason
-_NUL_PG = (
-    "PostgreSQL text cannot hold NUL: the value reaches an INSERT/SELECT unchecked "
-    "(psycopg.DataError → 500)"
-)
 KNOWN_BUGS: dict[tuple[str, str, str, str, str], str] = {
     # empty: the NUL bugs found on PostgreSQL (API token name/email, login e-mail) are fixed
 }

@@ -40,6 +40,7 @@ from nqpf.assessment import load_framework
 from nqpf.web.authz import load_actor
 from nqpf.web.models import EnterpriseProfile, Share, User, WebSession
 from nqpf.web.services import assessments as assessment_service
+from nqpf.web.services import carbon as carbon_service
 
 FW = "sme-digital-2024"
 CALLERS = ("ent_admin", "ent_member", "sz_admin", "sz_officer", "prov_member")
@@ -67,6 +68,7 @@ PATH_PARAMS: dict[str, tuple[str, ...]] = {
     "organization_id": ("auth_su", "ent_su"),
     "user_id": ("su_ent_admin", "su_officer"),
     "provider_id": ("prov2",),
+    "inventory_id": ("carbon_su",),  # ent_su's carbon inventory (_build_b)
 }
 # parameters that, in a route with further foreign ids, are ALSO tried with the caller's
 # own organization (own org + foreign user / foreign assessment must still be refused)
@@ -202,6 +204,17 @@ BODIES: dict[tuple[str, str], Callable[[Ids], Body]] = {
         "form",
         {"active": "0"},
     ),
+    # -- carbon inventories (API and pages)
+    ("POST", "/api/v1/enterprises/{enterprise_id}/carbon"): lambda ids: ("json", {"year": 2021}),
+    ("PUT", "/api/v1/carbon/{inventory_id}"): lambda ids: (
+        "json",
+        {"revision": 0, "region": "32", "grid_factor": "national", "records": []},
+    ),
+    ("POST", "/enterprises/{enterprise_id}/carbon"): lambda ids: ("form", {"year": "2021"}),
+    ("POST", "/carbon/{inventory_id}/save"): lambda ids: (
+        "form",
+        {"revision": "0", "year": "2022", "region": "32", "grid_mode": "national"},
+    ),
     ("POST", "/account/password"): lambda ids: (
         "form",
         {
@@ -228,6 +241,8 @@ BODYLESS: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/assessments/{assessment_id}/delete"),
         ("POST", "/admin/organizations/{organization_id}/members/{user_id}/remove"),
         ("POST", "/admin/organizations/{organization_id}/members/{user_id}/reset-password"),
+        ("DELETE", "/api/v1/carbon/{inventory_id}"),
+        ("POST", "/carbon/{inventory_id}/delete"),
     }
 )
 
@@ -388,6 +403,53 @@ def _check_logout(caller: str, r: Any, ctx: Ctx) -> str | None:
     return _status(r, 303)
 
 
+VISIBLE_ENTERPRISES = {  # how many enterprises each caller's dashboard may count
+    "ent_admin": 1,
+    "ent_member": 1,
+    "sz_admin": 2,
+    "sz_officer": 2,
+    "prov_member": 1,
+}
+
+
+def _check_dashboard_api(caller: str, r: Any, ctx: Ctx) -> str | None:
+    """Counts only the caller's visible enterprises (none has a submitted assessment: B's
+    ent_su has the only one) and no Suzhou region."""
+    if problem := _status(r, 200):
+        return problem
+    body = r.json()
+    kpis = body["kpis"]
+    if kpis["enterprises"] != VISIBLE_ENTERPRISES[caller] or kpis["assessed"] != 0:
+        return f"counts {kpis} (expected {VISIBLE_ENTERPRISES[caller]} enterprises, 0 assessed)"
+    codes = [g["key"] for g in body["counties"] + body["prefectures"]]
+    codes += [o["code"] for o in body["region_options"]]
+    if leaked := [c for c in codes if c.startswith("32")]:
+        return f"shows B's regions {leaked}"
+    return _no_foreign_text(r)
+
+
+def _check_dashboard_xlsx(caller: str, r: Any, ctx: Ctx) -> str | None:
+    if problem := _status(r, 200):
+        return problem
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(r.content), read_only=True)
+    cells = [
+        str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row
+    ]
+    book.close()
+    leaked = [c for c in cells if "320506" in c or any(n in c for n in FOREIGN_NAMES)]
+    return f"workbook shows B's data {leaked}" if leaked else None
+
+
+def _check_dashboard_page(caller: str, r: Any, ctx: Ctx) -> str | None:
+    if problem := _page_ok(caller, r, ctx):
+        return problem
+    return "page shows B's region 320506" if "320506" in r.text else None
+
+
 # (method, path) → (check, fresh credentials: the call ends the session/token it uses)
 OPEN_ROUTES: dict[tuple[str, str], tuple[Check, bool]] = {
     ("GET", "/api/v1/me"): (_check_me, False),
@@ -400,11 +462,18 @@ OPEN_ROUTES: dict[tuple[str, str], tuple[Check, bool]] = {
     ("POST", "/api/v1/organizations"): (_check_platform_admin_only, False),
     ("POST", "/api/v1/account/password"): (_check_wrong_old_password, False),
     ("GET", "/api/v1/audit"): (_check_audit_api, False),
+    ("GET", "/api/v1/dashboard"): (_check_dashboard_api, False),
+    ("GET", "/api/v1/dashboard.xlsx"): (_check_dashboard_xlsx, False),
+    ("GET", "/api/v1/carbon/carriers"): (
+        lambda c, r, x: _status(r, 200) or (None if "电力" in r.text else "no 电力"),
+        False,
+    ),
     ("DELETE", "/api/v1/auth/token"): (_check_revoke_own_token, True),
     ("GET", "/"): (_check_home, False),
     ("GET", "/account"): (_page_ok, False),
     ("POST", "/logout"): (_check_logout, True),
     ("GET", "/enterprises"): (_check_enterprise_list_page, False),
+    ("GET", "/dashboard"): (_check_dashboard_page, False),
     ("GET", "/enterprises/new"): (_check_authority_admin_page, False),
     ("POST", "/enterprises/new"): (_check_create_enterprise, False),
     ("GET", "/enterprises/import"): (_check_authority_admin_page, False),
@@ -499,6 +568,7 @@ def _build_b(app: Any, world: Any) -> Ids:
         ids["draft_su"] = draft.id
         session.add(Share(enterprise_id=ids["ent_su"], provider_id=ids["prov2"]))
         session.commit()
+        ids["carbon_su"] = carbon_service.create(session, actor, ids["ent_su"], 2022).id
     ids["ent_su_code"] = world.credit_codes["ent_su"]  # type: ignore[assignment]
     return ids
 
@@ -798,7 +868,7 @@ def _state_unchanged(app: Any, ids: Ids, before: dict[str, Any]) -> list[str]:
 
 
 def _snapshot(app: Any, ids: Ids) -> dict[str, Any]:
-    from nqpf.web.models import Assessment, Membership, Organization
+    from nqpf.web.models import Assessment, CarbonInventory, Membership, Organization
 
     with app.state.session_factory() as s:
         sub = s.get(Assessment, ids["sub_su"])
@@ -814,6 +884,9 @@ def _snapshot(app: Any, ids: Ids) -> dict[str, Any]:
             "ent_su name": ent.name if ent else None,
             "sub_su": (sub.status, sub.revision) if sub else None,
             "draft_su": (draft.status, draft.revision) if draft else None,
+            "carbon_su": s.scalar(
+                select(CarbonInventory.revision).where(CarbonInventory.id == ids["carbon_su"])
+            ),
             "shares of ent_su": sorted(
                 s.scalars(select(Share.provider_id).where(Share.enterprise_id == ids["ent_su"]))
             ),
@@ -836,7 +909,9 @@ def _own_objects(app: Any, world: Any, ids: Ids) -> Ids:
         actor = load_actor(session, owner, via="token")
         draft, _ = assessment_service.start(session, actor, ids["ent_sz"], FW)
         draft_id = draft.id
+        inventory_id = carbon_service.create(session, actor, ids["ent_sz"], 2022).id
     return {
+        "inventory_id": inventory_id,
         "enterprise_id": ids["ent_sz"],
         "assessment_id": draft_id,
         "organization_id": ids["ent_sz"],

@@ -1,10 +1,290 @@
-"""Dashboard pages and JSON endpoints (being built)."""
+"""The officers' dashboard (点 → 线 → 面): page, JSON and XLSX download.
+
+Everything is computed by :func:`nqpf.web.services.dashboard.dashboard` over the
+enterprises the caller may read; the filters only narrow that set.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from nqpf.web import charts, dashboard_charts
+from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
+from nqpf.web.errors import FieldError
+from nqpf.web.services import dashboard as svc
+from nqpf.web.services.assessments import available_frameworks
+from nqpf.web.templating import render
 
 __all__ = ["api", "pages"]
 
 api = APIRouter(tags=["dashboard"])
 pages = APIRouter()
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+FrameworkQ = Annotated[
+    str,
+    Query(
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
+        description="Framework key (id-version), e.g. sme-digital-2024",
+    ),
+]
+RegionQ = Annotated[
+    str,
+    Query(
+        max_length=12,
+        pattern=r"^[0-9]*$",
+        description="NBS region code prefix (44, 4403, 440305); must lie in the caller's "
+        "scope to find anything",
+    ),
+]
+ChainQ = Annotated[str, Query(max_length=50, description="Industry chain name, e.g. 新能源汽车")]
+IndustryQ = Annotated[
+    str,
+    Query(
+        max_length=5,
+        pattern=r"^([A-Ta-t][0-9]{0,4})?$",
+        description="GB/T 4754 code prefix, e.g. C or C34",
+    ),
+]
+Share = Annotated[float, Field(ge=0, le=1)]
+Count = Annotated[int, Field(ge=0)]
+
+
+# ------------------------------------------------------------------------ JSON models
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class FiltersOut(_Out):
+    framework: str = Field(description="Framework key")
+    region: str = Field(max_length=12, description="Region code prefix ('' = all)")
+    chain: str = Field(max_length=50, description="Industry chain ('' = all)")
+    industry: str = Field(max_length=5, description="GB/T 4754 prefix ('' = all)")
+
+
+class KpisOut(_Out):
+    enterprises: Count = Field(description="Enterprises in view")
+    assessed: Count = Field(description="Of them, with a submitted assessment")
+    assessed_share: Share
+    mean_total: float | None = Field(ge=0, description="Mean latest total score")
+    max_total: float = Field(ge=0)
+    target_level: int = Field(ge=0)
+    target_name: str = Field(description="e.g. 二级及以上")
+    at_target: Count
+    share_target: Share | None = Field(description="Share of the assessed at the target level+")
+
+
+class LevelOut(_Out):
+    level: int = Field(ge=0)
+    name: str
+    count: Count
+    share: Share | None = Field(description="Share of the assessed")
+
+
+class DimensionOut(_Out):
+    name: str
+    mean_points: float | None = Field(ge=0)
+    max_points: float = Field(ge=0)
+    rate: Share | None = Field(description="mean_points / max_points")
+
+
+class GroupOut(_Out):
+    key: str = Field(description="Region code prefix or GB/T 4754 division (C34)")
+    label: str
+    enterprises: Count
+    assessed: Count
+    mean_total: float | None = Field(ge=0)
+    levels: list[Count] = Field(description="Assessed enterprises per level 0..top")
+    share_target: Share | None
+
+
+class ChainOut(_Out):
+    chain: str
+    stage: str = Field(description="上游 / 中游 / 下游, or 全链 for the chain's total row")
+    is_total: bool
+    enterprises: Count
+    assessed: Count
+    mean_total: float | None = Field(ge=0)
+    levels: list[Count]
+    share_target: Share | None
+
+
+class MovementOut(_Out):
+    compared: Count = Field(description="Enterprises with two or more submitted assessments")
+    up: Count
+    same: Count
+    down: Count
+    mean_delta: float | None = Field(description="Mean change of the total, latest − first")
+
+
+class GapOut(_Out):
+    condition: str = Field(description="Unmet next-level condition, e.g. 二级：总分需≥40")
+    enterprises: Count
+    share: Share
+
+
+class RegionOptionOut(_Out):
+    code: str
+    label: str
+
+
+class DashboardOut(_Out):
+    framework: str
+    framework_name: str
+    filters: FiltersOut
+    scope: list[str] = Field(description="What the caller's view covers")
+    level_names: list[str] = Field(description="Level names by level, 0 = 未达一级")
+    kpis: KpisOut
+    levels: list[LevelOut]
+    dimensions: list[DimensionOut]
+    chains: list[ChainOut]
+    prefectures: list[GroupOut] = Field(description="By 4-digit region prefix (地市)")
+    counties: list[GroupOut] = Field(description="By 6-digit region prefix (区县)")
+    industries: list[GroupOut] = Field(description="By GB/T 4754 division (C34)")
+    movement: MovementOut
+    gaps: list[GapOut] = Field(max_length=svc.TOP_GAPS, description="共性短板, most frequent")
+    chain_options: list[str]
+    region_options: list[RegionOptionOut]
+    generated_at: datetime
+
+
+# ------------------------------------------------------------------------------- API
+@api.get("/dashboard", response_model=DashboardOut)
+def dashboard_api(
+    session: SessionDep,
+    actor: ActorDep,
+    framework: FrameworkQ = svc.DEFAULT_FRAMEWORK,
+    region: RegionQ = "",
+    chain: ChainQ = "",
+    industry: IndustryQ = "",
+) -> DashboardOut:
+    """Dashboard over the enterprises the caller may read: KPIs, level distribution,
+    dimension score rates, chain × stage, region and industry tables, T0 → latest
+    movement and the most frequent unmet next-level conditions (共性短板).
+
+    Each enterprise counts with its latest submitted assessment of ``framework``; drafts
+    never count.  A ``region`` outside the caller's scope yields zero enterprises."""
+    data = svc.dashboard(
+        session, actor, framework=framework, region=region, chain=chain, industry=industry
+    )
+    return DashboardOut.model_validate(data)
+
+
+@api.get(
+    "/dashboard.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The dashboard tables as XLSX"}},
+)
+def dashboard_xlsx_api(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    framework: FrameworkQ = svc.DEFAULT_FRAMEWORK,
+    region: RegionQ = "",
+    chain: ChainQ = "",
+    industry: IndustryQ = "",
+) -> Response:
+    """The dashboard's tables as an XLSX workbook (first sheet 说明: filters, scope,
+    generation time; 示例数据 label for the demo park)."""
+    data = svc.dashboard(
+        session, actor, framework=framework, region=region, chain=chain, industry=industry
+    )
+    body = svc.dashboard_xlsx(data, demo=bool(getattr(request.app.state, "demo", False)))
+    stamp = data.generated_at.strftime("%Y%m%d")
+    name = f"dashboard-{data.framework}-{stamp}.xlsx"
+    label = quote(f"数字化转型监测-{stamp}.xlsx")
+    return Response(
+        body,
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{label}"
+        },
+    )
+
+
+# ----------------------------------------------------------------------------- page
+def _query(**params: str) -> str:
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+@pages.get("/dashboard")
+def dashboard_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageActorDep,
+    framework: Annotated[str, Query(max_length=64)] = svc.DEFAULT_FRAMEWORK,
+    region: Annotated[str, Query(max_length=12)] = "",
+    chain: Annotated[str, Query(max_length=50)] = "",
+    industry: Annotated[str, Query(max_length=5)] = "",
+) -> Response:
+    """The dashboard page: filters, KPI cards, charts and tables."""
+    form = {"framework": framework, "region": region, "chain": chain, "industry": industry}
+    frameworks = {key: fw.name for key, fw in available_frameworks().items()}
+    try:
+        data = svc.dashboard(
+            session, actor, framework=framework, region=region, chain=chain, industry=industry
+        )
+    except FieldError as exc:
+        return render(
+            request,
+            "dashboard/index.html",
+            {"data": None, "form": form, "error": exc, "frameworks": frameworks},
+            422,
+        )
+    f = data.filters
+    level_labels = list(data.level_names)
+    level_bars = dashboard_charts.bar_svg(
+        level_labels,
+        [b.count for b in data.levels],
+        title="已评测企业的等级分布",
+        unit="家",
+    )
+    radar = (
+        charts.radar_svg(
+            [d.name for d in data.dimensions],
+            [("平均得分率", [d.rate or 0.0 for d in data.dimensions])],
+            title="各维度平均得分率",
+        )
+        if data.kpis.assessed and data.dimensions
+        else None
+    )
+    chain_bars = [
+        dashboard_charts.stacked_bar_svg(
+            list(zip(level_labels, row.levels, strict=True)),
+            title=f"{row.chain} · {row.stage}：等级分布",
+            unit="家",
+        )
+        for row in data.chains
+    ]
+    filter_query = _query(
+        framework=f.framework, region=f.region, chain=f.chain, industry=f.industry
+    )
+    return render(
+        request,
+        "dashboard/index.html",
+        {
+            "data": data,
+            "form": {
+                "framework": f.framework,
+                "region": f.region,
+                "chain": f.chain,
+                "industry": f.industry,
+            },
+            "error": None,
+            "frameworks": frameworks,
+            "level_bars": level_bars,
+            "radar": radar,
+            "chain_rows": list(zip(data.chains, chain_bars, strict=True)),
+            "level_colors": [dashboard_charts.level_color(i) for i in range(len(level_labels))],
+            "xlsx_url": "/api/v1/dashboard.xlsx" + (f"?{filter_query}" if filter_query else ""),
+            "q": _query,
+        },
+    )

@@ -48,6 +48,7 @@ from nqpf.web.models import (
     ApiToken,
     Assessment,
     AuditEvent,
+    CarbonInventory,
     EnterpriseProfile,
     Membership,
     Organization,
@@ -55,6 +56,7 @@ from nqpf.web.models import (
     User,
 )
 from nqpf.web.services import assessments as assessment_service
+from nqpf.web.services import carbon as carbon_service
 
 FW = "sme-digital-2024"
 OK = frozenset({200, 201, 204, 303})
@@ -492,6 +494,94 @@ def _import_spec(api: bool, fld: str) -> Spec:
     return Spec(send=send, max_len=20, fields=(fld,))
 
 
+# -- carbon inventories (ent_admin on ent_sz, the inventory made in _setup)
+
+CARBON_YEAR = 2023
+CARBON_RECORD = {"carrier": "电力", "quantity": 100.0, "unit": "MWh"}
+
+
+def _carbon_inputs(ctx: Ctx) -> dict[str, Any]:
+    r = ctx.api("GET", f"/api/v1/carbon/{ctx.ids['carbon']}", who="ent_admin")
+    return r.json()
+
+
+def _carbon_pages(ctx: Ctx) -> list[str]:
+    return [f"/carbon/{ctx.ids['carbon']}", f"/enterprises/{ctx.ids['ent_sz']}/carbon"]
+
+
+def _carbon_value(ctx: Ctx, fld: str) -> Any:
+    """The stored input of an API body / page form field (``records[0]`` for row fields)."""
+    inputs = _carbon_inputs(ctx)["inputs"]
+    name = {"carrier": "records[].carrier", "unit": "records[].unit", "grid_value": "grid_factor"}
+    fld = name.get(fld, fld)
+    if fld.startswith("records[]."):
+        records = inputs.get("records") or [{}]
+        return records[0].get(fld.split(".", 1)[1])
+    return inputs.get(fld)
+
+
+def _api_save_carbon(fld: str) -> Spec:
+    def send(ctx: Ctx, v: str) -> Any:
+        record: dict[str, Any] = dict(CARBON_RECORD)
+        body: dict[str, Any] = {
+            "revision": _carbon_inputs(ctx)["revision"],
+            "year": CARBON_YEAR,
+            "region": "44",
+            "grid_factor": "national",
+            "records": [record],
+        }
+        if fld.startswith("records[]."):
+            record[fld.split(".", 1)[1]] = v
+        else:
+            body[fld] = v
+        return ctx.api("PUT", f"/api/v1/carbon/{ctx.ids['carbon']}", who="ent_admin", json=body)
+
+    # the service names a row field records[<i>].carrier; the body validation records.0.carrier
+    row_field = fld.replace("[]", "[0]")
+    return Spec(
+        send=send,
+        max_len={"records[].unit": 20}.get(fld, 40),
+        fields=(fld, row_field) if fld != row_field else (fld,),
+        stored=lambda ctx, r: _carbon_value(ctx, fld),
+        shown=lambda ctx, r: _carbon_pages(ctx),
+        viewer="ent_admin",
+    )
+
+
+CARBON_FORM_LIMITS = {"year": 10, "revision": 12, "grid_mode": 20, "unit": 20, "quantity": 40,
+                      "grid_value": 40}  # fmt: skip
+CARBON_STORED = ("region", "grid_value", "carrier", "unit")  # closed choices, shown if stored
+
+
+def _page_save_carbon(fld: str) -> Spec:
+    def send(ctx: Ctx, v: str) -> Any:
+        data = {
+            "revision": str(_carbon_inputs(ctx)["revision"]),
+            "year": str(CARBON_YEAR),
+            "region": "44",
+            "grid_mode": "user" if fld == "grid_value" else "national",
+            "grid_value": "0.5",
+            "carrier": CARBON_RECORD["carrier"],
+            "quantity": "100",
+            "unit": CARBON_RECORD["unit"],
+            "output": "",
+            "revenue": "",
+            "process_emissions": "",
+        }
+        data[fld] = v
+        return ctx.form(f"/carbon/{ctx.ids['carbon']}/save", data, who="ent_admin")
+
+    return Spec(
+        send=send,
+        max_len=CARBON_FORM_LIMITS.get(fld, 100),
+        fields=(fld,),
+        # numbers, the year, the revision and grid_mode are never stored as text: refused
+        stored=(lambda ctx, r: _carbon_value(ctx, fld)) if fld in CARBON_STORED else None,
+        shown=lambda ctx, r: _carbon_pages(ctx),
+        viewer="ent_admin",
+    )
+
+
 # ------------------------------------------------------------------------------- tables
 
 E = "/api/v1/enterprises"
@@ -573,6 +663,16 @@ FIELDS: dict[tuple[str, str, str], Spec] = {
             ctx, {"email": "ent_admin@nqpf.test", "password": "wrong-pass-1", "next": v}),
         max_len=2000, fields=("next",), reject=REJECT | {401}, any_field=True,
         transform=lambda p, label, ctx: "/" + p, viewer="anonymous"),
+    # -- carbon inventories (every text input is a closed choice or a number: refused)
+    **{("PUT", "/api/v1/carbon/{inventory_id}", f): _api_save_carbon(f) for f in (
+        "region", "grid_factor", "records[].carrier", "records[].unit")},
+    **{("POST", "/carbon/{inventory_id}/save", f): _page_save_carbon(f) for f in (
+        "revision", "year", "region", "grid_mode", "grid_value", "carrier", "quantity", "unit",
+        "output", "revenue", "process_emissions")},
+    ("POST", "/enterprises/{enterprise_id}/carbon", "year"): Spec(
+        send=lambda ctx, v: ctx.form(
+            f"/enterprises/{ctx.ids['ent_sz']}/carbon", {"year": v}, who="ent_admin"),
+        max_len=10, fields=("year",), viewer="ent_admin"),
 }  # fmt: skip
 
 SKIP: dict[tuple[str, str, str], str] = {
@@ -611,6 +711,8 @@ FORM_PAGES = (
     "/admin/audit",
     "/admin/organizations/{ent_sz}",
     "/account/password",
+    "/enterprises/{ent_sz}/carbon",
+    "/carbon/{carbon}",
 )
 HTML_ONLY_NOT_TEXT = frozenset({"csrf_token"})
 
@@ -634,14 +736,13 @@ QUERY: dict[tuple[str, str], bool] = {
     ("/admin/audit", "date_to"): True,
     ("/login", "next"): True,
     ("/account/password", "changed"): False,
-    # the dashboard (being built in parallel: PENDING_PREFIXES)
+    # the dashboard's filters
     **{
         (p, q): False
         for p in ("/api/v1/dashboard", "/api/v1/dashboard.xlsx", "/dashboard")
         for q in ("framework", "region", "chain", "industry")
     },
 }
-PENDING_PREFIXES = ("/dashboard", "/api/v1/dashboard")
 # routes that answer a file: (path) → what user text it may contain
 DOWNLOADS: dict[str, str] = {
     "/api/v1/enterprises/import/template.csv": "static template",
@@ -649,11 +750,15 @@ DOWNLOADS: dict[str, str] = {
     "/api/v1/assessments/{assessment_id}/template.xlsx": "static questionnaire template",
     "/api/v1/assessments/{assessment_id}/report.pdf": "HTML report (enterprise name)",
     "/api/v1/dashboard.xlsx": "dashboard tables: chain names, the chain filter",
+    "/api/v1/carbon/{inventory_id}/report.xlsx": "carbon report: enterprise name, carrier "
+    "names and units (text starting with = + - @ prefixed with ')",
 }
 
 # Known bugs, reported and xfailed strictly: (route key, payload label) → reason
 KNOWN_BUGS: dict[tuple[str, str, str, str, str], str] = {
-    # empty: the NUL bugs found on PostgreSQL (API token name/email, login e-mail) are fixed
+    # empty: the bugs this sweep found are fixed — NUL reaching PostgreSQL from the sign-in
+    # e-mail and API-token name (500), and a union-branch tag in a 422's field name
+    # ("grid_factor.literal['national','provincial']")
 }
 
 
@@ -752,8 +857,8 @@ def _page_fields(app: Any, ctx: Ctx) -> tuple[set[tuple[str, str, str]], list[st
                 out.add((method, path, param.name))
     regexes = {p: _template_regex(p) for p in page_posts}
     for url in FORM_PAGES:
-        url = url.format(ent_sz=ctx.ids["ent_sz"], draft=ctx.ids["draft"])
-        who = "ent_admin" if url.startswith("/assessments/") else "admin"
+        url = url.format(ent_sz=ctx.ids["ent_sz"], draft=ctx.ids["draft"], carbon=ctx.ids["carbon"])
+        who = "ent_admin" if url.startswith(("/assessments/", "/carbon/")) else "admin"
         c = ctx.cookie["anonymous"] if url == "/login" else ctx.cookie[who]
         r = c.get(url, follow_redirects=False)
         if r.status_code != 200:
@@ -809,7 +914,7 @@ def _state(app: Any) -> tuple[dict[str, int], str]:
             m.__tablename__: s.scalar(select(func.count()).select_from(m))
             for m in (
                 Organization, EnterpriseProfile, User, Membership, Share, Assessment, ApiToken,
-                AuditEvent,
+                AuditEvent, CarbonInventory,
             )
         }  # fmt: skip
         rows = [
@@ -830,6 +935,17 @@ def _state(app: Any) -> tuple[dict[str, int], str]:
             sorted(
                 (a.id, a.status, a.revision, json.dumps(a.responses, sort_keys=True, default=str))
                 for a in s.scalars(select(Assessment))
+            ),
+            sorted(
+                (
+                    c.id,
+                    c.enterprise_id,
+                    c.year,
+                    c.revision,
+                    json.dumps(c.inputs, ensure_ascii=False, sort_keys=True),
+                    json.dumps(c.result, ensure_ascii=False, sort_keys=True),
+                )
+                for c in s.scalars(select(CarbonInventory))
             ),
         ]
     digest = hashlib.sha256(repr(rows).encode()).hexdigest()
@@ -974,6 +1090,12 @@ def _setup(app: Any, world: Any, client: Any, login: Any, token_for: Any) -> Ctx
         ids["submitted"] = row.id
         draft, _ = assessment_service.start(session, actor, ids["ent_sz"], FW)
         ids["draft"] = draft.id
+        inventory = carbon_service.create(session, actor, ids["ent_sz"], CARBON_YEAR)
+        inventory = carbon_service.save(
+            session, actor, inventory.id, revision=inventory.revision, region="44",
+            grid_factor="national", records=[CARBON_RECORD],
+        )  # fmt: skip
+        ids["carbon"] = inventory.id
     ids["ent_sz_code"] = world.credit_codes["ent_sz"]
     by_kind = {k: next(q.id for q in fw.questions if q.kind == k) for k in ("single", "multi")}
     number = next(q for q in fw.questions if q.kind == "number")
@@ -1017,13 +1139,9 @@ def _classification(app: Any, ctx: Ctx) -> list[str]:
     for key in sorted(queries - set(QUERY)):
         problems.append(f"query parameter {key[1]!r} of GET {key[0]} is not in QUERY")
     for key in sorted(set(QUERY) - queries):
-        if key[0].startswith(PENDING_PREFIXES):
-            continue
         problems.append(f"QUERY entry {key}: no such query parameter (stale)")
     downloads = _downloads(app)
     for path in sorted(downloads ^ set(DOWNLOADS)):
-        if path not in downloads and path.startswith(PENDING_PREFIXES):
-            continue
         problems.append(
             f"download route {path} is not classified in DOWNLOADS (check it for formula "
             "injection and unescaped user text)"
@@ -1306,6 +1424,31 @@ def test_downloads_do_not_write_user_text_as_formulas(app, client, world, login,
                 for cell in row:
                     if cell in user_text and cell[:1] in "=+-@\t\r":
                         problems.append(f"{url}: user text as a formula cell {cell!r}")
+    # the carbon report: the enterprise name is user text; text starting with = + - @ is
+    # written prefixed with ' (never a formula), the carrier names and units as plain text
+    url = f"/api/v1/carbon/{ctx.ids['carbon']}/report.xlsx"
+    for f in formulas:
+        r = ctx.api("PATCH", f"/api/v1/enterprises/{ctx.ids['ent_sz']}", json={"name": f})
+        if r.status_code != 200:
+            problems.append(f"PATCH name {f!r}: status {r.status_code}: {r.text[:200]}")
+            continue
+        stored = r.json()["name"]
+        r = ctx.api("GET", url, who="ent_admin")
+        if r.status_code != 200:
+            problems.append(f"GET {url}: status {r.status_code}")
+            continue
+        cells = list(_cells(r.content))
+        problems.extend(
+            f"{url} {where}: a live formula {value!r}" for where, value, dtype in cells
+            if dtype == "f"
+        )  # fmt: skip
+        texts = {value for _where, value, dtype in cells if dtype == "s"}
+        want = "'" + stored if stored[:1] in ("=", "+", "-", "@") else stored
+        if want not in texts:
+            problems.append(f"{url}: enterprise name {stored!r} not written as the text {want!r}")
+        for text in (CARBON_RECORD["carrier"], CARBON_RECORD["unit"]):
+            if text not in texts:
+                problems.append(f"{url}: {text!r} missing (expected as text)")
     # the PDF report is printed from HTML: the enterprise name must be escaped there
     with app.state.session_factory() as session:
         org = session.get(Organization, ctx.ids["ent_sz"])

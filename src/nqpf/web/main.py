@@ -10,7 +10,8 @@ created by the migrations (``nqpf db upgrade``), not here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,25 @@ def _error_response(request: Request, status: int, detail: str, field: str | Non
     )
 
 
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# tags pydantic appends to a location for the branch of a union that failed
+_UNION_TAGS = frozenset({"int", "float", "str", "bool", "list", "dict", "none", "decimal"})
+
+
+def _field_name(loc: Sequence[Any]) -> str | None:
+    """``records.0.carrier`` from pydantic's location, without its source ("body",
+    "query", …) or union-branch tags such as ``literal['a','b']`` or ``float``."""
+    parts: list[str] = []
+    for part in list(loc)[1:]:
+        if isinstance(part, int):
+            parts.append(str(part))
+        elif isinstance(part, str) and _IDENT.match(part) and part not in _UNION_TAGS:
+            parts.append(part)
+        else:
+            break
+    return ".".join(parts) or None
+
+
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
@@ -142,10 +162,10 @@ def _install_handlers(app: FastAPI) -> None:
                 {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
                 for e in errors
             ]
-            field = ".".join(str(p) for p in errors[0].get("loc", ())[1:]) if errors else None
+            field = _field_name(errors[0].get("loc", ())) if errors else None
             return JSONResponse({"detail": detail, "field": field}, status_code=422)
         first = errors[0] if errors else {}
-        field = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        field = _field_name(first.get("loc", ()))
         return _error_response(request, 422, f"输入有误：{first.get('msg', '')}", field)
 
 

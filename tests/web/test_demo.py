@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from nqpf.assessment import load_framework, score
+from nqpf.assessment.carbon import account
 from nqpf.web.credit_code import is_valid_credit_code
 from nqpf.web.demo import (
     DEMO_SUFFIX,
@@ -15,7 +18,15 @@ from nqpf.web.demo import (
     reset_demo,
     seed_demo,
 )
-from nqpf.web.models import Assessment, EnterpriseProfile, Organization, Share, User
+from nqpf.web.models import (
+    Assessment,
+    AuditEvent,
+    CarbonInventory,
+    EnterpriseProfile,
+    Organization,
+    Share,
+    User,
+)
 
 
 def _snapshot(session):
@@ -33,7 +44,18 @@ def _snapshot(session):
     results = session.execute(
         select(Assessment.seq, Assessment.responses).order_by(Assessment.id)
     ).all()
-    return orgs, profiles, results
+    inventories = session.execute(
+        select(  # by enterprise name: ids differ between runs where sequences do not reset
+            Organization.name,
+            CarbonInventory.year,
+            CarbonInventory.inputs,
+            CarbonInventory.result,
+            CarbonInventory.revision,
+        )
+        .join(Organization, Organization.id == CarbonInventory.enterprise_id)
+        .order_by(CarbonInventory.id)
+    ).all()
+    return orgs, profiles, results, inventories
 
 
 def test_seed_demo(app, login):
@@ -70,10 +92,95 @@ def test_seed_demo(app, login):
     assert admin.get("/admin").status_code == 200
 
 
+def _recomputed(row):
+    i = row.inputs
+    return account(
+        [dict(r) for r in i["records"]],
+        year=row.year,
+        region=i["region"],
+        grid_factor=i["grid_factor"],
+        process_emissions=i["process_emissions"],
+        output=i["output"],
+        revenue=i["revenue"],
+    )
+
+
+def test_seed_demo_carbon_inventories(app, login):
+    with app.state.session_factory() as s:
+        accounts = seed_demo(s, seed=7, n_enterprises=60)
+        rows = s.scalars(select(CarbonInventory).order_by(CarbonInventory.id)).all()
+        assert len(rows) == accounts.n_inventories
+        by_ent: dict[int, dict[int, CarbonInventory]] = {}
+        for r in rows:
+            by_ent.setdefault(r.enterprise_id, {})[r.year] = r
+        # ~40 % of the park, both years each, the first sample enterprise among them
+        assert 0.2 * 60 <= len(by_ent) <= 0.6 * 60
+        assert all(set(years) == {2022, 2023} for years in by_ent.values())
+        assert accounts.n_inventories == 2 * len(by_ent)
+        ent1 = s.scalar(select(func.min(Organization.id)).where(Organization.kind == "enterprise"))
+        assert ent1 in by_ent
+        regions = dict(
+            s.execute(
+                select(EnterpriseProfile.organization_id, EnterpriseProfile.region_code)
+            ).all()
+        )
+        for r in rows:
+            # the stored result is the engine's, recomputed from the stored inputs
+            again = _recomputed(r)
+            res = r.result
+            assert math.isclose(res["e_total"], again.e_total, rel_tol=0, abs_tol=1e-9)
+            assert math.isclose(res["energy_tce"], again.energy_tce, rel_tol=0, abs_tol=1e-9)
+            assert res["year"] == r.year and r.revision == 1
+            assert [(i["name"], i["value"]) for i in res["intensities"]] == [
+                (n, v) for n, v, _ in again.intensities
+            ]
+            assert len(res["intensities"]) == 4  # output and revenue denominators given
+            # province of the enterprise; the national grid factor in both years
+            assert r.inputs["region"] == regions[r.enterprise_id][:2]
+            assert r.inputs["grid_factor"] == "national"
+            assert res["grid_factor"]["kind"] == r.inputs["grid_factor"]
+            carriers = [x["carrier"] for x in r.inputs["records"]]
+            assert carriers[0] == "电力" and set(carriers) <= {"电力", "天然气", "柴油"}
+            assert all(x["quantity"] > 0 for x in r.inputs["records"])
+        for years in by_ent.values():
+            a, b = years[2022], years[2023]
+            change = b.result["energy_tce"] / a.result["energy_tce"] - 1
+            assert 0.029 <= abs(change) <= 0.101, change
+            assert [x["carrier"] for x in a.inputs["records"]] == [
+                x["carrier"] for x in b.inputs["records"]
+            ]
+        # larger size classes use more energy (medians)
+        sizes = dict(
+            s.execute(select(EnterpriseProfile.organization_id, EnterpriseProfile.size_class)).all()
+        )
+        tce = {
+            size: sorted(
+                y[2022].result["energy_tce"] for e, y in by_ent.items() if sizes[e] == size
+            )
+            for size in ("micro", "small", "medium")
+        }
+        medians = [v[len(v) // 2] for v in tce.values() if v]
+        assert medians == sorted(medians)
+        # one audit event for the seeding, with the count
+        (event,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "seed_demo")).all()
+        assert event.after["carbon_inventories"] == accounts.n_inventories
+        iid = by_ent[ent1][2023].id
+    # the enterprise's admin sees them on the pages and through the API
+    who = accounts.by_role("企业一管理员")
+    c = login(who.email, who.password)
+    assert c.get(f"/enterprises/{ent1}/carbon").status_code == 200
+    assert c.get(f"/carbon/{iid}").status_code == 200
+    yoy = c.get(f"/api/v1/enterprises/{ent1}/carbon/yoy").json()
+    assert [y["year"] for y in yoy] == [2022, 2023]
+    energy = next(m for m in yoy[1]["metrics"] if m["key"] == "energy_tce")
+    assert 2.9 <= abs(energy["change_pct"]) <= 10.1
+
+
 def test_seed_is_deterministic(app, db_url):
     with app.state.session_factory() as s:
         seed_demo(s, seed=11, n_enterprises=12)
         first = _snapshot(s)
+        assert first[3]  # inventories are part of the comparison
         reset_demo(s)
         assert s.scalar(select(func.count()).select_from(Organization)) == 0
         seed_demo(s, seed=11, n_enterprises=12)

@@ -151,7 +151,7 @@ def demo_cmd(
     typer.echo(
         f"{_shown(settings.database_url)}: 演示园区已生成（示例数据，非真实统计）："
         f"{accounts.n_enterprises} 家企业，{accounts.n_assessments} 份已提交评测，"
-        f"{accounts.n_shares} 条服务商授权"
+        f"{accounts.n_shares} 条服务商授权，{accounts.n_inventories} 份碳排放盘查"
     )
     typer.echo("")
     rows = [("角色", "邮箱", "密码", "所属组织")] + [

@@ -6,8 +6,9 @@ it is invented), the province's authority (``44``), a second authority elsewhere
 ``3205``, to show isolation), three service providers, ``n_enterprises`` enterprises
 (about nine in ten inside the park, the rest in 苏州) with valid credit codes, GB/T 4754
 manufacturing classes, industry-chain memberships, shares with providers and submitted
-``sme-digital-2024`` assessments (T0 for about 60 %, T1 for about 25 %), and a handful of
-accounts whose passwords are generated per run.
+``sme-digital-2024`` assessments (T0 for about 60 %, T1 for about 25 %), energy and
+carbon inventories for 2022 and 2023 (about 40 % of the enterprises, always the first
+sample enterprise) and a handful of accounts whose passwords are generated per run.
 
 Every generated name carries :data:`DEMO_SUFFIX` (（示例）); the park authority is named
 :data:`DEMO_MARKER`, which :func:`is_demo_database` looks for (the app shows the
@@ -33,6 +34,7 @@ from nqpf.web.credit_code import CHARSET, credit_code_check_char
 from nqpf.web.models import (
     Assessment,
     Base,
+    CarbonInventory,
     EnterpriseProfile,
     Membership,
     Organization,
@@ -41,6 +43,7 @@ from nqpf.web.models import (
 )
 from nqpf.web.security import hash_password
 from nqpf.web.services.assessments import result_summary
+from nqpf.web.services.carbon import carrier_table, compute, validate_inputs
 
 __all__ = [
     "DEMO_MARKER",
@@ -104,6 +107,27 @@ SIZES = (("micro", 30), ("small", 42), ("medium", 22), ("large", 6))
 FORMS = ("有限公司", "有限公司", "有限公司", "股份有限公司")
 PROVIDERS = ("智造云数字化服务商", "工联软件科技服务商", "数链咨询服务商")
 
+# carbon inventories: the years, the share of enterprises that have them, 工业总产值 (万元)
+# by size class, electricity per 万元 of output (MWh) and the energy-heavy classes
+CARBON_YEARS = (2022, 2023)
+CARBON_SHARE = 0.40
+OUTPUT_RANGE = {
+    "micro": (300.0, 2_000.0),
+    "small": (2_000.0, 20_000.0),
+    "medium": (20_000.0, 100_000.0),
+    "large": (100_000.0, 600_000.0),
+}
+MWH_PER_WAN_YUAN = (0.12, 0.45)
+ENERGY_HEAVY = {"C3130": 3.0, "C3252": 2.5, "C3311": 1.6, "C2641": 1.5, "C2929": 1.3}
+# sizing only (the stored figures are the engine's): tce per MWh and, per fuel, (carrier,
+# unit, probability an enterprise uses it, tce per unit, its tce as a share of electricity's,
+# decimals kept: 1 Nm³, 10 kg)
+ELECTRICITY_TCE_PER_MWH = 0.1229
+FUELS = (
+    ("天然气", "万Nm³", 0.55, 12.143, (0.08, 0.45), 4),
+    ("柴油", "t", 0.45, 1.4571, (0.005, 0.04), 2),
+)
+
 
 class DemoRefused(Exception):
     """The database holds data the demo may not touch."""
@@ -126,6 +150,7 @@ class DemoAccounts:
     n_enterprises: int = 0
     n_assessments: int = 0
     n_shares: int = 0
+    n_inventories: int = 0
 
     def by_role(self, role: str) -> DemoAccount:
         return next(a for a in self.accounts if a.role == role)
@@ -213,6 +238,49 @@ def _answers(fw: Framework, rng: random.Random, maturity: float) -> dict[str, An
 def _result_json(fw: Framework, responses: dict[str, Any]) -> dict[str, Any]:
     # the assessment service's own serialisation, so the pages read it the same way
     return result_summary(fw, score(fw, responses))
+
+
+def _energy_plan(rng: random.Random, size: str, industry: str) -> dict[str, Any]:
+    """The first year's quantities and denominators of an enterprise (before rounding)."""
+    lo, hi = OUTPUT_RANGE[size]
+    output = lo * (hi / lo) ** rng.random()  # log-uniform within the size class
+    mwh = output * rng.uniform(*MWH_PER_WAN_YUAN) * ENERGY_HEAVY.get(industry, 1.0)
+    complete = {c.name for c in carrier_table() if c.complete}
+    records = [("电力", "MWh", mwh, 1)]  # to 100 kWh
+    for carrier, unit, p_use, tce_per_unit, share, decimals in FUELS:
+        if rng.random() < p_use and carrier in complete:
+            tce = mwh * ELECTRICITY_TCE_PER_MWH * rng.uniform(*share)
+            records.append((carrier, unit, tce / tce_per_unit, decimals))
+    return {"records": records, "output": output, "revenue_ratio": rng.uniform(0.85, 1.12)}
+
+
+def _inventory_inputs(
+    rng: random.Random, plan: dict[str, Any], region_code: str
+) -> list[tuple[int, dict[str, Any]]]:
+    """(year, validated inputs) for each of :data:`CARBON_YEARS`: energy changes by 3–10 %
+    a year (down a little more often than up), output by −5 … +12 %."""
+    out = []
+    energy, output = 1.0, plan["output"]
+    for k, year in enumerate(CARBON_YEARS):
+        if k:
+            energy *= 1.0 + rng.choice((-1, -1, -1, 1, 1)) * rng.uniform(0.03, 0.10)
+            output *= 1.0 + rng.uniform(-0.05, 0.12)
+        revenue = output * plan["revenue_ratio"] * rng.uniform(0.97, 1.03)
+        y, inputs = validate_inputs(
+            year=year,
+            region=region_code[:2],
+            # the national average in both years: the table has provincial factors for
+            # 2021/2022 only, and switching kind between years would swamp the change
+            grid_factor="national",
+            records=[
+                {"carrier": c, "quantity": round(q * energy, d), "unit": u}
+                for c, u, q, d in plan["records"]
+            ],
+            output=round(output, 1),
+            revenue=round(revenue, 1),
+        )
+        out.append((y, inputs))
+    return out
 
 
 def _password() -> str:
@@ -356,6 +424,35 @@ def seed_demo(session: Session, *, seed: int = 20245, n_enterprises: int = 300) 
             session.execute(insert(Assessment), rows)
         out.n_assessments = len(rows)
 
+        # energy and carbon inventories, 2022 and 2023, for ~40 % (own stream of the seed, so
+        # the rest of the park does not change with it); the first sample enterprise always
+        crng = random.Random(f"{seed}:carbon")
+        inventories = []
+        for k, (oid, s) in enumerate(zip(ids, specs, strict=True)):
+            if crng.random() >= CARBON_SHARE and k != 0:
+                continue
+            plan = _energy_plan(crng, s["size"], s["industry"])
+            for year, inputs in _inventory_inputs(crng, plan, s["region"]):
+                day = datetime(year + 1, 3, 1, 9, 0, tzinfo=UTC) + timedelta(
+                    days=crng.randrange(0, 75), minutes=crng.randrange(600)
+                )
+                inventories.append(
+                    {
+                        "enterprise_id": oid,
+                        "year": year,
+                        "inputs": inputs,
+                        "result": compute(year, inputs),  # the service's own result JSON
+                        "revision": 1,
+                        "created_by": None,
+                        "updated_by": None,
+                        "created_at": day - timedelta(days=2),
+                        "updated_at": day,
+                    }
+                )
+        if inventories:
+            session.execute(insert(CarbonInventory), inventories)
+        out.n_inventories = len(inventories)
+
         # accounts: (role label, e-mail local part, display name, org key, membership role)
         sample = {"enterprise1": ids[0], "enterprise2": ids[1]}
         org_names = {k: o.name for k, o in fixed.items()}
@@ -399,6 +496,7 @@ def seed_demo(session: Session, *, seed: int = 20245, n_enterprises: int = 300) 
                 "enterprises": n_enterprises,
                 "assessments": out.n_assessments,
                 "shares": out.n_shares,
+                "carbon_inventories": out.n_inventories,
                 "accounts": len(out.accounts),
             },
         )

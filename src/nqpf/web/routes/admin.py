@@ -14,6 +14,7 @@ from nqpf.web import crud
 from nqpf.web.authz import Actor
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import Forbidden, PlatformError
+from nqpf.web.routes._shared import MAX_ID, NO_CONTROL
 from nqpf.web.services import accounts
 from nqpf.web.services import audit_log as audit_service
 from nqpf.web.templating import render
@@ -23,9 +24,7 @@ __all__ = ["api", "pages"]
 api = APIRouter(tags=["admin"])
 pages = APIRouter()
 
-MAX_ID = 2_147_483_647
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 SCOPE_PATTERN = r"^[0-9]*$"
 
 OrgKind = Literal["enterprise", "provider", "authority"]

@@ -7,9 +7,8 @@ import tempfile
 from datetime import datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import BaseModel, Field, StringConstraints
 from starlette.background import BackgroundTask
@@ -22,6 +21,7 @@ from nqpf.web.authz import enterprise_for
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import Conflict, FieldError
 from nqpf.web.models import Assessment
+from nqpf.web.routes._shared import MAX_ID, XLSX, DbId, attachment, download
 from nqpf.web.services import assessments as svc
 from nqpf.web.templating import render
 
@@ -30,8 +30,7 @@ __all__ = ["api", "pages"]
 api = APIRouter(tags=["assessments"])
 pages = APIRouter()
 
-DbId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Database id")]
-QueryId = Annotated[int, Query(ge=1, le=2**31 - 1)]
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 ANSWER_PREFIX = "a."
 
 
@@ -93,7 +92,7 @@ AnswerValue = (
 
 
 class PatchIn(BaseModel):
-    revision: int = Field(ge=0, le=2**31 - 1, description="The revision the client last saw")
+    revision: int = Field(ge=0, le=MAX_ID, description="The revision the client last saw")
     answers: dict[AnswerKey, AnswerValue] = Field(
         max_length=500,
         description="Question id → option id / option ids / number; scene id → 1–4; "
@@ -102,7 +101,7 @@ class PatchIn(BaseModel):
 
 
 class SubmitIn(BaseModel):
-    revision: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    revision: int | None = Field(default=None, ge=0, le=MAX_ID)
 
 
 class DimensionOut(BaseModel):
@@ -420,8 +419,7 @@ def result_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) -> Res
 
 
 def _download_name(row: Assessment, suffix: str) -> str:
-    name = f"assessment-{row.id}-{row.label}.{suffix}"
-    return f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+    return attachment(f"assessment-{row.id}-{row.label}.{suffix}")
 
 
 @api.get(
@@ -446,9 +444,6 @@ def report_pdf_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) ->
     )
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @api.get(
     "/assessments/{assessment_id}/report.xlsx",
     response_class=Response,
@@ -458,9 +453,7 @@ def report_xlsx_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) -
     """The score tables (summary, dimensions, questions, scenes, conditions, roadmap) as XLSX."""
     data = svc.report_xlsx(session, actor, assessment_id)
     row = svc.get_assessment(session, actor, assessment_id)
-    return Response(
-        data, media_type=XLSX, headers={"Content-Disposition": _download_name(row, "xlsx")}
-    )
+    return download(data, f"assessment-{row.id}-{row.label}.xlsx")
 
 
 @api.get(
@@ -471,12 +464,7 @@ def report_xlsx_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) -
 def template_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) -> Response:
     """The fillable XLSX questionnaire of the assessment's framework (upload it back filled)."""
     key, data = svc.template_xlsx(session, actor, assessment_id)
-    name = f"{key}-template.xlsx"
-    return Response(
-        data,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(data, f"{key}-template.xlsx")
 
 
 @api.post("/assessments/{assessment_id}/upload", response_model=AssessmentOut)
@@ -485,7 +473,7 @@ def upload_api(
     session: SessionDep,
     actor: ActorDep,
     file: Annotated[UploadFile, File(description="A filled XLSX template")],
-    revision: Annotated[int | None, Form(ge=0, le=2**31 - 1)] = None,
+    revision: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
 ) -> AssessmentOut:
     """Replace the draft's answers with a filled XLSX template (422 lists bad cells)."""
     data = file.file.read()

@@ -16,6 +16,7 @@ from nqpf.web.authz import load_actor
 from nqpf.web.deps import SESSION_COOKIE, ActorDep, PageActorDep, SessionDep, SettingsDep
 from nqpf.web.errors import Forbidden, PlatformError
 from nqpf.web.models import Organization
+from nqpf.web.routes._shared import NO_CONTROL
 from nqpf.web.services import auth as auth_service
 from nqpf.web.templating import render
 
@@ -132,9 +133,6 @@ def home(actor: PageActorDep) -> Response:
 def account(request: Request, session: SessionDep, actor: PageActorDep) -> Response:
     """The signed-in user: memberships and organizations."""
     return render(request, "account.html", {"me": me(session, actor)})
-
-
-NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 
 
 class TokenRequest(BaseModel):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.datastructures import FormData
@@ -15,6 +14,7 @@ from nqpf.web.authz import enterprise_for
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import Conflict, FieldError
 from nqpf.web.models import CarbonInventory
+from nqpf.web.routes._shared import MAX_ID, XLSX, DbId, download
 from nqpf.web.services import carbon as svc
 from nqpf.web.templating import render
 
@@ -23,8 +23,6 @@ __all__ = ["api", "pages"]
 api = APIRouter(tags=["carbon"])
 pages = APIRouter()
 
-DbId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Database id")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Year = Annotated[int, Field(ge=1900, le=2100, description="Accounting year (must have factors)")]
 # bounded, finite; the sign and the carrier's unit are checked by the service (422 naming
 # records[i].quantity / .unit, like the page form)
@@ -60,7 +58,7 @@ class RecordIn(BaseModel):
 class SaveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    revision: int = Field(ge=0, le=2**31 - 1, description="The revision the client last saw")
+    revision: int = Field(ge=0, le=MAX_ID, description="The revision the client last saw")
     year: Year | None = None
     region: ShortText | None = Field(
         default=None, description="Province: NBS 2-digit code or name; null: none (national)"
@@ -191,14 +189,7 @@ def delete_api(inventory_id: DbId, session: SessionDep, actor: ActorDep) -> Resp
 def report_xlsx_api(inventory_id: DbId, session: SessionDep, actor: ActorDep) -> Response:
     """Per-carrier lines, totals, factors used (source, confidence) and notes as XLSX."""
     row, data = svc.report_xlsx(session, actor, inventory_id)
-    name = f"carbon-{row.enterprise_id}-{row.year}.xlsx"
-    return Response(
-        data,
-        media_type=XLSX,
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
-        },
-    )
+    return download(data, f"carbon-{row.enterprise_id}-{row.year}.xlsx")
 
 
 # ------------------------------------------------------------------------------ pages

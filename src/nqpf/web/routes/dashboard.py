@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nqpf.web import charts, dashboard_charts
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import FieldError
+from nqpf.web.routes._shared import XLSX, download
 from nqpf.web.services import dashboard as svc
 from nqpf.web.services.assessments import available_frameworks
 from nqpf.web.templating import render
@@ -26,7 +27,6 @@ __all__ = ["api", "pages"]
 api = APIRouter(tags=["dashboard"])
 pages = APIRouter()
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 FrameworkQ = Annotated[
     str,
@@ -200,14 +200,7 @@ def dashboard_xlsx_api(
     body = svc.dashboard_xlsx(data, demo=bool(getattr(request.app.state, "demo", False)))
     stamp = data.generated_at.strftime("%Y%m%d")
     name = f"dashboard-{data.framework}-{stamp}.xlsx"
-    label = quote(f"数字化转型监测-{stamp}.xlsx")
-    return Response(
-        body,
-        media_type=XLSX,
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{label}"
-        },
-    )
+    return download(body, name, label=f"数字化转型监测-{stamp}.xlsx")
 
 
 # ----------------------------------------------------------------------------- page

@@ -13,6 +13,7 @@ from nqpf.web.authz import Actor, may
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import Conflict, FieldError, Forbidden
 from nqpf.web.models import Organization
+from nqpf.web.routes._shared import MAX_ID, download
 from nqpf.web.services import enterprises as svc
 from nqpf.web.templating import render
 
@@ -21,7 +22,6 @@ __all__ = ["api", "pages"]
 api = APIRouter(tags=["enterprises"])
 pages = APIRouter()
 
-MAX_ID = 2**31 - 1
 PAGE_SIZE = 50
 EnterpriseId = Annotated[int, Path(ge=1, le=MAX_ID, description="Enterprise organization id")]
 ProviderId = Annotated[int, Path(ge=1, le=MAX_ID, description="Provider organization id")]
@@ -178,10 +178,8 @@ def create_enterprise(
 @api.get("/enterprises/import/template.csv", response_class=Response)
 def import_template(actor: ActorDep) -> Response:
     """The CSV template for the bulk import (header row + one example row marked 示例)."""
-    return Response(
-        svc.import_template_csv(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="enterprises-template.csv"'},
+    return download(
+        svc.import_template_csv(), "enterprises-template.csv", "text/csv; charset=utf-8"
     )
 
 

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nqpf.web import audit
@@ -39,6 +38,7 @@ from nqpf.web.models import (
     WebSession,
 )
 from nqpf.web.security import hash_password, verify_password
+from nqpf.web.services._transaction import committing
 
 __all__ = [
     "EMAIL_PATTERN",
@@ -142,7 +142,7 @@ def create_organization(
             raise FieldError("只有主管部门设置区域范围", field="region_scope")
         scope = None
     org = Organization(name=name, kind=kind, region_scope=scope)
-    try:
+    with committing(session):
         session.add(org)
         session.flush()
         audit.record(
@@ -154,10 +154,6 @@ def create_organization(
             organization_id=org.id,
             after={"name": org.name, "kind": org.kind, "region_scope": org.region_scope},
         )
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
     return org
 
 
@@ -265,7 +261,9 @@ def add_member(
     email = _clean_email(email)
     role = _check_role(role)
     existing = session.scalars(select(User).where(User.email == email)).first()
-    try:
+    with committing(
+        session, conflict=lambda: Conflict("该邮箱已被注册或已是本组织成员", field="email")
+    ):
         if password:
             name = _clean_text(display_name, "display_name", "姓名", 100)
             _check_password(password)
@@ -306,13 +304,6 @@ def add_member(
             organization_id=org.id,
             after={"user_id": user.id, "email": user.email, "role": role},
         )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("该邮箱已被注册或已是本组织成员", field="email") from None
-    except Exception:
-        session.rollback()
-        raise
     return membership
 
 
@@ -345,7 +336,7 @@ def change_role(
     before = row.role
     if before == role:
         return row
-    try:
+    with committing(session):
         if before == "admin" and _admin_count(session, organization_id) <= 1:
             raise Conflict("组织至少需要保留一名管理员", field="role")
         row.role = role
@@ -359,10 +350,6 @@ def change_role(
             before={"user_id": user_id, "role": before},
             after={"user_id": user_id, "role": role},
         )
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
     return row
 
 
@@ -370,7 +357,7 @@ def remove_member(session: Session, actor: Actor, organization_id: int, user_id:
     """Remove a membership (the user account stays); the last admin stays (409)."""
     _org_for_admin(session, actor, organization_id)
     row = _membership(session, organization_id, user_id)
-    try:
+    with committing(session):
         if row.role == "admin" and _admin_count(session, organization_id) <= 1:
             raise Conflict("不能移除组织的最后一名管理员", field="user_id")
         user = session.get(User, user_id)
@@ -384,10 +371,6 @@ def remove_member(session: Session, actor: Actor, organization_id: int, user_id:
             before={"user_id": user_id, "email": user.email if user else None, "role": row.role},
         )
         session.delete(row)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
 
 
 # -- users ---------------------------------------------------------------------------------
@@ -436,7 +419,7 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
         raise Conflict("不能停用自己的账户", field="user_id")
     if user.is_active == active:
         return user
-    try:
+    with committing(session):
         user.is_active = active
         if not active:
             session.execute(delete(WebSession).where(WebSession.user_id == user.id))
@@ -450,10 +433,6 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
             before={"is_active": not active},
             after={"is_active": active},
         )
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
     return user
 
 
@@ -477,7 +456,7 @@ def reset_password(session: Session, actor: Actor, user_id: int) -> str:
     sessions and revoke their API tokens."""
     user, org_id = _user_for_admin(session, actor, user_id, all_orgs=False)
     temporary = generate_temporary_password()
-    try:
+    with committing(session):
         user.password_hash = hash_password(temporary)
         ended, revoked = _end_all_access(session, user.id)
         audit.record(
@@ -489,10 +468,6 @@ def reset_password(session: Session, actor: Actor, user_id: int) -> str:
             organization_id=org_id,
             after={"password": "reset", "sessions_ended": ended, "tokens_revoked": revoked},
         )
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
     return temporary
 
 
@@ -509,15 +484,11 @@ def change_own_password(
     _check_password(new_password, "new_password")
     if new_password == old_password:
         raise FieldError("新密码不能与原密码相同", field="new_password")
-    try:
+    with committing(session):
         user.password_hash = hash_password(new_password)
         audit.record(
             session, actor, "change_password", "user", user.id, after={"password": "changed"}
         )
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:

@@ -53,6 +53,7 @@ from nqpf.web import audit
 from nqpf.web.authz import Actor, enterprise_for, may
 from nqpf.web.errors import Conflict, FieldError, NotFound, PlatformError
 from nqpf.web.models import Assessment, Organization
+from nqpf.web.services._transaction import committing
 
 __all__ = [
     "NONE_OPTION",
@@ -325,11 +326,6 @@ def list_assessments(session: Session, actor: Actor, enterprise_id: int) -> list
 
 
 # --------------------------------------------------------------------------- writes
-def _fail(session: Session, exc: BaseException) -> None:
-    session.rollback()
-    raise exc
-
-
 def start(
     session: Session, actor: Actor, enterprise_id: int, framework: str
 ) -> tuple[Assessment, bool]:
@@ -389,8 +385,9 @@ def start(
         if existing is not None:
             return existing, False
         raise Conflict("评测编号冲突，请重试", field="framework") from None
-    except BaseException as exc:
-        _fail(session, exc)
+    except BaseException:
+        session.rollback()
+        raise
     return row, True
 
 
@@ -425,7 +422,7 @@ def _apply(
         "updated_at": now,
         **(extra or {}),
     }
-    try:
+    with committing(session):
         done = session.execute(
             update(Assessment)
             .where(
@@ -437,7 +434,6 @@ def _apply(
             .execution_options(synchronize_session=False)
         )
         if done.rowcount != 1:
-            session.rollback()
             raise Conflict("草稿已在别处更新或已提交，请刷新后重试", field="revision")
         audit.record(
             session,
@@ -449,9 +445,6 @@ def _apply(
             before={"revision": seen, **before},
             after={"revision": seen + 1, **after},
         )
-        session.commit()
-    except BaseException as exc:
-        _fail(session, exc)
     session.refresh(row)
     return row
 
@@ -548,7 +541,7 @@ def delete_draft(session: Session, actor: Actor, assessment_id: int) -> int:
     """Delete a draft; returns its enterprise id."""
     row = _editable(session, actor, assessment_id)
     enterprise_id = row.enterprise_id
-    try:
+    with committing(session):
         audit.record(
             session,
             actor,
@@ -564,9 +557,6 @@ def delete_draft(session: Session, actor: Actor, assessment_id: int) -> int:
             },
         )
         session.delete(row)
-        session.commit()
-    except BaseException as exc:
-        _fail(session, exc)
     return enterprise_id
 
 

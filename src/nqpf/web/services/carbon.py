@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nqpf.assessment.carbon import CarbonResult, account, carriers, grid_factors
@@ -35,6 +34,7 @@ from nqpf.web import audit
 from nqpf.web.authz import Actor, enterprise_for, may
 from nqpf.web.errors import Conflict, FieldError, NotFound
 from nqpf.web.models import CarbonInventory, Organization
+from nqpf.web.services._transaction import committing
 
 __all__ = [
     "CONFIDENCE_LABELS",
@@ -574,7 +574,7 @@ def create(session: Session, actor: Actor, enterprise_id: int, year: Any) -> Car
         created_by=actor.user.id,
         updated_by=actor.user.id,
     )
-    try:
+    with committing(session, conflict=lambda: Conflict(f"{y} 年的碳排放盘查已存在", field="year")):
         session.add(row)
         session.flush()
         audit.record(
@@ -586,13 +586,6 @@ def create(session: Session, actor: Actor, enterprise_id: int, year: Any) -> Car
             organization_id=org.id,
             after={"year": y, "revision": 0, **_totals(result, inputs)},
         )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"{y} 年的碳排放盘查已存在", field="year") from None
-    except BaseException:
-        session.rollback()
-        raise
     return row
 
 
@@ -639,7 +632,7 @@ def save(
     result = compute(y, inputs)
     before = {"year": row.year, "revision": row.revision, **_totals(row.result, row.inputs)}
     after = {"year": y, "revision": revision + 1, **_totals(result, inputs)}
-    try:
+    with committing(session, conflict=lambda: Conflict(f"{y} 年的碳排放盘查已存在", field="year")):
         done = session.execute(
             update(CarbonInventory)
             .where(CarbonInventory.id == row.id, CarbonInventory.revision == revision)
@@ -665,13 +658,6 @@ def save(
             before=before,
             after=after,
         )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"{y} 年的碳排放盘查已存在", field="year") from None
-    except BaseException:
-        session.rollback()
-        raise
     session.refresh(row)
     return row
 
@@ -680,7 +666,7 @@ def delete(session: Session, actor: Actor, inventory_id: int) -> int:
     """Delete an inventory; returns its enterprise id."""
     row = get_inventory(session, actor, inventory_id, "assess")
     enterprise_id = row.enterprise_id
-    try:
+    with committing(session):
         audit.record(
             session,
             actor,
@@ -691,10 +677,6 @@ def delete(session: Session, actor: Actor, inventory_id: int) -> int:
             before={"year": row.year, "revision": row.revision, **_totals(row.result, row.inputs)},
         )
         session.delete(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return enterprise_id
 
 

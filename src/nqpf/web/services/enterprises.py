@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
 from nqpf.exceptions import DataValidationError
@@ -54,6 +53,7 @@ from nqpf.web.models import (
     Share,
     User,
 )
+from nqpf.web.services._transaction import committing
 
 __all__ = [
     "FIELDS",
@@ -477,15 +477,8 @@ def create_enterprise(session: Session, actor: Actor, data: Mapping[str, Any]) -
         raise InvalidInput(errors)
     if _credit_code_taken(session, clean["credit_code"]):
         raise _duplicate(clean["credit_code"])
-    try:
+    with committing(session, conflict=lambda: _duplicate(clean["credit_code"])):
         organization = _insert(session, actor, clean, via="single")
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise _duplicate(clean["credit_code"]) from None
-    except Exception:
-        session.rollback()
-        raise
     return organization
 
 
@@ -532,7 +525,7 @@ def update_enterprise(
     if code is not None and _credit_code_taken(session, code, except_org=organization.id):
         raise _duplicate(code)
     before_all = _snapshot(organization)
-    try:
+    with committing(session, conflict=lambda: _duplicate(code or "")):
         if "name" in clean:
             organization.name = clean["name"]
         if profile is None:
@@ -556,13 +549,6 @@ def update_enterprise(
             before={k: before_all[k] for k in changed},
             after={k: after_all[k] for k in changed},
         )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise _duplicate(code or "") from None
-    except Exception:
-        session.rollback()
-        raise
     return organization
 
 
@@ -627,7 +613,9 @@ def add_share(session: Session, actor: Actor, enterprise_id: int, provider_id: i
     )
     if exists is not None:
         raise Conflict(f"已与服务商“{provider.name}”共享", field="provider_id")
-    try:
+    with committing(
+        session, conflict=lambda: Conflict(f"已与服务商“{provider.name}”共享", field="provider_id")
+    ):
         share = Share(
             enterprise_id=organization.id, provider_id=provider.id, created_by=actor.user.id
         )
@@ -642,13 +630,6 @@ def add_share(session: Session, actor: Actor, enterprise_id: int, provider_id: i
             organization_id=organization.id,
             after={"enterprise_id": organization.id, "provider_id": provider.id},
         )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"已与服务商“{provider.name}”共享", field="provider_id") from None
-    except Exception:
-        session.rollback()
-        raise
     return ShareRow(provider.id, provider.name, share.created_at, actor.user.display_name)
 
 
@@ -662,7 +643,7 @@ def remove_share(session: Session, actor: Actor, enterprise_id: int, provider_id
     ).first()
     if share is None:
         raise NotFound(f"企业 {enterprise_id} 未与服务商 {provider_id} 共享")
-    try:
+    with committing(session):
         audit.record(
             session,
             actor,
@@ -673,10 +654,6 @@ def remove_share(session: Session, actor: Actor, enterprise_id: int, provider_id
             before={"enterprise_id": organization.id, "provider_id": provider_id},
         )
         session.delete(share)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
 
 
 # --------------------------------------------------------------------------- import
@@ -928,7 +905,12 @@ def import_enterprises(
     if dry_run or not good or (mode == "all_or_nothing" and report.errors):
         session.rollback()
         return report
-    try:
+    with committing(
+        session,
+        conflict=lambda: Conflict(
+            "导入期间统一社会信用代码与已有企业冲突，请重试", field="credit_code"
+        ),
+    ):
         for clean in good:
             organization = _insert(session, actor, clean, via="import")
             report.ids.append(organization.id)
@@ -947,13 +929,4 @@ def import_enterprises(
                 "rejected_rows": sorted({e["row"] for e in report.errors}),
             },
         )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(
-            "导入期间统一社会信用代码与已有企业冲突，请重试", field="credit_code"
-        ) from None
-    except Exception:
-        session.rollback()
-        raise
     return report

@@ -263,7 +263,9 @@ def test_result_contract():
 samples = hnp.arrays(
     np.float64,
     st.integers(2, 40),
-    elements=st.floats(0, 1e6, allow_nan=False, allow_infinity=False),
+    # no subnormals: the all-pairs reference divides by 2·n²·μ, which overflows to inf for
+    # a mean like 5e-324 while gini() (sorted, scale-free) still gives the exact 1/2
+    elements=st.floats(0, 1e6, allow_nan=False, allow_infinity=False, allow_subnormal=False),
 ).filter(lambda a: a.sum() > 0)
 
 

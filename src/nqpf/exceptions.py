@@ -24,6 +24,12 @@ class DataValidationError(NqpfError, ValueError):
     file, row, column, field
         Where the fault is, when known.  They are kept as attributes and prefixed to the
         message, e.g. ``demo.csv, row 14, column '研发投入': expected a number, got 'n/a'``.
+    zh
+        The same reason in Chinese, written beside the English one at the place the rule
+        is checked, so that each rule exists once and every door can speak its users'
+        language: the web shows ``reason_zh`` (see :func:`nqpf.web.errors.field_error`).
+        Phrased to follow a field label, e.g. ``应为数字，收到 'n/a'``.  Defaults to
+        ``message``.
     """
 
     def __init__(
@@ -35,8 +41,10 @@ class DataValidationError(NqpfError, ValueError):
         column: str | None = None,
         field: str | None = None,
         data_row: int | None = None,
+        zh: str | None = None,
     ) -> None:
         self.data_row = data_row
+        self.reason_zh = zh if zh is not None else message
         self.file = file
         self.row = row
         self.column = column
@@ -52,6 +60,24 @@ class DataValidationError(NqpfError, ValueError):
         if field is not None:
             where.append(f"field {field!r}")
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+    def at(self, **where: object) -> DataValidationError:
+        """The same error located further (``file=``, ``row=``, ``column=``, ``field=``).
+
+        Keeps the class, the reason in both languages and every location not given, so a
+        reader can add the file name to an error raised by the rule it called.
+
+        >>> DataValidationError("expected a number", field="x", zh="应为数字").at(file="a.csv")
+        DataValidationError("a.csv, field 'x': expected a number")
+        """
+        keys = ("file", "row", "column", "field", "data_row")
+        located = {k: where.get(k, getattr(self, k)) for k in keys}
+        unknown = set(where) - set(keys)
+        if unknown:
+            raise TypeError(f"unknown location(s): {sorted(unknown)}")
+        error = DataValidationError.__new__(type(self))
+        DataValidationError.__init__(error, self.reason, zh=self.reason_zh, **located)  # type: ignore[arg-type]
+        return error
 
 
 class ConfigError(DataValidationError):

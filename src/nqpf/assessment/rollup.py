@@ -34,8 +34,7 @@ naming the row.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +43,7 @@ import pandas as pd
 
 from nqpf.assessment.diagnosis import load_crosswalk
 from nqpf.assessment.schema import Framework
+from nqpf.codes import INDUSTRY_LEVELS, REGION_LEVELS, industry_key, region_key
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -61,29 +61,6 @@ __all__ = [
     "weak_links",
 ]
 
-INDUSTRY_LEVELS = {
-    "门类": "门类",
-    "section": "门类",
-    "大类": "大类",
-    "division": "大类",
-    "中类": "中类",
-    "group": "中类",
-    "小类": "小类",
-    "class": "小类",
-}
-_INDUSTRY_DIGITS = {"大类": 2, "中类": 3, "小类": 4}
-REGION_LEVELS = {
-    "province": ("province", 2),
-    "省": ("province", 2),
-    "city": ("city", 4),
-    "市": ("city", 4),
-    "county": ("county", 6),
-    "县": ("county", 6),
-}
-_INDUSTRY_RE = re.compile(r"^([A-T])?(\d{2,4})?$")
-_REGION_RE = re.compile(r"^(\d{6}|\d{12})$")
-
-
 # -- codes -------------------------------------------------------------------------------
 
 
@@ -91,10 +68,20 @@ def _missing(v: Any) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
 
 
-def _code_text(v: Any) -> str:
-    if isinstance(v, float) and v == int(v):
-        v = int(v)
-    return str(v).strip().upper()
+def _keys(codes: pd.Series, key: Callable[[Any], str], column: str) -> pd.Series:
+    """``key`` of every present code (missing → missing); an error names the row."""
+    out: list[str | None] = []
+    for label, v in codes.items():
+        if _missing(v):
+            out.append(None)
+            continue
+        try:
+            out.append(key(v))
+        except DataValidationError as exc:
+            if exc.field in ("industry_level", "region_level"):
+                raise
+            raise exc.at(row=label, column=column, field=None) from None
+    return pd.Series(out, index=codes.index, dtype=object)
 
 
 def industry_keys(
@@ -106,6 +93,8 @@ def industry_keys(
 ) -> pd.Series:
     """GB/T 4754 group key of each code at ``level`` (missing code → missing key).
 
+    See :func:`nqpf.codes.industry_key`.
+
     Examples
     --------
     >>> industry_keys(pd.Series(["C3511", "3512", None]), "中类").tolist()
@@ -113,86 +102,22 @@ def industry_keys(
     >>> industry_keys(pd.Series(["C3511", "3512"]), "门类", sections={"35": "C"}).tolist()
     ['C', 'C']
     """
-    if level not in INDUSTRY_LEVELS:
-        raise DataValidationError(
-            f"unknown industry level {level!r}; use one of {', '.join(INDUSTRY_LEVELS)}",
-            field="industry_level",
-        )
-    lv = INDUSTRY_LEVELS[level]
-    secs = {str(k).strip().zfill(2): str(v).strip().upper() for k, v in (sections or {}).items()}
-    out: list[str | None] = []
-    for label, v in codes.items():
-        if _missing(v):
-            out.append(None)
-            continue
-        text = _code_text(v)
-        m = _INDUSTRY_RE.match(text)
-        if not m or not text:
-            raise DataValidationError(
-                f"invalid GB/T 4754 industry code {v!r}: expected an optional 门类 letter A–T "
-                "followed by 2–4 digits, e.g. C3511",
-                row=label,
-                column=column,
-            )
-        letter, digits = m.group(1), m.group(2) or ""
-        if lv == "门类":
-            sec = secs.get(digits[:2]) if digits else None
-            if letter and sec and sec != letter:
-                raise DataValidationError(
-                    f"industry code {v!r}: its letter {letter} contradicts the 门类 mapping "
-                    f"{digits[:2]} → {sec}",
-                    row=label,
-                    column=column,
-                )
-            key = letter or sec
-            if key is None:
-                raise DataValidationError(
-                    f"industry code {v!r} has no 门类 letter and no 门类 mapping was given for "
-                    f"大类 {digits[:2]!r} (nqpf ships no 大类 → 门类 table; pass sections=)",
-                    row=label,
-                    column=column,
-                )
-            out.append(key)
-        else:
-            need = _INDUSTRY_DIGITS[lv]
-            if len(digits) < need:
-                raise DataValidationError(
-                    f"industry code {v!r} is too short for level {lv} ({need} digits needed)",
-                    row=label,
-                    column=column,
-                )
-            out.append(digits[:need])
-    return pd.Series(out, index=codes.index, dtype=object)
+    industry_key("C3511", level)  # an unknown level fails even on an empty column
+    return _keys(codes, lambda v: industry_key(v, level, sections=sections), column)
 
 
 def region_keys(codes: pd.Series, level: str = "province", *, column: str = "region") -> pd.Series:
     """NBS region prefix of each 6- or 12-digit code at ``level`` (missing → missing).
+
+    See :func:`nqpf.codes.region_key`.
 
     Examples
     --------
     >>> region_keys(pd.Series(["440305", "440305001000", 110101]), "city").tolist()
     ['4403', '4403', '1101']
     """
-    if level not in REGION_LEVELS:
-        raise DataValidationError(
-            f"unknown region level {level!r}; use one of {', '.join(REGION_LEVELS)}",
-            field="region_level",
-        )
-    width = REGION_LEVELS[level][1]
-    out: list[str | None] = []
-    for label, v in codes.items():
-        if _missing(v):
-            out.append(None)
-            continue
-        text = _code_text(v)
-        if not _REGION_RE.match(text):
-            raise DataValidationError(
-                f"invalid NBS region code {v!r}: expected 6 or 12 digits, e.g. 440305",
-                row=label,
-                column=column,
-            )
-        out.append(text[:width])
-    return pd.Series(out, index=codes.index, dtype=object)
+    region_key("440305", level)  # an unknown level fails even on an empty column
+    return _keys(codes, lambda v: region_key(v, level), column)
 
 
 # -- aggregation -------------------------------------------------------------------------

@@ -6,6 +6,8 @@ JSON (``{"detail": …, "field": …}``) under ``/api`` and an HTML page elsewhe
 
 from __future__ import annotations
 
+from nqpf.exceptions import DataValidationError
+
 __all__ = [
     "Conflict",
     "FieldError",
@@ -15,6 +17,7 @@ __all__ = [
     "PlatformError",
     "RateLimited",
     "Unauthorized",
+    "field_error",
 ]
 
 
@@ -71,3 +74,17 @@ class RateLimited(PlatformError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def field_error(
+    exc: DataValidationError, *, field: str | None = None, label: str = ""
+) -> FieldError:
+    """The web's Chinese 422 for a domain error: the one adapter between the two languages.
+
+    The rule that failed lives once, in the core or :mod:`nqpf.services`, and raises a
+    :class:`~nqpf.exceptions.DataValidationError` with its reason in Chinese
+    (``reason_zh``) beside the English one; this puts the field's Chinese ``label`` in
+    front (``统一社会信用代码（credit_code）`` + ``应为 18 位，实际 17 位``) and answers on
+    ``field`` (default: the error's own field or column).
+    """
+    return FieldError(f"{label}{exc.reason_zh}", field=field or exc.field or exc.column)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nqpf.exceptions import DataValidationError
-from nqpf.web.credit_code import (
+from nqpf.codes.credit_code import (
     CHARSET,
     WEIGHTS,
     credit_code_check_char,

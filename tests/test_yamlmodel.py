@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+import nqpf._datafile as _datafile
 import nqpf.yamlmodel as yamlmodel
 from nqpf.exceptions import ConfigError, SystemDefinitionError
 from nqpf.systems.schema import LocatedValueError
@@ -199,7 +200,7 @@ def test_key_line_and_locate():
 
 
 def test_core_module_imports_only_yaml_pydantic_and_exceptions():
-    tree = ast.parse(Path(yamlmodel.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(_datafile.__file__).read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -208,3 +209,10 @@ def test_core_module_imports_only_yaml_pydantic_and_exceptions():
             imported.add(node.module or "")
     nqpf_modules = {m for m in imported if m.startswith("nqpf")}
     assert nqpf_modules == {"nqpf.exceptions"}
+
+
+def test_old_import_paths_expose_the_datafile_objects():
+    assert set(yamlmodel.__all__) <= set(_datafile.__all__)
+    for name in yamlmodel.__all__:
+        assert getattr(yamlmodel, name) is getattr(_datafile, name)
+    assert LocatedValueError is _datafile.LocatedValueError

@@ -26,9 +26,9 @@ import os
 from importlib import resources
 from pathlib import Path
 
+from nqpf._datafile import parse_yaml_model
 from nqpf.exceptions import SystemDefinitionError
 from nqpf.systems.schema import Dimension, Indicator, IndicatorSystem, SubDimension
-from nqpf.yamlmodel import parse_yaml_model
 
 __all__ = [
     "Dimension",

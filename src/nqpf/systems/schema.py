@@ -33,16 +33,19 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, model_validator
 
-from nqpf.yamlmodel import format_loc
+from nqpf._datafile import (
+    Confidence,
+    FileId,
+    FrozenModel,
+    Identifier,
+    LocatedValueError,
+    Note,
+    Text,
+    Version,
+    format_loc,
+)
 
 __all__ = [
     "Confidence",
@@ -54,9 +57,8 @@ __all__ = [
     "SubDimension",
     "format_loc",
     "normalise_direction",
+    "normalize_direction",
 ]
-
-Confidence = Literal["official", "secondary", "unverified"]
 
 #: Spellings accepted for an indicator's direction.  Chinese papers write 正向/负向 and
 #: spreadsheets often carry a typographic minus or full-width signs, so accept those too
@@ -82,7 +84,7 @@ _DIRECTION_SPELLINGS: dict[str, str] = {
 }
 
 
-def normalise_direction(value: Any) -> str:
+def normalize_direction(value: Any) -> str:
     """Map an accepted spelling of a direction to ``"+"`` or ``"-"``.
 
     Parameters
@@ -104,7 +106,7 @@ def normalise_direction(value: Any) -> str:
 
     Examples
     --------
-    >>> normalise_direction(-1), normalise_direction("正向"), normalise_direction("−")
+    >>> normalize_direction(-1), normalize_direction("正向"), normalize_direction("−")
     ('-', '+', '-')
     """
     if isinstance(value, bool):
@@ -118,67 +120,13 @@ def normalise_direction(value: Any) -> str:
     raise ValueError(f"expected '+' or '-' (or +1 / -1), got {value!r}")
 
 
-Direction = Annotated[Literal["+", "-"], BeforeValidator(normalise_direction)]
+#: The former spelling of :func:`normalize_direction`, kept for existing imports.
+normalise_direction = normalize_direction
 
-#: Non-empty text with surrounding blanks removed.
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-#: An ASCII identifier, usable as a column name in CSV files, pandas, Polars and SQL.
-IndicatorId = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-]
-SystemId = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-]
+Direction = Annotated[Literal["+", "-"], BeforeValidator(normalize_direction)]
 
 
-def _require_str(value: Any) -> Any:
-    # YAML reads `version: 2024.10` as the float 2024.1, silently losing the trailing zero;
-    # refusing numbers (with a hint to quote) keeps version strings exact.
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(f'expected a quoted string such as "{value}", got the number {value!r}')
-    return value
-
-
-Version = Annotated[Text, BeforeValidator(_require_str)]
-
-#: Free text that may be left blank; ``unit:`` with nothing after it reads as null in YAML.
-Note = Annotated[str, BeforeValidator(lambda v: "" if v is None else v)]
-
-
-class LocatedValueError(ValueError):
-    """A validation error that knows where in the document it belongs.
-
-    Model-level checks (duplicate ids, for example) run on the whole object, so pydantic
-    would report them at the root.  Raising this instead lets the YAML loader point at
-    the offending key and its line.
-
-    Parameters
-    ----------
-    message
-        What is wrong and what was expected.
-    loc
-        Key path below the model that raised it, e.g.
-        ``("dimensions", 1, "sub_dimensions", 0, "indicators", 2, "id")``.
-    related
-        Optional second location, such as the first occurrence of a duplicate.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        loc: tuple[str | int, ...],
-        related: tuple[str | int, ...] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.loc = loc
-        self.related = related
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class Indicator(_Frozen):
+class Indicator(FrozenModel):
     """One indicator (三级指标).
 
     Attributes
@@ -199,7 +147,7 @@ class Indicator(_Frozen):
         Citation for this indicator when it differs from the system's ``source``.
     """
 
-    id: IndicatorId
+    id: Identifier
     name: Text
     name_en: Text | None = None
     unit: Note = ""
@@ -213,7 +161,7 @@ class Indicator(_Frozen):
         return 1 if self.direction == "+" else -1
 
 
-class SubDimension(_Frozen):
+class SubDimension(FrozenModel):
     """A sub-dimension (二级维度) holding at least one indicator."""
 
     name: Text
@@ -222,7 +170,7 @@ class SubDimension(_Frozen):
     indicators: tuple[Indicator, ...] = Field(min_length=1)
 
 
-class Dimension(_Frozen):
+class Dimension(FrozenModel):
     """A dimension (一级维度), or a subsystem when the system has ``subsystems: true``."""
 
     name: Text
@@ -231,7 +179,7 @@ class Dimension(_Frozen):
     sub_dimensions: tuple[SubDimension, ...] = Field(min_length=1)
 
 
-class IndicatorSystem(_Frozen):
+class IndicatorSystem(FrozenModel):
     """An indicator system: metadata plus the dimension → sub-dimension → indicator tree.
 
     Attributes
@@ -273,7 +221,7 @@ class IndicatorSystem(_Frozen):
     -1
     """
 
-    id: SystemId
+    id: FileId
     version: Version
     name: Text
     name_en: Text | None = None

@@ -82,3 +82,35 @@ def by_period(
         key = label.item() if hasattr(label, "item") else label
         out[key] = func(**args, **kwargs)
     return ByPeriod(out, method)
+
+
+def per_column_or_period(
+    one: Callable[..., Result],
+    y: np.ndarray,
+    periods,
+    rows: Mapping[str, Any],
+    method: str,
+    **kwargs,
+) -> Result:
+    """Dispatch to ``one`` once, per period (``periods=``) or per column of a 2-D ``y``.
+
+    ``rows`` holds the other row-aligned inputs; an array in it with ``y``'s 2-D shape
+    (e.g. weights, or group labels, per unit and period) is split by column too.
+    """
+    if y.ndim == 2:
+        if periods is not None:
+            raise DataValidationError(
+                "pass either a 2-D y (columns = periods) or periods=, not both",
+                field="periods",
+            )
+        out = {}
+        for j in range(y.shape[1]):
+            args = {
+                k: (v[:, j] if isinstance(v, np.ndarray) and v.shape == y.shape else v)
+                for k, v in rows.items()
+            }
+            out[j] = one(y=y[:, j], **args, **kwargs)
+        return ByPeriod(out, method)
+    if periods is not None:
+        return by_period(one, periods, y.shape[0], {"y": y, **rows}, method, **kwargs)
+    return one(y=y, **rows, **kwargs)

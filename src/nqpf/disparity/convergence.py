@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nqpf.disparity._validation import as_float_array, check_choice, python_scalar
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -47,22 +48,10 @@ _MEASURES = {
 }
 
 
-def _check_choice(value, name: str, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise DataValidationError(
-            f"{name}={value!r} is not one of {', '.join(map(repr, choices))}", field=name
-        )
-    return value
-
-
 def _check_alpha(alpha: float) -> float:
     if not (isinstance(alpha, int | float) and 0 < alpha < 1):
         raise DataValidationError(f"alpha must be in (0, 1), got {alpha!r}", field="alpha")
     return float(alpha)
-
-
-def _label(v):
-    return v.item() if isinstance(v, np.generic) else v
 
 
 def _time_axis(labels: Sequence) -> tuple[np.ndarray, bool]:
@@ -186,7 +175,7 @@ def sigma_convergence(
     >>> np.round(r.sigma, 4).tolist(), r.slope_p
     ([1.633, 0.4082], nan)
     """
-    _check_choice(measure, "measure", tuple(_MEASURES))
+    check_choice(measure, "measure", tuple(_MEASURES))
     alpha = _check_alpha(alpha)
     if isinstance(ddof, bool) or not isinstance(ddof, int | np.integer) or ddof < 0:
         raise DataValidationError(
@@ -195,10 +184,7 @@ def sigma_convergence(
     blocks: list[np.ndarray] = []
     if periods is None:
         labels = list(y.columns) if isinstance(y, pd.DataFrame) else None
-        try:
-            A = np.asarray(y, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise DataValidationError(f"y must be numeric: {exc}", field="y") from None
+        A = as_float_array(y, "y")
         if A.ndim != 2:
             raise DataValidationError(
                 "without periods=, y must be a 2-D (units × periods) array; pass periods= "
@@ -207,20 +193,17 @@ def sigma_convergence(
             )
         labels = labels if labels is not None else list(range(A.shape[1]))
         order = sorted(range(len(labels)), key=lambda j: _sort_key(labels[j]))
-        labels = [_label(labels[j]) for j in order]
+        labels = [python_scalar(labels[j]) for j in order]
         blocks = [A[:, j] for j in order]
     else:
-        try:
-            v = np.asarray(y, dtype=np.float64).ravel()
-        except (TypeError, ValueError) as exc:
-            raise DataValidationError(f"y must be numeric: {exc}", field="y") from None
+        v = as_float_array(y, "y").ravel()
         p = np.asarray(periods).ravel()
         if p.shape[0] != v.shape[0]:
             raise DataValidationError(
                 f"periods has {p.shape[0]} entries but y has {v.shape[0]} values", field="periods"
             )
         uniq, codes = np.unique(p, return_inverse=True)
-        labels = [_label(u) for u in uniq]
+        labels = [python_scalar(u) for u in uniq]
         blocks = [v[codes == k] for k in range(len(uniq))]
     if len(blocks) < 2:
         raise DataValidationError(
@@ -493,13 +476,13 @@ def beta_convergence(
     >>> round(r.beta, 4), r.n_obs, r.T
     (-0.1554, 8, 1.0)
     """
-    _check_choice(kind, "kind", ("absolute", "conditional"))
+    check_choice(kind, "kind", ("absolute", "conditional"))
     alpha = _check_alpha(alpha)
     if horizon not in (1, "long") or isinstance(horizon, bool):
         raise DataValidationError(f"horizon must be 1 or 'long', got {horizon!r}", field="horizon")
     if cov is None:
         cov = "clustered" if horizon == 1 else "robust"
-    _check_choice(cov, "cov", ("clustered", "robust", "unadjusted"))
+    check_choice(cov, "cov", ("clustered", "robust", "unadjusted"))
     if kind == "absolute":
         if controls is not None:
             raise DataValidationError(
@@ -520,14 +503,11 @@ def beta_convergence(
             )
         effects_t = ("entity", "time") if effects is None else tuple(effects)
         for e in effects_t:
-            _check_choice(e, "effects", ("entity", "time"))
+            check_choice(e, "effects", ("entity", "time"))
         if len(set(effects_t)) != len(effects_t):
             raise DataValidationError(f"effects repeats an entry: {effects_t}", field="effects")
 
-    try:
-        v = np.asarray(y, dtype=np.float64).ravel()
-    except (TypeError, ValueError) as exc:
-        raise DataValidationError(f"y must be numeric: {exc}", field="y") from None
+    v = as_float_array(y, "y").ravel()
     N = v.shape[0]
     ent = np.asarray(entity).ravel()
     per = np.asarray(period).ravel()
@@ -541,14 +521,14 @@ def beta_convergence(
         i = int(np.argmax(bad))
         raise DataValidationError(
             f"y must be positive and finite (logs are taken); {int(bad.sum())} value(s) are "
-            f"not, the first is {v[i]} (entity {_label(ent[i])!r}, period {_label(per[i])!r})",
+            f"not, the first is {v[i]} (entity {python_scalar(ent[i])!r}, period {python_scalar(per[i])!r})",
             field="y",
             data_row=i,
         )
     X_ctrl, ctrl_names = _as_controls(controls, N)
     ent_labels, ent_code = np.unique(ent, return_inverse=True)
     per_labels, per_code = np.unique(per, return_inverse=True)
-    per_labels = [_label(p) for p in per_labels]
+    per_labels = [python_scalar(p) for p in per_labels]
     order = sorted(range(len(per_labels)), key=lambda k: _sort_key(per_labels[k]))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
@@ -567,7 +547,7 @@ def beta_convergence(
     if (counts > 1).any():
         k = int(uniq[np.argmax(counts > 1)])
         raise DataValidationError(
-            f"entity {_label(ent_labels[k // K])!r} has more than one row for period "
+            f"entity {python_scalar(ent_labels[k // K])!r} has more than one row for period "
             f"{per_labels[k % K]!r}",
             field="period",
         )
@@ -594,7 +574,7 @@ def beta_convergence(
     else:
         T = float(t_axis[-1] - t_axis[0])
         missing = [
-            _label(ent_labels[i])
+            python_scalar(ent_labels[i])
             for i in range(len(ent_labels))
             if not (np.isfinite(grid[i, 0]) and np.isfinite(grid[i, -1]))
         ]

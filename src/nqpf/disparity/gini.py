@@ -18,7 +18,7 @@ for an (n, t) matrix (methods.md §11, API consistency).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import as_strided
 
-from nqpf.disparity._panel import ByPeriod, by_period
+from nqpf.disparity._panel import per_column_or_period
+from nqpf.disparity._validation import (
+    encode_groups,
+    nonnegative_values,
+    python_scalar,
+    unit_weights,
+)
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary, pick_table
 
@@ -37,159 +43,6 @@ __all__ = ["DagumResult", "GiniResult", "dagum", "gini"]
 PREFIX_MAX_GROUPS = 48
 
 _NAN = float("nan")
-
-
-# -- input checks shared with theil.py -----------------------------------------------------
-
-
-def _values(y, *, field: str = "y", what: str = "values", allow_2d: bool = True) -> np.ndarray:
-    """``y`` as a finite, non-negative float64 array (1-D, or 2-D when ``allow_2d``).
-
-    Raises naming the first offending row (and column for 2-D input).  A ``-0.0`` is
-    turned into ``+0.0`` so that bit-level tricks downstream see one zero.
-    """
-    try:
-        a = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataValidationError(f"{field} must be numeric: {exc}", field=field) from None
-    if a.ndim == 2 and a.shape[1] == 1:
-        a = a[:, 0]
-    if a.ndim not in ((1, 2) if allow_2d else (1,)):
-        shape = "1-D (n,) or 2-D (n, periods)" if allow_2d else "1-D (n,)"
-        raise DataValidationError(f"{field} must be {shape}, got {a.ndim}-D", field=field)
-    finite = np.isfinite(a)
-    if not finite.all():
-        bad = np.argwhere(~finite)[0]
-        where = f"row {int(bad[0])}" + (f", column {int(bad[1])}" if a.ndim == 2 else "")
-        raise DataValidationError(
-            f"{field} has {int((~finite).sum())} missing or infinite value(s); the first is "
-            f"at {where}: {float(a[tuple(bad)])}",
-            field=field,
-            data_row=int(bad[0]),
-        )
-    low = float(a.min()) if a.size else 0.0
-    if low < 0:
-        bad = np.argwhere(a < 0)[0]
-        where = f"row {int(bad[0])}" + (f", column {int(bad[1])}" if a.ndim == 2 else "")
-        raise DataValidationError(
-            f"{field} must be non-negative; {where} is {float(a[tuple(bad)])} "
-            f"(the {what} of negative values is not defined here)",
-            field=field,
-            data_row=int(bad[0]),
-        )
-    if a.size and low == 0 and np.signbit(a).any():
-        a = a + 0.0  # -0.0 → +0.0
-    return np.ascontiguousarray(a)
-
-
-def _unit_weights(weights, shape: tuple[int, ...], *, field: str = "weights") -> np.ndarray:
-    """Unit weights (e.g. population): finite, non-negative, of ``y``'s shape or (n,)."""
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim == 2 and w.shape[1] == 1 and len(shape) == 1:
-        w = w[:, 0]
-    if w.shape != shape and not (len(shape) == 2 and w.shape == shape[:1]):
-        raise DataValidationError(
-            f"{field} has shape {w.shape} but y has shape {shape}; pass one weight per "
-            "value (or per row, for a 2-D y)",
-            field=field,
-        )
-    finite = np.isfinite(w)
-    if not finite.all():
-        i = int(np.argwhere(~finite)[0][0])
-        raise DataValidationError(
-            f"{field} has missing or infinite values (first at row {i})", field=field, data_row=i
-        )
-    if w.size and w.min() < 0:
-        i = int(np.argwhere(w < 0)[0][0])
-        raise DataValidationError(
-            f"{field} must be non-negative; row {i} is {float(w.ravel()[np.argmin(w)])}",
-            field=field,
-            data_row=i,
-        )
-    return np.ascontiguousarray(w)
-
-
-def _encode_groups(groups, n: int, *, field: str = "groups") -> tuple[np.ndarray, np.ndarray]:
-    """Group labels → (candidate labels, integer code of every row).
-
-    Integer labels spanning at most 256 values are coded as ``label − min`` without a sort
-    (labels in that range that never occur are "slots" of size 0, dropped later); other
-    labels go through :func:`numpy.unique`.  Codes are ``uint8`` up to 256 slots.
-    """
-    g = np.asarray(groups)
-    if g.ndim == 2 and g.shape[1] == 1:
-        g = g[:, 0]
-    if g.ndim != 1:
-        raise DataValidationError(f"{field} must be 1-D (one label per row)", field=field)
-    if g.shape[0] != n:
-        raise DataValidationError(
-            f"{field} has {g.shape[0]} labels but y has {n} rows", field=field
-        )
-    if n == 0:
-        return g[:0], np.zeros(0, np.uint8)
-    kind = g.dtype
-    if g.dtype.kind == "b":
-        g = g.astype(np.uint8)
-    if g.dtype.kind in "iu":
-        lo, hi = int(g.min()), int(g.max())
-        if hi - lo < 256:
-            labels = np.arange(lo, hi + 1).astype(kind, copy=False)
-            rel = g - g.dtype.type(lo) if lo else g
-            return labels, rel.astype(np.uint8)
-    missing = pd.isna(g) if g.dtype.kind in "fOmM" else None  # NaN, None, pd.NA, NaT
-    if missing is not None and missing.any():
-        i = int(np.argmax(missing))
-        raise DataValidationError(
-            f"{field} has {int(missing.sum())} missing label(s); the first is at row {i}",
-            field=field,
-            data_row=i,
-        )
-    try:
-        labels, codes = np.unique(g, return_inverse=True)
-    except TypeError:
-        raise DataValidationError(
-            f"{field} labels must be mutually comparable (all strings or all numbers)",
-            field=field,
-        ) from None
-    dtype = np.uint8 if labels.size <= 256 else np.intp
-    return labels, codes.ravel().astype(dtype)
-
-
-def _label(value) -> Any:
-    """A numpy scalar label as a plain Python value (for messages, tuples and frames)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _per_column_or_period(
-    one: Callable[..., Result],
-    y: np.ndarray,
-    periods,
-    rows: Mapping[str, Any],
-    method: str,
-    **kwargs,
-) -> Result:
-    """Dispatch to ``one`` once, per period (``periods=``) or per column of a 2-D ``y``.
-
-    ``rows`` holds the other row-aligned inputs; an array in it with ``y``'s 2-D shape
-    (e.g. weights, or group labels, per unit and period) is split by column too.
-    """
-    if y.ndim == 2:
-        if periods is not None:
-            raise DataValidationError(
-                "pass either a 2-D y (columns = periods) or periods=, not both",
-                field="periods",
-            )
-        out = {}
-        for j in range(y.shape[1]):
-            args = {
-                k: (v[:, j] if isinstance(v, np.ndarray) and v.shape == y.shape else v)
-                for k, v in rows.items()
-            }
-            out[j] = one(y=y[:, j], **args, **kwargs)
-        return ByPeriod(out, method)
-    if periods is not None:
-        return by_period(one, periods, y.shape[0], {"y": y, **rows}, method, **kwargs)
-    return one(y=y, **rows, **kwargs)
 
 
 # -- Gini --------------------------------------------------------------------------------
@@ -297,15 +150,15 @@ def gini(y, weights=None, *, periods=None, small_sample: bool = False):
     >>> gini([1, 2, 3], weights=[2, 1, 1]).G == gini([1, 1, 2, 3]).G
     True
     """
-    Y = _values(y, what="Gini coefficient")
-    W = None if weights is None else _unit_weights(weights, Y.shape)
+    Y = nonnegative_values(y, what="Gini coefficient")
+    W = None if weights is None else unit_weights(weights, Y.shape)
     if small_sample and W is not None:
         raise DataValidationError(
             "small_sample=True is only defined for unweighted data; drop weights or use the "
             "population Gini",
             field="small_sample",
         )
-    return _per_column_or_period(
+    return per_column_or_period(
         _gini_one, Y, periods, {"weights": W}, "Gini", small_sample=small_sample
     )
 
@@ -613,24 +466,24 @@ def dagum(y, groups, weights=None, *, periods=None, group_order: Sequence | None
         pair    G_jh    D_jh
     0  西–东  0.5299  0.8732
     """
-    Y = _values(y, what="Gini coefficient")
-    W = None if weights is None else _unit_weights(weights, Y.shape)
+    Y = nonnegative_values(y, what="Gini coefficient")
+    W = None if weights is None else unit_weights(weights, Y.shape)
     order = None
     if group_order is not None:
-        order = [_label(v) for v in np.asarray(group_order, dtype=object).ravel()]
+        order = [python_scalar(v) for v in np.asarray(group_order, dtype=object).ravel()]
         if len(set(order)) != len(order):
             raise DataValidationError("group_order lists a label twice", field="group_order")
         g = np.asarray(groups)
         g = g.ravel() if g.ndim == 2 and g.shape[1] == 1 else g
-        labels, codes = _encode_groups(g, g.shape[0]) if g.ndim == 1 else (g[:0], g[:0])
-        present = {_label(labels[c]) for c in np.unique(codes)}
+        labels, codes = encode_groups(g, g.shape[0]) if g.ndim == 1 else (g[:0], g[:0])
+        present = {python_scalar(labels[c]) for c in np.unique(codes)}
         extra = [v for v in order if v not in present]
         if extra:
             raise DataValidationError(
                 f"group_order has label(s) {extra} that do not occur in groups",
                 field="group_order",
             )
-    return _per_column_or_period(
+    return per_column_or_period(
         _dagum_one,
         Y,
         periods,
@@ -644,7 +497,7 @@ def _dagum_one(y: np.ndarray, groups, weights: np.ndarray | None, group_order) -
     n = y.shape[0]
     if n < 2:
         raise DataValidationError(f"the Dagum decomposition needs at least 2 values, got {n}")
-    labels, codes = _encode_groups(groups, n)
+    labels, codes = encode_groups(groups, n)
     slots = labels.shape[0]
     if slots < 2:
         raise DataValidationError(
@@ -666,11 +519,11 @@ def _dagum_one(y: np.ndarray, groups, weights: np.ndarray | None, group_order) -
     for j in range(keep.size):
         if Wj[j] <= 0:
             raise DataValidationError(
-                f"group {_label(labels[j])!r} has total weight 0", field="weights"
+                f"group {python_scalar(labels[j])!r} has total weight 0", field="weights"
             )
         if Tj[j] <= 0:
             raise DataValidationError(
-                f"group {_label(labels[j])!r} has mean 0 (all its values are 0), so its "
+                f"group {python_scalar(labels[j])!r} has mean 0 (all its values are 0), so its "
                 "Gini coefficient G_jj is undefined",
                 field="groups",
             )
@@ -680,7 +533,7 @@ def _dagum_one(y: np.ndarray, groups, weights: np.ndarray | None, group_order) -
         perm = np.argsort(means, kind="stable")
         order_name = "ascending mean"
     else:
-        where = {_label(v): i for i, v in enumerate(labels)}
+        where = {python_scalar(v): i for i, v in enumerate(labels)}
         missing = [v for v in where if v not in group_order]
         if missing:
             raise DataValidationError(
@@ -714,7 +567,7 @@ def _dagum_one(y: np.ndarray, groups, weights: np.ndarray | None, group_order) -
         within=float(within_j.sum()),
         between=float(between_jh[iu].sum()),
         transvariation=float(trans_jh[iu].sum()),
-        groups=tuple(_label(v) for v in labels),
+        groups=tuple(python_scalar(v) for v in labels),
         G_jj=G_jj,
         G_jh=G_jh,
         D_jh=D_jh,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nqpf.disparity._validation import as_float_array
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -237,16 +238,10 @@ def _width_at(x: np.ndarray, d: np.ndarray, imax: int, level: float) -> float:
 
 def _groups(y, periods, weights):
     """(labels, list of value arrays, list of weight arrays or None)."""
-    try:
-        Y = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataValidationError(f"y must be numeric: {exc}", field="y") from None
+    Y = as_float_array(y, "y")
     Wt = None
     if weights is not None:
-        try:
-            Wt = np.asarray(weights, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise DataValidationError(f"weights must be numeric: {exc}", field="weights") from None
+        Wt = as_float_array(weights, "weights")
         if Wt.shape != Y.shape:
             raise DataValidationError(
                 f"weights has shape {Wt.shape} but y has shape {Y.shape}", field="weights"

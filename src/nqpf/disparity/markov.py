@@ -33,8 +33,8 @@ import pandas as pd
 from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
+from nqpf.disparity._validation import as_panel, check_choice, check_panel_shape
 from nqpf.exceptions import DataValidationError
-from nqpf.indices._validate import check_choice
 from nqpf.results import Result, Summary
 
 __all__ = [
@@ -67,44 +67,6 @@ def _check_k(k, name: str = "k") -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or int(k) < 2:
         raise DataValidationError(f"{name} must be an integer >= 2, got {k!r}", field=name)
     return int(k)
-
-
-def _check_periods(t: int, what: str) -> None:
-    if t < 2:
-        raise DataValidationError(
-            f"{what} has {t} period(s) (columns); a Markov chain needs at least 2. "
-            f"{what} must be (n units × t periods): transpose a (t × n) array",
-            field=what,
-        )
-
-
-def _as_panel(y, what: str = "y") -> np.ndarray:
-    """``y`` as a finite float (n, t) array, or raise naming the first bad cell."""
-    try:
-        A = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataValidationError(
-            f"{what} must be a numeric (n units × t periods) array: {exc}", field=what
-        ) from None
-    if A.ndim != 2:
-        raise DataValidationError(
-            f"{what} must be 2-D (n units × t periods), got {A.ndim}-D", field=what
-        )
-    n, t = A.shape
-    if n < 1:
-        raise DataValidationError(f"{what} has no units (rows)", field=what)
-    _check_periods(t, what)
-    bad = ~np.isfinite(A)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise DataValidationError(
-            f"{what} has {int(bad.sum())} missing or infinite value(s); the first is unit "
-            f"{i}, period {j}: {A[i, j]}",
-            field=what,
-            column=f"#{j}",
-            data_row=int(i),
-        )
-    return A
 
 
 def _quantiles(values: np.ndarray, k: int) -> np.ndarray:
@@ -218,14 +180,7 @@ def _classify(
 def _encode_discrete(classes, states, what: str) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes (n, t) into ``states`` for already discrete data."""
     C = np.asarray(classes)
-    if C.ndim != 2:
-        raise DataValidationError(
-            f"{what} must be 2-D (n units × t periods), got {C.ndim}-D", field=what
-        )
-    n, t = C.shape
-    if n < 1:
-        raise DataValidationError(f"{what} has no units (rows)", field=what)
-    _check_periods(t, what)
+    n, t = check_panel_shape(C, what)
     flat = C.ravel()
     if flat.dtype.kind == "f":
         missing = ~np.isfinite(flat)
@@ -705,7 +660,7 @@ def markov(
     else:
         if states is not None:
             raise DataValidationError("states is only used with classes", field="states")
-        A = _as_panel(y, "y")
+        A = as_panel(y, "y")
         kk = _check_k(k) if cutoffs is None else k
         ids, cut, kk = _classify(
             A, kk, cutoffs, cutoff_scope, ties, what="y", cutoff_name="cutoffs"
@@ -1159,7 +1114,7 @@ def spatial_markov(
         mm, mode, scope = kk, "categorical", "discrete"
     else:
         st = None
-        A = _as_panel(y, "y")
+        A = as_panel(y, "y")
         W = _row_standardised(w, A.shape[0])
         kk = _check_k(k) if cutoffs is None else k
         ids, cut, kk = _classify(

@@ -42,6 +42,7 @@ from scipy import sparse, stats
 from scipy.spatial import cKDTree
 
 from nqpf.disparity._panel import ByPeriod, by_period
+from nqpf.disparity._validation import check_choice, python_scalar, values_per_unit
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
 
@@ -81,14 +82,6 @@ _QUADRANT_CODES = {
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_choice(value, name: str, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise DataValidationError(
-            f"{name}={value!r} is not one of {', '.join(map(repr, choices))}", field=name
-        )
-    return value
-
-
 def _as_rng(rng) -> np.random.Generator:
     """A ``numpy.random.Generator`` from a Generator, an int seed or None (never the legacy RNG)."""
     if isinstance(rng, np.random.Generator):
@@ -104,13 +97,8 @@ def _as_rng(rng) -> np.random.Generator:
     )
 
 
-def _python_id(value):
-    """numpy scalars → Python scalars, so ids compare and print plainly."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _as_ids(ids, n: int | None, what: str = "ids") -> tuple:
-    out = tuple(_python_id(v) for v in (ids.tolist() if isinstance(ids, np.ndarray) else ids))
+    out = tuple(python_scalar(v) for v in (ids.tolist() if isinstance(ids, np.ndarray) else ids))
     if n is not None and len(out) != n:
         raise DataValidationError(
             f"{what} has {len(out)} entries but the weights have {n} units", field=what
@@ -128,33 +116,6 @@ def _as_ids(ids, n: int | None, what: str = "ids") -> tuple:
             f"{what} must be unique; repeated: {', '.join(map(str, dupes[:5]))}", field=what
         )
     return out
-
-
-def _as_values(y, n: int, what: str = "y") -> np.ndarray:
-    try:
-        v = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataValidationError(f"{what} must be numeric: {exc}", field=what) from None
-    if v.ndim != 1:
-        v = v.ravel() if v.ndim == 2 and 1 in v.shape else v
-    if v.ndim != 1:
-        raise DataValidationError(
-            f"{what} must be 1-D (one value per unit), got {v.ndim}-D", field=what
-        )
-    if v.shape[0] != n:
-        raise DataValidationError(
-            f"{what} has {v.shape[0]} values but the weights have {n} units", field=what
-        )
-    bad = ~np.isfinite(v)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise DataValidationError(
-            f"{what} has {int(bad.sum())} missing or infinite value(s); the first is unit "
-            f"{i}: {v[i]}",
-            field=what,
-            data_row=i,
-        )
-    return v
 
 
 def _apply_transform(W0: sparse.csr_array, transform: str) -> sparse.csr_array:
@@ -377,7 +338,7 @@ class SpatialWeights(Result):
 
     @classmethod
     def _build(cls, W0, ids, transform: str, meta=None) -> SpatialWeights:
-        _check_choice(transform, "transform", _TRANSFORMS)
+        check_choice(transform, "transform", _TRANSFORMS)
         W0 = _clean_csr(W0)
         n = W0.shape[0]
         ids = _as_ids(ids if ids is not None else range(n), n)
@@ -481,8 +442,8 @@ class SpatialWeights(Result):
                 symmetric = False
             for focal, nbrs in adjacency.items():
                 items = nbrs.items() if isinstance(nbrs, Mapping) else ((v, 1.0) for v in nbrs)
-                links.extend((_python_id(focal), _python_id(v), float(wt)) for v, wt in items)
-            default_ids = [_python_id(k) for k in adjacency]
+                links.extend((python_scalar(focal), python_scalar(v), float(wt)) for v, wt in items)
+            default_ids = [python_scalar(k) for k in adjacency]
         else:
             if symmetric is None:
                 symmetric = True
@@ -494,7 +455,7 @@ class SpatialWeights(Result):
                         field="adjacency",
                     )
                 wt = float(pair[2]) if len(pair) == 3 else 1.0
-                links.append((_python_id(pair[0]), _python_id(pair[1]), wt))
+                links.append((python_scalar(pair[0]), python_scalar(pair[1]), wt))
             found = {v for a, b, _ in links for v in (a, b)}
             try:
                 default_ids = sorted(found)
@@ -742,7 +703,7 @@ class SpatialWeights(Result):
 
     def _row(self, i) -> int:
         try:
-            return self.index[_python_id(i)]
+            return self.index[python_scalar(i)]
         except (KeyError, TypeError):
             raise DataValidationError(
                 f"unit {i!r} is not one of the weights' ids", field="ids"
@@ -750,11 +711,11 @@ class SpatialWeights(Result):
 
     def lag(self, y) -> np.ndarray:
         """Spatial lag W y."""
-        return self.sparse @ _as_values(y, self.n)
+        return self.sparse @ values_per_unit(y, self.n)
 
     def transformed(self, transform: str) -> SpatialWeights:
         """The same links with another transformation ("r", "b" or "none")."""
-        _check_choice(transform, "transform", _TRANSFORMS)
+        check_choice(transform, "transform", _TRANSFORMS)
         return type(self)(
             _apply_transform(self.original, transform),
             self.ids,
@@ -979,8 +940,8 @@ def province_weights(
     """
     from nqpf.datasets import load_regions
 
-    _check_choice(kind, "kind", ("contiguity", "inverse_distance"))
-    _check_choice(labels, "labels", ("code", "name"))
+    check_choice(kind, "kind", ("contiguity", "inverse_distance"))
+    check_choice(labels, "labels", ("code", "name"))
     regions = load_regions()
     codes = regions["code"].tolist()
     by_name = dict(zip(regions["name"], regions["code"], strict=True))
@@ -1033,7 +994,7 @@ def province_weights(
                 "alpha, threshold and k apply to inverse-distance weights only", field="kind"
             )
         hainan = "guangdong" if hainan is None else hainan
-        _check_choice(hainan, "hainan", _HAINAN)
+        check_choice(hainan, "hainan", _HAINAN)
         data = _adjacency_file()
         unknown = sorted({c for pair in data["pairs"] for c in pair} - set(codes))
         if unknown:
@@ -1066,7 +1027,7 @@ def province_weights(
 def _drop_islands(
     y: np.ndarray, w: SpatialWeights, islands: str
 ) -> tuple[np.ndarray, SpatialWeights, tuple]:
-    _check_choice(islands, "islands", ("error", "ignore"))
+    check_choice(islands, "islands", ("error", "ignore"))
     if not w.islands:
         return y, w, ()
     if islands == "error":
@@ -1184,7 +1145,7 @@ class MoranResult(Result):
 def _align(y, w: SpatialWeights):
     """A pandas Series indexed by the weights' ids is put in the weights' row order."""
     if isinstance(y, pd.Series) and not isinstance(y.index, pd.RangeIndex):
-        idx = [_python_id(v) for v in y.index]
+        idx = [python_scalar(v) for v in y.index]
         if len(idx) == w.n and set(idx) == set(w.ids):
             pos = {v: i for i, v in enumerate(idx)}
             return y.to_numpy()[[pos[v] for v in w.ids]]
@@ -1257,7 +1218,7 @@ def moran(
     >>> round(r.I, 4), round(r.EI, 4), r.p_sim < 0.1
     (0.5556, -0.125, True)
     """
-    _check_choice(alternative, "alternative", _ALTERNATIVES)
+    check_choice(alternative, "alternative", _ALTERNATIVES)
     if (
         isinstance(permutations, bool)
         or not isinstance(permutations, int | np.integer)
@@ -1299,7 +1260,7 @@ def moran(
 
 
 def _moran(y, *, w, permutations, rng, two_tailed, alternative, islands) -> MoranResult:
-    v = _as_values(y, w.n)
+    v = values_per_unit(y, w.n)
     v, w, dropped = _drop_islands(v, w, islands)
     n = v.shape[0]
     if n < 4:
@@ -1625,8 +1586,8 @@ def local_moran(
     1   1       LL  0.122     不显著
     2   2       HH  0.442     不显著
     """
-    _check_choice(quadrant_scheme, "quadrant_scheme", ("pysal", "geoda"))
-    _check_choice(alternative, "alternative", _ALTERNATIVES)
+    check_choice(quadrant_scheme, "quadrant_scheme", ("pysal", "geoda"))
+    check_choice(alternative, "alternative", _ALTERNATIVES)
     if (
         isinstance(permutations, bool)
         or not isinstance(permutations, int | np.integer)
@@ -1645,7 +1606,7 @@ def local_moran(
             "w must be a SpatialWeights (build one with spatial_weights(...))", field="w"
         )
     gen = _as_rng(rng)
-    v = _as_values(_align(y, w), w.n)
+    v = values_per_unit(_align(y, w), w.n)
     v, w, dropped = _drop_islands(v, w, islands)
     n = v.shape[0]
     if n < 3:

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import xlogy
 
-from nqpf.disparity.gini import (
-    _encode_groups,
-    _label,
-    _per_column_or_period,
-    _unit_weights,
-    _values,
+from nqpf.disparity._panel import per_column_or_period
+from nqpf.disparity._validation import (
+    encode_groups,
+    nonnegative_values,
+    python_scalar,
+    unit_weights,
 )
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary, pick_table
@@ -228,14 +228,14 @@ def theil(y, groups=None, *, periods=None, weights=None, nested=None):
     >>> round(r.total, 12), round(r.between, 12), r.within
     (0.693147180560, 0.693147180560, 0.0)
     """
-    Y = _values(y, what="Theil index")
-    W = None if weights is None else _unit_weights(weights, Y.shape)
+    Y = nonnegative_values(y, what="Theil index")
+    W = None if weights is None else unit_weights(weights, Y.shape)
     if nested is not None and groups is None:
         raise DataValidationError(
             "nested= gives the second level of a two-level decomposition; pass groups= too",
             field="nested",
         )
-    return _per_column_or_period(
+    return per_column_or_period(
         _theil_one,
         Y,
         periods,
@@ -277,7 +277,7 @@ def _theil_one(y: np.ndarray, groups, weights: np.ndarray | None, nested) -> The
     if groups is None:
         return TheilResult(total=total, n=n, weighted=weighted)
 
-    labels, codes = _encode_groups(groups, n)
+    labels, codes = encode_groups(groups, n)
     k = labels.shape[0]
     counts = np.bincount(codes, minlength=k)
     present = counts > 0
@@ -294,7 +294,7 @@ def _theil_one(y: np.ndarray, groups, weights: np.ndarray | None, nested) -> The
         total=total,
         between=between,
         within=within,
-        groups=tuple(_label(v) for v in labels[keep]),
+        groups=tuple(python_scalar(v) for v in labels[keep]),
         sizes=counts[keep].astype(np.int64),
         pop_share=p[keep],
         share=s[keep],
@@ -308,7 +308,7 @@ def _theil_one(y: np.ndarray, groups, weights: np.ndarray | None, nested) -> The
     if nested is None:
         return TheilResult(**res)
 
-    sub_labels, sub_codes = _encode_groups(nested, n, field="nested")
+    sub_labels, sub_codes = encode_groups(nested, n, field="nested")
     pair = codes.astype(np.int64) * sub_labels.shape[0] + sub_codes
     pair_keys, pcode = np.unique(pair, return_inverse=True)
     pcode = pcode.ravel()
@@ -327,8 +327,8 @@ def _theil_one(y: np.ndarray, groups, weights: np.ndarray | None, nested) -> The
     _check_identity(total, between + between_sub + within_sub, scale, "T = T_b + T_bs + T_ws")
     sub_table = pd.DataFrame(
         {
-            "group": [_label(labels[g]) for g in pg],
-            "subgroup": [_label(sub_labels[c]) for c in pair_keys % sub_labels.shape[0]],
+            "group": [python_scalar(labels[g]) for g in pg],
+            "subgroup": [python_scalar(sub_labels[c]) for c in pair_keys % sub_labels.shape[0]],
             "n": np.bincount(pcode, minlength=K),
             "pop_share": p_s,
             "share": s_s,

@@ -90,7 +90,8 @@ def score_cmd(
     fmt: FormatOpt = None,
 ) -> None:
     """Score one response: total, level, dimension points, unmet next-level conditions."""
-    from nqpf.services.assess import SCORE_TABLES, score_file, write_outputs
+    from nqpf.services.assess import SCORE_TABLES, score_file
+    from nqpf.services.files import write_outputs
 
     outcome = score_file(file, framework)
     r = outcome.result
@@ -192,8 +193,9 @@ def batch(
     nothing could be read or scored.
     """
     from nqpf.exceptions import DataValidationError
-    from nqpf.services.assess import BATCH_TABLES, batch_file, write_outputs
+    from nqpf.services.assess import BATCH_TABLES, batch_file
     from nqpf.services.assess_rollup import ROLLUP_TABLES, rollup_batch
+    from nqpf.services.files import write_outputs
 
     outcome = batch_file(file, framework, id_column=id_column, sheet=sheet)
     tables = dict(outcome.tables)

@@ -74,7 +74,8 @@ def register(app: typer.Typer) -> None:
         """Write the enterprise diagnosis report (level, radar, scene ladder, roadmap, carbon)."""
         from nqpf.assessment import diagnose, roadmap
         from nqpf.reports.assessment_report import enterprise_report
-        from nqpf.services.assess import account_file, score_file
+        from nqpf.services.assess import score_file
+        from nqpf.services.carbon import account_file
 
         suffix = out.suffix.lower()
         if suffix not in (*_HTML, ".pdf"):

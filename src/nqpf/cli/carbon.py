@@ -49,7 +49,8 @@ def account_cmd(
     ] = None,
 ) -> None:
     """Print totals and intensities; write per-carrier and factors tables with -o."""
-    from nqpf.services.assess import CARBON_TABLES, account_file, write_outputs
+    from nqpf.services.carbon import CARBON_TABLES, account_file
+    from nqpf.services.files import write_outputs
 
     outcome = account_file(
         inventory,

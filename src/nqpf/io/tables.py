@@ -27,21 +27,26 @@ _BLANK_LINE = re.compile(r"[\s,;]*")
 
 
 def read_table(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | bytes,
     *,
+    name: str | None = None,
     sheet: str | int | None = None,
-    text_columns: Sequence[str] = (),
+    text_columns: Sequence[str] | bool = (),
 ) -> pd.DataFrame:
-    """Read a ``.csv``, ``.xlsx`` or ``.parquet`` file into a pandas DataFrame.
+    """Read a ``.csv``, ``.xlsx`` or ``.parquet`` file (or its bytes) into a DataFrame.
 
     Parameters
     ----------
     path
-        The file.  The suffix chooses the reader.
+        The file, or its content as ``bytes`` (an upload) with ``name`` giving the file
+        name.  The suffix chooses the reader.
+    name
+        The file name shown in messages; required with bytes, default the path's name.
     sheet
         Excel sheet name or 0-based position; None reads the first sheet.
     text_columns
-        Columns kept as text, so codes such as ``000001`` keep their leading zeros.
+        Columns kept as text, so codes such as ``000001`` keep their leading zeros;
+        ``True`` keeps every column as text (empty cells stay missing).
 
     Returns
     -------
@@ -66,7 +71,7 @@ def read_table(
     formula cells show their last computed result (empty if the file was never opened
     in a spreadsheet program).
     """
-    return _read(Path(path), sheet, tuple(text_columns))[0]
+    return _read(_source(path, name), sheet, text_columns)[0]
 
 
 def read_panel(
@@ -101,9 +106,9 @@ def read_panel(
     ...
     nqpf.exceptions.DataValidationError: demo.csv, row 3, column '研发投入': expected a number, got 'n/a?'
     """
-    path = Path(path)
+    source = _source(path, None)
     text = (entity, *([keep] if isinstance(keep, str) else keep))
-    df, first_row = _read(path, sheet, text)
+    df, first_row = _read(source, sheet, text)
     return Panel.from_frame(
         df,
         entity=entity,
@@ -115,63 +120,89 @@ def read_panel(
         missing=missing,
         fill_value=fill_value,
         keep=keep,
-        source=path.name,
+        source=source.name,
         first_row=first_row,
     )
 
 
 # ---------------------------------------------------------------------- readers
-def _read(
-    path: Path, sheet: str | int | None, text_columns: tuple[str, ...]
-) -> tuple[pd.DataFrame, int]:
-    """The table and the spreadsheet row number of its first data row."""
+class _Source:
+    """A file's name (for messages and the suffix) and its bytes, read on demand."""
+
+    def __init__(self, name: str, *, path: Path | None = None, data: bytes | None = None):
+        self.name, self.path, self._data = name, path, data
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix.lower()
+
+    def data(self) -> bytes:
+        if self._data is None:
+            assert self.path is not None
+            self._data = self.path.read_bytes()
+        return self._data
+
+
+def _source(path: str | os.PathLike[str] | bytes, name: str | None) -> _Source:
+    if isinstance(path, bytes | bytearray):
+        if not name:
+            raise TypeError("reading bytes needs name= (the file name, for its suffix)")
+        return _Source(name, data=bytes(path))
+    path = Path(path)
     if not path.exists():
         raise DataValidationError("file not found", file=str(path))
     if path.is_dir():
         raise DataValidationError("is a folder, expected a file", file=str(path))
-    suffix = path.suffix.lower()
+    return _Source(name or path.name, path=path)
+
+
+def _read(
+    source: _Source, sheet: str | int | None, text_columns: Sequence[str] | bool
+) -> tuple[pd.DataFrame, int]:
+    """The table and the spreadsheet row number of its first data row."""
+    suffix = source.suffix
     if suffix == ".xls":
         raise DataValidationError(
             "legacy .xls files are not supported: open it in Excel or WPS and save it as .xlsx",
-            file=path.name,
+            file=source.name,
         )
     if suffix not in READ_SUFFIXES:
         raise DataValidationError(
-            f"cannot read {path.suffix or 'files without a suffix'!r}; use one of "
+            f"cannot read {Path(source.name).suffix or 'files without a suffix'!r}; use one of "
             f"{list(READ_SUFFIXES)}",
-            file=path.name,
+            file=source.name,
         )
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
         raise DataValidationError(
-            "sheet applies only to Excel files", file=path.name, field="sheet"
+            "sheet applies only to Excel files", file=source.name, field="sheet"
         )
-    if path.stat().st_size == 0:
-        raise DataValidationError("the file is empty", file=path.name)
+    if not source.data():
+        raise DataValidationError("the file is empty", file=source.name)
     if suffix == ".csv":
-        return _read_csv(path, text_columns)
+        return _read_csv(source, text_columns)
     if suffix == ".parquet":
         try:
-            df = pd.read_parquet(path)
+            df = pd.read_parquet(io.BytesIO(source.data()))
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise DataValidationError(
-                f"not a readable Parquet file ({exc})", file=path.name
+                f"not a readable Parquet file ({exc})", file=source.name
             ) from None
         return _as_text(df, text_columns), 2
-    return _read_xlsx(path, sheet, text_columns)
+    return _read_xlsx(source, sheet, text_columns)
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
+def _decode(source: _Source) -> str:
+    data = source.data()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise DataValidationError("cannot decode the file: save it as UTF-8 CSV", file=path.name)
+    raise DataValidationError("cannot decode the file: save it as UTF-8 CSV", file=source.name)
 
 
-def _read_csv(path: Path, text_columns: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
-    text = _decode(path)
+def _read_csv(source: _Source, text_columns: Sequence[str] | bool) -> tuple[pd.DataFrame, int]:
+    text = _decode(source)
     # Find the header ourselves (the first line with content) to check its names before
     # pandas renames duplicates to "x.1" behind the user's back.
     skip = 0
@@ -181,9 +212,13 @@ def _read_csv(path: Path, text_columns: tuple[str, ...]) -> tuple[pd.DataFrame, 
             break
         skip += 1
     else:
-        raise DataValidationError("the file is empty", file=path.name)
-    names = _column_names(header, path.name, skip + 1)
-    raw_text = [raw for raw, name in zip(header, names, strict=True) if name in text_columns]
+        raise DataValidationError("the file is empty", file=source.name)
+    names = _column_names(header, source.name, skip + 1)
+    raw_text = [
+        raw
+        for raw, name in zip(header, names, strict=True)
+        if text_columns is True or (text_columns and name in text_columns)
+    ]
     try:
         # skip_blank_lines=False keeps blank rows, so row numbers match the spreadsheet.
         df = pd.read_csv(
@@ -193,22 +228,22 @@ def _read_csv(path: Path, text_columns: tuple[str, ...]) -> tuple[pd.DataFrame, 
             dtype=dict.fromkeys(raw_text, str) or None,
         )
     except (pd.errors.ParserError, ValueError) as exc:
-        raise DataValidationError(f"not a readable CSV file ({exc})", file=path.name) from None
+        raise DataValidationError(f"not a readable CSV file ({exc})", file=source.name) from None
     if len(df.columns) == len(names):
         df.columns = names
     return _drop_empty_unnamed(df), skip + 2
 
 
 def _read_xlsx(
-    path: Path, sheet: str | int | None, text_columns: tuple[str, ...]
+    source: _Source, sheet: str | int | None, text_columns: Sequence[str] | bool
 ) -> tuple[pd.DataFrame, int]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(source.data()), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise DataValidationError(f"not a readable .xlsx file ({exc})", file=path.name) from None
+        raise DataValidationError(f"not a readable .xlsx file ({exc})", file=source.name) from None
     try:
         names = wb.sheetnames
         if sheet is None:
@@ -219,7 +254,7 @@ def _read_xlsx(
             ws = wb[sheet]
         else:
             raise DataValidationError(
-                f"no sheet {sheet!r}; the sheets are {names}", file=path.name, field="sheet"
+                f"no sheet {sheet!r}; the sheets are {names}", file=source.name, field="sheet"
             )
         rows = [list(r) for r in ws.iter_rows(values_only=True)]
     finally:
@@ -227,12 +262,12 @@ def _read_xlsx(
     empty = [all(v is None or (isinstance(v, str) and not v.strip()) for v in r) for r in rows]
     start = next((i for i, e in enumerate(empty) if not e), None)
     if start is None:
-        raise DataValidationError(f"sheet {ws.title!r} is empty", file=path.name)
+        raise DataValidationError(f"sheet {ws.title!r} is empty", file=source.name)
     end = len(rows) - next(i for i, e in enumerate(reversed(empty)) if not e)
     body = rows[start + 1 : end]
     width = max(len(r) for r in rows[start:end])
     header = rows[start] + [None] * (width - len(rows[start]))
-    names = _column_names(header, path.name, start + 1)
+    names = _column_names(header, source.name, start + 1)
     columns = {n: [r[k] if k < len(r) else None for r in body] for k, n in enumerate(names)}
     df = pd.DataFrame(columns, columns=names)
     return _drop_empty_unnamed(_as_text(df, text_columns)), start + 2
@@ -264,9 +299,11 @@ def _drop_empty_unnamed(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=empty) if empty else df
 
 
-def _as_text(df: pd.DataFrame, text_columns: tuple[str, ...]) -> pd.DataFrame:
-    """Cast ``text_columns`` to text, writing whole-number floats without ``.0``."""
-    for c in text_columns:
+def _as_text(df: pd.DataFrame, text_columns: Sequence[str] | bool) -> pd.DataFrame:
+    """Cast ``text_columns`` (True: all) to text, writing whole-number floats without
+    ``.0``; missing cells stay missing."""
+    columns = list(df.columns) if text_columns is True else text_columns or ()
+    for c in columns:
         if c in df.columns and not pd.api.types.is_string_dtype(df[c]):
             col = df[c]
             df[c] = col.map(

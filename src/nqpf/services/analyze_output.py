@@ -15,7 +15,7 @@ from nqpf.reports.html import Section, render_report
 from nqpf.reports.plots import figure_to_data_uri as uri
 from nqpf.services.analyze_config import AnalyzeConfig
 from nqpf.services.analyze_run import AnalyzeRun
-from nqpf.services.outputs import check_formats, output_folder, write_bundle
+from nqpf.services.files import check_formats, output_folder, write_bundle
 
 TABLE_TITLES = {
     "gini": "基尼系数",

@@ -32,7 +32,8 @@ from nqpf.disparity import (
 )
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.io import read_panel, read_table
-from nqpf.io.yamlfile import key_line, load_yaml_model
+from nqpf.io.yamlfile import key_line_in_file as key_line
+from nqpf.io.yamlfile import load_yaml_model
 from nqpf.panel import Panel
 from nqpf.services.analyze_config import AnalyzeConfig
 from nqpf.services.index_run import _select_periods

@@ -1,27 +1,21 @@
-"""Assessment and carbon use cases shared by the CLI and the web app.
+"""Assessment use cases shared by the CLI and the web app.
 
 * :func:`frameworks_table` — the shipped frameworks;
 * :func:`make_template` — the XLSX questionnaire of a framework;
 * :func:`score_file` — score one response file (filled template, JSON, YAML);
 * :func:`batch_file` — score a table (CSV/XLSX, one row per enterprise), reporting every
   bad row and scoring the good ones;
-* :func:`account_file` — energy use and CO2 of an inventory file (YAML, JSON, CSV);
-* :func:`write_outputs` — write the tables of any of these (CSV and/or XLSX).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
 import os
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from nqpf.assessment import (
     BatchScoreResult,
@@ -32,28 +26,22 @@ from nqpf.assessment import (
     load_framework,
     score,
 )
-from nqpf.assessment.carbon import CarbonResult, account
 from nqpf.exceptions import DataValidationError, NqpfError
 from nqpf.io.assessment_template import read_responses, write_template
 from nqpf.io.tables import read_table
-from nqpf.services.outputs import check_formats, output_folder, write_bundle
 
 __all__ = [
-    "AccountOutcome",
     "BatchOutcome",
     "ScoreOutcome",
-    "account_file",
     "batch_file",
     "frameworks_table",
     "make_template",
     "resolve_framework",
     "score_file",
-    "write_outputs",
 ]
 
 SCORE_TABLES = ("summary", "dimensions", "questions", "scenes", "conditions")
 BATCH_TABLES = ("scores", "errors")
-CARBON_TABLES = ("totals", "carriers", "factors")
 
 
 def resolve_framework(framework: Framework | str | None) -> Framework | None:
@@ -340,171 +328,3 @@ def _cell_text(value: Any) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return value if isinstance(value, str | int | float) else str(value)
-
-
-# ------------------------------------------------------------------------------ carbon
-@dataclass(frozen=True)
-class AccountOutcome:
-    source: Path
-    result: CarbonResult
-    tables: dict[str, pd.DataFrame] = field(repr=False)
-
-
-_INVENTORY_KEYS = {
-    "inventory",
-    "exported",
-    "overrides",
-    "process_emissions",
-    "biomass_co2",
-    "output",
-    "revenue",
-    "product_output",
-    "product_unit",
-    "electricity_convention",
-    "year",
-    "region",
-    "grid_factor",
-}
-
-
-def load_inventory(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read an inventory file into keyword arguments of :func:`~nqpf.assessment.carbon.account`.
-
-    YAML/JSON: ``{carrier: quantity}``, or a mapping with ``inventory`` (mapping or list of
-    ``{carrier, quantity, unit}``) and optionally ``exported``, ``overrides``,
-    ``process_emissions``, ``biomass_co2``, ``output``, ``revenue``, ``product_output``,
-    ``product_unit``, ``electricity_convention``, ``year``, ``region``, ``grid_factor``.
-    CSV/XLSX: columns ``carrier``, ``quantity`` and optionally ``unit``.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataValidationError("file not found", file=str(path))
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".xlsx"):
-        table = read_table(path)
-        missing = [c for c in ("carrier", "quantity") if c not in table.columns]
-        if missing:
-            raise DataValidationError(
-                f"missing column(s) {', '.join(missing)}; expected carrier, quantity[, unit]",
-                file=path.name,
-                column=missing[0],
-            )
-        keep = [c for c in ("carrier", "quantity", "unit") if c in table.columns]
-        records = table[keep].dropna(how="all").to_dict("records")
-        for r in records:
-            q = r["quantity"]
-            if isinstance(q, str):
-                with contextlib.suppress(ValueError):
-                    r["quantity"] = float(q.replace(",", "").strip())
-        return {"inventory": records}
-    if suffix not in (".yaml", ".yml", ".json"):
-        raise DataValidationError(
-            f"cannot read {path.suffix or 'files without a suffix'!r}; use .yaml, .json, "
-            ".csv or .xlsx",
-            file=path.name,
-        )
-    text = path.read_text(encoding="utf-8-sig")
-    try:
-        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise DataValidationError(
-            f"not readable ({exc})".replace("\n", " "), file=path.name
-        ) from None
-    if not isinstance(data, Mapping) or not data:
-        raise DataValidationError(
-            "expected a mapping {carrier: quantity} or {inventory: …}", file=path.name
-        )
-    if "inventory" not in data:
-        return {"inventory": dict(data)}
-    unknown = set(data) - _INVENTORY_KEYS
-    if unknown:
-        raise DataValidationError(
-            f"unknown key(s) {sorted(unknown)}; expected {', '.join(sorted(_INVENTORY_KEYS))}",
-            file=path.name,
-            field=sorted(unknown)[0],
-        )
-    return dict(data)
-
-
-def parse_grid_factor(value: str | float | None) -> str | float | None:
-    """``provincial``/``national`` or a number in tCO2/MWh (``"0.5"`` → 0.5)."""
-    if value is None or isinstance(value, float):
-        return value
-    text = str(value).strip()
-    if text in ("provincial", "national"):
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise DataValidationError(
-            f"expected provincial, national or a number in tCO2/MWh, got {value!r}",
-            field="grid_factor",
-        ) from None
-
-
-def account_file(
-    path: str | os.PathLike[str],
-    *,
-    year: int | None = None,
-    region: str | None = None,
-    grid_factor: str | float | None = None,
-    **kwargs: Any,
-) -> AccountOutcome:
-    """Account energy use and CO2 of an inventory file; options override the file's keys."""
-    path = Path(path)
-    args = load_inventory(path)
-    if year is not None:
-        args["year"] = year
-    if region is not None:
-        args["region"] = region
-    if grid_factor is not None:
-        args["grid_factor"] = grid_factor
-    if "grid_factor" in args:
-        args["grid_factor"] = parse_grid_factor(args["grid_factor"])
-    args.update({k: v for k, v in kwargs.items() if v is not None})
-    if "year" not in args:
-        raise DataValidationError(
-            "no accounting year: give --year or a 'year' key", file=path.name, field="year"
-        )
-    inventory = args.pop("inventory")
-    try:
-        result = account(inventory, **args)
-    except NqpfError as exc:
-        reason = getattr(exc, "reason", str(exc))
-        field_ = getattr(exc, "field", None)
-        raise DataValidationError(reason, file=path.name, field=field_) from None
-    totals = pd.DataFrame(
-        [{"item": k, "value": v} for k, v in result.summary().rows],
-    )
-    totals["value"] = totals["value"].map(str)
-    tables = {
-        "totals": totals,
-        "carriers": result.to_frame(),
-        "factors": result.factors_frame(),
-    }
-    return AccountOutcome(path, result, tables)
-
-
-# ------------------------------------------------------------------------------ output
-def write_outputs(
-    out: str | os.PathLike[str],
-    *,
-    workbook: str,
-    tables: Mapping[str, pd.DataFrame],
-    known_tables: Sequence[str],
-    formats: Sequence[str] = ("xlsx", "csv"),
-    settings: Mapping[str, Any] | None = None,
-) -> list[Path]:
-    """Write ``tables`` into folder ``out`` (each file atomically) plus ``config.used.yaml``."""
-    fmts = check_formats(list(formats))
-    folder = output_folder(Path(out))
-    text = yaml.safe_dump(dict(settings or {}), allow_unicode=True, sort_keys=False)
-    return write_bundle(
-        folder,
-        workbook=workbook,
-        tables=dict(tables),
-        formats=fmts,
-        html=None,
-        config_text=lambda: text,
-        known_tables=known_tables,
-    )

@@ -10,8 +10,8 @@ import pandas as pd
 from nqpf.indices.coupling import coordination_classes
 from nqpf.reports import plots
 from nqpf.reports.html import Section, render_report
+from nqpf.services.files import check_formats, output_folder, write_bundle
 from nqpf.services.index_run import SYNTHETIC_LABEL, IndexRun, dump_config
-from nqpf.services.outputs import check_formats, output_folder, write_bundle
 
 #: Captions of the output tables (sheet names stay the ASCII keys).
 TABLE_TITLES = {

@@ -1,16 +1,47 @@
-"""Writing a run's outputs: tables in several formats, an HTML report, the effective config."""
+"""The services' only path plumbing: reading an input file's bytes and writing a run's
+outputs (tables in several formats, an HTML report, the effective config).
+
+Every other module of :mod:`nqpf.services` takes objects or bytes and returns results,
+tables and rendered documents, so the CLI (paths) and the web (uploads, downloads) call
+the same code; the CLI goes through the functions here.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.io.atomic import atomic_write, write_table, write_tables
 
 FORMATS = ("xlsx", "csv", "parquet")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file's name (for messages; its suffix chooses the reader) and its bytes."""
+
+    name: str
+    data: bytes
+
+
+def read_input(path: str | os.PathLike[str]) -> InputFile:
+    """The bytes of ``path``, or a one-line :class:`DataValidationError` naming it."""
+    path = Path(path)
+    if not path.exists():
+        raise DataValidationError("file not found", file=str(path))
+    if path.is_dir():
+        raise DataValidationError("is a folder, expected a file", file=str(path))
+    try:
+        return InputFile(path.name, path.read_bytes())
+    except OSError as exc:
+        raise DataValidationError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
 
 
 def check_formats(formats: Sequence[str]) -> list[str]:
@@ -77,3 +108,27 @@ def write_bundle(
             f"cannot write output: {exc.strerror or exc}", file=str(exc.filename or out)
         ) from None
     return written
+
+
+def write_outputs(
+    out: str | os.PathLike[str],
+    *,
+    workbook: str,
+    tables: Mapping[str, pd.DataFrame],
+    known_tables: Sequence[str],
+    formats: Sequence[str] = ("xlsx", "csv"),
+    settings: Mapping[str, Any] | None = None,
+) -> list[Path]:
+    """Write ``tables`` into folder ``out`` (each file atomically) plus ``config.used.yaml``."""
+    fmts = check_formats(list(formats))
+    folder = output_folder(Path(out))
+    text = yaml.safe_dump(dict(settings or {}), allow_unicode=True, sort_keys=False)
+    return write_bundle(
+        folder,
+        workbook=workbook,
+        tables=dict(tables),
+        formats=fmts,
+        html=None,
+        config_text=lambda: text,
+        known_tables=known_tables,
+    )

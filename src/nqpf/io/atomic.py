@@ -9,6 +9,7 @@ older file of the same name survives intact.
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import os
 import re
@@ -23,7 +24,7 @@ import pandas as pd
 
 from nqpf.exceptions import DataValidationError
 
-__all__ = ["atomic_write", "sanitize_sheet_name", "write_table", "write_tables"]
+__all__ = ["atomic_write", "sanitize_sheet_name", "write_table", "write_tables", "xlsx_bytes"]
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
@@ -170,8 +171,7 @@ def write_tables(tables: Mapping[str, Any], path: str | os.PathLike[str]) -> Pat
     Parameters
     ----------
     tables
-        Sheet name → table, in sheet order.  Names are sanitised and made unique (see
-        :func:`sanitize_sheet_name`).
+        Sheet name → table, in sheet order (see :func:`xlsx_bytes` for the layout).
     path
         Target ``.xlsx`` file.
 
@@ -179,16 +179,7 @@ def write_tables(tables: Mapping[str, Any], path: str | os.PathLike[str]) -> Pat
     -------
     pathlib.Path
         The file written.
-
-    Notes
-    -----
-    The header row is frozen.  Text that starts with ``=`` is stored as text, not as a
-    formula, so a label such as ``=SUM(A1)`` from user data cannot run in Excel.  Missing
-    values become empty cells.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise DataValidationError(
@@ -196,7 +187,49 @@ def write_tables(tables: Mapping[str, Any], path: str | os.PathLike[str]) -> Pat
         )
     if not tables:
         raise DataValidationError("no tables to write", file=path.name)
+    with atomic_write(path, "wb") as f:
+        _workbook(tables).save(f)
+    return path
+
+
+def xlsx_bytes(tables: Mapping[str, Any]) -> bytes:
+    """Several tables as the sheets of one ``.xlsx`` workbook, in memory (for downloads).
+
+    Parameters
+    ----------
+    tables
+        Sheet name → table (pandas, Polars, PyArrow …), in sheet order.  Names are
+        sanitised and made unique (see :func:`sanitize_sheet_name`).
+
+    Notes
+    -----
+    The header row is bold and frozen, and columns are as wide as their first rows'
+    text.  Every text cell is stored as text, never as a formula, so a label such as
+    ``=SUM(A1)`` from user data cannot run in Excel or WPS.  Missing values become empty
+    cells; a cell holding several values (a list) is written as their text.
+
+    >>> import pandas as pd
+    >>> xlsx_bytes({"结果": pd.DataFrame({"a": [1]})})[:2]
+    b'PK'
+    """
+    if not tables:
+        raise DataValidationError("no tables to write")
+    buffer = io.BytesIO()
+    _workbook(tables).save(buffer)
+    return buffer.getvalue()
+
+
+_WIDTH_ROWS = 1000  # rows looked at to size a column
+
+
+def _workbook(tables: Mapping[str, Any]) -> Any:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook(write_only=True)  # streams rows: memory stays flat for big tables
+    bold = Font(bold=True)
     taken: set[str] = set()
     for name, table in tables.items():
         title = sanitize_sheet_name(name, taken)
@@ -204,24 +237,34 @@ def write_tables(tables: Mapping[str, Any], path: str | os.PathLike[str]) -> Pat
         ws = wb.create_sheet(title)
         ws.freeze_panes = "A2"
         frame = _to_pandas(table)
-        ws.append([str(c) for c in frame.columns])
+        head = frame.head(_WIDTH_ROWS).astype(object)
+        for k, column in enumerate(frame.columns, 1):
+            text = [str(column), *(str(v) for v in head.iloc[:, k - 1] if not _is_missing(v))]
+            width = max(sum(2 if ord(ch) > 0x2E7F else 1 for ch in t) for t in text)
+            ws.column_dimensions[get_column_letter(k)].width = min(60, max(8, width + 2))
+        header = []
+        for column in frame.columns:
+            cell = WriteOnlyCell(ws, value=str(column))
+            cell.font = bold
+            cell.data_type = "s"
+            header.append(cell)
+        ws.append(header)
         for row in frame.astype(object).itertuples(index=False, name=None):
-            cells = []
-            for value in row:
-                if _is_missing(value):
-                    value = None
-                elif isinstance(value, tuple | list | set | dict | np.ndarray):
-                    # A cell holds one value: several (e.g. the peak locations of a density)
-                    # are written as their text, as they would show in CSV.
-                    value = str(list(value) if isinstance(value, np.ndarray) else value)
-                cell = WriteOnlyCell(ws, value=value)
-                if isinstance(value, str) and value.startswith("="):
-                    cell.data_type = "s"  # openpyxl would otherwise store it as a formula
-                cells.append(cell)
-            ws.append(cells)
-    with atomic_write(path, "wb") as f:
-        wb.save(f)
-    return path
+            ws.append([_cell(ws, value, WriteOnlyCell) for value in row])
+    return wb
+
+
+def _cell(ws: Any, value: Any, cell_type: Any) -> Any:
+    if _is_missing(value):
+        value = None
+    elif isinstance(value, tuple | list | set | dict | np.ndarray):
+        # A cell holds one value: several (e.g. the peak locations of a density) are
+        # written as their text, as they would show in CSV.
+        value = str(list(value) if isinstance(value, np.ndarray) else value)
+    cell = cell_type(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would store text that starts with = as a formula
+    return cell
 
 
 def _is_missing(value: Any) -> bool:

@@ -361,3 +361,14 @@ def test_charts_do_not_touch_pyplot_and_rendering_closes_pyplot_figures(panel):
     assert fig.number in plt.get_fignums()
     figure_to_data_uri(fig)
     assert fig.number not in plt.get_fignums()
+
+
+def test_plots_keeps_its_public_names_and_shares_the_figure_kit():
+    from nqpf.reports import _figure, assessment_plots, disparity_plots
+
+    for name in plots.__all__:
+        assert hasattr(plots, name), name
+    for name in ("REGION_COLORS", "REGION_ORDER", "figure_to_data_uri", "figure_to_svg"):
+        assert getattr(plots, name) is getattr(_figure, name)
+    # The sibling chart modules draw on the kit, not on private names of plots.
+    assert disparity_plots.new_figure is assessment_plots.new_figure is _figure.new_figure

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from nqpf.exceptions import DataValidationError
-from nqpf.reports.plots import _new_figure
+from nqpf.reports._figure import hide_spines, label_axes, new_figure
 
 __all__ = [
     "LEVEL_COLORS",
@@ -46,6 +46,11 @@ _TARGET = "#e67e22"
 
 def _level_name(level: int) -> str:
     return LEVEL_NAMES.get(int(level), f"{int(level)}级")
+
+
+def _ink(level: int) -> str:
+    """Text colour on a level's colour: white on the dark levels 3 and 4."""
+    return "white" if level >= 3 else "#111111"
 
 
 # ----------------------------------------------------------------------------- radar
@@ -102,9 +107,7 @@ def radar(
         return np.asarray(out)
 
     values = shares(dimensions)
-    fig, ax = _new_figure(6.4, 6.0, note)
-    fig.delaxes(ax)
-    ax = fig.add_subplot(projection="polar")
+    fig, ax = new_figure(6.4, 6.0, note, projection="polar")
     ax.set_theta_offset(np.pi / 2)
     ax.set_theta_direction(-1)
     angles = np.linspace(0, 2 * np.pi, len(names), endpoint=False)
@@ -189,6 +192,11 @@ def _scene_rows(scenes: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _ladder_cell(x: float, y: float, **style: Any) -> Rectangle:
+    """The cell of level ``x + 1`` in ladder row ``y``, inset so neighbours stay apart."""
+    return Rectangle((x + 0.04, y + 0.08), 0.92, 0.84, **style)
+
+
 def scene_ladder(
     scenes: Any,
     *,
@@ -227,7 +235,7 @@ def scene_ladder(
     if target_level is not None and not 1 <= int(target_level) <= 4:
         raise DataValidationError("target_level must be 1–4", field="target_level")
     n = len(rows)
-    fig, ax = _new_figure(8.6, max(3.2, 0.36 * n + 1.7), note)
+    fig, ax = new_figure(8.6, max(3.2, 0.36 * n + 1.7), note)
     for i, r in enumerate(rows):
         y = n - 1 - i
         goal = max(r["required"] or 0, int(target_level or 0))
@@ -239,18 +247,11 @@ def scene_ladder(
                 face, hatch, edge = "#fdf2e9", "///", _TARGET
             else:
                 face, hatch, edge = "#f4f4f4", None, "white"
-            ax.add_patch(
-                Rectangle(
-                    (x + 0.04, y + 0.08), 0.92, 0.84, facecolor=face, edgecolor=edge,
-                    hatch=hatch, lw=0.8,
-                )
-            )  # fmt: skip
+            ax.add_patch(_ladder_cell(x, y, facecolor=face, edgecolor=edge, hatch=hatch, lw=0.8))
         if r["level"] >= 1:
             x = r["level"] - 1
-            ax.add_patch(
-                Rectangle((x + 0.04, y + 0.08), 0.92, 0.84, fill=False, edgecolor="#111111", lw=2.0)
-            )
-            ink = "white" if r["level"] >= 3 else "#111111"
+            ax.add_patch(_ladder_cell(x, y, fill=False, edgecolor="#111111", lw=2.0))
+            ink = _ink(r["level"])
             ax.text(x + 0.5, y + 0.5, "当前", ha="center", va="center", fontsize=8, color=ink)
     if target_level is not None:
         ax.axvline(int(target_level), color=_TARGET, ls="--", lw=1.6)
@@ -274,8 +275,7 @@ def scene_ladder(
     ax.set_xlim(0, 4)
     ax.set_ylim(0, n + 0.6)
     ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    hide_spines(ax)
     handles = [
         Patch(facecolor=LEVEL_COLORS[3], label="已达到"),
         Patch(facecolor="#fdf2e9", edgecolor=_TARGET, hatch="///", label="待提升"),
@@ -332,15 +332,14 @@ def level_gauge(
     if not max_total > 0:
         raise DataValidationError("max_total must be > 0", field="max_total")
     rows = sorted((int(lv), str(nm), float(ms)) for lv, nm, ms in thresholds)
-    fig, ax = _new_figure(8.6, 2.5, note)
+    fig, ax = new_figure(8.6, 2.5, note)
     edges = [(0, LEVEL_NAMES[0], 0.0), *rows]
     for k, (lv, nm, lo) in enumerate(edges):
         hi = edges[k + 1][2] if k + 1 < len(edges) else float(max_total)
         if hi <= lo:
             continue
         ax.barh(0, hi - lo, left=lo, height=0.6, color=LEVEL_COLORS.get(lv, "#999999"), lw=0)
-        ink = "white" if lv >= 3 else "#111111"
-        ax.text((lo + hi) / 2, 0, nm, ha="center", va="center", fontsize=10, color=ink)
+        ax.text((lo + hi) / 2, 0, nm, ha="center", va="center", fontsize=10, color=_ink(lv))
         if lo > 0:
             ax.text(lo, -0.42, f"{lo:g}", ha="center", va="top", fontsize=8, color="#555555")
     t = float(np.clip(total, 0, max_total))
@@ -353,8 +352,7 @@ def level_gauge(
         ax.text(x, -0.42, f"{x:g}", ha="center", va="top", fontsize=8, color="#555555")
     ax.set_yticks([])
     ax.set_xticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    hide_spines(ax)
     ax.set_title(title, fontsize=13)
     return fig
 
@@ -402,7 +400,7 @@ def carbon_breakdown(
             items.append((name, sign * v, "#2e8b57" if sign < 0 else "#4c72b0"))
     items.append(("排放总量 E", float(carbon_result.e_total), "#1a1a1a"))
     n = len(items)
-    fig, ax = _new_figure(8.4, max(2.8, 0.5 * n + 1.4), note)
+    fig, ax = new_figure(8.4, max(2.8, 0.5 * n + 1.4), note)
     y = np.arange(n)[::-1]
     vals = [v for _, v, _ in items]
     ax.barh(y, vals, color=[c for _, _, c in items], height=0.6)
@@ -420,10 +418,8 @@ def carbon_breakdown(
     ax.set_xlim(lo - 0.18 * span * (lo < 0), max(0.0, max(vals)) + 0.2 * span)
     ax.axvline(0, color="#555555", lw=0.8)
     ax.set_yticks(y, [name for name, _, _ in items], fontsize=10)
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, fontsize=14)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    label_axes(ax, title, xlabel, fontsize=14)
+    hide_spines(ax, "top", "right")
     return fig
 
 
@@ -458,7 +454,7 @@ def level_distribution(
     levels = sorted(int(c) for c in counts.columns)
     groups = [str(g) for g in counts.index]
     n = len(groups)
-    fig, ax = _new_figure(8.6, max(2.8, 0.42 * n + 1.6), note)
+    fig, ax = new_figure(8.6, max(2.8, 0.42 * n + 1.6), note)
     y = np.arange(n)[::-1]
     left = np.zeros(n)
     for lv in levels:
@@ -469,15 +465,12 @@ def level_distribution(
         )  # fmt: skip
         for yy, lft, v in zip(y, left, vals, strict=True):
             if v > 0:
-                ink = "white" if lv >= 3 else "#111111"
                 ax.text(lft + v / 2, yy, f"{int(v)}", ha="center", va="center", fontsize=8,
-                        color=ink)  # fmt: skip
+                        color=_ink(lv))  # fmt: skip
         left += vals
     ax.set_yticks(y, groups, fontsize=9)
-    ax.set_xlabel(xlabel)
     ax.set_xlim(0, max(left.max(), 1) * 1.05)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False)
-    ax.set_title(title, fontsize=14)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    label_axes(ax, title, xlabel, fontsize=14)
+    hide_spines(ax, "top", "right")
     return fig

@@ -1,6 +1,7 @@
 """Charts of regional disparity and dynamics: kernel density, Dagum, Markov, Moran.
 
-Each function returns a matplotlib Figure (Agg, no pyplot), Chinese labels, and an
+Each function returns a matplotlib Figure built with the house figure kit
+(:mod:`nqpf.reports._figure`: Agg canvas, no pyplot, CJK font), Chinese labels, and an
 optional grey footnote (``note``, e.g. 示例数据，非真实统计).
 """
 
@@ -12,9 +13,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from nqpf.reports.plots import REGION_COLORS, _new_figure
-
-_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+from nqpf.reports._figure import (
+    PALETTE,
+    REGION_COLORS,
+    label_axes,
+    label_cells,
+    new_canvas,
+    new_figure,
+)
 
 
 def kde_3d(
@@ -27,16 +33,12 @@ def kde_3d(
     note: str | None = None,
 ) -> Figure:
     """Kernel densities of all periods as a 3-D surface (x, year, density), as papers draw them."""
-    fig, ax = _new_figure(9.0, 6.0, note)
-    fig.delaxes(ax)
-    ax = fig.add_subplot(projection="3d")
+    fig, ax = new_figure(9.0, 6.0, note, projection="3d")
     years = np.asarray([float(p) if _numeric(p) else i for i, p in enumerate(periods)])
     X, Y = np.meshgrid(grid, years)
     ax.plot_surface(X, Y, density, cmap="viridis", linewidth=0, antialiased=True, alpha=0.9)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("年份")
+    label_axes(ax, title, xlabel, "年份")
     ax.set_zlabel("密度")
-    ax.set_title(title)
     ax.view_init(elev=28, azim=-60)
     return fig
 
@@ -59,23 +61,23 @@ def kde_ridge(
     note: str | None = None,
 ) -> Figure:
     """One density line per period, stacked upwards (ridge plot)."""
-    fig, ax = _new_figure(8.0, 6.5, note)
+    fig, ax = new_figure(8.0, 6.5, note)
     step = float(np.nanmax(density)) * 0.45
     for i, (p, d) in enumerate(zip(periods, density, strict=True)):
         base = i * step
-        color = _PALETTE[i % len(_PALETTE)] if len(periods) <= 7 else None
+        # Beyond seven ridges colours stop telling periods apart: draw them in black.
+        color = PALETTE[i % len(PALETTE)] if len(periods) <= 7 else None
         ax.fill_between(grid, base, base + d, alpha=0.35, color=color, linewidth=0)
         ax.plot(grid, base + d, color=color or "black", linewidth=1)
         ax.text(grid[0], base + step * 0.15, str(p), fontsize=8, va="bottom")
     ax.set_yticks([])
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    label_axes(ax, title, xlabel)
     return fig
 
 
 def dagum_trend(frame: pd.DataFrame, *, period: str, note: str | None = None) -> Figure:
     """Total Gini and the shares of within, net between and transvariation over time."""
-    fig, ax = _new_figure(8.5, 4.8, note)
+    fig, ax = new_figure(8.5, 4.8, note)
     ax.plot(frame[period], frame["G"], marker="o", color="black", label="总体基尼系数 G")
     ax.set_ylabel("基尼系数")
     ax2 = ax.twinx()
@@ -96,8 +98,7 @@ def dagum_trend(frame: pd.DataFrame, *, period: str, note: str | None = None) ->
         ncol=4,
         frameon=False,
     )
-    ax.set_xlabel("年份")
-    ax.set_title("Dagum 基尼系数及其分解")
+    label_axes(ax, "Dagum 基尼系数及其分解", "年份")
     return fig
 
 
@@ -109,19 +110,17 @@ def group_gini_trend(
     title: str = "区域内基尼系数 G_jj",
     note: str | None = None,
 ) -> Figure:
-    fig, ax = _new_figure(8.0, 4.5, note)
+    fig, ax = new_figure(8.0, 4.5, note)
     for i, g in enumerate(groups):
         ax.plot(
             frame[period],
             frame[g],
             marker="o",
             label=g,
-            color=REGION_COLORS.get(g, _PALETTE[i % len(_PALETTE)]),
+            color=REGION_COLORS.get(g, PALETTE[i % len(PALETTE)]),
         )
     ax.legend(frameon=False)
-    ax.set_xlabel("年份")
-    ax.set_ylabel("基尼系数")
-    ax.set_title(title)
+    label_axes(ax, title, "年份", "基尼系数")
     return fig
 
 
@@ -132,32 +131,20 @@ def markov_heatmap(
     title: str = "马尔可夫转移概率矩阵",
     note: str | None = None,
 ) -> Figure:
-    fig, ax = _new_figure(5.8, 5.0, note)
+    fig, ax = new_figure(5.8, 5.0, note)
     im = ax.imshow(p, cmap="Blues", vmin=0, vmax=1)
     k = len(labels)
     ax.set_xticks(range(k), labels)
     ax.set_yticks(range(k), labels)
-    ax.set_xlabel("t+1 期类型")
-    ax.set_ylabel("t 期类型")
-    for i in range(k):
-        for j in range(k):
-            ax.text(
-                j,
-                i,
-                f"{p[i, j]:.3f}",
-                ha="center",
-                va="center",
-                color="white" if p[i, j] > 0.6 else "black",
-                fontsize=9,
-            )
+    label_cells(ax, p, lambda v: f"{v:.3f}", lambda v: "white" if v > 0.6 else "black", fontsize=9)
     fig.colorbar(im, ax=ax, shrink=0.8)
-    ax.set_title(title)
+    label_axes(ax, title, "t+1 期类型", "t 期类型")
     return fig
 
 
 def moran_trend(frame: pd.DataFrame, *, period: str, note: str | None = None) -> Figure:
     """Global Moran's I by period with its expectation; significant years marked."""
-    fig, ax = _new_figure(8.0, 4.5, note)
+    fig, ax = new_figure(8.0, 4.5, note)
     ax.plot(frame[period], frame["I"], marker="o", color="#1f77b4", label="Moran's I")
     ax.axhline(float(frame["EI"].iloc[0]), color="grey", linestyle=":", label="E[I]")
     p = frame["p_sim"] if "p_sim" in frame and frame["p_sim"].notna().all() else frame["p_norm"]
@@ -171,9 +158,7 @@ def moran_trend(frame: pd.DataFrame, *, period: str, note: str | None = None) ->
         label="p < 0.05",
     )
     ax.legend(frameon=False)
-    ax.set_xlabel("年份")
-    ax.set_ylabel("全局莫兰指数")
-    ax.set_title("全局莫兰指数")
+    label_axes(ax, "全局莫兰指数", "年份", "全局莫兰指数")
     return fig
 
 
@@ -185,7 +170,7 @@ def moran_scatter(
     title: str = "莫兰散点图",
     note: str | None = None,
 ) -> Figure:
-    fig, ax = _new_figure(6.5, 6.0, note)
+    fig, ax = new_figure(6.5, 6.0, note)
     ax.scatter(z, lag, color="#1f77b4", s=28)
     slope = float(np.dot(z, lag) / np.dot(z, z))
     xs = np.linspace(float(np.min(z)), float(np.max(z)), 2)
@@ -210,10 +195,8 @@ def moran_scatter(
             va="top" if y > 0.5 else "bottom",
             color="grey",
         )
-    ax.set_xlabel("标准化值 z")
-    ax.set_ylabel("空间滞后 Wz")
+    label_axes(ax, title, "标准化值 z", "空间滞后 Wz")
     ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 0.08))
-    ax.set_title(title)
     return fig
 
 
@@ -225,11 +208,9 @@ def sigma_trend(
     ylabel: str = "变异系数",
     note: str | None = None,
 ) -> Figure:
-    fig, ax = _new_figure(8.0, 4.2, note)
+    fig, ax = new_figure(8.0, 4.2, note)
     ax.plot(frame[period], frame[value], marker="o", color="#2ca02c")
-    ax.set_xlabel("年份")
-    ax.set_ylabel(ylabel)
-    ax.set_title("σ 收敛")
+    label_axes(ax, "σ 收敛", "年份", ylabel)
     return fig
 
 
@@ -245,18 +226,16 @@ def kde_by_group(
     names = list(curves)
     cols = min(2, len(names))
     rows = -(-len(names) // cols)
-    fig, ax0 = _new_figure(5.0 * cols, 3.4 * rows, note)
-    fig.delaxes(ax0)
+    fig = new_canvas(5.0 * cols, 3.4 * rows, note)
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
     for ax, name in zip(axes.flat, names, strict=False):
         res = curves[name]
         ps = list(res.periods)
         pick = periods or sorted({ps[0], ps[len(ps) // 2], ps[-1]}, key=ps.index)
         for i, p in enumerate(q for q in pick if q in ps):
-            ax.plot(grid, res[p], label=str(p), color=_PALETTE[i % len(_PALETTE)])
-        ax.set_title(str(name))
+            ax.plot(grid, res[p], label=str(p), color=PALETTE[i % len(PALETTE)])
         ax.legend(frameon=False, fontsize=8)
-        ax.set_xlabel(xlabel)
+        label_axes(ax, str(name), xlabel)
     for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
     fig.suptitle("分区域核密度")

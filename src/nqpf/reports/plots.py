@@ -5,9 +5,9 @@ columns to use, and returns a :class:`matplotlib.figure.Figure`.  Nothing is sho
 written: pass the figure to :func:`figure_to_data_uri` or :func:`figure_to_svg` to embed
 it in a report, or call ``fig.savefig``.
 
-Figures are built with :class:`~matplotlib.figure.Figure` on an Agg canvas rather than
-through ``pyplot``: no global figure registry (nothing leaks in a long-running web
-worker), thread-safe, and no dependence on the user's interactive backend.
+The figures come from the house figure kit (:mod:`nqpf.reports._figure`: Agg canvas
+without ``pyplot``, CJK font, region colours, rendering), whose public names this
+module re-exports.
 
 Every function accepts ``note``, a footnote drawn in grey under the axes.  Pass
 ``"示例数据，非真实统计"`` whenever the data are synthetic, so that a chart copied out of
@@ -16,17 +16,12 @@ a report cannot be mistaken for official statistics.
 
 from __future__ import annotations
 
-import base64
-import io
-import sys
 from collections.abc import Hashable, Sequence
 from typing import Any
 
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -34,7 +29,23 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from nqpf.exceptions import DataValidationError
 from nqpf.indices.coupling import coordination_classes
-from nqpf.reports.fonts import use_cjk_font
+from nqpf.reports._figure import (
+    MEAN_COLOR,
+    MUTED,
+    PALETTE,
+    REGION_COLORS,
+    REGION_ORDER,
+    figure_to_data_uri,
+    figure_to_svg,
+    group_colors,
+    group_order,
+    hide_spines,
+    label_axes,
+    label_cells,
+    light_grid,
+    line_style,
+    new_figure,
+)
 
 __all__ = [
     "COUPLING_CLASSES",
@@ -53,15 +64,6 @@ __all__ = [
 
 _classes = coordination_classes()
 
-#: The four economic regions of the NBS division, in their customary order.
-REGION_ORDER: tuple[str, ...] = ("东部", "中部", "西部", "东北")
-#: Fixed colours for the four regions, so a region keeps its colour across charts.
-REGION_COLORS: dict[str, str] = {
-    "东部": "#1f77b4",
-    "中部": "#ff7f0e",
-    "西部": "#2ca02c",
-    "东北": "#d62728",
-}
 #: The ten classes of the coupling coordination degree D as ``(lo, hi, label)``, from the
 #: versioned class table of :mod:`nqpf.indices.coupling` (地理学报 76(4) T1).
 COUPLING_CLASSES: tuple[tuple[float, float, str], ...] = tuple(
@@ -72,15 +74,6 @@ COUPLING_CLASSES: tuple[tuple[float, float, str], ...] = tuple(
         strict=True,
     )
 )
-
-# 10 colours x 4 dash patterns = 40 distinguishable lines: enough for 31 provinces
-# without resorting to near-identical hues (tab20's pairs) or a continuous colormap.
-_PALETTE = tuple(matplotlib.colormaps["tab10"].colors)
-_DASHES = ("-", "--", ":", "-.")
-_MEAN_COLOR = "#111111"
-_MUTED = "#b8b8b8"
-_NOTE_COLOR = "#555555"
-_NOTE_HEIGHT_IN = 0.32  # inches reserved below the axes for the footnote
 
 
 # --------------------------------------------------------------------------- helpers
@@ -137,22 +130,13 @@ def _order_by_latest(wide: pd.DataFrame, *, descending: bool = True) -> list[Has
     return list(latest.sort_values(ascending=not descending, na_position="last").index)
 
 
-def _new_figure(width: float, height: float, note: str | None) -> tuple[Figure, Any]:
-    """A constrained-layout figure on an Agg canvas, with room for ``note`` below."""
-    use_cjk_font()
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    if note:
-        strip = _NOTE_HEIGHT_IN / height
-        # Constrained layout ignores figure-level text, so shrink its rectangle to
-        # keep a strip free under the axes (and their tick labels) for the note.
-        fig.get_layout_engine().set(rect=(0.0, strip, 1.0, 1.0 - strip))
-        fig.text(0.01, strip / 2, note, ha="left", va="center", fontsize=9, color=_NOTE_COLOR)
-    ax = fig.add_subplot()
-    return fig, ax
-
-
-def _period_axis(ax: Any, periods: pd.Index) -> None:
+def _time_axes(
+    ax: Any, periods: pd.Index, title: str, xlabel: str, ylabel: str, *, grid: bool = True
+) -> None:
+    """Texts, light grid and a period x axis that shows years as whole numbers."""
+    label_axes(ax, title, xlabel, ylabel, fontsize=14)
+    if grid:
+        light_grid(ax)
     if pd.api.types.is_integer_dtype(periods) or (
         pd.api.types.is_float_dtype(periods)
         and np.all(np.mod(periods.to_numpy(dtype=float), 1) == 0)
@@ -166,32 +150,6 @@ def _x(periods: pd.Index) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(periods) or pd.api.types.is_datetime64_any_dtype(periods):
         return periods.to_numpy()
     return periods.astype(str).to_numpy()
-
-
-def _group_colors(groups: Sequence[Hashable]) -> dict[Hashable, Any]:
-    """Fixed colours for the four regions, palette colours for anything else."""
-    if any(g in REGION_COLORS for g in groups):
-        # Keep the region colours unique: others draw from the rest of the palette.
-        taken = {to_rgb(v) for v in REGION_COLORS.values()}
-        free = [c for c in _PALETTE if c not in taken]
-    else:
-        free = list(_PALETTE)
-    colors: dict[Hashable, Any] = {}
-    others = 0
-    for g in groups:
-        if g in REGION_COLORS:
-            colors[g] = REGION_COLORS[g]
-        else:
-            colors[g] = free[others % len(free)]
-            others += 1
-    return colors
-
-
-def _group_order(groups: Sequence[Hashable]) -> list[Hashable]:
-    """Regions in their customary order, then other groups in order of appearance."""
-    unique = list(dict.fromkeys(groups))
-    known = [g for g in REGION_ORDER if g in unique]
-    return known + [g for g in unique if g not in known]
 
 
 def _check_known(names: Sequence[Hashable], known: Sequence[Hashable], what: str) -> None:
@@ -271,13 +229,13 @@ def index_trend(
     else:
         truncated = False
 
-    fig, ax = _new_figure(10.0, 5.8, note)
+    fig, ax = new_figure(10.0, 5.8, note)
     x = _x(wide.index)
     handles: list[Any] = []
     if group is not None:
         membership = df.drop_duplicates(entity).set_index(entity)[group]
-        groups = _group_order(membership.loc[order].tolist())
-        colors = _group_colors(groups)
+        groups = group_order(membership.loc[order].tolist())
+        colors = group_colors(groups)
         for e in order:
             hl = e in highlight
             ax.plot(
@@ -294,13 +252,12 @@ def index_trend(
     elif highlight:
         for e in order:
             if e not in highlight:
-                ax.plot(x, wide[e].to_numpy(), color=_MUTED, lw=0.8, alpha=0.8, zorder=1)
+                ax.plot(x, wide[e].to_numpy(), color=MUTED, lw=0.8, alpha=0.8, zorder=1)
         for i, e in enumerate(highlight):
             (line,) = ax.plot(
                 x,
                 wide[e].to_numpy(),
-                color=_PALETTE[i % len(_PALETTE)],
-                ls=_DASHES[(i // len(_PALETTE)) % len(_DASHES)],
+                **line_style(i),
                 lw=2.2,
                 marker="o",
                 ms=3.5,
@@ -309,23 +266,16 @@ def index_trend(
             )
             handles.append(line)
         if len(order) > len(highlight):
-            handles.append(Line2D([], [], color=_MUTED, lw=1, label="其他"))
+            handles.append(Line2D([], [], color=MUTED, lw=1, label="其他"))
     else:
         for i, e in enumerate(order):
-            (line,) = ax.plot(
-                x,
-                wide[e].to_numpy(),
-                color=_PALETTE[i % len(_PALETTE)],
-                ls=_DASHES[(i // len(_PALETTE)) % len(_DASHES)],
-                lw=1.4,
-                label=str(e),
-            )
+            (line,) = ax.plot(x, wide[e].to_numpy(), **line_style(i), lw=1.4, label=str(e))
             handles.append(line)
     if show_mean:
         (mean_line,) = ax.plot(
             x,
             wide.mean(axis=1).to_numpy(),
-            color=_MEAN_COLOR,
+            color=MEAN_COLOR,
             lw=2.8,
             zorder=4,
             # Say so when the mean covers more entities than the lines drawn.
@@ -333,12 +283,7 @@ def index_trend(
         )
         handles.append(mean_line)
 
-    ax.set_title(title, fontsize=14)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, color="#e6e6e6", lw=0.6)
-    ax.set_axisbelow(True)
-    _period_axis(ax, wide.index)
+    _time_axes(ax, wide.index, title, xlabel, ylabel)
     if handles:
         fig.legend(
             handles=handles,
@@ -415,20 +360,15 @@ def group_trend(
         .unstack(group)
         .sort_index()
     )
-    groups = list(order) if order is not None else _group_order(df[group].tolist())
+    groups = list(order) if order is not None else group_order(df[group].tolist())
     _check_known(groups, list(means.columns), "order")
-    colors = _group_colors(groups)
+    colors = group_colors(groups)
 
-    fig, ax = _new_figure(8.5, 5.0, note)
+    fig, ax = new_figure(8.5, 5.0, note)
     x = _x(means.index)
     for g in groups:
         ax.plot(x, means[g].to_numpy(), color=colors[g], lw=2.2, marker="o", ms=4, label=g)
-    ax.set_title(title, fontsize=14)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, color="#e6e6e6", lw=0.6)
-    ax.set_axisbelow(True)
-    _period_axis(ax, means.index)
+    _time_axes(ax, means.index, title, xlabel, ylabel)
     ax.legend(frameon=False, fontsize=9)
     return fig
 
@@ -437,43 +377,44 @@ def group_trend(
 
 
 def _hbar(
-    df: pd.DataFrame,
-    *,
+    frame: Any,
     label: str,
     value: str,
     group: str | None,
     title: str,
     xlabel: str,
     fmt: str,
-    by_group: bool,
-    top: int | None,
-    percent: bool,
     note: str | None,
+    *,
+    by_group: bool = False,
+    top: int | None = None,
+    percent: bool = False,
 ) -> Figure:
     """Sorted horizontal bars, largest at the top, values written at the bar ends."""
+    df = _as_pandas(frame)
     _require(df, label, value, group)
     data = df[[label] + ([group] if group else [])].assign(_v=_numeric(df, value))
     data = data.sort_values("_v", ascending=False, kind="stable")
     if top is not None:
         data = data.head(top)
     if group is not None and by_group:
-        rank = {g: i for i, g in enumerate(_group_order(df[group].tolist()))}
+        rank = {g: i for i, g in enumerate(group_order(df[group].tolist()))}
         data = data.sort_values(
             [group, "_v"], key=lambda s: s.map(rank) if s.name == group else -s, kind="stable"
         )
     n = len(data)
-    fig, ax = _new_figure(8.5, max(3.0, 0.3 * n + 1.5), note)
+    fig, ax = new_figure(8.5, max(3.0, 0.3 * n + 1.5), note)
     y = np.arange(n)
     if group is not None:
         # Colours follow the order of the input (the indicator system's order of
         # dimensions), so a dimension keeps its colour in every chart of a report.
-        all_groups = _group_order(df[group].tolist())
-        colors = _group_colors(all_groups)
+        all_groups = group_order(df[group].tolist())
+        colors = group_colors(all_groups)
         shown = set(data[group])
         groups = [g for g in all_groups if g in shown]
         bar_colors = [colors[g] for g in data[group]]
     else:
-        bar_colors = [_PALETTE[0]] * n
+        bar_colors = [PALETTE[0]] * n
     values = data["_v"].to_numpy()
     bars = ax.barh(y, values, color=bar_colors, height=0.7)
     ax.bar_label(bars, labels=[fmt.format(v) for v in values], padding=3, fontsize=8)
@@ -485,12 +426,9 @@ def _hbar(
     ax.set_xlim(lo * 1.18, hi * 1.18 if hi > 0 else 1.0)
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    ax.set_title(title, fontsize=14)
-    ax.set_xlabel(xlabel)
-    ax.grid(True, axis="x", color="#e6e6e6", lw=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    label_axes(ax, title, xlabel, fontsize=14)
+    light_grid(ax, axis="x")
+    hide_spines(ax, "top", "right")
     if group is not None:
         fig.legend(
             handles=[Patch(color=colors[g], label=str(g)) for g in groups],
@@ -539,19 +477,7 @@ def weights_bar(
     matplotlib.figure.Figure
         One bar (``Rectangle`` in ``ax.patches``) per indicator.
     """
-    return _hbar(
-        _as_pandas(frame),
-        label=label,
-        value=weight,
-        group=group,
-        title=title,
-        xlabel=xlabel,
-        fmt=fmt,
-        by_group=by_group,
-        top=None,
-        percent=False,
-        note=note,
-    )
+    return _hbar(frame, label, weight, group, title, xlabel, fmt, note, by_group=by_group)
 
 
 def obstacle_bar(
@@ -591,19 +517,8 @@ def obstacle_bar(
     matplotlib.figure.Figure
         One bar per factor shown.
     """
-    return _hbar(
-        _as_pandas(frame),
-        label=label,
-        value=value,
-        group=group,
-        title=title,
-        xlabel=xlabel,
-        fmt="{:.2%}" if percent else "{:.4f}",
-        by_group=False,
-        top=top,
-        percent=percent,
-        note=note,
-    )
+    fmt = "{:.2%}" if percent else "{:.4f}"
+    return _hbar(frame, label, value, group, title, xlabel, fmt, note, top=top, percent=percent)
 
 
 # ---------------------------------------------------------------------------- heatmap
@@ -648,29 +563,29 @@ def rank_heatmap(
     values = table.to_numpy(dtype=float)
     n, m = values.shape
 
-    fig, ax = _new_figure(max(6.0, 0.6 * m + 3.2), max(3.5, 0.3 * n + 1.6), note)
+    fig, ax = new_figure(max(6.0, 0.6 * m + 3.2), max(3.5, 0.3 * n + 1.6), note)
     finite = values[np.isfinite(values)]
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     im = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
     colormap = im.get_cmap()
-    size = 8 if m <= 15 and n <= 40 else 6
-    for i in range(n):
-        for j in range(m):
-            v = values[i, j]
-            if not np.isfinite(v):
-                continue
-            r, g, b, _ = colormap(im.norm(v))
-            # White digits on dark cells, black on light ones (relative luminance).
-            ink = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
-            text = f"{int(v)}" if float(v).is_integer() else f"{v:.1f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=size, color=ink)
+
+    def ink(v: float) -> str:
+        # White digits on dark cells, black on light ones (relative luminance).
+        r, g, b, _ = colormap(im.norm(v))
+        return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+
+    label_cells(
+        ax,
+        values,
+        lambda v: f"{int(v)}" if float(v).is_integer() else f"{v:.1f}",
+        ink,
+        fontsize=8 if m <= 15 and n <= 40 else 6,
+    )
     ax.set_xticks(np.arange(m), [str(p) for p in table.columns], fontsize=9)
     ax.set_yticks(np.arange(n), [str(e) for e in table.index], fontsize=9)
     ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_title(title, fontsize=14)
-    ax.set_xlabel(xlabel)
+    hide_spines(ax)
+    label_axes(ax, title, xlabel, fontsize=14)
     cbar = fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
     cbar.set_label("排名")
     cbar.ax.invert_yaxis()  # rank 1 at the top, like the rows
@@ -702,34 +617,21 @@ def _draw_bands(
     """Shade class bands between ``low`` and ``high``, from red (失调) to green (协调)."""
     shade = matplotlib.colormaps["RdYlGn"]
     span = (bands[0][0], bands[-1][1])
+    # Vertical bands are labelled along the top edge, horizontal ones at the right edge.
+    if vertical:
+        shade_between, transform = ax.axvspan, ax.get_xaxis_transform()
+        align, label_at = {"ha": "center", "va": "top"}, lambda mid: (mid, 0.995)
+    else:
+        shade_between, transform = ax.axhspan, ax.get_yaxis_transform()
+        align, label_at = {"ha": "right", "va": "center"}, lambda mid: (0.995, mid)
     for lo, hi, lab in bands:
         if hi <= low or lo >= high:
             continue
-        color = shade((0.5 * (lo + hi) - span[0]) / (span[1] - span[0]))
-        if vertical:
-            ax.axvspan(lo, hi, color=color, alpha=0.16, lw=0, zorder=0)
-            ax.text(
-                0.5 * (lo + hi),
-                0.995,
-                lab,
-                transform=ax.get_xaxis_transform(),
-                ha="center",
-                va="top",
-                fontsize=8,
-                color="#444444",
-            )
-        else:
-            ax.axhspan(lo, hi, color=color, alpha=0.16, lw=0, zorder=0)
-            ax.text(
-                0.995,
-                0.5 * (lo + hi),
-                lab,
-                transform=ax.get_yaxis_transform(),
-                ha="right",
-                va="center",
-                fontsize=8,
-                color="#444444",
-            )
+        mid = 0.5 * (lo + hi)
+        shade_between(
+            lo, hi, color=shade((mid - span[0]) / (span[1] - span[0])), alpha=0.16, lw=0, zorder=0
+        )
+        ax.text(*label_at(mid), lab, transform=transform, **align, fontsize=8, color="#444444")
 
 
 def coupling_trend(
@@ -780,7 +682,7 @@ def coupling_trend(
     _check_known(highlight, list(wide.columns), "highlight")
     mean, lo, hi = wide.mean(axis=1), wide.min(axis=1), wide.max(axis=1)
 
-    fig, ax = _new_figure(9.0, 5.2, note)
+    fig, ax = new_figure(9.0, 5.2, note)
     x = _x(wide.index)
     if show_range:
         ax.fill_between(
@@ -793,31 +695,19 @@ def coupling_trend(
             label="最小值–最大值",
             zorder=1,
         )
-    ax.plot(x, mean.to_numpy(), color=_MEAN_COLOR, lw=2.6, marker="o", ms=4, label="均值", zorder=3)
+    ax.plot(x, mean.to_numpy(), color=MEAN_COLOR, lw=2.6, marker="o", ms=4, label="均值", zorder=3)
     for i, e in enumerate(highlight):
-        ax.plot(
-            x,
-            wide[e].to_numpy(),
-            color=_PALETTE[i % len(_PALETTE)],
-            lw=1.8,
-            ls=_DASHES[(i // len(_PALETTE)) % len(_DASHES)],
-            label=str(e),
-            zorder=2,
-        )
-    shown = wide[highlight] if highlight else wide.iloc[:, :0]
-    data_lo = np.nanmin(
-        [np.nanmin(v) for v in (mean, lo if show_range else mean, shown) if np.size(v)]
+        ax.plot(x, wide[e].to_numpy(), **line_style(i), lw=1.8, label=str(e), zorder=2)
+    # Every point drawn stays inside the shaded bands (lo <= hi, so each bounds both).
+    drawn = [v for v in (mean, *((lo, hi) if show_range else ()), wide[highlight]) if np.size(v)]
+    low, high = _band_limits(
+        classes,
+        float(np.nanmin([np.nanmin(v) for v in drawn])),
+        float(np.nanmax([np.nanmax(v) for v in drawn])),
     )
-    data_hi = np.nanmax(
-        [np.nanmax(v) for v in (mean, hi if show_range else mean, shown) if np.size(v)]
-    )
-    low, high = _band_limits(classes, float(data_lo), float(data_hi))
     _draw_bands(ax, classes, low, high, vertical=False)
     ax.set_ylim(low, high)
-    ax.set_title(title, fontsize=14)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    _period_axis(ax, wide.index)
+    _time_axes(ax, wide.index, title, xlabel, ylabel, grid=False)
     ax.legend(loc="best", frameon=True, framealpha=0.85, fontsize=9)
     return fig
 
@@ -874,11 +764,11 @@ def coupling_scatter(
     rows = rows.dropna(subset=["_v"]).sort_values("_v", kind="stable")
     n = len(rows)
 
-    fig, ax = _new_figure(8.5, max(3.5, 0.26 * n + 1.8), note)
+    fig, ax = new_figure(8.5, max(3.5, 0.26 * n + 1.8), note)
     y = np.arange(n)
     if group is not None:
-        groups = _group_order(rows[group].tolist())
-        colors = _group_colors(groups)
+        groups = group_order(rows[group].tolist())
+        colors = group_colors(groups)
         for g in groups:
             sel = (rows[group] == g).to_numpy()
             ax.scatter(
@@ -886,7 +776,7 @@ def coupling_scatter(
             )
         ax.legend(loc="lower right", fontsize=9, framealpha=0.85)
     else:
-        ax.scatter(rows["_v"].to_numpy(), y, color=_PALETTE[0], s=36, zorder=3)
+        ax.scatter(rows["_v"].to_numpy(), y, color=PALETTE[0], s=36, zorder=3)
     ax.hlines(y, 0, rows["_v"].to_numpy(), color="#cccccc", lw=0.6, zorder=2)
     ax.set_yticks(y, [str(e) for e in rows[entity]], fontsize=9)
     # One empty row on top keeps dots clear of the band labels.
@@ -897,89 +787,6 @@ def coupling_scatter(
     )
     _draw_bands(ax, classes, low, high, vertical=True)
     ax.set_xlim(low, high)
-    ax.set_title(title if title is not None else f"耦合协调度（{at}）", fontsize=14)
-    ax.set_xlabel(xlabel)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    label_axes(ax, title if title is not None else f"耦合协调度（{at}）", xlabel, fontsize=14)
+    hide_spines(ax, "top", "right")
     return fig
-
-
-# ------------------------------------------------------------------------- rendering
-
-
-def _close(fig: Figure) -> None:
-    # Figures built here are not registered with pyplot; a caller's pyplot figure is,
-    # and would otherwise be kept alive by pyplot's registry.  Importing pyplot just
-    # to close would select a GUI backend, so only do it if it is already loaded.
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close(fig)
-
-
-_MIME = {"png": "image/png", "svg": "image/svg+xml", "jpeg": "image/jpeg", "jpg": "image/jpeg"}
-
-
-def figure_to_data_uri(fig: Figure, fmt: str = "png", dpi: int = 150, *, close: bool = True) -> str:
-    """Render a figure into a ``data:`` URI for an ``<img src=...>``.
-
-    Parameters
-    ----------
-    fig
-        The figure.
-    fmt
-        ``"png"`` (default), ``"svg"`` or ``"jpeg"``.
-    dpi
-        Resolution for raster formats.
-    close
-        Close the figure afterwards (frees it from pyplot's registry, if there).
-
-    Returns
-    -------
-    str
-        ``"data:image/png;base64,..."`` or the like.
-
-    Examples
-    --------
-    >>> from matplotlib.figure import Figure
-    >>> figure_to_data_uri(Figure(figsize=(1, 1)))[:22]
-    'data:image/png;base64,'
-    """
-    fmt = fmt.lower()
-    if fmt not in _MIME:
-        raise ValueError(f"fmt must be one of {sorted(_MIME)}, got {fmt!r}")
-    if fmt == "svg":
-        payload = figure_to_svg(fig, close=close).encode("utf-8")
-    else:
-        buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=dpi, facecolor="white")
-        payload = buf.getvalue()
-        if close:
-            _close(fig)
-    return f"data:{_MIME[fmt]};base64,{base64.b64encode(payload).decode('ascii')}"
-
-
-def figure_to_svg(fig: Figure, *, close: bool = True) -> str:
-    """Render a figure as an SVG ``<svg>`` element, ready to inline in HTML.
-
-    Text is converted to outlines (``svg.fonttype = "path"``), so Chinese renders
-    without the font installed on the viewer's machine, and element ids are seeded so
-    the same figure gives the same SVG.
-
-    Parameters
-    ----------
-    fig
-        The figure.
-    close
-        Close the figure afterwards.
-
-    Returns
-    -------
-    str
-        The SVG markup starting at ``<svg`` (no XML declaration or DOCTYPE).
-    """
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "nqpf"}):
-        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
-    if close:
-        _close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg") :]

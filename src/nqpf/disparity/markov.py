@@ -1,9 +1,11 @@
 """Markov chains of class transitions: traditional and spatial (Rey 2001).
 
 Data layout follows giddy: ``y`` is an (n units × t periods) array, each row one unit's
-path through time (methods.md §13.1).  Continuous values are cut into k ordered classes;
-transitions between consecutive periods are pooled over all periods and estimated by
-maximum likelihood, P_ab = n_ab / Σ_b n_ab.
+path through time (methods.md §13.1).  Continuous values are cut into k ordered classes
+(:mod:`nqpf.disparity.classify`); transitions between consecutive periods are pooled over
+all periods and estimated by maximum likelihood, P_ab = n_ab / Σ_b n_ab.  Steady states
+and mean first passage times come from :mod:`nqpf.disparity.ergodic` and are re-exported
+here.
 
 The spatial Markov chain conditions each transition on the class of the unit's spatial
 lag at the start of the transition, giving one k × k matrix per lag class, and tests
@@ -12,12 +14,8 @@ whether they differ with the Bickenbach & Bode (2003) Q and LR statistics
 
 Conventions (each a parameter, methods.md §16):
 
-- class bounds are closed on the right (upper bound inclusive), as in mapclassify:
-  a value v goes to class c when ``cutoffs[c-1] < v <= cutoffs[c]``;
-- quantile cutoffs from the pooled n·t sample (default, giddy ``fixed=True``) or per
-  period (giddy ``fixed=False``), with linear interpolation (Hyndman & Fan type 7, as
-  mapclassify ``Quantiles``);
-- coinciding quantile cutoffs (tied data) raise unless ``ties="merge"``;
+- classes closed on the right, quantile cutoffs pooled or per period, ties raise unless
+  ``ties="merge"`` (see :mod:`nqpf.disparity.classify`);
 - lag cutoffs from quantiles of the lag (giddy) or the same cutoffs as y (the
   "邻域类型" convention of Chinese studies);
 - rows with no transitions stay zero unless ``fill_empty_classes=True``.
@@ -31,9 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
-from scipy.sparse.csgraph import connected_components
 
-from nqpf.disparity._validation import as_panel, check_choice, check_panel_shape
+from nqpf.disparity._validation import as_panel, check_choice
+from nqpf.disparity.classify import LABELS_4 as LABELS_4  # its old home: keep the import path
+from nqpf.disparity.classify import class_labels, classify, default_labels, encode_classes
+from nqpf.disparity.ergodic import fill_empty_rows, mfpt, recurrent_classes, steady_states
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -49,17 +49,8 @@ __all__ = [
     "steady_states",
 ]
 
-#: Default class names for k = 4, the usual quartile classes of Chinese studies.
-LABELS_4 = ("低", "中低", "中高", "高")
-
-
-def default_labels(k: int) -> tuple[str, ...]:
-    """Class names used when none are given: 低/中低/中高/高 for k = 4, else "1" … "k"."""
-    return LABELS_4 if k == 4 else tuple(str(i) for i in range(1, k + 1))
-
-
 # --------------------------------------------------------------------------------------
-# input checks and classification
+# input checks and transition counts
 # --------------------------------------------------------------------------------------
 
 
@@ -67,179 +58,6 @@ def _check_k(k, name: str = "k") -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or int(k) < 2:
         raise DataValidationError(f"{name} must be an integer >= 2, got {k!r}", field=name)
     return int(k)
-
-
-def _quantiles(values: np.ndarray, k: int) -> np.ndarray:
-    """The k − 1 inner quantiles at j/k with linear interpolation (Hyndman & Fan type 7).
-
-    Computed as mapclassify ``Quantiles`` does (``scipy.stats.scoreatpercentile``: position
-    (j·100/k)/100 · (N − 1), weighted mean of the two neighbouring order statistics), so
-    that the cutoffs, and the class of a value lying on one, agree bit for bit with giddy.
-    ``numpy.quantile`` can differ from it in the last bit.
-    """
-    s = np.sort(np.asarray(values, dtype=np.float64).ravel())
-    idx = (100.0 / k) * np.arange(1, k) / 100.0 * (s.size - 1)
-    lo = np.floor(idx).astype(np.intp)
-    hi = np.minimum(lo + 1, s.size - 1)
-    w_hi = idx - lo
-    w_lo = (lo + 1) - idx
-    out = (s[lo] * w_lo + s[hi] * w_hi) / (w_lo + w_hi)
-    return np.where(w_hi == 0, s[lo], out)
-
-
-def _tied(cut: np.ndarray, top: float, ties: str, where: str, what: str) -> bool:
-    """True when quantile cutoffs coincide, or the last one equals the maximum ``top``
-    (the top class would be empty); raise unless ``ties="merge"``."""
-    ext = np.append(cut, top)
-    same = np.flatnonzero(np.diff(ext) <= 0)
-    if same.size == 0:
-        return False
-    if ties == "error":
-        j = int(same[0])
-        other = f"cutoff {j + 2}" if j + 1 < cut.size else "the maximum"
-        raise DataValidationError(
-            f"quantile cutoffs of {what} coincide{where} (tied data): cutoff {j + 1} = "
-            f"{other} = {cut[j]:.10g}, so {same.size} class(es) would be empty. "
-            "Pass ties='merge' to merge them (fewer classes), choose a smaller k, or give "
-            "cutoffs",
-            field="ties",
-        )
-    return True
-
-
-def _user_cutoffs(cutoffs, t: int, name: str) -> np.ndarray:
-    try:
-        c = np.asarray(cutoffs, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataValidationError(f"{name} must be numbers: {exc}", field=name) from None
-    if c.ndim == 2 and c.shape[0] != t:
-        raise DataValidationError(
-            f"{name} has {c.shape[0]} rows; per-period cutoffs need one row per period ({t})",
-            field=name,
-        )
-    if c.ndim not in (1, 2) or c.shape[-1] < 1:
-        raise DataValidationError(
-            f"{name} must be a non-empty 1-D array (k − 1 increasing cutoffs) or a (t, k − 1) "
-            f"array, got shape {c.shape}",
-            field=name,
-        )
-    if not np.isfinite(c).all():
-        raise DataValidationError(f"{name} must be finite numbers", field=name)
-    if (np.diff(c, axis=-1) <= 0).any():
-        raise DataValidationError(f"{name} must be strictly increasing, got {c}", field=name)
-    return c
-
-
-def _classify(
-    A: np.ndarray,
-    k: int,
-    cutoffs,
-    scope: str,
-    ties: str,
-    *,
-    what: str,
-    cutoff_name: str,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Class ids (n, t), the cutoffs used ((k−1,) or (t, k−1)) and the number of classes.
-
-    Upper bounds are inclusive: class = number of cutoffs strictly below the value.
-    """
-    t = A.shape[1]
-    if cutoffs is not None:
-        c = _user_cutoffs(cutoffs, t, cutoff_name)
-        k = c.shape[-1] + 1
-    elif scope == "pooled":
-        c = _quantiles(A.ravel(), k)
-        top = float(A.max())
-        if _tied(c, top, ties, "", what):
-            # as mapclassify: bins = unique(cutoffs ∪ {max}); the last bin is the maximum
-            c = np.unique(np.append(c, top))[:-1]
-            k = c.size + 1
-            if k < 2:
-                raise DataValidationError(
-                    f"{what} is so tied (the median or a lower quantile equals the maximum) "
-                    "that only 1 class can be formed",
-                    field=what,
-                )
-    else:
-        c = np.empty((t, k - 1))
-        for j in range(t):
-            c[j] = _quantiles(A[:, j], k)
-            # merge keeps k: a value goes to the lowest of the tied classes, and the
-            # classes between coinciding cutoffs stay empty in that period.
-            _tied(c[j], float(A[:, j].max()), ties, f" in period {j}", what)
-    if c.ndim == 1:
-        ids = np.searchsorted(c, A, side="left")
-    else:
-        ids = np.empty(A.shape, dtype=np.intp)
-        for j in range(t):
-            ids[:, j] = np.searchsorted(c[j], A[:, j], side="left")
-    return ids.astype(np.intp), c, k
-
-
-def _encode_discrete(classes, states, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes (n, t) into ``states`` for already discrete data."""
-    C = np.asarray(classes)
-    n, t = check_panel_shape(C, what)
-    flat = C.ravel()
-    if flat.dtype.kind == "f":
-        missing = ~np.isfinite(flat)
-    elif flat.dtype.kind == "O":
-        missing = np.array([v is None or (isinstance(v, float) and v != v) for v in flat.tolist()])
-    else:  # integers, booleans, strings: nothing can be missing
-        missing = np.zeros(flat.size, dtype=bool)
-    if missing.any():
-        i, j = divmod(int(np.flatnonzero(missing)[0]), t)
-        raise DataValidationError(
-            f"{what} has {int(missing.sum())} missing class(es); the first is unit {i}, period {j}",
-            field=what,
-            column=f"#{j}",
-            data_row=i,
-        )
-    try:
-        uniq, inv = np.unique(flat, return_inverse=True)
-    except TypeError as exc:
-        raise DataValidationError(
-            f"{what} mixes class types that cannot be ordered: {exc}", field=what
-        ) from None
-    if states is None:
-        return inv.reshape(n, t).astype(np.intp), uniq
-    st = np.asarray(states)
-    if st.ndim != 1 or st.size < 2:
-        raise DataValidationError("states must list at least 2 classes", field="states")
-    index = {v: i for i, v in enumerate(st.tolist())}
-    if len(index) != st.size:
-        raise DataValidationError(f"states has duplicates: {st.tolist()}", field="states")
-    lookup = np.empty(uniq.size, dtype=np.intp)
-    for u, v in enumerate(uniq.tolist()):
-        if v not in index:
-            i, j = divmod(int(np.flatnonzero(inv == u)[0]), t)
-            raise DataValidationError(
-                f"{what} holds class {v!r} (unit {i}, period {j}) that is not in states "
-                f"{st.tolist()}",
-                field="states",
-                data_row=i,
-            )
-        lookup[u] = index[v]
-    return lookup[inv].reshape(n, t), st
-
-
-def _labels(labels, k: int, states: np.ndarray | None = None, name: str = "labels"):
-    if labels is None:
-        if states is not None and states.dtype.kind not in "iub":
-            return tuple(str(s) for s in states.tolist())
-        return default_labels(k)
-    out = tuple(str(v) for v in labels)
-    if len(out) != k:
-        raise DataValidationError(
-            f"{name} has {len(out)} names but there are {k} classes", field=name
-        )
-    return out
-
-
-# --------------------------------------------------------------------------------------
-# chain algebra
-# --------------------------------------------------------------------------------------
 
 
 def _counts(ids: np.ndarray, k: int) -> np.ndarray:
@@ -253,167 +71,8 @@ def _probabilities(T: np.ndarray, fill_empty_classes: bool) -> np.ndarray:
     rows = T.sum(axis=-1, keepdims=True)
     P = T / np.where(rows == 0, 1, rows)
     if fill_empty_classes:
-        P = _fill_empty(P)
+        P = fill_empty_rows(P)
     return P
-
-
-def _fill_empty(P: np.ndarray) -> np.ndarray:
-    P = np.array(P, dtype=np.float64)
-    idx = np.arange(P.shape[-1])
-    P[..., idx, idx] += P.sum(axis=-1) == 0
-    return P
-
-
-def _as_stochastic(p) -> np.ndarray:
-    P = np.asarray(p, dtype=np.float64)
-    if P.ndim != 2 or P.shape[0] != P.shape[1] or P.shape[0] < 1:
-        raise DataValidationError(
-            f"p must be a square (k, k) matrix, got shape {P.shape}", field="p"
-        )
-    if not np.isfinite(P).all() or (P < 0).any():
-        raise DataValidationError("p must hold finite, non-negative probabilities", field="p")
-    sums = P.sum(axis=1)
-    bad = (np.abs(sums - 1) > 1e-8) & (sums != 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataValidationError(
-            f"row {i} of p sums to {sums[i]:.10g}; rows must sum to 1 (or 0 for an empty class)",
-            field="p",
-        )
-    return _fill_empty(P)
-
-
-def _recurrent_classes(P: np.ndarray) -> tuple[tuple[int, ...], ...]:
-    """Closed communicating classes of a stochastic matrix, ordered by smallest state."""
-    graph = sparse.csr_array(P > 0)
-    ncomp, comp = connected_components(graph, directed=True, connection="strong")
-    src, dst = graph.nonzero()
-    leaks = np.zeros(ncomp, dtype=bool)
-    leaks[comp[src][comp[src] != comp[dst]]] = True
-    out = [tuple(np.flatnonzero(comp == c).tolist()) for c in range(ncomp) if not leaks[c]]
-    return tuple(sorted(out))
-
-
-def _stationary_irreducible(P: np.ndarray) -> np.ndarray:
-    """π with πP = π, Σπ = 1 for an irreducible P: (Pᵀ − I)π = 0 with one row → sum."""
-    k = P.shape[0]
-    A = P.T - np.eye(k)
-    A[-1] = 1.0
-    b = np.zeros(k)
-    b[-1] = 1.0
-    pi = np.linalg.solve(A, b)
-    pi = np.clip(pi, 0.0, None)
-    return pi / pi.sum()
-
-
-def steady_states(p) -> np.ndarray:
-    """Stationary distributions of a transition matrix, one row per recurrent class.
-
-    Parameters
-    ----------
-    p : array_like, shape (k, k)
-        Transition probabilities; rows sum to 1, or to 0 for a class with no observed
-        transitions.  Such empty rows are treated as absorbing (1 on the diagonal), as
-        giddy's ``Markov.steady_state`` does.
-
-    Returns
-    -------
-    ndarray, shape (r, k)
-        For each recurrent (closed communicating) class, ordered by its smallest state,
-        the stationary distribution that lives on it: πP = π, Σπ = 1, zero outside the
-        class.  An ergodic chain (r = 1) has exactly one row, the unique steady state;
-        with r > 1 the long-run distribution depends on the initial one and every convex
-        combination of the rows is stationary.
-
-    Notes
-    -----
-    Each row solves (P_Cᵀ − I) π_C = 0 with Σ π_C = 1 on the recurrent class C, a
-    non-singular linear system once one equation is replaced by the sum constraint, which
-    is more robust than picking an eigenvector of eigenvalue 1 numerically.
-
-    Examples
-    --------
-    >>> steady_states([[0.5, 0.5, 0], [0.2, 0.8, 0], [0, 0, 1]]).round(8)
-    array([[0.28571429, 0.71428571, 0.        ],
-           [0.        , 0.        , 1.        ]])
-    """
-    P = _as_stochastic(p)
-    k = P.shape[0]
-    rec = _recurrent_classes(P)
-    out = np.zeros((len(rec), k))
-    for r, cls in enumerate(rec):
-        idx = np.asarray(cls)
-        out[r, idx] = _stationary_irreducible(P[np.ix_(idx, idx)])
-    return out
-
-
-def mfpt(p) -> np.ndarray:
-    """Mean first passage times m_ij: expected steps from state i to first reach j.
-
-    Parameters
-    ----------
-    p : array_like, shape (k, k)
-        Transition probabilities; empty rows are treated as absorbing (giddy's
-        ``Markov.mfpt`` does the same through ``fill_empty_classes=True``).
-
-    Returns
-    -------
-    ndarray, shape (k, k)
-        Off the diagonal, the mean first passage time from i to j; on the diagonal, the
-        mean recurrence time of j (= 1 / π_j for an ergodic chain).  An entry is ``inf``
-        when the chain started in i does not reach j with probability 1 (j in another
-        recurrent class, or reachable only on some paths); for an ergodic chain every
-        entry is finite.
-
-    Notes
-    -----
-    For each target j, m_ij (i ≠ j) solves m_i = 1 + Σ_{l ≠ j} p_il m_l on the set of
-    states from which j is reached almost surely, and m_jj = 1 + Σ_{l ≠ j} p_jl m_lj.
-    On an ergodic chain this equals the Kemeny & Snell (1976) fundamental-matrix formula
-    M = (I − Z + E Z_dg) D used by giddy's ``mfpt``.
-
-    Examples
-    --------
-    Land of Oz (Kemeny & Snell 1976, p. 218; giddy's docstring):
-
-    >>> mfpt([[0.5, 0.25, 0.25], [0.5, 0, 0.5], [0.25, 0.25, 0.5]]).round(8)
-    array([[2.5       , 4.        , 3.33333333],
-           [2.66666667, 5.        , 2.66666667],
-           [3.33333333, 4.        , 2.5       ]])
-    """
-    P = _as_stochastic(p)
-    k = P.shape[0]
-    pos = P > 0
-    M = np.full((k, k), np.inf)
-    for j in range(k):
-        # states that can reach j (reverse breadth-first search)
-        reach = np.zeros(k, dtype=bool)
-        reach[j] = True
-        frontier = reach.copy()
-        while frontier.any():
-            new = pos[:, frontier].any(axis=1) & ~reach
-            reach |= new
-            frontier = new
-        # keep only states from which every path stays among states that reach j
-        sure = reach.copy()
-        while True:
-            drop = sure & (pos & ~sure[None, :]).any(axis=1)
-            drop[j] = False
-            if not drop.any():
-                break
-            sure &= ~drop
-        S = np.flatnonzero(sure & (np.arange(k) != j))
-        if S.size:
-            A = np.eye(S.size) - P[np.ix_(S, S)]
-            M[S, j] = np.linalg.solve(A, np.ones(S.size))
-        others = np.arange(k) != j
-        leave = P[j, others]
-        mj = M[others, j]
-        if (leave[np.isinf(mj)] > 0).any():
-            M[j, j] = np.inf
-        else:
-            M[j, j] = 1.0 + float(leave[np.isfinite(mj)] @ mj[np.isfinite(mj)])
-    return M
 
 
 # --------------------------------------------------------------------------------------
@@ -551,7 +210,7 @@ class MarkovResult(Result):
 def _chain(T: np.ndarray, fill_empty_classes: bool):
     P = _probabilities(T, fill_empty_classes)
     S = steady_states(P)
-    rec = _recurrent_classes(_fill_empty(P))
+    rec = recurrent_classes(fill_empty_rows(P))
     ss = S[0].copy() if S.shape[0] == 1 else np.full(P.shape[0], np.nan)
     return P, ss, S, rec
 
@@ -650,7 +309,7 @@ def markov(
             raise DataValidationError(
                 "cutoffs cannot be used with discrete classes", field="cutoffs"
             )
-        ids, st = _encode_discrete(classes, states, "classes")
+        ids, st = encode_classes(classes, states, "classes")
         kk, cut, scheme = st.size, None, "discrete"
         if kk < 2:
             raise DataValidationError(
@@ -662,9 +321,7 @@ def markov(
             raise DataValidationError("states is only used with classes", field="states")
         A = as_panel(y, "y")
         kk = _check_k(k) if cutoffs is None else k
-        ids, cut, kk = _classify(
-            A, kk, cutoffs, cutoff_scope, ties, what="y", cutoff_name="cutoffs"
-        )
+        ids, cut, kk = classify(A, kk, cutoffs, cutoff_scope, ties, what="y", cutoff_name="cutoffs")
         st = None
         scheme = "cutoffs" if cutoffs is not None else cutoff_scope
     T = _counts(ids, kk)
@@ -677,7 +334,7 @@ def markov(
         recurrent_classes=rec,
         classes=ids,
         cutoffs=cut,
-        labels=_labels(labels, kk, st),
+        labels=class_labels(labels, kk, st),
         states=st,
         scheme=scheme,
         fill_empty_classes=bool(fill_empty_classes),
@@ -1099,7 +756,7 @@ def spatial_markov(
         for name, value in (("cutoffs", cutoffs), ("lag_cutoffs", lag_cutoffs)):
             if value is not None:
                 raise DataValidationError(f"{name} cannot be used with discrete=True", field=name)
-        ids, st = _encode_discrete(y, None, "y")
+        ids, st = encode_classes(y, None, "y")
         kk = st.size
         if kk < 2:
             raise DataValidationError("y holds only 1 distinct class", field="y")
@@ -1117,9 +774,7 @@ def spatial_markov(
         A = as_panel(y, "y")
         W = _row_standardised(w, A.shape[0])
         kk = _check_k(k) if cutoffs is None else k
-        ids, cut, kk = _classify(
-            A, kk, cutoffs, cutoff_scope, ties, what="y", cutoff_name="cutoffs"
-        )
+        ids, cut, kk = classify(A, kk, cutoffs, cutoff_scope, ties, what="y", cutoff_name="cutoffs")
         lag = np.asarray(W @ A)
         scope = "cutoffs" if cutoffs is not None else cutoff_scope
         if lag_cutoffs is not None:
@@ -1127,7 +782,7 @@ def spatial_markov(
                 raise DataValidationError(
                     "lag_cutoffs and lag_cutoff_mode='same' exclude each other", field="lag_cutoffs"
                 )
-            lag_ids, lag_cut, mm = _classify(
+            lag_ids, lag_cut, mm = classify(
                 lag,
                 2,
                 lag_cutoffs,
@@ -1157,7 +812,7 @@ def spatial_markov(
             mode = "same"
         else:
             mm = kk if m is None else m
-            lag_ids, lag_cut, mm = _classify(
+            lag_ids, lag_cut, mm = classify(
                 lag, mm, None, cutoff_scope, ties, what="the spatial lag", cutoff_name="lag_cutoffs"
             )
             mode = "quantile"
@@ -1189,8 +844,8 @@ def spatial_markov(
         lag=lag,
         cutoffs=cut,
         lag_cutoffs=lag_cut,
-        labels=_labels(labels, kk, st),
-        lag_labels=_labels(lag_labels, mm, st, "lag_labels"),
+        labels=class_labels(labels, kk, st),
+        lag_labels=class_labels(lag_labels, mm, st, "lag_labels"),
         lag_cutoff_mode=mode,
         cutoff_scope=scope,
         fill_empty_classes=bool(fill_empty_classes),

@@ -1,4 +1,7 @@
-"""Inline SVG charts: valid XML, one polygon per series, escaped labels."""
+"""Inline SVG charts: valid XML, one polygon per series, escaped labels.
+
+The bar charts of the dashboard are tested beside the dashboard (tests/web/test_dashboard.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from nqpf.web.charts import radar_svg, share
+from nqpf.web.charts import LEVEL_COLORS, bar_svg, level_color, radar_svg, share, stacked_bar_svg
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -46,3 +49,15 @@ def test_radar_edge_cases():
         radar_svg(["a", "b"], [("s", [1.0])])
     assert share(5, 10) == 0.5 and share(5, 0) == 0.0 and share(None, 3) == 0.0
     assert share(20, 10) == 1.0 and share(-1, 10) == 0.0
+
+
+def test_every_chart_is_an_svg_image_element_and_level_colours_clamp():
+    for kind, svg in (
+        ("radar", radar_svg(["a", "b", "c"], [("s", [0.1, 0.2, 0.3])], title="t")),
+        ("bars", bar_svg(["a"], [1], title="t")),
+        ("stacked", stacked_bar_svg([("a", 1)], title="t")),
+    ):
+        root = ET.fromstring(svg)
+        assert root.tag == f"{NS}svg" and root.get("role") == "img"
+        assert root.get("class") == f"chart {kind}" and root.find(f"{NS}title").text == "t"
+    assert level_color(-1) == LEVEL_COLORS[0] and level_color(9) == LEVEL_COLORS[-1]

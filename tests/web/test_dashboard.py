@@ -15,7 +15,7 @@ from tests.web.answers import better_answers, complete_answers
 
 from nqpf.assessment import load_framework
 from nqpf.datasets.synthetic import SYNTHETIC_LABEL
-from nqpf.web import dashboard_charts
+from nqpf.web import charts
 from nqpf.web.authz import load_actor
 from nqpf.web.models import Assessment, EnterpriseProfile, Organization, Share, User
 from nqpf.web.services import assessments as assessment_service
@@ -520,7 +520,7 @@ def test_anonymous_refused(client):
 
 # ------------------------------------------------------------------------- charts
 def test_bar_svg_escapes_and_parses():
-    svg = dashboard_charts.bar_svg(
+    svg = charts.bar_svg(
         [XSS, "二级", SQLI], [3, None, float("nan")], title=XSS, unit="家"
     )
     root = ET.fromstring(svg)
@@ -534,7 +534,7 @@ def test_bar_svg_escapes_and_parses():
     ]
     ticks = [t.text for t in root.iter(f"{ns}text") if t.get("class") == "tick"]
     assert ticks == ["0", "1", "2", "3", "4"]  # counts: whole-number ticks
-    root = ET.fromstring(dashboard_charts.bar_svg(["a", "b"], [27, 100]))
+    root = ET.fromstring(charts.bar_svg(["a", "b"], [27, 100]))
     assert [t.text for t in root.iter(f"{ns}text") if t.get("class") == "tick"] == [
         "0",
         "25",
@@ -543,16 +543,16 @@ def test_bar_svg_escapes_and_parses():
         "100",
     ]
     with pytest.raises(ValueError):
-        dashboard_charts.bar_svg(["a"], [1, 2])
-    assert ET.fromstring(dashboard_charts.bar_svg([], [])).get("class") == "chart bars"
+        charts.bar_svg(["a"], [1, 2])
+    assert ET.fromstring(charts.bar_svg([], [])).get("class") == "chart bars"
 
 
 def test_stacked_bar_svg():
-    root = ET.fromstring(dashboard_charts.stacked_bar_svg([("一级", 1), ("二级", 3), (XSS, 0)]))
+    root = ET.fromstring(charts.stacked_bar_svg([("一级", 1), ("二级", 3), (XSS, 0)]))
     ns = "{http://www.w3.org/2000/svg}"
     segments = [r for r in root.iter(f"{ns}rect") if r.get("class") == "segment"]
     assert [float(s.get("width")) for s in segments] == [45.0, 135.0]
-    empty = ET.fromstring(dashboard_charts.stacked_bar_svg([("一级", 0)], title=XSS))
+    empty = ET.fromstring(charts.stacked_bar_svg([("一级", 0)], title=XSS))
     assert [t.text for t in empty.iter(f"{ns}title")] == [XSS, "暂无数据"]
 
 

@@ -1,13 +1,20 @@
 """Inline SVG charts for the pages: pure functions returning SVG text, no JS library.
 
-Every text put into the SVG (axis labels, series names, titles) is XML-escaped, so the
-result can be embedded in a page with ``|safe`` even when labels come from user data.
+A radar of dimension shares (assessment result, T0/T1 comparison, dashboard), vertical
+bars and one-line stacked bars of level counts (dashboard).  Every text put into the SVG
+(axis labels, series names, titles, tooltips) is XML-escaped, so the result can be
+embedded in a page with ``|safe`` even when labels come from user data (chain names).
 
 Examples
 --------
 >>> svg = radar_svg(["基础", "管理", "成效"], [("T0", [0.5, 0.4, 0.9])])
 >>> svg.startswith("<svg") and svg.count("<polygon") == 1
 True
+>>> svg = bar_svg(["一级", "二级"], [3, 5], title="等级分布")
+>>> svg.startswith("<svg") and svg.count('class="bar"') == 2
+True
+>>> stacked_bar_svg([("一级", 1), ("二级", 3)]).count('class="segment"')
+2
 """
 
 from __future__ import annotations
@@ -16,9 +23,25 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-__all__ = ["PALETTE", "radar_svg", "share"]
+__all__ = [
+    "LEVEL_COLORS",
+    "PALETTE",
+    "bar_svg",
+    "level_color",
+    "radar_svg",
+    "share",
+    "stacked_bar_svg",
+]
 
+#: Colours of the radar's series, in order.
 PALETTE = ("#1d4ed8", "#ea580c", "#15803d", "#9333ea")
+#: Colours of levels 0 (未达一级) … 4 (四级): grey, then a blue ramp.
+LEVEL_COLORS = ("#cbd2d9", "#bfdbfe", "#60a5fa", "#2563eb", "#1e3a8a")
+
+_SVG_NS = "http://www.w3.org/2000/svg"
+
+
+# --------------------------------------------------------------------------- helpers
 
 
 def _e(text: object) -> str:
@@ -29,6 +52,39 @@ def _f(x: float) -> str:
     return f"{x:.1f}"
 
 
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def _title(text: object) -> str:
+    """A ``<title>`` element: the chart's accessible name, or a shape's tooltip."""
+    return f"<title>{_e(text)}</title>"
+
+
+def _tooltip(label: str, value: float, unit: str) -> str:
+    """A bar's tooltip ``label：value unit``."""
+    return _title(f"{label}：{_num(value)}{unit}")
+
+
+def _svg_start(kind: str, width: float, height: float, title: str | None) -> list[str]:
+    """The opening ``<svg>`` tag (classes ``chart <kind>``) and its title, as parts to join."""
+    parts = [
+        f'<svg xmlns="{_SVG_NS}" class="chart {kind}" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
+    ]
+    if title:
+        parts.append(_title(title))
+    return parts
+
+
+def _bar_value(value: float | None) -> float:
+    """A value drawn as a bar: ``None``, negative and non-finite values count as 0."""
+    if value is None:
+        return 0.0
+    x = float(value)
+    return x if math.isfinite(x) and x > 0 else 0.0
+
+
 def share(points: float | None, max_points: float | None) -> float:
     """``points / max_points`` clamped to 0–1 (0 when either is missing or the max is 0)."""
     if points is None or not max_points:
@@ -37,6 +93,35 @@ def share(points: float | None, max_points: float | None) -> float:
     if not math.isfinite(value):
         return 0.0
     return min(max(value, 0.0), 1.0)
+
+
+def level_color(level: int) -> str:
+    """The colour of ``level`` (levels beyond the palette take its last colour)."""
+    return LEVEL_COLORS[min(max(level, 0), len(LEVEL_COLORS) - 1)]
+
+
+def _bar_color(i: int, colors: Sequence[str] | None) -> str:
+    """The ``i``-th bar's colour: from ``colors`` in turn, else the colour of level ``i``."""
+    return colors[i % len(colors)] if colors else level_color(i)
+
+
+def _nice_max(value: float, ticks: int = 4, *, integer: bool = True) -> float:
+    """Axis top: ``ticks`` × the smallest tick of 1, 2, 2.5 or 5 × 10^k with room for
+    ``value``; with ``integer`` every tick is a whole number (27 → 40, 100 → 100, 1 → 4)."""
+    need = max(value, 0.0) / ticks
+    if need <= 0:
+        return float(ticks)
+    base = 10 ** math.floor(math.log10(need))
+    steps = [s * base for s in (1, 2, 2.5, 5, 10)]
+    if integer:
+        steps = [s for s in steps if float(s).is_integer()] or [1.0]
+    for step in steps:
+        if step >= need - 1e-9:
+            return ticks * step
+    return ticks * 10 * base  # pragma: no cover - the loop always returns
+
+
+# ----------------------------------------------------------------------------- radar
 
 
 def radar_svg(
@@ -71,18 +156,12 @@ def radar_svg(
     cx = cy = size / 2
     radius = size / 2 - 70
     legend_h = 22 * len(series) + 8 if series else 0
-    height = size + legend_h
 
     def point(i: int, r: float) -> tuple[float, float]:
         angle = -math.pi / 2 + 2 * math.pi * i / n
         return cx + r * math.cos(angle), cy + r * math.sin(angle)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart radar" role="img" '
-        f'viewBox="0 0 {size} {height}" width="{size}" height="{height}">'
-    ]
-    if title:
-        parts.append(f"<title>{_e(title)}</title>")
+    parts = _svg_start("radar", size, size + legend_h, title)
     # grid rings as paths (polygons are reserved for the series)
     for k in range(1, rings + 1):
         r = radius * k / rings
@@ -112,8 +191,7 @@ def radar_svg(
         coords = " ".join(f"{_f(x)},{_f(y)}" for x, y in pts)
         parts.append(
             f'<polygon class="series" data-series="{s}" points="{coords}" fill="{color}" '
-            f'fill-opacity="0.18" stroke="{color}" stroke-width="2">'
-            f"<title>{_e(name)}</title></polygon>"
+            f'fill-opacity="0.18" stroke="{color}" stroke-width="2">{_title(name)}</polygon>'
         )
         for x, y in pts:
             parts.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3" fill="{color}"/>')
@@ -125,5 +203,118 @@ def radar_svg(
             f'<text class="legend" x="36" y="{y + 12}" font-size="13" fill="#1f2933">'
             f"{_e(name)}</text>"
         )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# ------------------------------------------------------------------------------ bars
+
+
+def bar_svg(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    title: str | None = None,
+    colors: Sequence[str] | None = None,
+    width: int = 460,
+    height: int = 260,
+    unit: str = "",
+    integer: bool = True,
+) -> str:
+    """A vertical bar chart: one bar per label with its value on top, a light y grid.
+
+    Parameters
+    ----------
+    labels, values
+        Category labels and their values (``None``, negative or non-finite values draw
+        as 0).
+    title
+        Accessible title (``<title>``).
+    colors
+        One colour per bar (default: :data:`LEVEL_COLORS` by position).
+    unit
+        Appended to the value labels and tooltips (e.g. ``家``).
+    integer
+        Whole-number axis ticks (counts).
+    """
+    if len(labels) != len(values):
+        raise ValueError(f"{len(labels)} labels for {len(values)} values")
+    n = max(len(labels), 1)
+    clean = [_bar_value(v) for v in values]
+    ticks = 4
+    top = _nice_max(max(clean, default=0.0), ticks, integer=integer)
+    left, right, upper, lower = 40, 12, 24, 40
+    plot_w = width - left - right
+    plot_h = height - upper - lower
+    slot = plot_w / n
+    bar_w = max(4.0, min(64.0, slot * 0.62))
+    parts = _svg_start("bars", width, height, title)
+    for k in range(ticks + 1):
+        y = upper + plot_h - plot_h * k / ticks
+        parts.append(
+            f'<line class="grid" x1="{left}" y1="{_f(y)}" x2="{width - right}" y2="{_f(y)}" '
+            'stroke="#e4e7eb" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text class="tick" x="{left - 6}" y="{_f(y + 4)}" text-anchor="end" '
+            f'font-size="11" fill="#7b8794">{_e(_num(top * k / ticks))}</text>'
+        )
+    for i, (label, value) in enumerate(zip(labels, clean, strict=True)):
+        h = plot_h * value / top
+        x = left + slot * i + (slot - bar_w) / 2
+        y = upper + plot_h - h
+        parts.append(
+            f'<rect class="bar" x="{_f(x)}" y="{_f(y)}" width="{_f(bar_w)}" height="{_f(h)}" '
+            f'fill="{_e(_bar_color(i, colors))}" rx="2">'
+            f"{_tooltip(label, value, unit)}</rect>"
+        )
+        parts.append(
+            f'<text class="value" x="{_f(x + bar_w / 2)}" y="{_f(y - 5)}" text-anchor="middle" '
+            f'font-size="12" fill="#1f2933">{_e(_num(value))}</text>'
+        )
+        parts.append(
+            f'<text class="label" x="{_f(x + bar_w / 2)}" y="{height - lower + 18}" '
+            f'text-anchor="middle" font-size="12" fill="#1f2933">{_e(label)}</text>'
+        )
+    parts.append(
+        f'<line class="axis" x1="{left}" y1="{upper + plot_h}" x2="{width - right}" '
+        f'y2="{upper + plot_h}" stroke="#9aa5b1" stroke-width="1"/>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def stacked_bar_svg(
+    segments: Sequence[tuple[str, float | None]],
+    *,
+    title: str | None = None,
+    colors: Sequence[str] | None = None,
+    width: int = 180,
+    height: int = 16,
+    unit: str = "",
+) -> str:
+    """One horizontal bar split into ``segments`` ``(label, value)`` in proportion.
+
+    Each segment carries a tooltip ``label：value``; a bar without any value is drawn
+    empty with the tooltip 暂无数据.
+    """
+    clean = [(label, _bar_value(v)) for label, v in segments]
+    total = sum(v for _l, v in clean)
+    parts = _svg_start("stacked", width, height, title)
+    track = (
+        f'<rect class="track" x="0" y="0" width="{width}" height="{height}" fill="#f0f4f8" rx="3"'
+    )
+    parts.append(f"{track}>{_title('暂无数据')}</rect>" if total <= 0 else f"{track}/>")
+    x = 0.0
+    for i, (label, value) in enumerate(clean):
+        if value <= 0:
+            continue
+        w = width * value / total
+        parts.append(
+            f'<rect class="segment" data-index="{i}" x="{_f(x)}" y="0" width="{_f(w)}" '
+            f'height="{height}" fill="{_e(_bar_color(i, colors))}">'
+            f"{_tooltip(label, value, unit)}</rect>"
+        )
+        x += w
     parts.append("</svg>")
     return "".join(parts)

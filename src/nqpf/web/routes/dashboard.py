@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from nqpf.web import charts, dashboard_charts
+from nqpf.web import charts
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import FieldError
 from nqpf.web.routes._shared import XLSX, download
@@ -234,7 +234,7 @@ def dashboard_page(
         )
     f = data.filters
     level_labels = list(data.level_names)
-    level_bars = dashboard_charts.bar_svg(
+    level_bars = charts.bar_svg(
         level_labels,
         [b.count for b in data.levels],
         title="已评测企业的等级分布",
@@ -250,7 +250,7 @@ def dashboard_page(
         else None
     )
     chain_bars = [
-        dashboard_charts.stacked_bar_svg(
+        charts.stacked_bar_svg(
             list(zip(level_labels, row.levels, strict=True)),
             title=f"{row.chain} · {row.stage}：等级分布",
             unit="家",
@@ -276,7 +276,7 @@ def dashboard_page(
             "level_bars": level_bars,
             "radar": radar,
             "chain_rows": list(zip(data.chains, chain_bars, strict=True)),
-            "level_colors": [dashboard_charts.level_color(i) for i in range(len(level_labels))],
+            "level_colors": [charts.level_color(i) for i in range(len(level_labels))],
             "xlsx_url": "/api/v1/dashboard.xlsx" + (f"?{filter_query}" if filter_query else ""),
             "q": _query,
         },

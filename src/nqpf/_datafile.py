@@ -39,7 +39,7 @@ from __future__ import annotations
 import difflib
 import math
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
@@ -61,6 +61,7 @@ __all__ = [
     "Text",
     "Version",
     "compose_yaml",
+    "find_entry",
     "fmt_num",
     "format_loc",
     "key_line",
@@ -68,6 +69,7 @@ __all__ = [
     "located_error",
     "numbers_agree",
     "parse_yaml_model",
+    "refuse_duplicates",
     "require_number",
     "validation_error",
 ]
@@ -172,6 +174,53 @@ class LocatedValueError(ValueError):
         super().__init__(message)
         self.loc = loc
         self.related = related
+
+
+def refuse_duplicates(
+    values: Iterable[Hashable], what: str, loc: Callable[[int], tuple[str | int, ...]]
+) -> None:
+    """Raise :class:`LocatedValueError` at a value's second occurrence, pointing at the first.
+
+    Parameters
+    ----------
+    values
+        The values that must be unique, in document order.
+    what
+        What they are, for the message ``duplicate {what} {value!r}``.
+    loc
+        Key path of the ``i``-th value, below the model that checks.
+
+    Examples
+    --------
+    >>> try:
+    ...     refuse_duplicates(["a", "b", "a"], "item id", lambda i: ("items", i, "id"))
+    ... except LocatedValueError as err:
+    ...     print(err, err.loc, err.related)
+    duplicate item id 'a' ('items', 2, 'id') ('items', 0, 'id')
+    """
+    first: dict[Hashable, int] = {}
+    for i, value in enumerate(values):
+        if value in first:
+            raise LocatedValueError(f"duplicate {what} {value!r}", loc(i), loc(first[value]))
+        first[value] = i
+
+
+T = TypeVar("T")
+
+
+def find_entry(entries: Sequence[T], key: object, *, by: str = "id") -> T:
+    """The first of ``entries`` whose attribute ``by`` equals ``key``; ``KeyError(key)`` if none.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> find_entry([NS(id="a", n=1), NS(id="b", n=2)], "b").n
+    2
+    """
+    for entry in entries:
+        if getattr(entry, by) == key:
+            return entry
+    raise KeyError(key)
 
 
 _TOL = 1e-9

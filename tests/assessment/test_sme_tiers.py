@@ -8,9 +8,9 @@ from importlib import resources
 import pandas as pd
 import pytest
 
+from nqpf.assessment.schema import parse_rule_model
 from nqpf.assessment.sme_tiers import (
     QualitySmeRules,
-    _parse_model,
     assess_innovative,
     assess_little_giant,
     assess_specialized,
@@ -87,19 +87,19 @@ def test_malformed_rule_file_names_key_and_line():
     )
     bad = text.replace("{ge: 5, points: 20}", "{ge: 5, points: lots}", 1)
     with pytest.raises(ConfigError) as err:
-        _parse_model(bad, QualitySmeRules, "bad.yaml")
+        parse_rule_model(bad, QualitySmeRules, filename="bad.yaml")
     assert err.value.line == next(i + 1 for i, s in enumerate(bad.splitlines()) if "lots" in s)
     assert "bands[0].points" in err.value.field
     bad = text.replace("fact: 研发费用占比\n", "fact: 研发费用占比X\n", 1)
     with pytest.raises(ConfigError, match="unknown fact '研发费用占比X'"):
-        _parse_model(bad, QualitySmeRules, "bad.yaml")
+        parse_rule_model(bad, QualitySmeRules, filename="bad.yaml")
     bad = text.replace("{Ⅰ类高价值: 20, 自主研发Ⅰ类: 15,", "{Ⅰ类高价值: 20,", 1)
     with pytest.raises(ConfigError, match="choices must give points") as err:
-        _parse_model(bad, QualitySmeRules, "bad.yaml")
+        parse_rule_model(bad, QualitySmeRules, filename="bad.yaml")
     assert err.value.field.endswith("items[0].choices")
     bad = text.replace('op: ">=", value: 500,', 'op: ">=", value: true,', 1)
     with pytest.raises(ConfigError, match="is a number") as err:
-        _parse_model(bad, QualitySmeRules, "bad.yaml")
+        parse_rule_model(bad, QualitySmeRules, filename="bad.yaml")
     assert err.value.field.endswith("value")
 
 

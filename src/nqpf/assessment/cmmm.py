@@ -45,25 +45,29 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from nqpf.assessment.schema import (
-    Ident,
+from nqpf._datafile import (
+    FrozenModel,
+    Identifier,
+    LocatedValueError,
     Note,
+    Number,
     Text,
-    _id_hint,
-    _require_number,
-    _require_str,
+    Version,
+    compose_yaml,
+    find_entry,
+    key_line,
+    located_error,
+    refuse_duplicates,
+    require_number,
 )
+from nqpf.assessment.schema import parse_rule_model, read_rule_file
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
-from nqpf.systems.schema import LocatedValueError
-from nqpf.yamlmodel import compose_yaml, key_line, located_error, parse_yaml_model
 
 __all__ = [
     "CMMMItem",
@@ -79,20 +83,11 @@ __all__ = [
 ]
 
 ItemConfidence = Literal["official", "secondary", "unverified", "design"]
-Number = Annotated[float, BeforeValidator(_require_number)]
-Version = Annotated[Text, BeforeValidator(_require_str)]
 #: A weight in percent of its parent: a number, ``null`` (not given) or per variant.
 Weight = float | None | dict[str, float | None]
 
 _TOL = 1e-9
 _ROUND = 9  # S is rounded to this many decimals before banding (1 + 0.8 must be 1.8)
-_DIR = "frameworks"
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 def _check_weight(value: Any) -> Any:
@@ -104,7 +99,7 @@ def _check_weight(value: Any) -> Any:
 
 
 def _pct(value: Any) -> float:
-    x = _require_number(value)
+    x = require_number(value)
     if not 0 <= x <= 100:
         raise ValueError(f"expected a weight in percent (0–100), got {value!r}")
     return x
@@ -116,56 +111,56 @@ WeightField = Annotated[Weight, BeforeValidator(_check_weight)]
 # -- the model ---------------------------------------------------------------------------
 
 
-class LevelDef(_Frozen):
+class LevelDef(FrozenModel):
     level: Annotated[int, Field(ge=1, le=5)]
     name: Text
     gist: Text
 
 
-class SatisfactionValue(_Frozen):
+class SatisfactionValue(FrozenModel):
     label: Text
     value: Annotated[Number, Field(ge=0, le=1)]
 
 
-class Satisfaction(_Frozen):
+class Satisfaction(FrozenModel):
     confidence: ItemConfidence
     source: Text
     values: tuple[SatisfactionValue, ...] = Field(min_length=1)
 
 
-class Provenance(_Frozen):
+class Provenance(FrozenModel):
     confidence: ItemConfidence
     source: Text
 
 
-class MaturityScoreRule(_Frozen):
+class MaturityScoreRule(FrozenModel):
     rule: Literal["cumulative"]
     threshold: Annotated[Number, Field(ge=0, le=1)]
     confidence: ItemConfidence
     note: Note = ""
 
 
-class SubDomain(_Frozen):
-    id: Ident
+class SubDomain(FrozenModel):
+    id: Identifier
     name: Text
     weight: WeightField = None
     new: bool = False
 
 
-class Domain(_Frozen):
-    id: Ident
+class Domain(FrozenModel):
+    id: Identifier
     name: Text
     element: Text | None = None
     weight: WeightField = None
     sub_domains: tuple[SubDomain, ...] = Field(min_length=1)
 
 
-class Element(_Frozen):
+class Element(FrozenModel):
     name: Text
     weight: WeightField = None
 
 
-class LevelBand(_Frozen):
+class LevelBand(FrozenModel):
     level: Annotated[int, Field(ge=1, le=5)]
     lower: Number
     upper: Number
@@ -175,7 +170,7 @@ class LevelBand(_Frozen):
         return self.lower <= s and (s <= self.upper if self.upper_closed else s < self.upper)
 
 
-class CMMMModel(_Frozen):
+class CMMMModel(FrozenModel):
     """One version of the capability structure, with weights and level bands.
 
     Attributes
@@ -198,7 +193,7 @@ class CMMMModel(_Frozen):
     document: Text
     confidence: ItemConfidence
     source: Text
-    variants: tuple[Ident, ...] = ()
+    variants: tuple[Identifier, ...] = ()
     weights_note: Note = ""
     bands_confidence: ItemConfidence
     bands_note: Note = ""
@@ -298,10 +293,10 @@ class CMMMModel(_Frozen):
         return pd.DataFrame(rows)
 
 
-class CMMMSpec(_Frozen):
+class CMMMSpec(FrozenModel):
     """The whole ``cmmm-2020.yaml``: shared level texts and scoring rules, and the models."""
 
-    id: Ident
+    id: Identifier
     name: Text
     document: Text
     source: Text
@@ -318,15 +313,9 @@ class CMMMSpec(_Frozen):
                 raise LocatedValueError(
                     f"levels must be 1–5 in order; expected {i + 1}", ("levels", i, "level")
                 )
-        seen: dict[str, int] = {}
-        for i, m in enumerate(self.models):
-            if m.version in seen:
-                raise LocatedValueError(
-                    f"duplicate model version {m.version!r}",
-                    ("models", i, "version"),
-                    ("models", seen[m.version], "version"),
-                )
-            seen[m.version] = i
+        refuse_duplicates(
+            (m.version for m in self.models), "model version", lambda i: ("models", i, "version")
+        )
         return self
 
     def model(self, version: str) -> CMMMModel:
@@ -350,22 +339,22 @@ class CMMMSpec(_Frozen):
 # -- item sets ---------------------------------------------------------------------------
 
 
-class ModelRef(_Frozen):
-    id: Ident
+class ModelRef(FrozenModel):
+    id: Identifier
     version: Version
 
 
-class CMMMItem(_Frozen):
+class CMMMItem(FrozenModel):
     """One requirement (评估要求): its level, 子域 and text."""
 
-    id: Ident
+    id: Identifier
     level: Annotated[int, Field(ge=1, le=5)]
-    sub_domain: Ident
+    sub_domain: Identifier
     text: Text
     basis: Note = ""
 
 
-class CMMMItemSet(_Frozen):
+class CMMMItemSet(FrozenModel):
     """Requirements to answer, for one model version.
 
     ``official: false`` marks nqpf's self-check set; an assessment body's own file with the
@@ -385,13 +374,7 @@ class CMMMItemSet(_Frozen):
     def _check(self) -> CMMMItemSet:
         if not self.items:
             raise LocatedValueError("an item set needs at least one item", ("items",))
-        seen: dict[str, int] = {}
-        for i, it in enumerate(self.items):
-            if it.id in seen:
-                raise LocatedValueError(
-                    f"duplicate item id {it.id!r}", ("items", i, "id"), ("items", seen[it.id], "id")
-                )
-            seen[it.id] = i
+        refuse_duplicates((it.id for it in self.items), "item id", lambda i: ("items", i, "id"))
         if self.official and self.confidence != "official":
             raise LocatedValueError("official: true needs confidence: official", ("confidence",))
         if not self.official and self.confidence == "official":
@@ -401,37 +384,16 @@ class CMMMItemSet(_Frozen):
         return self
 
     def item(self, item_id: str) -> CMMMItem:
-        for it in self.items:
-            if it.id == item_id:
-                return it
-        raise KeyError(item_id)
+        return find_entry(self.items, item_id)
 
 
-# -- YAML loading with key + line errors (the same reporting as schema.parse_framework) ---
-
-
-def _parse(model: type[M], text: str, filename: str) -> M:
-    return parse_yaml_model(text, model, filename=filename, pattern_hint=_id_hint)
-
-
-def _read(path_or_id: str | os.PathLike[str], shipped: tuple[str, ...]) -> tuple[str, str]:
-    if isinstance(path_or_id, str) and path_or_id in shipped:
-        text = resources.files("nqpf.assessment").joinpath(_DIR, f"{path_or_id}.yaml")
-        return text.read_text("utf-8"), f"{path_or_id}.yaml"
-    path = Path(path_or_id)
-    if not path.is_file():
-        if isinstance(path_or_id, str) and not path_or_id.endswith((".yaml", ".yml")):
-            raise ConfigError(
-                f"unknown id {path_or_id!r}; shipped: {', '.join(shipped)}", field="id"
-            )
-        raise ConfigError("file not found", file=str(path))
-    return path.read_text(encoding="utf-8-sig"), str(path)
+# -- loading -----------------------------------------------------------------------------
 
 
 @functools.cache
 def _shipped_spec() -> CMMMSpec:
-    text, name = _read("cmmm-2020", ("cmmm-2020",))
-    return _parse(CMMMSpec, text, name)
+    text, name = read_rule_file("cmmm-2020", ("cmmm-2020",))
+    return parse_rule_model(text, CMMMSpec, filename=name)
 
 
 def load_cmmm_spec(path: str | os.PathLike[str] | None = None) -> CMMMSpec:
@@ -448,8 +410,8 @@ def load_cmmm_spec(path: str | os.PathLike[str] | None = None) -> CMMMSpec:
     """
     if path is None or path == "cmmm-2020":
         return _shipped_spec()
-    text, name = _read(path, ("cmmm-2020",))
-    return _parse(CMMMSpec, text, name)
+    text, name = read_rule_file(path, ("cmmm-2020",))
+    return parse_rule_model(text, CMMMSpec, filename=name)
 
 
 def load_cmmm(
@@ -472,8 +434,8 @@ def load_cmmm(
         Unknown id, missing file, or a malformed file (naming the line and key), including
         an item whose 子域 is not in the model.
     """
-    text, name = _read(path_or_id, ("cmmm-selfcheck",))
-    items = _parse(CMMMItemSet, text, name)
+    text, name = read_rule_file(path_or_id, ("cmmm-selfcheck",))
+    items = parse_rule_model(text, CMMMItemSet, filename=name)
     spec = spec or load_cmmm_spec()
     if items.model.id != spec.id:
         raise ConfigError(

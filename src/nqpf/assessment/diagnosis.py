@@ -58,8 +58,15 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from nqpf.assessment.schema import Framework, LevelRow, Question, fmt_num
-from nqpf.assessment.scoring import Condition, ScoreResult, score
+from nqpf._datafile import find_entry, fmt_num
+from nqpf.assessment.schema import Framework, LevelRow, Question
+from nqpf.assessment.scoring import (
+    Condition,
+    QuestionPoints,
+    ScoreResult,
+    records_frame,
+    score,
+)
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
 
@@ -363,16 +370,9 @@ class SceneDiagnosis:
 
 
 @dataclass(frozen=True)
-class QuestionDiagnosis:
+class QuestionDiagnosis(QuestionPoints):
     """One question: points scored, the maximum and the points lost."""
 
-    id: str
-    title: str
-    dimension: str
-    kind: str
-    answer: Any
-    points: float
-    max_points: float
     lost: float
 
 
@@ -390,16 +390,10 @@ class Diagnosis(Result):
     unmet: tuple[Condition, ...]
 
     def scene(self, scene_id: str) -> SceneDiagnosis:
-        for s in self.scenes:
-            if s.id == scene_id:
-                return s
-        raise KeyError(scene_id)
+        return find_entry(self.scenes, scene_id)
 
     def question(self, question_id: str) -> QuestionDiagnosis:
-        for q in self.questions:
-            if q.id == question_id:
-                return q
-        raise KeyError(question_id)
+        return find_entry(self.questions, question_id)
 
     def summary(self) -> Summary:
         rows: list[tuple[str, Any]] = [
@@ -441,19 +435,8 @@ class Diagnosis(Result):
 
     def questions_frame(self) -> pd.DataFrame:
         """One row per question: points, maximum and points lost."""
-        return pd.DataFrame(
-            [
-                {
-                    "id": q.id,
-                    "title": q.title,
-                    "dimension": q.dimension,
-                    "points": q.points,
-                    "max_points": q.max_points,
-                    "lost": q.lost,
-                }
-                for q in self.questions
-            ]
-        )
+        columns = ("id", "title", "dimension", "points", "max_points", "lost")
+        return records_frame(self.questions, columns)
 
 
 def diagnose(result: ScoreResult, *, framework: Framework | None = None) -> Diagnosis:

@@ -50,21 +50,19 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import Field, model_validator
 
-from nqpf.assessment.schema import (
+from nqpf._datafile import (
     Confidence,
+    FrozenModel,
+    LocatedValueError,
     Note,
     Number,
-    Points,
     Text,
     Version,
-    _id_hint,
     fmt_num,
 )
-from nqpf.assessment.sme_tiers import _Frozen
+from nqpf.assessment.schema import Points, parse_rule_model
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
-from nqpf.systems.schema import LocatedValueError
-from nqpf.yamlmodel import parse_yaml_model
 
 __all__ = [
     "BasicRequirementResult",
@@ -85,32 +83,32 @@ _ROUND = 9
 # -- models --------------------------------------------------------------------------------
 
 
-class Area(_Frozen):
+class Area(FrozenModel):
     name: Text
     example_points: Points | None = None
 
 
-class ShareRule(_Frozen):
+class ShareRule(FrozenModel):
     areas: tuple[Text, ...]
     percent: Annotated[Number, Field(gt=0, le=100)]
     confidence: Confidence
     text: Note = ""
 
 
-class TextRule(_Frozen):
+class TextRule(FrozenModel):
     text: Text
     source: Text
     confidence: Confidence
 
 
-class ExamplePoints(_Frozen):
+class ExamplePoints(FrozenModel):
     name: Text
     source: Text
     confidence: Confidence
     note: Note = ""
 
 
-class IndicatorSpec(_Frozen):
+class IndicatorSpec(FrozenModel):
     id: Text
     name: Text
     area: Text
@@ -123,12 +121,12 @@ class IndicatorSpec(_Frozen):
     example_points: Points | None = None
 
 
-class BasicRequirement(_Frozen):
+class BasicRequirement(FrozenModel):
     id: Text
     text: Text
 
 
-class GreenFactoryStructure(_Frozen):
+class GreenFactoryStructure(FrozenModel):
     """The GB/T 36132-2025 structure file."""
 
     id: Literal["green-factory"]
@@ -196,7 +194,7 @@ class GreenFactoryStructure(_Frozen):
         raise KeyError(key)
 
 
-class BenchmarkEntry(_Frozen):
+class BenchmarkEntry(FrozenModel):
     """基准值 and 引领值 of one indicator (optionally its points and unit)."""
 
     benchmark: Number
@@ -215,7 +213,7 @@ class BenchmarkEntry(_Frozen):
         return self
 
 
-class SectorBenchmarks(_Frozen):
+class SectorBenchmarks(FrozenModel):
     """A sector file: benchmark and leading values per indicator (id or Chinese name)."""
 
     id: Text = "user"
@@ -237,7 +235,7 @@ def load_green_factory(version: str = "2025") -> GreenFactoryStructure:
     if not root.joinpath(name).is_file():
         raise ConfigError(f"no green-factory structure version {version!r}", field="version")
     text = root.joinpath(name).read_text("utf-8")
-    return parse_yaml_model(text, GreenFactoryStructure, filename=name, pattern_hint=_id_hint)
+    return parse_rule_model(text, GreenFactoryStructure, filename=name)
 
 
 def load_sector_benchmarks(path: str | os.PathLike[str]) -> SectorBenchmarks:
@@ -246,7 +244,7 @@ def load_sector_benchmarks(path: str | os.PathLike[str]) -> SectorBenchmarks:
     if not p.is_file():
         raise ConfigError("file not found", file=str(p))
     text = p.read_text(encoding="utf-8-sig")
-    return parse_yaml_model(text, SectorBenchmarks, filename=str(p), pattern_hint=_id_hint)
+    return parse_rule_model(text, SectorBenchmarks, filename=str(p))
 
 
 def _as_benchmarks(benchmarks: Any) -> SectorBenchmarks:

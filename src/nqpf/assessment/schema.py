@@ -17,21 +17,31 @@ or overlaps, level thresholds rise with the level).
 from __future__ import annotations
 
 import itertools
-import math
-from typing import Annotated, Any, Literal
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
 
 import pandas as pd
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
 
-from nqpf.systems.schema import LocatedValueError
-from nqpf.yamlmodel import parse_yaml_model
+from nqpf._datafile import (
+    Confidence,
+    FileId,
+    FrozenModel,
+    Identifier,
+    LocatedValueError,
+    Note,
+    Number,
+    Text,
+    Version,
+    find_entry,
+    fmt_num,
+    numbers_agree,
+    parse_yaml_model,
+    require_number,
+)
+from nqpf.exceptions import ConfigError
 
 __all__ = [
     "Band",
@@ -49,57 +59,17 @@ __all__ = [
     "parse_framework",
 ]
 
-Confidence = Literal["official", "secondary", "unverified"]
+M = TypeVar("M", bound=BaseModel)
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Note = Annotated[str, BeforeValidator(lambda v: "" if v is None else v)]
-#: Question, scene and form-field ids name data columns: ASCII identifiers.
-Ident = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-]
 #: Option ids are what a respondent writes: letters, digits and ``_``.
 OptionId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_]+$")]
-FrameworkId = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-]
+#: Points of an option, band, question or dimension: a non-negative number.
+Points = Annotated[float, BeforeValidator(require_number), Field(ge=0)]
+
+_TOL = 1e-9  # slack when a score is compared with a threshold or a maximum
 
 
-def _require_str(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(f'expected a quoted string such as "{value}", got the number {value!r}')
-    return value
-
-
-def _require_number(value: Any) -> Any:
-    # YAML reads `yes` as True and pydantic would accept it as 1.0.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value!r}")
-    return float(value)
-
-
-Version = Annotated[Text, BeforeValidator(_require_str)]
-Number = Annotated[float, BeforeValidator(_require_number)]
-Points = Annotated[float, BeforeValidator(_require_number), Field(ge=0)]
-
-_TOL = 1e-9
-
-
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=_TOL, abs_tol=_TOL)
-
-
-def fmt_num(x: float) -> str:
-    """Render a point value or a bound without a trailing ``.0``: ``1.875``, ``10``."""
-    return f"{x:.6f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class Option(_Frozen):
+class Option(FrozenModel):
     """One answer option of a choice question.
 
     Attributes
@@ -122,7 +92,7 @@ class Option(_Frozen):
     note: Note = ""
 
 
-class Band(_Frozen):
+class Band(FrozenModel):
     """A numeric class ``lower``–``upper`` with explicit open/closed sides and its points."""
 
     id: OptionId
@@ -154,15 +124,15 @@ class Band(_Frozen):
         return above and below
 
 
-class FormField(_Frozen):
+class FormField(FrozenModel):
     """A raw number collected beside a question (表单字段); not scored."""
 
-    id: Ident
+    id: Identifier
     label: Text
     unit: Note = ""
 
 
-class Question(_Frozen):
+class Question(FrozenModel):
     """One scored question (题目).
 
     Attributes
@@ -188,7 +158,7 @@ class Question(_Frozen):
         Set when the question is less certain than the framework as a whole.
     """
 
-    id: Ident
+    id: Identifier
     number: int | None = None
     title: Text
     kind: Literal["single", "multi", "number"]
@@ -234,14 +204,14 @@ class Question(_Frozen):
                     )
             if self.kind == "single":
                 best = max(o.points for o in self.options)
-                if not _close(best, self.max_points):
+                if not numbers_agree(best, self.max_points):
                     raise LocatedValueError(
                         f"the best option scores {fmt_num(best)} but max_points is {top}",
                         ("max_points",),
                     )
             else:
                 total = sum(o.points for o in self.options if not o.exclusive)
-                if not _close(total, self.max_points):
+                if not numbers_agree(total, self.max_points):
                     raise LocatedValueError(
                         f"the options add up to {fmt_num(total)} but max_points is {top}",
                         ("max_points",),
@@ -256,19 +226,19 @@ class Question(_Frozen):
             missing = "min_value" if self.min_value is None else "max_value"
             raise LocatedValueError(f"a number question needs {missing}", (missing,))
         first, last = self.bands[0], self.bands[-1]
-        if not (_close(first.lower, self.min_value) and first.lower_closed):
+        if not (numbers_agree(first.lower, self.min_value) and first.lower_closed):
             raise LocatedValueError(
                 f"the first band must start at min_value {fmt_num(self.min_value)}, closed",
                 ("bands", 0, "lower"),
             )
-        if not (_close(last.upper, self.max_value) and last.upper_closed):
+        if not (numbers_agree(last.upper, self.max_value) and last.upper_closed):
             raise LocatedValueError(
                 f"the last band must end at max_value {fmt_num(self.max_value)}, closed",
                 ("bands", len(self.bands) - 1, "upper"),
             )
         for i in range(1, len(self.bands)):
             prev, cur = self.bands[i - 1], self.bands[i]
-            if not _close(prev.upper, cur.lower):
+            if not numbers_agree(prev.upper, cur.lower):
                 raise LocatedValueError(
                     f"band starts at {fmt_num(cur.lower)} but the previous band ends at "
                     f"{fmt_num(prev.upper)}; bands must be contiguous and in order",
@@ -285,7 +255,7 @@ class Question(_Frozen):
         if len(set(ids)) != len(ids):
             raise LocatedValueError("band ids must be unique", ("bands",))
         best = max(b.points for b in self.bands)
-        if not _close(best, self.max_points):
+        if not numbers_agree(best, self.max_points):
             raise LocatedValueError(
                 f"the best band scores {fmt_num(best)} but max_points is {top}",
                 ("max_points",),
@@ -307,15 +277,15 @@ class Question(_Frozen):
         raise ValueError(f"{x!r} lies in no band of question {self.id!r}")
 
 
-class Indicator(_Frozen):
+class Indicator(FrozenModel):
     """A leaf of the dimension tree (三级指标): its weight and the question that scores it."""
 
     name: Text
     weight: Annotated[Number, Field(gt=0, le=100)]
-    question: Ident
+    question: Identifier
 
 
-class SubDimension(_Frozen):
+class SubDimension(FrozenModel):
     """二级指标: a weight (percent of its dimension) and its indicators."""
 
     name: Text
@@ -323,7 +293,7 @@ class SubDimension(_Frozen):
     indicators: tuple[Indicator, ...] = Field(min_length=1)
 
 
-class Dimension(_Frozen):
+class Dimension(FrozenModel):
     """一级维度.  ``scored: false`` (数字化经营) keeps an unscored dimension in the tree."""
 
     name: Text
@@ -333,7 +303,7 @@ class Dimension(_Frozen):
     sub_dimensions: tuple[SubDimension, ...] = ()
 
 
-class Scene(_Frozen):
+class Scene(FrozenModel):
     """A 数字化经营 scene rated 一级 to 四级.
 
     Attributes
@@ -349,7 +319,7 @@ class Scene(_Frozen):
         scene (used where the source's scene-specific ladder is not available).
     """
 
-    id: Ident
+    id: Identifier
     name: Text
     group: Text
     binding: bool
@@ -357,7 +327,7 @@ class Scene(_Frozen):
     level_texts: Literal["scene", "pattern"] = "scene"
 
 
-class LevelRow(_Frozen):
+class LevelRow(FrozenModel):
     """One row of a level rule: the conditions of one level."""
 
     level: Annotated[int, Field(ge=1)]
@@ -387,7 +357,7 @@ class LevelRow(_Frozen):
         return self.scene_level is not None
 
 
-class LevelRule(_Frozen):
+class LevelRule(FrozenModel):
     """A level rule as a table: score thresholds plus scene counts per level.
 
     A level is reached when every condition of its row holds (score ≥ ``min_score``, or
@@ -429,10 +399,7 @@ class LevelRule(_Frozen):
         return max(r.level for r in self.levels)
 
     def row(self, level: int) -> LevelRow:
-        for r in self.levels:
-            if r.level == level:
-                return r
-        raise KeyError(level)
+        return find_entry(self.levels, level, by="level")
 
     def score_met(self, row: LevelRow, total: float) -> bool:
         if self.score_bound == "min_inclusive":
@@ -474,7 +441,7 @@ class LevelRule(_Frozen):
         )
 
 
-class Framework(_Frozen):
+class Framework(FrozenModel):
     """An assessment framework: metadata, dimension tree, questions, scenes and level rule.
 
     Examples
@@ -487,7 +454,7 @@ class Framework(_Frozen):
     (8.0, 'secondary')
     """
 
-    id: FrameworkId
+    id: FileId
     version: Version
     name: Text
     document: Note = ""
@@ -554,7 +521,7 @@ class Framework(_Frozen):
                     used[ind.question] = loc
                     leaf = (dim.points or 0) * sub.weight * ind.weight / 10_000
                     q = by_id[ind.question]
-                    if not _close(leaf, q.max_points):
+                    if not numbers_agree(leaf, q.max_points):
                         raise LocatedValueError(
                             f"{dim.name} {fmt_num(dim.points or 0)} × {fmt_num(sub.weight)}% × "
                             f"{fmt_num(ind.weight)}% = {fmt_num(leaf)} points, but question "
@@ -569,7 +536,7 @@ class Framework(_Frozen):
                 )
         if self.questions:
             scored = sum(d.points or 0 for d in self.dimensions if d.scored)
-            if not _close(scored, self.total_points):
+            if not numbers_agree(scored, self.total_points):
                 raise LocatedValueError(
                     f"scored dimensions add up to {fmt_num(scored)}, "
                     f"total_points is {fmt_num(self.total_points)}",
@@ -694,6 +661,38 @@ def _id_hint(model: type | None, key: str | int | None, pattern: str | None) -> 
     return "an ASCII id (letters, digits, _)"
 
 
+def parse_rule_model(
+    text: str, model: type[M], *, filename: str = "<string>", what: str | None = None
+) -> M:
+    """Validate YAML text as one of the assessment's file models (a framework, a rule set …).
+
+    Errors name the file, the line and the key path as for every nqpf data file; a value
+    that fails a pattern is described as an ASCII id, which every such field here is.
+    """
+    return parse_yaml_model(text, model, filename=filename, what=what, pattern_hint=_id_hint)
+
+
+def read_rule_file(path_or_id: str | os.PathLike[str], shipped: tuple[str, ...]) -> tuple[str, str]:
+    """The text and display name of a shipped assessment file (by id) or a YAML file by path.
+
+    Raises
+    ------
+    ConfigError
+        For an id that is not in ``shipped`` (listing those that are) or a missing file.
+    """
+    if isinstance(path_or_id, str) and path_or_id in shipped:
+        text = resources.files("nqpf.assessment").joinpath("frameworks", f"{path_or_id}.yaml")
+        return text.read_text("utf-8"), f"{path_or_id}.yaml"
+    path = Path(path_or_id)
+    if not path.is_file():
+        if isinstance(path_or_id, str) and not path_or_id.endswith((".yaml", ".yml")):
+            raise ConfigError(
+                f"unknown id {path_or_id!r}; shipped: {', '.join(shipped)}", field="id"
+            )
+        raise ConfigError("file not found", file=str(path))
+    return path.read_text(encoding="utf-8-sig"), str(path)
+
+
 def parse_framework(text: str, *, filename: str = "<string>") -> Framework:
     """Validate YAML text as a framework.
 
@@ -717,6 +716,4 @@ def parse_framework(text: str, *, filename: str = "<string>") -> Framework:
     ...     print(err.line, err.field)
     157 questions[4].options[1].points
     """
-    return parse_yaml_model(
-        text, Framework, filename=filename, what="a framework", pattern_hint=_id_hint
-    )
+    return parse_rule_model(text, Framework, filename=filename, what="a framework")

@@ -14,7 +14,7 @@ percent, 0–100), and scene id → level 1–4.  Form-field ids may be present 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nqpf.assessment.schema import Framework, LevelRow, LevelRule, Question, fmt_num
+from nqpf._datafile import find_entry, fmt_num
+from nqpf.assessment.schema import Framework, LevelRow, LevelRule, Question
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -50,8 +51,8 @@ def _level_name(rule: LevelRule, level: int) -> str:
 
 
 @dataclass(frozen=True)
-class QuestionScore:
-    """Points of one question and why."""
+class QuestionPoints:
+    """Points of one question: what its score and its diagnosis both record."""
 
     id: str
     title: str
@@ -60,7 +61,18 @@ class QuestionScore:
     answer: Any
     points: float
     max_points: float
+
+
+@dataclass(frozen=True)
+class QuestionScore(QuestionPoints):
+    """Points of one question and why."""
+
     reason: str
+
+
+def records_frame(records: Iterable[Any], columns: Sequence[str]) -> pd.DataFrame:
+    """One row per record (a result's entries), holding the attributes named in ``columns``."""
+    return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in records])
 
 
 @dataclass(frozen=True)
@@ -127,10 +139,7 @@ class ScoreResult(Result):
     rule_confidence: str = "official"
 
     def question(self, question_id: str) -> QuestionScore:
-        for q in self.questions:
-            if q.id == question_id:
-                return q
-        raise KeyError(question_id)
+        return find_entry(self.questions, question_id)
 
     def summary(self) -> Summary:
         rows: list[tuple[str, Any]] = [
@@ -147,20 +156,8 @@ class ScoreResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per question: id, title, dimension, answer, points, max_points, reason."""
-        return pd.DataFrame(
-            [
-                {
-                    "id": q.id,
-                    "title": q.title,
-                    "dimension": q.dimension,
-                    "answer": q.answer,
-                    "points": q.points,
-                    "max_points": q.max_points,
-                    "reason": q.reason,
-                }
-                for q in self.questions
-            ]
-        )
+        columns = ("id", "title", "dimension", "answer", "points", "max_points", "reason")
+        return records_frame(self.questions, columns)
 
 
 @dataclass(frozen=True, eq=False)

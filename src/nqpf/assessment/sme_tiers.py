@@ -48,23 +48,24 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from nqpf.assessment.schema import (
+from nqpf._datafile import (
     Confidence,
+    FrozenModel,
+    LocatedValueError,
     Note,
     Number,
-    Points,
     Text,
     Version,
-    _close,
-    _id_hint,
+    find_entry,
     fmt_num,
+    numbers_agree,
+    refuse_duplicates,
 )
+from nqpf.assessment.schema import Points, parse_rule_model
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
-from nqpf.systems.schema import LocatedValueError
-from nqpf.yamlmodel import parse_yaml_model
 
 __all__ = [
     "ConditionResult",
@@ -90,19 +91,7 @@ _OPS = {
 _OP_CN = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 
 
-# -- YAML loading shared with green_factory ------------------------------------------------
-
-
-def _parse_model(text: str, model: type[BaseModel], filename: str) -> Any:
-    """Validate YAML ``text`` as ``model``; errors name the file, line and key path."""
-    return parse_yaml_model(text, model, filename=filename, pattern_hint=_id_hint)
-
-
 # -- rule-file models ------------------------------------------------------------------------
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 def _scalar(value: Any) -> Any:
@@ -120,7 +109,7 @@ def _require_num(value: Any) -> float:
 Scalar = Annotated[bool | float | str, BeforeValidator(_scalar)]
 
 
-class FactSpec(_Frozen):
+class FactSpec(FrozenModel):
     """A named quantity the rules read: its kind, unit and admissible range."""
 
     key: Text
@@ -148,7 +137,7 @@ class FactSpec(_Frozen):
         return f"[{lo}, {hi}]{self.unit}"
 
 
-class Rule(_Frozen):
+class Rule(FrozenModel):
     """A condition: a leaf (``fact`` or ``score`` compared with ``value``) or a group.
 
     ``score`` names a part (``创新能力``) or ``total``; with ``fact`` as well, the fact
@@ -185,7 +174,7 @@ class Rule(_Frozen):
         return self
 
 
-class BandSpec(_Frozen):
+class BandSpec(FrozenModel):
     """``ge`` (x ≥ ge) or ``le`` (x ≤ le) or neither (the catch-all last band)."""
 
     ge: Number | None = None
@@ -194,7 +183,7 @@ class BandSpec(_Frozen):
     confidence: Confidence | None = None
 
 
-class ItemSpec(_Frozen):
+class ItemSpec(FrozenModel):
     """A scored item: bands over a number, points per choice/bool, or points per counted item."""
 
     id: Text
@@ -227,7 +216,7 @@ class ItemSpec(_Frozen):
             best = max(self.choices.values())
         else:
             best = self.max_points
-        if not _close(best, self.max_points):
+        if not numbers_agree(best, self.max_points):
             raise LocatedValueError(
                 f"the best band/choice scores {fmt_num(best)} but max_points is "
                 f"{fmt_num(self.max_points)}",
@@ -236,7 +225,7 @@ class ItemSpec(_Frozen):
         return self
 
 
-class MissingItem(_Frozen):
+class MissingItem(FrozenModel):
     """A scored item the reference names without its bands: it cannot be evaluated."""
 
     part: Text
@@ -245,12 +234,12 @@ class MissingItem(_Frozen):
     note: Note = ""
 
 
-class Part(_Frozen):
+class Part(FrozenModel):
     name: Text
     points: Points
 
 
-class TierSpec(_Frozen):
+class TierSpec(FrozenModel):
     """One tier: its conditions (combined by ``pass_rule``) and its score table."""
 
     name: Text
@@ -271,7 +260,7 @@ class TierSpec(_Frozen):
         parts = {p.name: p.points for p in self.parts}
         if self.parts and self.total_points is not None:
             total = sum(parts.values())
-            if not _close(total, self.total_points):
+            if not numbers_agree(total, self.total_points):
                 raise LocatedValueError(
                     f"parts add up to {fmt_num(total)}, total_points is "
                     f"{fmt_num(self.total_points)}",
@@ -285,7 +274,7 @@ class TierSpec(_Frozen):
                     )
         for j, (name, pts) in enumerate(parts.items()):
             got = sum(it.max_points for it in (*self.items, *self.missing_items) if it.part == name)
-            if not _close(got, pts):
+            if not numbers_agree(got, pts):
                 raise LocatedValueError(
                     f"items of part {name!r} add up to {fmt_num(got)}, part has {fmt_num(pts)}",
                     ("parts", j, "points"),
@@ -293,7 +282,7 @@ class TierSpec(_Frozen):
         return self
 
 
-class QualitySmeRules(_Frozen):
+class QualitySmeRules(FrozenModel):
     """A versioned 优质中小企业梯度培育 rule file."""
 
     id: Literal["quality-sme"]
@@ -310,13 +299,8 @@ class QualitySmeRules(_Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> QualitySmeRules:
-        keys: dict[str, int] = {}
-        for i, f in enumerate(self.facts):
-            if f.key in keys:
-                raise LocatedValueError(
-                    f"duplicate fact {f.key!r}", ("facts", i, "key"), ("facts", keys[f.key], "key")
-                )
-            keys[f.key] = i
+        refuse_duplicates((f.key for f in self.facts), "fact", lambda i: ("facts", i, "key"))
+        keys = {f.key: i for i, f in enumerate(self.facts)}
         for tname, tier in self.tiers.items():
             parts = {p.name for p in tier.parts} | {"total"}
 
@@ -360,10 +344,7 @@ class QualitySmeRules(_Frozen):
         return self
 
     def fact(self, key: str) -> FactSpec:
-        for f in self.facts:
-            if f.key == key:
-                return f
-        raise KeyError(key)
+        return find_entry(self.facts, key, by="key")
 
     @property
     def key(self) -> str:
@@ -384,7 +365,7 @@ def load_quality_sme(version: str = "2022") -> QualitySmeRules:
         )
     name = f"quality-sme-{version}.yaml"
     text = resources.files("nqpf.assessment").joinpath("frameworks", name).read_text("utf-8")
-    rules = _parse_model(text, QualitySmeRules, name)
+    rules = parse_rule_model(text, QualitySmeRules, filename=name)
     if rules.version != version:
         raise ConfigError(f"file {name} declares version {rules.version!r}", file=name)
     return rules
@@ -503,14 +484,14 @@ class TierResult(Result):
         ]
         if self.items:
             total = fmt_num(self.score or 0)
-            if self.score_max is not None and not _close(self.score_max, self.score or 0):
+            if self.score_max is not None and not numbers_agree(self.score_max, self.score or 0):
                 total += f" – {fmt_num(self.score_max)}"
             rows.append(("得分", total))
             for part, (lo, hi) in self.part_scores.items():
                 rows.append(
                     (
                         f"  {part}",
-                        fmt_num(lo) if _close(lo, hi) else f"{fmt_num(lo)} – {fmt_num(hi)}",
+                        fmt_num(lo) if numbers_agree(lo, hi) else f"{fmt_num(lo)} – {fmt_num(hi)}",
                     )
                 )
         for depth, c in (p for top in self.conditions for p in top.walk()):
@@ -679,7 +660,7 @@ def _eval(
         lo, hi = bounds[rule.score]
         ok_lo, ok_hi = _OPS[op](lo, target), _OPS[op](hi, target)
         status = "met" if ok_lo and ok_hi else "unmet" if not (ok_lo or ok_hi) else "unknown"
-        current = f"{fmt_num(lo)}分" if _close(lo, hi) else f"{fmt_num(lo)}–{fmt_num(hi)}分"
+        current = f"{fmt_num(lo)}分" if numbers_agree(lo, hi) else f"{fmt_num(lo)}–{fmt_num(hi)}分"
         unit = "分"
     else:
         status, current = "unknown", "未提供"

@@ -32,14 +32,22 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from nqpf.assessment.cmmm import CMMMResult, Number, Version, _read
-from nqpf.assessment.schema import Ident, Note, Text, _id_hint
+from nqpf._datafile import (
+    FileId,
+    FrozenModel,
+    Identifier,
+    LocatedValueError,
+    Note,
+    Number,
+    Text,
+    Version,
+)
+from nqpf.assessment.cmmm import CMMMResult
+from nqpf.assessment.schema import parse_rule_model, read_rule_file
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
-from nqpf.systems.schema import LocatedValueError
-from nqpf.yamlmodel import parse_yaml_model
 
 __all__ = [
     "ConditionResult",
@@ -74,15 +82,11 @@ _FACT_KEYS = (
 )
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class TierCondition(_Frozen):
+class TierCondition(FrozenModel):
     """One condition: ``flag`` (a yes/no fact), ``min_maturity``, ``links``, ``kpi`` or
     ``min_ai_share``."""
 
-    id: Ident
+    id: Identifier
     kind: Literal["flag", "min_maturity", "links", "kpi", "min_ai_share"]
     text: Text
     min: Number | str | None = None
@@ -104,27 +108,27 @@ class TierCondition(_Frozen):
         return self
 
 
-class Tier(_Frozen):
+class Tier(FrozenModel):
     name: Text
     focus: Note = ""
     conditions: tuple[TierCondition, ...] = Field(min_length=1)
 
 
-class SceneGroup(_Frozen):
+class SceneGroup(FrozenModel):
     name: Text
     first: Annotated[int, Field(ge=1)]
     last: Annotated[int, Field(ge=1)]
 
 
-class KpiPosition(_Frozen):
-    id: Ident
+class KpiPosition(FrozenModel):
+    id: Identifier
     name: Text
 
 
-class TierRules(_Frozen):
+class TierRules(FrozenModel):
     """The tier file: 环节, scene groups, 成效 positions, common and per-tier conditions."""
 
-    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    id: FileId
     version: Version
     name: Text
     document: Note = ""
@@ -191,16 +195,16 @@ class TierRules(_Frozen):
 
 @functools.cache
 def _shipped() -> TierRules:
-    text, name = _read("smart-factory-tiers-2025", ("smart-factory-tiers-2025",))
-    return parse_yaml_model(text, TierRules, filename=name, pattern_hint=_id_hint)
+    text, name = read_rule_file("smart-factory-tiers-2025", ("smart-factory-tiers-2025",))
+    return parse_rule_model(text, TierRules, filename=name)
 
 
 def load_tiers(path_or_id: str | os.PathLike[str] = "smart-factory-tiers-2025") -> TierRules:
     """Load the shipped tier rules or a file in the same format (errors name key and line)."""
     if path_or_id == "smart-factory-tiers-2025":
         return _shipped()
-    text, name = _read(path_or_id, ("smart-factory-tiers-2025",))
-    return parse_yaml_model(text, TierRules, filename=name, pattern_hint=_id_hint)
+    text, name = read_rule_file(path_or_id, ("smart-factory-tiers-2025",))
+    return parse_rule_model(text, TierRules, filename=name)
 
 
 # -- result ------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from nqpf._datafile import Confidence, StrictModel
 from nqpf.exceptions import ConfigError
 
 __all__ = [
@@ -50,12 +51,10 @@ class _Provenance(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow")
 
     source: str = Field(min_length=1)
-    confidence: Literal["official", "secondary", "unverified"]
+    confidence: Confidence
 
 
-class _Province(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class _Province(StrictModel):
     code: str = Field(pattern=r"^\d{2}$")
     name: str = Field(min_length=1)
     full_name: str = Field(min_length=1)
@@ -66,14 +65,12 @@ class _Province(BaseModel):
     lon: float = Field(ge=73, le=136)
 
 
-class _RegionsFile(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class _RegionsFile(StrictModel):
     id: str
     version: str
     name: str
     source: str = Field(min_length=1)
-    confidence: Literal["official", "secondary", "unverified"]
+    confidence: Confidence
     verified: bool
     groups: _Provenance
     capitals: _Provenance

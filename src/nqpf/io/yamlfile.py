@@ -8,9 +8,9 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel
 
+from nqpf import _datafile
+from nqpf._datafile import parse_yaml_model
 from nqpf.exceptions import ConfigError
-from nqpf.yamlmodel import key_line as _node_key_line
-from nqpf.yamlmodel import parse_yaml_model
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -18,13 +18,20 @@ M = TypeVar("M", bound=BaseModel)
 _REASONS = {"missing": "required key is missing"}
 
 
-def key_line(path: str | Path, key: str) -> int | None:
-    """1-based line of a dotted key (``analyses.dagum``) in a YAML file, if it is there."""
+def key_line_in_file(path: str | Path, key: str) -> int | None:
+    """1-based line of a dotted key (``analyses.dagum``) in a YAML file, if it is there.
+
+    :func:`nqpf.yamlmodel.key_line` does the same for a parsed node tree.
+    """
     try:
         root = yaml.compose(Path(path).read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
     except (OSError, yaml.YAMLError):
         return None
-    return _node_key_line(root, key)
+    return _datafile.key_line(root, key)
+
+
+#: The former name of :func:`key_line_in_file`, kept for existing imports.
+key_line = key_line_in_file
 
 
 def load_yaml_model(path: str | Path, model: type[M], *, text: str | None = None) -> M:

@@ -39,6 +39,7 @@ PALETTE = ("#1d4ed8", "#ea580c", "#15803d", "#9333ea")
 LEVEL_COLORS = ("#cbd2d9", "#bfdbfe", "#60a5fa", "#2563eb", "#1e3a8a")
 
 _SVG_NS = "http://www.w3.org/2000/svg"
+_INK = "#1f2933"  # labels and values
 
 
 # --------------------------------------------------------------------------- helpers
@@ -75,6 +76,25 @@ def _svg_start(kind: str, width: float, height: float, title: str | None) -> lis
     if title:
         parts.append(_title(title))
     return parts
+
+
+def _text(
+    cls: str, x: object, y: object, body: object, *, size: int, fill: str, anchor: str = ""
+) -> str:
+    """A ``<text>`` element showing ``body`` (escaped); ``x`` and ``y`` as written."""
+    align = f' text-anchor="{anchor}"' if anchor else ""
+    return (
+        f'<text class="{cls}" x="{x}" y="{y}"{align} font-size="{size}" fill="{fill}">'
+        f"{_e(body)}</text>"
+    )
+
+
+def _line(cls: str, x1: object, y1: object, x2: object, y2: object, stroke: str) -> str:
+    """A 1 px ``<line>`` element; coordinates as written."""
+    return (
+        f'<line class="{cls}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
+        f'stroke="{stroke}" stroke-width="1"/>'
+    )
 
 
 def _bar_value(value: float | None) -> float:
@@ -169,22 +189,14 @@ def radar_svg(
         d = "M" + " L".join(f"{_f(x)},{_f(y)}" for x, y in pts) + " Z"
         parts.append(f'<path class="grid" d="{d}" fill="none" stroke="#d9e2ec" stroke-width="1"/>')
         x, y = point(0, r)
-        parts.append(
-            f'<text class="tick" x="{_f(x + 4)}" y="{_f(y + 4)}" font-size="10" '
-            f'fill="#9aa5b1">{round(100 * k / rings)}%</text>'
-        )
+        pct = f"{round(100 * k / rings)}%"
+        parts.append(_text("tick", _f(x + 4), _f(y + 4), pct, size=10, fill="#9aa5b1"))
     for i, label in enumerate(axes):
         x, y = point(i, radius)
-        parts.append(
-            f'<line class="axis" x1="{_f(cx)}" y1="{_f(cy)}" x2="{_f(x)}" y2="{_f(y)}" '
-            'stroke="#bcccdc" stroke-width="1"/>'
-        )
+        parts.append(_line("axis", _f(cx), _f(cy), _f(x), _f(y), "#bcccdc"))
         lx, ly = point(i, radius + 18)
         anchor = "middle" if abs(lx - cx) < 1 else ("start" if lx > cx else "end")
-        parts.append(
-            f'<text class="label" x="{_f(lx)}" y="{_f(ly + 4)}" text-anchor="{anchor}" '
-            f'font-size="13" fill="#1f2933">{_e(label)}</text>'
-        )
+        parts.append(_text("label", _f(lx), _f(ly + 4), label, size=13, fill=_INK, anchor=anchor))
     for s, (name, values) in enumerate(series):
         color = PALETTE[s % len(PALETTE)]
         pts = [point(i, radius * share(v, 1.0)) for i, v in enumerate(values)]
@@ -199,10 +211,7 @@ def radar_svg(
         color = PALETTE[s % len(PALETTE)]
         y = size + 6 + 22 * s
         parts.append(f'<rect x="16" y="{y}" width="14" height="14" fill="{color}"/>')
-        parts.append(
-            f'<text class="legend" x="36" y="{y + 12}" font-size="13" fill="#1f2933">'
-            f"{_e(name)}</text>"
-        )
+        parts.append(_text("legend", 36, y + 12, name, size=13, fill=_INK))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -251,13 +260,10 @@ def bar_svg(
     parts = _svg_start("bars", width, height, title)
     for k in range(ticks + 1):
         y = upper + plot_h - plot_h * k / ticks
+        parts.append(_line("grid", left, _f(y), width - right, _f(y), "#e4e7eb"))
+        tick = _num(top * k / ticks)
         parts.append(
-            f'<line class="grid" x1="{left}" y1="{_f(y)}" x2="{width - right}" y2="{_f(y)}" '
-            'stroke="#e4e7eb" stroke-width="1"/>'
-        )
-        parts.append(
-            f'<text class="tick" x="{left - 6}" y="{_f(y + 4)}" text-anchor="end" '
-            f'font-size="11" fill="#7b8794">{_e(_num(top * k / ticks))}</text>'
+            _text("tick", left - 6, _f(y + 4), tick, size=11, fill="#7b8794", anchor="end")
         )
     for i, (label, value) in enumerate(zip(labels, clean, strict=True)):
         h = plot_h * value / top
@@ -268,18 +274,14 @@ def bar_svg(
             f'fill="{_e(_bar_color(i, colors))}" rx="2">'
             f"{_tooltip(label, value, unit)}</rect>"
         )
+        mid = _f(x + bar_w / 2)
         parts.append(
-            f'<text class="value" x="{_f(x + bar_w / 2)}" y="{_f(y - 5)}" text-anchor="middle" '
-            f'font-size="12" fill="#1f2933">{_e(_num(value))}</text>'
+            _text("value", mid, _f(y - 5), _num(value), size=12, fill=_INK, anchor="middle")
         )
         parts.append(
-            f'<text class="label" x="{_f(x + bar_w / 2)}" y="{height - lower + 18}" '
-            f'text-anchor="middle" font-size="12" fill="#1f2933">{_e(label)}</text>'
+            _text("label", mid, height - lower + 18, label, size=12, fill=_INK, anchor="middle")
         )
-    parts.append(
-        f'<line class="axis" x1="{left}" y1="{upper + plot_h}" x2="{width - right}" '
-        f'y2="{upper + plot_h}" stroke="#9aa5b1" stroke-width="1"/>'
-    )
+    parts.append(_line("axis", left, upper + plot_h, width - right, upper + plot_h, "#9aa5b1"))
     parts.append("</svg>")
     return "".join(parts)
 

@@ -6,7 +6,15 @@ from importlib import resources
 
 import pytest
 
-from nqpf.assessment import Framework, list_frameworks, load_framework, parse_framework
+from nqpf.assessment import (
+    Framework,
+    framework_versions,
+    latest_version,
+    list_frameworks,
+    load_framework,
+    parse_framework,
+    version_key,
+)
 from nqpf.exceptions import ConfigError, DataValidationError
 
 TEXT_2024 = (
@@ -216,3 +224,17 @@ def test_scene_count_cannot_exceed_scenes():
     err = _bad("      min_binding: 6", "      min_binding: 11")
     assert err.field == "level_rule.levels[0].min_binding"
     assert "needs 11 约束性 scenes but the framework has 10" in str(err)
+
+
+def test_latest_version_is_the_version_load_framework_takes():
+    assert framework_versions("sme-digital") == ["2022", "2024"]
+    assert latest_version("sme-digital") == load_framework("sme-digital").version == "2024"
+    assert framework_versions("nope") == []
+    with pytest.raises(ConfigError, match="unknown framework 'nope'") as info:
+        latest_version("nope")
+    assert info.value.field == "id"
+
+
+def test_version_key_compares_numbers_as_numbers_and_text_after_them():
+    versions = ["2024-draft", "2024.10", "2024", "2024.2", "2022"]
+    assert sorted(versions, key=version_key) == ["2022", "2024", "2024.2", "2024.10", "2024-draft"]

@@ -12,12 +12,14 @@ Shipped frameworks
 
 Examples
 --------
->>> from nqpf.assessment import list_frameworks, load_framework
+>>> from nqpf.assessment import framework_versions, latest_version, list_frameworks, load_framework
 >>> list_frameworks()
 ['sme-digital-2022', 'sme-digital-2024']
 >>> fw = load_framework("sme-digital")      # the latest version
 >>> fw.version, fw.confidence, fw.level_rule.confidence
 ('2024', 'official', 'secondary')
+>>> framework_versions("sme-digital"), latest_version("sme-digital")
+(['2022', '2024'], '2024')
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ __all__ = [
     "assess_tier",
     "batch_score",
     "diagnose",
+    "framework_versions",
+    "latest_version",
     "list_frameworks",
     "load_framework",
     "parse_framework",
@@ -93,6 +97,7 @@ __all__ = [
     "score",
     "score_cmmm",
     "score_green_factory",
+    "version_key",
 ]
 
 _DIR = "frameworks"
@@ -118,6 +123,60 @@ def list_frameworks(kind: str | None = "questionnaire") -> list[str]:
     root = resources.files(__name__).joinpath(_DIR)
     names = [e.name for e in root.iterdir() if e.is_file() and e.name.endswith(".yaml")]
     return sorted(Path(n).stem for n in names if kind is None or _kind(n) == kind)
+
+
+def version_key(version: str) -> list[tuple[int, int, str]]:
+    """Sort key of a framework version: the rule that says which version is the latest.
+
+    The version is cut at ``.`` and ``-``; parts of digits compare as numbers, other parts
+    as text and after any number, so ``2024 < 2024.2 < 2024.10 < 2024-draft``.
+
+    Examples
+    --------
+    >>> sorted(["2024.10", "2022", "2024-draft", "2024.2"], key=version_key)
+    ['2022', '2024.2', '2024.10', '2024-draft']
+    """
+    return [
+        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in version.replace("-", ".").split(".")
+    ]
+
+
+def framework_versions(id: str) -> list[str]:
+    """Versions of the shipped questionnaire framework ``id``, oldest first (``[]`` if none).
+
+    Examples
+    --------
+    >>> framework_versions("sme-digital")
+    ['2022', '2024']
+    """
+    return sorted(
+        (k[len(id) + 1 :] for k in list_frameworks() if k.startswith(f"{id}-")), key=version_key
+    )
+
+
+def latest_version(id: str) -> str:
+    """The newest shipped version of framework ``id``: the one ``load_framework(id)`` loads.
+
+    Raises
+    ------
+    ConfigError
+        If no shipped questionnaire framework has this id (the message lists those shipped).
+
+    Examples
+    --------
+    >>> latest_version("sme-digital")
+    '2024'
+    """
+    return _known_versions(id)[-1]
+
+
+def _known_versions(id: str) -> list[str]:
+    """:func:`framework_versions`, refusing an id that has none."""
+    versions = framework_versions(id)
+    if not versions:
+        shipped = list_frameworks()
+        raise ConfigError(f"unknown framework {id!r}; shipped: {', '.join(shipped)}", field="id")
+    return versions
 
 
 @functools.cache
@@ -157,14 +216,7 @@ def load_framework(id: str | os.PathLike[str], version: str | None = None) -> Fr
     if isinstance(id, str) and version is None and id in shipped:
         return _load_shipped(id)
     if isinstance(id, str) and not id.endswith((".yaml", ".yml")) and os.sep not in id:
-        versions = sorted(
-            (k[len(id) + 1 :] for k in shipped if k.startswith(f"{id}-")),
-            key=lambda v: [int(p) if p.isdigit() else p for p in v.replace("-", ".").split(".")],
-        )
-        if not versions:
-            raise ConfigError(
-                f"unknown framework {id!r}; shipped: {', '.join(shipped)}", field="id"
-            )
+        versions = _known_versions(id)
         if version is None:
             version = versions[-1]
         if str(version) not in versions:

@@ -181,7 +181,34 @@ def sigma_convergence(
         raise DataValidationError(
             f"ddof must be a non-negative integer, got {ddof!r}", field="ddof"
         )
-    blocks: list[np.ndarray] = []
+    labels, blocks = _period_blocks(y, periods)
+    sigma = np.array(
+        [_dispersion(b, label, measure, ddof) for b, label in zip(blocks, labels, strict=True)]
+    )
+    counts = np.array([b.size for b in blocks], dtype=np.int64)
+    t, _ = _time_axis(labels)
+    fit = _ols_trend(t, sigma)
+    converging = bool(fit["slope"] < 0 and fit["p"] < alpha)
+    return SigmaConvergenceResult(
+        periods=tuple(labels),
+        sigma=sigma,
+        n=counts,
+        time=t,
+        slope=fit["slope"],
+        intercept=fit["intercept"],
+        slope_se=fit["se"],
+        slope_t=fit["t"],
+        slope_p=fit["p"],
+        converging=converging,
+        measure=measure,
+        ddof=int(ddof),
+        alpha=alpha,
+    )
+
+
+def _period_blocks(y, periods) -> tuple[list, list[np.ndarray]]:
+    """Period labels and the values of each period: the columns of a wide ``y`` (in label
+    order) or the values of a 1-D ``y`` grouped by ``periods``."""
     if periods is None:
         labels = list(y.columns) if isinstance(y, pd.DataFrame) else None
         A = as_float_array(y, "y")
@@ -209,56 +236,38 @@ def sigma_convergence(
         raise DataValidationError(
             f"σ-convergence needs at least 2 periods, got {len(blocks)}", field="periods"
         )
-    sigma = np.empty(len(blocks))
-    counts = np.empty(len(blocks), dtype=np.int64)
-    for k, b in enumerate(blocks):
-        bad = ~np.isfinite(b)
-        if bad.any():
+    return labels, blocks
+
+
+def _dispersion(b: np.ndarray, label, measure: str, ddof: int) -> float:
+    """σ of one period's values ``b`` by ``measure``; raise naming the period ``label``."""
+    bad = ~np.isfinite(b)
+    if bad.any():
+        raise DataValidationError(
+            f"period {label!r} has {int(bad.sum())} missing or infinite value(s); drop "
+            "or impute them first",
+            field="y",
+        )
+    if b.size <= ddof:
+        raise DataValidationError(
+            f"period {label!r} has {b.size} unit(s); need more than ddof={ddof}", field="y"
+        )
+    if measure == "sd_log":
+        if (b <= 0).any():
             raise DataValidationError(
-                f"period {labels[k]!r} has {int(bad.sum())} missing or infinite value(s); drop "
-                "or impute them first",
+                f"measure='sd_log' needs y > 0; period {label!r} has a value ≤ 0",
                 field="y",
             )
-        if b.size <= ddof:
+        return np.log(b).std(ddof=ddof)
+    if measure == "cv":
+        mean = b.mean()
+        if mean <= 0:
             raise DataValidationError(
-                f"period {labels[k]!r} has {b.size} unit(s); need more than ddof={ddof}", field="y"
+                f"measure='cv' needs a positive mean; period {label!r} has mean {mean:g}",
+                field="y",
             )
-        if measure == "sd_log":
-            if (b <= 0).any():
-                raise DataValidationError(
-                    f"measure='sd_log' needs y > 0; period {labels[k]!r} has a value ≤ 0",
-                    field="y",
-                )
-            sigma[k] = np.log(b).std(ddof=ddof)
-        elif measure == "cv":
-            mean = b.mean()
-            if mean <= 0:
-                raise DataValidationError(
-                    f"measure='cv' needs a positive mean; period {labels[k]!r} has mean {mean:g}",
-                    field="y",
-                )
-            sigma[k] = b.std(ddof=ddof) / mean
-        else:
-            sigma[k] = b.std(ddof=ddof)
-        counts[k] = b.size
-    t, _ = _time_axis(labels)
-    fit = _ols_trend(t, sigma)
-    converging = bool(fit["slope"] < 0 and fit["p"] < alpha)
-    return SigmaConvergenceResult(
-        periods=tuple(labels),
-        sigma=sigma,
-        n=counts,
-        time=t,
-        slope=fit["slope"],
-        intercept=fit["intercept"],
-        slope_se=fit["se"],
-        slope_t=fit["t"],
-        slope_p=fit["p"],
-        converging=converging,
-        measure=measure,
-        ddof=int(ddof),
-        alpha=alpha,
-    )
+        return b.std(ddof=ddof) / mean
+    return b.std(ddof=ddof)
 
 
 def _sort_key(v):
@@ -476,6 +485,44 @@ def beta_convergence(
     >>> round(r.beta, 4), r.n_obs, r.T
     (-0.1554, 8, 1.0)
     """
+    cov, effects_t, alpha = _beta_options(kind, controls, effects, horizon, cov, alpha)
+    v, ent, per = _long_levels(y, entity, period)
+    X_ctrl, ctrl_names = _as_controls(controls, v.shape[0])
+    grid = _LevelGrid.of(v, ent, per, kind)
+    growth = _growth_rates(grid, horizon, X_ctrl)
+    if kind == "absolute":
+        fit = _ols(growth.g, growth.x0, growth.entity, cov)
+    else:
+        fit = _panel_fe(
+            growth.g,
+            growth.x0,
+            growth.controls,
+            ctrl_names,
+            growth.entity,
+            growth.start,
+            effects_t,
+            cov,
+        )
+    return _beta_result(
+        fit,
+        growth,
+        len(grid.periods),
+        kind=kind,
+        horizon=horizon,
+        cov=cov,
+        effects=effects_t,
+        alpha=alpha,
+    )
+
+
+def _beta_options(
+    kind, controls, effects, horizon, cov, alpha
+) -> tuple[str, tuple[str, ...], float]:
+    """Check the settings of :func:`beta_convergence` against each other.
+
+    Returns the covariance (its default depends on ``horizon``), the fixed effects as a
+    tuple and alpha as a float.
+    """
     check_choice(kind, "kind", ("absolute", "conditional"))
     alpha = _check_alpha(alpha)
     if horizon not in (1, "long") or isinstance(horizon, bool):
@@ -493,20 +540,23 @@ def beta_convergence(
                 "absolute β-convergence has no fixed effects; use kind='conditional'",
                 field="effects",
             )
-        effects_t: tuple[str, ...] = ()
-    else:
-        if horizon != 1:
-            raise DataValidationError(
-                "conditional β-convergence is estimated on the panel of growth rates "
-                "(horizon=1) with fixed effects",
-                field="horizon",
-            )
-        effects_t = ("entity", "time") if effects is None else tuple(effects)
-        for e in effects_t:
-            check_choice(e, "effects", ("entity", "time"))
-        if len(set(effects_t)) != len(effects_t):
-            raise DataValidationError(f"effects repeats an entry: {effects_t}", field="effects")
+        return cov, (), alpha
+    if horizon != 1:
+        raise DataValidationError(
+            "conditional β-convergence is estimated on the panel of growth rates "
+            "(horizon=1) with fixed effects",
+            field="horizon",
+        )
+    effects_t = ("entity", "time") if effects is None else tuple(effects)
+    for e in effects_t:
+        check_choice(e, "effects", ("entity", "time"))
+    if len(set(effects_t)) != len(effects_t):
+        raise DataValidationError(f"effects repeats an entry: {effects_t}", field="effects")
+    return cov, effects_t, alpha
 
+
+def _long_levels(y, entity, period) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Levels (positive, finite), entity and period labels of a long panel, as 1-D arrays."""
     v = as_float_array(y, "y").ravel()
     N = v.shape[0]
     ent = np.asarray(entity).ravel()
@@ -521,107 +571,160 @@ def beta_convergence(
         i = int(np.argmax(bad))
         raise DataValidationError(
             f"y must be positive and finite (logs are taken); {int(bad.sum())} value(s) are "
-            f"not, the first is {v[i]} (entity {python_scalar(ent[i])!r}, period {python_scalar(per[i])!r})",
+            f"not, the first is {v[i]} (entity {python_scalar(ent[i])!r}, "
+            f"period {python_scalar(per[i])!r})",
             field="y",
             data_row=i,
         )
-    X_ctrl, ctrl_names = _as_controls(controls, N)
-    ent_labels, ent_code = np.unique(ent, return_inverse=True)
-    per_labels, per_code = np.unique(per, return_inverse=True)
-    per_labels = [python_scalar(p) for p in per_labels]
-    order = sorted(range(len(per_labels)), key=lambda k: _sort_key(per_labels[k]))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    per_code = rank[per_code]
-    per_labels = [per_labels[k] for k in order]
-    K = len(per_labels)
-    need = 3 if kind == "conditional" else 2
-    if need > K:
-        raise DataValidationError(
-            f"{kind} β-convergence needs at least {need} periods, got {K}"
-            + (" (fixed effects need two growth periods)" if kind == "conditional" else ""),
-            field="period",
-        )
-    key = ent_code * K + per_code
-    uniq, counts = np.unique(key, return_counts=True)
-    if (counts > 1).any():
-        k = int(uniq[np.argmax(counts > 1)])
-        raise DataValidationError(
-            f"entity {python_scalar(ent_labels[k // K])!r} has more than one row for period "
-            f"{per_labels[k % K]!r}",
-            field="period",
-        )
-    t_axis, numeric = _time_axis(per_labels)
-    grid = np.full((len(ent_labels), K), np.nan)
-    grid[ent_code, per_code] = np.log(v)
-    row_of = np.full((len(ent_labels), K), -1, dtype=np.int64)
-    row_of[ent_code, per_code] = np.arange(N)
+    return v, ent, per
 
+
+@dataclass(frozen=True)
+class _LevelGrid:
+    """ln y of a long panel laid out as entities × periods (periods in time order)."""
+
+    log_y: np.ndarray  # (entities, periods), NaN where an entity lacks a period
+    row: np.ndarray  # input row of every cell, −1 where missing
+    entities: np.ndarray  # entity labels, sorted
+    periods: list  # period labels, in time order
+    time: np.ndarray  # numeric time axis of the periods (see _time_axis)
+    numeric: bool  # whether the period labels themselves are numbers
+
+    @classmethod
+    def of(cls, v: np.ndarray, ent: np.ndarray, per: np.ndarray, kind: str) -> _LevelGrid:
+        """The grid of levels ``v``; raise on too few periods or a repeated (entity, period)."""
+        ent_labels, ent_code = np.unique(ent, return_inverse=True)
+        per_labels, per_code = np.unique(per, return_inverse=True)
+        per_labels = [python_scalar(p) for p in per_labels]
+        order = sorted(range(len(per_labels)), key=lambda k: _sort_key(per_labels[k]))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        per_code = rank[per_code]
+        per_labels = [per_labels[k] for k in order]
+        K = len(per_labels)
+        need = 3 if kind == "conditional" else 2
+        if need > K:
+            raise DataValidationError(
+                f"{kind} β-convergence needs at least {need} periods, got {K}"
+                + (" (fixed effects need two growth periods)" if kind == "conditional" else ""),
+                field="period",
+            )
+        key = ent_code * K + per_code
+        uniq, counts = np.unique(key, return_counts=True)
+        if (counts > 1).any():
+            k = int(uniq[np.argmax(counts > 1)])
+            raise DataValidationError(
+                f"entity {python_scalar(ent_labels[k // K])!r} has more than one row for period "
+                f"{per_labels[k % K]!r}",
+                field="period",
+            )
+        t_axis, numeric = _time_axis(per_labels)
+        log_y = np.full((len(ent_labels), K), np.nan)
+        log_y[ent_code, per_code] = np.log(v)
+        row = np.full((len(ent_labels), K), -1, dtype=np.int64)
+        row[ent_code, per_code] = np.arange(v.shape[0])
+        return cls(log_y, row, ent_labels, per_labels, t_axis, numeric)
+
+
+@dataclass(frozen=True)
+class _Growth:
+    """The regression data: growth g = ln(y_end / y_start) on x0 = ln y_start."""
+
+    g: np.ndarray
+    x0: np.ndarray
+    entity: np.ndarray  # entity index (grid row) of every observation
+    start: np.ndarray  # period index (grid column) where each growth interval starts
+    controls: np.ndarray  # control values at the start, one row per observation
+    T: float  # length of one growth interval
+
+
+def _growth_rates(grid: _LevelGrid, horizon, X_ctrl: np.ndarray) -> _Growth:
+    """Growth between adjacent periods (``horizon=1``) or from first to last (``"long"``)."""
+    log_y = grid.log_y
     if horizon == 1:
-        gaps = np.diff(t_axis)
-        if numeric and not np.allclose(gaps, gaps[0], rtol=0, atol=1e-9 * max(1.0, abs(gaps[0]))):
+        gaps = np.diff(grid.time)
+        if grid.numeric and not np.allclose(
+            gaps, gaps[0], rtol=0, atol=1e-9 * max(1.0, abs(gaps[0]))
+        ):
             raise DataValidationError(
                 f"periods are unevenly spaced (gaps {sorted(set(gaps.tolist()))}); horizon=1 "
                 "needs equal intervals",
                 field="period",
             )
-        T = float(gaps[0])
-        e_idx, k_idx = np.nonzero(np.isfinite(grid[:, :-1]) & np.isfinite(grid[:, 1:]))
-        x0 = grid[e_idx, k_idx]
-        g = grid[e_idx, k_idx + 1] - x0
-        src_rows = row_of[e_idx, k_idx]
-        X_c = X_ctrl[src_rows]
+        e_idx, k_idx = np.nonzero(np.isfinite(log_y[:, :-1]) & np.isfinite(log_y[:, 1:]))
+        x0 = log_y[e_idx, k_idx]
+        growth = _Growth(
+            g=log_y[e_idx, k_idx + 1] - x0,
+            x0=x0,
+            entity=e_idx,
+            start=k_idx,
+            controls=X_ctrl[grid.row[e_idx, k_idx]],
+            T=float(gaps[0]),
+        )
     else:
-        T = float(t_axis[-1] - t_axis[0])
         missing = [
-            python_scalar(ent_labels[i])
-            for i in range(len(ent_labels))
-            if not (np.isfinite(grid[i, 0]) and np.isfinite(grid[i, -1]))
+            python_scalar(grid.entities[i])
+            for i in range(len(grid.entities))
+            if not (np.isfinite(log_y[i, 0]) and np.isfinite(log_y[i, -1]))
         ]
         if missing:
             raise DataValidationError(
-                f"horizon='long' needs every entity in the first ({per_labels[0]!r}) and last "
-                f"({per_labels[-1]!r}) period; missing for {', '.join(map(str, missing[:8]))}",
+                f"horizon='long' needs every entity in the first ({grid.periods[0]!r}) and last "
+                f"({grid.periods[-1]!r}) period; missing for {', '.join(map(str, missing[:8]))}",
                 field="entity",
             )
-        e_idx = np.arange(len(ent_labels))
-        k_idx = np.zeros(len(ent_labels), dtype=np.int64)
-        x0 = grid[:, 0]
-        g = grid[:, -1] - x0
-        X_c = X_ctrl[:0]
-    if g.size == 0:
+        x0 = log_y[:, 0]
+        growth = _Growth(
+            g=log_y[:, -1] - x0,
+            x0=x0,
+            entity=np.arange(len(grid.entities)),
+            start=np.zeros(len(grid.entities), dtype=np.int64),
+            controls=X_ctrl[:0],
+            T=float(grid.time[-1] - grid.time[0]),
+        )
+    if growth.g.size == 0:
         raise DataValidationError(
             "no entity has two adjacent periods, so there are no growth rates", field="period"
         )
-    if kind == "absolute":
-        fit = _ols(g, x0, e_idx, cov)
-    else:
-        fit = _panel_fe(g, x0, X_c, ctrl_names, e_idx, k_idx, effects_t, cov)
-    beta = float(fit["table"].loc["ln_y0", "coef"])
-    se = float(fit["table"].loc["ln_y0", "se"])
-    tstat = float(fit["table"].loc["ln_y0", "t"])
-    p = float(fit["table"].loc["ln_y0", "p"])
+    return growth
+
+
+def _beta_result(
+    fit: dict[str, Any],
+    growth: _Growth,
+    n_periods: int,
+    *,
+    kind: str,
+    horizon,
+    cov: str,
+    effects: tuple[str, ...],
+    alpha: float,
+) -> BetaConvergenceResult:
+    """β, its inference, speed and half-life from a fitted regression."""
+    ln_y0 = fit["table"].loc["ln_y0"]
+    beta, p = float(ln_y0["coef"]), float(ln_y0["p"])
+    T = growth.T
     speed = -math.log1p(beta) / T if beta > -1 and T > 0 else math.nan
     half_life = math.log(2) / speed if speed > 0 else math.nan
     return BetaConvergenceResult(
         beta=beta,
-        se=se,
-        t=tstat,
+        se=float(ln_y0["se"]),
+        t=float(ln_y0["t"]),
         p=p,
         speed=speed,
         half_life=half_life,
         converging=bool(beta < 0 and p < alpha),
         T=T,
-        n_obs=int(g.size),
-        n_entities=int(np.unique(e_idx).size),
-        n_periods=K,
+        n_obs=int(growth.g.size),
+        n_entities=int(np.unique(growth.entity).size),
+        n_periods=n_periods,
         df=int(fit["df"]),
         r2=float(fit["r2"]),
         table=fit["table"],
         kind=kind,
         horizon=horizon,
         cov=cov,
-        effects=effects_t,
+        effects=effects,
         alpha=alpha,
     )
 
@@ -642,6 +745,15 @@ def _table(names, coef, se, df) -> pd.DataFrame:
         },
         index=pd.Index(names),
     )
+
+
+def _cluster_df(G: int) -> int:
+    """Degrees of freedom G − 1 of inference clustered by entity; raise below 2 entities."""
+    if G < 2:
+        raise DataValidationError(
+            "clustered standard errors need at least 2 entities", field="entity"
+        )
+    return G - 1
 
 
 def _ols(g: np.ndarray, x0: np.ndarray, groups: np.ndarray, cov: str) -> dict[str, Any]:
@@ -671,14 +783,10 @@ def _ols(g: np.ndarray, x0: np.ndarray, groups: np.ndarray, cov: str) -> dict[st
     else:
         codes = np.unique(groups, return_inverse=True)[1]
         G = int(codes.max()) + 1
-        if G < 2:
-            raise DataValidationError(
-                "clustered standard errors need at least 2 entities", field="entity"
-            )
+        df = _cluster_df(G)
         S = np.zeros((G, k))
         np.add.at(S, codes, X * e[:, None])
         V = XtX_inv @ (S.T @ S) @ XtX_inv * (G / (G - 1)) * ((n - 1) / (n - k))
-        df = G - 1
     se = np.sqrt(np.diag(V))
     tss = float(((g - g.mean()) ** 2).sum())
     r2 = 1.0 - float(e @ e) / tss if tss > 0 else math.nan
@@ -710,15 +818,7 @@ def _panel_fe(g, x0, X_c, ctrl_names, e_idx, k_idx, effects, cov) -> dict[str, A
         raise DataValidationError(
             f"the fixed-effects regression failed: {exc}", field="y"
         ) from None
-    if cov == "clustered":
-        G = int(np.unique(e_idx).size)
-        if G < 2:
-            raise DataValidationError(
-                "clustered standard errors need at least 2 entities", field="entity"
-            )
-        df = G - 1
-    else:
-        df = int(res.df_resid)
+    df = _cluster_df(int(np.unique(e_idx).size)) if cov == "clustered" else int(res.df_resid)
     names = list(res.params.index)
     table = _table(names, res.params.to_numpy(), res.std_errors.to_numpy(), df)
     return {"table": table, "df": df, "r2": float(res.rsquared)}

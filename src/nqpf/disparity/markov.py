@@ -60,10 +60,15 @@ def _check_k(k, name: str = "k") -> int:
     return int(k)
 
 
-def _counts(ids: np.ndarray, k: int) -> np.ndarray:
+def _counts(ids: np.ndarray, k: int, lag_ids: np.ndarray | None = None, m: int = 1) -> np.ndarray:
+    """Transition counts (k, k) of class ids (n, t); with ``lag_ids``, one (k, k) block for
+    each of the m lag classes at the start of the transition: (m, k, k)."""
     a = ids[:, :-1].ravel()
     b = ids[:, 1:].ravel()
-    return np.bincount(a * k + b, minlength=k * k).reshape(k, k)
+    if lag_ids is None:
+        return np.bincount(a * k + b, minlength=k * k).reshape(k, k)
+    c = lag_ids[:, :-1].ravel()
+    return np.bincount((c * k + a) * k + b, minlength=m * k * k).reshape(m, k, k)
 
 
 def _probabilities(T: np.ndarray, fill_empty_classes: bool) -> np.ndarray:
@@ -753,73 +758,105 @@ def spatial_markov(
     if m is not None:
         m = _check_k(m, "m")
     if discrete:
-        for name, value in (("cutoffs", cutoffs), ("lag_cutoffs", lag_cutoffs)):
-            if value is not None:
-                raise DataValidationError(f"{name} cannot be used with discrete=True", field=name)
-        ids, st = encode_classes(y, None, "y")
-        kk = st.size
-        if kk < 2:
-            raise DataValidationError("y holds only 1 distinct class", field="y")
+        classes = _discrete_lag_classes(y, w, m, cutoffs, lag_cutoffs)
+    else:
+        classes = _continuous_lag_classes(
+            y, w, k, m, cutoffs, lag_cutoffs, lag_cutoff_mode, cutoff_scope, ties
+        )
+    T = _counts(classes.ids, classes.k, classes.lag_ids, classes.m)
+    return _spatial_markov_result(T, classes, fill_empty_classes, labels, lag_labels)
+
+
+@dataclass(frozen=True)
+class _LagClasses:
+    """Classes of y and of its spatial lag, and how they were formed."""
+
+    ids: np.ndarray  # (n, t) class of y
+    lag_ids: np.ndarray  # (n, t) class of the lag
+    k: int  # number of classes of y
+    m: int  # number of lag classes
+    cutoffs: np.ndarray | None
+    lag_cutoffs: np.ndarray | None
+    lag: np.ndarray | None  # W y (None for discrete input)
+    lag_cutoff_mode: str
+    cutoff_scope: str
+    states: np.ndarray | None  # class values of discrete input
+
+
+def _discrete_lag_classes(y, w, m: int | None, cutoffs, lag_cutoffs) -> _LagClasses:
+    """Discrete y: its classes and the weighted most common class among the neighbours."""
+    for name, value in (("cutoffs", cutoffs), ("lag_cutoffs", lag_cutoffs)):
+        if value is not None:
+            raise DataValidationError(f"{name} cannot be used with discrete=True", field=name)
+    ids, st = encode_classes(y, None, "y")
+    kk = st.size
+    if kk < 2:
+        raise DataValidationError("y holds only 1 distinct class", field="y")
+    if m is not None and m != kk:
+        raise DataValidationError(
+            f"with discrete=True the lag classes are the {kk} classes of y, got m={m}",
+            field="m",
+        )
+    W = _row_standardised(w, ids.shape[0])
+    lag_ids = _categorical_lag(W, ids, kk)
+    return _LagClasses(ids, lag_ids, kk, kk, None, None, None, "categorical", "discrete", st)
+
+
+def _continuous_lag_classes(
+    y, w, k, m: int | None, cutoffs, lag_cutoffs, lag_cutoff_mode, cutoff_scope, ties
+) -> _LagClasses:
+    """Continuous y: classes of y, its spatial lag W y and the lag's classes."""
+    A = as_panel(y, "y")
+    W = _row_standardised(w, A.shape[0])
+    kk = _check_k(k) if cutoffs is None else k
+    ids, cut, kk = classify(A, kk, cutoffs, cutoff_scope, ties, what="y", cutoff_name="cutoffs")
+    lag = np.asarray(W @ A)
+    scope = "cutoffs" if cutoffs is not None else cutoff_scope
+    if lag_cutoffs is not None:
+        if lag_cutoff_mode == "same":
+            raise DataValidationError(
+                "lag_cutoffs and lag_cutoff_mode='same' exclude each other", field="lag_cutoffs"
+            )
+        lag_ids, lag_cut, mm = classify(
+            lag,
+            2,
+            lag_cutoffs,
+            "pooled",
+            ties,
+            what="the spatial lag",
+            cutoff_name="lag_cutoffs",
+        )
+        if m is not None and m != mm:
+            raise DataValidationError(f"m={m} but lag_cutoffs define {mm} lag classes", field="m")
+        mode = "cutoffs"
+    elif lag_cutoff_mode == "same":
         if m is not None and m != kk:
             raise DataValidationError(
-                f"with discrete=True the lag classes are the {kk} classes of y, got m={m}",
-                field="m",
+                f"lag_cutoff_mode='same' gives m = k = {kk} lag classes, got m={m}", field="m"
             )
-        W = _row_standardised(w, ids.shape[0])
-        lag_ids = _categorical_lag(W, ids, kk)
-        cut = lag_cut = lag = None
-        mm, mode, scope = kk, "categorical", "discrete"
-    else:
-        st = None
-        A = as_panel(y, "y")
-        W = _row_standardised(w, A.shape[0])
-        kk = _check_k(k) if cutoffs is None else k
-        ids, cut, kk = classify(A, kk, cutoffs, cutoff_scope, ties, what="y", cutoff_name="cutoffs")
-        lag = np.asarray(W @ A)
-        scope = "cutoffs" if cutoffs is not None else cutoff_scope
-        if lag_cutoffs is not None:
-            if lag_cutoff_mode == "same":
-                raise DataValidationError(
-                    "lag_cutoffs and lag_cutoff_mode='same' exclude each other", field="lag_cutoffs"
-                )
-            lag_ids, lag_cut, mm = classify(
-                lag,
-                2,
-                lag_cutoffs,
-                "pooled",
-                ties,
-                what="the spatial lag",
-                cutoff_name="lag_cutoffs",
-            )
-            if m is not None and m != mm:
-                raise DataValidationError(
-                    f"m={m} but lag_cutoffs define {mm} lag classes", field="m"
-                )
-            mode = "cutoffs"
-        elif lag_cutoff_mode == "same":
-            if m is not None and m != kk:
-                raise DataValidationError(
-                    f"lag_cutoff_mode='same' gives m = k = {kk} lag classes, got m={m}", field="m"
-                )
-            lag_cut, mm = cut, kk
-            if cut.ndim == 1:
-                lag_ids = np.searchsorted(cut, lag, side="left")
-            else:
-                lag_ids = np.column_stack(
-                    [np.searchsorted(cut[j], lag[:, j], side="left") for j in range(lag.shape[1])]
-                )
-            lag_ids = lag_ids.astype(np.intp)
-            mode = "same"
+        lag_cut, mm = cut, kk
+        if cut.ndim == 1:
+            lag_ids = np.searchsorted(cut, lag, side="left")
         else:
-            mm = kk if m is None else m
-            lag_ids, lag_cut, mm = classify(
-                lag, mm, None, cutoff_scope, ties, what="the spatial lag", cutoff_name="lag_cutoffs"
+            lag_ids = np.column_stack(
+                [np.searchsorted(cut[j], lag[:, j], side="left") for j in range(lag.shape[1])]
             )
-            mode = "quantile"
-    a = ids[:, :-1].ravel()
-    b = ids[:, 1:].ravel()
-    c = lag_ids[:, :-1].ravel()
-    T = np.bincount((c * kk + a) * kk + b, minlength=mm * kk * kk).reshape(mm, kk, kk)
+        lag_ids = lag_ids.astype(np.intp)
+        mode = "same"
+    else:
+        mm = kk if m is None else m
+        lag_ids, lag_cut, mm = classify(
+            lag, mm, None, cutoff_scope, ties, what="the spatial lag", cutoff_name="lag_cutoffs"
+        )
+        mode = "quantile"
+    return _LagClasses(ids, lag_ids, kk, mm, cut, lag_cut, lag, mode, scope, None)
+
+
+def _spatial_markov_result(
+    T: np.ndarray, classes: _LagClasses, fill_empty_classes: bool, labels, lag_labels
+) -> SpatialMarkovResult:
+    """Conditional and pooled chains, their steady states and the homogeneity tests."""
+    kk, st = classes.k, classes.states
     P = _probabilities(T, fill_empty_classes)
     pooled = T.sum(axis=0)
     p, s, _, _ = _chain(pooled, fill_empty_classes)
@@ -839,14 +876,14 @@ def spatial_markov(
         LR=h.LR,
         LR_p_value=h.LR_p_value,
         dof=h.dof,
-        classes=ids,
-        lag_classes=lag_ids,
-        lag=lag,
-        cutoffs=cut,
-        lag_cutoffs=lag_cut,
+        classes=classes.ids,
+        lag_classes=classes.lag_ids,
+        lag=classes.lag,
+        cutoffs=classes.cutoffs,
+        lag_cutoffs=classes.lag_cutoffs,
         labels=class_labels(labels, kk, st),
-        lag_labels=class_labels(lag_labels, mm, st, "lag_labels"),
-        lag_cutoff_mode=mode,
-        cutoff_scope=scope,
+        lag_labels=class_labels(lag_labels, classes.m, st, "lag_labels"),
+        lag_cutoff_mode=classes.lag_cutoff_mode,
+        cutoff_scope=classes.cutoff_scope,
         fill_empty_classes=bool(fill_empty_classes),
     )

@@ -669,64 +669,97 @@ def local_moran(
     n = v.shape[0]
     if n < 3:
         raise DataValidationError(f"local Moran needs at least 3 units, got {n}", field="y")
-    P = permutations
     z, z2ss = _deviations(v, "local Moran")
     W = w.sparse
     m2 = z2ss / (n - ddof)
     lag_z = W @ z
     Is = z * lag_z / m2
-    codes = _QUADRANT_CODES[quadrant_scheme]
+    q, quadrants = _quadrants(z, lag_z, quadrant_scheme)
+    EI, VI = _local_moments(W, z, z2ss)
+    inference = _local_inference(
+        z, W, Is, m2, permutations, gen, alternative, keep_simulations, alpha
+    )
+    sd = math.sqrt(z2ss / n)
+    return LocalMoranResult(
+        Is=Is,
+        q=q,
+        EI=EI,
+        VI=VI,
+        **inference,
+        cluster_labels=_cluster_labels(quadrants, inference["significant"]),
+        z=z / sd,
+        lag=lag_z / sd,
+        ids=w.ids,
+        quadrant_scheme=quadrant_scheme,
+        alpha=float(alpha),
+        permutations=permutations,
+        alternative=alternative,
+        ddof=int(ddof),
+        transform=w.transform,
+        dropped=dropped,
+    )
+
+
+def _quadrants(z: np.ndarray, lag_z: np.ndarray, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """Moran-scatter quadrant of every unit: its code in ``scheme`` and its name (HH …).
+
+    A unit is "high" when z_i > 0 and has a "high" lag when (Wz)_i > 0 (strict, as esda).
+    """
     hi, lhi = z > 0, lag_z > 0
-    q = np.select(
-        [hi & lhi, ~hi & lhi, ~hi & ~lhi], [codes["HH"], codes["LH"], codes["LL"]], codes["HL"]
-    ).astype(np.int64)
-    # Analytical moments as esda (Sokal et al. 1998, total randomisation, m2 = Σz²/n).
+    where = [hi & lhi, ~hi & lhi, ~hi & ~lhi]
+    codes = _QUADRANT_CODES[scheme]
+    q = np.select(where, [codes["HH"], codes["LH"], codes["LL"]], codes["HL"]).astype(np.int64)
+    return q, np.select(where, ["HH", "LH", "LL"], "HL")
+
+
+def _local_moments(W, z: np.ndarray, z2ss: float) -> tuple[np.ndarray, np.ndarray]:
+    """E[I_i] and Var[I_i] as esda (Sokal et al. 1998, total randomisation, m2 = Σz²/n)."""
+    n = z.shape[0]
     wi = np.asarray(W.sum(axis=1)).ravel()
     wi2 = np.asarray(W.multiply(W).sum(axis=1)).ravel()
     m2n = z2ss / n
     b2 = float((z**4).sum()) / n / m2n**2
     EI = -wi / (n - 1)
     VI = wi2 * (n - b2) / (n - 1) + (wi**2 - wi2) * (2 * b2 - n) / ((n - 1) * (n - 2)) - EI**2
-    sd = math.sqrt(m2n)
-    nan = np.full(n, np.nan)
-    p_sim, EI_sim, seI_sim, z_sim, p_z_sim, sim = nan, nan, nan, nan, nan, None
-    if P:
-        p_sim, EI_sim, seI_sim, sim = _crand(z, W, Is, m2, P, gen, alternative, keep_simulations)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z_sim = (Is - EI_sim) / seI_sim
-        p_z_sim = stats.norm.sf(np.abs(z_sim))
-    significant = p_sim < alpha if P else np.zeros(n, dtype=bool)
-    names = np.select([hi & lhi, ~hi & lhi, ~hi & ~lhi], ["HH", "LH", "LL"], "HL")
-    labels = np.array(
+    return EI, VI
+
+
+def _local_inference(z, W, Is, m2, P, rng, alternative, keep, alpha) -> dict[str, Any]:
+    """Pseudo p-values, moments of the permuted I_i and significance (all NaN/False, P = 0)."""
+    n = z.shape[0]
+    if not P:
+        nan = np.full(n, np.nan)
+        return {
+            "p_sim": nan,
+            "EI_sim": nan,
+            "seI_sim": nan,
+            "z_sim": nan,
+            "p_z_sim": nan,
+            "sim": None,
+            "significant": np.zeros(n, dtype=bool),
+        }
+    p_sim, EI_sim, seI_sim, sim = _crand(z, W, Is, m2, P, rng, alternative, keep)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_sim = (Is - EI_sim) / seI_sim
+    return {
+        "p_sim": p_sim,
+        "EI_sim": EI_sim,
+        "seI_sim": seI_sim,
+        "z_sim": z_sim,
+        "p_z_sim": stats.norm.sf(np.abs(z_sim)),
+        "sim": sim,
+        "significant": p_sim < alpha,
+    }
+
+
+def _cluster_labels(quadrants: np.ndarray, significant: np.ndarray) -> np.ndarray:
+    """高-高 / 低-高 / 低-低 / 高-低 for significant units, else 不显著."""
+    return np.array(
         [
             _CLUSTER_LABELS[k] if s else _NOT_SIGNIFICANT
-            for k, s in zip(names, significant, strict=True)
+            for k, s in zip(quadrants, significant, strict=True)
         ],
         dtype=object,
-    )
-    return LocalMoranResult(
-        Is=Is,
-        q=q,
-        p_sim=p_sim,
-        EI=EI,
-        VI=VI,
-        EI_sim=EI_sim,
-        seI_sim=seI_sim,
-        z_sim=z_sim,
-        p_z_sim=p_z_sim,
-        significant=significant,
-        cluster_labels=labels,
-        z=z / sd,
-        lag=lag_z / sd,
-        ids=w.ids,
-        quadrant_scheme=quadrant_scheme,
-        alpha=float(alpha),
-        permutations=P,
-        alternative=alternative,
-        ddof=int(ddof),
-        transform=w.transform,
-        dropped=dropped,
-        sim=sim,
     )
 
 

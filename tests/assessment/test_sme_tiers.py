@@ -8,8 +8,7 @@ from importlib import resources
 import pandas as pd
 import pytest
 
-from nqpf.assessment.schema import parse_rule_model
-from nqpf.assessment.sme_tiers import (
+from nqpf.assessment.quality_sme_tiers import (
     QualitySmeRules,
     assess_innovative,
     assess_little_giant,
@@ -17,6 +16,7 @@ from nqpf.assessment.sme_tiers import (
     load_quality_sme,
     rule_version_for,
 )
+from nqpf.assessment.schema import parse_rule_model
 from nqpf.exceptions import ConfigError, DataValidationError
 
 NO_DIRECT = {
@@ -549,3 +549,11 @@ def test_result_is_frozen_and_renders():
     frame = r.to_frame()
     assert set(frame["kind"]) == {"condition", "item"}
     assert frame.loc[frame["kind"] == "item", "points"].sum() == 75
+
+
+def test_old_module_name_sme_tiers_exposes_the_same_objects():
+    import nqpf.assessment.quality_sme_tiers as new
+    import nqpf.assessment.sme_tiers as old
+
+    assert old.__all__ == new.__all__
+    assert all(getattr(old, name) is getattr(new, name) for name in new.__all__)

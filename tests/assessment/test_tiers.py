@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nqpf.assessment.cmmm import load_cmmm, score_cmmm
-from nqpf.assessment.tiers import TierResult, assess_tier, load_tiers
+from nqpf.assessment.smart_factory_tiers import TierResult, assess_tier, load_tiers
 from nqpf.exceptions import ConfigError, DataValidationError
 
 RULES = load_tiers()
@@ -262,3 +262,11 @@ def test_bad_rules_file(tmp_path):
     p.write_text(text.replace("required: [生产作业]", "required: [生产]"), encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown 环节 '生产'"):
         load_tiers(p)
+
+
+def test_old_module_name_tiers_exposes_the_same_objects():
+    import nqpf.assessment.smart_factory_tiers as new
+    import nqpf.assessment.tiers as old
+
+    assert old.__all__ == new.__all__
+    assert all(getattr(old, name) is getattr(new, name) for name in new.__all__)

@@ -34,6 +34,11 @@ import yaml
 from nqpf.assessment.cmmm import score_cmmm
 from nqpf.assessment.diagnosis import Diagnosis, Roadmap, diagnose, roadmap
 from nqpf.assessment.green_factory import score_green_factory
+from nqpf.assessment.quality_sme_tiers import (
+    assess_innovative,
+    assess_little_giant,
+    assess_specialized,
+)
 from nqpf.assessment.schema import (
     Band,
     Dimension,
@@ -56,12 +61,7 @@ from nqpf.assessment.scoring import (
     batch_score,
     score,
 )
-from nqpf.assessment.sme_tiers import (
-    assess_innovative,
-    assess_little_giant,
-    assess_specialized,
-)
-from nqpf.assessment.tiers import assess_tier
+from nqpf.assessment.smart_factory_tiers import assess_tier
 from nqpf.exceptions import ConfigError
 
 __all__ = [
@@ -106,7 +106,8 @@ _DIR = "frameworks"
 @functools.cache
 def _kind(name: str) -> str:
     """``questionnaire`` for files in the :class:`Framework` schema (scored by :func:`score`),
-    ``rules`` for the condition and maturity sets of cmmm, tiers, sme_tiers and green_factory."""
+    ``rules`` for the condition and maturity sets of cmmm, smart_factory_tiers,
+    quality_sme_tiers and green_factory."""
     text = resources.files(__name__).joinpath(_DIR, name).read_text("utf-8")
     top = yaml.safe_load(text)
     return "questionnaire" if isinstance(top, dict) and "questions" in top else "rules"
@@ -117,7 +118,7 @@ def list_frameworks(kind: str | None = "questionnaire") -> list[str]:
 
     ``kind="questionnaire"`` (default) lists those :func:`load_framework` and :func:`score`
     handle; ``"rules"`` the rule sets of :mod:`~nqpf.assessment.cmmm`,
-    :mod:`~nqpf.assessment.tiers`, :mod:`~nqpf.assessment.sme_tiers` and
+    :mod:`~nqpf.assessment.smart_factory_tiers`, :mod:`~nqpf.assessment.quality_sme_tiers` and
     :mod:`~nqpf.assessment.green_factory`; ``None`` all of them.
     """
     root = resources.files(__name__).joinpath(_DIR)

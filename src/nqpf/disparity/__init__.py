@@ -6,6 +6,12 @@ Inequality (:func:`gini`, :func:`dagum`, :func:`theil`), distribution dynamics
 convergence (:func:`sigma_convergence`, :func:`beta_convergence`).  Functions take numpy
 arrays; ``periods=`` runs a cross-section method for every period in one call and returns a
 :class:`ByPeriod`.
+
+Modules, one subject each: ``gini`` (Gini, Dagum), ``theil``, ``kde``, ``classify``
+(Markov classes), ``ergodic`` (steady states, first passage times), ``markov`` (Markov and
+spatial Markov chains, homogeneity), ``weights`` (spatial weights), ``moran`` (global and
+local Moran), ``convergence``; ``spatial`` re-exports ``weights`` and ``moran``.  Shared
+input checks live in ``_validation``, the per-period dispatch in ``_panel``.
 """
 
 from nqpf.disparity._panel import ByPeriod
@@ -15,6 +21,7 @@ from nqpf.disparity.convergence import (
     beta_convergence,
     sigma_convergence,
 )
+from nqpf.disparity.ergodic import mfpt, steady_states
 from nqpf.disparity.gini import DagumResult, GiniResult, dagum, gini
 from nqpf.disparity.kde import KDEResult, kde
 from nqpf.disparity.markov import (
@@ -22,20 +29,11 @@ from nqpf.disparity.markov import (
     SpatialMarkovResult,
     homogeneity,
     markov,
-    mfpt,
     spatial_markov,
-    steady_states,
 )
-from nqpf.disparity.spatial import (
-    LocalMoranResult,
-    MoranResult,
-    SpatialWeights,
-    local_moran,
-    moran,
-    province_weights,
-    spatial_weights,
-)
+from nqpf.disparity.moran import LocalMoranResult, MoranResult, local_moran, moran
 from nqpf.disparity.theil import TheilResult, theil
+from nqpf.disparity.weights import SpatialWeights, province_weights, spatial_weights
 
 __all__ = [
     "BetaConvergenceResult",

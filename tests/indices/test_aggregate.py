@@ -269,3 +269,12 @@ def test_gra_topsis_hand():
     np.testing.assert_allclose(res.details["grade_best"], rp, atol=1e-15)
     np.testing.assert_allclose(res.details["grade_worst"], rm, atol=1e-15)
     assert ((res.scores >= 0) & (res.scores <= 1)).all()
+
+
+def test_score_result_is_the_former_name_of_aggregate_result():
+    import nqpf.indices
+    from nqpf.indices import aggregate
+
+    assert nqpf.indices.ScoreResult is aggregate.ScoreResult is nqpf.indices.AggregateResult
+    assert {"AggregateResult", "ScoreResult"} <= set(nqpf.indices.__all__)
+    assert isinstance(topsis([[1.0, 2.0], [2.0, 1.0]], [0.5, 0.5]), nqpf.indices.ScoreResult)

@@ -435,3 +435,14 @@ def test_shipped_files_are_valid_yaml_with_stem_ids():
     root = Path(nqpf.systems.__file__).parent
     stems = sorted(p.stem for p in root.glob("*.yaml"))
     assert stems == SHIPPED
+
+
+def test_old_names_in_systems_schema_are_the_shared_objects():
+    from nqpf import _datafile
+    from nqpf.systems import schema
+
+    assert schema.normalise_direction is schema.normalize_direction
+    assert schema.normalize_direction("负向") == "-"
+    assert schema.LocatedValueError is _datafile.LocatedValueError
+    assert schema.Confidence is _datafile.Confidence
+    assert schema.format_loc is _datafile.format_loc

@@ -779,7 +779,7 @@ def score_cmmm(
     sub_scores: dict[tuple[int, str], float] = {}
     dom_scores: dict[tuple[int, str], float] = {}
     level_scores: list[float] = []
-    renormalised = False
+    renormalized = False
     for lv in range(1, 6):
         contrib: list[tuple[float, float]] = []  # (alpha, B)
         for d in model.domains:
@@ -788,7 +788,7 @@ def score_cmmm(
                 continue
             gam = sum(sub_w[s.id] for s in subs)
             if len(subs) < len(d.sub_domains):
-                renormalised = True
+                renormalized = True
             b = 0.0
             for s in subs:
                 cell = by_cell[(lv, s.id)]
@@ -803,14 +803,14 @@ def score_cmmm(
             continue
         total_alpha = sum(a for a, _ in contrib)
         if not math.isclose(total_alpha, 1.0, abs_tol=1e-9):
-            renormalised = True
+            renormalized = True
         a_k = (
             sum(a * b for a, b in contrib) / total_alpha
             if total_alpha > 0
             else sum(b for _, b in contrib) / len(contrib)
         )
         level_scores.append(a_k)
-    if renormalised:
+    if renormalized:
         notes.append(
             "some levels lack items for some 子域/域: their weights were renormalised over the "
             "子域/域 present [design]"

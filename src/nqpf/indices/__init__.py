@@ -7,7 +7,14 @@ Normalisation (:func:`minmax`, :func:`zscore`, :func:`vector`), weights
 :func:`obstacle_degree` and the :class:`CompositeIndex` estimator.
 """
 
-from nqpf.indices.aggregate import ScoreResult, gra_topsis, grey_relation, topsis, weighted_sum
+from nqpf.indices.aggregate import (
+    AggregateResult,
+    ScoreResult,
+    gra_topsis,
+    grey_relation,
+    topsis,
+    weighted_sum,
+)
 from nqpf.indices.composite import CompositeIndex, CompositeResult
 from nqpf.indices.coupling import CouplingResult, coupling_coordination
 from nqpf.indices.normalize import minmax, vector, zscore
@@ -23,6 +30,7 @@ from nqpf.indices.weights import (
 )
 
 __all__ = [
+    "AggregateResult",
     "CompositeIndex",
     "CompositeResult",
     "CouplingResult",

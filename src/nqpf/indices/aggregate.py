@@ -25,8 +25,11 @@ FAST_PATH_CELLS = 200_000
 
 
 @dataclass(frozen=True, eq=False)
-class ScoreResult(Result):
+class AggregateResult(Result):
     """Scores of an aggregation method, one per row, with its intermediates.
+
+    Formerly ``ScoreResult``; that name stays as an alias (the assessment's scores are
+    :class:`nqpf.assessment.ScoreResult`).
 
     Attributes
     ----------
@@ -66,6 +69,10 @@ class ScoreResult(Result):
                 ("max", float(s.max())),
             ),
         )
+
+
+#: The former name of :class:`AggregateResult`, kept for existing imports.
+ScoreResult = AggregateResult
 
 
 def _weights_or_equal(weights, m: int) -> np.ndarray:
@@ -112,7 +119,7 @@ def topsis(
     constant: str = "error",
     names: Sequence[str] | None = None,
     engine: str = "auto",
-) -> ScoreResult:
+) -> AggregateResult:
     """TOPSIS closeness C_i = D⁻_i / (D⁺_i + D⁻_i) (Hwang & Yoon 1981).
 
     Parameters
@@ -145,7 +152,7 @@ def topsis(
 
     Returns
     -------
-    ScoreResult
+    AggregateResult
         ``scores`` (closeness in [0, 1]) and ``d_best``, ``d_worst``, ``best``, ``worst``.
 
     Raises
@@ -178,7 +185,7 @@ def topsis(
         closeness, dp, dm, b, wst = _kernels.topsis_minmax(
             A, d, lo, hi, w, best, worst, names, constant=constant
         )
-        return ScoreResult(
+        return AggregateResult(
             closeness,
             "TOPSIS (min-max, global ideals)",
             {"d_best": dp, "d_worst": dm, "best": b, "worst": wst},
@@ -207,7 +214,7 @@ def topsis(
         worst = np.where(d > 0, vmin, vmax)
     dp = np.sqrt(((V - best) ** 2).sum(axis=1))
     dm = np.sqrt(((V - worst) ** 2).sum(axis=1))
-    return ScoreResult(
+    return AggregateResult(
         _closeness(dp, dm),
         f"TOPSIS ({normalization}, {ideal} ideals)",
         {"d_best": dp, "d_worst": dm, "best": best, "worst": worst},
@@ -246,7 +253,7 @@ def grey_relation(
     reference="max",
     delta_range: tuple[float, float] | None = None,
     names: Sequence[str] | None = None,
-) -> ScoreResult:
+) -> AggregateResult:
     """Grey relational grade (Deng 1982) on the 0–1 scale.
 
     ξ_ij = (Δmin + ρ Δmax) / (Δ_ij + ρ Δmax) with Δ_ij = |x0_j − x'_ij| and the two-level
@@ -284,7 +291,7 @@ def grey_relation(
         if x0.shape != (m,):
             raise DataValidationError(f"reference must have {m} values", field="reference")
     xi, dmin, dmax = _grey_coefficients(R, x0, rho, delta_range)
-    return ScoreResult(
+    return AggregateResult(
         xi @ w,
         f"grey relational grade (rho={rho})",
         {"coefficients": xi, "delta_min": dmin, "delta_max": dmax, "reference": x0},
@@ -299,7 +306,7 @@ def gra_topsis(
     rho: float = 0.5,
     normalized: bool = False,
     names: Sequence[str] | None = None,
-) -> ScoreResult:
+) -> AggregateResult:
     """Grey-relational TOPSIS: closeness r⁺ / (r⁺ + r⁻).
 
     r⁺ is the grey relational grade to the positive ideal series (column maxima) and r⁻
@@ -316,6 +323,6 @@ def gra_topsis(
     plus = grey_relation(R, weights, rho=rho, normalized=True, reference="max")
     minus = grey_relation(R, weights, rho=rho, normalized=True, reference="min")
     rp, rm = plus.scores, minus.scores
-    return ScoreResult(
+    return AggregateResult(
         rp / (rp + rm), f"GRA-TOPSIS (rho={rho})", {"grade_best": rp, "grade_worst": rm}
     )

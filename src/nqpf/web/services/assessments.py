@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import math
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -47,11 +46,11 @@ from nqpf.assessment import (
     roadmap,
     score,
 )
-from nqpf.assessment.schema import Question, fmt_num
+from nqpf.assessment.answers import normalize_answer, normalize_answers
 from nqpf.exceptions import DataValidationError, NqpfError
 from nqpf.web import audit
 from nqpf.web.authz import Actor, enterprise_for, may
-from nqpf.web.errors import Conflict, FieldError, NotFound, PlatformError
+from nqpf.web.errors import Conflict, FieldError, NotFound, PlatformError, field_error
 from nqpf.web.models import Assessment, Organization
 from nqpf.web.services._transaction import committing
 
@@ -82,7 +81,6 @@ __all__ = [
 
 #: Checkbox value of "none of these" for a multi-select without its own '无' option.
 NONE_OPTION = "__none__"
-MAX_NUMBER = 1e12  # form fields (raw counts, amounts): anything larger is a typo
 
 
 class ServiceUnavailable(PlatformError):
@@ -132,109 +130,24 @@ def framework_of(row: Assessment) -> Framework:
 
 
 # --------------------------------------------------------------------------- answers
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value.strip().rstrip("%").strip()
-        if not text or len(text) > 40:
-            return None
-        try:
-            x = float(text)
-        except ValueError:
-            return None
-    elif isinstance(value, int | float):
-        try:
-            x = float(value)
-        except OverflowError:
-            return None
-    else:
-        return None
-    return x if math.isfinite(x) else None
-
-
-def _label(q: Question) -> str:
-    return f"第{q.number}题“{q.title}”" if q.number else f"“{q.title}”"
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
-@functools.cache
-def _form_fields(key: str) -> dict[str, tuple[str, str]]:
-    fw = available_frameworks()[key]
-    return {f.id: (f.label, f.unit) for q in fw.questions for f in q.form_fields}
-
-
 def validate_answer(fw: Framework, key: str, value: Any) -> Any:
     """The normalised answer ``value`` to question/scene/form field ``key``.
 
-    Raises :class:`FieldError` naming ``key`` for an unknown id, an unknown option, a
-    number out of range, '无' combined with another option or a scene level not 1–4.
+    The rule is :func:`nqpf.assessment.answers.normalize_answer`; its problems (an
+    unknown id or option, a number out of range, '无' combined with another option, a
+    scene level not 1–4) answer as a Chinese :class:`FieldError` naming ``key``.
     """
-    qs = {q.id: q for q in fw.questions}
-    if key in qs:
-        q = qs[key]
-        if q.kind == "single":
-            if not isinstance(value, str) or not value.strip():
-                raise FieldError(f"{_label(q)}应选择一个选项，收到 {_show(value)}", field=key)
-            oid = value.strip()
-            if oid not in {o.id for o in q.options}:
-                ids = "、".join(o.id for o in q.options)
-                raise FieldError(f"{_label(q)}没有选项 {_show(oid)}；可选 {ids}", field=key)
-            return oid
-        if q.kind == "multi":
-            if isinstance(value, str):
-                value = [p for p in value.split("|") if p.strip()] if value.strip() else []
-            if not isinstance(value, list | tuple):
-                raise FieldError(f"{_label(q)}应为选项列表，收到 {_show(value)}", field=key)
-            ids = [o.id for o in q.options]
-            chosen: list[str] = []
-            for v in value:
-                if not isinstance(v, str) or v.strip() not in ids:
-                    raise FieldError(
-                        f"{_label(q)}没有选项 {_show(v)}；可选 {'、'.join(ids)}", field=key
-                    )
-                if v.strip() in chosen:
-                    raise FieldError(f"{_label(q)}的选项 {v.strip()} 重复", field=key)
-                chosen.append(v.strip())
-            exclusive = [o for o in q.options if o.exclusive and o.id in chosen]
-            if exclusive and len(chosen) > 1:
-                o = exclusive[0]
-                raise FieldError(
-                    f"{_label(q)}的选项{o.id}（{o.label}）不能与其他选项同时选择", field=key
-                )
-            return sorted(chosen, key=ids.index)
-        x = _number(value)
-        lo, hi = q.min_value, q.max_value
-        assert lo is not None and hi is not None
-        if x is None:
-            raise FieldError(f"{_label(q)}应为数值，收到 {_show(value)}", field=key)
-        if not lo <= x <= hi:
-            raise FieldError(
-                f"{_label(q)}的数值 {fmt_num(x)}{q.unit} 超出范围 "
-                f"[{fmt_num(lo)}{q.unit}, {fmt_num(hi)}{q.unit}]",
-                field=key,
-            )
-        return x
-    if key in fw.scene_ids:
-        s = fw.scene(key)
-        x = _number(value)
-        if x is None or x != int(x) or not 1 <= x <= 4:
-            raise FieldError(f"场景“{s.name}”的等级应为 1–4 的整数，收到 {_show(value)}", field=key)
-        return int(x)
-    fields = _form_fields(fw.key)
-    if key in fields:
-        label, unit = fields[key]
-        x = _number(value)
-        if x is None or not 0 <= x <= MAX_NUMBER:
-            raise FieldError(
-                f"“{label}”应为不小于 0 的数值（{unit}），收到 {_show(value)}", field=key
-            )
-        return x
-    raise FieldError(f"评测框架 {fw.key} 中没有题目或场景 {_show(key)}", field=key)
+    try:
+        return normalize_answer(fw, key, value)
+    except DataValidationError as exc:
+        raise field_error(exc) from None
+
+
+def _normalized(fw: Framework, answers: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return normalize_answers(fw, answers)
+    except DataValidationError as exc:
+        raise field_error(exc) from None
 
 
 @dataclass(frozen=True)
@@ -391,12 +304,6 @@ def start(
     return row, True
 
 
-def _normalise(fw: Framework, answers: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        str(k): (None if v is None else validate_answer(fw, str(k), v)) for k, v in answers.items()
-    }
-
-
 def _apply(
     session: Session,
     actor: Actor,
@@ -465,7 +372,7 @@ def save_answers(
     """
     row = _editable(session, actor, assessment_id)
     fw = framework_of(row)
-    given = _normalise(fw, answers)
+    given = _normalized(fw, answers)
     old = dict(row.responses or {})
     new = {} if replace else dict(old)
     for k, v in given.items():
@@ -589,7 +496,7 @@ def upload_template(
                 field="file",
             ) from None
     answers = {k: list(v) if isinstance(v, tuple) else v for k, v in responses.items()}
-    new = _normalise(fw, answers)
+    new = _normalized(fw, answers)
     name = Path(filename or "").name[:100]
     return _apply(
         session,

@@ -505,15 +505,7 @@ class LocalMoranResult(Result):
 
     def moran_scatter_data(self) -> pd.DataFrame:
         """Data for a Moran scatter plot: ``id``, ``z``, ``lag``, ``quadrant``, ``cluster``."""
-        return pd.DataFrame(
-            {
-                "id": list(self.ids),
-                "z": self.z,
-                "lag": self.lag,
-                "quadrant": self.quadrant_names,
-                "cluster": self.cluster_labels,
-            }
-        )
+        return self.to_frame()[["id", "z", "lag", "quadrant", "cluster"]]
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(

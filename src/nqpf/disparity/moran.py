@@ -303,31 +303,18 @@ def moran(
     check_choice(alternative, "alternative", _ALTERNATIVES)
     permutations = _check_permutations(permutations)
     _check_weights(w)
-    gen = _as_rng(rng)
+    options = {
+        "w": w,
+        "permutations": permutations,
+        "rng": _as_rng(rng),
+        "two_tailed": two_tailed,
+        "alternative": alternative,
+        "islands": islands,
+    }
     if periods is not None:
         v = np.asarray(y, dtype=np.float64).ravel()
-        return by_period(
-            _moran,
-            periods,
-            v.shape[0],
-            {"y": v},
-            "Moran's I",
-            w=w,
-            permutations=permutations,
-            rng=gen,
-            two_tailed=two_tailed,
-            alternative=alternative,
-            islands=islands,
-        )
-    return _moran(
-        _align(y, w),
-        w=w,
-        permutations=permutations,
-        rng=gen,
-        two_tailed=two_tailed,
-        alternative=alternative,
-        islands=islands,
-    )
+        return by_period(_moran, periods, v.shape[0], {"y": v}, "Moran's I", **options)
+    return _moran(_align(y, w), **options)
 
 
 def _moran(y, *, w, permutations, rng, two_tailed, alternative, islands) -> MoranResult:

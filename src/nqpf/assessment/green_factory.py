@@ -404,20 +404,56 @@ def score_green_factory(
         indicator without benchmark, missing points; each names the key.
     """
     spec = load_green_factory(version)
-    bench = _as_benchmarks(benchmarks)
+    b_by_id = _benchmarks_by_id(spec, _as_benchmarks(benchmarks))
+    p_by_id, weights_source = _points_by_id(spec, points, b_by_id)
+    values = _values_by_id(spec, indicators, p_by_id)
+    assessed = [ind for ind in spec.indicators if ind.id in p_by_id]
+    scores = [
+        _score_indicator(ind, p_by_id[ind.id], b_by_id.get(ind.id), values.get(ind.id))
+        for ind in assessed
+    ]
+    missing = [f"{ind.name} ({ind.id})" for ind in assessed if ind.id not in values]
+    area_points = _area_points(spec, scores)
+    total = round(sum(p for p, _ in area_points.values()), _ROUND)
+    max_total = sum(t for _, t in area_points.values())
+    reqs = _requirements(spec, basic)
+    vetoes = tuple(r.text for r in reqs if r.status == "unmet")
+    share, share_notes = _share_check(spec, area_points, max_total)
+    return GreenFactoryResult(
+        standard=spec.standard,
+        version=spec.version,
+        indicators=tuple(scores),
+        area_points=area_points,
+        total=total,
+        max_total=max_total,
+        requirements=reqs,
+        vetoes=vetoes,
+        status=_status(reqs),
+        missing=tuple(missing),
+        weights_source=weights_source,
+        share_check=share,
+        notes=("参考资料未给出 GB/T 36132-2025 的达标分数线，故不判定等级", *share_notes),
+    )
 
-    def resolve(key: str, where: str) -> IndicatorSpec:
-        try:
-            return spec.indicator(key)
-        except KeyError:
-            known = ", ".join(f"{i.id} ({i.name})" for i in spec.indicators)
-            raise DataValidationError(
-                f"unknown indicator in {where}; known: {known}", field=str(key)
-            ) from None
 
+def _resolve(spec: GreenFactoryStructure, key: str, where: str) -> IndicatorSpec:
+    """The indicator ``key`` (id or Chinese name) names in ``where``; unknown keys refused."""
+    try:
+        return spec.indicator(key)
+    except KeyError:
+        known = ", ".join(f"{i.id} ({i.name})" for i in spec.indicators)
+        raise DataValidationError(
+            f"unknown indicator in {where}; known: {known}", field=str(key)
+        ) from None
+
+
+def _benchmarks_by_id(
+    spec: GreenFactoryStructure, bench: SectorBenchmarks
+) -> dict[str, BenchmarkEntry]:
+    """Benchmark entries by indicator id, each checked against its indicator's direction."""
     b_by_id: dict[str, BenchmarkEntry] = {}
     for key, entry in bench.benchmarks.items():
-        ind = resolve(key, "benchmarks")
+        ind = _resolve(spec, key, "benchmarks")
         if ind.direction is not None:
             wrong = (ind.direction == "lower" and entry.leading > entry.benchmark) or (
                 ind.direction == "higher" and entry.leading < entry.benchmark
@@ -431,8 +467,15 @@ def score_green_factory(
                     field=str(key),
                 )
         b_by_id[ind.id] = entry
+    return b_by_id
 
-    # points
+
+def _points_by_id(
+    spec: GreenFactoryStructure,
+    points: Mapping[str, float] | str | None,
+    b_by_id: Mapping[str, BenchmarkEntry],
+) -> tuple[dict[str, float], str]:
+    """Maximum points by indicator id (the indicators assessed) and where they come from."""
     p_by_id: dict[str, float] = {}
     if isinstance(points, str):
         if points != EXAMPLE_PRESET:
@@ -453,7 +496,7 @@ def score_green_factory(
             if entry.points is not None:
                 p_by_id[iid] = entry.points
         for key, value in (points or {}).items():
-            ind = resolve(key, "points")
+            ind = _resolve(spec, key, "points")
             v = _check_number(str(key), value)
             if v < 0:
                 raise DataValidationError(f"points must be ≥ 0, got {fmt_num(v)}", field=key)
@@ -465,10 +508,16 @@ def score_green_factory(
             f"points={EXAMPLE_PRESET!r} for the illustrative Table C.1 case",
             field="points",
         )
+    return p_by_id, weights_source
 
+
+def _values_by_id(
+    spec: GreenFactoryStructure, indicators: Mapping[str, Any], p_by_id: Mapping[str, float]
+) -> dict[str, float]:
+    """The given indicator values by id; a value needs points, ``None`` means not given."""
     values: dict[str, float] = {}
     for key, value in indicators.items():
-        ind = resolve(key, "indicators")
+        ind = _resolve(spec, key, "indicators")
         if value is None:
             continue
         v = _check_number(str(key), value)
@@ -477,73 +526,52 @@ def score_green_factory(
                 "indicator has a value but no points; give its points", field=str(key)
             )
         values[ind.id] = v
+    return values
 
-    scores: list[IndicatorScore] = []
-    missing: list[str] = []
-    for ind in spec.indicators:
-        if ind.id not in p_by_id:
-            continue
-        top = p_by_id[ind.id]
-        entry = b_by_id.get(ind.id)
-        x = values.get(ind.id)
-        if x is None:
-            missing.append(f"{ind.name} ({ind.id})")
-            scores.append(
-                IndicatorScore(
-                    ind.id,
-                    ind.name,
-                    ind.area,
-                    None,
-                    entry.benchmark if entry else None,
-                    entry.leading if entry else None,
-                    ind.direction,
-                    "missing",
-                    0.0,
-                    0.0,
-                    top,
-                )
-            )
-            continue
-        if entry is not None:
-            if (ind.min is not None and x < ind.min) or (ind.max is not None and x > ind.max):
-                lo = "-∞" if ind.min is None else fmt_num(ind.min)
-                hi = "+∞" if ind.max is None else fmt_num(ind.max)
-                raise DataValidationError(
-                    f"{fmt_num(x)} is out of range; expected [{lo}, {hi}]{ind.unit}",
-                    field=ind.name,
-                )
-            frac = linear_score(x, entry.benchmark, entry.leading)
-            method = "linear"
-        elif ind.kind == "quantitative":
+
+def _score_indicator(
+    ind: IndicatorSpec, top: float, entry: BenchmarkEntry | None, x: float | None
+) -> IndicatorScore:
+    """One assessed indicator: linear between benchmark and leading value, or a judged share."""
+    bounds = (entry.benchmark, entry.leading) if entry else (None, None)
+    if x is None:
+        return IndicatorScore(
+            ind.id, ind.name, ind.area, None, *bounds, ind.direction, "missing", 0.0, 0.0, top
+        )
+    if entry is not None:
+        if (ind.min is not None and x < ind.min) or (ind.max is not None and x > ind.max):
+            lo = "-∞" if ind.min is None else fmt_num(ind.min)
+            hi = "+∞" if ind.max is None else fmt_num(ind.max)
             raise DataValidationError(
-                "quantitative indicator needs a benchmark (基准值) and leading value (引领值); "
-                "none ships with nqpf: give them in benchmarks or a sector file",
+                f"{fmt_num(x)} is out of range; expected [{lo}, {hi}]{ind.unit}",
                 field=ind.name,
             )
-        else:
-            if not 0 <= x <= 1:
-                raise DataValidationError(
-                    f"without a benchmark, a {ind.kind} indicator takes a judged share in "
-                    f"[0, 1]; got {fmt_num(x)}",
-                    field=ind.name,
-                )
-            frac, method = x, "judged"
-        scores.append(
-            IndicatorScore(
-                ind.id,
-                ind.name,
-                ind.area,
-                x,
-                entry.benchmark if entry else None,
-                entry.leading if entry else None,
-                ind.direction,
-                method,
-                frac,
-                round(top * frac, _ROUND),
-                top,
-            )
+        frac = linear_score(x, entry.benchmark, entry.leading)
+        method = "linear"
+    elif ind.kind == "quantitative":
+        raise DataValidationError(
+            "quantitative indicator needs a benchmark (基准值) and leading value (引领值); "
+            "none ships with nqpf: give them in benchmarks or a sector file",
+            field=ind.name,
         )
+    else:
+        if not 0 <= x <= 1:
+            raise DataValidationError(
+                f"without a benchmark, a {ind.kind} indicator takes a judged share in "
+                f"[0, 1]; got {fmt_num(x)}",
+                field=ind.name,
+            )
+        frac, method = x, "judged"
+    points = round(top * frac, _ROUND)
+    return IndicatorScore(
+        ind.id, ind.name, ind.area, x, *bounds, ind.direction, method, frac, points, top
+    )
 
+
+def _area_points(
+    spec: GreenFactoryStructure, scores: list[IndicatorScore]
+) -> dict[str, tuple[float, float]]:
+    """Points and maximum per area, for the areas with an assessed indicator, in file order."""
     area_points: dict[str, tuple[float, float]] = {}
     for area in spec.areas:
         mine = [s for s in scores if s.area == area.name]
@@ -552,9 +580,13 @@ def score_green_factory(
                 round(sum(s.points for s in mine), _ROUND),
                 sum(s.max_points for s in mine),
             )
-    total = round(sum(p for p, _ in area_points.values()), _ROUND)
-    max_total = sum(t for _, t in area_points.values())
+    return area_points
 
+
+def _requirements(
+    spec: GreenFactoryStructure, basic: Mapping[str, bool] | None
+) -> tuple[BasicRequirementResult, ...]:
+    """Every basic requirement as met, unmet or unknown (not given) from ``basic``."""
     given: dict[str, bool] = {}
     for key, met in (basic or {}).items():
         try:
@@ -569,42 +601,35 @@ def score_green_factory(
         if not isinstance(met, bool):
             raise DataValidationError(f"expected true/false, got {met!r}", field=str(key))
         given[req.id] = met
-    reqs = tuple(
+    return tuple(
         BasicRequirementResult(
             r.id, r.text, "unknown" if r.id not in given else "met" if given[r.id] else "unmet"
         )
         for r in spec.basic_requirements
     )
-    vetoes = tuple(r.text for r in reqs if r.status == "unmet")
-    if vetoes:
-        status = "不达标"
-    elif all(r.status == "met" for r in reqs):
-        status = "基本要求已满足"
-    else:
-        status = "基本要求待确认"
 
-    notes: list[str] = ["参考资料未给出 GB/T 36132-2025 的达标分数线，故不判定等级"]
-    share = None
-    if spec.share_rule is not None and max_total > 0:
-        got = sum(area_points.get(a, (0.0, 0.0))[1] for a in spec.share_rule.areas)
-        share = (100.0 * got / max_total, spec.share_rule.percent)
-        if not math.isclose(share[0], share[1], abs_tol=1e-9):
-            notes.append(
-                f"{'+'.join(spec.share_rule.areas)} 占总分 {fmt_num(round(share[0], 4))}%，"
-                f"标准要求合计 {fmt_num(share[1])}%"
-            )
-    return GreenFactoryResult(
-        standard=spec.standard,
-        version=spec.version,
-        indicators=tuple(scores),
-        area_points=area_points,
-        total=total,
-        max_total=max_total,
-        requirements=reqs,
-        vetoes=vetoes,
-        status=status,
-        missing=tuple(missing),
-        weights_source=weights_source,
-        share_check=share,
-        notes=tuple(notes),
+
+def _status(reqs: tuple[BasicRequirementResult, ...]) -> str:
+    """不达标 on any veto, 基本要求已满足 when every requirement is met, else 基本要求待确认."""
+    if any(r.status == "unmet" for r in reqs):
+        return "不达标"
+    if all(r.status == "met" for r in reqs):
+        return "基本要求已满足"
+    return "基本要求待确认"
+
+
+def _share_check(
+    spec: GreenFactoryStructure, area_points: Mapping[str, tuple[float, float]], max_total: float
+) -> tuple[tuple[float, float] | None, tuple[str, ...]]:
+    """The share of the rule's areas in the maximum against the standard's, and a note if off."""
+    if spec.share_rule is None or max_total <= 0:
+        return None, ()
+    got = sum(area_points.get(a, (0.0, 0.0))[1] for a in spec.share_rule.areas)
+    share = (100.0 * got / max_total, spec.share_rule.percent)
+    if math.isclose(share[0], share[1], abs_tol=1e-9):
+        return share, ()
+    note = (
+        f"{'+'.join(spec.share_rule.areas)} 占总分 {fmt_num(round(share[0], 4))}%，"
+        f"标准要求合计 {fmt_num(share[1])}%"
     )
+    return share, (note,)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from nqpf._datafile import find_entry, fmt_num
-from nqpf.assessment.schema import Framework, LevelRow, LevelRule, Question
+from nqpf.assessment.schema import Framework, LevelRow, LevelRule, Question, Scene
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -557,6 +557,25 @@ def batch_score(framework: Framework, table: pd.DataFrame) -> BatchScoreResult:
     ['equipment_digital_rate']
     """
     _require_items(framework)
+    table = _with_item_columns(framework, table)
+    errors = _RowErrors(table)
+    n = len(table)
+    P = np.zeros((n, len(framework.questions)), dtype=np.float64)
+    for j, q in enumerate(framework.questions):
+        points_of = _number_points if q.kind == "number" else _choice_points
+        P[:, j] = points_of(q, table[q.id], errors)
+    S = np.zeros((n, len(framework.scenes)), dtype=np.int64)
+    for j, s in enumerate(framework.scenes):
+        S[:, j] = _scene_levels(s, table[s.id], errors)
+    total = np.round(P.sum(axis=1), _ROUND)
+    binding = np.array([s.binding for s in framework.scenes], dtype=bool)
+    level = _levels(framework.level_rule, total, S, binding)
+    scores = _scores_frame(framework, table.index, P, total, level, valid=~errors.bad)
+    return BatchScoreResult(framework=framework.key, scores=scores, errors=errors.frame())
+
+
+def _with_item_columns(framework: Framework, table: Any) -> pd.DataFrame:
+    """``table`` as a DataFrame, refused unless it has a column per question and scene id."""
     if not isinstance(table, pd.DataFrame):
         table = pd.DataFrame(table)
     needed = framework.question_ids + framework.scene_ids
@@ -566,85 +585,125 @@ def batch_score(framework: Framework, table: pd.DataFrame) -> BatchScoreResult:
             f"missing column(s) {', '.join(missing)}; expected one column per question and scene id",
             column=missing[0],
         )
-    n = len(table)
-    positions = np.arange(n)
-    err_pos: list[np.ndarray] = []
-    err_col: list[str] = []
-    err_msg: list[np.ndarray] = []
-    err_val: list[np.ndarray] = []
-    bad = np.zeros(n, dtype=bool)
+    return table
 
-    def record(mask: np.ndarray, column: str, messages: np.ndarray | str) -> None:
-        idx = positions[mask]
+
+class _RowErrors:
+    """The problems found in a batch table: which rows, which column, what value and why."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+        self.positions = np.arange(len(table))
+        self.bad = np.zeros(len(table), dtype=bool)
+        self.pos: list[np.ndarray] = []
+        self.col: list[str] = []
+        self.msg: list[np.ndarray] = []
+        self.val: list[np.ndarray] = []
+
+    def record(self, mask: np.ndarray, column: str, messages: np.ndarray | str) -> None:
+        """Mark the rows in ``mask`` bad in ``column``: one message for all, or one per row."""
+        idx = self.positions[mask]
         if idx.size:
-            bad[idx] = True
-            err_pos.append(idx)
-            err_col.append(column)
-            err_val.append(table[column].to_numpy(dtype=object)[idx])
+            self.bad[idx] = True
+            self.pos.append(idx)
+            self.col.append(column)
+            self.val.append(self.table[column].to_numpy(dtype=object)[idx])
             msgs = np.asarray(messages, dtype=object)
-            err_msg.append(
+            self.msg.append(
                 np.full(idx.size, messages, dtype=object) if msgs.ndim == 0 else msgs[mask]
             )
 
-    P = np.zeros((n, len(framework.questions)), dtype=np.float64)
-    for j, q in enumerate(framework.questions):
-        col = table[q.id]
-        if q.kind == "number":
-            isna = col.isna().to_numpy()
-            if col.dtype == object:
-                # as score(): "35%" reads as 35, and true/false is not a number
-                col = col.map(_clean_number_cell)
-            x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-            notnum = np.isnan(x) & ~isna
-            record(isna, q.id, f"缺少必答题的答案（{q.number}题 {q.title}）")
-            record(notnum, q.id, f"应为数值（{q.number}题 {q.title}）")
-            assert q.min_value is not None and q.max_value is not None
-            finite = ~np.isnan(x)
-            out = finite & ((x < q.min_value) | (x > q.max_value))
-            if out.any():
-                msgs = np.full(n, "", dtype=object)
-                rng = f"[{fmt_num(q.min_value)}{q.unit}, {fmt_num(q.max_value)}{q.unit}]"
-                msgs[out] = [
-                    f"数值 {fmt_num(v)}{q.unit} 超出范围 {rng}（{q.number}题 {q.title}）"
-                    for v in x[out]
-                ]
-                record(out, q.id, msgs)
-            pts = np.zeros(n)
-            for b in q.bands:
-                above = x >= b.lower if b.lower_closed else x > b.lower
-                below = x <= b.upper if b.upper_closed else x < b.upper
-                pts = np.where(above & below, b.points, pts)
-            P[:, j] = pts
-        else:
-            values = _column_values(col)
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
-            u_pts = np.zeros(len(uniques) + 1)
-            u_msg = np.empty(len(uniques) + 1, dtype=object)
-            u_msg[:] = ""
-            scorer = _SCORERS[q.kind]
-            for k, u in enumerate(uniques):
-                try:
-                    u_pts[k] = scorer(q, u)[1]
-                except DataValidationError as exc:
-                    u_msg[k] = exc.reason
-            u_msg[-1] = f"缺少必答题的答案（{q.number}题 {q.title}）"  # code -1 → last slot
-            P[:, j] = u_pts[codes]
-            row_msg = u_msg[codes]
-            record(row_msg != "", q.id, row_msg)
-    S = np.zeros((n, len(framework.scenes)), dtype=np.int64)
-    for j, s in enumerate(framework.scenes):
-        col = table[s.id]
-        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        ok = (x >= 1) & (x <= 4) & (x == np.floor(x))
-        isna = col.isna().to_numpy()
-        record(isna, s.id, f"缺少场景“{s.name}”的等级（1–4）")
-        record(~ok & ~isna, s.id, f"场景“{s.name}”的等级应为 1–4 的整数")
-        S[:, j] = np.where(ok, x, 0).astype(np.int64)
+    def frame(self) -> pd.DataFrame:
+        """One row per problem, by row position (problems of a row in the order found)."""
+        if not self.pos:
+            return pd.DataFrame(
+                {
+                    "row": [],
+                    "position": np.array([], dtype=np.int64),
+                    "column": [],
+                    "value": [],
+                    "message": [],
+                }
+            )
+        pos = np.concatenate(self.pos)
+        cols = np.concatenate(
+            [np.full(p.size, c, dtype=object) for p, c in zip(self.pos, self.col, strict=True)]
+        )
+        msgs = np.concatenate(self.msg)
+        order = np.argsort(pos, kind="stable")
+        pos, cols, msgs = pos[order], cols[order], msgs[order]
+        vals = np.concatenate(self.val)[order]
+        return pd.DataFrame(
+            {
+                "row": self.table.index[pos],
+                "position": pos,
+                "column": cols,
+                "value": vals,
+                "message": msgs,
+            }
+        )
 
-    total = np.round(P.sum(axis=1), _ROUND)
-    rule = framework.level_rule
-    binding = np.array([s.binding for s in framework.scenes], dtype=bool)
-    level = np.zeros(n, dtype=np.int64)
+
+def _number_points(q: Question, col: pd.Series, errors: _RowErrors) -> np.ndarray:
+    """Points per row of a number question; blanks, non-numbers and values out of range noted."""
+    n = len(col)
+    isna = col.isna().to_numpy()
+    if col.dtype == object:
+        # as score(): "35%" reads as 35, and true/false is not a number
+        col = col.map(_clean_number_cell)
+    x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    notnum = np.isnan(x) & ~isna
+    errors.record(isna, q.id, f"缺少必答题的答案（{q.number}题 {q.title}）")
+    errors.record(notnum, q.id, f"应为数值（{q.number}题 {q.title}）")
+    assert q.min_value is not None and q.max_value is not None
+    finite = ~np.isnan(x)
+    out = finite & ((x < q.min_value) | (x > q.max_value))
+    if out.any():
+        msgs = np.full(n, "", dtype=object)
+        rng = f"[{fmt_num(q.min_value)}{q.unit}, {fmt_num(q.max_value)}{q.unit}]"
+        msgs[out] = [
+            f"数值 {fmt_num(v)}{q.unit} 超出范围 {rng}（{q.number}题 {q.title}）" for v in x[out]
+        ]
+        errors.record(out, q.id, msgs)
+    pts = np.zeros(n)
+    for b in q.bands:
+        above = x >= b.lower if b.lower_closed else x > b.lower
+        below = x <= b.upper if b.upper_closed else x < b.upper
+        pts = np.where(above & below, b.points, pts)
+    return pts
+
+
+def _choice_points(q: Question, col: pd.Series, errors: _RowErrors) -> np.ndarray:
+    """Points per row of a choice question, each distinct answer scored once; bad ones noted."""
+    codes, uniques = pd.factorize(_column_values(col), use_na_sentinel=True)
+    u_pts = np.zeros(len(uniques) + 1)
+    u_msg = np.empty(len(uniques) + 1, dtype=object)
+    u_msg[:] = ""
+    scorer = _SCORERS[q.kind]
+    for k, u in enumerate(uniques):
+        try:
+            u_pts[k] = scorer(q, u)[1]
+        except DataValidationError as exc:
+            u_msg[k] = exc.reason
+    u_msg[-1] = f"缺少必答题的答案（{q.number}题 {q.title}）"  # code -1 → last slot
+    row_msg = u_msg[codes]
+    errors.record(row_msg != "", q.id, row_msg)
+    return u_pts[codes]
+
+
+def _scene_levels(s: Scene, col: pd.Series, errors: _RowErrors) -> np.ndarray:
+    """Level 1–4 per row of a scene (0 where missing or not such an integer, which is noted)."""
+    x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    ok = (x >= 1) & (x <= 4) & (x == np.floor(x))
+    isna = col.isna().to_numpy()
+    errors.record(isna, s.id, f"缺少场景“{s.name}”的等级（1–4）")
+    errors.record(~ok & ~isna, s.id, f"场景“{s.name}”的等级应为 1–4 的整数")
+    return np.where(ok, x, 0).astype(np.int64)
+
+
+def _levels(rule: LevelRule, total: np.ndarray, S: np.ndarray, binding: np.ndarray) -> np.ndarray:
+    """The level rule over all rows at once: the highest level whose conditions hold, or 0."""
+    level = np.zeros(len(total), dtype=np.int64)
     for row in rule.rows:
         if rule.score_bound == "min_inclusive":
             met = total >= row.min_score - 1e-9
@@ -656,8 +715,20 @@ def batch_score(framework: Framework, table: pd.DataFrame) -> BatchScoreResult:
             if row.min_binding is not None:
                 met &= at[:, binding].sum(axis=1) >= row.min_binding
         level = np.where(met, np.maximum(level, row.level), level)
+    return level
 
-    valid = ~bad
+
+def _scores_frame(
+    framework: Framework,
+    index: pd.Index,
+    P: np.ndarray,
+    total: np.ndarray,
+    level: np.ndarray,
+    *,
+    valid: np.ndarray,
+) -> pd.DataFrame:
+    """One row per response: valid flag, total, level, dimension and question points."""
+    rule = framework.level_rule
     names = np.array([_level_name(rule, k) for k in range(rule.top_level + 1)], dtype=object)
     data: dict[str, Any] = {
         "valid": valid,
@@ -673,34 +744,4 @@ def batch_score(framework: Framework, table: pd.DataFrame) -> BatchScoreResult:
         data[d.name] = np.where(valid, np.round(P[:, cols].sum(axis=1), _ROUND), np.nan)
     for k, qid in enumerate(qids):
         data[qid] = np.where(valid, P[:, k], np.nan)
-    scores = pd.DataFrame(data, index=table.index)
-
-    if err_pos:
-        pos = np.concatenate(err_pos)
-        cols = np.concatenate(
-            [np.full(p.size, c, dtype=object) for p, c in zip(err_pos, err_col, strict=True)]
-        )
-        msgs = np.concatenate(err_msg)
-        order = np.argsort(pos, kind="stable")
-        pos, cols, msgs = pos[order], cols[order], msgs[order]
-        vals = np.concatenate(err_val)[order]
-        errors = pd.DataFrame(
-            {
-                "row": table.index[pos],
-                "position": pos,
-                "column": cols,
-                "value": vals,
-                "message": msgs,
-            }
-        )
-    else:
-        errors = pd.DataFrame(
-            {
-                "row": [],
-                "position": np.array([], dtype=np.int64),
-                "column": [],
-                "value": [],
-                "message": [],
-            }
-        )
-    return BatchScoreResult(framework=framework.key, scores=scores, errors=errors)
+    return pd.DataFrame(data, index=index)

@@ -157,46 +157,104 @@ def write_template(framework: Framework | str, path: str | os.PathLike[str]) -> 
     DataValidationError
         The framework has no questions (``sme-digital-2022``) or the path is not .xlsx.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
-    from openpyxl.utils import get_column_letter, quote_sheetname
-    from openpyxl.worksheet.datavalidation import DataValidation as _DV
-
-    def DataValidation(**kw: Any) -> _DV:
-        return _DV(showErrorMessage=True, showInputMessage=True, **kw)
-
     fw = _resolve(framework)
     assert fw is not None
     _require_questions(fw)
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise DataValidationError("a template is an .xlsx file", file=path.name)
-
-    bold = Font(bold=True)
-    fill_answer = PatternFill("solid", fgColor="FFF2CC")
-    fill_head = PatternFill("solid", fgColor="DDEBF7")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    unlocked = Protection(locked=False)
-
-    wb = Workbook()
-    cover = wb.active
-    cover.title = COVER_SHEET
+    book = _Book()
+    yes_no = book.add_list([YES, NO])
+    dims = _dimension_questions(fw)
+    _write_cover(book, fw, [name for name, _ in dims])
     taken = {COVER_SHEET.lower(), SCENE_SHEET.lower(), LIST_SHEET.lower(), META_SHEET.lower()}
-    lists = wb.create_sheet(LIST_SHEET)
-    list_col = 0
+    for name, questions in dims:
+        _write_dimension_sheet(book, _sheet_title(name, taken), questions, yes_no)
+    _write_scene_sheet(book, fw)
+    _write_lists_and_meta(book, fw)
+    with atomic_write(path, "wb") as fh:
+        book.wb.save(fh)
+    return path
 
-    def add_list(values: list[str]) -> str:
-        nonlocal list_col
-        list_col += 1
-        letter = get_column_letter(list_col)
+
+class _Book:
+    """The workbook being written, its styles and the hidden sheet of dropdown lists."""
+
+    def __init__(self) -> None:
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font, PatternFill, Protection
+
+        self.bold = Font(bold=True)
+        self.fill_answer = PatternFill("solid", fgColor="FFF2CC")
+        self.fill_head = PatternFill("solid", fgColor="DDEBF7")
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.unlocked = Protection(locked=False)
+        self.wb = Workbook()
+        self.wb.active.title = COVER_SHEET
+        self.lists = self.wb.create_sheet(LIST_SHEET)
+        self._list_col = 0
+
+    def add_list(self, values: list[str]) -> str:
+        """Put a dropdown list in the next column of the list sheet; return its range."""
+        from openpyxl.utils import get_column_letter, quote_sheetname
+
+        self._list_col += 1
+        letter = get_column_letter(self._list_col)
         for i, v in enumerate(values, start=1):
-            lists.cell(row=i, column=list_col, value=v).data_type = "s"
+            self.lists.cell(row=i, column=self._list_col, value=v).data_type = "s"
         return f"{quote_sheetname(LIST_SHEET)}!${letter}$1:${letter}${len(values)}"
 
-    yes_no = add_list([YES, NO])
-    dims = _dimension_questions(fw)
+    def validation(self, ws: Any, error: str, **kw: Any) -> Any:
+        """A data validation on ``ws`` that shows ``error`` (titled 输入无效) on bad input."""
+        from openpyxl.worksheet.datavalidation import DataValidation
 
-    # cover
+        dv = DataValidation(showErrorMessage=True, showInputMessage=True, **kw)
+        dv.error, dv.errorTitle = error, "输入无效"
+        ws.add_data_validation(dv)
+        return dv
+
+    def start_sheet(self, title: str, head: tuple[str, ...], widths: tuple[int, ...]) -> Any:
+        """A new sheet with a bold header row, column widths and the last (code) column hidden."""
+        ws = self.wb.create_sheet(title)
+        ws.append(list(head))
+        for c in ws[1]:
+            c.font = self.bold
+            c.fill = self.fill_head
+        letters = "ABCDEFGHIJ"[: len(widths)]
+        for letter, width in zip(letters, widths, strict=True):
+            ws.column_dimensions[letter].width = width
+        ws.column_dimensions[letters[-1]].hidden = True
+        ws.freeze_panes = "A2"
+        return ws
+
+    def append_row(self, ws: Any, values: list[Any]) -> int:
+        """Append a wrapped row whose text cells stay text; return its row number."""
+        ws.append(values)
+        r = ws.max_row
+        for c in ws[r]:
+            c.alignment = self.wrap
+            if isinstance(c.value, str):
+                c.data_type = "s"
+        return r
+
+    def answer_cell(self, ws: Any, coordinate: str) -> Any:
+        """Mark a cell as an answer: yellow and left unlocked in the protected sheet."""
+        cell = ws[coordinate]
+        cell.fill = self.fill_answer
+        cell.protection = self.unlocked
+        return cell
+
+
+def _protect(ws: Any) -> None:
+    """Protect a sheet's labels while leaving column widths and row heights adjustable."""
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+
+
+def _write_cover(book: _Book, fw: Framework, dimension_names: list[str]) -> None:
+    """The 说明 sheet: the framework's metadata and how to fill the workbook."""
+    cover = book.wb[COVER_SHEET]
     cover_rows = [
         ("评测框架", fw.name),
         ("框架编号", fw.id),
@@ -207,7 +265,7 @@ def write_template(framework: Framework | str, path: str | os.PathLike[str]) -> 
         ("等级规则可信度", fw.level_rule.confidence),
         ("", ""),
         ("填写说明", ""),
-        ("1", "每个维度一个工作表（" + "、".join(n for n, _ in dims) + "），另有“场景”工作表。"),
+        ("1", "每个维度一个工作表（" + "、".join(dimension_names) + "），另有“场景”工作表。"),
         ("2", "只在黄色的“答案”列（D 列）填写；其他单元格受保护，请勿修改、插入或删除行。"),
         ("3", "单选题：从下拉列表选择选项（也可填写选项编号，如 B）。"),
         ("4", "多选题：每个选项一行，填“是”或“否”；选“无”时其他选项须为“否”。"),
@@ -221,133 +279,100 @@ def write_template(framework: Framework | str, path: str | os.PathLike[str]) -> 
     for r, (k, v) in enumerate(cover_rows, start=1):
         a = cover.cell(row=r, column=1, value=k)
         b = cover.cell(row=r, column=2, value=v)
-        a.font = bold
-        b.alignment = wrap
+        a.font = book.bold
+        b.alignment = book.wrap
         a.data_type = b.data_type = "s"
     cover.protection.sheet = True
 
-    # one sheet per dimension
-    for name, questions in dims:
-        ws = wb.create_sheet(_sheet_title(name, taken))
-        ws.append(list(HEADER))
-        for c in ws[1]:
-            c.font = bold
-            c.fill = fill_head
-        for letter, width in zip("ABCDEF", (8, 50, 16, 28, 60, 24), strict=True):
-            ws.column_dimensions[letter].width = width
-        ws.column_dimensions["F"].hidden = True
-        ws.freeze_panes = "A2"
-        dv_yes = DataValidation(type="list", formula1=yes_no, allow_blank=True)
-        dv_yes.error, dv_yes.errorTitle = "请填写“是”或“否”", "输入无效"
-        ws.add_data_validation(dv_yes)
-        for row in _layout(questions):
-            q = row.question
-            num = str(q.number or "")
-            if row.kind == "multi":
-                hint = "逐项填写“是/否”"
-                if any(o.exclusive for o in q.options):
-                    ex = "、".join(o.label for o in q.options if o.exclusive)
-                    hint += f"；“{ex}”不能与其他选项同时为“是”"
-                values = [num, q.title, _KIND_CN["multi"], None, hint, row.code]
-            elif row.kind == "option":
-                opt = q.option(row.option_id)
-                values = [f"{num}.{opt.id}", opt.label, _OPTION_KIND, None, "", row.code]
-            elif row.kind == "field":
-                f = next(f for f in q.form_fields if f.id == row.field_id)
-                unit = f"（{f.unit}）" if f.unit else ""
-                k = [x.id for x in q.form_fields].index(f.id) + 1
-                values = [
-                    f"{num}-{k}",
-                    f.label + unit,
-                    _FORM_KIND,
-                    None,
-                    "不计分，可不填",
-                    row.code,
-                ]
-            elif q.kind == "single":
-                opts = "\n".join(f"{o.id}. {o.label}" for o in q.options)
-                values = [num, q.title, _KIND_CN["single"], None, opts, row.code]
-            else:
-                lo, hi = q.min_value, q.max_value
-                rng = f"填写 {lo:g}–{hi:g} 的数值" + ("（如 35 表示 35%）" if q.unit == "%" else "")
-                bands = "；".join(f"{b.interval(q.unit)}" for b in q.bands)
-                values = [num, q.title, _KIND_CN["number"], None, f"{rng}。分档：{bands}", row.code]
-            ws.append(values)
-            r = ws.max_row
+
+def _row_values(row: _Row) -> list[Any]:
+    """The cells of one dimension-sheet row: 编号, 题目, 题型, answer (empty), 说明/选项, 代码."""
+    q = row.question
+    num = str(q.number or "")
+    if row.kind == "multi":
+        hint = "逐项填写“是/否”"
+        if any(o.exclusive for o in q.options):
+            ex = "、".join(o.label for o in q.options if o.exclusive)
+            hint += f"；“{ex}”不能与其他选项同时为“是”"
+        return [num, q.title, _KIND_CN["multi"], None, hint, row.code]
+    if row.kind == "option":
+        opt = q.option(row.option_id)
+        return [f"{num}.{opt.id}", opt.label, _OPTION_KIND, None, "", row.code]
+    if row.kind == "field":
+        f = next(f for f in q.form_fields if f.id == row.field_id)
+        unit = f"（{f.unit}）" if f.unit else ""
+        k = [x.id for x in q.form_fields].index(f.id) + 1
+        return [f"{num}-{k}", f.label + unit, _FORM_KIND, None, "不计分，可不填", row.code]
+    if q.kind == "single":
+        opts = "\n".join(f"{o.id}. {o.label}" for o in q.options)
+        return [num, q.title, _KIND_CN["single"], None, opts, row.code]
+    lo, hi = q.min_value, q.max_value
+    rng = f"填写 {lo:g}–{hi:g} 的数值" + ("（如 35 表示 35%）" if q.unit == "%" else "")
+    bands = "；".join(f"{b.interval(q.unit)}" for b in q.bands)
+    return [num, q.title, _KIND_CN["number"], None, f"{rng}。分档：{bands}", row.code]
+
+
+def _answer_validation(book: _Book, ws: Any, row: _Row, dv_yes: Any) -> Any:
+    """The data validation of a row's answer cell: 是/否, a non-negative number, an option
+    label or a number in the question's range."""
+    q = row.question
+    if row.kind == "option":
+        return dv_yes
+    if row.kind == "field":
+        return book.validation(
+            ws, "请填写非负数值", type="decimal", operator="greaterThanOrEqual", formula1="0"
+        )
+    if q.kind == "single":
+        options = book.add_list([o.label for o in q.options])
+        return book.validation(
+            ws, "请从下拉列表选择", type="list", formula1=options, allow_blank=True
+        )
+    return book.validation(
+        ws,
+        f"请填写 {q.min_value:g}–{q.max_value:g} 的数值",
+        type="decimal",
+        operator="between",
+        formula1=f"{q.min_value:g}",
+        formula2=f"{q.max_value:g}",
+        allow_blank=True,
+    )
+
+
+def _write_dimension_sheet(book: _Book, title: str, questions: list[Question], yes_no: str) -> None:
+    """One dimension's sheet: a row per question, option and form field, answers in column D."""
+    ws = book.start_sheet(title, HEADER, (8, 50, 16, 28, 60, 24))
+    dv_yes = book.validation(ws, "请填写“是”或“否”", type="list", formula1=yes_no, allow_blank=True)
+    for row in _layout(questions):
+        r = book.append_row(ws, _row_values(row))
+        if row.kind == "multi":
             for c in ws[r]:
-                c.alignment = wrap
-                if isinstance(c.value, str):
-                    c.data_type = "s"
-            if row.kind == "multi":
-                for c in ws[r]:
-                    c.font = bold
-                continue
-            cell = ws[f"{ANSWER_COL}{r}"]
-            cell.fill = fill_answer
-            cell.protection = unlocked
-            if row.kind == "option":
-                dv_yes.add(cell.coordinate)
-            elif row.kind == "field":
-                dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
-                dv.error, dv.errorTitle = "请填写非负数值", "输入无效"
-                ws.add_data_validation(dv)
-                dv.add(cell.coordinate)
-            elif q.kind == "single":
-                dv = DataValidation(
-                    type="list", formula1=add_list([o.label for o in q.options]), allow_blank=True
-                )
-                dv.error, dv.errorTitle = "请从下拉列表选择", "输入无效"
-                ws.add_data_validation(dv)
-                dv.add(cell.coordinate)
-            else:
-                dv = DataValidation(
-                    type="decimal",
-                    operator="between",
-                    formula1=f"{q.min_value:g}",
-                    formula2=f"{q.max_value:g}",
-                    allow_blank=True,
-                )
-                dv.error = f"请填写 {q.min_value:g}–{q.max_value:g} 的数值"
-                dv.errorTitle = "输入无效"
-                ws.add_data_validation(dv)
-                dv.add(cell.coordinate)
-        ws.protection.sheet = True
-        ws.protection.formatColumns = False
-        ws.protection.formatRows = False
+                c.font = book.bold
+            continue
+        cell = book.answer_cell(ws, f"{ANSWER_COL}{r}")
+        _answer_validation(book, ws, row, dv_yes).add(cell.coordinate)
+    _protect(ws)
 
-    # scenes
-    ws = wb.create_sheet(SCENE_SHEET)
+
+def _write_scene_sheet(book: _Book, fw: Framework) -> None:
+    """The 场景 sheet: a row per scene with its four level texts, the level in column E."""
     head = ("序号", "场景", "分组", "类型", "等级", "一级", "二级", "三级", "四级", "代码")
-    ws.append(list(head))
-    for c in ws[1]:
-        c.font = bold
-        c.fill = fill_head
-    for letter, width in zip("ABCDEFGHIJ", (6, 16, 18, 8, 8, 36, 36, 36, 36, 24), strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.column_dimensions["J"].hidden = True
-    ws.freeze_panes = "A2"
-    dv = DataValidation(type="list", formula1='"1,2,3,4"', allow_blank=True)
-    dv.error, dv.errorTitle = "请填写 1–4 的整数", "输入无效"
-    ws.add_data_validation(dv)
+    ws = book.start_sheet(SCENE_SHEET, head, (6, 16, 18, 8, 8, 36, 36, 36, 36, 24))
+    dv = book.validation(
+        ws, "请填写 1–4 的整数", type="list", formula1='"1,2,3,4"', allow_blank=True
+    )
     for i, s in enumerate(fw.scenes, start=1):
-        ws.append([i, s.name, s.group, "约束性" if s.binding else "指导性", None, *s.levels, s.id])
-        r = ws.max_row
-        for c in ws[r]:
-            c.alignment = wrap
-            if isinstance(c.value, str):
-                c.data_type = "s"
-        cell = ws[f"E{r}"]
-        cell.fill = fill_answer
-        cell.protection = unlocked
-        dv.add(cell.coordinate)
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
+        kind = "约束性" if s.binding else "指导性"
+        r = book.append_row(ws, [i, s.name, s.group, kind, None, *s.levels, s.id])
+        dv.add(book.answer_cell(ws, f"E{r}").coordinate)
+    _protect(ws)
 
-    # metadata and lists at the end, hidden
+
+def _write_lists_and_meta(book: _Book, fw: Framework) -> None:
+    """Move the dropdown lists to the end, hidden, and add the very hidden metadata sheet."""
+    wb = book.wb
     wb.move_sheet(LIST_SHEET, offset=len(wb.sheetnames))
-    lists.sheet_state = "hidden"
-    lists.protection.sheet = True
+    book.lists.sheet_state = "hidden"
+    book.lists.protection.sheet = True
     meta = wb.create_sheet(META_SHEET)
     for k, v in (
         ("framework", fw.id),
@@ -360,10 +385,6 @@ def write_template(framework: Framework | str, path: str | os.PathLike[str]) -> 
             c.data_type = "s"
     meta.sheet_state = "veryHidden"
     meta.protection.sheet = True
-
-    with atomic_write(path, "wb") as fh:
-        wb.save(fh)
-    return path
 
 
 # ---------------------------------------------------------------------------- reading

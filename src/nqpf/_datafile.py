@@ -39,7 +39,7 @@ from __future__ import annotations
 import difflib
 import math
 import typing
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
@@ -65,6 +65,7 @@ __all__ = [
     "fmt_num",
     "format_loc",
     "key_line",
+    "leaves",
     "locate",
     "located_error",
     "numbers_agree",
@@ -221,6 +222,18 @@ def find_entry(entries: Sequence[T], key: object, *, by: str = "id") -> T:
         if getattr(entry, by) == key:
             return entry
     raise KeyError(key)
+
+
+def leaves(dimensions: Iterable[Any]) -> Iterator[tuple[Any, Any, Any]]:
+    """``(dimension, sub-dimension, indicator)`` of every leaf of a dimension tree, in order.
+
+    A tree is dimensions holding ``sub_dimensions`` holding ``indicators``, as in indicator
+    systems and assessment frameworks.
+    """
+    for dim in dimensions:
+        for sub in dim.sub_dimensions:
+            for ind in sub.indicators:
+                yield dim, sub, ind
 
 
 _TOL = 1e-9

@@ -37,6 +37,7 @@ from nqpf._datafile import (
     Version,
     find_entry,
     fmt_num,
+    leaves,
     numbers_agree,
     parse_yaml_model,
     require_number,
@@ -597,12 +598,7 @@ class Framework(FrozenModel):
     @property
     def dimension_of(self) -> dict[str, str]:
         """Mapping question id → dimension name."""
-        return {
-            ind.question: d.name
-            for d in self.dimensions
-            for sub in d.sub_dimensions
-            for ind in sub.indicators
-        }
+        return {ind.question: d.name for d, _, ind in leaves(self.dimensions)}
 
     @property
     def max_total(self) -> float:
@@ -611,10 +607,7 @@ class Framework(FrozenModel):
     def to_frame(self) -> pd.DataFrame:
         """The scored tree, one row per option or band."""
         where = {
-            ind.question: (d.name, sub.name, ind.name)
-            for d in self.dimensions
-            for sub in d.sub_dimensions
-            for ind in sub.indicators
+            ind.question: (d.name, sub.name, ind.name) for d, sub, ind in leaves(self.dimensions)
         }
         rows = []
         for q in self.questions:

@@ -45,6 +45,7 @@ from nqpf._datafile import (
     Text,
     Version,
     format_loc,
+    leaves,
 )
 
 __all__ = [
@@ -281,9 +282,7 @@ class IndicatorSystem(FrozenModel):
     @property
     def indicators(self) -> list[Indicator]:
         """All indicators, flattened in document order."""
-        return [
-            ind for dim in self.dimensions for sub in dim.sub_dimensions for ind in sub.indicators
-        ]
+        return [ind for _, _, ind in leaves(self.dimensions)]
 
     @property
     def indicator_ids(self) -> list[str]:
@@ -303,22 +302,12 @@ class IndicatorSystem(FrozenModel):
     @property
     def dimension_of(self) -> dict[str, str]:
         """Mapping indicator id → dimension name."""
-        return {
-            ind.id: dim.name
-            for dim in self.dimensions
-            for sub in dim.sub_dimensions
-            for ind in sub.indicators
-        }
+        return {ind.id: dim.name for dim, _, ind in leaves(self.dimensions)}
 
     @property
     def sub_dimension_of(self) -> dict[str, str]:
         """Mapping indicator id → sub-dimension name."""
-        return {
-            ind.id: sub.name
-            for dim in self.dimensions
-            for sub in dim.sub_dimensions
-            for ind in sub.indicators
-        }
+        return {ind.id: sub.name for _, sub, ind in leaves(self.dimensions)}
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id.
@@ -389,9 +378,7 @@ class IndicatorSystem(FrozenModel):
                 "direction": ind.direction,
                 "description": ind.description,
             }
-            for dim in self.dimensions
-            for sub in dim.sub_dimensions
-            for ind in sub.indicators
+            for dim, sub, ind in leaves(self.dimensions)
         ]
         return pd.DataFrame(
             rows,

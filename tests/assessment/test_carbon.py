@@ -297,6 +297,7 @@ def test_raw_coal_needs_user_factors():
     with pytest.raises(DataValidationError, match=r"原煤\.carbon_content") as e:
         account({"原煤": 1000}, year=2022)
     assert e.value.field == "overrides[原煤.carbon_content]"
+    assert e.value.reason_zh.startswith("能源品种“原煤”缺少单位热值含碳量（carbon_content）")
     r = account(
         {"原煤": 1000},
         year=2022,
@@ -414,12 +415,116 @@ def test_negative_consumption():
     assert e.value.field == "inventory[0].quantity"
 
 
-@pytest.mark.parametrize("bad", [math.nan, float("nan"), "12", None, math.inf])
+@pytest.mark.parametrize("bad", [math.nan, float("nan"), "12 t", None, "", True, math.inf, 2e12])
 def test_nan_and_non_numbers(bad):
     with pytest.raises(DataValidationError) as e:
         account({"柴油": bad}, year=2022)
     assert e.value.field == "inventory[柴油]"
     assert "inventory[柴油]" in str(e.value)
+    assert e.value.reason_zh != e.value.reason  # every rule gives its reason in Chinese too
+
+
+def test_numeric_text_is_a_number():
+    """Form fields and CSV cells hold text: the rules read it as the number it spells."""
+    text = account(
+        [{"carrier": "电力", "quantity": " 500,000 ", "unit": "kWh"}],
+        year="2022",
+        region="广东",
+        output="1,000",
+        process_emissions="",
+    )
+    number = account({"电力": 500}, year=2022, region="广东", output=1000)
+    assert text.e_total == number.e_total and text.intensities == number.intensities
+
+
+def test_blank_unit_and_chinese_unit_spellings():
+    base = account({"天然气": 2, "电力": 3, "热力": 4}, year=2022)
+    alt = account(
+        [
+            {"carrier": " 天然气 ", "quantity": 20_000, "unit": "立方米"},
+            {"carrier": "电力", "quantity": 3, "unit": "兆瓦时"},
+            {"carrier": "热力", "quantity": 4000, "unit": "兆焦"},
+        ],
+        year=2022,
+    )
+    assert alt.e_total == pytest.approx(base.e_total, rel=1e-12)
+    blank = account([{"carrier": "天然气", "quantity": 2, "unit": "  "}], year=2022)
+    assert blank.lines[0].quantity == 2 and blank.lines[0].unit == "万Nm³"
+    assert account({"天然气": 2}, year=2022).e_total == blank.e_total
+
+
+def test_bounds():
+    with pytest.raises(DataValidationError, match="at most 100 entries") as e:
+        account([{"carrier": "柴油", "quantity": 1}] * (carbon.MAX_RECORDS + 1), year=2022)
+    assert e.value.field == "inventory" and "最多 100 行" in e.value.reason_zh
+    with pytest.raises(DataValidationError, match="implausible") as e:
+        account({"电力": 1}, year=2022, grid_factor=570)  # gCO2/kWh typed as tCO2/MWh
+    assert e.value.field == "grid_factor" and "不合理" in e.value.reason_zh
+    with pytest.raises(DataValidationError) as e:
+        account({"柴油": 1}, year=2022, revenue=10**400)
+    assert e.value.field == "revenue" and "超出范围" in e.value.reason_zh
+    assert account({"柴油": carbon.MAX_NUMBER}, year=2022).e_total > 0
+
+
+def test_notes_come_in_both_languages():
+    r = account(
+        {"烟煤": 10, "电力": 1, "热力": 2},
+        year=2023,
+        region="广东",
+        grid_factor="national",
+        exported={"热力": 1},
+        overrides={"柴油.ncv": 40},
+        biomass_co2=3,
+    )
+    assert len(r.notes) == len(r.notes_zh) == 6
+    assert r.notes_zh[0] == "已选择省份 广东，但按全国电力平均因子核算"
+    assert r.notes_zh[1].startswith("烟煤 的折标煤系数表中未给出，按低位发热量折算（23.204 GJ/t")
+    assert "未核实" in r.notes_zh[-1] and "kgce" in r.notes_zh[-1]
+    user = account({"电力": 1}, year=2022, grid_factor="0.5")
+    assert user.notes_zh == ("电网排放因子由用户指定：0.5 tCO2/MWh",)
+
+
+def test_check_inputs_normalises():
+    x = carbon.check_inputs(
+        [
+            {"carrier": "柴油", "quantity": "1,000", "unit": "kg"},
+            {"carrier": "电力", "quantity": 5},
+        ],
+        year=2022.0,
+        region=" 440000 ",
+        output="",
+        process_emissions=None,
+    )
+    assert (x.year, x.region_code, x.region, x.grid_factor) == (2022, "44", "广东", "provincial")
+    assert not x.grid_factor_given and x.output is None and x.process_emissions == 0.0
+    assert [(e.carrier, e.quantity, e.unit, e.table_quantity) for e in x.inventory] == [
+        ("柴油", 1000.0, "kg", 1.0),
+        ("电力", 5.0, "MWh", 5.0),
+    ]
+    assert (
+        carbon.account_inputs(x).e_total
+        == account({"柴油": 1, "电力": 5}, year=2022, region="44").e_total
+    )
+
+
+def test_check_year_keeps_inventories_to_years_with_factors():
+    assert carbon.check_year(" 2021 ") == 2021
+    with pytest.raises(DataValidationError, match="2021, 2022, 2023") as e:
+        carbon.check_year(2019)
+    assert e.value.field == "year" and "2019 年，没有电网排放因子" in e.value.reason_zh
+    with pytest.raises(DataValidationError, match="integer year") as e:
+        carbon.check_year("二〇二二")
+    assert e.value.reason_zh.startswith("应为整数")
+
+
+def test_carrier_infos_agree_with_the_listing():
+    table = carbon.carriers()
+    infos = carbon.carrier_infos()
+    assert [c.name for c in infos] == list(table.index)
+    coal = next(c for c in infos if c.name == "原煤")
+    assert not coal.complete and "carbon_content" in coal.factors_missing
+    assert "万立方米" in next(c for c in infos if c.name == "天然气").accepted_units
+    assert carbon.provincial_years("44") == (2021, 2022) and carbon.provincial_years("54") == ()
 
 
 def test_unknown_region():
@@ -437,6 +542,11 @@ def test_year_without_factor_names_years():
     with pytest.raises(DataValidationError, match=r"广东 in 2023.*2021, 2022") as e:
         account({"电力": 1}, year=2023, region="广东")
     assert e.value.field == "year"
+    # a provincial factor chosen explicitly: the choice is at fault, even without 电力
+    with pytest.raises(DataValidationError, match=r"广东 in 2023") as e:
+        account({"柴油": 1}, year=2023, region="广东", grid_factor="provincial")
+    assert e.value.field == "grid_factor"
+    assert e.value.reason_zh.startswith("不能取广东省级平均：表内仅有 2021、2022 年")
     # no electricity: no grid factor needed, any year is fine
     assert account({"柴油": 1}, year=2019).e_total == pytest.approx(ef_fuel("柴油"))
 
@@ -445,6 +555,23 @@ def test_unit_mismatch():
     with pytest.raises(DataValidationError, match=r"does not fit 电力.*kWh") as e:
         account([{"carrier": "电力", "quantity": 1, "unit": "t"}], year=2022)
     assert e.value.field == "inventory[0].unit"
+    assert e.value.reason_zh.startswith("单位“t”不适用于电力（表内单位 MWh；可用：MWh、")
+
+
+def test_listed_entries_name_their_field():
+    with pytest.raises(DataValidationError, match="unknown carrier '木头'") as e:
+        account([{"carrier": "柴油", "quantity": 1}, {"carrier": "木头", "quantity": 1}], year=2022)
+    assert e.value.field == "inventory[1].carrier"
+    assert e.value.reason_zh.startswith("能源品种“木头”不在因子表中；可选：")
+    with pytest.raises(DataValidationError, match="no carrier given") as e:
+        account([{"quantity": 1}], year=2022)
+    assert e.value.field == "inventory[0].carrier"
+    with pytest.raises(DataValidationError, match="empty") as e:
+        account([{"carrier": "柴油"}], year=2022)
+    assert e.value.field == "inventory[0].quantity" and e.value.reason_zh == "不能为空"
+    with pytest.raises(DataValidationError, match="mapping") as e:
+        account(["柴油"], year=2022)
+    assert e.value.field == "inventory[0]"
 
 
 def test_override_for_unknown_factor():

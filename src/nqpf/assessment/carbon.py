@@ -17,10 +17,20 @@ Formulas (GB/T 32150-2015 and the 核算指南 family, frameworks.md §4.2)::
 
 Biomass CO2 is reported separately and excluded from E (GB/T 32150).  综合能耗 is
 Σ 消耗量_i × 折标煤系数_i in tce (GB/T 2589-2020).
+
+Every input rule lives here once, for every door: :func:`check_inputs` raises a
+:class:`~nqpf.exceptions.DataValidationError` naming the field (``year``, ``region``,
+``grid_factor``, ``inventory[i].carrier`` / ``.quantity`` / ``.unit``, ``output``,
+``revenue``, ``process_emissions``, ``overrides[carrier.factor]`` …) with its reason in
+English and in Chinese (``reason_zh``), and the notes of a result come in both languages
+(``notes``, ``notes_zh``).  :func:`account` is :func:`check_inputs` followed by
+:func:`account_inputs`, which resolves the factors, computes the lines, totals and
+intensities, and writes the notes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,18 +47,72 @@ from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
 
 __all__ = [
+    "CONFIDENCE_LABELS",
+    "FACTOR_NAMES_ZH",
+    "GRID_KIND_LABELS",
+    "MAX_GRID_FACTOR",
+    "MAX_NUMBER",
+    "MAX_RECORDS",
+    "CarbonInputs",
     "CarbonResult",
+    "CarrierInfo",
     "CarrierLine",
     "FactorUsed",
+    "InventoryEntry",
     "account",
+    "account_inputs",
+    "carrier_infos",
     "carriers",
+    "check_inputs",
+    "check_year",
     "energy_coefficients",
+    "factor_years",
     "fuel_parameters",
     "grid_factors",
+    "parse_grid_factor",
+    "provinces",
+    "provincial_years",
 ]
 
 C_TO_CO2 = 44.0 / 12.0
 """Mass ratio of CO2 to C (44/12)."""
+
+# Bounds of the inputs.  They are part of the rules so that a file the CLI accounts is
+# accepted by the web form and the other way round.
+MAX_NUMBER = 1e12
+"""Largest quantity, denominator or factor accepted: a larger number is a typo (an
+enterprise's annual diesel in kg is about 1e9 at the very most)."""
+MAX_GRID_FACTOR = 10.0
+"""Largest grid factor accepted, tCO2/MWh: real grids are below 1.2, so this catches a
+value typed in gCO2/kWh (about 570) without refusing any real one."""
+MAX_RECORDS = 100
+"""Most inventory entries accepted: entries are per carrier (repeats add up), and the
+tables know about 30 carriers; more is a pasted table, not an inventory."""
+
+FACTOR_NAMES_ZH = {
+    "ncv": "低位发热量",
+    "carbon_content": "单位热值含碳量",
+    "oxidation_rate": "碳氧化率",
+    "tce": "折标煤系数",
+    "ef": "排放因子",
+    "kgce": "千克标准煤热值",
+}
+"""Chinese names of the factors (the keys of ``FactorUsed.factor``)."""
+CONFIDENCE_LABELS = {
+    "official": "官方发布",
+    "secondary": "二手来源（待与官方公告核对）",
+    "unverified": "未核实（常用引用值，使用前请核对标准）",
+    "user": "用户指定",
+}
+"""What each confidence tag of the factor tables (and ``user``) means, in Chinese."""
+GRID_KIND_LABELS = {
+    "national": "全国电力平均",
+    "provincial": "省级电力平均",
+    "user": "用户指定数值",
+}
+"""Chinese names of the grid factor kinds (``CarbonResult.grid_factor_kind``)."""
+GRID_KINDS = ("national", "provincial")
+CONVENTIONS = ("当量值", "等价值")
 
 Confidence = Literal["official", "secondary", "unverified"]
 
@@ -183,22 +247,32 @@ def grid_factors() -> GridFactorTable:
 ELECTRICITY = "电力"
 HEAT = "热力"
 
-# Activity units each canonical unit accepts, with the multiplier to the canonical unit.
+# Activity units each canonical unit accepts, with the multiplier to the canonical unit;
+# the Chinese spellings are those of the statistical forms (能源购进、消费与库存).
 _UNITS: dict[str, dict[str, float]] = {
-    "t": {"t": 1.0, "吨": 1.0, "kg": 1e-3, "千克": 1e-3, "万t": 1e4, "万吨": 1e4},
+    "t": {"t": 1.0, "吨": 1.0, "kg": 1e-3, "千克": 1e-3, "公斤": 1e-3, "万t": 1e4, "万吨": 1e4},
     "万Nm³": {
         "万Nm³": 1.0,
         "万Nm3": 1.0,
         "万m³": 1.0,
         "万m3": 1.0,
+        "万立方米": 1.0,
         "10^4Nm3": 1.0,
         "Nm³": 1e-4,
         "Nm3": 1e-4,
         "m³": 1e-4,
         "m3": 1e-4,
+        "立方米": 1e-4,
     },
-    "MWh": {"MWh": 1.0, "kWh": 1e-3, "千瓦时": 1e-3, "万kWh": 10.0, "万千瓦时": 10.0},
-    "GJ": {"GJ": 1.0, "MJ": 1e-3},
+    "MWh": {
+        "MWh": 1.0,
+        "兆瓦时": 1.0,
+        "kWh": 1e-3,
+        "千瓦时": 1e-3,
+        "万kWh": 10.0,
+        "万千瓦时": 10.0,
+    },
+    "GJ": {"GJ": 1.0, "吉焦": 1.0, "MJ": 1e-3, "兆焦": 1e-3},
 }
 
 # Coefficient unit (as printed) → tce per canonical activity unit.
@@ -276,6 +350,47 @@ def _carriers() -> dict[str, _Carrier]:
     return out
 
 
+@dataclass(frozen=True)
+class CarrierInfo:
+    """One energy carrier of the tables: kind, table unit, accepted units, missing factors.
+
+    A carrier with ``factors_missing`` can be accounted only with those factors given as
+    ``overrides`` (the tables do not guess them).
+    """
+
+    name: str
+    kind: str  # "fuel", "electricity", "heat"
+    unit: str  # the table (canonical) activity unit
+    accepted_units: tuple[str, ...]
+    factors_missing: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        """True when the tables give every factor the carrier needs."""
+        return not self.factors_missing
+
+
+@cache
+def carrier_infos() -> tuple[CarrierInfo, ...]:
+    """The known energy carriers in the tables' order.
+
+    Examples
+    --------
+    >>> [c.name for c in carrier_infos() if c.kind != "fuel"]
+    ['外购蒸汽', '电力', '热力']
+    """
+    return tuple(
+        CarrierInfo(
+            c.name,
+            c.kind,
+            c.unit,
+            tuple(_UNITS[c.unit]),
+            tuple(k for k, f in c.factors.items() if f.value is None),
+        )
+        for c in _carriers().values()
+    )
+
+
 def carriers() -> pd.DataFrame:
     """Known energy carriers, their activity unit and which factors the tables give.
 
@@ -298,6 +413,42 @@ def carriers() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index("carrier")
+
+
+@cache
+def provinces() -> tuple[tuple[str, str, str], ...]:
+    """(NBS 2-digit code, short name, full name) of the provinces with a provincial factor.
+
+    >>> provinces()[0]
+    ('11', '北京', '北京市')
+    """
+    return tuple((p.code, p.name, p.full_name) for p in grid_factors().provincial.regions)
+
+
+@cache
+def factor_years() -> tuple[int, ...]:
+    """Years with a grid factor (national or provincial) in the table.
+
+    >>> factor_years()
+    (2021, 2022, 2023)
+    """
+    gf = grid_factors()
+    years = set(gf.national.values)
+    for p in gf.provincial.regions:
+        years |= set(p.values)
+    return tuple(sorted(years))
+
+
+def provincial_years(code: str | None) -> tuple[int, ...]:
+    """Years with a provincial grid factor for the province ``code`` (none if unknown).
+
+    >>> provincial_years("44")
+    (2021, 2022)
+    """
+    for p in grid_factors().provincial.regions:
+        if p.code == code:
+            return tuple(sorted(p.values))
+    return ()
 
 
 # ---------------------------------------------------------------------------------------
@@ -373,6 +524,8 @@ class CarbonResult(Result):
         Overrides, derived values, conventions and fallbacks applied.
     tables : tuple of str
         ``id vversion`` of the factor tables read.
+    notes_zh : tuple of str
+        ``notes`` in Chinese, one for one.
     """
 
     year: int
@@ -394,6 +547,7 @@ class CarbonResult(Result):
     factors_used: tuple[FactorUsed, ...]
     notes: tuple[str, ...]
     tables: tuple[str, ...]
+    notes_zh: tuple[str, ...] = ()
 
     def intensity(self, name: str) -> float:
         """Value of one intensity by name (e.g. ``"tCO2/万元产值"``)."""
@@ -437,105 +591,795 @@ class CarbonResult(Result):
 
 
 # ---------------------------------------------------------------------------------------
-# Input checks
+# Input checks: each rule once, its reason in English and in Chinese (``zh``)
 # ---------------------------------------------------------------------------------------
 
 
-def _number(value, field: str, *, allow_zero: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise DataValidationError(f"expected a number, got {value!r}", field=field)
-    v = float(value)
+def _quote(value: Any) -> str:
+    """A value as a message quotes it: its repr, text cut to 40 characters."""
+    return repr(value[:40]) if isinstance(value, str) else repr(value)[:40]
+
+
+def _empty(value: Any) -> bool:
+    """Not given: None or blank text (an empty form field)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _missing_cell(value: Any) -> bool:
+    """Not given in a table: also a missing cell (NaN, ``pd.NA``)."""
+    return _empty(value) or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _not_a_number(value: Any, field: str, expected: tuple[str, str]) -> DataValidationError:
+    return DataValidationError(
+        f"expected {expected[0]}, got {_quote(value)}",
+        field=field,
+        zh=f"应为{expected[1]}，收到 {_quote(value)}",
+    )
+
+
+def _too_large(value: Any, field: str) -> DataValidationError:
+    return DataValidationError(
+        f"must be ≤ {MAX_NUMBER:g} (a larger number is a typo), got {value}",
+        field=field,
+        zh=f"超出范围（≤ {MAX_NUMBER:g}）",
+    )
+
+
+def _number(
+    value: Any,
+    field: str,
+    *,
+    positive: bool = False,
+    expected: tuple[str, str] = ("a number", "数字"),
+) -> float:
+    """A finite number in [0, MAX_NUMBER] (> 0 with ``positive``).
+
+    Numeric text as a form field or a CSV cell holds it (``" 1,200.5 "``) is read as a
+    number, so the CLI and the web accept the same values.  ``expected`` names what is
+    expected (English, Chinese) when the value is not a number.
+    """
+    if _empty(value):
+        raise DataValidationError("is empty; give a number (0 if none)", field=field, zh="不能为空")
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        try:
+            if len(text) > 40:  # no number is written that long
+                raise ValueError(text)
+            v = float(text)
+        except ValueError:
+            raise _not_a_number(value, field, expected) from None
+    elif isinstance(value, bool) or not isinstance(value, Real):
+        raise _not_a_number(value, field, expected)
+    else:
+        try:
+            v = float(value)
+        except OverflowError:  # an int beyond float
+            raise _too_large(value, field) from None
     if math.isnan(v):
-        raise DataValidationError("is NaN; give a number (0 if none)", field=field)
+        raise DataValidationError(
+            "is NaN; give a number (0 if none)", field=field, zh="应为有限数值（没有时填 0）"
+        )
     if math.isinf(v):
-        raise DataValidationError(f"must be finite, got {v}", field=field)
-    if v < 0 or (v == 0 and not allow_zero):
-        bound = "≥ 0" if allow_zero else "> 0"
-        raise DataValidationError(f"must be {bound}, got {v}", field=field)
+        raise DataValidationError(f"must be finite, got {v}", field=field, zh="应为有限数值")
+    if v < 0 or (positive and v == 0):
+        raise DataValidationError(
+            f"must be {'> 0' if positive else '≥ 0'}, got {v}",
+            field=field,
+            zh="应大于 0（收到 0）" if v == 0 else f"不能为负数（收到 {v:g}）",
+        )
+    if v > MAX_NUMBER:
+        raise _too_large(v, field)
     return v
 
 
-def _entries(inventory, what: str) -> list[tuple[str, Any, str | None, str, str]]:
-    """(carrier, quantity, unit, field, quantity field) from a mapping, a list of dicts or a DataFrame."""
-    if inventory is None:
-        return []
-    if isinstance(inventory, pd.DataFrame):
-        inventory = inventory.to_dict("records")
-    if isinstance(inventory, Mapping):
-        return [(str(k), v, None, f"{what}[{k}]", f"{what}[{k}]") for k, v in inventory.items()]
-    out = []
-    for i, item in enumerate(inventory):
-        if not isinstance(item, Mapping) or "carrier" not in item or "quantity" not in item:
+def _optional(value: Any, field: str, *, positive: bool = False) -> float | None:
+    """None when not given (None or blank text), else as :func:`_number`."""
+    return None if _empty(value) else _number(value, field, positive=positive)
+
+
+def _year(value: Any) -> int:
+    """An integer year: ``2022``, ``2022.0`` or the text ``"2022"``."""
+    year = None
+    if isinstance(value, str):
+        text = value.strip()
+        year = int(text) if text.isdigit() and len(text) <= 4 else None
+    elif isinstance(value, Real) and not isinstance(value, bool):
+        with contextlib.suppress(OverflowError, ValueError):
+            year = int(value) if value == int(value) else None
+    if year is None:
+        raise DataValidationError(
+            f"expected an integer year, got {_quote(value)}",
+            field="year",
+            zh=f"应为整数，收到 {_quote(value)}",
+        )
+    return year
+
+
+def check_year(year: Any) -> int:
+    """The year of an inventory: an integer with a grid factor in the table.
+
+    :func:`account` needs a grid factor only when electricity is accounted; an inventory
+    that will collect a year's records (the web's) is kept to the years with factors.
+
+    >>> check_year("2022")
+    2022
+    """
+    y = _year(year)
+    years = factor_years()
+    if y not in years:
+        raise DataValidationError(
+            f"no grid factor for {y}; years with a factor: {', '.join(map(str, years))}",
+            field="year",
+            zh=f"为 {y} 年，没有电网排放因子，无法核算；可选年份：{'、'.join(map(str, years))}",
+        )
+    return y
+
+
+def _region(region: Any) -> tuple[str, str] | None:
+    """(NBS code, short name) of a province given by code or name; None when not given."""
+    if _empty(region):
+        return None
+    key = str(region).strip()
+    for code, name, full in provinces():
+        if key in (code, name, full, code + "0000"):
+            return code, name
+    raise DataValidationError(
+        f"unknown region {_quote(region)}; expected an NBS 2-digit code or province name "
+        f"with a provincial factor ({', '.join(f'{c} {n}' for c, n, _ in provinces())}; "
+        "西藏 54 has none)",
+        field="region",
+        zh=f"“{key[:40]}”不在电网因子表中（须为国家统计局 2 位代码或省份名称："
+        f"{'、'.join(f'{c} {n}' for c, n, _ in provinces())}；西藏无省级因子）",
+    )
+
+
+def parse_grid_factor(value: Any) -> str | float | None:
+    """The grid factor chosen: ``"national"``, ``"provincial"``, tCO2/MWh, or None.
+
+    Numeric text is a value (``"0.5"`` → 0.5).  None leaves the choice to
+    :func:`check_inputs`: provincial when a region is given, else national.
+
+    >>> parse_grid_factor(" provincial "), parse_grid_factor("0.5")
+    ('provincial', 0.5)
+    """
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip() in GRID_KINDS:
+        return value.strip()
+    expected = (
+        "'national', 'provincial' or a number (tCO2/MWh)",
+        "数值（tCO2/MWh）或 national、provincial",
+    )
+    v = _number(value, "grid_factor", expected=expected)
+    if v > MAX_GRID_FACTOR:
+        raise DataValidationError(
+            f"{v:g} tCO2/MWh is implausible (real grids are below 1.2; at most "
+            f"{MAX_GRID_FACTOR:g})",
+            field="grid_factor",
+            zh=f"为 {v:g} tCO2/MWh，不合理（应 ≤ {MAX_GRID_FACTOR:g}）",
+        )
+    return v
+
+
+def _convention(value: Any) -> str:
+    if value in CONVENTIONS:
+        return value
+    raise DataValidationError(
+        f"expected '当量值' or '等价值', got {_quote(value)}",
+        field="electricity_convention",
+        zh=f"应为当量值或等价值，收到 {_quote(value)}",
+    )
+
+
+def _overrides(overrides: Mapping[str, Any] | None) -> dict[str, float]:
+    """``{"carrier.factor": value}`` checked against the factors each carrier has."""
+    known = _carriers()
+    out: dict[str, float] = {}
+    for key, value in (overrides or {}).items():
+        field = f"overrides[{key}]"
+        carrier_name, _, factor = str(key).partition(".")
+        if carrier_name not in known:
             raise DataValidationError(
-                f"entry {i} must be a mapping with keys 'carrier', 'quantity' (and optional "
-                f"'unit'), got {item!r}",
-                field=f"{what}[{i}]",
+                f"override for unknown carrier {carrier_name!r}; keys are 'carrier.factor', "
+                f"known carriers: {', '.join(known)}",
+                field=field,
+                zh=f"“{carrier_name[:40]}”不是已知的能源品种（键为“品种.因子”）；可选："
+                f"{'、'.join(known)}",
             )
-        unit = item.get("unit")
-        if unit is not None and isinstance(unit, float) and math.isnan(unit):
-            unit = None
-        f = f"{what}[{i}]"
-        out.append((str(item["carrier"]), item["quantity"], unit, f, f"{f}.quantity"))
+        allowed = [f"{carrier_name}.{f}" for f in known[carrier_name].factors]
+        if factor not in known[carrier_name].factors:
+            grid = carrier_name == ELECTRICITY
+            raise DataValidationError(
+                f"unknown factor {factor!r} for {carrier_name}; overridable factors: "
+                f"{', '.join(allowed)}{' (set grid factors with grid_factor=…)' if grid else ''}",
+                field=field,
+                zh=f"“{factor[:40]}”不是{carrier_name}可指定的因子；可指定：{'、'.join(allowed)}"
+                f"{'（电网排放因子由 grid_factor 指定）' if grid else ''}",
+            )
+        v = _number(value, field, positive=factor == "ncv")
+        if factor == "oxidation_rate" and v > 100:
+            raise DataValidationError(
+                f"oxidation rate is in %, got {v} > 100",
+                field=field,
+                zh=f"碳氧化率以 % 计，应 ≤ 100（收到 {v:g}）",
+            )
+        out[f"{carrier_name}.{factor}"] = v
     return out
 
 
-def _carrier(name: str, field: str, allowed: Mapping[str, _Carrier]) -> _Carrier:
-    if name not in allowed:
+@dataclass(frozen=True)
+class InventoryEntry:
+    """One checked inventory entry.
+
+    ``quantity`` and ``unit`` are as given (``unit`` is the carrier's table unit when none
+    was given); ``table_quantity`` is the quantity in the table unit.
+    """
+
+    carrier: str
+    quantity: float
+    unit: str
+    table_quantity: float
+
+
+def _carrier(value: Any, field: str, allowed: Mapping[str, _Carrier]) -> _Carrier:
+    name = "" if _missing_cell(value) else str(value).strip()
+    if name in allowed:
+        return allowed[name]
+    choices = ", ".join(allowed), "、".join(allowed)
+    if not name:
         raise DataValidationError(
-            f"unknown carrier {name!r}; known carriers: {', '.join(allowed)}", field=field
+            f"no carrier given; known carriers: {choices[0]}",
+            field=field,
+            zh=f"能源品种为空；可选：{choices[1]}",
         )
-    return allowed[name]
+    raise DataValidationError(
+        f"unknown carrier {_quote(name)}; known carriers: {choices[0]}",
+        field=field,
+        zh=f"能源品种“{name[:40]}”不在因子表中；可选：{choices[1]}",
+    )
 
 
-def _to_canonical(q: float, unit: str | None, carrier: _Carrier, field: str) -> float:
-    if unit is None:
-        return q
+def _unit(value: Any, carrier: _Carrier, field: str) -> tuple[str, float]:
+    """The unit as given (the table unit when blank) and its multiplier to the table unit."""
+    if _missing_cell(value):
+        return carrier.unit, 1.0
     table = _UNITS[carrier.unit]
-    key = str(unit).strip()
+    key = str(value).strip()
     if key not in table:
         raise DataValidationError(
-            f"unit {unit!r} does not fit {carrier.name} (table unit {carrier.unit}); "
+            f"unit {_quote(value)} does not fit {carrier.name} (table unit {carrier.unit}); "
             f"accepted units: {', '.join(table)}",
-            field=f"{field}.unit",
+            field=field,
+            zh=f"单位“{key[:40]}”不适用于{carrier.name}（表内单位 {carrier.unit}；"
+            f"可用：{'、'.join(table)}）",
         )
-    return q * table[key]
+    return key, table[key]
 
 
-def _region(region) -> tuple[str, str] | None:
-    if region is None:
-        return None
-    prov = grid_factors().provincial.regions
-    key = str(region).strip()
-    for p in prov:
-        if key in (p.code, p.name, p.full_name, p.code + "0000"):
-            return p.code, p.name
-    known = ", ".join(f"{p.code} {p.name}" for p in prov)
-    raise DataValidationError(
-        f"unknown region {region!r}; expected an NBS 2-digit code or province name with a "
-        f"provincial factor ({known}; 西藏 54 has none)",
-        field="region",
+def _entry(where: str, item: Any, allowed: Mapping[str, _Carrier], listed: bool) -> InventoryEntry:
+    """One entry: ``{carrier, quantity, unit}`` of a list (fields ``where.carrier`` …) or a
+    ``carrier: quantity`` pair of a mapping (every field ``where``)."""
+    if not isinstance(item, Mapping):
+        raise DataValidationError(
+            f"expected a mapping with keys 'carrier', 'quantity' (and optional 'unit'), "
+            f"got {_quote(item)}",
+            field=where,
+            zh="应为含 carrier、quantity（及可选 unit）的记录",
+        )
+
+    def field(part: str) -> str:
+        return f"{where}.{part}" if listed else where
+
+    carrier = _carrier(item.get("carrier"), field("carrier"), allowed)
+    quantity = _number(item.get("quantity"), field("quantity"))
+    unit, to_table = _unit(item.get("unit"), carrier, field("unit"))
+    return InventoryEntry(carrier.name, quantity, unit, quantity * to_table)
+
+
+def _entries(
+    inventory: Any, what: str, allowed: Mapping[str, _Carrier]
+) -> tuple[InventoryEntry, ...]:
+    """Entries of a mapping ``{carrier: quantity}``, a list of dicts or a DataFrame."""
+    if inventory is None:
+        return ()
+    if isinstance(inventory, pd.DataFrame):
+        inventory = inventory.to_dict("records")
+    if isinstance(inventory, Mapping):
+        items = [(f"{what}[{k}]", {"carrier": k, "quantity": v}) for k, v in inventory.items()]
+    else:
+        items = [(f"{what}[{i}]", item) for i, item in enumerate(inventory)]
+    if len(items) > MAX_RECORDS:
+        raise DataValidationError(
+            f"at most {MAX_RECORDS} entries, got {len(items)}",
+            field=what,
+            zh=f"最多 {MAX_RECORDS} 行（收到 {len(items)} 行）",
+        )
+    listed = not isinstance(inventory, Mapping)
+    return tuple(_entry(where, item, allowed, listed) for where, item in items)
+
+
+@dataclass(frozen=True)
+class CarbonInputs:
+    """The inputs of an accounting, checked by :func:`check_inputs`.
+
+    ``grid_factor`` is the choice in force (``"national"``, ``"provincial"`` or tCO2/MWh),
+    ``grid_factor_given`` whether the caller chose it; ``overrides`` maps
+    ``"carrier.factor"`` to a value; denominators not given are None.
+    """
+
+    year: int
+    region_code: str | None
+    region: str | None
+    grid_factor: str | float
+    grid_factor_given: bool
+    electricity_convention: str
+    inventory: tuple[InventoryEntry, ...]
+    exported: tuple[InventoryEntry, ...]
+    overrides: Mapping[str, float]
+    process_emissions: float
+    biomass_co2: float
+    output: float | None
+    revenue: float | None
+    product_output: float | None
+    product_unit: str | None
+
+
+def check_inputs(
+    inventory: Any,
+    *,
+    year: Any,
+    region: Any = None,
+    grid_factor: Any = None,
+    electricity_convention: str = "当量值",
+    overrides: Mapping[str, Any] | None = None,
+    exported: Any = None,
+    process_emissions: Any = 0.0,
+    biomass_co2: Any = 0.0,
+    output: Any = None,
+    revenue: Any = None,
+    product_output: Any = None,
+    product_unit: str | None = None,
+) -> CarbonInputs:
+    """Check and normalise the inputs of :func:`account` (same parameters).
+
+    Numbers may be numeric text (a form field, a CSV cell); ``process_emissions`` and
+    ``biomass_co2`` not given are 0, denominators not given are None; a blank region or
+    unit is none (the unit is then the carrier's table unit).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the field (``year``, ``region``, ``grid_factor``,
+        ``inventory[i].carrier`` / ``.quantity`` / ``.unit`` or ``inventory[carrier]``,
+        ``exported[…]``, ``overrides[carrier.factor]``, ``output``, ``revenue``,
+        ``process_emissions`` …), with the reason in English and Chinese.
+
+    Examples
+    --------
+    >>> x = check_inputs([{"carrier": "电力", "quantity": "500,000", "unit": "kWh"}],
+    ...                  year="2022", region="广东省")
+    >>> x.year, x.region_code, x.grid_factor, x.inventory[0].table_quantity
+    (2022, '44', 'provincial', 500.0)
+    """
+    convention = _convention(electricity_convention)
+    year_i = _year(year)
+    reg = _region(region)
+    grid = parse_grid_factor(grid_factor)
+    if grid == "provincial" and reg is None:
+        raise DataValidationError(
+            "grid_factor='provincial' needs region=…",
+            field="grid_factor",
+            zh="选择省级平均时须指定省份",
+        )
+    user = _overrides(overrides)
+    known = _carriers()
+    consumed = _entries(inventory, "inventory", known)
+    exports = _entries(exported, "exported", {k: known[k] for k in (ELECTRICITY, HEAT)})
+    process = _optional(process_emissions, "process_emissions") or 0.0
+    biomass = _optional(biomass_co2, "biomass_co2") or 0.0
+    out = _optional(output, "output", positive=True)
+    rev = _optional(revenue, "revenue", positive=True)
+    product = _optional(product_output, "product_output", positive=True)
+    if product is None and product_unit is not None:
+        raise DataValidationError(
+            "product_unit given without product_output",
+            field="product_output",
+            zh="给出了产品单位，但没有产品产量",
+        )
+    return CarbonInputs(
+        year=year_i,
+        region_code=None if reg is None else reg[0],
+        region=None if reg is None else reg[1],
+        grid_factor=grid if grid is not None else ("provincial" if reg else "national"),
+        grid_factor_given=grid is not None,
+        electricity_convention=convention,
+        inventory=consumed,
+        exported=exports,
+        overrides=user,
+        process_emissions=process,
+        biomass_co2=biomass,
+        output=out,
+        revenue=rev,
+        product_output=product,
+        product_unit=product_unit,
     )
 
 
 # ---------------------------------------------------------------------------------------
-# Accounting
+# Accounting steps: factors, lines, totals, intensities, notes
 # ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Note:
+    """A note of the accounting, written in both languages where its rule applies."""
+
+    en: str
+    zh: str
+
+
+class _FactorBook:
+    """The factors one accounting uses: the user's override, else the table's.
+
+    Keeps each factor used in order of first use (``factors_used``) and notes where an
+    override or a derived value stands in for the table.
+    """
+
+    def __init__(self, inputs: CarbonInputs, notes: list[_Note]) -> None:
+        self.overrides = inputs.overrides
+        self.convention = inputs.electricity_convention
+        self.used: dict[str, FactorUsed] = {}
+        self.notes = notes
+
+    def value(self, c: _Carrier, name: str, *, why: str) -> float:
+        """Factor ``name`` of carrier ``c``; ``why`` says what needs it (for the error)."""
+        key = f"{c.name}.{name}"
+        f = c.factors[name]
+        if key in self.overrides:
+            v = self.overrides[key]
+            if key not in self.used:
+                was = "not in the tables" if f.value is None else f"table value {f.value:g}"
+                was_zh = "因子表未给出" if f.value is None else f"表内值 {f.value:g}"
+                self.notes.append(
+                    _Note(
+                        f"factor {key} overridden by user: {v:g} {f.unit} ({was})",
+                        f"因子 {key}（{FACTOR_NAMES_ZH[name]}）由用户指定：{v:g} {f.unit}（{was_zh}）",
+                    )
+                )
+            self.used[key] = FactorUsed(key, c.name, name, v, f.unit, "user", "user", True)
+            return v
+        if f.value is None:
+            raise DataValidationError(
+                f"the factor tables give no {name} for {c.name} (needed for {why}); supply "
+                f"it as overrides={{{key!r}: value}} in {f.unit}",
+                field=f"overrides[{key}]",
+                zh=f"能源品种“{c.name}”缺少{FACTOR_NAMES_ZH[name]}（{name}）：因子表未给出该值，"
+                "不作猜测，暂不能核算此品种",
+            )
+        self.used[key] = FactorUsed(
+            key, c.name, name, f.value, f.unit, f.source, f.confidence, False
+        )
+        return f.value
+
+    def tce_per_unit(self, c: _Carrier) -> float:
+        """折标煤 of one table unit of ``c``: the coefficient, else NCV ÷ 29.3076 GJ/tce."""
+        key = f"{c.name}.tce"
+        overridden = key in self.overrides
+        if c.kind == "electricity" and self.convention == "等价值" and not overridden:
+            raise DataValidationError(
+                "electricity_convention='等价值' needs the year's 供电煤耗, which the "
+                "tables do not hold; supply overrides={'电力.tce': kgce_per_kWh}",
+                field="electricity_convention",
+                zh="为等价值时须给出当年供电煤耗（电力.tce，kgce/kWh）：因子表未收录",
+            )
+        if c.factors["tce"].value is not None or overridden:
+            v = self.value(c, "tce", why="综合能耗")
+            unit = self.used[key].unit
+            return v if unit == f"tce/{c.unit}" else v * _TCE_PER_UNIT[(unit, c.unit)]
+        ncv = self.value(c, "ncv", why="综合能耗 (no 折标煤 coefficient in the table)")
+        ec = energy_coefficients()
+        kg = ec.kgce
+        self.used.setdefault(
+            "kgce",
+            FactorUsed(
+                "kgce",
+                "-",
+                "kgce",
+                kg.value,
+                kg.unit,
+                f"{ec.id} v{ec.version}",
+                kg.confidence,
+                False,
+            ),
+        )
+        ratio = f"{ncv:g} GJ/{c.unit} ÷ {kg.value:g} GJ/tce"
+        self.notes.append(
+            _Note(
+                f"tce of {c.name} derived from NCV ({ratio}): the table gives no 折标煤 coefficient",
+                f"{c.name} 的折标煤系数表中未给出，按低位发热量折算（{ratio}）",
+            )
+        )
+        return ncv / kg.value
+
+
+def _grid_factor(inputs: CarbonInputs) -> FactorUsed:
+    """The grid factor in force: the year's national or provincial value, or the user's."""
+    gf = grid_factors()
+    src = f"{gf.id} v{gf.version}"
+    year = inputs.year
+    if inputs.grid_factor == "national":
+        years = gf.national.values
+        if year not in years:
+            listed = sorted(years)
+            raise DataValidationError(
+                f"no national grid factor for {year}; years with a factor: "
+                f"{', '.join(map(str, listed))} (or pass grid_factor=<tCO2/MWh>)",
+                field="year",
+                zh=f"为 {year} 年，没有全国电网排放因子；可选年份：{'、'.join(map(str, listed))}"
+                "（或直接给出电网排放因子数值）",
+            )
+        y = years[year]
+        source = f"{src}: {gf.national.variant} {year} ({y.notice})"
+        return FactorUsed(
+            "电力.ef", ELECTRICITY, "ef", y.value, gf.unit, source, y.confidence, False
+        )
+    if inputs.grid_factor == "provincial":
+        p = next(p for p in gf.provincial.regions if p.code == inputs.region_code)
+        if year not in p.values:
+            listed = sorted(p.values)
+            en, zh = ", ".join(map(str, listed)), "、".join(map(str, listed))
+            explain = f"表内仅有 {zh} 年；{year} 年请选择全国电网平均因子或填写数值（不同年份的因子不混用）"
+            raise DataValidationError(
+                f"no provincial grid factor for {p.name} in {year}; years with a factor: "
+                f"{en}. Pass grid_factor='national' or a number (tCO2/MWh); years are never "
+                "mixed",
+                # the choice is at fault when the caller made it, else the year
+                field="grid_factor" if inputs.grid_factor_given else "year",
+                zh=f"不能取{p.name}省级平均：{explain}"
+                if inputs.grid_factor_given
+                else f"为 {year} 年，没有{p.name}省级电网因子：{explain}",
+            )
+        notice = gf.provincial.notices.get(year, "")
+        source = f"{src}: {gf.provincial.variant} {p.name} {year} ({notice})"
+        return FactorUsed(
+            "电力.ef", ELECTRICITY, "ef", p.values[year], gf.unit, source,
+            gf.provincial.confidence, False,
+        )  # fmt: skip
+    value = float(inputs.grid_factor)
+    return FactorUsed(
+        "电力.ef", ELECTRICITY, "ef", value, gf.unit, "user (grid_factor)", "user", True
+    )
+
+
+def _resolve_grid(inputs: CarbonInputs, needed: bool, book: _FactorBook) -> float:
+    """The grid factor in tCO2/MWh (NaN when no electricity is accounted).
+
+    A national or provincial factor the caller chose must exist for the year even when no
+    electricity is accounted, so that a choice that cannot be honoured is refused when it
+    is made rather than when electricity is added.
+    """
+    kind = inputs.grid_factor
+    if kind == "national" and inputs.grid_factor_given and inputs.region is not None:
+        book.notes.append(
+            _Note(
+                f"region {inputs.region} given, but the national grid factor is used",
+                f"已选择省份 {inputs.region}，但按全国电力平均因子核算",
+            )
+        )
+    chosen_table = inputs.grid_factor_given and isinstance(kind, str)
+    if not (needed or chosen_table):
+        return math.nan
+    factor = _grid_factor(inputs)
+    if not needed:
+        return math.nan
+    book.used[factor.key] = factor
+    if factor.overridden:
+        book.notes.append(
+            _Note(
+                f"grid factor set by user: {factor.value:g} tCO2/MWh",
+                f"电网排放因子由用户指定：{factor.value:g} tCO2/MWh",
+            )
+        )
+    return factor.value
+
+
+_CATEGORY = {"fuel": "燃料燃烧", "electricity": "购入电力", "heat": "购入热力"}
+_EXPORT_CATEGORY = {"electricity": "输出电力", "heat": "输出热力"}
+
+
+def _by_carrier(entries: tuple[InventoryEntry, ...]) -> dict[str, float]:
+    """Quantity in the table unit per carrier (repeated carriers add up), in first order."""
+    out: dict[str, float] = {}
+    for e in entries:
+        out[e.carrier] = out.get(e.carrier, 0.0) + e.table_quantity
+    return out
+
+
+def _emission(
+    c: _Carrier, q: float, book: _FactorBook, grid: float
+) -> tuple[float, str, float, str, str]:
+    """AD, AD unit, EF, EF unit and the factors' sources of ``q`` table units of ``c``."""
+    if c.kind == "electricity":
+        return q, "MWh", grid, "tCO2/MWh", book.used["电力.ef"].source
+    if c.kind == "heat":
+        ncv = 1.0 if c.name == HEAT else book.value(c, "ncv", why="CO2 (GJ per t of steam)")
+        ef = book.value(c, "ef", why="CO2")
+        return q * ncv, "GJ", ef, "tCO2/GJ", book.used[f"{c.name}.ef"].source
+    ncv = book.value(c, "ncv", why="CO2")
+    cc = book.value(c, "carbon_content", why="CO2")
+    ox = book.value(c, "oxidation_rate", why="CO2")
+    keys = ("ncv", "carbon_content", "oxidation_rate")
+    sources = sorted({book.used[f"{c.name}.{k}"].source for k in keys})
+    return q * ncv, "GJ", cc * ox / 100.0 * C_TO_CO2, "tCO2/GJ", "; ".join(sources)
+
+
+def _lines(
+    consumed: dict[str, float], exports: dict[str, float], book: _FactorBook, grid: float
+) -> list[CarrierLine]:
+    """Consumed carriers (tce, AD, EF, tCO2), then exported ones (tCO2 negative, no tce)."""
+    known = _carriers()
+    lines = []
+    for name, q in consumed.items():
+        c = known[name]
+        k = book.tce_per_unit(c)
+        ad, ad_unit, ef, ef_unit, srcs = _emission(c, q, book, grid)
+        tce_key = f"{name}.tce"
+        tsrc = book.used[tce_key].source if tce_key in book.used else "derived from NCV"
+        lines.append(
+            CarrierLine(
+                name, _CATEGORY[c.kind], q, c.unit, q * k, ad, ad_unit, ef, ef_unit, ad * ef,
+                f"tce: {tsrc}; EF: {srcs}",
+            )
+        )  # fmt: skip
+    for name, q in exports.items():
+        c = known[name]
+        ad, ad_unit, ef, ef_unit, srcs = _emission(c, q, book, grid)
+        lines.append(
+            CarrierLine(
+                name, _EXPORT_CATEGORY[c.kind], q, c.unit, math.nan, ad, ad_unit, ef, ef_unit,
+                -ad * ef, f"EF: {srcs}",
+            )
+        )  # fmt: skip
+    return lines
+
+
+def _category_totals(lines: list[CarrierLine]) -> dict[str, float]:
+    """tCO2 of each category (exports as positive numbers)."""
+    categories = (*_CATEGORY.values(), *_EXPORT_CATEGORY.values())
+    return {cat: float(sum(abs(r.tco2) for r in lines if r.category == cat)) for cat in categories}
+
+
+def _intensities(
+    inputs: CarbonInputs, energy: float, e_total: float
+) -> tuple[tuple[str, float, str], ...]:
+    """Energy and carbon intensities for the denominators given."""
+    out: list[tuple[str, float, str]] = []
+    if inputs.output is not None:
+        o = inputs.output
+        out += [
+            ("万元产值综合能耗", energy / o, "tce/万元"),
+            ("万元产值碳排放", e_total / o, "tCO2/万元"),
+        ]
+    if inputs.revenue is not None:
+        r = inputs.revenue * 100.0  # 1 万元 = 100 百元
+        out += [
+            ("每百元营业收入综合能源消费量", energy / r, "tce/百元"),
+            ("每百元营业收入碳排放", e_total / r, "tCO2/百元"),
+        ]
+    if inputs.product_output is not None:
+        p = inputs.product_output
+        pu = inputs.product_unit or "单位产品"
+        out += [
+            ("单位产品综合能耗", energy / p, f"tce/{pu}"),
+            ("单位产品碳排放", e_total / p, f"tCO2/{pu}"),
+        ]
+    return tuple(out)
+
+
+def _closing_notes(inputs: CarbonInputs, book: _FactorBook, *, exported: bool) -> list[_Note]:
+    """Notes on the whole accounting: exports, unused overrides, biomass, unverified factors."""
+    notes = []
+    if exported:
+        notes.append(
+            _Note(
+                "exported energy is subtracted from emissions, not from 综合能耗",
+                "输出能源从排放量中扣减，不从综合能耗中扣减",
+            )
+        )
+    for key in inputs.overrides:
+        if key not in book.used:
+            notes.append(
+                _Note(
+                    f"override {key} not used (carrier not in the inventory)",
+                    f"指定的因子 {key} 未使用（清单中没有该能源品种）",
+                )
+            )
+    if inputs.biomass_co2:
+        notes.append(
+            _Note(
+                "biomass CO2 reported separately and excluded from E (GB/T 32150)",
+                "生物质燃烧 CO2 单独报告，不计入排放总量 E（GB/T 32150）",
+            )
+        )
+    unverified = ", ".join(
+        sorted(f.key for f in book.used.values() if f.confidence == "unverified")
+    )
+    if unverified:
+        notes.append(
+            _Note(
+                f"factors tagged unverified used: {unverified}",
+                f"使用了标注为“未核实”的因子：{unverified}（使用前请核对标准原文）",
+            )
+        )
+    return notes
+
+
+def account_inputs(inputs: CarbonInputs) -> CarbonResult:
+    """Energy use and CO2 of checked inputs (see :func:`check_inputs` and :func:`account`).
+
+    Resolves the grid factor, then each carrier's factors (overrides first), computes the
+    per-carrier lines, the totals and the intensities, and writes the notes.
+
+    Raises
+    ------
+    DataValidationError
+        A factor the tables do not give and the user did not supply
+        (``overrides[carrier.factor]``), a year or province without the grid factor
+        chosen (``year`` / ``grid_factor``), ``等价值`` without 电力.tce.
+    """
+    notes: list[_Note] = []
+    book = _FactorBook(inputs, notes)
+    consumed, exports = _by_carrier(inputs.inventory), _by_carrier(inputs.exported)
+    grid = _resolve_grid(inputs, ELECTRICITY in consumed or ELECTRICITY in exports, book)
+    lines = _lines(consumed, exports, book, grid)
+    by_cat = _category_totals(lines)
+    e_comb, e_el, e_ht = by_cat["燃料燃烧"], by_cat["购入电力"], by_cat["购入热力"]
+    x_el, x_ht = by_cat["输出电力"], by_cat["输出热力"]
+    e_total = e_comb + inputs.process_emissions + e_el + e_ht - x_el - x_ht
+    energy = float(sum(r.tce for r in lines if not math.isnan(r.tce)))
+    notes += _closing_notes(inputs, book, exported=bool(exports))
+    tables = tuple(
+        f"{t.id} v{t.version}" for t in (energy_coefficients(), fuel_parameters(), grid_factors())
+    )
+    return CarbonResult(
+        year=inputs.year,
+        region=inputs.region,
+        region_code=inputs.region_code,
+        grid_factor_kind=inputs.grid_factor if isinstance(inputs.grid_factor, str) else "user",
+        electricity_convention=inputs.electricity_convention,
+        lines=tuple(lines),
+        energy_tce=energy,
+        e_combustion=e_comb,
+        e_process=inputs.process_emissions,
+        e_purchased_electricity=e_el,
+        e_purchased_heat=e_ht,
+        e_exported_electricity=x_el,
+        e_exported_heat=x_ht,
+        e_total=e_total,
+        biomass_co2=inputs.biomass_co2,
+        intensities=_intensities(inputs, energy, e_total),
+        factors_used=tuple(book.used.values()),
+        notes=tuple(n.en for n in notes),
+        tables=tables,
+        notes_zh=tuple(n.zh for n in notes),
+    )
+
+
 def account(
-    inventory,
+    inventory: Any,
     *,
-    year: int,
-    region=None,
-    grid_factor: str | float | None = None,
+    year: Any,
+    region: Any = None,
+    grid_factor: Any = None,
     electricity_convention: str = "当量值",
-    overrides: Mapping[str, float] | None = None,
-    exported=None,
-    process_emissions: float = 0.0,
-    biomass_co2: float = 0.0,
-    output: float | None = None,
-    revenue: float | None = None,
-    product_output: float | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    exported: Any = None,
+    process_emissions: Any = 0.0,
+    biomass_co2: Any = 0.0,
+    output: Any = None,
+    revenue: Any = None,
+    product_output: Any = None,
     product_unit: str | None = None,
 ) -> CarbonResult:
     """Energy use (tce) and CO2 emissions of an enterprise's annual energy inventory.
@@ -545,8 +1389,10 @@ def account(
     inventory : mapping, list of dicts or DataFrame
         Energy consumed: ``{carrier: quantity}`` in the carrier's table unit (see
         :func:`carriers`), or records ``{"carrier", "quantity", "unit"}`` whose unit is
-        converted when it is an obvious variant (t ↔ kg ↔ 万t, 万Nm³ ↔ m³, MWh ↔ kWh ↔
-        万kWh, GJ ↔ MJ).  Repeated carriers are added up.
+        converted when it is an obvious variant (t ↔ kg ↔ 万t, 万Nm³ ↔ m³ ↔ 万立方米,
+        MWh ↔ kWh ↔ 万kWh, GJ ↔ MJ); a blank unit is the table unit.  Repeated carriers
+        are added up; at most :data:`MAX_RECORDS` entries.  Quantities are numbers or
+        numeric text (``"1,200.5"``), ≥ 0 and ≤ :data:`MAX_NUMBER`.
     year : int
         Accounting year; selects the grid factor.  Years are never mixed: a year without
         a factor in the table is an error naming the years that exist.
@@ -556,9 +1402,11 @@ def account(
     grid_factor : {"national", "provincial"} or float, optional
         Grid emission factor of purchased and exported electricity: the 全国电力平均 of
         ``year``, the provincial average of ``region`` and ``year`` (2021, 2022 only), or
-        a value in tCO2/MWh given by the user.  Default: ``"provincial"`` when ``region``
+        a value in tCO2/MWh given by the user (≤ :data:`MAX_GRID_FACTOR`).  Default: ``"provincial"`` when ``region``
         is given, else ``"national"``.  A missing provincial year raises (no silent
-        fallback to the national factor); pass ``"national"`` explicitly instead.
+        fallback to the national factor); pass ``"national"`` explicitly instead.  A
+        national or provincial factor chosen explicitly must exist for ``year`` even
+        when no electricity is accounted.
     electricity_convention : {"当量值", "等价值"}
         折标煤 of electricity.  ``"当量值"`` (default, 0.1229 kgce/kWh, GB/T 2589-2020 as
         quoted in frameworks.md §4.5) or ``"等价值"``, the year's 供电煤耗, which the
@@ -590,9 +1438,11 @@ def account(
     Raises
     ------
     DataValidationError
-        Unknown carrier, region or override key; negative, NaN or non-numeric quantity;
-        unit that does not fit the carrier; year without a grid factor; a factor the
-        tables do not give and the user did not supply.
+        Unknown carrier, region or override key; negative, NaN, non-numeric or too large
+        quantity; unit that does not fit the carrier; year without a grid factor; a
+        factor the tables do not give and the user did not supply.  The error names the
+        field (see :func:`check_inputs`) and gives its reason in Chinese too
+        (``reason_zh``).
 
     Notes
     -----
@@ -615,310 +1465,19 @@ def account(
     >>> round(r.energy_tce, 3)
     207.16
     """
-    if electricity_convention not in ("当量值", "等价值"):
-        raise DataValidationError(
-            f"expected '当量值' or '等价值', got {electricity_convention!r}",
-            field="electricity_convention",
-        )
-    year_i = int(year) if isinstance(year, Real) and not isinstance(year, bool) else None
-    if year_i is None or year_i != year:
-        raise DataValidationError(f"expected an integer year, got {year!r}", field="year")
-    reg = _region(region)
-    known = _carriers()
-    notes: list[str] = []
-
-    # -- overrides ---------------------------------------------------------------------
-    user: dict[tuple[str, str], float] = {}
-    for key, value in (overrides or {}).items():
-        field = f"overrides[{key}]"
-        carrier_name, _, factor = str(key).partition(".")
-        if carrier_name not in known:
-            raise DataValidationError(
-                f"override for unknown carrier {carrier_name!r}; keys are 'carrier.factor', "
-                f"known carriers: {', '.join(known)}",
-                field=field,
-            )
-        allowed = known[carrier_name].factors
-        if factor not in allowed:
-            hint = " (set grid factors with grid_factor=…)" if carrier_name == ELECTRICITY else ""
-            raise DataValidationError(
-                f"unknown factor {factor!r} for {carrier_name}; overridable factors: "
-                f"{', '.join(f'{carrier_name}.{f}' for f in allowed)}{hint}",
-                field=field,
-            )
-        v = _number(value, field, allow_zero=factor != "ncv")
-        if factor == "oxidation_rate" and v > 100:
-            raise DataValidationError(f"oxidation rate is in %, got {v} > 100", field=field)
-        user[(carrier_name, factor)] = v
-
-    # -- quantities --------------------------------------------------------------------
-    def collect(entries, allowed) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for name, qty, unit, field, qfield in entries:
-            c = _carrier(name, field, allowed)
-            q = _number(qty, qfield)
-            out[name] = out.get(name, 0.0) + _to_canonical(q, unit, c, field)
-        return out
-
-    consumed = collect(_entries(inventory, "inventory"), known)
-    exportable = {k: known[k] for k in (ELECTRICITY, HEAT)}
-    exports = collect(_entries(exported, "exported"), exportable)
-    process = _number(process_emissions, "process_emissions")
-    biomass = _number(biomass_co2, "biomass_co2")
-
-    used: dict[str, FactorUsed] = {}
-
-    def factor(c: _Carrier, name: str, *, why: str) -> float:
-        key = f"{c.name}.{name}"
-        f = c.factors[name]
-        if (c.name, name) in user:
-            v = user[(c.name, name)]
-            unit = f.unit
-            if key not in used:
-                was = "not in the tables" if f.value is None else f"table value {f.value:g}"
-                notes.append(f"factor {key} overridden by user: {v:g} {unit} ({was})")
-            used[key] = FactorUsed(key, c.name, name, v, unit, "user", "user", True)
-            return v
-        if f.value is None:
-            raise DataValidationError(
-                f"the factor tables give no {name} for {c.name} (needed for {why}); supply "
-                f"it as overrides={{{key!r}: value}} in {f.unit}",
-                field=f"overrides[{key}]",
-            )
-        used[key] = FactorUsed(key, c.name, name, f.value, f.unit, f.source, f.confidence, False)
-        return f.value
-
-    def tce_per_unit(c: _Carrier) -> float:
-        key = f"{c.name}.tce"
-        if (
-            c.kind == "electricity"
-            and electricity_convention == "等价值"
-            and (c.name, "tce") not in user
-        ):
-            raise DataValidationError(
-                "electricity_convention='等价值' needs the year's 供电煤耗, which the "
-                "tables do not hold; supply overrides={'电力.tce': kgce_per_kWh}",
-                field="electricity_convention",
-            )
-        if c.factors["tce"].value is not None or (c.name, "tce") in user:
-            v = factor(c, "tce", why="综合能耗")
-            unit = used[key].unit
-            return v if unit == f"tce/{c.unit}" else v * _TCE_PER_UNIT[(unit, c.unit)]
-        # calorific-value method
-        ncv = factor(c, "ncv", why="综合能耗 (no 折标煤 coefficient in the table)")
-        kg = energy_coefficients().kgce
-        ec = energy_coefficients()
-        used.setdefault(
-            "kgce",
-            FactorUsed(
-                "kgce",
-                "-",
-                "kgce",
-                kg.value,
-                kg.unit,
-                f"{ec.id} v{ec.version}",
-                kg.confidence,
-                False,
-            ),
-        )
-        notes.append(
-            f"tce of {c.name} derived from NCV ({ncv:g} GJ/{c.unit} ÷ {kg.value:g} GJ/tce): "
-            "the table gives no 折标煤 coefficient"
-        )
-        return ncv / kg.value
-
-    # -- grid factor -------------------------------------------------------------------
-    needs_grid = ELECTRICITY in consumed or ELECTRICITY in exports
-    gf = grid_factors()
-    kind = grid_factor if grid_factor is not None else ("provincial" if reg else "national")
-    grid_value = math.nan
-    if isinstance(kind, str):
-        if kind not in ("national", "provincial"):
-            raise DataValidationError(
-                f"expected 'national', 'provincial' or a number (tCO2/MWh), got {kind!r}",
-                field="grid_factor",
-            )
-        if kind == "provincial" and reg is None:
-            raise DataValidationError(
-                "grid_factor='provincial' needs region=…", field="grid_factor"
-            )
-        if kind == "national" and reg is not None and grid_factor is not None:
-            notes.append(f"region {reg[1]} given, but the national grid factor is used")
-    else:
-        grid_value = _number(kind, "grid_factor", allow_zero=True)
-        kind = "user"
-    if needs_grid:
-        src = f"{gf.id} v{gf.version}"
-        if kind == "national":
-            years = gf.national.values
-            if year_i not in years:
-                raise DataValidationError(
-                    f"no national grid factor for {year_i}; years with a factor: "
-                    f"{', '.join(map(str, sorted(years)))} (or pass grid_factor=<tCO2/MWh>)",
-                    field="year",
-                )
-            y = years[year_i]
-            grid_value = y.value
-            used["电力.ef"] = FactorUsed(
-                "电力.ef",
-                ELECTRICITY,
-                "ef",
-                y.value,
-                gf.unit,
-                f"{src}: {gf.national.variant} {year_i} ({y.notice})",
-                y.confidence,
-                False,
-            )
-        elif kind == "provincial":
-            p = next(p for p in gf.provincial.regions if p.code == reg[0])
-            if year_i not in p.values:
-                raise DataValidationError(
-                    f"no provincial grid factor for {p.name} in {year_i}; years with a "
-                    f"factor: {', '.join(map(str, sorted(p.values)))}. Pass "
-                    "grid_factor='national' or a number (tCO2/MWh); years are never mixed",
-                    field="year",
-                )
-            grid_value = p.values[year_i]
-            notice = gf.provincial.notices.get(year_i, "")
-            used["电力.ef"] = FactorUsed(
-                "电力.ef",
-                ELECTRICITY,
-                "ef",
-                grid_value,
-                gf.unit,
-                f"{src}: {gf.provincial.variant} {p.name} {year_i} ({notice})",
-                gf.provincial.confidence,
-                False,
-            )
-        else:
-            used["电力.ef"] = FactorUsed(
-                "电力.ef",
-                ELECTRICITY,
-                "ef",
-                grid_value,
-                gf.unit,
-                "user (grid_factor)",
-                "user",
-                True,
-            )
-            notes.append(f"grid factor set by user: {grid_value:g} tCO2/MWh")
-
-    # -- lines -------------------------------------------------------------------------
-    lines: list[CarrierLine] = []
-
-    def emission(c: _Carrier, q: float) -> tuple[float, str, float, str, str]:
-        """AD, AD unit, EF, EF unit, sources."""
-        if c.kind == "electricity":
-            return q, "MWh", grid_value, "tCO2/MWh", used["电力.ef"].source
-        if c.kind == "heat":
-            ncv = 1.0 if c.name == HEAT else factor(c, "ncv", why="CO2 (GJ per t of steam)")
-            ef = factor(c, "ef", why="CO2")
-            return q * ncv, "GJ", ef, "tCO2/GJ", used[f"{c.name}.ef"].source
-        ncv = factor(c, "ncv", why="CO2")
-        cc = factor(c, "carbon_content", why="CO2")
-        ox = factor(c, "oxidation_rate", why="CO2")
-        srcs = sorted(
-            {used[f"{c.name}.{k}"].source for k in ("ncv", "carbon_content", "oxidation_rate")}
-        )
-        return q * ncv, "GJ", cc * ox / 100.0 * C_TO_CO2, "tCO2/GJ", "; ".join(srcs)
-
-    category = {"fuel": "燃料燃烧", "electricity": "购入电力", "heat": "购入热力"}
-    for name, q in consumed.items():
-        c = known[name]
-        k = tce_per_unit(c)
-        ad, ad_unit, ef, ef_unit, srcs = emission(c, q)
-        tsrc = used[f"{name}.tce"].source if f"{name}.tce" in used else "derived from NCV"
-        lines.append(
-            CarrierLine(
-                name,
-                category[c.kind],
-                q,
-                c.unit,
-                q * k,
-                ad,
-                ad_unit,
-                ef,
-                ef_unit,
-                ad * ef,
-                f"tce: {tsrc}; EF: {srcs}",
-            )
-        )
-    for name, q in exports.items():
-        c = known[name]
-        ad, ad_unit, ef, ef_unit, srcs = emission(c, q)
-        cat = "输出电力" if c.kind == "electricity" else "输出热力"
-        lines.append(
-            CarrierLine(
-                name, cat, q, c.unit, math.nan, ad, ad_unit, ef, ef_unit, -ad * ef, f"EF: {srcs}"
-            )
-        )
-    if exports:
-        notes.append("exported energy is subtracted from emissions, not from 综合能耗")
-    for key, _ in user.items():
-        k = f"{key[0]}.{key[1]}"
-        if k not in used:
-            notes.append(f"override {k} not used (carrier not in the inventory)")
-
-    def total(cat: str) -> float:
-        return float(sum(abs(r.tco2) for r in lines if r.category == cat))
-
-    e_comb, e_el, e_ht = total("燃料燃烧"), total("购入电力"), total("购入热力")
-    x_el, x_ht = total("输出电力"), total("输出热力")
-    e_total = e_comb + process + e_el + e_ht - x_el - x_ht
-    energy = float(sum(r.tce for r in lines if not math.isnan(r.tce)))
-    if biomass:
-        notes.append("biomass CO2 reported separately and excluded from E (GB/T 32150)")
-    unverified = sorted(f.key for f in used.values() if f.confidence == "unverified")
-    if unverified:
-        notes.append(f"factors tagged unverified used: {', '.join(unverified)}")
-
-    # -- intensities -------------------------------------------------------------------
-    intens: list[tuple[str, float, str]] = []
-    if output is not None:
-        o = _number(output, "output", allow_zero=False)
-        intens += [
-            ("万元产值综合能耗", energy / o, "tce/万元"),
-            ("万元产值碳排放", e_total / o, "tCO2/万元"),
-        ]
-    if revenue is not None:
-        r = _number(revenue, "revenue", allow_zero=False) * 100.0
-        intens += [
-            ("每百元营业收入综合能源消费量", energy / r, "tce/百元"),
-            ("每百元营业收入碳排放", e_total / r, "tCO2/百元"),
-        ]
-    if product_output is not None:
-        p = _number(product_output, "product_output", allow_zero=False)
-        pu = product_unit or "单位产品"
-        intens += [
-            ("单位产品综合能耗", energy / p, f"tce/{pu}"),
-            ("单位产品碳排放", e_total / p, f"tCO2/{pu}"),
-        ]
-    elif product_unit is not None:
-        raise DataValidationError(
-            "product_unit given without product_output", field="product_output"
-        )
-
-    tables = tuple(
-        f"{t.id} v{t.version}" for t in (energy_coefficients(), fuel_parameters(), grid_factors())
-    )
-    return CarbonResult(
-        year=year_i,
-        region=None if reg is None else reg[1],
-        region_code=None if reg is None else reg[0],
-        grid_factor_kind=kind,
+    inputs = check_inputs(
+        inventory,
+        year=year,
+        region=region,
+        grid_factor=grid_factor,
         electricity_convention=electricity_convention,
-        lines=tuple(lines),
-        energy_tce=energy,
-        e_combustion=e_comb,
-        e_process=process,
-        e_purchased_electricity=e_el,
-        e_purchased_heat=e_ht,
-        e_exported_electricity=x_el,
-        e_exported_heat=x_ht,
-        e_total=e_total,
-        biomass_co2=biomass,
-        intensities=tuple(intens),
-        factors_used=tuple(used.values()),
-        notes=tuple(notes),
-        tables=tables,
+        overrides=overrides,
+        exported=exported,
+        process_emissions=process_emissions,
+        biomass_co2=biomass_co2,
+        output=output,
+        revenue=revenue,
+        product_output=product_output,
+        product_unit=product_unit,
     )
+    return account_inputs(inputs)

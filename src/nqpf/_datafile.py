@@ -18,6 +18,10 @@ Field types and bases
     :data:`Confidence`, :data:`Text`, :data:`Note`, :data:`Version`, :data:`Number`,
     :data:`Identifier`, :data:`FileId`; :class:`FrozenModel` (text stripped) and
     :class:`StrictModel` (text kept as written), both frozen and refusing unknown keys.
+Checks and views
+    :func:`refuse_duplicates`, :func:`numbers_agree` and :func:`fmt_num` for model-level
+    checks and their messages; :func:`find_entry` and :func:`leaves` to look up entries
+    and walk a dimension → sub-dimension → indicator tree.
 
 The module is private (its users are nqpf's schema modules); its names are public to them.
 

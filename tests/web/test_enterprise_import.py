@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from tests.web.world import credit_code
 
+import nqpf.io.tables
+from nqpf.services import enterprises as service
 from nqpf.web.models import AuditEvent, EnterpriseProfile, Organization
 
 pytest.importorskip("fastapi", reason="the platform tests need the 'web' extra (FastAPI)")
@@ -175,18 +177,84 @@ def _english_headers_and_example_row_skipped(client, world, h):
     assert out["imported"] == 1 and out["total_rows"] == 1
 
 
-def test_xlsx(app, client, world, h):
+def _xlsx(*rows: list) -> bytes:
     openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(HEADER.split(","))
-    ws.append(["表格企业", _code(7), "C3484", 440305, "medium", ""])
-    ws.append(["坏行", _code(8), "C3484", "12345", "small", None])
+    for row in rows:
+        ws.append(row)
     buffer = io.BytesIO()
     wb.save(buffer)
-    out = _post(client, h, buffer.getvalue(), filename="企业.xlsx", mode="valid_only").json()
+    return buffer.getvalue()
+
+
+def test_xlsx(app, client, world, h):
+    data = _xlsx(
+        ["表格企业", _code(7), "C3484", 440305, "medium", ""],
+        ["坏行", _code(8), "C3484", "12345", "small", None],
+    )
+    out = _post(client, h, data, filename="企业.xlsx", mode="valid_only").json()
     assert out["imported"] == 1
     assert [(e["row"], e["field"]) for e in out["errors"]] == [(3, "region_code")]
+
+
+def test_uploads_read_through_the_one_table_reader(client, world, h, monkeypatch):
+    """A GB18030 CSV and an XLSX both go through nqpf.io.tables.read_table."""
+    read = []
+
+    def spy(data, **options):
+        read.append(options["name"])
+        return nqpf.io.tables.read_table(data, **options)
+
+    monkeypatch.setattr(service, "read_table", spy)
+    gb18030 = _csv(_row(1, name="广东省深圳市某某精密科技有限公司")).encode("gb18030")
+    assert _post(client, h, gb18030, filename="名单.csv").json()["imported"] == 1
+    xlsx = _xlsx(["表格企业", _code(2), "C3484", 440305, "中型", "新能源汽车:下游"])
+    assert _post(client, h, xlsx, filename="名单.xlsx").json()["imported"] == 1
+    assert read == ["名单.csv", "名单.xlsx"]
+
+
+def test_blank_rows_keep_spreadsheet_row_numbers(client, world, h):
+    text = _csv(_row(1), "", ",,,,,", _row(2, industry="X1"))
+    out = _post(client, h, text, dry_run=True).json()
+    assert out["total_rows"] == 2
+    assert [(e["row"], e["field"]) for e in out["errors"]] == [(5, "industry")]
+    data = _xlsx(
+        ["表格企业", _code(3), "C3484", 440305, "medium", ""],
+        [None] * 6,
+        ["坏行", _code(4), "C3484", 440305, "巨型", None],
+    )
+    out = _post(client, h, data, filename="e.xlsx", dry_run=True).json()
+    assert [(e["row"], e["field"]) for e in out["errors"]] == [(4, "size_class")]
+
+
+def test_damaged_workbooks_are_refused_by_name(client, world, h):
+    import zipfile
+
+    good = zipfile.ZipFile(io.BytesIO(_xlsx(["x", _code(5), "C3484", 440305, "small", ""])))
+    for damage in ("drop the sheet", "break the sheet's XML"):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as damaged:
+            for part in good.namelist():
+                if "sheet1" not in part:
+                    damaged.writestr(part, good.read(part))
+                elif damage == "break the sheet's XML":
+                    damaged.writestr(part, b"<worksheet")
+        r = _post(client, h, out.getvalue(), filename="坏表.xlsx")
+        assert r.status_code == 422, damage
+        assert r.json()["field"] == "file" and "坏表.xlsx" in r.json()["detail"], damage
+
+
+def test_header_spellings_and_limits(client, world, h, monkeypatch):
+    header = "企业名称/name,统一社会信用代码,Industry,地区代码 | region_code,规模,产业链"
+    out = _post(client, h, _csv(_row(1), header=header), filename="e.txt", dry_run=True)
+    assert out.json()["valid_rows"] == 1
+    r = _post(client, h, _csv(_row(1), header=HEADER + ",name"))
+    assert r.status_code == 422 and "重复" in r.json()["detail"]
+    monkeypatch.setattr(service, "MAX_IMPORT_ROWS", 2)
+    r = _post(client, h, _csv(_row(1), _row(2), _row(3)))
+    assert r.status_code == 422 and "一次最多导入 2 行" in r.json()["detail"]
 
 
 def test_missing_columns_and_wrong_type(app, client, world, h):

@@ -6,6 +6,9 @@ import pytest
 from sqlalchemy import func, select
 from tests.web.world import credit_code
 
+from nqpf.exceptions import DataValidationError
+from nqpf.services.enterprises import SIZE_CLASSES, clean_credit_code
+from nqpf.web.models import SIZE_CLASSES as STORED_SIZE_CLASSES
 from nqpf.web.models import AuditEvent, EnterpriseProfile, Organization, Share
 
 pytest.importorskip("fastapi", reason="the platform tests need the 'web' extra (FastAPI)")
@@ -89,6 +92,29 @@ def test_bad_check_character_names_field_and_expected(app, client, world, token_
     assert r.json()["field"] == "credit_code"
     assert "credit_code" in r.json()["detail"] and repr(good[17]) in r.json()["detail"]
     assert _count(app, Organization) == before
+
+
+def test_bad_credit_code_same_rule_at_both_doors(client, world, token_for):
+    """The service names the field and the rule in English; the web the same in Chinese."""
+    good = credit_code("91440300MA5NEW002")
+    wrong = good[:17] + ("0" if good[17] != "0" else "1")
+    with pytest.raises(DataValidationError) as caught:
+        clean_credit_code(wrong)
+    rule = caught.value
+    assert rule.field == "credit_code" and f"expected {good[17]!r}" in rule.reason
+    r = client.post(
+        "/api/v1/enterprises",
+        headers=token_for(world.emails["admin"]),
+        json=_body(credit_code=wrong),
+    )
+    assert r.status_code == 422
+    assert r.json()["field"] == rule.field
+    assert r.json()["detail"] == f"统一社会信用代码（credit_code）{rule.reason_zh}"
+    assert f"第 18 位应为 {good[17]!r}" in rule.reason_zh
+
+
+def test_size_classes_are_the_stored_ones():
+    assert SIZE_CLASSES == STORED_SIZE_CLASSES
 
 
 INVALID = [

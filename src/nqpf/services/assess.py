@@ -1,17 +1,25 @@
-"""Assessment use cases shared by the CLI and the web app.
+"""Assessment use cases shared by the CLI and the web app: objects or bytes in.
 
+* :func:`resolve_framework` — a framework from a key, an id (its latest version) or a path;
 * :func:`frameworks_table` — the shipped frameworks;
-* :func:`make_template` — the XLSX questionnaire of a framework;
-* :func:`score_file` — score one response file (filled template, JSON, YAML);
-* :func:`batch_file` — score a table (CSV/XLSX, one row per enterprise), reporting every
-  bad row and scoring the good ones;
+* :func:`template_bytes` — the XLSX questionnaire of a framework (:func:`make_template`
+  writes it to a file);
+* :func:`score_responses` — score one response file's bytes (filled template, JSON, YAML);
+* :func:`responses_from_template` — the answers of an uploaded filled template;
+* :func:`batch_table` — score a table's bytes (CSV/XLSX, one row per enterprise),
+  reporting every bad row and scoring the good ones.
+
+:func:`score_file` and :func:`batch_file` are the same for a path, read through
+:func:`nqpf.services.files.read_input`.  The diagnosis report is
+:mod:`nqpf.services.assess_report`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,33 +30,59 @@ from nqpf.assessment import (
     Framework,
     ScoreResult,
     batch_score,
+    latest_version,
     list_frameworks,
     load_framework,
     score,
 )
-from nqpf.exceptions import DataValidationError, NqpfError
+from nqpf.assessment.answers import normalize_answers
+from nqpf.exceptions import ConfigError, DataValidationError, NqpfError
 from nqpf.io.assessment_template import read_responses, write_template
 from nqpf.io.tables import read_table
+from nqpf.services.files import read_input
 
 __all__ = [
     "BatchOutcome",
     "ScoreOutcome",
     "batch_file",
+    "batch_table",
     "frameworks_table",
     "make_template",
     "resolve_framework",
+    "responses_from_template",
     "score_file",
+    "score_responses",
+    "template_bytes",
 ]
 
 SCORE_TABLES = ("summary", "dimensions", "questions", "scenes", "conditions")
 BATCH_TABLES = ("scores", "errors")
 
 
-def resolve_framework(framework: Framework | str | None) -> Framework | None:
-    """A framework object from a key (``sme-digital-2024``), an id, a path or None."""
+def resolve_framework(
+    framework: Framework | str | None, *, allow_path: bool = True
+) -> Framework | None:
+    """A framework object from a key (``sme-digital-2024``), an id, a path or None.
+
+    An id loads its latest shipped version (:func:`nqpf.assessment.latest_version`).
+    ``allow_path=False`` resolves shipped keys and ids only and never opens a file, for
+    text that comes from a web request.
+
+    Raises
+    ------
+    ConfigError
+        An unknown key or id, or a malformed file.
+    """
     if framework is None or isinstance(framework, Framework):
         return framework
-    return load_framework(framework)
+    if allow_path:
+        return load_framework(framework)
+    text = framework.strip()
+    shipped = list_frameworks()
+    fw = load_framework(text if text in shipped else f"{text}-{latest_version(text)}")
+    if text not in (fw.key, fw.id):  # latest_version("sme") finds "sme-digital-…" too
+        raise ConfigError(f"unknown framework {text!r}; shipped: {', '.join(shipped)}", field="id")
+    return fw
 
 
 def frameworks_table() -> pd.DataFrame:
@@ -102,10 +136,33 @@ def make_template(framework: Framework | str, path: str | os.PathLike[str]) -> P
     return write_template(fw, path)
 
 
+def template_bytes(framework: Framework | str) -> bytes:
+    """The XLSX questionnaire of ``framework``, in memory (a download)."""
+    fw = resolve_framework(framework)
+    assert fw is not None
+    # write_template writes only to a path: go through a private temporary folder
+    with tempfile.TemporaryDirectory(prefix="nqpf-template-") as tmp:
+        return write_template(fw, Path(tmp) / "template.xlsx").read_bytes()
+
+
+def _read_responses(
+    data: bytes, name: str, framework: Framework | None
+) -> tuple[str, str, dict[str, Any]]:
+    """:func:`~nqpf.io.assessment_template.read_responses` of a file's bytes.
+
+    The reader takes only a path, so the bytes are written to a private temporary folder
+    under ``name``, whose suffix chooses the reader and which messages name.
+    """
+    with tempfile.TemporaryDirectory(prefix="nqpf-responses-") as tmp:
+        path = Path(tmp) / (Path(name).name or "responses")
+        path.write_bytes(data)
+        return read_responses(path, framework)
+
+
 # ------------------------------------------------------------------------- one response
 @dataclass(frozen=True)
 class ScoreOutcome:
-    """A scored response and the tables to write."""
+    """A scored response and the tables to write; ``source`` is the file (its name for bytes)."""
 
     source: Path
     framework: Framework
@@ -185,30 +242,88 @@ def score_tables(framework: Framework, result: ScoreResult) -> dict[str, pd.Data
     }
 
 
-def score_file(
-    path: str | os.PathLike[str], framework: Framework | str | None = None
+def score_responses(
+    data: bytes, name: str, framework: Framework | str | None = None
 ) -> ScoreOutcome:
-    """Read a response file (filled template, JSON or YAML) and score it.
+    """Score one response file given as bytes (filled template, JSON or YAML).
 
-    Errors from scoring (unknown question or option id, missing answer, …) are re-raised
-    naming the file and the question.
+    Parameters
+    ----------
+    data
+        The file's content.
+    name
+        The file's name: its suffix chooses the reader, and messages name it.
+    framework
+        The framework the response must belong to; None takes the one the file declares.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file and the question: an unreadable file, an unknown question or
+        option id, a missing answer, ….
     """
-    path = Path(path)
     fw = resolve_framework(framework)
-    fid, version, responses = read_responses(path, fw)
+    fid, version, responses = _read_responses(data, name, fw)
     if fw is None:
         fw = load_framework(fid, version)
     try:
         result = score(fw, responses)
     except DataValidationError as exc:
-        raise DataValidationError(exc.reason, file=path.name, field=exc.field) from None
-    return ScoreOutcome(path, fw, result, score_tables(fw, result))
+        raise exc.at(file=name) from None
+    return ScoreOutcome(Path(name), fw, result, score_tables(fw, result))
+
+
+def score_file(
+    path: str | os.PathLike[str], framework: Framework | str | None = None
+) -> ScoreOutcome:
+    """:func:`score_responses` of the file at ``path``."""
+    fw = resolve_framework(framework)
+    source = read_input(path)
+    return replace(score_responses(source.data, source.name, fw), source=Path(path))
+
+
+_UPLOAD_NAME = "template.xlsx"
+
+
+def responses_from_template(data: bytes, framework: Framework) -> dict[str, Any]:
+    """The answers of a filled XLSX template (an upload), in their stored form.
+
+    Blank answers are left out; the others are normalised as
+    :func:`nqpf.assessment.answers.normalize_answers` does.
+
+    Raises
+    ------
+    DataValidationError
+        A file that is not a readable template of ``framework``, or bad cells (named by
+        sheet and cell).  The upload's own name is not in the message.
+    """
+    try:
+        _fid, _version, responses = _read_responses(data, _UPLOAD_NAME, framework)
+    except DataValidationError as exc:
+        # the reader names the file it read, a temporary copy of the upload
+        prefix = f"{_UPLOAD_NAME}, "
+        raise DataValidationError(
+            exc.reason.removeprefix(prefix),
+            field=exc.field,
+            zh=exc.reason_zh.removeprefix(prefix),
+        ) from None
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        kind = type(exc).__name__
+        raise DataValidationError(
+            f"cannot read the file ({kind}): upload an .xlsx template made by nqpf",
+            zh=f"无法读取该文件（{kind}）：请上传本平台生成的 .xlsx 模板",
+        ) from None
+    answers = normalize_answers(framework, responses)
+    return {k: v for k, v in answers.items() if v is not None}
 
 
 # ------------------------------------------------------------------------------ batch
 @dataclass(frozen=True)
 class BatchOutcome:
-    """A scored table: ``scores`` (every row) and ``errors`` (every problem)."""
+    """A scored table: ``scores`` (every row) and ``errors`` (every problem).
+
+    ``source`` is the file (its name for bytes).
+    """
 
     source: Path
     framework: Framework
@@ -233,43 +348,45 @@ class BatchOutcome:
         return {"scores": self.scores, "errors": self.errors}
 
 
-def batch_file(
-    path: str | os.PathLike[str],
+def batch_table(
+    data: bytes,
+    name: str,
     framework: Framework | str,
     *,
     id_column: str | None = None,
     sheet: str | int | None = None,
 ) -> BatchOutcome:
-    """Score a CSV/XLSX table with one row per enterprise.
+    """Score a CSV/XLSX table, given as bytes, with one row per enterprise.
 
     Every input row appears in ``scores`` (``valid`` False and empty scores for a bad
     row); every problem is a row of ``errors`` with the spreadsheet ``row`` number
     (header = row 1), the id, the column, the value and the message.  Duplicate or
-    missing ids are problems too.
+    missing ids are problems too.  ``name`` is the file's name: its suffix chooses the
+    reader, and messages name it.
 
     Raises
     ------
     DataValidationError
-        Only when the table cannot be read at all (missing file, unreadable content, no
-        question columns, unknown id column).
+        Only when the table cannot be read at all (unreadable content, no question
+        columns, unknown id column).
     """
-    path = Path(path)
     fw = resolve_framework(framework)
     assert fw is not None
     text_cols = [id_column] if id_column else []
-    table = read_table(path, sheet=sheet, text_columns=text_cols).reset_index(drop=True)
+    table = read_table(data, name=name, sheet=sheet, text_columns=text_cols)
+    table = table.reset_index(drop=True)
     if id_column is not None and id_column not in table.columns:
         raise DataValidationError(
             f"id column {id_column!r} not found; columns: {', '.join(map(str, table.columns))}",
-            file=path.name,
+            file=name,
             column=id_column,
         )
     if table.empty:
-        raise DataValidationError("the table has no data rows", file=path.name)
+        raise DataValidationError("the table has no data rows", file=name)
     try:
         result = batch_score(fw, table)
     except DataValidationError as exc:
-        raise DataValidationError(exc.reason, file=path.name, column=exc.column) from None
+        raise exc.at(file=name) from None
     ids = (
         table[id_column].astype(object).where(table[id_column].notna(), None)
         if id_column
@@ -321,7 +438,22 @@ def batch_file(
     if id_column:
         scores = scores.rename(columns={"id": id_column}) if id_column != "row" else scores
         errors = errors.rename(columns={"id": id_column}) if id_column != "row" else errors
-    return BatchOutcome(path, fw, result, scores.reset_index(drop=True), errors)
+    return BatchOutcome(Path(name), fw, result, scores.reset_index(drop=True), errors)
+
+
+def batch_file(
+    path: str | os.PathLike[str],
+    framework: Framework | str,
+    *,
+    id_column: str | None = None,
+    sheet: str | int | None = None,
+) -> BatchOutcome:
+    """:func:`batch_table` of the file at ``path``."""
+    fw = resolve_framework(framework)
+    assert fw is not None
+    source = read_input(path)
+    outcome = batch_table(source.data, source.name, fw, id_column=id_column, sheet=sheet)
+    return replace(outcome, source=Path(path))
 
 
 def _cell_text(value: Any) -> Any:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from tests.web.world import PASSWORD
 
+from nqpf.codes import validate_region_prefix
+from nqpf.exceptions import DataValidationError
+from nqpf.web.errors import FieldError
 from nqpf.web.models import ApiToken, AuditEvent, Membership, Organization, User, WebSession
 from nqpf.web.security import verify_password
+from nqpf.web.services import accounts, auth
 
 API = "/api/v1"
 XSS = "<script>alert(1)</script>"
@@ -422,3 +427,18 @@ def test_admin_pages(app, world, login):
     assert member.get("/admin").status_code == 403
     assert member.get(f"/admin/organizations/{world.orgs['ent_sz']}").status_code == 403
     assert 'href="/admin"' not in member.get("/account").text
+
+
+def test_region_scope_rule_is_the_codes_one():
+    """An authority's scope is checked by nqpf.codes, its reason behind the web's label."""
+    for scope in ("98", "4403x", "440"):
+        with pytest.raises(DataValidationError) as rule:
+            validate_region_prefix(scope, field="region_scope")
+        with pytest.raises(FieldError) as web:
+            accounts.validate_region_scope(scope)
+        assert web.value.field == "region_scope"
+        assert web.value.message == f"区域范围{rule.value.reason_zh}"
+    with pytest.raises(FieldError, match="主管部门必须填写区域范围"):
+        accounts.validate_region_scope("  ")
+    assert accounts.validate_region_scope(" 4403 ") == "4403"
+    assert auth.normalize_email is accounts.normalize_email

@@ -129,14 +129,7 @@ class AuditPageOut(BaseModel):
 
 
 def _member_out(row: accounts.MemberRow) -> MemberOut:
-    return MemberOut(
-        user_id=row.user_id,
-        email=row.email,
-        display_name=row.display_name,
-        role=row.role,
-        is_active=row.is_active,
-        is_platform_admin=row.is_platform_admin,
-    )
+    return MemberOut.model_validate(row, from_attributes=True)
 
 
 def _org_detail(session: SessionDep, org: Any) -> OrganizationDetail:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -9,12 +10,14 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from nqpf.codes import province_names, region_label
+from nqpf.services.enterprises import SIZE_CLASSES, STAGES
 from nqpf.web.authz import Actor, may
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import Conflict, FieldError, Forbidden
 from nqpf.web.models import Organization
 from nqpf.web.routes._shared import MAX_ID, download
-from nqpf.web.services import enterprises as svc
+from nqpf.web.services import enterprise_import, profiles, shares
 from nqpf.web.templating import render
 
 __all__ = ["api", "pages"]
@@ -120,7 +123,7 @@ def _out(organization: Organization, level: str | None = None) -> EnterpriseOut:
     chains = [
         Chain.model_validate(c)
         for c in (profile.chains if profile is not None else None) or []
-        if isinstance(c, dict) and c.get("stage") in ("上游", "中游", "下游") and c.get("chain")
+        if isinstance(c, dict) and c.get("stage") in STAGES and c.get("chain")
     ]
     return EnterpriseOut(
         id=organization.id,
@@ -153,7 +156,7 @@ def list_enterprises(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> EnterpriseList:
     """Enterprises the caller may see, sorted by name, with the latest submitted level."""
-    page = svc.list_enterprises(
+    page = profiles.list_enterprises(
         session, actor, q=q, region=region, industry=industry, size=size, limit=limit, offset=offset
     )
     return EnterpriseList(
@@ -171,7 +174,7 @@ def create_enterprise(
     """Create an enterprise (platform admin, or authority admin within its region scope).
 
     422 names the bad field; 409 when the credit code is already registered."""
-    organization = svc.create_enterprise(session, actor, body.model_dump())
+    organization = profiles.create_enterprise(session, actor, body.model_dump())
     return _out(organization)
 
 
@@ -179,7 +182,9 @@ def create_enterprise(
 def import_template(actor: ActorDep) -> Response:
     """The CSV template for the bulk import (header row + one example row marked 示例)."""
     return download(
-        svc.import_template_csv(), "enterprises-template.csv", "text/csv; charset=utf-8"
+        enterprise_import.import_template_csv(),
+        "enterprises-template.csv",
+        "text/csv; charset=utf-8",
     )
 
 
@@ -197,7 +202,7 @@ async def import_enterprises(
     it, header = row 1).  ``all_or_nothing`` imports nothing if any row is bad,
     ``valid_only`` imports the good rows; ``dry_run`` only validates."""
     data = await file.read()
-    report = svc.import_enterprises(
+    report = enterprise_import.import_enterprises(
         session, actor, file.filename or "", data, mode=mode, dry_run=dry_run
     )
     return ImportResult.model_validate(report, from_attributes=True)
@@ -208,8 +213,9 @@ def get_enterprise(
     enterprise_id: EnterpriseId, session: SessionDep, actor: ActorDep
 ) -> EnterpriseOut:
     """One enterprise (404 when it does not exist or the caller may not see it)."""
-    organization = svc.get_enterprise(session, actor, enterprise_id)
-    return _out(organization, svc.latest_levels(session, [organization.id]).get(organization.id))
+    organization = profiles.get_enterprise(session, actor, enterprise_id)
+    level = profiles.latest_levels(session, [organization.id]).get(organization.id)
+    return _out(organization, level)
 
 
 @api.patch("/enterprises/{enterprise_id}", response_model=EnterpriseOut)
@@ -218,7 +224,7 @@ def update_enterprise(
 ) -> EnterpriseOut:
     """Change profile fields (enterprise admin, authority admin in scope, platform admin)."""
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
-    organization = svc.update_enterprise(session, actor, enterprise_id, changes)
+    organization = profiles.update_enterprise(session, actor, enterprise_id, changes)
     return _out(organization)
 
 
@@ -229,7 +235,7 @@ def list_shares(
     """Providers the enterprise shares its profile and results with (its admins)."""
     return [
         ShareOut.model_validate(s, from_attributes=True)
-        for s in svc.list_shares(session, actor, enterprise_id)
+        for s in shares.list_shares(session, actor, enterprise_id)
     ]
 
 
@@ -238,7 +244,7 @@ def add_share(
     enterprise_id: EnterpriseId, body: ShareIn, session: SessionDep, actor: ActorDep
 ) -> ShareOut:
     """Share with a service provider (enterprise admin or platform admin; 409 if shared)."""
-    row = svc.add_share(session, actor, enterprise_id, body.provider_id)
+    row = shares.add_share(session, actor, enterprise_id, body.provider_id)
     return ShareOut.model_validate(row, from_attributes=True)
 
 
@@ -247,7 +253,7 @@ def remove_share(
     enterprise_id: EnterpriseId, provider_id: ProviderId, session: SessionDep, actor: ActorDep
 ) -> Response:
     """Stop sharing with a provider (404 when not shared)."""
-    svc.remove_share(session, actor, enterprise_id, provider_id)
+    shares.remove_share(session, actor, enterprise_id, provider_id)
     return Response(status_code=204)
 
 
@@ -255,17 +261,12 @@ def remove_share(
 
 
 def _scope_labels(actor: Actor) -> list[str]:
-    names = svc.province_names()
-    labels = []
-    for scope in sorted(set(actor.region_scopes())):
-        province = names.get(scope[:2], "")
-        labels.append(f"{province} {scope}".strip())
-    return labels
+    return [region_label(scope) for scope in sorted(set(actor.region_scopes()))]
 
 
 def _form_values(organization: Organization | None = None) -> dict[str, str]:
     if organization is None:
-        return {k: "" for k in svc.FIELDS}
+        return dict.fromkeys(profiles.FIELDS, "")
     profile = organization.profile
     return {
         "name": organization.name,
@@ -273,7 +274,7 @@ def _form_values(organization: Organization | None = None) -> dict[str, str]:
         "industry": profile.industry if profile else "",
         "region_code": profile.region_code if profile else "",
         "size_class": profile.size_class if profile else "",
-        "chains": svc.format_chains(profile.chains if profile else []),
+        "chains": profiles.format_chains(profile.chains if profile else []),
     }
 
 
@@ -289,9 +290,9 @@ def list_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     filters = {"q": q.strip(), "region": region.strip(), "industry": industry.strip(), "size": size}
-    if filters["size"] not in ("", "large", "medium", "small", "micro"):
+    if filters["size"] not in ("", *SIZE_CLASSES):
         filters["size"] = ""
-    result = svc.list_enterprises(
+    result = profiles.list_enterprises(
         session,
         actor,
         q=filters["q"],
@@ -311,8 +312,8 @@ def list_page(
             "page": page,
             "pages_total": pages_total,
             "scopes": _scope_labels(actor),
-            "can_create": svc.can_create(actor),
-            "format_chains": svc.format_chains,
+            "can_create": profiles.can_create(actor),
+            "format_chains": profiles.format_chains,
         },
     )
 
@@ -332,7 +333,7 @@ def _form_page(
             "organization": organization,
             "values": values,
             "errors": errors or {},
-            "stages": svc.STAGES,
+            "stages": STAGES,
         },
         status_code,
     )
@@ -351,12 +352,34 @@ def _submitted(
     }
 
 
+def _save_form(
+    request: Request,
+    values: dict[str, str],
+    save: Callable[[], Organization],
+    shown: Callable[[], Organization | None],
+) -> Response:
+    """Save the form's ``values`` and go to the enterprise, or show the form again with
+    the fields at fault (422) or the credit code taken (409); ``shown`` is the enterprise
+    the form edits, read again after the failed transaction (None for a new one)."""
+    try:
+        organization = save()
+    except profiles.InvalidInput as exc:
+        errors, status_code = exc.errors, 422
+    except Conflict as exc:
+        errors, status_code = {exc.field or "credit_code": exc.message}, 409
+    else:
+        return RedirectResponse(f"/enterprises/{organization.id}", status_code=303)
+    return _form_page(
+        request, organization=shown(), values=values, errors=errors, status_code=status_code
+    )
+
+
 FormText = Annotated[str, Form(max_length=1000)]
 
 
 @pages.get("/enterprises/new")
 def new_page(request: Request, actor: PageActorDep) -> Response:
-    if not svc.can_create(actor):
+    if not profiles.can_create(actor):
         raise Forbidden("只有平台管理员或园区/地方主管部门管理员可以新建企业")
     return _form_page(request, organization=None, values=_form_values())
 
@@ -374,21 +397,17 @@ def new_submit(
     chains: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     values = _submitted(name, credit_code, industry, region_code, size_class, chains)
-    try:
-        organization = svc.create_enterprise(session, actor, values)
-    except svc.InvalidInput as exc:
-        return _form_page(
-            request, organization=None, values=values, errors=exc.errors, status_code=422
-        )
-    except Conflict as exc:
-        errors = {exc.field or "credit_code": exc.message}
-        return _form_page(request, organization=None, values=values, errors=errors, status_code=409)
-    return RedirectResponse(f"/enterprises/{organization.id}", status_code=303)
+    return _save_form(
+        request,
+        values,
+        lambda: profiles.create_enterprise(session, actor, values),
+        lambda: None,
+    )
 
 
 @pages.get("/enterprises/import")
 def import_page(request: Request, actor: PageActorDep) -> Response:
-    if not svc.can_create(actor):
+    if not profiles.can_create(actor):
         raise Forbidden("只有平台管理员或园区/地方主管部门管理员可以批量导入企业")
     return render(
         request,
@@ -411,7 +430,7 @@ async def import_submit(
     context: dict[str, Any] = {"report": None, "error": None, "mode": mode, "dry_run": dry}
     try:
         chosen: Any = mode if mode in ("all_or_nothing", "valid_only") else "?"
-        context["report"] = svc.import_enterprises(
+        context["report"] = enterprise_import.import_enterprises(
             session, actor, file.filename or "", data, mode=chosen, dry_run=dry
         )
     except FieldError as exc:
@@ -424,12 +443,12 @@ async def import_submit(
 def detail_page(
     request: Request, enterprise_id: EnterpriseId, session: SessionDep, actor: PageActorDep
 ) -> Response:
-    organization = svc.get_enterprise(session, actor, enterprise_id)
-    share_admin = svc.may_manage_shares(actor, organization)
-    shares = svc.list_shares(session, actor, enterprise_id) if share_admin else []
-    shared_ids = {s.provider_id for s in shares}
+    organization = profiles.get_enterprise(session, actor, enterprise_id)
+    share_admin = shares.may_manage_shares(actor, organization)
+    shared = shares.list_shares(session, actor, enterprise_id) if share_admin else []
+    shared_ids = {s.provider_id for s in shared}
     providers = (
-        [p for p in svc.list_providers(session) if p.id not in shared_ids] if share_admin else []
+        [p for p in shares.list_providers(session) if p.id not in shared_ids] if share_admin else []
     )
     return render(
         request,
@@ -437,12 +456,12 @@ def detail_page(
         {
             "org": organization,
             "profile": organization.profile,
-            "level": svc.latest_levels(session, [organization.id]).get(organization.id),
+            "level": profiles.latest_levels(session, [organization.id]).get(organization.id),
             "can_manage": may(actor, organization, "manage", session),
             "share_admin": share_admin,
-            "shares": shares,
+            "shares": shared,
             "providers": providers,
-            "province": svc.province_names().get(
+            "province": province_names().get(
                 (organization.profile.region_code if organization.profile else "")[:2], ""
             ),
         },
@@ -453,7 +472,7 @@ def detail_page(
 def edit_page(
     request: Request, enterprise_id: EnterpriseId, session: SessionDep, actor: PageActorDep
 ) -> Response:
-    organization = svc.get_enterprise(session, actor, enterprise_id)
+    organization = profiles.get_enterprise(session, actor, enterprise_id)
     if not may(actor, organization, "manage", session):
         raise Forbidden(f"无权修改企业 {enterprise_id}")
     return _form_page(request, organization=organization, values=_form_values(organization))
@@ -473,20 +492,12 @@ def edit_submit(
     chains: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     values = _submitted(name, credit_code, industry, region_code, size_class, chains)
-    try:
-        svc.update_enterprise(session, actor, enterprise_id, values)
-    except svc.InvalidInput as exc:
-        organization = svc.get_enterprise(session, actor, enterprise_id)
-        return _form_page(
-            request, organization=organization, values=values, errors=exc.errors, status_code=422
-        )
-    except Conflict as exc:
-        organization = svc.get_enterprise(session, actor, enterprise_id)
-        errors = {exc.field or "credit_code": exc.message}
-        return _form_page(
-            request, organization=organization, values=values, errors=errors, status_code=409
-        )
-    return RedirectResponse(f"/enterprises/{enterprise_id}", status_code=303)
+    return _save_form(
+        request,
+        values,
+        lambda: profiles.update_enterprise(session, actor, enterprise_id, values),
+        lambda: profiles.get_enterprise(session, actor, enterprise_id),
+    )
 
 
 @pages.post("/enterprises/{enterprise_id}/shares")
@@ -496,7 +507,7 @@ def share_submit(
     actor: PageActorDep,
     provider_id: Annotated[int, Form(ge=1, le=MAX_ID)],
 ) -> Response:
-    svc.add_share(session, actor, enterprise_id, provider_id)
+    shares.add_share(session, actor, enterprise_id, provider_id)
     return RedirectResponse(f"/enterprises/{enterprise_id}#shares", status_code=303)
 
 
@@ -504,5 +515,5 @@ def share_submit(
 def unshare_submit(
     enterprise_id: EnterpriseId, provider_id: ProviderId, session: SessionDep, actor: PageActorDep
 ) -> Response:
-    svc.remove_share(session, actor, enterprise_id, provider_id)
+    shares.remove_share(session, actor, enterprise_id, provider_id)
     return RedirectResponse(f"/enterprises/{enterprise_id}#shares", status_code=303)

@@ -16,7 +16,6 @@ Rules
 
 from __future__ import annotations
 
-import functools
 import re
 import secrets
 from collections.abc import Sequence
@@ -25,9 +24,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from nqpf.codes import SCOPE_LENGTHS, province_codes, validate_region_prefix
+from nqpf.exceptions import DataValidationError
 from nqpf.web import audit
 from nqpf.web.authz import Actor
-from nqpf.web.errors import Conflict, FieldError, Forbidden, NotFound
+from nqpf.web.errors import Conflict, FieldError, Forbidden, NotFound, field_error
 from nqpf.web.models import (
     MEMBERSHIP_ROLES,
     ORGANIZATION_KINDS,
@@ -65,20 +66,12 @@ TEMPORARY_PASSWORD_BYTES = 15  # token_urlsafe(15) → 20 characters
 EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
 _EMAIL = re.compile(EMAIL_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-SCOPE_LENGTHS = (2, 4, 6, 9, 12)
 
 USER_FIELDS = ("email", "display_name", "is_active", "is_platform_admin")
 
 
-@functools.cache
-def province_codes() -> frozenset[str]:
-    """The 31 NBS province codes (first two digits of a region code)."""
-    from nqpf.datasets import load_regions
-
-    return frozenset(str(c) for c in load_regions()["code"])
-
-
 def normalize_email(email: str) -> str:
+    """An e-mail address as accounts store and look it up: stripped, lower-case."""
     return email.strip().lower()
 
 
@@ -113,14 +106,12 @@ def _check_password(password: str | None, field: str = "password") -> str:
 
 def validate_region_scope(scope: str | None) -> str:
     """The cleaned region scope of an authority (FieldError ``region_scope`` otherwise)."""
-    value = (scope or "").strip()
-    if not value:
+    if not (scope or "").strip():
         raise FieldError("主管部门必须填写区域范围（行政区划代码前缀）", field="region_scope")
-    if not value.isascii() or not value.isdigit() or len(value) not in SCOPE_LENGTHS:
-        raise FieldError("区域范围应为 2、4、6、9 或 12 位数字的行政区划代码", field="region_scope")
-    if value[:2] not in province_codes():
-        raise FieldError(f"区域范围的省级代码 {value[:2]} 不存在", field="region_scope")
-    return value
+    try:
+        return validate_region_prefix(scope, field="region_scope", lengths=SCOPE_LENGTHS)
+    except DataValidationError as exc:
+        raise field_error(exc, label="区域范围") from None
 
 
 # -- organizations -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from nqpf.web.config import Settings
 from nqpf.web.errors import FieldError, RateLimited, Unauthorized
 from nqpf.web.models import ApiToken, LoginAttempt, Membership, Organization, User, WebSession
 from nqpf.web.security import generate_token, hash_password, hash_token, verify_password
+from nqpf.web.services.accounts import normalize_email
 
 __all__ = [
     "actor_for_session_token",
@@ -31,10 +32,6 @@ _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def _check_rate(session: Session, settings: Settings, email: str, client: str) -> None:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from nqpf.assessment import batch_score, diagnose, load_framework, roadmap, score
 from nqpf.assessment.carbon import account
-from nqpf.cli.assess_report import register
+from nqpf.cli import assess as assess_cli
 from nqpf.exceptions import DataValidationError
 from nqpf.reports import assessment_plots as ap
 from nqpf.reports.assessment_report import SYNTHETIC_LABEL, enterprise_report, rollup_report
@@ -310,14 +310,7 @@ def test_pdf_keeps_old_file_on_failure(tmp_path):
 # ------------------------------------------------------------------------------- CLI
 @pytest.fixture()
 def cli_app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _group() -> None:
-        """Test group."""
-
-    register(app)
-    return app
+    return assess_cli.app
 
 
 @pytest.fixture()

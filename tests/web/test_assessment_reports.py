@@ -170,12 +170,13 @@ def test_report_xlsx_and_access(login, world, fw, token_for, client):
     assert r.status_code == 200 and r.headers["content-type"] == XLSX
     assert "attachment" in r.headers["content-disposition"]
     wb = load_workbook(io.BytesIO(r.content))
-    assert {"summary", "dimensions", "questions", "scenes", "conditions", "roadmap"} <= set(
-        wb.sheetnames
-    )
-    values = [row for row in wb["summary"].iter_rows(values_only=True)]
+    assert wb.sheetnames == ["概要", "维度", "题目", "场景", "条件", "路线图"]
+    values = [row for row in wb["概要"].iter_rows(values_only=True)]
     expected = score(fw, complete_answers(fw))
-    assert any(v[1] == expected.total for v in values)
+    assert values[0] == ("项目", "数值") and ("总分", expected.total) in values
+    assert ("等级规则可信度", "二手来源（待与官方公告核对）") in values
+    cells = {str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row}
+    assert not cells & {"secondary", "True", "False", "single", "multi", "points", "level"}
     assert (
         client.get(
             f"/api/v1/assessments/{a['id']}/report.xlsx",

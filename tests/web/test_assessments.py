@@ -209,7 +209,7 @@ def test_result_matches_engine_and_pages_render(app, login, world, fw):
     assert expected.level_name in page.text and "<svg" in page.text
     assert page.text.count('<polygon class="series"') == 1
     assert "report.pdf" in page.text and "report.xlsx" in page.text
-    assert "可信度为 secondary" in page.text  # the SME-2024 level rule is not official
+    assert "可信度为“二手来源" in page.text  # the SME-2024 level rule is not official
     for step in body["roadmap"]["steps"][:2]:
         assert step["title"] in page.text
     listing = c.get(f"/enterprises/{world.orgs['ent_sz']}/assessments")

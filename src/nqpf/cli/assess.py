@@ -1,4 +1,5 @@
-"""``nqpf assess …``: frameworks, XLSX templates, scoring one response or a table."""
+"""``nqpf assess …``: frameworks, XLSX templates, scoring one response or a table, and the
+enterprise diagnosis report."""
 
 from __future__ import annotations
 
@@ -296,3 +297,80 @@ def batch(
             f"{Path(out) / 'errors.csv'}",
             file=file.name,
         )
+
+
+_REPORT_SUFFIXES = (".html", ".htm", ".pdf")
+
+
+@app.command("report")
+def report(
+    file: Annotated[Path, typer.Argument(help="Filled template (.xlsx), .json or .yaml.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Report to write: report.html or report.pdf.")
+    ],
+    framework: FrameworkOpt = None,
+    target_level: Annotated[
+        int | None,
+        typer.Option("--target-level", help="Level the roadmap aims at (default: next)."),
+    ] = None,
+    carbon: Annotated[
+        Path | None,
+        typer.Option("--carbon", help="Energy inventory (YAML, JSON, CSV, XLSX)."),
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Accounting year of the inventory.")
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="Province for the grid factor (name or NBS code)."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="企业名称.")] = None,
+    credit_code: Annotated[
+        str | None, typer.Option("--credit-code", help="统一社会信用代码.")
+    ] = None,
+    industry: Annotated[str | None, typer.Option("--industry", help="所属行业.")] = None,
+    location: Annotated[
+        str | None, typer.Option("--location", help="所在地区 shown in the report.")
+    ] = None,
+    synthetic: Annotated[
+        bool, typer.Option("--synthetic", help="Mark the report as 示例数据，非真实统计.")
+    ] = False,
+) -> None:
+    """Write the enterprise diagnosis report (level, radar, scene ladder, roadmap, carbon)."""
+    from nqpf.exceptions import DataValidationError
+    from nqpf.io.atomic import atomic_write
+    from nqpf.services import assess_report
+    from nqpf.services.assess import score_file
+    from nqpf.services.carbon import account_file
+
+    if out.suffix.lower() not in _REPORT_SUFFIXES:
+        raise DataValidationError(
+            f"cannot write {out.suffix or 'a file without a suffix'!r}; use .html or .pdf",
+            file=out.name,
+        )
+    if not out.parent.is_dir():
+        raise DataValidationError(f"folder {str(out.parent)!r} does not exist", file=str(out))
+    outcome = score_file(file, framework)
+    analysis = assess_report.analysis_of(
+        outcome.result, outcome.framework, target_level=target_level
+    )
+    enterprise = {
+        "name": name,
+        "credit_code": credit_code,
+        "industry": industry,
+        "region": location,
+    }
+    accounted = account_file(carbon, year=year, region=region).result if carbon else None
+    if out.suffix.lower() == ".pdf":
+        document = assess_report.report_pdf(
+            analysis, enterprise=enterprise, carbon=accounted, synthetic=synthetic
+        )
+    else:
+        html = assess_report.report_html(
+            analysis, enterprise=enterprise, carbon=accounted, synthetic=synthetic
+        )
+        document = html.encode("utf-8")
+    with atomic_write(out, "wb") as fh:
+        fh.write(document)
+    r = analysis.result
+    typer.echo(f"{r.level_name}，总分 {r.total:g} → {out}")

@@ -13,7 +13,6 @@ from rich.console import Console
 
 from nqpf.cli import analyze as analyze_cli
 from nqpf.cli import assess as assess_cli
-from nqpf.cli import assess_report
 from nqpf.cli import carbon as carbon_cli
 from nqpf.cli import index as index_cli
 from nqpf.cli import web as web_cli
@@ -27,7 +26,6 @@ app = typer.Typer(
 )
 app.add_typer(index_cli.app, name="index")
 app.add_typer(analyze_cli.app, name="analyze")
-assess_report.register(assess_cli.app)
 app.add_typer(assess_cli.app, name="assess")
 app.add_typer(carbon_cli.app, name="carbon")
 app.add_typer(web_cli.db_app, name="db")

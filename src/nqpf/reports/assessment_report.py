@@ -34,6 +34,7 @@ from nqpf.reports.assessment_plots import (
     scene_ladder,
 )
 from nqpf.reports.html import Section, render_report
+from nqpf.reports.labels import CARBON_LINE_COLUMNS, confidence_label
 from nqpf.reports.plots import figure_to_data_uri
 
 __all__ = ["SYNTHETIC_LABEL", "enterprise_report", "rollup_report"]
@@ -231,7 +232,8 @@ def _roadmap_section(rm: Roadmap) -> Section:
             f"全部实施后：总分 {_num(rm.projected.total)}，等级 {rm.projected.level_name}。"
         )
     paragraphs.append(
-        f"成本表可信度为 {rm.cost_confidence}（nqpf 示例默认值，非官方报价），请按实际情况替换。"
+        f"成本表可信度：{confidence_label(rm.cost_confidence)}；成本为 nqpf 示例默认值，"
+        "非官方报价，请按实际情况替换。"
     )
     steps = pd.DataFrame(
         [
@@ -261,7 +263,7 @@ def _roadmap_section(rm: Roadmap) -> Section:
                     "编号": ts.number,
                     "典型场景": ts.name,
                     "环节": ts.stage,
-                    "编号可信度": ts.number_confidence,
+                    "编号可信度": confidence_label(ts.number_confidence),
                     "说明": ts.description,
                 }
                 for _, ts in sorted(seen.items())
@@ -289,21 +291,7 @@ def _carbon_section(carbon: Any, note: str | None) -> Section:
                 ),
             )
         )
-    lines = carbon.to_frame().rename(
-        columns={
-            "carrier": "能源品种",
-            "category": "类别",
-            "quantity": "用量",
-            "unit": "单位",
-            "tce": "折标煤 (tce)",
-            "activity": "活动数据",
-            "activity_unit": "活动数据单位",
-            "ef": "排放因子",
-            "ef_unit": "因子单位",
-            "tco2": "排放量 (tCO2)",
-            "sources": "因子来源",
-        }
-    )
+    lines = carbon.to_frame().rename(columns=CARBON_LINE_COLUMNS)
     tables.append(("分品种能耗与排放", lines))
     factors = carbon.factors_frame()
     factors = pd.DataFrame(
@@ -313,7 +301,7 @@ def _carbon_section(carbon: Any, note: str | None) -> Section:
             "数值": factors["value"].astype(float),
             "单位": factors["unit"],
             "来源": factors["source"],
-            "可信度": factors["confidence"],
+            "可信度": factors["confidence"].map(confidence_label),
             "用户覆盖": factors["overridden"].map(lambda b: "是（用户指定）" if b else "否"),
         }
     )
@@ -389,7 +377,7 @@ def enterprise_report(
     meta["评测等级"] = result.level_name
     meta["总分"] = f"{_num(result.total)} / {_num(result.max_total)}"
     meta["评测框架"] = f"{fw.name}（{result.framework}）" if fw is not None else result.framework
-    meta["等级规则可信度"] = result.rule_confidence
+    meta["等级规则可信度"] = confidence_label(result.rule_confidence)
 
     thresholds = sorted(
         {(c.level, c.level_name, float(c.required)) for c in result.conditions if c.kind == "score"}
@@ -404,7 +392,8 @@ def enterprise_report(
         )
     if result.rule_confidence != "official":
         overview.append(
-            f"等级规则的可信度为 {result.rule_confidence}，正式认定须以官方文件与评测机构结论为准。"
+            f"等级规则的可信度为“{confidence_label(result.rule_confidence)}”，"
+            "正式认定须以官方文件与评测机构结论为准。"
         )
     figures = []
     if thresholds:

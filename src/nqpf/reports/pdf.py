@@ -1,17 +1,17 @@
 """PDF from an nqpf HTML report, printed by headless Chromium.
 
-:func:`html_to_pdf` writes the HTML into a private temporary folder, adds an
+:func:`html_to_pdf_bytes` writes the HTML into a private temporary folder, adds an
 ``@font-face`` rule that points the report's first font family ("Noto Sans CJK SC") at the
 OFL font file shipped in the ``mplfonts`` wheel (a ``file://`` URL, which Chromium loads
-for a ``file://`` page), prints it with ``chromium --headless --print-to-pdf`` and moves
-the result into place atomically.  Chinese therefore renders, and the font is embedded
-(subset) in the PDF, even on a machine with no CJK system font.
+for a ``file://`` page) and prints it with ``chromium --headless --print-to-pdf``;
+:func:`html_to_pdf` writes that PDF into place atomically.  Chinese therefore renders, and
+the font is embedded (subset) in the PDF, even on a machine with no CJK system font.
 
 The report's own ``@media print`` rules (A4, 15 mm × 12 mm margins, no scrolling tables)
 apply.  Chromium is found through the ``NQPF_CHROMIUM`` environment variable, then
 ``chromium``, ``chromium-browser``, ``google-chrome`` and ``google-chrome-stable`` on
-``PATH``.  Without it :func:`html_to_pdf` raises :class:`~nqpf.exceptions.NqpfError`
-saying what to install; write HTML instead, or print the HTML from a browser.
+``PATH``.  Without it both raise :class:`PdfEngineError` saying what to install; write
+HTML instead, or print the HTML from a browser.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from nqpf.exceptions import NqpfError
 from nqpf.io.atomic import atomic_write
 from nqpf.reports.fonts import CJK_FAMILY, cjk_font_path
 
-__all__ = ["PdfEngineError", "find_chromium", "html_to_pdf"]
+__all__ = ["PdfEngineError", "find_chromium", "html_to_pdf", "html_to_pdf_bytes"]
 
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # No network, no sync, no first-run UI: the report is self-contained and the browser
@@ -124,15 +124,26 @@ def html_to_pdf(
         No Chromium found, the browser failed or timed out, or it wrote no PDF.
     """
     target = Path(path)
-    exe = str(chromium) if chromium is not None else find_chromium()
-    if exe is None:
-        raise PdfEngineError(
-            "cannot write PDF: no Chromium found (install the 'chromium' package, or set "
-            "NQPF_CHROMIUM to a Chrome/Chromium executable); write .html instead and print "
-            "it from a browser"
-        )
+    exe = _executable(chromium)
     if not target.parent.is_dir():
         raise PdfEngineError(f"folder {str(target.parent)!r} does not exist")
+    data = html_to_pdf_bytes(html, chromium=exe, timeout=timeout)
+    with atomic_write(target, "wb") as fh:
+        fh.write(data)
+    return target
+
+
+def html_to_pdf_bytes(
+    html: str, *, chromium: str | os.PathLike[str] | None = None, timeout: float = 180.0
+) -> bytes:
+    """The PDF of an HTML report, in memory (a download); see :func:`html_to_pdf`.
+
+    Raises
+    ------
+    PdfEngineError
+        No Chromium found, the browser failed or timed out, or it wrote no PDF.
+    """
+    exe = _executable(chromium)
     with tempfile.TemporaryDirectory(prefix="nqpf-pdf-") as tmp:
         work = Path(tmp)
         page = work / "report.html"
@@ -153,11 +164,22 @@ def html_to_pdf(
             raise PdfEngineError(f"Chromium did not finish printing within {timeout:g} s") from None
         except OSError as exc:
             raise PdfEngineError(f"cannot run Chromium {exe!r}: {exc}") from None
-        if not printed.is_file() or printed.read_bytes()[:5] != b"%PDF-":
-            tail = " ".join((proc.stderr or "").strip().splitlines()[-3:])
-            raise PdfEngineError(
-                f"Chromium wrote no PDF (exit code {proc.returncode}){': ' + tail if tail else ''}"
-            )
-        with atomic_write(target, "wb") as fh:
-            fh.write(printed.read_bytes())
-    return target
+        data = printed.read_bytes() if printed.is_file() else b""
+    if data[:5] != b"%PDF-":
+        tail = " ".join((proc.stderr or "").strip().splitlines()[-3:])
+        raise PdfEngineError(
+            f"Chromium wrote no PDF (exit code {proc.returncode}){': ' + tail if tail else ''}"
+        )
+    return data
+
+
+def _executable(chromium: str | os.PathLike[str] | None) -> str:
+    """``chromium`` or :func:`find_chromium`, or the error saying what to install."""
+    exe = str(chromium) if chromium is not None else find_chromium()
+    if exe is None:
+        raise PdfEngineError(
+            "cannot write PDF: no Chromium found (install the 'chromium' package, or set "
+            "NQPF_CHROMIUM to a Chrome/Chromium executable); write .html instead and print "
+            "it from a browser"
+        )
+    return exe

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import datetime
-from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field, StringConstraints
-from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
 from nqpf.assessment import Framework
 from nqpf.assessment.schema import fmt_num
+from nqpf.reports.labels import confidence_label
 from nqpf.web import charts
 from nqpf.web.authz import enterprise_for
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import Conflict, FieldError
 from nqpf.web.models import Assessment
-from nqpf.web.routes._shared import MAX_ID, XLSX, DbId, attachment, download
+from nqpf.web.routes._shared import MAX_ID, XLSX, DbId, download
 from nqpf.web.services import assessments as svc
 from nqpf.web.templating import render
 
@@ -221,7 +218,7 @@ def _out(row: Assessment) -> AssessmentOut:
 
 
 def _dimensions(view: svc.ResultView) -> list[DimensionOut]:
-    maxima = {d.name: d.points for d in view.framework.scored_dimensions}
+    maxima = {d.name: d.points for d in view.analysis.framework.scored_dimensions}
     return [
         DimensionOut(
             name=name,
@@ -229,12 +226,12 @@ def _dimensions(view: svc.ResultView) -> list[DimensionOut]:
             max_points=maxima.get(name),
             share=charts.share(points, maxima.get(name)),
         )
-        for name, points in view.result.dimensions.items()
+        for name, points in view.analysis.result.dimensions.items()
     ]
 
 
 def _scenes(view: svc.ResultView) -> list[SceneOut]:
-    targets = {s.id: int(s.to) for s in view.roadmap.steps if s.kind == "scene"}
+    targets = {s.id: int(s.to) for s in view.analysis.roadmap.steps if s.kind == "scene"}
     return [
         SceneOut(
             id=s.id,
@@ -247,7 +244,7 @@ def _scenes(view: svc.ResultView) -> list[SceneOut]:
             current_text=s.current_text,
             next_text=s.next_text,
         )
-        for s in view.diagnosis.scenes
+        for s in view.analysis.diagnosis.scenes
     ]
 
 
@@ -256,10 +253,10 @@ def _answer(value: Any) -> Any:
 
 
 def _result_out(view: svc.ResultView) -> ResultOut:
-    r, rm = view.result, view.roadmap
+    r, rm = view.analysis.result, view.analysis.roadmap
     return ResultOut(
         assessment=_out(view.assessment),
-        framework_name=view.framework.name,
+        framework_name=view.analysis.framework.name,
         level=r.level,
         level_name=r.level_name,
         total=r.total,
@@ -305,11 +302,11 @@ def _result_out(view: svc.ResultView) -> ResultOut:
 
 
 def _compare_out(first: svc.ResultView, second: svc.ResultView) -> CompareOut:
-    a, b = first.result, second.result
-    maxima = {d.name: d.points for d in second.framework.scored_dimensions}
+    a, b = first.analysis.result, second.analysis.result
+    maxima = {d.name: d.points for d in second.analysis.framework.scored_dimensions}
     names = list(dict.fromkeys([*a.dimensions, *b.dimensions]))
-    scenes = {s.id: s.name for s in first.framework.scenes} | {
-        s.id: s.name for s in second.framework.scenes
+    scenes = {s.id: s.name for s in first.analysis.framework.scenes} | {
+        s.id: s.name for s in second.analysis.framework.scenes
     }
 
     def row(name: str, x: float, y: float, top: float | None = None) -> DeltaRow:
@@ -418,30 +415,16 @@ def result_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) -> Res
     return _result_out(svc.result_view(session, actor, assessment_id))
 
 
-def _download_name(row: Assessment, suffix: str) -> str:
-    return attachment(f"assessment-{row.id}-{row.label}.{suffix}")
-
-
 @api.get(
     "/assessments/{assessment_id}/report.pdf",
-    response_class=FileResponse,
+    response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, 503: {"description": "No Chromium"}},
 )
 def report_pdf_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) -> Response:
     """The diagnosis report as PDF (headless Chromium; 503 when it is not installed)."""
-    folder = FsPath(tempfile.mkdtemp(prefix="nqpf-report-"))
-    try:
-        path = svc.report_pdf(session, actor, assessment_id, folder)
-        row = svc.get_assessment(session, actor, assessment_id)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return FileResponse(
-        path,
-        media_type="application/pdf",
-        headers={"Content-Disposition": _download_name(row, "pdf")},
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
-    )
+    data = svc.report_pdf(session, actor, assessment_id)
+    row = svc.get_assessment(session, actor, assessment_id)
+    return download(data, f"assessment-{row.id}-{row.label}.pdf", "application/pdf")
 
 
 @api.get(
@@ -795,5 +778,6 @@ def result_page(
         request,
         "assessments/result.html",
         {"org": org, "row": row, "view": view, "data": data, "radar": radar, "fmt": fmt_num,
+         "confidence": confidence_label,
          "can_assess": svc.can_assess(session, actor, row.enterprise_id)},
     )  # fmt: skip

@@ -16,15 +16,16 @@ Rules
 
 Frameworks are offered when they can score responses (questionnaires with questions);
 new ones (smart factory, carbon, 专精特新) appear once their YAML has questions.
+
+The rules themselves (answer checks, scoring, the template, the report) live in
+:mod:`nqpf.assessment.answers`, :mod:`nqpf.services.assess` and
+:mod:`nqpf.services.assess_report`; this module adds authorisation, SQL, transactions,
+revisions and audit, and answers their errors in Chinese (:func:`~nqpf.web.errors.field_error`).
 """
 
 from __future__ import annotations
 
 import functools
-import io
-import json
-import tempfile
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,18 +37,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nqpf.assessment import (
-    Diagnosis,
     Framework,
-    Roadmap,
     ScoreResult,
-    diagnose,
     list_frameworks,
     load_framework,
-    roadmap,
     score,
 )
 from nqpf.assessment.answers import normalize_answer, normalize_answers
 from nqpf.exceptions import DataValidationError, NqpfError
+from nqpf.services import assess_report
+from nqpf.services.assess import resolve_framework, responses_from_template, template_bytes
+from nqpf.services.assess_report import Analysis, analyze
 from nqpf.web import audit
 from nqpf.web.authz import Actor, enterprise_for, may
 from nqpf.web.errors import Conflict, FieldError, NotFound, PlatformError, field_error
@@ -108,17 +108,14 @@ def framework_for(key_or_id: str) -> Framework:
     """A scorable framework from its key (``sme-digital-2024``) or id (latest version)."""
     fws = available_frameworks()
     key = (key_or_id or "").strip()
-    if key in fws:
-        return fws[key]
-    same = [fw for fw in fws.values() if fw.id == key]
-    if same:
-        return max(same, key=lambda fw: _version_key(fw.version))
+    try:
+        fw = resolve_framework(key, allow_path=False)
+    except NqpfError:
+        fw = None
+    if fw is not None and fw.key in fws:
+        return fws[fw.key]
     known = "、".join(fws)
     raise FieldError(f"评测框架 {key!r} 不存在或不能评分；可选：{known}", field="framework")
-
-
-def _version_key(version: str) -> list[Any]:
-    return [int(p) if p.isdigit() else p for p in version.replace("-", ".").split(".")]
 
 
 def framework_of(row: Assessment) -> Framework:
@@ -413,7 +410,7 @@ def _score(fw: Framework, responses: Mapping[str, Any]) -> ScoreResult:
     try:
         return score(fw, responses)
     except DataValidationError as exc:
-        raise FieldError(f"无法提交：{exc.reason}", field=exc.field) from None
+        raise field_error(exc, label="无法提交：") from None
 
 
 def submit(
@@ -476,34 +473,21 @@ def upload_template(
     revision: int | None = None,
 ) -> Assessment:
     """Replace a draft's answers with those of a filled XLSX template."""
-    from nqpf.io.assessment_template import read_responses
-
     row = _editable(session, actor, assessment_id)
     fw = framework_of(row)
     if not data:
         raise FieldError("请选择已填写的评测模板（.xlsx）", field="file")
-    with tempfile.TemporaryDirectory(prefix="nqpf-upload-") as tmp:
-        path = Path(tmp) / "template.xlsx"
-        path.write_bytes(data)
-        try:
-            _fid, _version, responses = read_responses(path, fw)
-        except DataValidationError as exc:
-            text = str(exc).replace("template.xlsx, ", "", 1).replace("template.xlsx: ", "", 1)
-            raise FieldError(f"模板有误：{text}", field=exc.field or "file") from None
-        except Exception as exc:  # openpyxl raises many kinds on a damaged file
-            raise FieldError(
-                f"无法读取该文件（{type(exc).__name__}）：请上传本平台生成的 .xlsx 模板",
-                field="file",
-            ) from None
-    answers = {k: list(v) if isinstance(v, tuple) else v for k, v in responses.items()}
-    new = _normalized(fw, answers)
+    try:
+        new = responses_from_template(data, fw)
+    except DataValidationError as exc:
+        raise field_error(exc, field=exc.field or "file", label="模板有误：") from None
     name = Path(filename or "").name[:100]
     return _apply(
         session,
         actor,
         row,
         revision,
-        {k: v for k, v in new.items() if v is not None},
+        new,
         "upload",
         {"answers": len(row.responses or {})},
         {"answers": len(new), "file": name},
@@ -513,20 +497,10 @@ def upload_template(
 # ------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class ResultView:
-    """Everything the result page and the reports show, recomputed from the responses."""
+    """A submitted assessment and its analysis (score, diagnosis, roadmap), recomputed."""
 
     assessment: Assessment
-    framework: Framework
-    result: ScoreResult
-    diagnosis: Diagnosis
-    roadmap: Roadmap
-
-
-@functools.lru_cache(maxsize=512)
-def _analysis(key: str, responses_json: str) -> tuple[ScoreResult, Diagnosis, Roadmap]:
-    fw = available_frameworks()[key]
-    result = score(fw, json.loads(responses_json))
-    return result, diagnose(result, framework=fw), roadmap(result, framework=fw)
+    analysis: Analysis
 
 
 def result_view(session: Session, actor: Actor, assessment_id: int) -> ResultView:
@@ -534,13 +508,11 @@ def result_view(session: Session, actor: Actor, assessment_id: int) -> ResultVie
     row = get_assessment(session, actor, assessment_id)
     if row.status != "submitted":
         raise Conflict(f"评测 {row.label} 尚未提交，没有结果", field="status")
-    fw = framework_of(row)
-    text = json.dumps(row.responses or {}, sort_keys=True, ensure_ascii=False)
     try:
-        result, diag, rm = _analysis(fw.key, text)
+        analysis = analyze(framework_of(row), row.responses or {})
     except DataValidationError as exc:  # pragma: no cover - stored responses were scored
-        raise Conflict(f"评测 {row.label} 的答案无法重新评分：{exc.reason}") from None
-    return ResultView(row, fw, result, diag, rm)
+        raise Conflict(f"评测 {row.label} 的答案无法重新评分：{exc.reason_zh}") from None
+    return ResultView(row, analysis)
 
 
 def compare(
@@ -557,7 +529,7 @@ def compare(
             raise FieldError(f"评测 {row.label} 尚未提交，不能对比", field="a" if aid == a else "b")
         views.append(result_view(session, actor, aid))
     first, second = views
-    if first.framework.id != second.framework.id:
+    if first.analysis.framework.id != second.analysis.framework.id:
         raise FieldError("只能对比同一评测框架的两次评测", field="b")
     return first, second
 
@@ -573,64 +545,45 @@ def enterprise_facts(org: Organization) -> dict[str, str]:
     return facts
 
 
-_REPORT_LOCK = threading.Lock()  # matplotlib's pyplot state is not thread-safe
+def _report_heading(session: Session, view: ResultView) -> dict[str, Any]:
+    """The enterprise facts and the title of the report of ``view``."""
+    org = session.get(Organization, view.assessment.enterprise_id)
+    assert org is not None
+    return {
+        "enterprise": enterprise_facts(org),
+        "title": f"{org.name} 数字化水平诊断报告（{view.assessment.label}）",
+    }
 
 
 def report_html(session: Session, view: ResultView) -> str:
-    from nqpf.reports.assessment_report import enterprise_report
-
-    org = session.get(Organization, view.assessment.enterprise_id)
-    assert org is not None
-    with _REPORT_LOCK:
-        return enterprise_report(
-            view.result,
-            roadmap=view.roadmap,
-            diagnosis=view.diagnosis,
-            enterprise=enterprise_facts(org),
-            framework=view.framework,
-            title=f"{org.name} 数字化水平诊断报告（{view.assessment.label}）",
-        )
+    """The HTML diagnosis report of a submitted assessment."""
+    return assess_report.report_html(view.analysis, **_report_heading(session, view))
 
 
-def report_pdf(session: Session, actor: Actor, assessment_id: int, folder: Path) -> Path:
-    """Print the HTML report of a submitted assessment to ``folder``/report.pdf."""
-    from nqpf.reports.pdf import PdfEngineError, find_chromium, html_to_pdf
+def report_pdf(session: Session, actor: Actor, assessment_id: int) -> bytes:
+    """The diagnosis report of a submitted assessment as PDF (503 without Chromium)."""
+    from nqpf.reports.pdf import PdfEngineError, find_chromium
 
     view = result_view(session, actor, assessment_id)
     if find_chromium() is None:
         raise ServiceUnavailable(
             "服务器未安装 Chromium，暂时无法生成 PDF 报告；请下载 XLSX 报告，或联系管理员安装 chromium"
         )
-    html = report_html(session, view)
+    heading = _report_heading(session, view)
     try:
-        return html_to_pdf(html, folder / "report.pdf", timeout=120)
+        return assess_report.report_pdf(view.analysis, timeout=120, **heading)
     except PdfEngineError as exc:
         raise ServiceUnavailable(f"PDF 生成失败：{exc}") from None
 
 
 def report_xlsx(session: Session, actor: Actor, assessment_id: int) -> bytes:
-    """The score tables of a submitted assessment as an XLSX workbook (in memory)."""
-    import pandas as pd
-
-    from nqpf.services.assess import score_tables
-
-    view = result_view(session, actor, assessment_id)
-    tables = score_tables(view.framework, view.result)
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in tables.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-        view.roadmap.to_frame().to_excel(writer, sheet_name="roadmap", index=False)
-    return buffer.getvalue()
+    """The report's tables of a submitted assessment as an XLSX workbook."""
+    return assess_report.report_xlsx(result_view(session, actor, assessment_id).analysis)
 
 
 @functools.cache
 def _template_bytes(key: str) -> bytes:
-    from nqpf.io.assessment_template import write_template
-
-    with tempfile.TemporaryDirectory(prefix="nqpf-template-") as tmp:
-        path = write_template(available_frameworks()[key], Path(tmp) / "template.xlsx")
-        return path.read_bytes()
+    return template_bytes(available_frameworks()[key])
 
 
 def template_xlsx(session: Session, actor: Actor, assessment_id: int) -> tuple[str, bytes]:

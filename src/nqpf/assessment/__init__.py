@@ -176,7 +176,11 @@ def _known_versions(id: str) -> list[str]:
     versions = framework_versions(id)
     if not versions:
         shipped = list_frameworks()
-        raise ConfigError(f"unknown framework {id!r}; shipped: {', '.join(shipped)}", field="id")
+        raise ConfigError(
+            f"unknown framework {id!r}; shipped: {', '.join(shipped)}",
+            field="id",
+            zh=f"没有评测框架 {id!r}；可选：{'、'.join(shipped)}",
+        )
     return versions
 
 
@@ -224,12 +228,17 @@ def load_framework(id: str | os.PathLike[str], version: str | None = None) -> Fr
             raise ConfigError(
                 f"framework {id!r} has no version {version!r}; available: {', '.join(versions)}",
                 field="version",
+                zh=f"评测框架 {id} 没有 {version!r} 版；可选版本：{'、'.join(versions)}",
             )
         return _load_shipped(f"{id}-{version}")
     path = Path(id)
     if not path.is_file():
-        raise ConfigError("file not found", file=str(path))
+        raise ConfigError("file not found", file=str(path), zh="找不到该文件")
     fw = parse_framework(path.read_text(encoding="utf-8-sig"), filename=str(path))
     if version is not None and fw.version != str(version):
-        raise ConfigError(f"file declares version {fw.version!r}, not {version!r}", file=str(path))
+        raise ConfigError(
+            f"file declares version {fw.version!r}, not {version!r}",
+            file=str(path),
+            zh=f"文件声明的版本是 {fw.version!r}，不是 {version!r}",
+        )
     return fw

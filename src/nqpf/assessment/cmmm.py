@@ -86,6 +86,7 @@ ItemConfidence = Literal["official", "secondary", "unverified", "design"]
 #: A weight in percent of its parent: a number, ``null`` (not given) or per variant.
 Weight = float | None | dict[str, float | None]
 
+_VARIANT_CN = {"process": "流程型", "discrete": "离散型"}
 _TOL = 1e-9
 _ROUND = 9  # S is rounded to this many decimals before banding (1 + 0.8 must be 1.8)
 
@@ -487,15 +488,21 @@ def _resolve_weights(
         if key not in known_keys:
             near = difflib.get_close_matches(str(key), sorted(known_keys), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
+            hint_cn = f"；是否应为 {near[0]!r}？" if near else ""
             raise DataValidationError(
                 f"unknown weight key {key!r}{hint} (use an element, a domain or "
                 "'domain/sub-domain' name)",
                 field=f"weights[{key!r}]",
+                zh=f"权重键 {key!r} 不是能力要素、能力域或“能力域/能力子域”的名称{hint_cn}",
             )
         try:
             _pct(value)
         except ValueError as exc:
-            raise DataValidationError(str(exc), field=f"weights[{key!r}]") from None
+            raise DataValidationError(
+                str(exc),
+                field=f"weights[{key!r}]",
+                zh=f"“{key}”的权重应为 0–100 的百分数，收到 {value!r}",
+            ) from None
 
     def group(label: str, entries: list[tuple[str, str, Weight]]) -> dict[str, float]:
         # entries: (result key, override key, weight spec)
@@ -515,15 +522,20 @@ def _resolve_weights(
                 if fill == "equal"
                 else "give them with weights={...} or pass fill='equal'"
             )
+            how_cn = "请给出" if fill == "equal" else "请给出，或选择等分（fill='equal'）"
             raise DataValidationError(
                 f"{label}: weight(s) of {', '.join(names[k] for k in missing)} not given in the reference "
                 f"(model {model.version}{', variant ' + variant if variant else ''}); {how}",
                 field="weights",
+                zh=f"{label}：参考资料未给出 {'、'.join(names[k] for k in missing)} 的权重"
+                f"（模型 {model.version}{'，' + variant if variant else ''}）；{how_cn}",
             )
         total = sum(v for v in raw.values() if v is not None)
         if not math.isclose(total, 100, abs_tol=1e-6):
             raise DataValidationError(
-                f"{label}: weights add up to {total:g}, expected 100", field="weights"
+                f"{label}: weights add up to {total:g}, expected 100",
+                field="weights",
+                zh=f"{label}：权重合计为 {total:g}，应为 100",
             )
         return {k: float(v) / 100 for k, v in raw.items() if v is not None}
 
@@ -554,11 +566,21 @@ def _resolve_weights(
     return elem_w, dom_w, sub_w, notes
 
 
+def _variants_cn(variants: tuple[str, ...]) -> str:
+    """``process（流程型）、discrete（离散型）``: each variant id with its Chinese name."""
+    return "、".join(f"{v}（{_VARIANT_CN[v]}）" if v in _VARIANT_CN else v for v in variants)
+
+
 # -- answers -----------------------------------------------------------------------------
 
 
 def _satisfaction(item_id: str, value: Any, table: Mapping[str, float]) -> float:
-    allowed = f"one of {' / '.join(table)} (or {' / '.join(f'{v:g}' for v in table.values())})"
+    numbers = " / ".join(f"{v:g}" for v in table.values())
+    bad = DataValidationError(
+        f"expected one of {' / '.join(table)} (or {numbers}), got {value!r}",
+        field=item_id,
+        zh=f"要求 {item_id} 的满足程度应为 {'、'.join(table)} 之一（或 {numbers}），收到 {value!r}",
+    )
     if isinstance(value, str):
         v = value.strip()
         if v in table:
@@ -566,13 +588,13 @@ def _satisfaction(item_id: str, value: Any, table: Mapping[str, float]) -> float
         try:
             value = float(v)
         except ValueError:
-            raise DataValidationError(f"expected {allowed}, got {value!r}", field=item_id) from None
+            raise bad from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise DataValidationError(f"expected {allowed}, got {value!r}", field=item_id)
+        raise bad
     for x in table.values():
         if math.isclose(float(value), x, abs_tol=1e-9):
             return x
-    raise DataValidationError(f"expected {allowed}, got {value!r}", field=item_id)
+    raise bad
 
 
 # -- result ------------------------------------------------------------------------------
@@ -686,7 +708,11 @@ def band_level(score: float, version: str = "2020", *, spec: CMMMSpec | None = N
     [0, 1, 1, 2, 4, 5, 5]
     """
     if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 5:
-        raise DataValidationError(f"expected a score 0–5, got {score!r}", field="score")
+        raise DataValidationError(
+            f"expected a score 0–5, got {score!r}",
+            field="score",
+            zh=f"成熟度得分应为 0–5，收到 {score!r}",
+        )
     model = (spec or load_cmmm_spec()).model(version)
     s = round(float(score), _ROUND)
     for band in model.bands:
@@ -741,15 +767,19 @@ def score_cmmm(
                 f"model {model.version} needs variant= one of {list(model.variants)}, "
                 f"got {variant!r}",
                 field="variant",
+                zh=f"模型 {model.version} 需选择行业类型（{_variants_cn(model.variants)}），"
+                f"收到 {variant!r}",
             )
     elif variant is not None:
         raise DataValidationError(
             f"model {model.version} has no weight variants; drop variant={variant!r}",
             field="variant",
+            zh=f"模型 {model.version} 不区分行业类型，不应给出 {variant!r}",
         )
     if not isinstance(answers, Mapping):
         raise DataValidationError(
-            f"answers must be a mapping item id → satisfaction, got {type(answers).__name__}"
+            f"answers must be a mapping item id → satisfaction, got {type(answers).__name__}",
+            zh=f"答案应为“要求编号 → 满足程度”的映射，收到 {type(answers).__name__}",
         )
     ids = [it.id for it in items.items]
     known = set(ids)
@@ -757,15 +787,20 @@ def score_cmmm(
         if key not in known:
             near = difflib.get_close_matches(str(key), ids, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
+            hint_cn = f"；是否应为 {near[0]!r}？" if near else ""
             raise DataValidationError(
-                f"unknown item {key!r} in item set {items.id}-{items.version}{hint}", field=str(key)
+                f"unknown item {key!r} in item set {items.id}-{items.version}{hint}",
+                field=str(key),
+                zh=f"要求集 {items.id}-{items.version} 中没有要求 {key!r}{hint_cn}",
             )
     missing = [i for i in ids if i not in answers]
     if missing:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        more_cn = f" 等 {len(missing)} 项" if len(missing) > 5 else ""
         raise DataValidationError(
             f"{len(missing)} item(s) not answered: {', '.join(missing[:5])}{more}",
             field=missing[0],
+            zh=f"要求 {'、'.join(missing[:5])}{more_cn}缺少答案",
         )
     table = spec.satisfaction_map
     xs = {i: _satisfaction(i, answers[i], table) for i in ids}

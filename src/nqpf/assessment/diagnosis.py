@@ -296,7 +296,7 @@ def load_step_costs(
     else:
         path = Path(costs)
         if not path.is_file():
-            raise ConfigError("cost table not found", file=str(path))
+            raise ConfigError("cost table not found", file=str(path), zh="找不到成本表文件")
         data, file = yaml.safe_load(path.read_text(encoding="utf-8-sig")), str(path)
     try:
         return StepCosts.model_validate(data)
@@ -322,6 +322,7 @@ def _framework_for(result: ScoreResult, framework: Framework | None) -> Framewor
         raise DataValidationError(
             f"the result was scored with {result.framework!r}, not {framework.key!r}",
             field="framework",
+            zh=f"该结果按评测框架 {result.framework} 评分，不是 {framework.key}",
         )
     return framework
 
@@ -860,7 +861,9 @@ def roadmap(
     levels = [r.level for r in rule.rows]
     if isinstance(target_level, bool) or not isinstance(target_level, int | np.integer):
         raise DataValidationError(
-            f"target_level must be an integer level, got {target_level!r}", field="target_level"
+            f"target_level must be an integer level, got {target_level!r}",
+            field="target_level",
+            zh=f"目标等级应为整数，收到 {target_level!r}",
         )
     target_level = int(target_level)
     if target_level <= current:
@@ -870,6 +873,8 @@ def roadmap(
             f"the level rule of {fw.key!r} has no level {target_level}; levels: "
             f"{', '.join(map(str, levels))}",
             field="target_level",
+            zh=f"评测框架 {fw.key} 的等级规则中没有 {target_level} 级；可选："
+            f"{'、'.join(map(str, levels))}",
         )
     row = rule.row(target_level)
     cw = _crosswalk_for(fw)

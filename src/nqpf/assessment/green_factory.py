@@ -233,7 +233,11 @@ def load_green_factory(version: str = "2025") -> GreenFactoryStructure:
     name = f"green-factory-{version}.yaml"
     root = resources.files("nqpf.assessment").joinpath("frameworks")
     if not root.joinpath(name).is_file():
-        raise ConfigError(f"no green-factory structure version {version!r}", field="version")
+        raise ConfigError(
+            f"no green-factory structure version {version!r}",
+            field="version",
+            zh=f"没有 {version!r} 版绿色工厂评价结构",
+        )
     text = root.joinpath(name).read_text("utf-8")
     return parse_rule_model(text, GreenFactoryStructure, filename=name)
 
@@ -242,7 +246,7 @@ def load_sector_benchmarks(path: str | os.PathLike[str]) -> SectorBenchmarks:
     """Read a sector YAML file (``benchmarks: {indicator: {benchmark, leading}}``)."""
     p = Path(path)
     if not p.is_file():
-        raise ConfigError("file not found", file=str(p))
+        raise ConfigError("file not found", file=str(p), zh="找不到该文件")
     text = p.read_text(encoding="utf-8-sig")
     return parse_rule_model(text, SectorBenchmarks, filename=str(p))
 
@@ -256,6 +260,7 @@ def _as_benchmarks(benchmarks: Any) -> SectorBenchmarks:
         raise DataValidationError(
             "expected a mapping indicator → {benchmark, leading}, a SectorBenchmarks or a path",
             field="benchmarks",
+            zh="基准值应为“指标 → {benchmark, leading}”的映射、SectorBenchmarks 或文件路径",
         )
     data = dict(benchmarks) if "benchmarks" in benchmarks else {"benchmarks": dict(benchmarks)}
     from pydantic import ValidationError
@@ -286,7 +291,9 @@ def linear_score(x: float, benchmark: float, leading: float, points: float = 1.0
     8.0
     """
     if benchmark == leading:
-        raise DataValidationError("benchmark and leading value must differ", field="leading")
+        raise DataValidationError(
+            "benchmark and leading value must differ", field="leading", zh="基准值与引领值不能相同"
+        )
     frac = (x - benchmark) / (leading - benchmark)
     # rounding removes float dust such as 0.49999999999999994 for (0.4 − 0.5)/(0.3 − 0.5)
     return round(float(points * min(1.0, max(0.0, frac))), _ROUND)
@@ -366,7 +373,11 @@ class GreenFactoryResult(Result):
 
 def _check_number(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise DataValidationError(f"expected a finite number, got {value!r}", field=key)
+        raise DataValidationError(
+            f"expected a finite number, got {value!r}",
+            field=key,
+            zh=f"“{key}”应为有限数值，收到 {value!r}",
+        )
     return float(value)
 
 
@@ -442,8 +453,11 @@ def _resolve(spec: GreenFactoryStructure, key: str, where: str) -> IndicatorSpec
         return spec.indicator(key)
     except KeyError:
         known = ", ".join(f"{i.id} ({i.name})" for i in spec.indicators)
+        known_cn = "、".join(i.name for i in spec.indicators)
         raise DataValidationError(
-            f"unknown indicator in {where}; known: {known}", field=str(key)
+            f"unknown indicator in {where}; known: {known}",
+            field=str(key),
+            zh=f"“{key}”不是绿色工厂评价指标；可选：{known_cn}",
         ) from None
 
 
@@ -460,11 +474,14 @@ def _benchmarks_by_id(
             )
             if wrong:
                 better = "lower" if ind.direction == "lower" else "higher"
+                better_cn = "低" if ind.direction == "lower" else "高"
                 raise DataValidationError(
                     f"{ind.name} is {better}-is-better, so the leading value must be "
                     f"{better} than the benchmark; got benchmark {fmt_num(entry.benchmark)}, "
                     f"leading {fmt_num(entry.leading)}",
                     field=str(key),
+                    zh=f"“{ind.name}”越{better_cn}越好，引领值应{better_cn}于基准值；"
+                    f"收到基准值 {fmt_num(entry.benchmark)}、引领值 {fmt_num(entry.leading)}",
                 )
         b_by_id[ind.id] = entry
     return b_by_id
@@ -482,6 +499,7 @@ def _points_by_id(
             raise DataValidationError(
                 f"unknown points preset {points!r}; expected {EXAMPLE_PRESET!r} or a mapping",
                 field="points",
+                zh=f"没有分值预设 {points!r}；应为 {EXAMPLE_PRESET!r} 或“指标 → 分值”的映射",
             )
         p_by_id = {i.id: float(i.example_points) for i in spec.indicators if i.example_points}
         weights_source = (
@@ -499,7 +517,11 @@ def _points_by_id(
             ind = _resolve(spec, key, "points")
             v = _check_number(str(key), value)
             if v < 0:
-                raise DataValidationError(f"points must be ≥ 0, got {fmt_num(v)}", field=key)
+                raise DataValidationError(
+                    f"points must be ≥ 0, got {fmt_num(v)}",
+                    field=key,
+                    zh=f"“{ind.name}”的分值应 ≥ 0，收到 {fmt_num(v)}",
+                )
             p_by_id[ind.id] = v
     if not p_by_id:
         raise DataValidationError(
@@ -507,6 +529,8 @@ def _points_by_id(
             "weights; pass points={indicator: points} (or points in the benchmarks), or "
             f"points={EXAMPLE_PRESET!r} for the illustrative Table C.1 case",
             field="points",
+            zh="未给出指标分值：参考资料没有 GB/T 36132-2025 的通用权重；请给出各指标的分值"
+            f"（或在基准值中给出），或选用示例预设 {EXAMPLE_PRESET!r}（表 C.1 示例）",
         )
     return p_by_id, weights_source
 
@@ -523,7 +547,9 @@ def _values_by_id(
         v = _check_number(str(key), value)
         if ind.id not in p_by_id:
             raise DataValidationError(
-                "indicator has a value but no points; give its points", field=str(key)
+                "indicator has a value but no points; give its points",
+                field=str(key),
+                zh=f"“{ind.name}”给出了取值但没有分值；请给出其分值",
             )
         values[ind.id] = v
     return values
@@ -545,6 +571,7 @@ def _score_indicator(
             raise DataValidationError(
                 f"{fmt_num(x)} is out of range; expected [{lo}, {hi}]{ind.unit}",
                 field=ind.name,
+                zh=f"“{ind.name}”的数值 {fmt_num(x)} 超出范围 [{lo}, {hi}]{ind.unit}",
             )
         frac = linear_score(x, entry.benchmark, entry.leading)
         method = "linear"
@@ -553,6 +580,7 @@ def _score_indicator(
             "quantitative indicator needs a benchmark (基准值) and leading value (引领值); "
             "none ships with nqpf: give them in benchmarks or a sector file",
             field=ind.name,
+            zh=f"定量指标“{ind.name}”需要基准值和引领值；nqpf 未内置，请在基准值或行业文件中给出",
         )
     else:
         if not 0 <= x <= 1:
@@ -560,6 +588,7 @@ def _score_indicator(
                 f"without a benchmark, a {ind.kind} indicator takes a judged share in "
                 f"[0, 1]; got {fmt_num(x)}",
                 field=ind.name,
+                zh=f"“{ind.name}”没有基准值时应填 0–1 的评判比例，收到 {fmt_num(x)}",
             )
         frac, method = x, "judged"
     points = round(top * frac, _ROUND)
@@ -594,12 +623,18 @@ def _requirements(
         except KeyError:
             known = ", ".join(r.id for r in spec.basic_requirements)
             raise DataValidationError(
-                f"unknown basic requirement; known: {known}", field=str(key)
+                f"unknown basic requirement; known: {known}",
+                field=str(key),
+                zh=f"“{key}”不是绿色工厂基本要求；可选：{known.replace(', ', '、')}",
             ) from None
         if met is None:
             continue
         if not isinstance(met, bool):
-            raise DataValidationError(f"expected true/false, got {met!r}", field=str(key))
+            raise DataValidationError(
+                f"expected true/false, got {met!r}",
+                field=str(key),
+                zh=f"基本要求“{req.text}”应为是或否，收到 {met!r}",
+            )
         given[req.id] = met
     return tuple(
         BasicRequirementResult(

@@ -89,6 +89,11 @@ _OPS = {
     "==": lambda a, b: a == b,
 }
 _OP_CN = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
+_TIER_CN = {
+    "innovative": "创新型中小企业",
+    "specialized": "专精特新中小企业",
+    "little_giant": "专精特新“小巨人”企业",
+}
 
 
 # -- rule-file models ------------------------------------------------------------------------
@@ -362,6 +367,7 @@ def load_quality_sme(version: str = "2022") -> QualitySmeRules:
         raise ConfigError(
             f"no quality-sme rules version {version!r}; available: {', '.join(_VERSIONS)}",
             field="version",
+            zh=f"没有 {version!r} 版优质中小企业梯度培育规则；可选版本：{'、'.join(_VERSIONS)}",
         )
     name = f"quality-sme-{version}.yaml"
     text = resources.files("nqpf.assessment").joinpath("frameworks", name).read_text("utf-8")
@@ -383,7 +389,11 @@ def rule_version_for(date: _dt.date) -> str:
         if start is None or start <= date:
             chosen = v
     if chosen is None:
-        raise DataValidationError(f"no rules in force on {date.isoformat()}", field="date")
+        raise DataValidationError(
+            f"no rules in force on {date.isoformat()}",
+            field="date",
+            zh=f"{date.isoformat()} 没有生效的规则",
+        )
     return chosen
 
 
@@ -548,46 +558,62 @@ class TierResult(Result):
 
 def _check_facts(rules: QualitySmeRules, facts: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(facts, Mapping):
-        raise DataValidationError(f"expected a mapping of facts, got {type(facts).__name__}")
+        raise DataValidationError(
+            f"expected a mapping of facts, got {type(facts).__name__}",
+            zh=f"事实应为“名称 → 取值”的映射，收到 {type(facts).__name__}",
+        )
     known = {f.key: f for f in rules.facts}
     out: dict[str, Any] = {}
     for key, value in facts.items():
         if key not in known:
             close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint_cn = f"；是否应为 {close[0]!r}？" if close else ""
             raise DataValidationError(
-                f"unknown fact{hint} (rules {rules.key} know: {', '.join(known)})", field=str(key)
+                f"unknown fact{hint} (rules {rules.key} know: {', '.join(known)})",
+                field=str(key),
+                zh=f"“{key}”不是规则 {rules.key} 中的事实{hint_cn}",
             )
-        if value is None:
-            continue
-        spec = known[key]
-        if spec.kind == "bool":
-            if not isinstance(value, bool):
-                raise DataValidationError(f"expected true/false, got {value!r}", field=key)
-        elif spec.kind == "choice":
-            if value not in spec.choices:
-                raise DataValidationError(
-                    f"expected one of {', '.join(spec.choices)}, got {value!r}", field=key
-                )
-        else:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise DataValidationError(
-                    f"expected a number ({spec.unit or 'no unit'}), got {value!r}", field=key
-                )
-            value = float(value)
-            if not math.isfinite(value):
-                raise DataValidationError(f"expected a finite number, got {value!r}", field=key)
-            if spec.kind == "integer" and value != int(value):
-                raise DataValidationError(f"expected a whole number, got {value!r}", field=key)
-            if (spec.min is not None and value < spec.min) or (
-                spec.max is not None and value > spec.max
-            ):
-                raise DataValidationError(
-                    f"{fmt_num(value)} is out of range; expected {spec.describe_range()}",
-                    field=key,
-                )
-        out[key] = value
+        if value is not None:
+            out[key] = _check_fact(known[key], value)
     return out
+
+
+def _check_fact(spec: FactSpec, value: Any) -> Any:
+    """``value`` of fact ``spec`` (a number as float), or the reason in both languages."""
+    key = spec.key
+
+    def bad(message: str, zh: str) -> DataValidationError:
+        return DataValidationError(message, field=key, zh=f"“{key}”{zh}")
+
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise bad(f"expected true/false, got {value!r}", f"应为是或否，收到 {value!r}")
+        return value
+    if spec.kind == "choice":
+        if value not in spec.choices:
+            raise bad(
+                f"expected one of {', '.join(spec.choices)}, got {value!r}",
+                f"应为以下之一：{'、'.join(spec.choices)}，收到 {value!r}",
+            )
+        return value
+    unit = f"（{spec.unit}）" if spec.unit else ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise bad(
+            f"expected a number ({spec.unit or 'no unit'}), got {value!r}",
+            f"应为数值{unit}，收到 {value!r}",
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise bad(f"expected a finite number, got {value!r}", f"应为有限数值，收到 {value!r}")
+    if spec.kind == "integer" and value != int(value):
+        raise bad(f"expected a whole number, got {value!r}", f"应为整数，收到 {value!r}")
+    if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
+        raise bad(
+            f"{fmt_num(value)} is out of range; expected {spec.describe_range()}",
+            f"的数值 {fmt_num(value)} 超出范围 {spec.describe_range()}",
+        )
+    return value
 
 
 def _show(value: Any, unit: str = "") -> str:
@@ -689,6 +715,8 @@ def _assess(tier_key: str, facts: Mapping[str, Any], version: str) -> TierResult
             f"rules {rules.key} have no {tier_key!r} tier "
             "(the reference does not give its conditions for this version)",
             field=f"tiers.{tier_key}",
+            zh=f"规则 {rules.key} 中没有“{_TIER_CN.get(tier_key, tier_key)}”层级"
+            "（参考资料未给出该版本的条件）",
         )
     tier = rules.tiers[tier_key]
     clean = _check_facts(rules, facts)

@@ -680,9 +680,11 @@ def read_rule_file(path_or_id: str | os.PathLike[str], shipped: tuple[str, ...])
     if not path.is_file():
         if isinstance(path_or_id, str) and not path_or_id.endswith((".yaml", ".yml")):
             raise ConfigError(
-                f"unknown id {path_or_id!r}; shipped: {', '.join(shipped)}", field="id"
+                f"unknown id {path_or_id!r}; shipped: {', '.join(shipped)}",
+                field="id",
+                zh=f"没有规则文件 {path_or_id!r}；可选：{'、'.join(shipped)}",
             )
-        raise ConfigError("file not found", file=str(path))
+        raise ConfigError("file not found", file=str(path), zh="找不到该文件")
     return path.read_text(encoding="utf-8-sig"), str(path)
 
 

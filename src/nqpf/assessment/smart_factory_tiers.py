@@ -71,15 +71,18 @@ _LEVEL_NAMES = {
     "优化级": 4,
     "引领级": 5,
 }
-_FACT_KEYS = (
-    "maturity_level",
-    "links",
-    "scenes",
-    "ai_scenes",
-    "ai_scene_share",
-    "kpis",
-    "kpi_position",
-)
+#: The named facts and what a Chinese reader calls them (error messages name the fact).
+_FACT_CN = {
+    "maturity_level": "智能制造能力成熟度等级",
+    "links": "覆盖的环节",
+    "scenes": "已建典型场景",
+    "ai_scenes": "人工智能场景",
+    "ai_scene_share": "人工智能场景占比",
+    "kpis": "成效指标",
+    "kpi_position": "成效水平",
+}
+_FACT_KEYS = tuple(_FACT_CN)
+_KPI_SHAPE_CN = "应为“指标名 → {value, provincial_average, higher_is_better}”的映射"
 
 
 class TierCondition(FrozenModel):
@@ -288,8 +291,17 @@ class TierResult(Result):
 # -- facts -------------------------------------------------------------------------------
 
 
-def _bad(field: str, message: str) -> DataValidationError:
-    return DataValidationError(message, field=field)
+def _bad(field: str, message: str, zh: str, name: str = "") -> DataValidationError:
+    """``message`` about fact ``field``; ``zh`` follows its Chinese ``name`` (default: ours)."""
+    name = name or _FACT_CN.get(field.split("[")[0], field)
+    return DataValidationError(message, field=field, zh=f"“{name}”{zh}")
+
+
+def _conditions(rules: TierRules) -> Iterable[TierCondition]:
+    """Every condition of the rules: the common ones, then each tier's."""
+    yield from rules.common
+    for t in rules.tiers:
+        yield from t.conditions
 
 
 def _maturity(value: Any, notes: list[str]) -> int | None:
@@ -313,33 +325,56 @@ def _maturity(value: Any, notes: list[str]) -> int | None:
                 "maturity_level",
                 f"expected a level 0–5, a name ({', '.join(_LEVEL_NAMES)}) or a CMMMResult, "
                 f"got {value!r}",
+                f"应为 0–5 级或等级名称（{'、'.join(_LEVEL_NAMES)}），收到 {value!r}",
             )
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise _bad("maturity_level", f"expected a whole level 0–5, got {value!r}")
+        raise _bad(
+            "maturity_level",
+            f"expected a whole level 0–5, got {value!r}",
+            f"应为 0–5 的整数，收到 {value!r}",
+        )
     if not 0 <= value <= 5:
-        raise _bad("maturity_level", f"expected a level 0–5, got {value!r}")
+        raise _bad(
+            "maturity_level", f"expected a level 0–5, got {value!r}", f"应为 0–5 级，收到 {value!r}"
+        )
     return int(value)
 
 
 def _scene_list(field: str, value: Any, n: int) -> tuple[int, ...]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise _bad(field, f"expected a list of scene numbers 1–{n}, got {value!r}")
+        raise _bad(
+            field,
+            f"expected a list of scene numbers 1–{n}, got {value!r}",
+            f"应为场景编号（1–{n}）的列表，收到 {value!r}",
+        )
     out = []
     for v in value:
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= n:
-            raise _bad(field, f"expected scene numbers 1–{n}, got {v!r}")
+            raise _bad(
+                field,
+                f"expected scene numbers 1–{n}, got {v!r}",
+                f"的场景编号应为 1–{n}，收到 {v!r}",
+            )
         out.append(v)
     if len(set(out)) != len(out):
         dup = sorted({v for v in out if out.count(v) > 1})
-        raise _bad(field, f"scene(s) listed twice: {dup}")
+        raise _bad(field, f"scene(s) listed twice: {dup}", f"中场景重复列出：{dup}")
     return tuple(sorted(out))
 
 
 def _share(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _bad("ai_scene_share", f"expected a fraction 0–1, got {value!r}")
+        raise _bad(
+            "ai_scene_share",
+            f"expected a fraction 0–1, got {value!r}",
+            f"应为 0–1 的小数，收到 {value!r}",
+        )
     if not 0 <= value <= 1:
-        raise _bad("ai_scene_share", f"expected a fraction 0–1 (20 % is 0.2), got {value!r}")
+        raise _bad(
+            "ai_scene_share",
+            f"expected a fraction 0–1 (20 % is 0.2), got {value!r}",
+            f"应为 0–1 的小数（20% 填 0.2），收到 {value!r}",
+        )
     return float(value)
 
 
@@ -349,28 +384,40 @@ def _kpis(value: Any) -> dict[str, bool]:
         raise _bad(
             "kpis",
             "expected a mapping KPI name → {value, provincial_average, higher_is_better}",
+            _KPI_SHAPE_CN,
         )
     out = {}
     for name, row in value.items():
         field = f"kpis[{name!r}]"
         if not isinstance(row, Mapping):
-            raise _bad(field, "expected {value, provincial_average, higher_is_better}")
+            raise _bad(
+                field, "expected {value, provincial_average, higher_is_better}", _KPI_SHAPE_CN
+            )
         extra = set(row) - {"value", "provincial_average", "higher_is_better"}
         if extra:
-            raise _bad(field, f"unknown key(s) {sorted(extra)}")
+            raise _bad(field, f"unknown key(s) {sorted(extra)}", f"中有未知的键 {sorted(extra)}")
         try:
             v, avg = row["value"], row["provincial_average"]
             hib = row["higher_is_better"]
         except KeyError as exc:
-            raise _bad(field, f"missing {exc.args[0]!r}") from None
+            key = exc.args[0]
+            raise _bad(field, f"missing {key!r}", f"中“{name}”缺少 {key!r}") from None
         for k, x in (("value", v), ("provincial_average", avg)):
             if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
-                raise _bad(f"{field}.{k}", f"expected a number, got {x!r}")
+                raise _bad(
+                    f"{field}.{k}",
+                    f"expected a number, got {x!r}",
+                    f"中“{name}”的 {k} 应为数值，收到 {x!r}",
+                )
         if not isinstance(hib, bool):
-            raise _bad(f"{field}.higher_is_better", f"expected true or false, got {hib!r}")
+            raise _bad(
+                f"{field}.higher_is_better",
+                f"expected true or false, got {hib!r}",
+                f"中“{name}”的 higher_is_better 应为 true 或 false，收到 {hib!r}",
+            )
         out[str(name)] = v > avg if hib else v < avg
     if not out:
-        raise _bad("kpis", "no KPI given")
+        raise _bad("kpis", "no KPI given", "未给出任何指标")
     return out
 
 
@@ -404,14 +451,18 @@ def assess_tier(
     elif not isinstance(rules, TierRules):
         rules = load_tiers(rules)
     if not isinstance(facts, Mapping):
-        raise DataValidationError(f"facts must be a mapping, got {type(facts).__name__}")
+        raise DataValidationError(
+            f"facts must be a mapping, got {type(facts).__name__}",
+            zh=f"事实应为“名称 → 取值”的映射，收到 {type(facts).__name__}",
+        )
     flags = rules.flag_ids
     allowed = (*_FACT_KEYS, *flags)
     for key in facts:
         if key not in allowed:
             near = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise _bad(str(key), f"unknown fact{hint}")
+            hint_cn = f"；是否应为 {near[0]!r}？" if near else ""
+            raise _bad(str(key), f"unknown fact{hint}", f"不是已知的事实{hint_cn}")
     notes: list[str] = [f"conditions from {rules.source} [{rules.confidence}]"]
 
     level = _maturity(facts.get("maturity_level"), notes)
@@ -419,11 +470,17 @@ def assess_tier(
     if facts.get("links") is not None:
         raw = facts["links"]
         if isinstance(raw, str) or not isinstance(raw, Iterable):
-            raise _bad("links", f"expected a list of 环节, got {raw!r}")
+            raise _bad(
+                "links", f"expected a list of 环节, got {raw!r}", f"应为环节列表，收到 {raw!r}"
+            )
         links = set()
         for v in raw:
             if v not in rules.links:
-                raise _bad("links", f"unknown 环节 {v!r}; known: {', '.join(rules.links)}")
+                raise _bad(
+                    "links",
+                    f"unknown 环节 {v!r}; known: {', '.join(rules.links)}",
+                    f"中没有环节 {v!r}；可选：{'、'.join(rules.links)}",
+                )
             links.add(v)
     scenes = None
     if facts.get("scenes") is not None:
@@ -432,16 +489,32 @@ def assess_tier(
     if facts.get("ai_scene_share") is not None:
         share = _share(facts["ai_scene_share"])
         if facts.get("ai_scenes") is not None:
-            raise _bad("ai_scenes", "give ai_scenes or ai_scene_share, not both")
+            raise _bad(
+                "ai_scenes",
+                "give ai_scenes or ai_scene_share, not both",
+                "与“人工智能场景占比”只能给出其一",
+            )
     elif facts.get("ai_scenes") is not None:
         ai = _scene_list("ai_scenes", facts["ai_scenes"], rules.n_scenes)
         if scenes is None:
-            raise _bad("ai_scenes", "ai_scenes needs scenes (the scenes built)")
+            raise _bad(
+                "ai_scenes",
+                "ai_scenes needs scenes (the scenes built)",
+                "需同时给出“已建典型场景”",
+            )
         stray = sorted(set(ai) - set(scenes))
         if stray:
-            raise _bad("ai_scenes", f"scene(s) {stray} are not among the scenes built")
+            raise _bad(
+                "ai_scenes",
+                f"scene(s) {stray} are not among the scenes built",
+                f"中的场景 {stray} 不在已建典型场景中",
+            )
         if not scenes:
-            raise _bad("ai_scenes", "no scenes built, so no AI-scene share")
+            raise _bad(
+                "ai_scenes",
+                "no scenes built, so no AI-scene share",
+                "无从计算占比：未建任何典型场景",
+            )
         share = len(ai) / len(scenes)
         notes.append(
             f"AI-scene share = {len(ai)}/{len(scenes)} scenes built [unverified denominator]"
@@ -449,7 +522,12 @@ def assess_tier(
     position = facts.get("kpi_position")
     positions = [p.id for p in rules.kpi_positions]
     if position is not None and position not in positions:
-        raise _bad("kpi_position", f"expected one of {', '.join(positions)}, got {position!r}")
+        names = "、".join(f"{p.id}（{p.name}）" for p in rules.kpi_positions)
+        raise _bad(
+            "kpi_position",
+            f"expected one of {', '.join(positions)}, got {position!r}",
+            f"应为以下之一：{names}，收到 {position!r}",
+        )
     kpis = _kpis(facts["kpis"]) if facts.get("kpis") is not None else None
     flag_values: dict[str, bool] = {}
     for fid in flags:
@@ -457,7 +535,8 @@ def assess_tier(
         if v is None:
             continue
         if not isinstance(v, bool):
-            raise _bad(fid, f"expected true or false, got {v!r}")
+            text = next(c.text for c in _conditions(rules) if c.id == fid)
+            raise _bad(fid, f"expected true or false, got {v!r}", f"应为是或否，收到 {v!r}", text)
         flag_values[fid] = v
 
     def check(tier: str, c: TierCondition) -> ConditionResult:

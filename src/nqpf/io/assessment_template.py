@@ -71,6 +71,10 @@ _KIND_CN = {"single": "单选", "multi": "多选（逐项填 是/否）", "numbe
 _FORM_KIND = "表单字段（选填）"
 _OPTION_KIND = "选项"
 _MAX_PROBLEMS_SHOWN = 5
+_MAPPING_CN = "应为“题目或场景编号 → 答案”的映射"
+_MISSING_SHEET = "sheet is missing; generate a new template"
+_MISSING_SHEET_CN = "缺少该工作表；请使用新生成的模板"
+_MOVED_CN = "行被移动、插入或删除；请使用新生成的模板"
 
 
 def framework_checksum(framework: Framework) -> str:
@@ -94,6 +98,8 @@ def _require_questions(fw: Framework) -> None:
             f"framework {fw.key!r} has no item tables (only level bands), so it has no "
             "questionnaire; use a framework with questions, e.g. sme-digital-2024",
             field="framework",
+            zh=f"评测框架 {fw.key} 只有等级划分、没有题目，因此没有问卷；"
+            "请选用有题目的框架，如 sme-digital-2024",
         )
 
 
@@ -162,7 +168,9 @@ def write_template(framework: Framework | str, path: str | os.PathLike[str]) -> 
     _require_questions(fw)
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise DataValidationError("a template is an .xlsx file", file=path.name)
+        raise DataValidationError(
+            "a template is an .xlsx file", file=path.name, zh="模板应为 .xlsx 文件"
+        )
     book = _Book()
     yes_no = book.add_list([YES, NO])
     dims = _dimension_questions(fw)
@@ -389,12 +397,16 @@ def _write_lists_and_meta(book: _Book, fw: Framework) -> None:
 
 # ---------------------------------------------------------------------------- reading
 class _Problems:
+    """The bad cells of a workbook, each with its reason in English and in Chinese."""
+
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.items: list[dict[str, str]] = []
 
-    def add(self, sheet: str, cell: str, message: str, field: str | None = None) -> None:
-        self.items.append({"sheet": sheet, "cell": cell, "field": field or "", "message": message})
+    def add(self, sheet: str, cell: str, message: str, zh: str, field: str | None = None) -> None:
+        self.items.append(
+            {"sheet": sheet, "cell": cell, "field": field or "", "message": message, "zh": zh}
+        )
 
     def raise_if_any(self) -> None:
         if not self.items:
@@ -405,14 +417,27 @@ class _Problems:
             key=lambda p: (order[p["sheet"]], int(re.sub(r"\D", "", p["cell"].split(":")[0]) or 0))
         )
         parts = [f"sheet '{p['sheet']}', cell {p['cell']}: {p['message']}" for p in self.items]
+        parts_zh = [f"{_where_cn(p['sheet'], p['cell'])}：{p['zh']}" for p in self.items]
         text = "; ".join(parts[:_MAX_PROBLEMS_SHOWN])
+        text_zh = "；".join(parts_zh[:_MAX_PROBLEMS_SHOWN])
         if len(parts) > _MAX_PROBLEMS_SHOWN:
             text += f" (and {len(parts) - _MAX_PROBLEMS_SHOWN} more problem(s))"
-        err = DataValidationError(f"{self.filename}, {text}")
+            text_zh += f"（另有 {len(parts) - _MAX_PROBLEMS_SHOWN} 处问题）"
+        err = DataValidationError(f"{self.filename}, {text}", zh=text_zh)
         err.file = self.filename
         err.field = self.items[0]["field"] or None
         err.problems = self.items  # type: ignore[attr-defined]
         raise err
+
+
+def _where_cn(sheet: str, cell: str) -> str:
+    """``工作表“数字化基础”D7 单元格`` (just the sheet when it is missing altogether)."""
+    return f"工作表“{sheet}”" if cell == "—" else f"工作表“{sheet}”{cell} 单元格"
+
+
+def _label_cn(q: Question) -> str:
+    """A question as the questionnaire shows it: ``第3题“…”``."""
+    return f"第{q.number}题“{q.title}”" if q.number else f"“{q.title}”"
 
 
 def _blank(value: Any) -> bool:
@@ -468,7 +493,7 @@ def read_responses(
     """
     path = Path(path)
     if not path.is_file():
-        raise DataValidationError("file not found", file=str(path))
+        raise DataValidationError("file not found", file=str(path), zh="找不到该文件")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path, framework)
@@ -478,6 +503,7 @@ def read_responses(
         f"cannot read {path.suffix or 'files without a suffix'!r} responses; use a filled "
         "template (.xlsx), .json or .yaml",
         file=path.name,
+        zh=f"无法读取{path.suffix or '无扩展名'}格式的答卷；请使用填好的模板（.xlsx）、.json 或 .yaml",
     )
 
 
@@ -487,11 +513,13 @@ def _read_mapping(path: Path, framework: Framework | str | None) -> tuple[str, s
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise DataValidationError(
-            f"not readable ({exc})".replace("\n", " "), file=path.name
+            f"not readable ({exc})".replace("\n", " "),
+            file=path.name,
+            zh=f"文件格式有误，无法读取（{type(exc).__name__}）",
         ) from None
     if not isinstance(data, dict):
         raise DataValidationError(
-            "expected a mapping of question/scene id → answer", file=path.name
+            "expected a mapping of question/scene id → answer", file=path.name, zh=_MAPPING_CN
         )
     declared_id = declared_version = None
     if "responses" in data:
@@ -501,6 +529,7 @@ def _read_mapping(path: Path, framework: Framework | str | None) -> tuple[str, s
                 f"unknown top-level key(s) {sorted(extra)}; expected framework, version, responses",
                 file=path.name,
                 field=sorted(extra)[0],
+                zh=f"未知的顶层键 {sorted(extra)}；应为 framework、version、responses",
             )
         declared_id = data.get("framework")
         declared_version = data.get("version")
@@ -510,6 +539,7 @@ def _read_mapping(path: Path, framework: Framework | str | None) -> tuple[str, s
                 "expected a mapping of question/scene id → answer",
                 file=path.name,
                 field="responses",
+                zh=_MAPPING_CN,
             )
         if declared_version is not None:
             declared_version = str(declared_version)
@@ -532,6 +562,7 @@ def _read_mapping(path: Path, framework: Framework | str | None) -> tuple[str, s
                 "(--framework sme-digital-2024) or a top-level 'framework' key",
                 file=path.name,
                 field="framework",
+                zh="文件未注明所答的评测框架；请指定评测框架，或在文件顶层写明 framework",
             )
         fw = load_framework(declared_id, declared_version)
     _check_version(fw, declared_id, declared_version, path.name, "file")
@@ -541,12 +572,15 @@ def _read_mapping(path: Path, framework: Framework | str | None) -> tuple[str, s
 def _check_version(
     fw: Framework, fid: str | None, version: str | None, filename: str, what: str
 ) -> None:
+    what_cn = {"file": "该文件", "template": "该模板"}[what]
     if fid is not None and fid != fw.id:
         raise DataValidationError(
             f"{what} is for framework {fid} {version or ''}".rstrip()
             + f"; this is {fw.id} {fw.version}",
             file=filename,
             field="framework",
+            zh=f"{what_cn}属于评测框架 {fid} {version or ''}".rstrip()
+            + f"，而本次评测使用 {fw.id} {fw.version}",
         )
     if version is not None and version != fw.version:
         raise DataValidationError(
@@ -554,6 +588,8 @@ def _check_version(
             f"template with: nqpf assess template --framework {fw.key}",
             file=filename,
             field="version",
+            zh=f"{what_cn}属于 {fw.id} {version} 版，而本次评测使用 {fw.version} 版；"
+            "请使用新版模板重新填写",
         )
 
 
@@ -565,12 +601,17 @@ def _read_xlsx(path: Path, framework: Framework | str | None) -> tuple[str, str,
     try:
         wb = load_workbook(path, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise DataValidationError(f"not a readable .xlsx file ({exc})", file=name) from None
+        raise DataValidationError(
+            f"not a readable .xlsx file ({exc})",
+            file=name,
+            zh=f"不是可读取的 .xlsx 文件（{type(exc).__name__}）",
+        ) from None
     if META_SHEET not in wb.sheetnames:
         raise DataValidationError(
             "not an nqpf assessment template (its metadata sheet is missing); generate one "
             "with: nqpf assess template --framework sme-digital-2024",
             file=name,
+            zh="不是本平台的评测模板（缺少元数据工作表）；请使用本平台生成的模板",
         )
     meta = {}
     for row in wb[META_SHEET].iter_rows(values_only=True):
@@ -581,6 +622,7 @@ def _read_xlsx(path: Path, framework: Framework | str | None) -> tuple[str, str,
         raise DataValidationError(
             "the template's metadata (framework, version) is damaged; generate a new template",
             file=name,
+            zh="模板的元数据（评测框架、版本）已损坏；请使用新生成的模板",
         )
     fw = _resolve(framework)
     if fw is None:
@@ -591,6 +633,7 @@ def _read_xlsx(path: Path, framework: Framework | str | None) -> tuple[str, str,
                 f"template is for {fid} {version}, which is not available here ({exc})",
                 file=name,
                 field="version",
+                zh=f"该模板属于 {fid} {version} 版，本平台没有这一版本",
             ) from None
     _check_version(fw, fid, version, name, "template")
     _require_questions(fw)
@@ -601,6 +644,7 @@ def _read_xlsx(path: Path, framework: Framework | str | None) -> tuple[str, str,
             f"nqpf assess template --framework {fw.key}",
             file=name,
             field="checksum",
+            zh=f"模板中的题目与评测框架 {fw.key} 不一致（校验码不符）；请使用新生成的模板",
         )
     problems = _Problems(name)
     responses: dict[str, Any] = {}
@@ -608,12 +652,12 @@ def _read_xlsx(path: Path, framework: Framework | str | None) -> tuple[str, str,
     for dim, questions in _dimension_questions(fw):
         title = _sheet_title(dim, taken)
         if title not in wb.sheetnames:
-            problems.add(title, "—", "sheet is missing; generate a new template")
+            problems.add(title, "—", _MISSING_SHEET, _MISSING_SHEET_CN)
             continue
         _read_dimension_sheet(wb[title], questions, problems, responses)
     if fw.scenes:
         if SCENE_SHEET not in wb.sheetnames:
-            problems.add(SCENE_SHEET, "—", "sheet is missing; generate a new template")
+            problems.add(SCENE_SHEET, "—", _MISSING_SHEET, _MISSING_SHEET_CN)
         else:
             _read_scene_sheet(wb[SCENE_SHEET], fw, problems, responses)
     wb.close()
@@ -633,6 +677,7 @@ def _read_dimension_sheet(ws, questions: list[Question], problems: _Problems, ou
                 f"F{r}",
                 f"expected row for {row.code!r}, found {code!r}: rows were moved, inserted "
                 "or deleted; generate a new template",
+                f"此处应为 {row.code!r} 所在行，实为 {code!r}：{_MOVED_CN}",
                 row.question.id,
             )
             return
@@ -642,6 +687,7 @@ def _read_dimension_sheet(ws, questions: list[Question], problems: _Problems, ou
         value = ws[cell].value
         q = row.question
         label = f"{q.number}题 {q.title}" if q.number else q.title
+        label_cn = _label_cn(q)
         if row.kind == "option":
             multi.setdefault(q.id, []).append((row.option_id or "", cell, value))
         elif row.kind == "field":
@@ -649,16 +695,24 @@ def _read_dimension_sheet(ws, questions: list[Question], problems: _Problems, ou
                 continue
             x = _number(value)
             if x is None or x < 0:
+                f = next(f for f in q.form_fields if f.id == row.field_id)
                 problems.add(
                     sheet,
                     cell,
                     f"{_show(value)} is not a non-negative number ({row.field_id})",
+                    f"“{f.label}”应为不小于 0 的数值，收到 {_show(value)}",
                     row.field_id,
                 )
             else:
                 out[row.field_id or ""] = x
         elif _blank(value):
-            problems.add(sheet, cell, f"missing answer to question {q.id!r} ({label})", q.id)
+            problems.add(
+                sheet,
+                cell,
+                f"missing answer to question {q.id!r} ({label})",
+                f"{label_cn}缺少答案",
+                q.id,
+            )
         elif q.kind == "single":
             labels = {o.label: o.id for o in q.options}
             text = str(value).strip()
@@ -673,6 +727,7 @@ def _read_dimension_sheet(ws, questions: list[Question], problems: _Problems, ou
                     cell,
                     f"{_show(value)} is not one of the options of question {q.id!r} "
                     f"({label}): {allowed}",
+                    f"{label_cn}没有选项 {_show(value)}，可选：{allowed}",
                     q.id,
                 )
         else:
@@ -684,6 +739,7 @@ def _read_dimension_sheet(ws, questions: list[Question], problems: _Problems, ou
                     sheet,
                     cell,
                     f"{_show(value)} is not a number (question {q.id!r}, {label})",
+                    f"{label_cn}应为数值，收到 {_show(value)}",
                     q.id,
                 )
             elif not lo <= x <= hi:
@@ -691,6 +747,7 @@ def _read_dimension_sheet(ws, questions: list[Question], problems: _Problems, ou
                     sheet,
                     cell,
                     f"{x:g} is out of range [{lo:g}, {hi:g}] (question {q.id!r}, {label})",
+                    f"{label_cn}的数值 {x:g} 超出范围 [{lo:g}, {hi:g}]",
                     q.id,
                 )
             else:
@@ -705,6 +762,7 @@ def _read_dimension_sheet(ws, questions: list[Question], problems: _Problems, ou
                 sheet,
                 f"{cells[0][1]}:{cells[-1][1]}",
                 f"missing answer to question {q.id!r} ({label}): fill 是 or 否 for each option",
+                f"{_label_cn(q)}缺少答案：请为每个选项填写 是 或 否",
                 q.id,
             )
             continue
@@ -724,6 +782,7 @@ def _read_dimension_sheet(ws, questions: list[Question], problems: _Problems, ou
                     sheet,
                     cell,
                     f"{_show(value)} is not one of 是/否 (question {q.id!r} option {oid!r})",
+                    f"{_label_cn(q)}的选项{oid}应填 是 或 否，收到 {_show(value)}",
                     q.id,
                 )
         if not ok:
@@ -737,6 +796,8 @@ def _read_dimension_sheet(ws, questions: list[Question], problems: _Problems, ou
                 cell,
                 f"option {oid!r} ({q.option(oid).label}) of question {q.id!r} cannot be 是 "
                 f"together with other options (是 in {others})",
+                f"{_label_cn(q)}的选项{oid}（{q.option(oid).label}）不能与其他选项同时为 是"
+                f"（{others.replace(', ', '、')} 为 是）",
                 q.id,
             )
             continue
@@ -754,13 +815,20 @@ def _read_scene_sheet(ws, fw: Framework, problems: _Problems, out: dict) -> None
                 f"J{r}",
                 f"expected scene {s.id!r}, found {code!r}: rows were moved, inserted or "
                 "deleted; generate a new template",
+                f"此处应为场景“{s.name}”所在行，实为 {code!r}：{_MOVED_CN}",
                 s.id,
             )
             return
         cell = f"E{r}"
         value = ws[cell].value
         if _blank(value):
-            problems.add(sheet, cell, f"missing level (1–4) of scene {s.id!r} ({s.name})", s.id)
+            problems.add(
+                sheet,
+                cell,
+                f"missing level (1–4) of scene {s.id!r} ({s.name})",
+                f"场景“{s.name}”缺少等级（1–4）",
+                s.id,
+            )
             continue
         x = _number(value)
         if x is None or x != int(x) or not 1 <= x <= 4:
@@ -768,6 +836,7 @@ def _read_scene_sheet(ws, fw: Framework, problems: _Problems, out: dict) -> None
                 sheet,
                 cell,
                 f"{_show(value)} is not one of 1, 2, 3, 4 (scene {s.id!r}, {s.name})",
+                f"场景“{s.name}”的等级应为 1、2、3、4 之一，收到 {_show(value)}",
                 s.id,
             )
             continue

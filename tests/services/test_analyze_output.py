@@ -18,11 +18,11 @@ from nqpf.disparity import gini
 from nqpf.exceptions import ConfigError
 from nqpf.indices import CompositeIndex
 from nqpf.panel import Panel
+from nqpf.services.analyze_config import dump_analyze_config
 from nqpf.services.analyze_output import (
     TABLE_TITLES,
     build_report,
     dagum_paper_table,
-    dump_analyze_config,
     finish_tables,
     write_analyze_outputs,
 )

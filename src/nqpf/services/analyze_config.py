@@ -1,23 +1,32 @@
-"""The configuration file of ``nqpf analyze run``: regional disparity and dynamics of one variable.
+"""The configuration of ``nqpf analyze run``: regional disparity and dynamics of one variable.
 
 The usual chain after a composite index (methods.md §10–15): Gini and the Dagum
 decomposition by region, Theil, kernel density over years, traditional and spatial Markov
 chains, global and local Moran's I, σ- and β-convergence.  Every analysis is optional; an
-absent section is not run.
+absent section is not run.  Parsed from text like the index config
+(:func:`parse_analyze_config`); :func:`dump_analyze_config` writes the effective config.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import Field, model_validator
 
-from nqpf.services.index_config import OutputSection, PeriodRange
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from nqpf._datafile import StrictModel as _Strict
+from nqpf._datafile import compose_yaml, key_line
+from nqpf.exceptions import ConfigError
+from nqpf.services.index_config import (
+    ConfigDocument,
+    OutputSection,
+    PeriodRange,
+    absolute,
+    parse_config,
+    yaml_text,
+)
 
 
 class AnalyzeData(_Strict):
@@ -118,15 +127,69 @@ class Analyses(_Strict):
     beta: BetaSection | None = None
 
 
-class AnalyzeConfig(_Strict):
+class AnalyzeConfig(ConfigDocument):
     title: str = "区域差异与动态演进"
     data: AnalyzeData
     periods: PeriodRange | None = None
     weights: WeightsSection | None = None
     analyses: Analyses
     output: OutputSection = Field(default_factory=lambda: OutputSection(dir="out/nqpf-analyze"))
-    base_dir: Path = Field(default=Path("."), exclude=True)
 
-    def resolve(self, path: str) -> Path:
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+
+def parse_analyze_config(
+    source: str | Mapping[str, Any],
+    *,
+    filename: str = "config.yaml",
+    base_dir: Path | None = None,
+) -> AnalyzeConfig:
+    """Read an ``nqpf analyze run`` config from YAML text or a mapping.
+
+    Parameters are those of :func:`~nqpf.services.index_config.parse_index_config`.
+    Besides the keys themselves, an analysis that needs another section (Dagum and Theil
+    need ``data.group``; spatial analyses need ``weights``) is refused here, naming the
+    line of the analysis.
+    """
+    text = yaml_text(source)
+    cfg = parse_config(AnalyzeConfig, text, filename=filename, base_dir=base_dir)
+    _check_requirements(cfg, text, filename)
+    return cfg
+
+
+def _check_requirements(cfg: AnalyzeConfig, text: str, filename: str) -> None:
+    """Keys that one analysis needs from another section, named with the section to add."""
+    a = cfg.analyses
+    grouped = [n for n in ("dagum", "theil") if getattr(a, n) is not None]
+    spatial = [n for n in ("spatial_markov", "moran", "local_moran") if getattr(a, n) is not None]
+    if grouped and cfg.data.group is None:
+        needs, field = f"{' and '.join(grouped)} need data.group", "data.group"
+        hint, first = "the column of region groups, e.g. region", grouped[0]
+    elif spatial and cfg.weights is None:
+        needs, field = f"{', '.join(spatial)} need a weights section", "weights"
+        hint, first = "e.g. weights: {kind: province_contiguity}", spatial[0]
+    else:
+        return
+    line = key_line(compose_yaml(text, filename)[0], f"analyses.{first}")
+    raise ConfigError(f"line {line}: {needs} ({hint})", file=filename, field=field)
+
+
+def dump_analyze_config(
+    cfg: AnalyzeConfig,
+    out: Path | None = None,
+    formats: Sequence[str] | None = None,
+    report: bool | None = None,
+) -> str:
+    """The effective configuration as YAML, with the output actually written.
+
+    As :func:`~nqpf.services.index_config.dump_config`: paths of a config file are made
+    absolute; ``out``, ``formats`` and ``report`` default to the config's own.
+    """
+    data = cfg.model_dump(mode="json", by_alias=True, exclude={"base_dir"}, exclude_none=True)
+    data["data"]["path"] = absolute(cfg, cfg.data.path)
+    if cfg.weights is not None and cfg.weights.path:
+        data["weights"]["path"] = absolute(cfg, cfg.weights.path)
+    data["output"] = {
+        "dir": absolute(cfg, cfg.output.dir) if out is None else str(out),
+        "formats": list(cfg.output.formats if formats is None else formats),
+        "report": cfg.output.report if report is None else report,
+    }
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -1,21 +1,31 @@
-"""Turn an :class:`~nqpf.services.analyze_run.AnalyzeRun` into tables, a report and files."""
+"""The output tables and HTML report of an :class:`~nqpf.services.analyze_run.AnalysisRun`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from nqpf.datasets import SYNTHETIC_LABEL
 from nqpf.reports import disparity_plots as dp
-from nqpf.reports.html import Section, render_report
+from nqpf.reports.html import Section
 from nqpf.reports.plots import figure_to_data_uri as uri
-from nqpf.services.analyze_config import AnalyzeConfig
-from nqpf.services.analyze_run import AnalyzeRun
-from nqpf.services.files import check_formats, output_folder, write_bundle
+from nqpf.services import _run_steps as steps
+
+# The former writer of this module, kept for existing imports: runs are written by the
+# services' path plumbing.
+from nqpf.services.files import write_run as write_analyze_outputs
+
+if TYPE_CHECKING:
+    from nqpf.services.analyze_run import AnalysisRun
+
+__all__ = [
+    "TABLE_TITLES",
+    "build_report",
+    "dagum_paper_table",
+    "finish_tables",
+    "write_analyze_outputs",
+]
 
 TABLE_TITLES = {
     "gini": "基尼系数",
@@ -68,7 +78,7 @@ def _per_period(res, table: str, period: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def finish_tables(run: AnalyzeRun) -> dict[str, pd.DataFrame]:
+def finish_tables(run: AnalysisRun) -> dict[str, pd.DataFrame]:
     """The run's tables reshaped for output: Dagum in papers' layout, Markov with labels."""
     cfg = run.config
     per = cfg.data.period
@@ -119,10 +129,10 @@ def finish_tables(run: AnalyzeRun) -> dict[str, pd.DataFrame]:
     return {**{k: t[k] for k in order}, "metadata": meta}
 
 
-def build_report(run: AnalyzeRun, tables: dict[str, pd.DataFrame]) -> str:
+def build_report(run: AnalysisRun, tables: dict[str, pd.DataFrame]) -> str:
     cfg = run.config
     per, ent = cfg.data.period, cfg.data.entity
-    note = SYNTHETIC_LABEL if cfg.data.synthetic else None
+    note = steps.synthetic_note(cfg)
     r = run.results
     sections: list[Section] = []
     if "dagum" in r:
@@ -230,44 +240,4 @@ def build_report(run: AnalyzeRun, tables: dict[str, pd.DataFrame]) -> str:
                 (TABLE_TITLES["beta"], tables["beta"]),
             ]
         sections.append(Section("收敛性检验", figures=figs, tables=tabs))
-    return render_report(
-        title=cfg.title,
-        subtitle=f"{cfg.data.value} · {run.panel.n_entities} 个单位 × {run.panel.n_periods} 期",
-        synthetic_label=SYNTHETIC_LABEL if cfg.data.synthetic else None,
-        meta=run.meta,
-        sections=sections,
-    )
-
-
-def dump_analyze_config(cfg: AnalyzeConfig, out: Path, formats, report: bool) -> str:
-    data = cfg.model_dump(mode="json", by_alias=True, exclude={"base_dir"}, exclude_none=True)
-    data["data"]["path"] = str(cfg.resolve(cfg.data.path).resolve())
-    if cfg.weights is not None and cfg.weights.path:
-        data["weights"]["path"] = str(cfg.resolve(cfg.weights.path).resolve())
-    data["output"] = {"dir": str(out), "formats": list(formats), "report": report}
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-
-
-def write_analyze_outputs(
-    run: AnalyzeRun,
-    *,
-    out_dir: str | Path | None = None,
-    formats: Sequence[str] | None = None,
-    report: bool | None = None,
-) -> list[Path]:
-    cfg = run.config
-    formats = check_formats(formats or cfg.output.formats)
-    want_report = cfg.output.report if report is None else report
-    out = output_folder(Path(out_dir) if out_dir is not None else cfg.resolve(cfg.output.dir))
-    tables = finish_tables(run)
-    html = build_report(run, tables) if want_report else None
-    run.written = write_bundle(
-        out,
-        workbook="nqpf_analyze.xlsx",
-        tables=tables,
-        formats=formats,
-        html=html,
-        config_text=lambda: dump_analyze_config(cfg, out, formats, want_report),
-        known_tables=TABLE_TITLES,
-    )
-    return run.written
+    return steps.render(run, cfg.data.value, sections)

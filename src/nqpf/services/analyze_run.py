@@ -1,22 +1,26 @@
-"""Use case "analyse disparity and dynamics of this variable": read, compute, tabulate.
+"""Use case "analyse disparity and dynamics of this variable": config and panel in, tables out.
 
-Like ``index run``, everything is computed in memory before anything is written.
+Like :mod:`nqpf.services.index_run`, the run takes its panel as bytes or a dataframe and
+returns results, output tables, the HTML report and the effective config; paths are
+handled only by :mod:`nqpf.services.files`.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 import nqpf
-from nqpf.datasets import SYNTHETIC_LABEL, load_regions
+from nqpf.datasets import load_regions
 from nqpf.disparity import (
+    SpatialWeights,
     beta_convergence,
     dagum,
     gini,
@@ -31,17 +35,40 @@ from nqpf.disparity import (
     theil,
 )
 from nqpf.exceptions import ConfigError, DataValidationError
-from nqpf.io import read_panel, read_table
-from nqpf.io.yamlfile import key_line_in_file as key_line
-from nqpf.io.yamlfile import load_yaml_model
+from nqpf.io import read_table
 from nqpf.panel import Panel
-from nqpf.services.analyze_config import AnalyzeConfig
-from nqpf.services.index_run import _select_periods
+from nqpf.services import _run_steps as steps
+from nqpf.services.analyze_config import AnalyzeConfig, dump_analyze_config, parse_analyze_config
+from nqpf.services.analyze_output import TABLE_TITLES, build_report, finish_tables
+from nqpf.services.files import InputFile, load_config
+
+__all__ = [
+    "AnalysisRun",
+    "AnalyzeRun",
+    "load_analyze_config",
+    "parse_analyze_config",
+    "run_analysis",
+    "run_analyze",
+]
 
 
 @dataclass
-class AnalyzeRun:
-    """Everything one analysis run produced, before it is written anywhere."""
+class AnalysisRun:
+    """Everything one analysis run produced, before it is written anywhere.
+
+    Attributes
+    ----------
+    results : dict
+        The result object of each analysis run, by analysis name.
+    tables : dict of str to DataFrame
+        Each result's own table (``to_frame()``), and ``metadata``.
+    output_tables : dict of str to DataFrame
+        The tables as written: Dagum and Theil in papers' layout, Markov with labels.
+    report_html : str
+        The HTML report, rendered on first use.
+    written : list of Path
+        The files :func:`~nqpf.services.files.write_run` wrote, if it was called.
+    """
 
     config: AnalyzeConfig
     panel: Panel
@@ -51,139 +78,98 @@ class AnalyzeRun:
     wide: pd.DataFrame
     written: list[Path] = field(default_factory=list)
 
+    workbook: ClassVar[str] = "nqpf_analyze.xlsx"
+    known_tables: ClassVar = TABLE_TITLES
+
+    @cached_property
+    def output_tables(self) -> dict[str, pd.DataFrame]:
+        return finish_tables(self)
+
+    @cached_property
+    def report_html(self) -> str:
+        return build_report(self, self.output_tables)
+
+    def config_text(self, output_dir: Path | None = None, formats=None, report=None) -> str:
+        """The effective config as YAML (see :func:`dump_analyze_config`)."""
+        return dump_analyze_config(self.config, output_dir, formats, report)
+
+
+#: The former name of :class:`AnalysisRun`.
+AnalyzeRun = AnalysisRun
+
 
 def load_analyze_config(path: str | Path) -> AnalyzeConfig:
-    path = Path(path)
-    cfg = load_yaml_model(path, AnalyzeConfig)
-    _check_requirements(cfg, path)
-    return cfg.model_copy(update={"base_dir": path.resolve().parent})
+    """Read and validate an analysis configuration file (errors name the key and line)."""
+    return load_config(path, parse_analyze_config)
 
 
-def _check_requirements(cfg: AnalyzeConfig, path: Path) -> None:
-    """Keys that one analysis needs from another section, named with the section to add."""
-    a = cfg.analyses
-    grouped = [n for n in ("dagum", "theil") if getattr(a, n) is not None]
-    if grouped and cfg.data.group is None:
-        line = key_line(path, f"analyses.{grouped[0]}")
-        raise ConfigError(
-            f"line {line}: {' and '.join(grouped)} need data.group (the column of region "
-            "groups, e.g. region)",
-            file=str(path),
-            field="data.group",
-        )
-    spatial = [n for n in ("spatial_markov", "moran", "local_moran") if getattr(a, n) is not None]
-    if spatial and cfg.weights is None:
-        line = key_line(path, f"analyses.{spatial[0]}")
-        raise ConfigError(
-            f"line {line}: {', '.join(spatial)} need a weights section (e.g. weights: {{kind: province_contiguity}})",
-            file=str(path),
-            field="weights",
-        )
+def run_analysis(
+    config: AnalyzeConfig,
+    data: InputFile | bytes | Any | None = None,
+    *,
+    weights: InputFile | bytes | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> AnalysisRun:
+    """Run every analysis the config names on its panel variable.
 
+    Parameters
+    ----------
+    config
+        The analysis configuration (:func:`parse_analyze_config`, :func:`load_analyze_config`).
+    data
+        The panel: an :class:`~nqpf.services.files.InputFile` (a file's name and bytes),
+        bare bytes (read as the config's ``data.path`` names them) or a dataframe.
+        ``None`` reads ``data.path`` beside a config read from a file.
+    weights
+        The spatial weights file (``weights.kind`` ``gal`` or ``matrix``); default the file
+        ``weights.path`` beside a config read from a file.  Read only when a spatial
+        analysis runs.
+    progress
+        Called with a line of text after each step.
 
-def _balanced_wide(panel: Panel, data_file: Path) -> pd.DataFrame:
-    """Units × periods matrix of the value; Markov chains and Moran need a balanced panel."""
-    frame = pd.DataFrame({"e": panel.entities, "p": panel.periods, "v": panel.values[:, 0]})
-    wide = frame.pivot(index="e", columns="p", values="v")
-    if wide.isna().any().any():
-        e, p = next((e, p) for e, row in wide.iterrows() for p, v in row.items() if pd.isna(v))
-        raise DataValidationError(
-            f"the panel is unbalanced: {panel.entity_col} {e} has no row for {panel.period_col} "
-            f"{p} ({int(wide.isna().sum().sum())} missing unit-periods); Markov chains, Moran's I "
-            "and convergence need every unit in every period (use data.missing to fill values, "
-            "or restrict periods)",
-            file=str(data_file),
-        )
-    return wide
-
-
-def _weights(cfg: AnalyzeConfig, panel: Panel, units: list, data_file: Path):
-    """Spatial weights whose rows are the panel's units, in ``units`` order."""
-    wcfg = cfg.weights
-    ids = units
-    if wcfg.id_column is not None:
-        if panel.extra is None or wcfg.id_column not in panel.extra.columns:
-            raise ConfigError(
-                f"weights.id_column {wcfg.id_column!r} is not a kept column; add it to data.keep",
-                field="weights.id_column",
-            )
-        pairs = pd.DataFrame({"e": panel.entities, "id": panel.extra[wcfg.id_column].to_numpy()})
-        mapping = pairs.drop_duplicates().set_index("e")["id"]
-        if mapping.index.duplicated().any():
-            bad = mapping.index[mapping.index.duplicated()][0]
-            raise DataValidationError(
-                f"unit {bad!r} has more than one {wcfg.id_column!r}", file=str(data_file)
-            )
-        ids = [str(mapping[u]) for u in units]
-    if wcfg.kind in ("province_contiguity", "province_distance"):
-        names = set(load_regions()["name"])
-        labels = "name" if all(str(i) in names for i in ids) else "code"
-        kind = "contiguity" if wcfg.kind == "province_contiguity" else "inverse_distance"
-        hainan = wcfg.hainan if kind == "contiguity" else None
-        w = province_weights(
-            kind, hainan, provinces=[str(i) for i in ids], labels=labels, transform=wcfg.transform
-        )
-        return w, [str(i) for i in ids]
-    path = cfg.resolve(wcfg.path)
-    if wcfg.kind == "gal":
-        if not path.exists():
-            raise ConfigError("file not found", file=str(path))
-        w = spatial_weights(gal=path, transform=wcfg.transform)
-    else:
-        first = read_table(path).columns[0]
-        m = read_table(path, text_columns=(first,))  # ids such as "01" keep their zeros
-        row_ids = [str(v).strip() for v in m.iloc[:, 0]]
-        col_ids = [str(c).strip() for c in m.columns[1:]]
-        if sorted(col_ids) != sorted(row_ids):
-            raise DataValidationError(
-                "the header must list the same ids as the first column (a square matrix with "
-                "ids on both sides)",
-                file=str(path),
-            )
-        # Columns are matched to rows by their header ids, not by position.
-        matrix = m.iloc[:, 1:].set_axis(col_ids, axis=1)[row_ids].to_numpy(dtype=float)
-        w = spatial_weights(matrix=matrix, ids=row_ids, transform=wcfg.transform)
-    missing = [i for i in map(str, ids) if i not in set(map(str, w.ids))]
-    if missing:
-        raise DataValidationError(
-            f"{len(missing)} unit(s) of the data have no row in the weights, e.g. {missing[0]!r}",
-            file=str(path),
-        )
-    return w.subset([str(i) for i in ids]), [str(i) for i in ids]
-
-
-def run_analyze(
-    config: AnalyzeConfig, *, progress: Callable[[str], None] | None = None
-) -> AnalyzeRun:
-    """Run every analysis the config names on its panel variable."""
+    Returns
+    -------
+    AnalysisRun
+        Results, tables, output tables, the HTML report and the effective config.
+    """
     say = progress or (lambda _m: None)
     cfg = config
+    data = steps.config_input(cfg, data, cfg.data.path, field="data.path")
+    source = steps.label(data)
+    panel = _read_panel(cfg, data)
+    say(f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期, 变量 {cfg.data.value}")
+    res = _cross_sections(cfg, panel, source, say)
+    wide, w = _dynamics(cfg, panel, source, weights, res, say)
+    meta = _metadata(cfg, panel, data, w)
+    tables = build_tables(cfg, panel, res, wide, meta)
+    return AnalysisRun(cfg, panel, res, tables, meta, wide)
+
+
+#: The former name of :func:`run_analysis`.
+run_analyze = run_analysis
+
+
+def _read_panel(cfg: AnalyzeConfig, data: InputFile | Any) -> Panel:
+    """The value, the beta controls and the group / id columns, over the chosen periods."""
     d = cfg.data
-    data_file = cfg.resolve(d.path)
     keep = [c for c in dict.fromkeys([d.group, d.subgroup, *d.keep]) if c]
     if cfg.weights is not None and cfg.weights.id_column and cfg.weights.id_column not in keep:
         keep.append(cfg.weights.id_column)
     controls = cfg.analyses.beta.controls if cfg.analyses.beta else []
-    panel = read_panel(
-        data_file,
-        entity=d.entity,
-        period=d.period,
-        indicators=[d.value, *controls],
-        sheet=d.sheet,
-        missing=d.missing,
-        fill_value=d.fill_value,
-        keep=tuple(keep),
-    )
-    panel = _select_periods(panel, cfg.periods, "periods")
-    y = panel.values[:, 0]
-    periods = panel.periods
-    group = panel.extra[d.group].to_numpy() if d.group else None
-    a = cfg.analyses
-    res: dict[str, Any] = {}
-    say(f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期, 变量 {d.value}")
+    panel = steps.read_panel_input(data, d, indicators=[d.value, *controls], keep=tuple(keep))
+    return steps.select_periods(panel, cfg.periods, "periods")
 
+
+def _cross_sections(
+    cfg: AnalyzeConfig, panel: Panel, source: str | None, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Gini, Dagum, Theil and kernel densities: one cross-section per period."""
+    a, d = cfg.analyses, cfg.data
+    y, periods = panel.values[:, 0], panel.periods
+    group = panel.extra[d.group].to_numpy() if d.group else None
+    res: dict[str, Any] = {}
     if any(x is not None for x in (a.gini, a.dagum, a.theil)):
-        _require_non_negative(panel, data_file, d.value)
+        _require_non_negative(panel, source, d.value)
     if a.gini is not None:
         res["gini"] = gini(y, periods=periods)
     if a.dagum is not None:
@@ -209,19 +195,30 @@ def run_analyze(
                 if (group == g).sum() >= 2 * len(np.unique(periods[group == g]))
             }
         say("核密度估计")
+    return res
 
+
+def _dynamics(
+    cfg: AnalyzeConfig,
+    panel: Panel,
+    source: str | None,
+    weights: InputFile | bytes | None,
+    res: dict[str, Any],
+    say: Callable[[str], None],
+) -> tuple[pd.DataFrame, SpatialWeights | None]:
+    """Markov chains, Moran's I and convergence, added to ``res``; the wide panel and W."""
+    a = cfg.analyses
     needs_wide = any(s is not None for s in (a.markov, a.spatial_markov, a.moran, a.local_moran))
     dynamic = [n for n in ("markov", "spatial_markov", "beta") if getattr(a, n) is not None]
     if dynamic and panel.n_periods < 2:
         raise ConfigError(
             f"{', '.join(dynamic)} need at least 2 periods; the data have only "
             f"{panel.period_labels[0]}",
-            file=str(data_file),
+            file=source,
             field=f"analyses.{dynamic[0]}",
         )
-    wide = _balanced_wide(panel, data_file) if needs_wide or a.sigma or a.beta else pd.DataFrame()
+    wide = _balanced_wide(panel, source) if needs_wide or a.sigma or a.beta else pd.DataFrame()
     Y = wide.to_numpy()
-    units = list(wide.index)
     if a.markov is not None:
         res["markov"] = markov(
             Y,
@@ -233,18 +230,31 @@ def run_analyze(
         say("传统马尔可夫链")
     w = None
     if a.spatial_markov is not None or a.moran is not None or a.local_moran is not None:
-        w, _ = _weights(cfg, panel, units, data_file)
-        if w.islands:
-            hint = (
-                "link it (weights.hainan: guangdong) or drop it from the data"
-                if cfg.weights.kind == "province_contiguity"
-                else "give it a neighbour in the weights file or drop it from the data"
-            )
-            raise ConfigError(
-                f"unit(s) {', '.join(map(str, w.islands))} have no neighbour in the spatial "
-                f"weights (an island), so their spatial lag is undefined; {hint}",
-                field="weights",
-            )
+        w = _weights(cfg, panel, list(wide.index), source, weights)
+        res.update(_spatial(cfg, wide, w, say))
+    y, periods = panel.values[:, 0], panel.periods
+    if a.sigma is not None:
+        res["sigma"] = sigma_convergence(y, periods, measure=a.sigma.measure, ddof=a.sigma.ddof)
+    if a.beta is not None:
+        controls = {c: panel.values[:, 1 + i] for i, c in enumerate(a.beta.controls)}
+        res["beta"] = beta_convergence(
+            y,
+            panel.entities,
+            periods,
+            kind=a.beta.kind,
+            controls=pd.DataFrame(controls) if controls else None,
+            cov=a.beta.cov,
+        )
+        say("β 收敛")
+    return wide, w
+
+
+def _spatial(
+    cfg: AnalyzeConfig, wide: pd.DataFrame, w: SpatialWeights, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Spatial Markov chain, global and local Moran's I of the balanced panel."""
+    a, Y = cfg.analyses, wide.to_numpy()
+    res: dict[str, Any] = {}
     if a.spatial_markov is not None:
         s = a.spatial_markov
         res["spatial_markov"] = spatial_markov(
@@ -279,25 +289,114 @@ def run_analyze(
             alpha=lm.alpha,
         )
         res["local_moran_period"] = col
-    if a.sigma is not None:
-        res["sigma"] = sigma_convergence(y, periods, measure=a.sigma.measure, ddof=a.sigma.ddof)
-    if a.beta is not None:
-        extra = {c: panel.values[:, 1 + i] for i, c in enumerate(controls)}
-        res["beta"] = beta_convergence(
-            y,
-            panel.entities,
-            periods,
-            kind=a.beta.kind,
-            controls=pd.DataFrame(extra) if extra else None,
-            cov=a.beta.cov,
+    return res
+
+
+def _balanced_wide(panel: Panel, source: str | None) -> pd.DataFrame:
+    """Units × periods matrix of the value; Markov chains and Moran need a balanced panel."""
+    frame = pd.DataFrame({"e": panel.entities, "p": panel.periods, "v": panel.values[:, 0]})
+    wide = frame.pivot(index="e", columns="p", values="v")
+    if wide.isna().any().any():
+        e, p = next((e, p) for e, row in wide.iterrows() for p, v in row.items() if pd.isna(v))
+        raise DataValidationError(
+            f"the panel is unbalanced: {panel.entity_col} {e} has no row for {panel.period_col} "
+            f"{p} ({int(wide.isna().sum().sum())} missing unit-periods); Markov chains, Moran's I "
+            "and convergence need every unit in every period (use data.missing to fill values, "
+            "or restrict periods)",
+            file=source,
         )
-        say("β 收敛")
-    meta = _metadata(cfg, panel, data_file, w)
-    tables = build_tables(cfg, panel, res, wide, meta)
-    return AnalyzeRun(cfg, panel, res, tables, meta, wide)
+    return wide
 
 
-def _require_non_negative(panel: Panel, data_file: Path, value: str) -> None:
+def _weights(
+    cfg: AnalyzeConfig,
+    panel: Panel,
+    units: list,
+    source: str | None,
+    weights: InputFile | bytes | None,
+) -> SpatialWeights:
+    """Spatial weights whose rows are the panel's units, in ``units`` order, without islands."""
+    wcfg = cfg.weights
+    ids = _weight_ids(cfg, panel, units, source)
+    if wcfg.kind in ("province_contiguity", "province_distance"):
+        names = set(load_regions()["name"])
+        labels = "name" if all(i in names for i in ids) else "code"
+        kind = "contiguity" if wcfg.kind == "province_contiguity" else "inverse_distance"
+        hainan = wcfg.hainan if kind == "contiguity" else None
+        w = province_weights(kind, hainan, provinces=ids, labels=labels, transform=wcfg.transform)
+    else:
+        file = steps.config_input(cfg, weights, wcfg.path, field="weights.path")
+        w = _file_weights(file, wcfg.kind, wcfg.transform)
+        missing = [i for i in ids if i not in set(map(str, w.ids))]
+        if missing:
+            raise DataValidationError(
+                f"{len(missing)} unit(s) of the data have no row in the weights, "
+                f"e.g. {missing[0]!r}",
+                file=file.name,
+            )
+        w = w.subset(ids)
+    if w.islands:
+        hint = (
+            "link it (weights.hainan: guangdong) or drop it from the data"
+            if wcfg.kind == "province_contiguity"
+            else "give it a neighbour in the weights file or drop it from the data"
+        )
+        raise ConfigError(
+            f"unit(s) {', '.join(map(str, w.islands))} have no neighbour in the spatial "
+            f"weights (an island), so their spatial lag is undefined; {hint}",
+            field="weights",
+        )
+    return w
+
+
+def _weight_ids(cfg: AnalyzeConfig, panel: Panel, units: list, source: str | None) -> list[str]:
+    """The weights' id of each unit: the unit itself, or its ``weights.id_column``."""
+    column = cfg.weights.id_column
+    if column is None:
+        return [str(u) for u in units]
+    if panel.extra is None or column not in panel.extra.columns:
+        raise ConfigError(
+            f"weights.id_column {column!r} is not a kept column; add it to data.keep",
+            field="weights.id_column",
+        )
+    pairs = pd.DataFrame({"e": panel.entities, "id": panel.extra[column].to_numpy()})
+    mapping = pairs.drop_duplicates().set_index("e")["id"]
+    if mapping.index.duplicated().any():
+        bad = mapping.index[mapping.index.duplicated()][0]
+        raise DataValidationError(f"unit {bad!r} has more than one {column!r}", file=source)
+    return [str(mapping[u]) for u in units]
+
+
+def _file_weights(file: InputFile, kind: str, transform: str) -> SpatialWeights:
+    """Weights from a GAL file or a square matrix table with ids on both sides."""
+    if kind == "gal":
+        try:
+            text = file.data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataValidationError(f"cannot read GAL file: {exc}", file=file.name) from None
+        try:
+            # a one-line string would be taken for a path, so the text keeps a line break
+            w = spatial_weights(gal=text if "\n" in text else text + "\n", transform=transform)
+        except DataValidationError as exc:
+            raise exc.at(file=file.name) from None
+        return dataclasses.replace(w, meta={"source": file.name})
+    first = read_table(file.data, name=file.name).columns[0]
+    # ids such as "01" keep their zeros
+    m = read_table(file.data, name=file.name, text_columns=(first,))
+    row_ids = [str(v).strip() for v in m.iloc[:, 0]]
+    col_ids = [str(c).strip() for c in m.columns[1:]]
+    if sorted(col_ids) != sorted(row_ids):
+        raise DataValidationError(
+            "the header must list the same ids as the first column (a square matrix with "
+            "ids on both sides)",
+            file=file.name,
+        )
+    # Columns are matched to rows by their header ids, not by position.
+    matrix = m.iloc[:, 1:].set_axis(col_ids, axis=1)[row_ids].to_numpy(dtype=float)
+    return spatial_weights(matrix=matrix, ids=row_ids, transform=transform)
+
+
+def _require_non_negative(panel: Panel, source: str | None, value: str) -> None:
     y = panel.values[:, 0]
     bad = np.flatnonzero(y < 0)
     if bad.size:
@@ -305,31 +404,26 @@ def _require_non_negative(panel: Panel, data_file: Path, value: str) -> None:
         raise DataValidationError(
             f"{panel.entity_col} {panel.entities[i]}, {panel.period_col} {panel.periods[i]} is "
             f"{y[i]:g}: Gini, Dagum and Theil need non-negative values ({bad.size} negative)",
-            file=str(data_file),
+            file=source,
             column=value,
         )
 
 
-def _metadata(cfg: AnalyzeConfig, panel: Panel, data_file: Path, w) -> dict[str, str]:
-    sha = hashlib.sha256(data_file.read_bytes()).hexdigest()
+def _metadata(cfg: AnalyzeConfig, panel: Panel, data: InputFile | Any, w) -> dict[str, str]:
     meta = {
-        "标题 title": cfg.title,
-        "数据 data": str(cfg.data.path),
-        "数据 SHA-256": sha,
+        **steps.metadata_head(cfg, data),
         "变量 variable": cfg.data.value,
         "单位数 units": str(panel.n_entities),
-        "期数 periods": f"{panel.period_labels[0]}–{panel.period_labels[-1]} ({panel.n_periods})",
+        "期数 periods": steps.period_span(panel),
         "分组 groups": str(cfg.data.group),
         "nqpf": nqpf.__version__,
     }
     if w is not None:
         meta["空间权重 weights"] = f"{cfg.weights.kind}, transform {cfg.weights.transform}"
-        source = (getattr(w, "meta", None) or {}).get("source")
+        source = w.meta.get("source")
         if source:
             meta["权重来源 weights source"] = str(source)
-    if cfg.data.synthetic:
-        meta = {"数据性质 data status": SYNTHETIC_LABEL, **meta}
-    return meta
+    return steps.with_status(cfg, meta)
 
 
 def build_tables(cfg, panel, res, wide, meta) -> dict[str, pd.DataFrame]:
@@ -355,5 +449,5 @@ def build_tables(cfg, panel, res, wide, meta) -> dict[str, pd.DataFrame]:
         tables["local_moran"] = lm
     if "beta" in res:
         tables["beta"] = res["beta"].to_frame()
-    tables["metadata"] = pd.DataFrame({"item": list(meta), "value": list(meta.values())})
+    tables["metadata"] = steps.metadata_frame(meta)
     return tables

@@ -132,3 +132,78 @@ def write_outputs(
         config_text=lambda: text,
         known_tables=known_tables,
     )
+
+
+# -- config-driven runs (index run, analyze run) -------------------------------------------
+
+
+def load_config(path: str | os.PathLike[str], parse: Callable[..., Any]) -> Any:
+    """Read a UTF-8 YAML config file and validate it with ``parse``.
+
+    ``parse(text, filename=..., base_dir=...)`` is a config parser such as
+    :func:`~nqpf.services.index_config.parse_index_config`; the file's folder becomes the
+    config's base folder, against which its relative paths resolve.
+    """
+    path = Path(path)
+    try:
+        text = read_input(path).data.decode("utf-8-sig")
+    except DataValidationError as exc:  # a config that cannot be read is a config error
+        raise ConfigError(exc.reason, file=exc.file) from None
+    except UnicodeDecodeError:
+        raise ConfigError("file is not UTF-8 text", file=str(path)) from None
+    return parse(text, filename=str(path), base_dir=path.resolve().parent)
+
+
+def config_path(config: Any, path: str, *, field: str) -> Path:
+    """The file that ``path`` of a config names, in the folder of the config file.
+
+    Only a config read from a file (one with a ``base_dir``) names files to read; a config
+    given as text, such as an upload, comes with its data, so it can never make the
+    services read a path of its choosing.
+    """
+    if config.base_dir is None:
+        raise ConfigError(
+            f"{path!r} names a file, but this config was not read from a file; "
+            "give the file's content with the run instead",
+            field=field,
+        )
+    return config.resolve(path)
+
+
+def read_config_input(config: Any, path: str, *, field: str) -> InputFile:
+    """The bytes of the file that ``path`` of a config names, labelled with its full path."""
+    full = config_path(config, path, field=field)
+    return InputFile(str(full), read_input(full).data)
+
+
+def write_run(
+    run: Any,
+    *,
+    out_dir: str | os.PathLike[str] | None = None,
+    formats: Sequence[str] | None = None,
+    report: bool | None = None,
+) -> list[Path]:
+    """Write a config-driven run's tables, report and effective config; return the paths.
+
+    ``run`` is an :class:`~nqpf.services.index_run.IndexRun` or
+    :class:`~nqpf.services.analyze_run.AnalysisRun`: it has ``config`` (with its
+    ``output`` section), ``output_tables``, ``report_html``, ``config_text(out, formats,
+    report)``, ``workbook`` and ``known_tables``.  ``out_dir``, ``formats`` and ``report``
+    override the config's output section.  The report is rendered before anything is
+    written, and each file is replaced atomically, so an error leaves the previous outputs
+    (or none) in place.  The paths are also kept in ``run.written``.
+    """
+    output = run.config.output
+    formats = check_formats(formats or output.formats)
+    want_report = output.report if report is None else report
+    out = output_folder(Path(out_dir) if out_dir is not None else run.config.resolve(output.dir))
+    run.written = write_bundle(
+        out,
+        workbook=run.workbook,
+        tables=run.output_tables,
+        formats=formats,
+        html=run.report_html if want_report else None,
+        config_text=lambda: run.config_text(out, formats, want_report),
+        known_tables=run.known_tables,
+    )
+    return run.written

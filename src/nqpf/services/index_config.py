@@ -1,19 +1,24 @@
-"""The configuration file of ``nqpf index run``: data, indicator system, methods, outputs.
+"""The configuration of ``nqpf index run``: data, indicator system, methods, outputs.
 
-One YAML file makes a run reproducible.  Unknown keys are errors (a misspelt option must
-not be silently ignored), and every error names the key and its line in the file.
+One YAML document makes a run reproducible.  Unknown keys are errors (a misspelt option
+must not be silently ignored), and every error names the key and its line.  The config
+is parsed from text (:func:`parse_index_config`), so a file and an upload read the same
+way; :func:`dump_config` writes the effective config back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import ConfigDict, Field, model_validator
 
+from nqpf._datafile import StrictModel as _Strict
+from nqpf.io.yamlfile import load_yaml_model
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+C = TypeVar("C", bound="ConfigDocument")
 
 
 class DataSection(_Strict):
@@ -103,7 +108,48 @@ class PeriodRange(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class IndexConfig(_Strict):
+class ConfigDocument(_Strict):
+    """A run configuration and the folder its relative paths resolve against."""
+
+    #: Folder of the config file; ``None`` for a config given as text, which then names
+    #: no file the services may read (its data come with the run).
+    base_dir: Path | None = Field(default=None, exclude=True)
+
+    def resolve(self, path: str) -> Path:
+        """``path`` as the config means it: relative paths lie in the config's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() or self.base_dir is None else self.base_dir / p
+
+
+def absolute(cfg: ConfigDocument, path: str) -> str:
+    """``path`` made absolute when the config came from a file; as written otherwise."""
+    return str(cfg.resolve(path).resolve()) if cfg.base_dir is not None else path
+
+
+def parse_config(
+    model: type[C],
+    source: str | Mapping[str, Any],
+    *,
+    filename: str = "config.yaml",
+    base_dir: Path | None = None,
+) -> C:
+    """Validate YAML text (or a mapping, e.g. a web form) as ``model``.
+
+    Errors name ``filename``, the key path and its line; a mapping is checked as its YAML
+    rendering, so its key paths are exact and its lines those of that rendering.
+    """
+    cfg = load_yaml_model(filename, model, text=yaml_text(source))
+    return cfg.model_copy(update={"base_dir": base_dir})
+
+
+def yaml_text(source: str | Mapping[str, Any]) -> str:
+    """YAML text as given, or a mapping rendered as YAML."""
+    if isinstance(source, str):
+        return source
+    return yaml.safe_dump(dict(source), allow_unicode=True, sort_keys=False)
+
+
+class IndexConfig(ConfigDocument):
     """A whole ``nqpf index run`` configuration."""
 
     title: str = "新质生产力综合指数"
@@ -118,9 +164,55 @@ class IndexConfig(_Strict):
     obstacle: ObstacleSection = Field(default_factory=ObstacleSection)
     output: OutputSection = Field(default_factory=OutputSection)
 
-    #: Folder of the config file; relative paths resolve against it.
-    base_dir: Path = Field(default=Path("."), exclude=True)
 
-    def resolve(self, path: str) -> Path:
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+def parse_index_config(
+    source: str | Mapping[str, Any],
+    *,
+    filename: str = "config.yaml",
+    base_dir: Path | None = None,
+) -> IndexConfig:
+    """Read an ``nqpf index run`` config from YAML text or a mapping.
+
+    Parameters
+    ----------
+    source
+        The YAML document, or the same keys as a mapping.
+    filename
+        Name used in error messages.
+    base_dir
+        Folder that relative paths (data, system file, output) resolve against: the
+        config file's folder.  ``None`` (text from an upload) names no readable file.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the key path and its line.
+    """
+    return parse_config(IndexConfig, source, filename=filename, base_dir=base_dir)
+
+
+def dump_config(
+    cfg: IndexConfig, *, output_dir: Path | None = None, formats=None, report=None
+) -> str:
+    """The effective configuration as YAML, written next to the outputs for reproducibility.
+
+    Paths of a config file are made absolute (the copy lives in the output folder, not
+    beside the original config), and the output folder, formats and report switch
+    actually used are recorded.
+    """
+    data = cfg.model_dump(mode="json", by_alias=True, exclude={"base_dir"})
+    data["data"]["path"] = absolute(cfg, cfg.data.path)
+    system_file = cfg.resolve(cfg.system)
+    if (
+        cfg.base_dir is not None
+        and system_file.suffix in (".yaml", ".yml")
+        and system_file.exists()
+    ):
+        data["system"] = absolute(cfg, cfg.system)
+    out = data["output"]
+    out["dir"] = absolute(cfg, cfg.output.dir) if output_dir is None else str(output_dir.resolve())
+    if formats is not None:
+        out["formats"] = list(formats)
+    if report is not None:
+        out["report"] = bool(report)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -1,17 +1,24 @@
-"""Turn an :class:`~nqpf.services.index_run.IndexRun` into files: tables and an HTML report."""
+"""The HTML report of an :class:`~nqpf.services.index_run.IndexRun` and its table captions."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from nqpf.indices.coupling import coordination_classes
 from nqpf.reports import plots
-from nqpf.reports.html import Section, render_report
-from nqpf.services.files import check_formats, output_folder, write_bundle
-from nqpf.services.index_run import SYNTHETIC_LABEL, IndexRun, dump_config
+from nqpf.reports.html import Section
+from nqpf.services import _run_steps as steps
+
+# The former writer of this module, kept for existing imports: runs are written by the
+# services' path plumbing.
+from nqpf.services.files import write_run as write_index_outputs
+
+if TYPE_CHECKING:
+    from nqpf.services.index_run import IndexRun
+
+__all__ = ["TABLE_TITLES", "build_report", "write_index_outputs"]
 
 #: Captions of the output tables (sheet names stay the ASCII keys).
 TABLE_TITLES = {
@@ -34,7 +41,7 @@ def build_report(run: IndexRun) -> str:
     """The HTML report of a run: trends, weights, ranks, coupling and obstacles."""
     cfg = run.config
     ent, per = cfg.data.entity, cfg.data.period
-    note = SYNTHETIC_LABEL if cfg.data.synthetic else None
+    note = steps.synthetic_note(cfg)
     index = run.tables["index"]
     group = next((c for c in cfg.data.keep if c in ("region", "区域", "地区", "group")), None)
 
@@ -139,39 +146,4 @@ def build_report(run: IndexRun) -> str:
                 "缺失值处理", tables=[(TABLE_TITLES["filled_cells"], run.tables["filled_cells"])]
             )
         )
-    return render_report(
-        title=cfg.title,
-        subtitle=f"{run.system.name} · {run.panel.n_entities} 个单位 × {run.panel.n_periods} 期",
-        synthetic_label=SYNTHETIC_LABEL if cfg.data.synthetic else None,
-        meta=run.meta,
-        sections=sections,
-    )
-
-
-def write_index_outputs(
-    run: IndexRun,
-    *,
-    out_dir: str | Path | None = None,
-    formats: Sequence[str] | None = None,
-    report: bool | None = None,
-) -> list[Path]:
-    """Write tables (XLSX/CSV/Parquet), the report and the effective config; return the paths.
-
-    The report is rendered before anything is written, and each file is replaced
-    atomically, so an error leaves the previous outputs (or none) in place.
-    """
-    cfg = run.config
-    formats = check_formats(formats or cfg.output.formats)
-    want_report = cfg.output.report if report is None else report
-    out = output_folder(Path(out_dir) if out_dir is not None else cfg.resolve(cfg.output.dir))
-    html = build_report(run) if want_report else None
-    run.written = write_bundle(
-        out,
-        workbook="nqpf_index.xlsx",
-        tables=run.tables,
-        formats=formats,
-        html=html,
-        config_text=lambda: dump_config(cfg, output_dir=out, formats=formats, report=want_report),
-        known_tables=TABLE_TITLES,
-    )
-    return run.written
+    return steps.render(run, run.system.name, sections)

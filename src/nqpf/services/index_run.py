@@ -1,39 +1,59 @@
-"""Use case "run this index config": read, compute, tabulate, report, write.
+"""Use case "run this index config": a config and a panel in, an :class:`IndexRun` out.
 
-Everything is computed in memory first; files are written only once every table and the
-report exist, each through an atomic rename, so a failed run leaves no half-written output.
+The run takes its panel as bytes or a dataframe and returns the results, the output
+tables, the rendered HTML report and the effective config, so the CLI (files) and the
+web (uploads, background jobs) call the same code; only :mod:`nqpf.services.files`
+touches paths (:func:`load_index_config` reads a config file, ``write_run`` writes the
+outputs atomically once everything is computed).
 """
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import yaml
 
 import nqpf
-from nqpf.datasets import SYNTHETIC_LABEL
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.indices import CompositeIndex, CompositeResult, CouplingResult, coupling_coordination
-from nqpf.io import read_panel
-from nqpf.io.yamlfile import load_yaml_model
 from nqpf.panel import Panel
-from nqpf.services.index_config import CouplingSection, IndexConfig, PeriodRange
+from nqpf.services import _run_steps as steps
+from nqpf.services.files import InputFile, config_path, load_config
+from nqpf.services.index_config import (
+    CouplingSection,
+    IndexConfig,
+    dump_config,
+    parse_index_config,
+)
+from nqpf.services.index_output import TABLE_TITLES, build_report
 from nqpf.systems import load_system
 from nqpf.systems.schema import IndicatorSystem
+
+__all__ = ["IndexRun", "dump_config", "load_index_config", "parse_index_config", "run_index"]
 
 
 @dataclass
 class IndexRun:
-    """Everything one run produced, before it is written anywhere."""
+    """Everything one run produced, before it is written anywhere.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        The output tables, keyed by sheet / file name.
+    report_html : str
+        The HTML report, rendered on first use.
+    written : list of Path
+        The files :func:`~nqpf.services.files.write_run` wrote, if it was called.
+    """
 
     config: IndexConfig
     system: IndicatorSystem
@@ -43,48 +63,31 @@ class IndexRun:
     coupling_scores: pd.DataFrame | None
     tables: dict[str, pd.DataFrame]
     meta: dict[str, str]
-    report_html: str | None = None
     written: list[Path] = field(default_factory=list)
+
+    workbook: ClassVar[str] = "nqpf_index.xlsx"
+    known_tables: ClassVar = TABLE_TITLES
+
+    @property
+    def output_tables(self) -> dict[str, pd.DataFrame]:
+        return self.tables
+
+    @cached_property
+    def report_html(self) -> str:
+        return build_report(self)
+
+    def config_text(self, output_dir: Path | None = None, formats=None, report=None) -> str:
+        """The effective config as YAML (see :func:`dump_config`)."""
+        return dump_config(self.config, output_dir=output_dir, formats=formats, report=report)
 
 
 def load_index_config(path: str | Path) -> IndexConfig:
-    """Read and validate a run configuration (errors name the key and line)."""
-    path = Path(path)
-    cfg = load_yaml_model(path, IndexConfig)
-    return cfg.model_copy(update={"base_dir": path.resolve().parent})
-
-
-def _in_range(labels: np.ndarray, rng: PeriodRange | None) -> np.ndarray:
-    keep = np.ones(labels.shape[0], dtype=bool)
-    if rng is None:
-        return keep
-    if rng.start is not None:
-        keep &= labels >= type(labels[0])(rng.start)
-    if rng.end is not None:
-        keep &= labels <= type(labels[0])(rng.end)
-    return keep
-
-
-def _select_periods(panel: Panel, rng: PeriodRange | None, what: str) -> Panel:
-    if rng is None:
-        return panel
-    labels = panel.period_labels
-    try:
-        chosen = labels[_in_range(labels, rng)]
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"period bounds {rng.start!r}–{rng.end!r} do not match the period labels", field=what
-        ) from None
-    if chosen.size == 0:
-        raise ConfigError(
-            f"no period of the data ({labels[0]}–{labels[-1]}) lies in {rng.start}–{rng.end}",
-            field=what,
-        )
-    return panel.subset_periods(chosen)
+    """Read and validate a run configuration file (errors name the key and line)."""
+    return load_config(path, parse_index_config)
 
 
 @contextmanager
-def _rows_as_units(panel: Panel, data_file: Path):
+def _rows_as_units(panel: Panel, source: str | None):
     """Re-raise core errors about "row i" of a matrix as the panel's entity and period.
 
     The core only sees arrays; here the rows are known (period-major panel rows), so the
@@ -106,7 +109,7 @@ def _rows_as_units(panel: Panel, data_file: Path):
         reason = re.sub(rf"\brow {i}\b", unit, exc.reason)
         raise DataValidationError(
             reason if reason != exc.reason else f"{unit}: {reason}",
-            file=str(data_file),
+            file=source,
             column=exc.column,
             field=field,
         ) from None
@@ -142,7 +145,7 @@ def _subsystem_scores(
     panel: Panel,
     fit_panel: Panel,
     result: CompositeResult,
-    data_file: Path,
+    source: str | None,
 ) -> pd.DataFrame:
     """Score of each top-level dimension in [0, 1], the U_i of the coupling model."""
     dims = system.groups("dimension")
@@ -168,47 +171,71 @@ def _subsystem_scores(
             total = sum(w[i] for i in ids)
             est.weighting, est.weights = "given", {i: w[i] / total for i in ids}
         fit = fit_panel.select(ids)
-        with _rows_as_units(fit_panel, data_file):
+        with _rows_as_units(fit_panel, source):
             est.fit(fit.values, fit.periods, indicators=ids)
-        with _rows_as_units(panel, data_file):
+        with _rows_as_units(panel, source):
             scores[g] = est.transform(panel.select(ids).values, panel.periods, indicators=ids).index
     # U must lie in [0, 1]: the zero shift can lift a unit that is best on every indicator
     # to 1 + shift, and years beyond the base range (fit_periods) exceed 1.  Both saturate.
     return pd.DataFrame(scores).clip(0.0, 1.0)
 
 
-def run_index(config: IndexConfig, *, progress: Callable[[str], None] | None = None) -> IndexRun:
-    """Compute the index, sub-indices, weights, ranks, coupling and obstacles of a config."""
+def run_index(
+    config: IndexConfig,
+    data: InputFile | bytes | Any | None = None,
+    *,
+    system: IndicatorSystem | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> IndexRun:
+    """Compute the index, sub-indices, weights, ranks, coupling and obstacles of a config.
+
+    Parameters
+    ----------
+    config
+        The run configuration (:func:`parse_index_config`, :func:`load_index_config`).
+    data
+        The panel: an :class:`~nqpf.services.files.InputFile` (a file's name and bytes,
+        e.g. an upload), bare bytes (read as the config's ``data.path`` names them) or a
+        dataframe.  ``None`` reads ``data.path`` beside a config read from a file.
+    system
+        The indicator system; default the config's ``system``: a shipped id, or a YAML
+        file beside a config read from a file.
+    progress
+        Called with a line of text after each step.
+
+    Returns
+    -------
+    IndexRun
+        Results, output tables, the HTML report and the effective config.
+    """
     say = progress or (lambda _msg: None)
     cfg = config
-    system_ref = cfg.system
-    candidate = cfg.resolve(system_ref)
-    system = load_system(candidate if candidate.suffix in (".yaml", ".yml") else system_ref)
+    if system is None:
+        ref = cfg.system
+        is_file = Path(ref).suffix in (".yaml", ".yml")
+        system = load_system(config_path(cfg, ref, field="system") if is_file else ref)
     say(f"指标体系 {system.id} v{system.version}: {len(system.indicator_ids)} 个指标")
 
-    data_path = cfg.resolve(cfg.data.path)
+    data = steps.config_input(cfg, data, cfg.data.path, field="data.path")
+    source = steps.label(data)
     d = cfg.data
-    panel = read_panel(
-        data_path,
-        entity=d.entity,
-        period=d.period,
+    panel = steps.read_panel_input(
+        data,
+        d,
         indicators=system.indicator_ids,
-        layout=d.layout,
-        sheet=d.sheet,
-        missing=d.missing,
-        fill_value=d.fill_value,
         keep=tuple(d.keep),
+        layout=d.layout,
         indicator_col=d.indicator_col,
         value_col=d.value_col,
     )
-    panel = _select_periods(panel, cfg.periods, "periods")
-    fit_panel = _select_periods(panel, cfg.fit_periods, "fit_periods")
+    panel = steps.select_periods(panel, cfg.periods, "periods")
+    fit_panel = steps.select_periods(panel, cfg.fit_periods, "fit_periods")
     say(f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期")
 
     est = _estimator(cfg, system)
-    with _rows_as_units(fit_panel, data_path):
+    with _rows_as_units(fit_panel, source):
         est.fit(fit_panel)
-    with _rows_as_units(panel, data_path):
+    with _rows_as_units(panel, source):
         result = est.transform(panel)
     say(f"权重与综合指数: {result.method}")
 
@@ -217,58 +244,54 @@ def run_index(config: IndexConfig, *, progress: Callable[[str], None] | None = N
     if wants_coupling and len(system.dimension_names) >= 2:
         if cfg.coupling is None:
             cfg = cfg.model_copy(update={"coupling": CouplingSection()})
-        scores = _subsystem_scores(cfg, system, panel, fit_panel, result, data_path)
-        c = cfg.coupling
-        weights = None
-        if c.weights is not None:
-            missing = [g for g in scores.columns if g not in c.weights]
-            if missing:
-                raise ConfigError(
-                    f"coupling weights lack subsystem(s) {missing}", field="coupling.weights"
-                )
-            weights = [c.weights[g] for g in scores.columns]
-        zero_rows = np.flatnonzero((scores.to_numpy() == 0).any(axis=1))
-        if c.zero == "error" and zero_rows.size:
-            i = int(zero_rows[0])
-            sub = scores.columns[int(np.argmax(scores.to_numpy()[i] == 0))]
-            raise ConfigError(
-                f"subsystem {sub!r} scores 0 for {panel.entity_col} {panel.entities[i]}, "
-                f"{panel.period_col} {panel.periods[i]} ({zero_rows.size} unit-period(s) in all), "
-                "so the coupling degree C is undefined; set coupling.zero: zero to give such "
-                "rows C = 0, or use a method whose scores stay above 0 (weighted_sum with a shift)",
-                field="coupling.zero",
-            )
-        with _rows_as_units(panel, data_path):
-            coupling = coupling_coordination(
-                scores.to_numpy(),
-                weights,
-                c.method,
-                zero=c.zero,
-                closed=c.closed,
-                names=list(scores.columns),
-            )
-        say(f"耦合协调度: {len(scores.columns)} 个子系统 ({c.method})")
+        scores = _subsystem_scores(cfg, system, panel, fit_panel, result, source)
+        coupling = _coupling(cfg.coupling, panel, scores, source)
+        say(f"耦合协调度: {len(scores.columns)} 个子系统 ({cfg.coupling.method})")
 
-    meta = _metadata(cfg, system, panel, data_path, result)
+    meta = _metadata(cfg, system, panel, data, result)
     tables = build_tables(cfg, system, panel, result, coupling, scores, meta)
     return IndexRun(cfg, system, panel, result, coupling, scores, tables, meta)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _coupling(
+    c: CouplingSection, panel: Panel, scores: pd.DataFrame, source: str | None
+) -> CouplingResult:
+    """Coupling coordination of the subsystem scores U (units × subsystems)."""
+    weights = None
+    if c.weights is not None:
+        missing = [g for g in scores.columns if g not in c.weights]
+        if missing:
+            raise ConfigError(
+                f"coupling weights lack subsystem(s) {missing}", field="coupling.weights"
+            )
+        weights = [c.weights[g] for g in scores.columns]
+    zero_rows = np.flatnonzero((scores.to_numpy() == 0).any(axis=1))
+    if c.zero == "error" and zero_rows.size:
+        i = int(zero_rows[0])
+        sub = scores.columns[int(np.argmax(scores.to_numpy()[i] == 0))]
+        raise ConfigError(
+            f"subsystem {sub!r} scores 0 for {panel.entity_col} {panel.entities[i]}, "
+            f"{panel.period_col} {panel.periods[i]} ({zero_rows.size} unit-period(s) in all), "
+            "so the coupling degree C is undefined; set coupling.zero: zero to give such "
+            "rows C = 0, or use a method whose scores stay above 0 (weighted_sum with a shift)",
+            field="coupling.zero",
+        )
+    with _rows_as_units(panel, source):
+        return coupling_coordination(
+            scores.to_numpy(),
+            weights,
+            c.method,
+            zero=c.zero,
+            closed=c.closed,
+            names=list(scores.columns),
+        )
 
 
-def _metadata(cfg, system, panel, data_path: Path, result) -> dict[str, str]:
+def _metadata(cfg, system, panel, data, result) -> dict[str, str]:
     meta = {
-        "标题 title": cfg.title,
-        "数据 data": str(cfg.data.path),
-        "数据 SHA-256": _sha256(data_path),
+        **steps.metadata_head(cfg, data),
         "单位数 units": str(panel.n_entities),
-        "期数 periods": f"{panel.period_labels[0]}–{panel.period_labels[-1]} ({panel.n_periods})",
+        "期数 periods": steps.period_span(panel),
         "指标体系 system": f"{system.name} ({system.id} v{system.version})",
         "体系来源 source": system.source,
         "体系可信度 confidence": f"{system.confidence}; verified={system.verified}",
@@ -280,9 +303,7 @@ def _metadata(cfg, system, panel, data_path: Path, result) -> dict[str, str]:
         "Python": platform.python_version(),
         "运行时间 run at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
-    if cfg.data.synthetic:
-        meta = {"数据性质 data status": SYNTHETIC_LABEL, **meta}
-    return meta
+    return steps.with_status(cfg, meta)
 
 
 def _describe_normalisation(cfg: IndexConfig) -> str:
@@ -341,27 +362,5 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
         tables["coupling"] = pd.concat([ids, scores.add_prefix("U_"), coupling.to_frame()], axis=1)
     if len(panel.filled):
         tables["filled_cells"] = panel.filled
-    tables["metadata"] = pd.DataFrame({"item": list(meta), "value": list(meta.values())})
+    tables["metadata"] = steps.metadata_frame(meta)
     return tables
-
-
-def dump_config(
-    cfg: IndexConfig, *, output_dir: Path | None = None, formats=None, report=None
-) -> str:
-    """The effective configuration as YAML, written next to the outputs for reproducibility.
-
-    Paths are made absolute (the file lives in the output folder, not beside the original
-    config), and the output folder, formats and report switch actually used are recorded.
-    """
-    data = cfg.model_dump(mode="json", by_alias=True, exclude={"base_dir"})
-    data["data"]["path"] = str(cfg.resolve(cfg.data.path).resolve())
-    system_file = cfg.resolve(cfg.system)
-    if system_file.suffix in (".yaml", ".yml") and system_file.exists():
-        data["system"] = str(system_file.resolve())
-    out = data["output"]
-    out["dir"] = str((output_dir or cfg.resolve(cfg.output.dir)).resolve())
-    if formats is not None:
-        out["formats"] = list(formats)
-    if report is not None:
-        out["report"] = bool(report)
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nqpf.disparity._validation import Groups, encode_groups, group_rows, python_scalar
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -68,20 +69,35 @@ def by_period(
     """Call ``func(**{name: array[rows of period]}, **kwargs)`` for every period.
 
     ``arrays`` holds the row-aligned inputs (values, groups, weights …); ``None`` entries
-    are passed through unchanged.
+    are passed through unchanged.  The period labels are encoded once in O(n)
+    (:func:`~nqpf.disparity._validation.encode_groups`) and the rows of each period come
+    from one stable counting sort of the codes, so a panel of T periods costs O(n), not
+    T passes of ``periods == label``.  Periods are visited in sorted label order.
     """
-    p = np.asarray(periods).ravel()
-    if p.shape[0] != n:
+    size = len(periods) if isinstance(periods, pd.Series | pd.Index) else None
+    p = periods if size is not None else np.asarray(periods).ravel()
+    size = p.shape[0] if size is None else size
+    if size != n:
         raise DataValidationError(
-            f"periods has {p.shape[0]} entries but there are {n} values", field="periods"
+            f"periods has {size} entries but there are {n} values", field="periods"
         )
+    labels, codes = encode_groups(p, n, field="periods")
     out = {}
-    for label in np.unique(p):
-        rows = p == label
-        args = {k: (None if v is None else np.asarray(v)[rows]) for k, v in arrays.items()}
-        key = label.item() if hasattr(label, "item") else label
-        out[key] = func(**args, **kwargs)
+    for label, rows in zip(labels, group_rows(codes, labels.shape[0]), strict=True):
+        if not rows.size:
+            continue
+        args = {k: _rows_of(v, rows) for k, v in arrays.items()}
+        out[python_scalar(label)] = func(**args, **kwargs)
     return ByPeriod(out, method)
+
+
+def _rows_of(v, rows: np.ndarray):
+    """The rows ``rows`` of one row-aligned input (``None`` and encoded groups handled)."""
+    if v is None:
+        return None
+    if isinstance(v, Groups):
+        return v.take(rows)
+    return np.asarray(v)[rows]
 
 
 def per_column_or_period(

@@ -10,6 +10,7 @@ at fault.  Checks used by one module only stay in that module.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -110,13 +111,144 @@ def unit_weights(weights, shape: tuple[int, ...], *, field: str = "weights") -> 
     return np.ascontiguousarray(w)
 
 
-def encode_groups(groups, n: int, *, field: str = "groups") -> tuple[np.ndarray, np.ndarray]:
-    """Group labels → (candidate labels, integer code of every row).
+@dataclass(frozen=True, eq=False)
+class Groups:
+    """Group labels encoded once: the candidate labels (sorted) and every row's code.
 
-    Integer labels spanning at most 256 values are coded as ``label − min`` without a sort
-    (labels in that range that never occur are "slots" of size 0, dropped later); other
-    labels go through :func:`numpy.unique`.  Codes are ``uint8`` up to 256 slots.
+    :func:`encode_groups` returns its parts and accepts one back unchanged, so a caller
+    that runs a grouped statistic several times on the same rows (per column of a 2-D
+    ``y``, per period, per permutation) encodes the labels once.  ``take(rows)`` keeps the
+    labels and selects codes, as the per-period dispatch slices every row-aligned input.
     """
+
+    labels: np.ndarray
+    codes: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.codes.shape
+
+    @property
+    def ndim(self) -> int:
+        return 1
+
+    def take(self, rows) -> Groups:
+        return Groups(self.labels, self.codes[rows])
+
+    def __getitem__(self, rows) -> Groups:
+        return self.take(rows)
+
+
+#: Integer labels spanning fewer values than this are coded as ``label − min`` directly.
+SMALL_RANGE = 256
+
+
+def _small_codes(codes: np.ndarray, k: int) -> np.ndarray:
+    """Codes as ``uint8`` up to 256 labels, else ``intp``."""
+    return codes.astype(np.uint8 if k <= SMALL_RANGE else np.intp, copy=False)
+
+
+def _missing_error(codes: np.ndarray, field: str) -> DataValidationError:
+    missing = codes < 0
+    i = int(np.argmax(missing))
+    return DataValidationError(
+        f"{field} has {int(missing.sum())} missing label(s); the first is at row {i}",
+        field=field,
+        data_row=i,
+    )
+
+
+def _first_rows(codes: np.ndarray, k: int) -> np.ndarray:
+    """Row of the first occurrence of codes 0 … k − 1 numbered in order of appearance."""
+    running = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.diff(running, prepend=-1) > 0)
+    return first[:k]
+
+
+def _factorize_fixed_width(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (order of appearance) and the distinct labels of a fixed-width str/bytes array.
+
+    The bytes of each label are read as one or more ``uint64`` words and hashed
+    (``pandas.factorize`` on integers); two or more words are combined pairwise, re-coding
+    after each step so that the combined code stays below n.  O(n · words), no sort, and
+    no Python string objects (``pandas.factorize`` on a numpy str array would make one per
+    row).
+    """
+    n, size = g.shape[0], g.dtype.itemsize
+    words = -(-size // 8)
+    raw = np.ascontiguousarray(g).view(np.uint8).reshape(n, size)
+    if size != 8 * words:
+        padded = np.zeros((n, 8 * words), dtype=np.uint8)
+        padded[:, :size] = raw
+        raw = padded
+    W = raw.view(np.uint64).reshape(n, words)
+    codes, uniq = pd.factorize(W[:, 0])
+    if words == 1:  # the distinct words are the distinct labels
+        k = uniq.shape[0]
+        return codes, np.ascontiguousarray(uniq.view(np.uint8).reshape(k, 8)[:, :size]).view(
+            g.dtype
+        ).ravel()
+    for j in range(1, words):
+        cj, uj = pd.factorize(W[:, j])
+        codes, uniq = pd.factorize(codes.astype(np.int64) * uj.shape[0] + cj)
+    return codes, g[_first_rows(codes, uniq.shape[0])]
+
+
+def _sorted_codes(
+    codes: np.ndarray, uniques: np.ndarray, field: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Relabel factorized codes so that code order is the sorted order of the uniques.
+
+    Only the k uniques are sorted; the n codes go through one k-entry lookup table.
+    """
+    try:
+        order = np.argsort(uniques, kind="stable")
+    except TypeError:
+        raise DataValidationError(
+            f"{field} labels must be mutually comparable (all strings or all numbers)",
+            field=field,
+        ) from None
+    k = uniques.shape[0]
+    rank = np.empty(k, dtype=np.intp)
+    rank[order] = np.arange(k)
+    table = _small_codes(rank, k)
+    return uniques[order], table[codes]
+
+
+def encode_groups(groups, n: int, *, field: str = "groups") -> tuple[np.ndarray, np.ndarray]:
+    """Group labels → (candidate labels in sorted order, integer code of every row), in O(n).
+
+    - Integer (and boolean) labels spanning fewer than :data:`SMALL_RANGE` values are coded
+      as ``label − min`` with no sort and no hashing (labels in that range that never
+      occur are "slots" of size 0, which callers drop).
+    - Fixed-width strings (numpy ``str``/``bytes``, e.g. 东部/中部/西部/东北) are hashed as
+      machine words (:func:`_factorize_fixed_width`).
+    - Everything else — other integers, floats, dates, Python objects, pandas Series and
+      Categoricals — goes through ``pandas.factorize`` (a hash table).
+
+    Only the k distinct labels are then sorted, so the group order users see is the sorted
+    order of the labels, as :func:`numpy.unique` gave it, without sorting n rows.  Codes are
+    ``uint8`` up to 256 labels, else ``intp``.  A :class:`Groups` is returned as is.
+    """
+    if isinstance(groups, Groups):
+        if len(groups) != n:
+            raise DataValidationError(
+                f"{field} has {len(groups)} labels but y has {n} rows", field=field
+            )
+        return groups.labels, groups.codes
+    if isinstance(groups, pd.Series | pd.Index | pd.Categorical | pd.api.extensions.ExtensionArray):
+        size = len(groups)
+        if getattr(groups, "ndim", 1) != 1:
+            raise DataValidationError(f"{field} must be 1-D (one label per row)", field=field)
+        if size != n:
+            raise DataValidationError(f"{field} has {size} labels but y has {n} rows", field=field)
+        codes, uniq = pd.factorize(groups)
+        if size and codes.min() < 0:
+            raise _missing_error(codes, field)
+        return _sorted_codes(codes, np.asarray(uniq), field)
     g = np.asarray(groups)
     if g.ndim == 2 and g.shape[1] == 1:
         g = g[:, 0]
@@ -130,30 +262,57 @@ def encode_groups(groups, n: int, *, field: str = "groups") -> tuple[np.ndarray,
         return g[:0], np.zeros(0, np.uint8)
     kind = g.dtype
     if g.dtype.kind == "b":
-        g = g.astype(np.uint8)
+        g = g.view(np.uint8)
     if g.dtype.kind in "iu":
         lo, hi = int(g.min()), int(g.max())
-        if hi - lo < 256:
+        if hi - lo < SMALL_RANGE:
             labels = np.arange(lo, hi + 1).astype(kind, copy=False)
             rel = g - g.dtype.type(lo) if lo else g
             return labels, rel.astype(np.uint8)
-    missing = pd.isna(g) if g.dtype.kind in "fOmM" else None  # NaN, None, pd.NA, NaT
-    if missing is not None and missing.any():
-        i = int(np.argmax(missing))
-        raise DataValidationError(
-            f"{field} has {int(missing.sum())} missing label(s); the first is at row {i}",
-            field=field,
-            data_row=i,
-        )
-    try:
-        labels, codes = np.unique(g, return_inverse=True)
-    except TypeError:
-        raise DataValidationError(
-            f"{field} labels must be mutually comparable (all strings or all numbers)",
-            field=field,
-        ) from None
-    dtype = np.uint8 if labels.size <= 256 else np.intp
-    return labels, codes.ravel().astype(dtype)
+    if g.dtype.kind in "US" and g.dtype.itemsize:
+        return _sorted_codes(*_factorize_fixed_width(g), field)
+    codes, uniq = pd.factorize(g)
+    if codes.min() < 0:  # NaN, None, pd.NA, NaT
+        raise _missing_error(codes, field)
+    return _sorted_codes(codes, np.asarray(uniq), field)
+
+
+def drop_empty(labels: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels that occur, and codes renumbered over them (drops the size-0 "slots")."""
+    used = np.bincount(codes, minlength=labels.shape[0]) > 0
+    if used.all():
+        return labels, codes
+    remap = _small_codes(np.cumsum(used) - 1, int(used.sum()))
+    return labels[used], remap[codes]
+
+
+def encode_once(groups, shape: tuple[int, ...], *, field: str = "groups"):
+    """``groups`` as :class:`Groups` when it is one label per row of a ``y`` of ``shape``.
+
+    Grouped statistics call this before dispatching per column or per period, so that the
+    labels are encoded once.  ``None``, per-cell labels (``y``'s 2-D shape) and inputs of
+    the wrong length are returned unchanged, for the per-call checks to report.
+    """
+    if groups is None or isinstance(groups, Groups):
+        return groups
+    pandas_like = isinstance(groups, pd.Series | pd.Index | pd.Categorical)
+    g = groups if pandas_like else np.asarray(groups)
+    if not pandas_like and g.ndim == 2 and g.shape[1] == 1:
+        g = g[:, 0]
+    if getattr(g, "ndim", 1) != 1 or len(g) != shape[0]:
+        return g
+    return Groups(*encode_groups(g, shape[0], field=field))
+
+
+def group_rows(codes: np.ndarray, k: int) -> list[np.ndarray]:
+    """Row indices of each of the k codes, in row order, in O(n).
+
+    One stable arg-sort of the codes — a radix sort for ``uint8`` / ``uint16`` codes — then
+    a split at the group sizes; empty groups give empty index arrays.
+    """
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=k))[:-1]
+    return np.split(order, bounds)
 
 
 def values_per_unit(y, n: int, what: str = "y") -> np.ndarray:

@@ -30,7 +30,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from nqpf.disparity._validation import as_float_array, check_choice, python_scalar
+from nqpf.disparity._validation import (
+    as_float_array,
+    check_choice,
+    drop_empty,
+    encode_groups,
+    group_rows,
+    python_scalar,
+)
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -229,9 +236,9 @@ def _period_blocks(y, periods) -> tuple[list, list[np.ndarray]]:
             raise DataValidationError(
                 f"periods has {p.shape[0]} entries but y has {v.shape[0]} values", field="periods"
             )
-        uniq, codes = np.unique(p, return_inverse=True)
+        uniq, codes = drop_empty(*encode_groups(p, v.shape[0], field="periods"))
         labels = [python_scalar(u) for u in uniq]
-        blocks = [v[codes == k] for k in range(len(uniq))]
+        blocks = [v[rows] for rows in group_rows(codes, uniq.shape[0])]
     if len(blocks) < 2:
         raise DataValidationError(
             f"σ-convergence needs at least 2 periods, got {len(blocks)}", field="periods"

@@ -28,7 +28,9 @@ from numpy.lib.stride_tricks import as_strided
 
 from nqpf.disparity._panel import per_column_or_period
 from nqpf.disparity._validation import (
+    Groups,
     encode_groups,
+    encode_once,
     nonnegative_values,
     python_scalar,
     unit_weights,
@@ -468,15 +470,17 @@ def dagum(y, groups, weights=None, *, periods=None, group_order: Sequence | None
     """
     Y = nonnegative_values(y, what="Gini coefficient")
     W = None if weights is None else unit_weights(weights, Y.shape)
+    groups = encode_once(groups, Y.shape)
     order = None
     if group_order is not None:
         order = [python_scalar(v) for v in np.asarray(group_order, dtype=object).ravel()]
         if len(set(order)) != len(order):
             raise DataValidationError("group_order lists a label twice", field="group_order")
-        g = np.asarray(groups)
-        g = g.ravel() if g.ndim == 2 and g.shape[1] == 1 else g
-        labels, codes = encode_groups(g, g.shape[0]) if g.ndim == 1 else (g[:0], g[:0])
-        present = {python_scalar(labels[c]) for c in np.unique(codes)}
+        if isinstance(groups, Groups):
+            used = np.bincount(groups.codes, minlength=groups.labels.shape[0]) > 0
+            present = {python_scalar(v) for v in groups.labels[used]}
+        else:  # per-cell labels: checked against every label that occurs
+            present = {python_scalar(v) for v in np.asarray(groups).ravel()}
         extra = [v for v in order if v not in present]
         if extra:
             raise DataValidationError(

@@ -18,7 +18,9 @@ from scipy.special import xlogy
 
 from nqpf.disparity._panel import per_column_or_period
 from nqpf.disparity._validation import (
+    drop_empty,
     encode_groups,
+    encode_once,
     nonnegative_values,
     python_scalar,
     unit_weights,
@@ -239,7 +241,11 @@ def theil(y, groups=None, *, periods=None, weights=None, nested=None):
         _theil_one,
         Y,
         periods,
-        {"groups": groups, "weights": W, "nested": nested},
+        {
+            "groups": encode_once(groups, Y.shape),
+            "weights": W,
+            "nested": encode_once(nested, Y.shape, field="nested"),
+        },
         "Theil",
     )
 
@@ -310,8 +316,7 @@ def _theil_one(y: np.ndarray, groups, weights: np.ndarray | None, nested) -> The
 
     sub_labels, sub_codes = encode_groups(nested, n, field="nested")
     pair = codes.astype(np.int64) * sub_labels.shape[0] + sub_codes
-    pair_keys, pcode = np.unique(pair, return_inverse=True)
-    pcode = pcode.ravel()
+    pair_keys, pcode = drop_empty(*encode_groups(pair, n, field="nested"))  # sorted pairs
     K = pair_keys.shape[0]
     pg = pair_keys // sub_labels.shape[0]  # group code of each subgroup
     Ws = np.bincount(pcode, weights=w, minlength=K)

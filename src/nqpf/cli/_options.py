@@ -21,3 +21,11 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the outpu
 def progress_printer(console, quiet: bool):
     """The ``progress`` callback of a service: a bullet line per step, or nothing."""
     return (lambda _m: None) if quiet else (lambda m: console.print(f"[cyan]•[/] {m}"))
+
+
+def print_written(console, written, *, synthetic: bool, quiet: bool) -> None:
+    """The synthetic-data warning (unless quiet), then every output path on a line of its own."""
+    if synthetic and not quiet:
+        console.print("[bold yellow]注意：示例数据，非真实统计 (synthetic demo data)[/]")
+    for path in written:
+        console.print(str(path), highlight=False, soft_wrap=True)

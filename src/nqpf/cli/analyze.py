@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from nqpf.cli._options import Formats, OutDir, Quiet, Report, progress_printer
+from nqpf.cli._options import Formats, OutDir, Quiet, Report, print_written, progress_printer
 
 app = typer.Typer(
     help="区域差异与动态演进 — disparity, dynamics and spatial analysis.", no_args_is_help=True
@@ -25,38 +25,36 @@ def run(
     quiet: Quiet = False,
 ) -> None:
     """Gini/Dagum, Theil, kernel density, Markov chains, Moran's I and convergence from CONFIG."""
-    from nqpf.services.analyze_output import write_analyze_outputs
-    from nqpf.services.analyze_run import load_analyze_config, run_analyze
+    from nqpf.services.analyze_run import load_analyze_config, run_analysis
+    from nqpf.services.files import write_run
 
     cfg = load_analyze_config(config)
-    say = progress_printer(console, quiet)
-    result = run_analyze(cfg, progress=say)
-    written = write_analyze_outputs(result, out_dir=out, formats=fmt, report=report)
+    result = run_analysis(cfg, progress=progress_printer(console, quiet))
+    written = write_run(result, out_dir=out, formats=fmt, report=report)
     if not quiet:
-        for name in ("dagum", "moran", "beta"):
-            res = result.results.get(name)
-            if res is None:
-                continue
-            if name == "dagum":
-                last = list(res.results)[-1]
-                r = res[last]
-                s = r.shares
-                console.print(
-                    f"[bold]Dagum {last}[/]: G = {r.total:.4f}; 组内 {100 * s['within']:.1f}% · "
-                    f"组间 {100 * s['between']:.1f}% · 超变密度 {100 * s['transvariation']:.1f}%"
-                )
-            elif name == "moran":
-                last = list(res)[-1]
-                r = res[last]
-                console.print(
-                    f"[bold]Moran's I {last}[/]: I = {r.I:.4f}, z = {r.z_norm:.3f}, p = {r.p_norm:.4f}"
-                )
-            else:
-                console.print(
-                    f"[bold]β 收敛[/]: β = {res.beta:.4f} (p = {res.p:.4f}), 收敛速度 {res.speed:.4f}, "
-                    f"半衰期 {res.half_life:.1f}"
-                )
-        if cfg.data.synthetic:
-            console.print("[bold yellow]注意：示例数据，非真实统计 (synthetic demo data)[/]")
-    for path in written:
-        console.print(str(path), highlight=False, soft_wrap=True)
+        _print_headlines(result.results)
+    print_written(console, written, synthetic=cfg.data.synthetic, quiet=quiet)
+
+
+def _print_headlines(results) -> None:
+    """The last year's Dagum decomposition and Moran's I, and β convergence, where run."""
+    if "dagum" in results:
+        last = list(results["dagum"].results)[-1]
+        r = results["dagum"][last]
+        s = r.shares
+        console.print(
+            f"[bold]Dagum {last}[/]: G = {r.total:.4f}; 组内 {100 * s['within']:.1f}% · "
+            f"组间 {100 * s['between']:.1f}% · 超变密度 {100 * s['transvariation']:.1f}%"
+        )
+    if "moran" in results:
+        last = list(results["moran"])[-1]
+        r = results["moran"][last]
+        console.print(
+            f"[bold]Moran's I {last}[/]: I = {r.I:.4f}, z = {r.z_norm:.3f}, p = {r.p_norm:.4f}"
+        )
+    if "beta" in results:
+        b = results["beta"]
+        console.print(
+            f"[bold]β 收敛[/]: β = {b.beta:.4f} (p = {b.p:.4f}), 收敛速度 {b.speed:.4f}, "
+            f"半衰期 {b.half_life:.1f}"
+        )

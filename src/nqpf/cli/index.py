@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nqpf.cli._options import Formats, OutDir, Quiet, Report, progress_printer
+from nqpf.cli._options import Formats, OutDir, Quiet, Report, print_written, progress_printer
 
 app = typer.Typer(help="综合指数测度 — composite indices on panel data.", no_args_is_help=True)
 console = Console()
@@ -24,19 +24,15 @@ def run(
     quiet: Quiet = False,
 ) -> None:
     """Compute index, sub-indices, weights, ranks, coupling and obstacles from CONFIG."""
-    from nqpf.services.index_output import write_index_outputs
+    from nqpf.services.files import write_run
     from nqpf.services.index_run import load_index_config, run_index
 
     cfg = load_index_config(config)
-    say = progress_printer(console, quiet)
-    result = run_index(cfg, progress=say)
-    written = write_index_outputs(result, out_dir=out, formats=fmt, report=report)
+    result = run_index(cfg, progress=progress_printer(console, quiet))
+    written = write_run(result, out_dir=out, formats=fmt, report=report)
     if not quiet:
         _print_top(result)
-        if cfg.data.synthetic:
-            console.print("[bold yellow]注意：示例数据，非真实统计 (synthetic demo data)[/]")
-    for path in written:
-        console.print(str(path), highlight=False, soft_wrap=True)
+    print_written(console, written, synthetic=cfg.data.synthetic, quiet=quiet)
 
 
 def _print_top(result) -> None:

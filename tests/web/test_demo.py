@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from nqpf.assessment import load_framework, score
 from nqpf.assessment.carbon import account
-from nqpf.web.credit_code import is_valid_credit_code
+from nqpf.codes import is_valid_credit_code
 from nqpf.web.demo import (
     DEMO_SUFFIX,
     DemoRefused,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from nqpf.web.credit_code import credit_code_check_char
+from nqpf.codes import credit_code_check_char
 from nqpf.web.models import EnterpriseProfile, Membership, Organization, Share, User
 
 PASSWORD = "nqpf-test-pass-1"

@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 
 from nqpf.assessment import load_framework, score
 from nqpf.assessment.schema import Framework
+from nqpf.codes import CHARSET, credit_code_check_char
+from nqpf.services.enterprises import STAGES
 from nqpf.web import audit
-from nqpf.web.credit_code import CHARSET, credit_code_check_char
 from nqpf.web.models import (
     Assessment,
     Base,
@@ -102,10 +103,22 @@ INDUSTRIES: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
     ("C1713", "纺织", (), 2),
     ("C2231", "包装材料", (), 2),
 )
-STAGES = ("上游", "中游", "下游")
 SIZES = (("micro", 30), ("small", 42), ("medium", 22), ("large", 6))
 FORMS = ("有限公司", "有限公司", "有限公司", "股份有限公司")
 PROVIDERS = ("智造云数字化服务商", "工联软件科技服务商", "数链咨询服务商")
+# (role label, e-mail local part, display name, organization key, membership role)
+PEOPLE = (
+    ("平台管理员", "admin", "平台管理员（示例）", None, None),
+    ("园区工作人员", "park.officer", "园区工作人员（示例）", "park", "member"),
+    ("园区管理员", "park.admin", "园区管理员（示例）", "park", "admin"),
+    ("省级主管部门人员", "province.officer", "省厅工作人员（示例）", "province", "member"),
+    ("外地主管部门人员", "other.officer", "苏州工作人员（示例）", "other", "member"),
+    ("服务商成员", "provider", "服务商顾问（示例）", "provider1", "admin"),
+    ("企业一管理员", "ent1.admin", "企业一管理员（示例）", "enterprise1", "admin"),
+    ("企业一成员", "ent1.member", "企业一成员（示例）", "enterprise1", "member"),
+    ("企业二管理员", "ent2.admin", "企业二管理员（示例）", "enterprise2", "admin"),
+    ("企业二成员", "ent2.member", "企业二成员（示例）", "enterprise2", "member"),
+)
 
 # carbon inventories: the years, the share of enterprises that have them, 工业总产值 (万元)
 # by size class, electricity per 万元 of output (MWh) and the energy-heavy classes
@@ -287,7 +300,207 @@ def _password() -> str:
     return secrets.token_urlsafe(12)
 
 
-# -- seeding ---------------------------------------------------------------------------------
+# -- seeding steps ---------------------------------------------------------------------------
+
+
+def _authorities_and_providers(session: Session) -> dict[str, Organization]:
+    """The park, the province, the other city and the providers, by key."""
+    fixed = {
+        "park": Organization(name=DEMO_MARKER, kind="authority", region_scope=PARK_SCOPE),
+        "province": Organization(
+            name=f"广东省工业和信息化厅{DEMO_SUFFIX}", kind="authority", region_scope="44"
+        ),
+        "other": Organization(
+            name=f"苏州市工业和信息化局{DEMO_SUFFIX}",
+            kind="authority",
+            region_scope=OTHER_SCOPE,
+        ),
+    }
+    for i, name in enumerate(PROVIDERS):
+        fixed[f"provider{i + 1}"] = Organization(name=f"{name}{DEMO_SUFFIX}", kind="provider")
+    session.add_all(fixed.values())
+    session.flush()
+    return fixed
+
+
+def _enterprise_specs(rng: random.Random, n_enterprises: int) -> list[dict[str, Any]]:
+    """Each enterprise's profile and maturity; the last tenth lie in the other city."""
+    n_other = max(1, n_enterprises // 10)
+    names: set[str] = set()
+    codes: set[str] = set()
+    industries = tuple((i, i[3]) for i in INDUSTRIES)
+    specs = []
+    for k in range(n_enterprises):
+        code, word, chain_opts, _w = _weighted(rng, industries)
+        region = rng.choice(OTHER_DISTRICTS if k >= n_enterprises - n_other else PARK_DISTRICTS)
+        specs.append(
+            {
+                "name": _name(rng, word, names),
+                "region": region,
+                "industry": code,
+                "size": _weighted(rng, SIZES),
+                "chains": _chains(rng, chain_opts),
+                "credit_code": _credit_code(rng, region, codes),
+                "maturity": rng.betavariate(2.2, 2.6),
+            }
+        )
+    return specs
+
+
+def _insert_enterprises(session: Session, specs: list[dict[str, Any]]) -> list[int]:
+    """The enterprises and their profiles, inserted in bulk; their ids in ``specs`` order."""
+    now = datetime.now(UTC)
+    ids = list(
+        session.scalars(
+            insert(Organization).returning(Organization.id, sort_by_parameter_order=True),
+            [
+                {"name": s["name"], "kind": "enterprise", "region_scope": None, "created_at": now}
+                for s in specs
+            ],
+        )
+    )
+    session.execute(
+        insert(EnterpriseProfile),
+        [
+            {
+                "organization_id": oid,
+                "credit_code": s["credit_code"],
+                "industry": s["industry"],
+                "region_code": s["region"],
+                "size_class": s["size"],
+                "chains": s["chains"],
+                "created_at": now,
+                "updated_at": now,
+            }
+            for oid, s in zip(ids, specs, strict=True)
+        ],
+    )
+    return ids
+
+
+def _insert_shares(
+    session: Session,
+    rng: random.Random,
+    ids: list[int],
+    specs: list[dict[str, Any]],
+    provider_ids: list[int],
+) -> int:
+    """Shares with providers (park enterprises only; the first sample enterprise always
+    shares with the first provider); how many."""
+    now = datetime.now(UTC)
+    shares = []
+    for oid, s in zip(ids, specs, strict=True):
+        if s["region"].startswith(PARK_SCOPE) and rng.random() < 0.18:
+            for pid in rng.sample(provider_ids, 1 if rng.random() < 0.8 else 2):
+                shares.append({"enterprise_id": oid, "provider_id": pid, "created_at": now})
+    if not any(sh["enterprise_id"] == ids[0] for sh in shares):
+        shares.append({"enterprise_id": ids[0], "provider_id": provider_ids[0], "created_at": now})
+    session.execute(insert(Share), shares)
+    return len(shares)
+
+
+def _insert_assessments(
+    session: Session,
+    rng: random.Random,
+    fw: Framework,
+    ids: list[int],
+    specs: list[dict[str, Any]],
+) -> int:
+    """Submitted assessments: T0 for ~60 %, T1 (later, a little better) for ~25 %; how many."""
+    base_day = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+    rows = []
+    for oid, s in zip(ids, specs, strict=True):
+        draw = rng.random()
+        waves = 0 if draw >= 0.60 else (2 if draw < 0.25 else 1)
+        maturity = s["maturity"]
+        day = base_day + timedelta(days=rng.randrange(0, 120), minutes=rng.randrange(600))
+        for seq in range(waves):
+            responses = _answers(fw, rng, maturity)
+            rows.append(
+                {
+                    "enterprise_id": oid,
+                    "framework_id": fw.id,
+                    "framework_version": fw.version,
+                    "seq": seq,
+                    "status": "submitted",
+                    "responses": responses,
+                    "result": _result_json(fw, responses),
+                    "revision": 1,
+                    "created_at": day - timedelta(days=3),
+                    "updated_at": day,
+                    "submitted_at": day,
+                }
+            )
+            maturity = min(1.0, maturity + rng.uniform(0.03, 0.15))
+            day += timedelta(days=rng.randrange(180, 300))
+    if rows:
+        session.execute(insert(Assessment), rows)
+    return len(rows)
+
+
+def _insert_inventories(
+    session: Session, seed: int, ids: list[int], specs: list[dict[str, Any]]
+) -> int:
+    """Energy and carbon inventories, 2022 and 2023, for ~40 % (the first sample enterprise
+    always), from the seed's own carbon stream so the rest of the park does not change
+    with it; how many."""
+    crng = random.Random(f"{seed}:carbon")
+    inventories = []
+    for k, (oid, s) in enumerate(zip(ids, specs, strict=True)):
+        if crng.random() >= CARBON_SHARE and k != 0:
+            continue
+        plan = _energy_plan(crng, s["size"], s["industry"])
+        for year, inputs in _inventory_inputs(crng, plan, s["region"]):
+            day = datetime(year + 1, 3, 1, 9, 0, tzinfo=UTC) + timedelta(
+                days=crng.randrange(0, 75), minutes=crng.randrange(600)
+            )
+            inventories.append(
+                {
+                    "enterprise_id": oid,
+                    "year": year,
+                    "inputs": inputs,
+                    "result": compute(year, inputs),  # the service's own result JSON
+                    "revision": 1,
+                    "created_by": None,
+                    "updated_by": None,
+                    "created_at": day - timedelta(days=2),
+                    "updated_at": day,
+                }
+            )
+    if inventories:
+        session.execute(insert(CarbonInventory), inventories)
+    return len(inventories)
+
+
+def _add_accounts(
+    session: Session,
+    organizations: dict[str, Organization],
+    ids: list[int],
+    specs: list[dict[str, Any]],
+) -> list[DemoAccount]:
+    """The :data:`PEOPLE`, each with a fresh password; the first two enterprises are the
+    sample ones."""
+    org_ids = {k: o.id for k, o in organizations.items()}
+    org_ids.update({"enterprise1": ids[0], "enterprise2": ids[1]})
+    org_names = {k: o.name for k, o in organizations.items()}
+    org_names.update({"enterprise1": specs[0]["name"], "enterprise2": specs[1]["name"]})
+    accounts = []
+    for label, local, display, org_key, role in PEOPLE:
+        password = _password()
+        user = User(
+            email=f"{local}@{DEMO_DOMAIN}",
+            display_name=display,
+            password_hash=hash_password(password),
+            is_platform_admin=org_key is None,
+        )
+        if org_key is not None:
+            user.memberships.append(Membership(organization_id=org_ids[org_key], role=role))
+        session.add(user)
+        accounts.append(
+            DemoAccount(label, user.email, password, org_names[org_key] if org_key else "—")
+        )
+    session.flush()
+    return accounts
 
 
 def seed_demo(session: Session, *, seed: int = 20245, n_enterprises: int = 300) -> DemoAccounts:
@@ -305,186 +518,17 @@ def seed_demo(session: Session, *, seed: int = 20245, n_enterprises: int = 300) 
         raise DemoRefused("数据库中已有组织数据，演示数据只能写入空数据库")
     rng = random.Random(seed)
     fw = load_framework(FRAMEWORK_KEY)
-    base_day = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
-    out = DemoAccounts()
+    out = DemoAccounts(n_enterprises=n_enterprises)
     try:
-        # authorities and providers
-        fixed = {
-            "park": Organization(name=DEMO_MARKER, kind="authority", region_scope=PARK_SCOPE),
-            "province": Organization(
-                name=f"广东省工业和信息化厅{DEMO_SUFFIX}", kind="authority", region_scope="44"
-            ),
-            "other": Organization(
-                name=f"苏州市工业和信息化局{DEMO_SUFFIX}",
-                kind="authority",
-                region_scope=OTHER_SCOPE,
-            ),
-        }
-        for i, name in enumerate(PROVIDERS):
-            fixed[f"provider{i + 1}"] = Organization(name=f"{name}{DEMO_SUFFIX}", kind="provider")
-        session.add_all(fixed.values())
-        session.flush()
+        fixed = _authorities_and_providers(session)
         out.organizations = {k: o.id for k, o in fixed.items()}
         provider_ids = [fixed[f"provider{i + 1}"].id for i in range(len(PROVIDERS))]
-
-        # enterprises: rows generated first, inserted in bulk
-        n_other = max(1, n_enterprises // 10)
-        names: set[str] = set()
-        codes: set[str] = set()
-        industries = tuple((i, i[3]) for i in INDUSTRIES)
-        specs = []
-        for k in range(n_enterprises):
-            code, word, chain_opts, _w = _weighted(rng, industries)
-            region = rng.choice(OTHER_DISTRICTS if k >= n_enterprises - n_other else PARK_DISTRICTS)
-            specs.append(
-                {
-                    "name": _name(rng, word, names),
-                    "region": region,
-                    "industry": code,
-                    "size": _weighted(rng, SIZES),
-                    "chains": _chains(rng, chain_opts),
-                    "credit_code": _credit_code(rng, region, codes),
-                    "maturity": rng.betavariate(2.2, 2.6),
-                }
-            )
-        now = datetime.now(UTC)
-        ids = list(
-            session.scalars(
-                insert(Organization).returning(Organization.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "name": s["name"],
-                        "kind": "enterprise",
-                        "region_scope": None,
-                        "created_at": now,
-                    }
-                    for s in specs
-                ],
-            )
-        )
-        session.execute(
-            insert(EnterpriseProfile),
-            [
-                {
-                    "organization_id": oid,
-                    "credit_code": s["credit_code"],
-                    "industry": s["industry"],
-                    "region_code": s["region"],
-                    "size_class": s["size"],
-                    "chains": s["chains"],
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for oid, s in zip(ids, specs, strict=True)
-            ],
-        )
-        out.n_enterprises = n_enterprises
-
-        # shares with providers (park enterprises only)
-        shares = []
-        for oid, s in zip(ids, specs, strict=True):
-            if s["region"].startswith(PARK_SCOPE) and rng.random() < 0.18:
-                for pid in rng.sample(provider_ids, 1 if rng.random() < 0.8 else 2):
-                    shares.append({"enterprise_id": oid, "provider_id": pid, "created_at": now})
-        # the first sample enterprise always shares with the first provider
-        if not any(sh["enterprise_id"] == ids[0] for sh in shares):
-            shares.append(
-                {"enterprise_id": ids[0], "provider_id": provider_ids[0], "created_at": now}
-            )
-        session.execute(insert(Share), shares)
-        out.n_shares = len(shares)
-
-        # submitted assessments: T0 for ~60 %, T1 (later, a little better) for ~25 %
-        rows = []
-        for oid, s in zip(ids, specs, strict=True):
-            draw = rng.random()
-            waves = 0 if draw >= 0.60 else (2 if draw < 0.25 else 1)
-            maturity = s["maturity"]
-            day = base_day + timedelta(days=rng.randrange(0, 120), minutes=rng.randrange(600))
-            for seq in range(waves):
-                responses = _answers(fw, rng, maturity)
-                rows.append(
-                    {
-                        "enterprise_id": oid,
-                        "framework_id": fw.id,
-                        "framework_version": fw.version,
-                        "seq": seq,
-                        "status": "submitted",
-                        "responses": responses,
-                        "result": _result_json(fw, responses),
-                        "revision": 1,
-                        "created_at": day - timedelta(days=3),
-                        "updated_at": day,
-                        "submitted_at": day,
-                    }
-                )
-                maturity = min(1.0, maturity + rng.uniform(0.03, 0.15))
-                day += timedelta(days=rng.randrange(180, 300))
-        if rows:
-            session.execute(insert(Assessment), rows)
-        out.n_assessments = len(rows)
-
-        # energy and carbon inventories, 2022 and 2023, for ~40 % (own stream of the seed, so
-        # the rest of the park does not change with it); the first sample enterprise always
-        crng = random.Random(f"{seed}:carbon")
-        inventories = []
-        for k, (oid, s) in enumerate(zip(ids, specs, strict=True)):
-            if crng.random() >= CARBON_SHARE and k != 0:
-                continue
-            plan = _energy_plan(crng, s["size"], s["industry"])
-            for year, inputs in _inventory_inputs(crng, plan, s["region"]):
-                day = datetime(year + 1, 3, 1, 9, 0, tzinfo=UTC) + timedelta(
-                    days=crng.randrange(0, 75), minutes=crng.randrange(600)
-                )
-                inventories.append(
-                    {
-                        "enterprise_id": oid,
-                        "year": year,
-                        "inputs": inputs,
-                        "result": compute(year, inputs),  # the service's own result JSON
-                        "revision": 1,
-                        "created_by": None,
-                        "updated_by": None,
-                        "created_at": day - timedelta(days=2),
-                        "updated_at": day,
-                    }
-                )
-        if inventories:
-            session.execute(insert(CarbonInventory), inventories)
-        out.n_inventories = len(inventories)
-
-        # accounts: (role label, e-mail local part, display name, org key, membership role)
-        sample = {"enterprise1": ids[0], "enterprise2": ids[1]}
-        org_names = {k: o.name for k, o in fixed.items()}
-        org_names.update({"enterprise1": specs[0]["name"], "enterprise2": specs[1]["name"]})
-        org_ids = {**out.organizations, **sample}
-        people = [
-            ("平台管理员", "admin", "平台管理员（示例）", None, None),
-            ("园区工作人员", "park.officer", "园区工作人员（示例）", "park", "member"),
-            ("园区管理员", "park.admin", "园区管理员（示例）", "park", "admin"),
-            ("省级主管部门人员", "province.officer", "省厅工作人员（示例）", "province", "member"),
-            ("外地主管部门人员", "other.officer", "苏州工作人员（示例）", "other", "member"),
-            ("服务商成员", "provider", "服务商顾问（示例）", "provider1", "admin"),
-            ("企业一管理员", "ent1.admin", "企业一管理员（示例）", "enterprise1", "admin"),
-            ("企业一成员", "ent1.member", "企业一成员（示例）", "enterprise1", "member"),
-            ("企业二管理员", "ent2.admin", "企业二管理员（示例）", "enterprise2", "admin"),
-            ("企业二成员", "ent2.member", "企业二成员（示例）", "enterprise2", "member"),
-        ]
-        for label, local, display, org_key, role in people:
-            password = _password()
-            user = User(
-                email=f"{local}@{DEMO_DOMAIN}",
-                display_name=display,
-                password_hash=hash_password(password),
-                is_platform_admin=org_key is None,
-            )
-            if org_key is not None:
-                user.memberships.append(Membership(organization_id=org_ids[org_key], role=role))
-            session.add(user)
-            out.accounts.append(
-                DemoAccount(label, user.email, password, org_names[org_key] if org_key else "—")
-            )
-        session.flush()
+        specs = _enterprise_specs(rng, n_enterprises)
+        ids = _insert_enterprises(session, specs)
+        out.n_shares = _insert_shares(session, rng, ids, specs, provider_ids)
+        out.n_assessments = _insert_assessments(session, rng, fw, ids, specs)
+        out.n_inventories = _insert_inventories(session, seed, ids, specs)
+        out.accounts = _add_accounts(session, fixed, ids, specs)
         audit.record(
             session,
             None,

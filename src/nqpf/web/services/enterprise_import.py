@@ -126,7 +126,7 @@ def import_enterprises(
     try:
         table = read_import_table(data, filename)
     except DataValidationError as exc:
-        raise field_error(exc, field="file") from None
+        raise field_error(exc) from None
     registered = _registered(
         session, [r.clean["credit_code"] for r in table.rows if "credit_code" not in r.errors]
     )

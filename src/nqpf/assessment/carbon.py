@@ -47,7 +47,6 @@ from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
 
 __all__ = [
-    "CONFIDENCE_LABELS",
     "FACTOR_NAMES_ZH",
     "GRID_KIND_LABELS",
     "MAX_GRID_FACTOR",
@@ -98,13 +97,6 @@ FACTOR_NAMES_ZH = {
     "kgce": "千克标准煤热值",
 }
 """Chinese names of the factors (the keys of ``FactorUsed.factor``)."""
-CONFIDENCE_LABELS = {
-    "official": "官方发布",
-    "secondary": "二手来源（待与官方公告核对）",
-    "unverified": "未核实（常用引用值，使用前请核对标准）",
-    "user": "用户指定",
-}
-"""What each confidence tag of the factor tables (and ``user``) means, in Chinese."""
 GRID_KIND_LABELS = {
     "national": "全国电力平均",
     "provincial": "省级电力平均",

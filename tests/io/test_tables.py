@@ -286,3 +286,14 @@ def test_long_layout_from_file(tmp_path):
     p = read_panel(tmp_path / "long.csv", entity="省份", period="年份", layout="long")
     q = read_panel(_csv(tmp_path), entity="省份", period="年份")
     np.testing.assert_array_equal(p.values, q.values)
+
+
+def test_read_panel_from_bytes_counts_rows_like_the_file(tmp_path):
+    data = "\n\n省份,年份,研发投入\n甲,2021,1\n乙,2021,n/a?\n".encode()
+    (tmp_path / "p.csv").write_bytes(data)
+    with pytest.raises(DataValidationError) as from_file:
+        read_panel(tmp_path / "p.csv", entity="省份", period="年份", indicators=["研发投入"])
+    with pytest.raises(DataValidationError) as from_bytes:
+        read_panel(data, name="p.csv", entity="省份", period="年份", indicators=["研发投入"])
+    assert from_bytes.value.row == from_file.value.row == 5
+    assert str(from_bytes.value) == str(from_file.value)

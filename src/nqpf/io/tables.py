@@ -75,7 +75,7 @@ def read_table(
 
 
 def read_panel(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | bytes,
     *,
     entity: str,
     period: str,
@@ -87,8 +87,10 @@ def read_panel(
     keep: Sequence[str] = (),
     indicator_col: str = "indicator",
     value_col: str = "value",
+    name: str | None = None,
 ) -> Panel:
-    """Read a file and validate it into a :class:`~nqpf.panel.Panel`.
+    """Read a file (or its bytes, with ``name``) and validate it into a
+    :class:`~nqpf.panel.Panel`.
 
     Parameters are those of :func:`read_table` and :meth:`nqpf.panel.Panel.from_frame`.
     The entity and ``keep`` columns are read as text (leading zeros of codes survive;
@@ -106,7 +108,7 @@ def read_panel(
     ...
     nqpf.exceptions.DataValidationError: demo.csv, row 3, column '研发投入': expected a number, got 'n/a?'
     """
-    source = _source(path, None)
+    source = _source(path, name)
     text = (entity, *([keep] if isinstance(keep, str) else keep))
     df, first_row = _read(source, sheet, text)
     return Panel.from_frame(

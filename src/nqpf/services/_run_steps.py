@@ -17,7 +17,7 @@ import pandas as pd
 
 from nqpf.datasets import SYNTHETIC_LABEL
 from nqpf.exceptions import ConfigError
-from nqpf.io.tables import read_table
+from nqpf.io.tables import read_panel
 from nqpf.panel import Panel
 from nqpf.reports.html import Section, render_report
 from nqpf.services.files import InputFile, read_config_input
@@ -61,9 +61,7 @@ def read_panel_input(
         fill_value=section.fill_value,
     )
     if isinstance(data, InputFile):
-        text = (section.entity, *keep)
-        frame = read_table(data.data, name=data.name, sheet=section.sheet, text_columns=text)
-        return Panel.from_frame(frame, source=data.name, **options)
+        return read_panel(data.data, name=data.name, sheet=section.sheet, **options)
     return Panel.from_frame(data, **options)
 
 

@@ -220,7 +220,9 @@ def test_moran_bad_input(args, kwargs, match):
 
 
 def test_moran_needs_weights_and_four_units():
-    with pytest.raises(DataValidationError, match="SpatialWeights"):
+    with pytest.raises(DataValidationError, match="SpatialWeights, an n × n matrix"):
+        moran([1, 2, 3, 4], "queen")
+    with pytest.raises(DataValidationError, match="zero diagonal"):
         moran([1, 2, 3, 4], np.eye(4))
     with pytest.raises(DataValidationError, match="at least 4"):
         moran([1, 2, 3], spatial_weights([(0, 1), (1, 2)]))

@@ -31,7 +31,19 @@ from nqpf.disparity.markov import (
     markov,
     spatial_markov,
 )
-from nqpf.disparity.moran import LocalMoranResult, MoranResult, local_moran, moran
+from nqpf.disparity.moran import (
+    LocalMoranBVResult,
+    LocalMoranResult,
+    MoranBVResult,
+    MoranRateResult,
+    MoranResult,
+    eb_standardised_rates,
+    local_moran,
+    local_moran_bv,
+    moran,
+    moran_bv,
+    moran_rate,
+)
 from nqpf.disparity.theil import TheilResult, theil
 from nqpf.disparity.weights import SpatialWeights, province_weights, spatial_weights
 
@@ -41,8 +53,11 @@ __all__ = [
     "DagumResult",
     "GiniResult",
     "KDEResult",
+    "LocalMoranBVResult",
     "LocalMoranResult",
     "MarkovResult",
+    "MoranBVResult",
+    "MoranRateResult",
     "MoranResult",
     "SigmaConvergenceResult",
     "SpatialMarkovResult",
@@ -50,13 +65,17 @@ __all__ = [
     "TheilResult",
     "beta_convergence",
     "dagum",
+    "eb_standardised_rates",
     "gini",
     "homogeneity",
     "kde",
     "local_moran",
+    "local_moran_bv",
     "markov",
     "mfpt",
     "moran",
+    "moran_bv",
+    "moran_rate",
     "province_weights",
     "sigma_convergence",
     "spatial_markov",

@@ -34,6 +34,7 @@ from nqpf.disparity._validation import as_panel, check_choice
 from nqpf.disparity.classify import LABELS_4 as LABELS_4  # its old home: keep the import path
 from nqpf.disparity.classify import class_labels, classify, default_labels, encode_classes
 from nqpf.disparity.ergodic import fill_empty_rows, mfpt, recurrent_classes, steady_states
+from nqpf.disparity.weights import as_weights
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -466,32 +467,9 @@ def homogeneity(T) -> HomogeneityResult:
 
 
 def _row_standardised(w, n: int) -> sparse.csr_array:
-    """``w`` as a row-standardised CSR matrix, checked against n units."""
-    if hasattr(w, "sparse") and not sparse.issparse(w):
-        w = w.sparse
-    try:
-        W = sparse.csr_array(w, dtype=np.float64) if sparse.issparse(w) else None
-        if W is None:
-            arr = np.asarray(w, dtype=np.float64)
-            if arr.ndim != 2:
-                raise DataValidationError(
-                    f"w must be a 2-D (n × n) weights matrix, got {arr.ndim}-D", field="w"
-                )
-            W = sparse.csr_array(arr)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, DataValidationError):
-            raise
-        raise DataValidationError(f"w must be a numeric (n × n) matrix: {exc}", field="w") from None
-    a, b = W.shape
-    if a != b:
-        raise DataValidationError(f"w must be square (n × n), got {a} × {b}", field="w")
-    if a != n:
-        raise DataValidationError(
-            f"w is {a} × {a} but y has {n} units (rows); rows of y must follow w's unit order",
-            field="w",
-        )
-    if not np.isfinite(W.data).all() or (W.data < 0).any():
-        raise DataValidationError("w must hold finite, non-negative weights", field="w")
+    """``w`` (any form :func:`~nqpf.disparity.weights.as_weights` takes) as a
+    row-standardised CSR matrix, checked against n units."""
+    W = as_weights(w, n, transform="none", self_links=True).sparse
     rs = np.asarray(W.sum(axis=1)).ravel()
     islands = np.flatnonzero(rs == 0)
     if islands.size:

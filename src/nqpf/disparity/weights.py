@@ -41,6 +41,7 @@ from nqpf.results import Result, Summary
 __all__ = [
     "EARTH_RADIUS_KM",
     "SpatialWeights",
+    "as_weights",
     "haversine",
     "lattice_adjacency",
     "parse_gal",
@@ -99,6 +100,73 @@ def _clean_csr(M) -> sparse.csr_array:
     W.eliminate_zeros()
     W.sort_indices()
     return W
+
+
+def _checked_matrix(matrix, field: str):
+    """``matrix`` as a square, finite, non-negative float matrix (dense or scipy sparse)."""
+    if sparse.issparse(matrix):
+        M = matrix
+    else:
+        try:
+            M = np.asarray(matrix, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataValidationError(
+                f"{field} must be a numeric (n × n) matrix: {exc}", field=field
+            ) from None
+        if M.ndim != 2:
+            raise DataValidationError(
+                f"{field} must be a 2-D (n × n) weights matrix, got {M.ndim}-D", field=field
+            )
+    shape = M.shape
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise DataValidationError(
+            f"{field} must be square (n × n), got {shape[0]} × {shape[1]}", field=field
+        )
+    data = M.data if sparse.issparse(M) else M
+    if not np.isfinite(data).all():
+        raise DataValidationError(
+            f"{field} must hold finite weights; it has missing or infinite entries", field=field
+        )
+    if (data < 0).any():
+        if sparse.issparse(M):
+            coo = sparse.coo_array(M)
+            k = int(np.argmax(coo.data < 0))
+            i, j, v = int(coo.row[k]), int(coo.col[k]), float(coo.data[k])
+        else:
+            i, j = (int(a) for a in np.argwhere(M < 0)[0])
+            v = float(M[i, j])
+        raise DataValidationError(
+            f"weights must be non-negative; entry ({i}, {j}) is {v:g}", field=field
+        )
+    return M
+
+
+def _neighbour_lists(w, field: str) -> dict | None:
+    """A list of neighbour lists (row i = the positions of unit i's neighbours) as a dict
+    ``{i: [j, …]}``, or ``None`` when ``w`` is not one (a square table is a matrix)."""
+    if not isinstance(w, list | tuple) or not w:
+        return None
+    rows = list(w)
+    if not all(isinstance(r, list | tuple | set | frozenset | np.ndarray) for r in rows):
+        return None
+    n = len(rows)
+    if all(len(r) == n for r in rows):
+        return None  # n rows of n entries: a dense matrix
+    out: dict[int, list[int]] = {}
+    for i, r in enumerate(rows):
+        nbrs = []
+        for v in r:
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or not 0 <= v < n:
+                raise DataValidationError(
+                    f"{field} looks like neighbour lists (row i = positions of unit i's "
+                    f"neighbours) but row {i} holds {v!r}; expected integers 0 … {n - 1} (or "
+                    "pass an n × n matrix)",
+                    field=field,
+                    data_row=i,
+                )
+            nbrs.append(int(v))
+        out[i] = nbrs
+    return out
 
 
 # --------------------------------------------------------------------------- distances
@@ -299,7 +367,9 @@ class SpatialWeights(Result):
     # ---- construction -------------------------------------------------------
 
     @classmethod
-    def _build(cls, W0, ids, transform: str, meta=None) -> SpatialWeights:
+    def _build(
+        cls, W0, ids, transform: str, meta=None, *, self_links: bool = False
+    ) -> SpatialWeights:
         check_choice(transform, "transform", _TRANSFORMS)
         W0 = _clean_csr(W0)
         n = W0.shape[0]
@@ -307,7 +377,7 @@ class SpatialWeights(Result):
         if W0.data.size and (W0.data < 0).any():
             raise DataValidationError("weights must be non-negative", field="weights")
         diag = W0.diagonal()
-        if np.any(diag != 0):
+        if not self_links and np.any(diag != 0):
             i = int(np.flatnonzero(diag)[0])
             raise DataValidationError(
                 f"W must have a zero diagonal (a unit is not its own neighbour); unit "
@@ -331,39 +401,7 @@ class SpatialWeights(Result):
                [0.5, 0. , 0.5],
                [0. , 1. , 0. ]])
         """
-        if sparse.issparse(matrix):
-            M = matrix
-            shape = M.shape
-        else:
-            try:
-                M = np.asarray(matrix, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise DataValidationError(
-                    f"matrix must be numeric: {exc}", field="matrix"
-                ) from None
-            shape = M.shape
-            if M.ndim != 2:
-                raise DataValidationError(
-                    f"matrix must be 2-D (n × n), got {M.ndim}-D", field="matrix"
-                )
-        if len(shape) != 2 or shape[0] != shape[1]:
-            raise DataValidationError(
-                f"matrix must be square (n × n), got {shape[0]} × {shape[1]}", field="matrix"
-            )
-        data = M.data if sparse.issparse(M) else M
-        if not np.isfinite(data).all():
-            raise DataValidationError("matrix has missing or infinite entries", field="matrix")
-        if (data < 0).any():
-            if sparse.issparse(M):
-                coo = sparse.coo_array(M)
-                k = int(np.argmax(coo.data < 0))
-                i, j, v = int(coo.row[k]), int(coo.col[k]), float(coo.data[k])
-            else:
-                i, j = (int(a) for a in np.argwhere(M < 0)[0])
-                v = float(M[i, j])
-            raise DataValidationError(
-                f"weights must be non-negative; entry ({i}, {j}) is {v:g}", field="matrix"
-            )
+        M = _checked_matrix(matrix, "matrix")
         return cls._build(M, ids, transform)
 
     @classmethod
@@ -804,6 +842,97 @@ def spatial_weights(
     if lat is None or lon is None:
         raise DataValidationError("coordinates need both lat= and lon=", field="lat")
     return SpatialWeights.from_coordinates(lat, lon, ids, transform=transform, **options)
+
+
+def as_weights(
+    w,
+    n: int | None = None,
+    *,
+    transform: str | None = None,
+    field: str = "w",
+    self_links: bool = False,
+) -> SpatialWeights:
+    """Any weights a statistic accepts, as :class:`SpatialWeights` — the one conversion.
+
+    Every statistic that takes ``w`` (:func:`~nqpf.disparity.moran.moran`,
+    :func:`~nqpf.disparity.moran.local_moran`, their rate and bivariate forms,
+    :func:`~nqpf.disparity.markov.spatial_markov`) calls this once on entry.
+
+    Parameters
+    ----------
+    w : SpatialWeights, array_like, scipy.sparse matrix, libpysal ``W``/``Graph``, mapping or list
+        - :class:`SpatialWeights`: used as built (its own transformation), unless
+          ``transform`` asks for another;
+        - a dense n × n array (or nested lists of n rows of n numbers), or any
+          ``scipy.sparse`` matrix or array: w_ij, row i = focal unit i;
+        - an object with a ``.sparse`` matrix (libpysal ``W`` or ``Graph``): its matrix,
+          ids from ``id_order`` / ``unique_ids`` when present;
+        - a mapping ``{id: [neighbour ids]}`` or ``{id: {neighbour id: weight}}``: rows in
+          key order, read as given (directed), as a GAL file;
+        - a list of n neighbour lists, row i = the positions (0 … n − 1) of unit i's
+          neighbours (ragged, or fewer than n entries per row; n rows of n numbers are a
+          matrix).  Neighbour *pairs* go through :func:`spatial_weights` instead.
+    n : int, optional
+        Number of units the data has; a mismatch raises naming both sizes.
+    transform : {"r", "b", "none"}, optional
+        Transformation to apply.  Default: a :class:`SpatialWeights` keeps its own; every
+        other input is row-standardised (``"r"``, esda's default ``transformation="r"``).
+    field : str
+        Name of the argument in error messages.
+    self_links : bool
+        Accept w_ii ≠ 0 (the spatial Markov lag takes the weights as giddy does);
+        otherwise a non-zero diagonal is an error.
+
+    Returns
+    -------
+    SpatialWeights
+
+    Examples
+    --------
+    >>> as_weights([[1, 2], [0], [0]]).sparse.toarray()
+    array([[0. , 0.5, 0.5],
+           [1. , 0. , 0. ],
+           [1. , 0. , 0. ]])
+    >>> as_weights({"a": ["b"], "b": ["a"]}, transform="b").ids
+    ('a', 'b')
+    """
+    if transform is not None:
+        check_choice(transform, "transform", _TRANSFORMS)
+    if isinstance(w, SpatialWeights):
+        out = w if transform in (None, w.transform) else w.transformed(transform)
+    else:
+        transform = transform or "r"
+        if isinstance(w, Mapping):
+            out = SpatialWeights.from_adjacency(w, symmetric=False, transform=transform)
+        elif (lists := _neighbour_lists(w, field)) is not None:
+            out = SpatialWeights.from_adjacency(lists, symmetric=False, transform=transform)
+        else:
+            ids = None
+            if hasattr(w, "sparse") and not sparse.issparse(w):
+                ids = getattr(w, "id_order", None)
+                if ids is None and hasattr(w, "unique_ids"):
+                    ids = list(w.unique_ids)
+                w = w.sparse
+            elif isinstance(w, str | bytes) or not (
+                sparse.issparse(w) or isinstance(w, np.ndarray | list | tuple)
+            ):
+                raise DataValidationError(
+                    f"{field} must be SpatialWeights, an n × n matrix (dense or scipy.sparse), "
+                    f"a libpysal W, a mapping id → neighbours or a list of neighbour lists; "
+                    f"got {type(w).__name__}",
+                    field=field,
+                )
+            M = _checked_matrix(w, field)
+            if ids is not None and len(ids) != M.shape[0]:
+                ids = None
+            out = SpatialWeights._build(M, ids, transform, self_links=self_links)
+    if n is not None and out.n != n:
+        raise DataValidationError(
+            f"{field} is {out.n} × {out.n} but y has {n} units (rows); the values must follow "
+            "the weights' unit order",
+            field=field,
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- provinces

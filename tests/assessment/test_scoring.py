@@ -38,6 +38,12 @@ def good() -> dict:
 # -- bad input: each a clear message naming the question/field ---------------------------
 
 
+def _label(question_id: str) -> str:
+    """A question as the questionnaire (and every Chinese message) shows it."""
+    q = FW.question(question_id)
+    return f"第{q.number}题“{q.title}”"
+
+
 def _err(answers: dict) -> DataValidationError:
     with pytest.raises(DataValidationError) as info:
         score(FW, answers)
@@ -46,39 +52,53 @@ def _err(answers: dict) -> DataValidationError:
 
 def test_unknown_question_id():
     err = _err({**good(), "netwrok": ["B"]})
-    assert err.field == "netwrok" and "unknown question or scene id 'netwrok'" in str(err)
+    assert err.field == "netwrok"
+    assert err.reason == "framework sme-digital-2024 has no question or scene 'netwrok'"
+    assert err.reason_zh == "评测框架 sme-digital-2024 中没有题目或场景 'netwrok'"
 
 
-def test_form_field_ids_are_accepted():
+def test_form_field_ids_are_accepted_and_checked():
     assert score(FW, {**good(), "equipment_total": 120}).total == score(FW, good()).total
+    err = _err({**good(), "equipment_total": -1})
+    assert err.field == "equipment_total" and "应为不小于 0 的数值" in err.reason_zh
 
 
 def test_unknown_option_id():
     err = _err({**good(), "information_system": "G"})
-    assert err.field == "information_system" and "未知选项 'G'" in str(err)
-    assert "A、B、C、D、E" in str(err)
+    assert err.field == "information_system"
+    assert err.reason == "question 'information_system': has no option 'G'; options: A, B, C, D, E"
+    assert err.reason_zh == f"{_label('information_system')}没有选项 'G'；可选 A、B、C、D、E"
     err = _err({**good(), "talent": ["A", "Z"]})
-    assert err.field == "talent" and "未知选项 'Z'" in str(err)
+    assert err.field == "talent" and "没有选项 'Z'" in err.reason_zh
 
 
-def test_missing_required_answer():
+def test_missing_answers_are_reported_at_once():
     answers = good()
     del answers["planning"]
     err = _err(answers)
-    assert err.field == "planning" and "缺少必答题的答案" in str(err)
-    assert "企业对数字化的认识与执行水平" in str(err)
-    err = _err({**good(), "funding_rate": None})
-    assert err.field == "funding_rate"
-    answers = good()
-    del answers["scene_finance"]
-    err = _err(answers)
-    assert err.field == "scene_finance" and "财务管理" in str(err)
+    assert err.field == "planning"
+    assert err.reason == "missing answer to question 'planning' (企业对数字化的认识与执行水平)"
+    assert err.reason_zh == "第8题“企业对数字化的认识与执行水平”缺少答案"
+    del answers["talent"], answers["scene_finance"], answers["scene_hr"]
+    err = _err({**answers, "funding_rate": None, "network": float("nan")})
+    assert err.field == "network"  # the first, in questionnaire order
+    missing = ["network", "planning", "talent", "funding_rate"]
+    assert err.reason == (
+        "missing answers to questions "
+        + ", ".join(f"{q!r} ({FW.question(q).title})" for q in missing)
+        + "; missing levels (1–4) of scenes 'scene_finance' (财务管理), 'scene_hr' (人力资源)"
+    )
+    assert err.reason_zh == (
+        "、".join(map(_label, missing)) + "缺少答案；场景“财务管理”、“人力资源”缺少等级（1–4）"
+    )
 
 
 def test_rate_out_of_range():
     err = _err({**good(), "equipment_digital_rate": 130})
     assert err.field == "equipment_digital_rate"
-    assert "130% 超出范围 [0%, 100%]" in str(err)
+    assert err.reason == "question 'equipment_digital_rate': 130% is outside [0%, 100%]"
+    assert err.reason_zh.endswith("的数值 130% 超出范围 [0%, 100%]")
+    assert err.reason_zh.startswith("第2题“")
     assert _err({**good(), "funding_rate": -1}).field == "funding_rate"
     assert _err({**good(), "funding_rate": "lots"}).field == "funding_rate"
     assert _err({**good(), "funding_rate": True}).field == "funding_rate"
@@ -86,18 +106,33 @@ def test_rate_out_of_range():
 
 def test_none_plus_another_option():
     err = _err({**good(), "network": ["A", "B"]})
-    assert err.field == "network" and "选项A（无）不能与其他选项同时选择" in str(err)
+    assert err.field == "network"
+    assert err.reason_zh == f"{_label('network')}的选项A（无）不能与其他选项同时选择"
     assert _err({**good(), "network": "A|C"}).field == "network"
 
 
 def test_other_bad_answers():
-    assert "单选题" in str(_err({**good(), "planning": ["D"]}))
-    assert "重复" in str(_err({**good(), "talent": ["A", "A"]}))
+    assert "应选择一个选项" in _err({**good(), "planning": ["D"]}).reason_zh
+    assert "重复" in _err({**good(), "talent": ["A", "A"]}).reason_zh
     err = _err({**good(), "scene_quality": 5})
-    assert err.field == "scene_quality" and "1–4" in str(err)
+    assert err.field == "scene_quality" and "1–4" in err.reason_zh
     assert _err({**good(), "scene_quality": 2.5}).field == "scene_quality"
-    with pytest.raises(DataValidationError, match="mapping"):
+    with pytest.raises(DataValidationError, match="mapping") as info:
         score(FW, [("network", "A")])  # type: ignore[arg-type]
+    assert info.value.reason_zh.startswith("答卷应为")
+
+
+def test_numpy_and_set_answers_read_as_python_ones():
+    answers = {
+        **good(),
+        "network": np.array(["C", "B"]),
+        "talent": {"A"},
+        "funding_rate": np.int64(5),
+        "scene_quality": np.int64(2),
+    }
+    r = score(FW, answers)
+    assert r.total == score(FW, good()).total
+    assert r.question("network").answer == ("B", "C")  # the framework's option order
 
 
 # -- the result ----------------------------------------------------------------------------
@@ -183,9 +218,12 @@ def test_batch_never_drops_rows():
         ["e3", "scene_hr"],
         ["e4", "information_system"],
     ]
-    assert "130% 超出范围" in e["message"].iloc[0]
+    assert (
+        e["message"].iloc[0] == f"{_label('equipment_digital_rate')}的数值 130% 超出范围 [0%, 100%]"
+    )
     assert "不能与其他选项同时选择" in e["message"].iloc[1]
-    assert "缺少必答题的答案" in e["message"].iloc[2]
+    assert e["message"].iloc[2] == f"{_label('planning')}缺少答案"
+    assert e["message"].iloc[3] == "场景“人力资源”的等级应为 1–4 的整数，收到 7"
     assert e["value"].iloc[0] == 130 and e["value"].iloc[4] == "G"
     assert "有效行" in out.summary().as_text()
     assert out.to_frame() is s
@@ -196,7 +234,31 @@ def test_batch_number_cells_read_like_score():
     out = batch_score(FW, pd.DataFrame(rows))
     assert out.scores["valid"].tolist() == [True, False]
     assert out.scores["funding_rate"].iloc[0] == score(FW, rows[0]).question("funding_rate").points
-    assert out.errors["message"].iloc[0].startswith("应为数值")
+    assert out.errors["message"].iloc[0] == f"{_label('funding_rate')}应为数值，收到 True"
+
+
+@pytest.mark.parametrize(
+    ("column", "cells"),
+    [
+        ("funding_rate", [5, "5", " 5 % ", 5.0, True, "x", 130, -1, np.inf, None, "1e999"]),
+        ("scene_quality", [2, "2", 2.0, 2.5, 0, "two", True, 1, None, np.int64(3)]),
+        ("information_system", ["A", " B ", "G", "", ["A"], None]),
+        ("talent", ["A|B", ["B", "A"], "A|A", "Z", "", [], [1], None]),
+    ],
+)
+def test_batch_refuses_what_score_refuses_for_the_same_reason(column, cells):
+    rows = [{**good(), column: v} for v in cells]
+    out = batch_score(FW, pd.DataFrame(rows))
+    reasons = out.errors.set_index("position")["message"]
+    for k, row in enumerate(rows):
+        try:
+            total = score(FW, row).total
+        except DataValidationError as exc:
+            assert not out.scores["valid"].iloc[k], row[column]
+            assert reasons[k] == exc.reason_zh
+        else:
+            assert out.scores["valid"].iloc[k], row[column]
+            assert out.scores["total"].iloc[k] == pytest.approx(total)
 
 
 def test_batch_missing_column():
@@ -204,6 +266,7 @@ def test_batch_missing_column():
     with pytest.raises(DataValidationError, match=r"missing column.*talent") as info:
         batch_score(FW, table)
     assert info.value.column == "talent"
+    assert info.value.reason_zh.startswith("缺少列 talent；")
 
 
 # -- properties --------------------------------------------------------------------------

@@ -8,21 +8,26 @@ where the rule asks for it, how many scenes reach a level and how many of those 
 
 Responses map question id → option id (single), option ids (multi: a list, or one string
 joined with ``|``; ``[]`` or ``""`` is an explicit empty selection) or a number (rates in
-percent, 0–100), and scene id → level 1–4.  Form-field ids may be present and are ignored.
+percent, 0–100), and scene id → level 1–4.  Form-field ids may be present: they score
+nothing.  Each answer is checked by :mod:`nqpf.assessment.answers`, the rule a questionnaire
+page applies as it is filled, so every door refuses the same answers with the same reasons
+(in English and in Chinese).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype, is_bool_dtype, is_numeric_dtype
 
 from nqpf._datafile import find_entry, fmt_num
+from nqpf.assessment.answers import normalize_answer
 from nqpf.assessment.schema import Framework, LevelRow, LevelRule, Question, Scene
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
@@ -38,7 +43,6 @@ __all__ = [
 
 _ROUND = 6  # point values are multiples of 0.025; rounding removes float dust (0.7 × 13)
 _LEVEL_CN = {0: "未达一级", 1: "一级", 2: "二级", 3: "三级", 4: "四级"}
-_MULTI_SEP = "|"
 
 
 def _level_name(rule: LevelRule, level: int) -> str:
@@ -203,6 +207,8 @@ class BatchScoreResult(Result):
 
 
 # -- one answer --------------------------------------------------------------------------
+# The answer module checks each answer and puts it in its stored form (option id, option
+# ids in the framework's order, number, scene level); here those forms earn their points.
 
 
 def _is_missing(value: Any) -> bool:
@@ -214,63 +220,45 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def _bad(q: Question, message: str) -> DataValidationError:
-    return DataValidationError(f"{message}（{q.number or ''}题 {q.title}）", field=q.id)
+def _plain(value: Any) -> Any:
+    """``value`` as the answer module reads answers: numpy scalars and arrays, sets → Python."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, set | frozenset):
+        return list(value)
+    return value
 
 
-def _options_hint(q: Question) -> str:
-    return "、".join(o.id for o in q.options)
+def _label_cn(q: Question) -> str:
+    """A question as the questionnaire shows it: ``第3题“…”``."""
+    return f"第{q.number}题“{q.title}”" if q.number else f"“{q.title}”"
 
 
-def _score_single(q: Question, value: Any) -> tuple[Any, float, str]:
-    if not isinstance(value, str):
-        raise _bad(q, f"单选题应给出一个选项编号（{_options_hint(q)}），收到 {value!r}")
-    oid = value.strip()
-    try:
-        opt = q.option(oid)
-    except KeyError:
-        raise _bad(q, f"未知选项 {oid!r}；可选 {_options_hint(q)}") from None
+def _answer_points(q: Question, answer: Any) -> float:
+    """Points of a stored answer: the option's, the options' sum or the band's."""
+    if q.kind == "single":
+        return q.option(answer).points
+    if q.kind == "multi":
+        return round(sum(q.option(oid).points for oid in answer), _ROUND)
+    return q.band_for(answer).points
+
+
+def _single_points(q: Question, oid: str) -> tuple[Any, float, str]:
+    opt = q.option(oid)
     reason = (
         f"选项{opt.id}（{opt.label}）：{fmt_num(opt.points)}分（满分{fmt_num(q.max_points)}分）"
     )
     return opt.id, opt.points, reason
 
 
-def _split_multi(q: Question, value: Any) -> list[str]:
-    if isinstance(value, str):
-        parts = value.split(_MULTI_SEP) if value.strip() else []
-    elif isinstance(value, list | tuple | set | frozenset | np.ndarray):
-        parts = list(value)
-        for p in parts:
-            if not isinstance(p, str):
-                raise _bad(q, f"多选题的选项编号应为文本，收到 {p!r}")
-    else:
-        raise _bad(
-            q,
-            f"多选题应给出选项编号列表或以'|'分隔的文本（{_options_hint(q)}），收到 {value!r}",
-        )
-    return [p.strip() for p in parts]
-
-
-def _score_multi(q: Question, value: Any) -> tuple[Any, float, str]:
-    ids = _split_multi(q, value)
-    chosen = []
-    for oid in ids:
-        try:
-            chosen.append(q.option(oid))
-        except KeyError:
-            raise _bad(q, f"未知选项 {oid!r}；可选 {_options_hint(q)}") from None
-    if len({o.id for o in chosen}) != len(chosen):
-        dup = next(o.id for i, o in enumerate(chosen) if o in chosen[:i])
-        raise _bad(q, f"选项 {dup!r} 重复选择")
-    exclusive = [o for o in chosen if o.exclusive]
-    if exclusive and len(chosen) > 1:
-        o = exclusive[0]
-        raise _bad(q, f"选项{o.id}（{o.label}）不能与其他选项同时选择")
+def _multi_points(q: Question, ids: list[str]) -> tuple[Any, float, str]:
+    chosen = [q.option(oid) for oid in ids]
     top = fmt_num(q.max_points)
     if not chosen:
         return (), 0.0, f"未选择任何选项：0分（满分{top}分）"
-    pts = round(sum(o.points for o in chosen), _ROUND)
+    pts = _answer_points(q, ids)
     names = "、".join(o.id if len(o.id) == 1 else o.label for o in chosen)
     if len(chosen) == 1:
         o = chosen[0]
@@ -281,32 +269,7 @@ def _score_multi(q: Question, value: Any) -> tuple[Any, float, str]:
     return tuple(o.id for o in chosen), pts, reason
 
 
-def _as_number(q: Question, value: Any) -> float:
-    if isinstance(value, bool):
-        raise _bad(q, f"应为数值，收到 {value!r}")
-    if isinstance(value, int | float | np.integer | np.floating):
-        x = float(value)
-    elif isinstance(value, str):
-        try:
-            x = float(value.strip().rstrip("%"))
-        except ValueError:
-            raise _bad(q, f"应为数值，收到 {value!r}") from None
-    else:
-        raise _bad(q, f"应为数值，收到 {value!r}")
-    if not math.isfinite(x):
-        raise _bad(q, f"应为有限数值，收到 {value!r}")
-    return x
-
-
-def _score_number(q: Question, value: Any) -> tuple[Any, float, str]:
-    x = _as_number(q, value)
-    lo, hi = q.min_value, q.max_value
-    assert lo is not None and hi is not None
-    if not lo <= x <= hi:
-        raise _bad(
-            q,
-            f"数值 {fmt_num(x)}{q.unit} 超出范围 [{fmt_num(lo)}{q.unit}, {fmt_num(hi)}{q.unit}]",
-        )
+def _number_points_of(q: Question, x: float) -> tuple[Any, float, str]:
     band = q.band_for(x)
     what = "比例" if q.unit == "%" else "数值"
     reason = (
@@ -316,23 +279,31 @@ def _score_number(q: Question, value: Any) -> tuple[Any, float, str]:
     return x, band.points, reason
 
 
-_SCORERS = {"single": _score_single, "multi": _score_multi, "number": _score_number}
+#: Question kind → (stored answer → answer as recorded, points, reason).
+_POINTS = {"single": _single_points, "multi": _multi_points, "number": _number_points_of}
 
 
-def _scene_level(scene_id: str, name: str, value: Any) -> int:
-    bad = DataValidationError(f"场景“{name}”的等级应为 1–4 的整数，收到 {value!r}", field=scene_id)
-    if isinstance(value, bool):
-        raise bad
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise bad from None
-    if not isinstance(value, int | float | np.integer | np.floating):
-        raise bad
-    if not math.isfinite(value) or value != int(value) or not 1 <= value <= 4:
-        raise bad
-    return int(value)
+def _refuse_missing(framework: Framework, answers: Mapping[str, Any]) -> None:
+    """One error listing every question and scene of ``framework`` left without an answer."""
+    questions = [q for q in framework.questions if q.id not in answers]
+    scenes = [s for s in framework.scenes if s.id not in answers]
+    if not questions and not scenes:
+        return
+    en, zh = [], []
+    if questions:
+        head = (
+            "missing answers to questions" if len(questions) > 1 else "missing answer to question"
+        )
+        en.append(f"{head} " + ", ".join(f"{q.id!r} ({q.title})" for q in questions))
+        zh.append("、".join(map(_label_cn, questions)) + "缺少答案")
+    if scenes:
+        head = (
+            "missing levels (1–4) of scenes" if len(scenes) > 1 else "missing level (1–4) of scene"
+        )
+        en.append(f"{head} " + ", ".join(f"{s.id!r} ({s.name})" for s in scenes))
+        zh.append("场景" + "、".join(f"“{s.name}”" for s in scenes) + "缺少等级（1–4）")
+    first = questions[0].id if questions else scenes[0].id
+    raise DataValidationError("; ".join(en), field=first, zh="；".join(zh))
 
 
 # -- level rule --------------------------------------------------------------------------
@@ -394,8 +365,28 @@ def _require_items(framework: Framework) -> None:
     if not framework.questions:
         raise DataValidationError(
             f"framework {framework.key!r} has no item tables, so responses cannot be scored; "
-            "use framework.level_rule.level_of(total) with a total obtained elsewhere"
+            "use framework.level_rule.level_of(total) with a total obtained elsewhere",
+            zh=f"评测框架 {framework.key} 只有等级划分、没有题目，无法按答卷评分",
         )
+
+
+def _answers(framework: Framework, responses: Any) -> dict[str, Any]:
+    """Every answer of ``responses`` in its stored form, checked by the answer module.
+
+    Unknown keys and form fields are checked first (as given), then the questions and
+    scenes in questionnaire order; a missing value (None, NaN) is no answer.
+    """
+    if not isinstance(responses, Mapping):
+        raise DataValidationError(
+            f"responses must be a mapping of question/scene id → answer, got {type(responses).__name__}",
+            zh=f"答卷应为“题目或场景编号 → 答案”的映射，收到 {type(responses).__name__}",
+        )
+    order = {k: i for i, k in enumerate(framework.question_ids + framework.scene_ids)}
+    given = {str(k): v for k, v in responses.items() if not _is_missing(v)}
+    return {
+        key: normalize_answer(framework, key, _plain(given[key]))
+        for key in sorted(given, key=lambda k: order.get(k, -1))
+    }
 
 
 def score(framework: Framework, responses: Mapping[str, Any]) -> ScoreResult:
@@ -415,9 +406,11 @@ def score(framework: Framework, responses: Mapping[str, Any]) -> ScoreResult:
     Raises
     ------
     DataValidationError
-        For an unknown question, scene or option id, a missing answer, a number out of
-        range, a multi-select combining '无' with another option, or a scene level outside
-        1–4.  ``field`` names the question or scene.
+        From :func:`nqpf.assessment.answers.normalize_answer`: an unknown question, scene
+        or option id, a number out of range, a multi-select combining '无' with another
+        option, a scene level outside 1–4, a bad form-field value; or one error listing
+        every missing answer.  ``field`` names the (first) question or scene at fault;
+        ``reason_zh`` names the questions as the questionnaire shows them.
 
     Examples
     --------
@@ -433,36 +426,18 @@ def score(framework: Framework, responses: Mapping[str, Any]) -> ScoreResult:
     '比例 35% 落在 (20%, 40%] 区间：3分（满分6分）'
     """
     _require_items(framework)
-    if not isinstance(responses, Mapping):
-        raise DataValidationError(
-            f"responses must be a mapping of question/scene id → answer, got {type(responses).__name__}"
-        )
-    known = set(framework.question_ids) | set(framework.scene_ids)
-    form_fields = {f.id for q in framework.questions for f in q.form_fields}
-    for key in responses:
-        if key not in known and key not in form_fields:
-            raise DataValidationError(
-                f"unknown question or scene id {key!r} for framework {framework.key!r}",
-                field=str(key),
-            )
+    answers = _answers(framework, responses)
+    _refuse_missing(framework, answers)
     dim_of = framework.dimension_of
     qscores = []
     dims: dict[str, float] = {d.name: 0.0 for d in framework.scored_dimensions}
     for q in framework.questions:
-        value = responses.get(q.id)
-        if _is_missing(value):
-            raise _bad(q, "缺少必答题的答案")
-        answer, pts, reason = _SCORERS[q.kind](q, value)
+        answer, pts, reason = _POINTS[q.kind](q, answers[q.id])
         dims[dim_of[q.id]] += pts
         qscores.append(
             QuestionScore(q.id, q.title, dim_of[q.id], q.kind, answer, pts, q.max_points, reason)
         )
-    levels = {}
-    for s in framework.scenes:
-        value = responses.get(s.id)
-        if _is_missing(value):
-            raise DataValidationError(f"缺少场景“{s.name}”的等级（1–4）", field=s.id)
-        levels[s.id] = _scene_level(s.id, s.name, value)
+    levels = {s.id: answers[s.id] for s in framework.scenes}
     total = round(sum(q.points for q in qscores), _ROUND)
     dims = {k: round(v, _ROUND) for k, v in dims.items()}
     scene_arr = np.array([levels[s.id] for s in framework.scenes], dtype=np.int64)
@@ -493,31 +468,24 @@ def score(framework: Framework, responses: Mapping[str, Any]) -> ScoreResult:
     )
 
 
-def _column_values(col: pd.Series) -> pd.Series:
-    # Lists (multi-select) are unhashable: join them so that factorize sees strings.
-    if (
-        col.dtype == object
-        and col.map(lambda v: isinstance(v, list | tuple | set | frozenset | np.ndarray)).any()
-    ):
-        return pd.Series(
-            [
-                _MULTI_SEP.join(map(str, v))
-                if isinstance(v, list | tuple | set | frozenset | np.ndarray)
-                else v
-                for v in col
-            ],
-            index=col.index,
-            dtype=object,
-        )
-    return col
+def _group_keys(col: pd.Series) -> pd.Series:
+    """Hashable stand-ins for the cells of ``col``, equal only where the cells are.
 
+    factorize groups equal cells, but a list of option ids (a multi-select answer) is
+    unhashable, and ``True`` equals ``1`` although only the number is an answer: such cells
+    stand in tagged.
+    """
+    if col.dtype != object or infer_dtype(col, skipna=True) == "string":
+        return col
 
-def _clean_number_cell(value: Any) -> Any:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        return value.strip().rstrip("%")
-    return value
+    def key(v: Any) -> Any:
+        if isinstance(v, list | tuple | set | frozenset | np.ndarray):
+            return ("seq", *map(repr, _plain(v)))
+        if isinstance(v, bool | np.bool_):
+            return ("bool", bool(v))
+        return v
+
+    return col.map(key)
 
 
 def batch_score(framework: Framework, table: pd.DataFrame) -> BatchScoreResult:
@@ -541,6 +509,12 @@ def batch_score(framework: Framework, table: pd.DataFrame) -> BatchScoreResult:
     DataValidationError
         When question or scene columns are missing altogether.
 
+    Notes
+    -----
+    Each distinct cell is checked once by :func:`nqpf.assessment.answers.normalize_answer`
+    (the rule :func:`score` applies), except the plain numbers inside a question's range
+    or 1–4 for a scene, which are taken as they are so that large tables stay fast.
+
     Examples
     --------
     >>> import pandas as pd
@@ -563,10 +537,10 @@ def batch_score(framework: Framework, table: pd.DataFrame) -> BatchScoreResult:
     P = np.zeros((n, len(framework.questions)), dtype=np.float64)
     for j, q in enumerate(framework.questions):
         points_of = _number_points if q.kind == "number" else _choice_points
-        P[:, j] = points_of(q, table[q.id], errors)
+        P[:, j] = points_of(framework, q, table[q.id], errors)
     S = np.zeros((n, len(framework.scenes)), dtype=np.int64)
     for j, s in enumerate(framework.scenes):
-        S[:, j] = _scene_levels(s, table[s.id], errors)
+        S[:, j] = _scene_levels(framework, s, table[s.id], errors)
     total = np.round(P.sum(axis=1), _ROUND)
     binding = np.array([s.binding for s in framework.scenes], dtype=bool)
     level = _levels(framework.level_rule, total, S, binding)
@@ -584,6 +558,7 @@ def _with_item_columns(framework: Framework, table: Any) -> pd.DataFrame:
         raise DataValidationError(
             f"missing column(s) {', '.join(missing)}; expected one column per question and scene id",
             column=missing[0],
+            zh=f"缺少列 {'、'.join(missing)}；每道题目和每个场景各需一列（列名为其编号）",
         )
     return table
 
@@ -644,28 +619,89 @@ class _RowErrors:
         )
 
 
-def _number_points(q: Question, col: pd.Series, errors: _RowErrors) -> np.ndarray:
-    """Points per row of a number question; blanks, non-numbers and values out of range noted."""
-    n = len(col)
+def _distinct_answers(
+    framework: Framework, key: str, col: pd.Series
+) -> tuple[np.ndarray, list[Any], np.ndarray]:
+    """Each distinct cell of ``col`` checked once by the answer module.
+
+    Returns the code of every cell (-1 where missing), and per code its stored answer
+    (None where refused) and the reason, in Chinese, it was refused ("" where accepted);
+    the last slot serves code -1.
+    """
+    keys = _group_keys(col)
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    if keys is col:
+        cells = list(uniques)
+    else:  # a cell of each code (any one: they are equal)
+        seen = np.flatnonzero(codes >= 0)
+        holder = np.empty(len(uniques), dtype=np.int64)
+        holder[codes[seen]] = seen
+        cells = list(col.to_numpy(dtype=object)[holder])
+    stored: list[Any] = []
+    why = np.full(len(uniques) + 1, "", dtype=object)
+    for k, cell in enumerate(cells):
+        try:
+            stored.append(normalize_answer(framework, key, _plain(cell)))
+        except DataValidationError as exc:
+            stored.append(None)
+            why[k] = exc.reason_zh
+    stored.append(None)
+    return codes, stored, why
+
+
+def _choice_points(
+    framework: Framework, q: Question, col: pd.Series, errors: _RowErrors
+) -> np.ndarray:
+    """Points per row of a choice question, each distinct answer scored once; bad ones noted."""
+    codes, stored, why = _distinct_answers(framework, q.id, col)
+    errors.record(codes == -1, q.id, f"{_label_cn(q)}缺少答案")
+    row_why = why[codes]
+    errors.record(row_why != "", q.id, row_why)
+    points = np.array([0.0 if a is None else _answer_points(q, a) for a in stored])
+    return points[codes]
+
+
+def _numbers(
+    framework: Framework,
+    key: str,
+    col: pd.Series,
+    inside: Callable[[np.ndarray], np.ndarray],
+    errors: _RowErrors,
+    missing: str,
+) -> np.ndarray:
+    """A number column as floats (NaN where missing or refused); problems noted.
+
+    Plain numbers that ``inside`` accepts are taken as they are; every other cell (text
+    such as ``"35%"``, a number out of range, true/false) is read by the answer module.
+    """
+    plain = is_numeric_dtype(col.dtype) and not is_bool_dtype(col.dtype)
+    x = (
+        col.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        if plain
+        else np.full(len(col), np.nan)
+    )
     isna = col.isna().to_numpy()
-    if col.dtype == object:
-        # as score(): "35%" reads as 35, and true/false is not a number
-        col = col.map(_clean_number_cell)
-    x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    notnum = np.isnan(x) & ~isna
-    errors.record(isna, q.id, f"缺少必答题的答案（{q.number}题 {q.title}）")
-    errors.record(notnum, q.id, f"应为数值（{q.number}题 {q.title}）")
-    assert q.min_value is not None and q.max_value is not None
-    finite = ~np.isnan(x)
-    out = finite & ((x < q.min_value) | (x > q.max_value))
-    if out.any():
-        msgs = np.full(n, "", dtype=object)
-        rng = f"[{fmt_num(q.min_value)}{q.unit}, {fmt_num(q.max_value)}{q.unit}]"
-        msgs[out] = [
-            f"数值 {fmt_num(v)}{q.unit} 超出范围 {rng}（{q.number}题 {q.title}）" for v in x[out]
-        ]
-        errors.record(out, q.id, msgs)
-    pts = np.zeros(n)
+    errors.record(isna, key, missing)
+    rest = ~inside(x) & ~isna
+    if rest.any():
+        codes, stored, why = _distinct_answers(framework, key, col[rest])
+        x[rest] = np.array([np.nan if a is None else float(a) for a in stored])[codes]
+        messages = np.full(len(col), "", dtype=object)
+        messages[rest] = why[codes]
+        errors.record(messages != "", key, messages)
+    return x
+
+
+def _number_points(
+    framework: Framework, q: Question, col: pd.Series, errors: _RowErrors
+) -> np.ndarray:
+    """Points per row of a number question: the band each number falls in; problems noted."""
+    lo, hi = q.min_value, q.max_value
+    assert lo is not None and hi is not None
+    x = _numbers(
+        framework, q.id, col, lambda x: (x >= lo) & (x <= hi), errors, f"{_label_cn(q)}缺少答案"
+    )
+    pts = np.zeros(len(x))
     for b in q.bands:
         above = x >= b.lower if b.lower_closed else x > b.lower
         below = x <= b.upper if b.upper_closed else x < b.upper
@@ -673,32 +709,17 @@ def _number_points(q: Question, col: pd.Series, errors: _RowErrors) -> np.ndarra
     return pts
 
 
-def _choice_points(q: Question, col: pd.Series, errors: _RowErrors) -> np.ndarray:
-    """Points per row of a choice question, each distinct answer scored once; bad ones noted."""
-    codes, uniques = pd.factorize(_column_values(col), use_na_sentinel=True)
-    u_pts = np.zeros(len(uniques) + 1)
-    u_msg = np.empty(len(uniques) + 1, dtype=object)
-    u_msg[:] = ""
-    scorer = _SCORERS[q.kind]
-    for k, u in enumerate(uniques):
-        try:
-            u_pts[k] = scorer(q, u)[1]
-        except DataValidationError as exc:
-            u_msg[k] = exc.reason
-    u_msg[-1] = f"缺少必答题的答案（{q.number}题 {q.title}）"  # code -1 → last slot
-    row_msg = u_msg[codes]
-    errors.record(row_msg != "", q.id, row_msg)
-    return u_pts[codes]
-
-
-def _scene_levels(s: Scene, col: pd.Series, errors: _RowErrors) -> np.ndarray:
-    """Level 1–4 per row of a scene (0 where missing or not such an integer, which is noted)."""
-    x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    ok = (x >= 1) & (x <= 4) & (x == np.floor(x))
-    isna = col.isna().to_numpy()
-    errors.record(isna, s.id, f"缺少场景“{s.name}”的等级（1–4）")
-    errors.record(~ok & ~isna, s.id, f"场景“{s.name}”的等级应为 1–4 的整数")
-    return np.where(ok, x, 0).astype(np.int64)
+def _scene_levels(framework: Framework, s: Scene, col: pd.Series, errors: _RowErrors) -> np.ndarray:
+    """Level 1–4 per row of a scene (0 where missing or refused, which is noted)."""
+    x = _numbers(
+        framework,
+        s.id,
+        col,
+        lambda x: (x >= 1) & (x <= 4) & (x == np.floor(x)),
+        errors,
+        f"场景“{s.name}”缺少等级（1–4）",
+    )
+    return np.where(np.isnan(x), 0, x).astype(np.int64)
 
 
 def _levels(rule: LevelRule, total: np.ndarray, S: np.ndarray, binding: np.ndarray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Composite indices on panel data.
 
-Normalisation (:func:`minmax`, :func:`zscore`, :func:`vector`), weights
-(:func:`entropy_weights`, :func:`critic_weights`, :func:`cv_weights`, :func:`ahp_weights`,
-:func:`combine_weights`), aggregation (:func:`weighted_sum`, :func:`topsis`,
+Normalisation (:func:`minmax`, :func:`zscore`, :func:`vector`, :func:`proportion`), weights
+(:func:`entropy_weights`, :func:`critic_weights`, :func:`std_weights`,
+:func:`variance_weights`, :func:`cv_weights`, :func:`ahp_weights`, :func:`combine_weights`),
+aggregation (:func:`weighted_sum`, :func:`topsis`,
 :func:`grey_relation`, :func:`gra_topsis`), :func:`coupling_coordination`,
 :func:`obstacle_degree` and the :class:`CompositeIndex` estimator.
 """
@@ -17,7 +18,7 @@ from nqpf.indices.aggregate import (
 )
 from nqpf.indices.composite import CompositeIndex, CompositeResult
 from nqpf.indices.coupling import CouplingResult, coupling_coordination
-from nqpf.indices.normalize import minmax, vector, zscore
+from nqpf.indices.normalize import minmax, proportion, vector, zscore
 from nqpf.indices.obstacle import ObstacleResult, obstacle_degree
 from nqpf.indices.weights import (
     WeightResult,
@@ -27,6 +28,8 @@ from nqpf.indices.weights import (
     cv_weights,
     entropy_weights,
     given_weights,
+    std_weights,
+    variance_weights,
 )
 
 __all__ = [
@@ -48,8 +51,18 @@ __all__ = [
     "grey_relation",
     "minmax",
     "obstacle_degree",
+    "proportion",
+    "std_weights",
     "topsis",
+    "variance_weights",
     "vector",
     "weighted_sum",
     "zscore",
 ]
+
+# Load (or, in a fresh environment, build) the numba kernel cache in the background, so that
+# the first large call does not pay for it; see nqpf.indices._warmup (NQPF_NUMBA_WARMUP=0
+# turns it off).
+from nqpf.indices import _warmup
+
+_warmup.start()

@@ -23,10 +23,14 @@ from nqpf.indices.weights import (
     cv_weights,
     entropy_weights,
     given_weights,
+    std_weights,
+    variance_weights,
 )
 from nqpf.results import Result, Summary
 
-WEIGHTINGS = ("entropy", "critic", "cv", "equal", "given", "ahp", "combined")
+WEIGHTINGS = ("entropy", "critic", "std", "variance", "cv", "equal", "given", "ahp", "combined")
+#: Objective weightings that ``weighting="combined"`` can pair with AHP or given weights.
+OBJECTIVE_WEIGHTINGS = ("entropy", "critic", "std", "variance", "cv")
 AGGREGATIONS = ("weighted_sum", "topsis", "grey", "gra_topsis")
 
 
@@ -155,8 +159,11 @@ class CompositeIndex:
 
     Parameters
     ----------
-    weighting : {"entropy", "critic", "cv", "equal", "given", "ahp", "combined"}
-        How indicator weights are obtained (default the pooled-panel entropy method).
+    weighting : {"entropy", "critic", "std", "variance", "cv", "equal", "given", "ahp", "combined"}
+        How indicator weights are obtained (default the pooled-panel entropy method);
+        ``"std"`` and ``"variance"`` are :func:`~nqpf.indices.std_weights` and
+        :func:`~nqpf.indices.variance_weights` with their own defaults (σ of the raw
+        values, variance of the min-max values — pass ``weighting_options`` to change).
     weighting_options : dict, optional
         Extra keyword arguments of the weight function (e.g. ``{"scope": "per_period"}``
         for entropy, ``{"absolute": True}`` for CRITIC).
@@ -170,7 +177,7 @@ class CompositeIndex:
         subjective part of ``"combined"``.
     ahp_method : {"eigenvector", "geometric", "arithmetic"}
     combine : dict, optional
-        For ``"combined"``: ``{"objective": "entropy"|"critic"|"cv", "method":
+        For ``"combined"``: ``{"objective": "entropy"|"critic"|"std"|"variance"|"cv", "method":
         "linear"|"multiplicative"|"game"|"game_linear", "alpha": 0.5}``.
     aggregation : {"weighted_sum", "topsis", "grey", "gra_topsis"}
         Weighted sum of x' (default), TOPSIS on x' with global ideals, grey relational
@@ -315,12 +322,8 @@ class CompositeIndex:
             "constant": self.constant,
         }
         method = self.weighting
-        if method == "entropy":
-            return entropy_weights(A, d, periods=periods, names=names, **mm, **opts)
-        if method == "critic":
-            return critic_weights(A, d, names=names, constant=self.constant, **opts)
-        if method == "cv":
-            return cv_weights(A, names=names, **opts)
+        if method in OBJECTIVE_WEIGHTINGS:
+            return self._objective(method, A, d, periods, names, mm, opts)
         if method == "equal":
             m = A.shape[1]
             return WeightResult(np.full(m, 1.0 / m), "equal", names)
@@ -330,13 +333,8 @@ class CompositeIndex:
             return self._ahp(names)
         combine = dict(self.combine or {})
         objective = combine.pop("objective", "entropy")
-        check_choice(objective, "combine.objective", ("entropy", "critic", "cv"))
-        if objective == "entropy":
-            wo = entropy_weights(A, d, periods=periods, names=names, **mm, **opts)
-        elif objective == "critic":
-            wo = critic_weights(A, d, names=names, constant=self.constant, **opts)
-        else:
-            wo = cv_weights(A, names=names, **opts)
+        check_choice(objective, "combine.objective", OBJECTIVE_WEIGHTINGS)
+        wo = self._objective(objective, A, d, periods, names, mm, opts)
         ws = self._ahp(names) if self.ahp is not None else self._given(names)
         res = combine_weights(ws, wo, **combine)
         return WeightResult(
@@ -345,6 +343,17 @@ class CompositeIndex:
             names,
             {"subjective": ws.weights, "objective": wo.weights, **res.details},
         )
+
+    def _objective(self, method, A, d, periods, names, mm, opts) -> WeightResult:
+        if method == "entropy":
+            return entropy_weights(A, d, periods=periods, names=names, **mm, **opts)
+        if method == "critic":
+            return critic_weights(A, d, names=names, constant=self.constant, **opts)
+        if method == "std":
+            return std_weights(A, names=names, constant=self.constant, **opts)
+        if method == "variance":
+            return variance_weights(A, names=names, constant=self.constant, **opts)
+        return cv_weights(A, names=names, **opts)
 
     def _given(self, names) -> WeightResult:
         if self.weights is None:

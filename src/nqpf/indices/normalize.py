@@ -1,4 +1,4 @@
-"""Normalisation of indicator matrices (极差标准化, z-score, vector).
+"""Normalisation of indicator matrices (极差标准化, z-score, vector, 比重法).
 
 Every convention that changes the numbers is a parameter: the zero shift, rescaling to
 ``[a, b]``, pooled versus per-period extremes and what to do with a constant column.
@@ -181,20 +181,139 @@ def zscore(X, directions=None, *, ddof: int = 1, names: Sequence[str] | None = N
     return d * (A - A.mean(axis=0)) / sd
 
 
-def vector(X, *, names: Sequence[str] | None = None) -> np.ndarray:
+#: Cost-column forms of vector normalisation; see :func:`vector`.
+VECTOR_COSTS = ("keep", "complement", "reciprocal")
+#: Cost-column forms of sum normalisation; see :func:`proportion`.
+PROPORTION_COSTS = ("reciprocal", "keep")
+
+
+def vector(
+    X, directions=None, *, cost: str = "keep", names: Sequence[str] | None = None
+) -> np.ndarray:
     """Vector normalisation r_ij = x_ij / sqrt(Σ_i x_ij²) (classic TOPSIS, Hwang & Yoon 1981).
 
-    Direction is not applied here: TOPSIS takes it into account through its ideals.
+    Parameters
+    ----------
+    X : array_like, shape (n, m)
+        Raw indicator values.
+    directions : sequence of {+1, -1, "+", "-"}, optional
+        +1 for benefit, −1 for cost indicators (default all +1).  Only used by the cost
+        forms below.
+    cost : {"keep", "complement", "reciprocal"}
+        What happens to a cost column:
+
+        - ``"keep"`` (default): r = x/‖x‖ like a benefit column; the direction is applied
+          by the aggregation, whose ideal takes the column minimum (Hwang & Yoon 1981;
+          scikit-criteria ``VectorScaler`` before ``TOPSIS``).  ``directions`` has no
+          effect on the matrix.
+        - ``"complement"``: r = 1 − x/‖x‖, so that larger is better in every column
+          (pymcdm ``vector_normalization(x, cost=True)``; pyrepo-mcda
+          ``vector_normalization``).
+        - ``"reciprocal"``: r = (1/x)/‖1/x‖, the vector norm of the reciprocals
+          (scikit-criteria ``InvertMinimize`` then ``VectorScaler``); needs x > 0.
+
+        TOPSIS closeness is the same under ``"keep"`` and ``"complement"`` (a reflection
+        and a shift of a column move the ideal with it and leave every distance
+        unchanged); ``"reciprocal"`` gives different numbers.
+    names : sequence of str, optional
+        Indicator names, used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m)
+
+    Notes
+    -----
+    ‖x‖ is taken over the column as given (for ``"reciprocal"``: over 1/x), so a column of
+    zeros cannot be normalised and raises.
 
     Examples
     --------
     >>> vector([[3.0], [4.0]])
     array([[0.6],
            [0.8]])
+    >>> vector([[3.0, 1.0], [4.0, 2.0]], ["+", "-"], cost="complement").round(4)
+    array([[0.6   , 0.5528],
+           [0.8   , 0.1056]])
+    >>> vector([[3.0, 1.0], [4.0, 2.0]], ["+", "-"], cost="reciprocal").round(4)
+    array([[0.6   , 0.8944],
+           [0.8   , 0.4472]])
     """
     A = as_matrix(X, names=names, min_rows=1)
+    check_choice(cost, "cost", VECTOR_COSTS)
+    d = as_directions(directions, A.shape[1])
+    inv = (d < 0) & (cost == "reciprocal")
+    if inv.any():
+        bad = inv & (A <= 0).any(axis=0)
+        if bad.any():
+            raise DataValidationError(
+                "the reciprocal cost form 1/x needs strictly positive values",
+                column=column_label(int(np.argmax(bad)), names),
+            )
+        A = A.copy()
+        A[:, inv] = 1.0 / A[:, inv]
     norm = np.sqrt((A * A).sum(axis=0))
     if (norm <= 0).any():
         j = int(np.argmax(norm <= 0))
         raise DataValidationError("indicator is all zeros", column=column_label(j, names))
-    return A / norm
+    R = A / norm
+    comp = (d < 0) & (cost == "complement")
+    if comp.any():
+        R[:, comp] = 1.0 - R[:, comp]
+    return R
+
+
+def proportion(
+    X, directions=None, *, cost: str = "reciprocal", names: Sequence[str] | None = None
+) -> np.ndarray:
+    """Sum normalisation (比重法): p_ij = x_ij / Σ_i x_ij, each column summing to 1.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, m)
+        Raw, strictly positive indicator values (mathematically x ≥ 0 with a positive
+        column sum suffices for benefit columns; pymcdm rejects any x ≤ 0, and so does
+        nqpf for a reciprocal cost column).
+    directions : sequence of {+1, -1, "+", "-"}, optional
+        +1 for benefit, −1 for cost indicators (default all +1).
+    cost : {"reciprocal", "keep"}
+        - ``"reciprocal"`` (default): a cost column becomes (1/x)/Σ(1/x), larger is better
+          in every column (pymcdm ``sum_normalization(x, cost=True)``; pyrepo-mcda
+          ``sum_normalization``; scikit-criteria ``InvertMinimize`` then ``SumScaler``).
+        - ``"keep"``: x/Σx for every column, the direction left to the aggregation
+          (scikit-criteria ``SumScaler`` alone).
+    names : sequence of str, optional
+        Indicator names, used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m)
+
+    Examples
+    --------
+    >>> proportion([[1.0, 1.0], [3.0, 4.0]], ["+", "-"])
+    array([[0.25, 0.8 ],
+           [0.75, 0.2 ]])
+    >>> proportion([[1.0, 1.0], [3.0, 4.0]], ["+", "-"], cost="keep")
+    array([[0.25, 0.2 ],
+           [0.75, 0.8 ]])
+    """
+    A = as_matrix(X, names=names, min_rows=1)
+    check_choice(cost, "cost", PROPORTION_COSTS)
+    d = as_directions(directions, A.shape[1])
+    inv = (d < 0) & (cost == "reciprocal")
+    neg = (A < 0).any(axis=0) | (inv & (A <= 0).any(axis=0))
+    if neg.any():
+        j = int(np.argmax(neg))
+        what = "strictly positive" if inv[j] else "non-negative"
+        raise DataValidationError(
+            f"sum normalisation needs {what} values", column=column_label(j, names)
+        )
+    if inv.any():
+        A = A.copy()
+        A[:, inv] = 1.0 / A[:, inv]
+    total = A.sum(axis=0)
+    if (total <= 0).any():
+        j = int(np.argmax(total <= 0))
+        raise DataValidationError("indicator sums to 0", column=column_label(j, names))
+    return A / total

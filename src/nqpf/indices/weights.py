@@ -1,4 +1,5 @@
-"""Indicator weights: entropy, CRITIC, coefficient of variation, AHP, and combinations.
+"""Indicator weights: entropy, CRITIC, standard deviation, variance, coefficient of
+variation, AHP, and combinations.
 
 Every function returns a :class:`WeightResult` whose ``weights`` is a 1-D array summing
 to 1 (a 2-D array, one row per period, for per-period entropy weights).  The result
@@ -268,17 +269,31 @@ def _shift_value(shift: float | None) -> float:
     return s
 
 
+def _use_kernels(engine: str, X) -> bool:
+    check_choice(engine, "engine", ("auto", "numpy", "numba"))
+    return engine == "numba" or (engine == "auto" and np.size(X) > FAST_PATH_CELLS)
+
+
+def _check_flat(flat: np.ndarray, constant: str, names, what: str = "zero variance") -> None:
+    """Raise for a constant indicator unless ``constant="zero"`` (and not every one is)."""
+    if flat.any() and (constant == "error" or flat.all()):
+        j = int(np.argmax(flat))
+        raise DataValidationError(f"indicator has {what}", column=column_label(j, names))
+
+
 def critic_weights(
     X,
     directions=None,
     *,
     normalized: bool = False,
+    normalization: str = "minmax",
     correlation: str = "pearson",
     absolute: bool = False,
     contrast: str = "std",
     ddof: int = 0,
     constant: str = "error",
     names: Sequence[str] | None = None,
+    engine: str = "auto",
 ) -> WeightResult:
     """CRITIC weights (Diakoulaki, Mavrotas & Papayannakis 1995).
 
@@ -287,6 +302,15 @@ def critic_weights(
 
     Parameters
     ----------
+    normalized : bool
+        Treat ``X`` as already normalised: no min-max step, values must be ≥ 0.
+    normalization : {"minmax", "none"}
+        ``"minmax"`` (default): σ and r of the direction-aware min-max matrix, as in
+        Diakoulaki et al. (1995), scikit-criteria ``CRITIC()`` and mathmodels.
+        ``"none"``: σ and r of ``X`` as given — scikit-criteria ``CRITIC(scale=False)``.
+        Directions are then ignored and σ is in the indicators' own units, so the weights
+        change when an indicator is rescaled (yuan → 10⁴ yuan); use it for data that are
+        already on a common scale.
     correlation : {"pearson", "spearman"}
         Correlation between indicators.  Pearson follows Diakoulaki et al. (1995).
     absolute : bool
@@ -298,6 +322,17 @@ def critic_weights(
     ddof : int
         Degrees of freedom of σ_j.  It cancels in the weights (a common factor); kept for
         the reported ``std``.
+    engine : {"auto", "numpy", "numba"}
+        ``"auto"`` computes σ and the Pearson correlations of large inputs (more than 2e5
+        cells) from one fused pass of centred cross-products, without forming the
+        normalised matrix (same numbers to ~1e-12).  Spearman correlations and the entropy
+        contrast on unscaled data always use numpy.
+
+    Notes
+    -----
+    Under min-max scaling z = (x − ref)·k_j, so σ_z = σ_x/(max − min) and
+    r(z_j, z_k) = s_j s_k r(x_j, x_k) with s = ±1 the direction: the fused engine computes
+    the raw centred cross-products once and rescales them.
 
     Examples
     --------
@@ -307,41 +342,236 @@ def critic_weights(
     """
     check_choice(correlation, "correlation", ("pearson", "spearman"))
     check_choice(contrast, "contrast", ("std", "entropy"))
-    Z = _normalised_input(X, directions, normalized, names, shift=0.0, constant=constant)
-    m = Z.shape[1]
-    sd = Z.std(axis=0, ddof=ddof)
-    flat = sd <= 0
-    if flat.any() and (constant == "error" or flat.all()):
-        j = int(np.argmax(flat))
-        raise DataValidationError("indicator has zero variance", column=column_label(j, names))
+    check_choice(normalization, "normalization", ("minmax", "none"))
+    raw = normalized or normalization == "none"
+    fast = _use_kernels(engine, X) and correlation == "pearson"
+    fast = fast and not (raw and contrast == "entropy")
+    if fast:
+        sd, flat, R, entropy = _critic_parts_fused(
+            X, directions, normalized, raw, ddof, constant, contrast, names
+        )
+    else:
+        sd, flat, R, entropy = _critic_parts(
+            X, directions, normalized, raw, correlation, ddof, constant, contrast, names
+        )
     # With constant="zero" a constant indicator gets weight 0 and stays out of the
     # correlations, so the others are weighted exactly as if it were dropped.
     live = ~flat
-    Zl = Z[:, live]
-    if Zl.shape[1] == 1:
-        R = np.ones((1, 1))
-    elif correlation == "pearson":
-        R = np.corrcoef(Zl, rowvar=False)
-    else:
-        R = np.atleast_2d(stats.spearmanr(Zl).statistic)
-    conflict = np.zeros(m)
+    conflict = np.zeros(sd.shape[0])
     conflict[live] = (1.0 - (np.abs(R) if absolute else R)).sum(axis=0)
-    strength = np.zeros(m)
-    if contrast == "std":
-        strength[live] = sd[live]
-    else:
-        strength[live] = 1.0 - _entropy_from_normalised(Zl, names)[0]
+    strength = np.zeros(sd.shape[0])
+    strength[live] = sd[live] if contrast == "std" else 1.0 - entropy
     info = strength * conflict
     total = info.sum()
     if total <= 0:
         raise DataValidationError("CRITIC information is 0 for every indicator; weights undefined")
     label = f"CRITIC ({correlation}, {'|r|' if absolute else 'r'}, {contrast})"
+    if raw and not normalized:
+        label = label[:-1] + ", unscaled)"
     return WeightResult(
         info / total,
         label,
         tuple(names) if names is not None else None,
         {"std": sd, "conflict": conflict, "information": info},
     )
+
+
+def _critic_parts(X, directions, normalized, raw, correlation, ddof, constant, contrast, names):
+    """σ_j, the constant-column mask, the correlation matrix of the live columns and (for
+    the entropy contrast) their entropies e_j, on the numpy route."""
+    if normalized:
+        Z = _normalised_input(X, directions, True, names)
+    elif raw:
+        Z = as_matrix(X, names=names)
+    else:
+        Z = _normalised_input(X, directions, False, names, shift=0.0, constant=constant)
+    sd = Z.std(axis=0, ddof=ddof)
+    flat = (sd <= 0) | (Z.max(axis=0) == Z.min(axis=0))
+    _check_flat(flat, constant, names)
+    Zl = Z[:, ~flat]
+    if Zl.shape[1] == 1:
+        R = np.ones((1, 1))
+    elif correlation == "pearson":
+        R = np.corrcoef(Zl, rowvar=False)
+    else:
+        R = np.atleast_2d(stats.spearmanr(Zl).statistic)
+    entropy = _entropy_from_normalised(Zl, names)[0] if contrast == "entropy" else None
+    return sd, flat, R, entropy
+
+
+def _critic_parts_fused(X, directions, normalized, raw, ddof, constant, contrast, names):
+    """The same parts as :func:`_critic_parts` (Pearson), from one pass of centred
+    cross-products of the raw matrix (nqpf.indices._kernels), never forming Z."""
+    from nqpf.indices import _kernels
+
+    A = as_matrix(X, names=names, check_finite=False)
+    d = as_directions(directions, A.shape[1])
+    n = A.shape[0]
+    lo, hi, _, G = _kernels.centred_moments(A, names, full=True)
+    if normalized and (lo < 0).any():
+        raise DataValidationError(
+            "normalised values must be non-negative for this method",
+            column=column_label(int(np.argmax(lo < 0)), names),
+        )
+    var = np.clip(np.diag(G), 0.0, None) / (n - ddof)
+    if raw:
+        flat = hi <= lo
+        scale = np.ones_like(lo)
+        sign = np.ones_like(lo)
+    else:
+        # Raises "zero range" for constant="error", as minmax() does on the numpy route.
+        _, _, flat = _kernels._affine(d, lo, hi, constant, names)
+        scale = np.where(flat, 1.0, hi - lo)
+        sign = np.where(d > 0, 1.0, -1.0)
+    sd = np.where(flat, 0.0, np.sqrt(var) / scale)
+    _check_flat(flat, constant, names)
+    live = ~flat
+    g = np.sqrt(np.diag(G)[live])
+    R = G[np.ix_(live, live)] / np.outer(g, g) * np.outer(sign[live], sign[live])
+    np.fill_diagonal(R, 1.0)
+    entropy = None
+    if contrast == "entropy":
+        entropy = _kernels.entropy_pooled(A, d, 0.0, constant, names)[0][live]
+    return sd, flat, R, entropy
+
+
+def _dispersion_weights(
+    X, kind: str, normalization: str, ddof: int, constant: str, names, engine: str
+) -> WeightResult:
+    """Shared body of :func:`std_weights` and :func:`variance_weights`."""
+    check_choice(normalization, "normalization", ("none", "minmax"))
+    if _use_kernels(engine, X):
+        from nqpf.indices import _kernels
+
+        A = as_matrix(X, names=names, check_finite=False)
+        n = A.shape[0]
+        lo, hi, _, ss = _kernels.centred_moments(A, names)
+        var = np.clip(ss, 0.0, None) / (n - ddof)
+        flat = hi <= lo
+        if normalization == "minmax":
+            if flat.any() and constant == "error":
+                _kernels._affine(np.ones(A.shape[1]), lo, hi, constant, names)  # raises
+            var = var / np.where(flat, 1.0, hi - lo) ** 2
+        var = np.where(flat, 0.0, var)
+    else:
+        if normalization == "minmax":
+            A = minmax(X, None, shift=0.0, constant=constant, names=names)
+        else:
+            A = as_matrix(X, names=names)
+        flat = A.max(axis=0) == A.min(axis=0)
+        var = np.where(flat, 0.0, A.var(axis=0, ddof=ddof))
+    if flat.all():
+        raise DataValidationError(f"every indicator is constant; {kind} weights undefined")
+    sd = np.sqrt(var)
+    v = sd if kind == "standard deviation" else var
+    key = "std" if kind == "standard deviation" else "variance"
+    return WeightResult(
+        v / v.sum(),
+        f"{kind} ({'raw' if normalization == 'none' else 'min-max'}, ddof={ddof})",
+        tuple(names) if names is not None else None,
+        {key: v},
+    )
+
+
+def std_weights(
+    X,
+    *,
+    normalization: str = "none",
+    ddof: int = 1,
+    constant: str = "error",
+    names: Sequence[str] | None = None,
+    engine: str = "auto",
+) -> WeightResult:
+    """Standard-deviation weights (标准离差法): w_j = σ_j / Σ_k σ_k.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, m)
+        Raw indicator values.
+    normalization : {"none", "minmax"}
+        ``"none"`` (default): σ of the raw values, as pymcdm
+        ``standard_deviation_weights``, scikit-criteria ``std_weights`` and pyrepo-mcda
+        ``std_weighting`` compute it (Sałabun, Wątróbski & Shekhovtsov 2020).  σ is then
+        in each indicator's own unit, so the weights depend on the units: use it only for
+        indicators on a common scale.  ``"minmax"``: σ of the min-max normalised values
+        (shift 0), unit-free, as in the Chinese 标准离差法 on normalised data.  Direction
+        does not matter in either case (σ of max − x equals σ of x − min).
+    ddof : int
+        1 (sample σ, default, as all three peers) or 0; it cancels in the weights and is
+        kept for the reported ``std``.
+    constant : {"error", "zero"}
+        With ``normalization="minmax"``, a constant indicator raises (default) or gets
+        weight 0.  Unscaled, a constant indicator has σ = 0 and simply weight 0.
+    engine : {"auto", "numpy", "numba"}
+        ``"auto"`` uses two fused passes (column sums, then centred squares) above 2e5
+        cells; same numbers to ~1e-12.
+
+    Returns
+    -------
+    WeightResult
+        ``weights`` and ``details["std"]`` (σ_j).
+
+    References
+    ----------
+    Jahan, A. & Edwards, K. L. (2013). Weighting of dependent and target-based criteria
+    for optimal decision-making in materials selection process. *Materials & Design*
+    49, 1000–1008 (pymcdm's test case).
+
+    Examples
+    --------
+    pymcdm's test case (Jahan & Edwards 2013), published to 2 d.p. as [0.35, 0.31, 0.34]:
+
+    >>> X = [[0, 0, 0], [0.39, 0.3, 0.77], [0.17, 0.36, 0.8], [0.35, 0.29, 0.93],
+    ...      [0.3, 0.4, 0.94], [0.84, 0.71, 1], [1, 1, 0.99]]
+    >>> std_weights(X).weights.round(2)
+    array([0.35, 0.31, 0.34])
+    """
+    return _dispersion_weights(
+        X, "standard deviation", normalization, ddof, constant, names, engine
+    )
+
+
+def variance_weights(
+    X,
+    *,
+    normalization: str = "minmax",
+    ddof: int = 1,
+    constant: str = "error",
+    names: Sequence[str] | None = None,
+    engine: str = "auto",
+) -> WeightResult:
+    """Variance weights: w_j = σ²_j / Σ_k σ²_k.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, m)
+        Raw indicator values.
+    normalization : {"minmax", "none"}
+        ``"minmax"`` (default): variance of the min-max normalised values (shift 0), as
+        pymcdm ``variance_weights`` and pyrepo-mcda ``stat_var_weighting`` compute it;
+        direction does not matter.  ``"none"``: variance of the raw values (unit-dependent).
+    ddof : int
+        1 (default, as pymcdm) or 0 (pyrepo-mcda); it cancels in the weights.
+    constant : {"error", "zero"}
+        With ``normalization="minmax"``, a constant indicator raises (default) or gets
+        weight 0.
+    engine : {"auto", "numpy", "numba"}
+        As for :func:`std_weights`.
+
+    Returns
+    -------
+    WeightResult
+        ``weights`` and ``details["variance"]`` (σ²_j).
+
+    Examples
+    --------
+    pymcdm's own test case (``test_weights.py``, ``TestVarianceWeights``):
+
+    >>> X = [[100, 4, 500], [110, 5, 550], [120, 6, 600], [121, 8, 400]]
+    >>> variance_weights(X).weights.round(4)
+    array([0.3761, 0.312 , 0.312 ])
+    """
+    return _dispersion_weights(X, "variance", normalization, ddof, constant, names, engine)
 
 
 def cv_weights(X, *, ddof: int = 1, names: Sequence[str] | None = None) -> WeightResult:

@@ -240,8 +240,8 @@ def test_selfcheck_needs_weights_or_fill():
         score_cmmm(SELF, answers)
     res = score_cmmm(SELF, answers, fill="equal")
     assert isinstance(res, CMMMResult) and res.level == 5 and res.unmet == ()
-    assert any("equal shares" in n for n in res.notes)
-    assert any("not official" in n for n in res.notes)
+    assert any("按等分计" in n for n in res.notes)
+    assert any("非官方" in n for n in res.notes)
 
 
 def test_2020_element_weights_by_hand():
@@ -307,13 +307,18 @@ def test_bad_answers_name_the_item():
     with pytest.raises(DataValidationError, match="org_strategy_1a") as err:
         score_cmmm(SELF, bad, fill="equal")
     assert err.value.field == "org_strategy_1a"
+    assert err.value.reason_zh == (
+        "要求 org_strategy_1a 的满足程度应为 全部满足、大部分满足、部分满足、不满足 之一"
+        "（或 1 / 0.8 / 0.5 / 0），收到 'maybe'"
+    )
     for value in (0.7, True, None, 2):
         with pytest.raises(DataValidationError, match="skills_3b"):
             score_cmmm(SELF, dict(answers, skills_3b=value), fill="equal")
     missing = dict(answers)
     del missing["energy_5a"]
-    with pytest.raises(DataValidationError, match=r"1 item.*not answered: energy_5a"):
+    with pytest.raises(DataValidationError, match=r"1 item.*not answered: energy_5a") as err:
         score_cmmm(SELF, missing, fill="equal")
+    assert err.value.reason_zh == "1 项要求缺少答案：energy_5a"
     with pytest.raises(DataValidationError, match=r"unknown item 'energy_5c'.*energy_5"):
         score_cmmm(SELF, dict(answers, energy_5c=1), fill="equal")
     with pytest.raises(DataValidationError, match="unknown weight key '人 员'"):

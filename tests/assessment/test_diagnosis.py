@@ -192,7 +192,8 @@ def test_roadmap_frame_summary_and_order():
         if s.kind == "scene":
             assert s.typical_scenes == load_crosswalk().scenes[s.id]
     text = rm.summary().as_text()
-    assert "design" in text and "提升路线图" in text
+    assert "nqpf 设计值（非官方）" in text and "提升路线图" in text
+    assert "design" not in text
 
 
 def test_custom_costs_change_the_plan(tmp_path):

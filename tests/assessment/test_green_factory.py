@@ -166,7 +166,7 @@ def test_example_preset_areas_and_share():
     }
     assert r.total == pytest.approx(29) and r.max_total == 100
     assert r.share_check == (60.0, 60.0)
-    assert "table-c1-example" in r.weights_source and "secondary" in r.weights_source
+    assert "table-c1-example" in r.weights_source and "二手来源" in r.weights_source
     assert len(r.missing) == 8  # not supplied → 0 points, listed
     frame = r.to_frame()
     assert isinstance(frame, pd.DataFrame) and len(frame) == 14
@@ -221,6 +221,7 @@ def test_bad_indicator_input_names_the_key(indicators, key, match):
             points={"能源消耗强度": 10, "可再生能源利用率": 8},
         )
     assert err.value.field == key
+    assert f"“{key}”" in err.value.reason_zh and err.value.reason_zh != err.value.reason
 
 
 def test_bad_benchmarks_name_the_key():

@@ -166,7 +166,8 @@ def test_result_contents():
 def test_summary_and_frame():
     r = score(FW, good())
     text = r.summary().as_text()
-    assert "评测结果 sme-digital-2024" in text and "一级" in text and "secondary" in text
+    assert "评测结果 sme-digital-2024" in text and "一级" in text
+    assert "等级规则的可信度为“二手来源（待与官方公告核对）”" in text and "secondary" not in text
     assert "下一等级未满足条件：二级：总分需≥40，当前39.4（未满足）" in text
     frame = r.to_frame()
     assert list(frame.columns) == [

@@ -532,6 +532,16 @@ def test_bad_facts_name_the_key(key, value, match):
         assess_specialized({key: value})
     assert err.value.field == key
     assert key in str(err.value)
+    assert err.value.reason_zh.startswith(f"“{key}”") and err.value.reason_zh != err.value.reason
+
+
+def test_bad_facts_in_chinese():
+    with pytest.raises(DataValidationError) as err:
+        assess_specialized({"研发费用占比": 100.01})
+    assert err.value.reason_zh == "“研发费用占比”的数值 100.01 超出范围 [0, 100]%"
+    with pytest.raises(ConfigError) as err:
+        assess_little_giant({}, version="2026")
+    assert err.value.reason_zh.startswith("规则 quality-sme-2026 中没有“专精特新“小巨人”企业”层级")
 
 
 def test_none_is_missing_not_error():

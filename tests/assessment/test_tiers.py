@@ -198,7 +198,7 @@ def test_maturity_from_names_and_cmmm_result():
     answers = {i.id: ("全部满足" if i.level <= 2 else "不满足") for i in items.items}
     cm = score_cmmm(items, answers, fill="equal")
     res = assess_tier(dict(facts, maturity_level=cm))
-    assert res.tier == "基础级" and any("non-official" in n for n in res.notes)
+    assert res.tier == "基础级" and any("非官方要求集" in n for n in res.notes)
 
 
 # -- bad input ----------------------------------------------------------------------------
@@ -231,6 +231,19 @@ def test_bad_facts_name_the_key(update, field, match):
     with pytest.raises(DataValidationError, match=match) as err:
         assess_tier(dict(facts_for("基础级"), **update))
     assert err.value.field == field
+    assert err.value.reason_zh.startswith("“") and err.value.reason_zh != err.value.reason
+
+
+def test_bad_facts_in_chinese():
+    def zh(**update):
+        with pytest.raises(DataValidationError) as err:
+            assess_tier(dict(facts_for("基础级"), **update))
+        return err.value.reason_zh
+
+    assert zh(maturity_level=6) == "“智能制造能力成熟度等级”应为 0–5 级，收到 6"
+    assert zh(maturiy_level=2) == "“maturiy_level”不是已知的事实；是否应为 'maturity_level'？"
+    assert zh(links=["生产"]).startswith("“覆盖的环节”中没有环节 '生产'；可选：工厂建设、")
+    assert zh(above_scale="yes") == "“规上工业企业”应为是或否，收到 'yes'"
 
 
 def test_bad_ai_scenes():

@@ -65,7 +65,7 @@ from nqpf._datafile import (
     refuse_duplicates,
     require_number,
 )
-from nqpf.assessment.schema import parse_rule_model, read_rule_file
+from nqpf.assessment.schema import confidence_zh, parse_rule_model, read_rule_file
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
 
@@ -557,12 +557,9 @@ def _resolve_weights(
             )
         )
     if filled:
-        notes.append(
-            "no weights in the reference; equal shares used (fill='equal') for: "
-            + "; ".join(filled)
-        )
+        notes.append("参考资料未给出权重，以下各组按等分计（fill='equal'）：" + "；".join(filled))
     if overrides:
-        notes.append(f"user weights: {dict(overrides)}")
+        notes.append(f"用户指定权重：{dict(overrides)}")
     return elem_w, dom_w, sub_w, notes
 
 
@@ -664,7 +661,11 @@ class CMMMResult(Result):
         title = "智能制造能力成熟度" + ("" if self.official else "（自评，非官方）")
         rows: list[tuple[str, Any]] = [
             ("项集", self.item_set),
-            ("模型", self.model_version + (f" ({self.variant})" if self.variant else "")),
+            (
+                "模型",
+                self.model_version
+                + (f"（{_VARIANT_CN.get(self.variant, self.variant)}）" if self.variant else ""),
+            ),
         ]
         rows += [(f"A{k + 1}", a) for k, a in enumerate(self.level_scores)]
         rows += [
@@ -796,11 +797,11 @@ def score_cmmm(
     missing = [i for i in ids if i not in answers]
     if missing:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        more_cn = f" 等 {len(missing)} 项" if len(missing) > 5 else ""
         raise DataValidationError(
             f"{len(missing)} item(s) not answered: {', '.join(missing[:5])}{more}",
             field=missing[0],
-            zh=f"要求 {'、'.join(missing[:5])}{more_cn}缺少答案",
+            zh=f"{len(missing)} 项要求缺少答案：{'、'.join(missing[:5])}"
+            + (" 等" if len(missing) > 5 else ""),
         )
     table = spec.satisfaction_map
     xs = {i: _satisfaction(i, answers[i], table) for i in ids}
@@ -847,8 +848,8 @@ def score_cmmm(
         level_scores.append(a_k)
     if renormalized:
         notes.append(
-            "some levels lack items for some 子域/域: their weights were renormalised over the "
-            "子域/域 present [design]"
+            "部分等级缺少某些子域/域的要求：其权重已在现有子域/域间重新归一"
+            f"（{confidence_zh('design')}）"
         )
 
     rule = spec.maturity_score
@@ -879,14 +880,13 @@ def score_cmmm(
             if it.level == next_level and xs[it.id] < 1 - _TOL
         )
     notes.append(
-        f"S rule '{rule.rule}' (threshold {rule.threshold:g}) [{rule.confidence}]: "
-        "the reference does not say how S is formed (frameworks.md §7 item 4)"
+        f"成熟度得分 S 按“{rule.rule}”规则合成（门槛 {rule.threshold:g}；"
+        f"{confidence_zh(rule.confidence)}）：参考资料未说明 S 如何合成（frameworks.md §7 第 4 项）"
     )
-    notes.append(f"level bands [{model.bands_confidence}]: {model.bands_note}".strip())
+    bands_note = f"；{model.bands_note}" if model.bands_note else ""
+    notes.append(f"等级区间：{confidence_zh(model.bands_confidence)}{bands_note}")
     if not items.official:
-        notes.append(
-            f"item set {items.id} is not official ({items.confidence}); a screening aid only"
-        )
+        notes.append(f"要求集 {items.id} 非官方（{confidence_zh(items.confidence)}），仅供自查筛查")
     return CMMMResult(
         item_set=f"{items.id}-{items.version}",
         official=items.official,

@@ -59,7 +59,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nqpf._datafile import find_entry, fmt_num
-from nqpf.assessment.schema import Framework, LevelRow, Question
+from nqpf.assessment.schema import Framework, LevelRow, Question, confidence_zh
 from nqpf.assessment.scoring import (
     Condition,
     QuestionPoints,
@@ -601,7 +601,8 @@ class Roadmap(Result):
             )
         notes = [self.message] if self.message else []
         notes.append(
-            f"成本表可信度为 {self.cost_confidence}（nqpf 示例默认值，非官方），请按实际替换。"
+            f"成本表可信度：{confidence_zh(self.cost_confidence)}；成本为相对工作量，"
+            "非官方报价，请按实际情况替换。"
         )
         return Summary(title=f"提升路线图 {self.framework}", rows=tuple(rows), notes=tuple(notes))
 

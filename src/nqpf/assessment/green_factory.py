@@ -60,7 +60,7 @@ from nqpf._datafile import (
     Version,
     fmt_num,
 )
-from nqpf.assessment.schema import Points, parse_rule_model
+from nqpf.assessment.schema import Points, confidence_zh, parse_rule_model
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
 
@@ -503,13 +503,13 @@ def _points_by_id(
             )
         p_by_id = {i.id: float(i.example_points) for i in spec.indicators if i.example_points}
         weights_source = (
-            f"{EXAMPLE_PRESET}: {spec.example_points.source} "
-            f"[{spec.example_points.confidence}; illustrative]"
+            f"{EXAMPLE_PRESET}：{spec.example_points.source}"
+            f"（{confidence_zh(spec.example_points.confidence)}；示例）"
             if spec.example_points
             else EXAMPLE_PRESET
         )
     else:
-        weights_source = "user"
+        weights_source = confidence_zh("user")
         for iid, entry in b_by_id.items():
             if entry.points is not None:
                 p_by_id[iid] = entry.points

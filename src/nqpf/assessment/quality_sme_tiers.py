@@ -63,7 +63,7 @@ from nqpf._datafile import (
     numbers_agree,
     refuse_duplicates,
 )
-from nqpf.assessment.schema import Points, parse_rule_model
+from nqpf.assessment.schema import Points, confidence_zh, parse_rule_model
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
 
@@ -489,7 +489,7 @@ class TierResult(Result):
         verdict = {"met": "通过", "unmet": "未通过", "unknown": "无法判定"}[self.status]
         rows: list[tuple[str, Any]] = [
             ("层级", self.name),
-            ("规则版本", f"{self.version} ({self.confidence})"),
+            ("规则版本", f"{self.version}（{confidence_zh(self.confidence)}）"),
             ("结论", verdict),
         ]
         if self.items:

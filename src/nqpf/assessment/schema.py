@@ -69,6 +69,25 @@ Points = Annotated[float, BeforeValidator(require_number), Field(ge=0)]
 
 _TOL = 1e-9  # slack when a score is compared with a threshold or a maximum
 
+#: What a ``confidence`` code of the assessment's rule files means, for the Chinese texts
+#: the core writes itself (summaries, notes); the report and web doors have their own labels.
+CONFIDENCE_ZH = {
+    "official": "官方发布",
+    "secondary": "二手来源（待与官方公告核对）",
+    "unverified": "未核实（常用引用值，使用前请核对标准）",
+    "design": "nqpf 设计值（非官方）",
+    "user": "用户指定",
+}
+
+
+def confidence_zh(code: str) -> str:
+    """The Chinese label of a ``confidence`` code (an unknown code as it is).
+
+    >>> confidence_zh("secondary")
+    '二手来源（待与官方公告核对）'
+    """
+    return CONFIDENCE_ZH.get(code, code)
+
 
 class Option(FrozenModel):
     """One answer option of a choice question.

@@ -28,7 +28,14 @@ from pandas.api.types import infer_dtype, is_bool_dtype, is_numeric_dtype
 
 from nqpf._datafile import find_entry, fmt_num
 from nqpf.assessment.answers import normalize_answer
-from nqpf.assessment.schema import Framework, LevelRow, LevelRule, Question, Scene
+from nqpf.assessment.schema import (
+    Framework,
+    LevelRow,
+    LevelRule,
+    Question,
+    Scene,
+    confidence_zh,
+)
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -155,7 +162,8 @@ class ScoreResult(Result):
         rows += [(f"{q.id} {q.title}", q.reason) for q in self.questions]
         notes = [f"下一等级未满足条件：{c.message}" for c in self.next_level]
         if self.rule_confidence != "official":
-            notes.append(f"等级规则的可信度为 {self.rule_confidence}，须以官方文件核对。")
+            label = confidence_zh(self.rule_confidence)
+            notes.append(f"等级规则的可信度为“{label}”，须以官方文件核对。")
         return Summary(title=f"评测结果 {self.framework}", rows=tuple(rows), notes=tuple(notes))
 
     def to_frame(self) -> pd.DataFrame:

@@ -45,7 +45,7 @@ from nqpf._datafile import (
     Version,
 )
 from nqpf.assessment.cmmm import CMMMResult
-from nqpf.assessment.schema import parse_rule_model, read_rule_file
+from nqpf.assessment.schema import confidence_zh, parse_rule_model, read_rule_file
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -59,6 +59,7 @@ __all__ = [
 ]
 
 Status = Literal["met", "unmet", "unknown"]
+_STATUS_CN = {"met": "满足", "unmet": "不满足", "unknown": "无法判定"}
 _LEVEL_NAMES = {
     "一级": 1,
     "二级": 2,
@@ -278,7 +279,7 @@ class TierResult(Result):
         for t, s in self.statuses.items():
             n_un = len(self.unmet(t))
             n_uk = len(self.unknown(t))
-            rows.append((t, f"{s} (未满足 {n_un}, 未知 {n_uk})"))
+            rows.append((t, f"{_STATUS_CN[s]}（未满足 {n_un}，未知 {n_uk}）"))
         rows.append(("已建场景数", sum(len(v) for v in self.scenes_by_group.values())))
         return Summary("智能工厂梯度培育 层级判定", tuple(rows), self.notes)
 
@@ -310,8 +311,8 @@ def _maturity(value: Any, notes: list[str]) -> int | None:
     if isinstance(value, CMMMResult):
         if not value.official:
             notes.append(
-                f"maturity level {value.level} comes from a non-official item set "
-                f"({value.item_set}); the gate needs a CMMM assessment result"
+                f"成熟度等级 {value.level} 来自非官方要求集（{value.item_set}），"
+                "门槛须以正式的成熟度评估结果为准"
             )
         return value.level
     if isinstance(value, str):
@@ -463,7 +464,7 @@ def assess_tier(
             hint = f"; did you mean {near[0]!r}?" if near else ""
             hint_cn = f"；是否应为 {near[0]!r}？" if near else ""
             raise _bad(str(key), f"unknown fact{hint}", f"不是已知的事实{hint_cn}")
-    notes: list[str] = [f"conditions from {rules.source} [{rules.confidence}]"]
+    notes: list[str] = [f"条件来源：{rules.source}（{confidence_zh(rules.confidence)}）"]
 
     level = _maturity(facts.get("maturity_level"), notes)
     links: set[str] | None = None
@@ -517,7 +518,7 @@ def assess_tier(
             )
         share = len(ai) / len(scenes)
         notes.append(
-            f"AI-scene share = {len(ai)}/{len(scenes)} scenes built [unverified denominator]"
+            f"人工智能场景占比 = {len(ai)}/{len(scenes)}（以已建典型场景数为分母，未经核实）"
         )
     position = facts.get("kpi_position")
     positions = [p.id for p in rules.kpi_positions]
@@ -561,7 +562,7 @@ def assess_tier(
                 return res("unknown", None, need)
             missing = [x for x in need if x not in links]
             cur = [x for x in rules.links if x in links]
-            note = f"missing: {', '.join(missing)}" if missing else ""
+            note = f"未覆盖：{'、'.join(missing)}" if missing else ""
             return res("unmet" if missing else "met", cur, need, note)
         if c.kind == "min_ai_share":
             need_s = float(c.min)  # type: ignore[arg-type]
@@ -582,15 +583,15 @@ def assess_tier(
                     "unmet",
                     "below_provincial_average",
                     f"≥ {need_p}",
-                    f"not above the provincial average: {', '.join(worse)}",
+                    f"未高于省同行业平均：{'、'.join(worse)}",
                 )
             if need_rank <= rules.position_rank("above_provincial_average"):
-                return res("met", "above_provincial_average", f"≥ {need_p}", "all KPIs above")
+                return res("met", "above_provincial_average", f"≥ {need_p}", "各项指标均高于平均")
             return res(
                 "unknown",
                 "above_provincial_average",
                 f"≥ {need_p}",
-                "KPI-vs-average comparisons cannot show a leading position; give kpi_position",
+                "与平均值的比较无法说明领先位置；请给出成效水平（kpi_position）",
             )
         return res("unknown", None, f"≥ {need_p}")
 
@@ -617,7 +618,7 @@ def assess_tier(
         for g in rules.scene_groups
     }
     if scenes is None:
-        notes.append("scenes not given; the reference sets no minimum scene count per tier")
+        notes.append("未给出已建典型场景；参考资料未规定各层级的最少场景数")
     return TierResult(
         rules=f"{rules.id}-{rules.version}",
         tier=reached,

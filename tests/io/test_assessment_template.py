@@ -214,22 +214,64 @@ def test_form_fields_are_read_when_filled(template, fw):
 
 # --------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
-    ("sheet", "code", "value", "expected"),
+    ("sheet", "code", "value", "expected", "expected_zh"),
     [
-        ("数字化基础", "information_system", "很好", ["'很好' is not one of", "单个业务环节"]),
-        ("数字化成效", "green_low_carbon", "降低了", ["'降低了' is not one of"]),
-        ("数字化基础", "equipment_digital_rate", 130, ["130 is out of range [0, 100]"]),
-        ("数字化管理", "funding_rate", -1, ["out of range"]),
-        ("数字化基础", "equipment_network_rate", "很多", ["'很多' is not a number"]),
-        ("数字化基础", "information_system", None, ["missing answer", "information_system"]),
-        ("数字化基础", "network.B", "可能", ["'可能' is not one of 是/否", "network"]),
-        ("数字化基础", "equipment_total", "abc", ["not a non-negative number"]),
-        ("场景", "scene_quality", 5, ["5 is not one of 1, 2, 3, 4", "scene_quality"]),
-        ("场景", "scene_quality", "二级", ["'二级' is not one of 1, 2, 3, 4"]),
-        ("场景", "scene_finance", None, ["missing level", "scene_finance"]),
+        (
+            "数字化基础",
+            "information_system",
+            "很好",
+            ["'很好' is not one of", "单个业务环节"],
+            "没有选项 '很好'，可选：A. 无、B. 单个业务环节",
+        ),
+        (
+            "数字化成效",
+            "green_low_carbon",
+            "降低了",
+            ["'降低了' is not one of"],
+            "没有选项 '降低了'",
+        ),
+        (
+            "数字化基础",
+            "equipment_digital_rate",
+            130,
+            ["130 is out of range [0, 100]"],
+            "的数值 130 超出范围 [0, 100]",
+        ),
+        ("数字化管理", "funding_rate", -1, ["out of range"], "的数值 -1 超出范围 [0, 100]"),
+        ("数字化基础", "equipment_network_rate", "很多", ["'很多' is not a number"], "应为数值"),
+        (
+            "数字化基础",
+            "information_system",
+            None,
+            ["missing answer", "information_system"],
+            "第5题“使用本地或云化部署的信息化服务实现业务数字化管理情况”缺少答案",
+        ),
+        (
+            "数字化基础",
+            "network.B",
+            "可能",
+            ["'可能' is not one of 是/否", "network"],
+            "第1题“企业网络建设连接情况”的选项B应填 是 或 否，收到 '可能'",
+        ),
+        ("数字化基础", "equipment_total", "abc", ["not a non-negative number"], "不小于 0 的数值"),
+        (
+            "场景",
+            "scene_quality",
+            5,
+            ["5 is not one of 1, 2, 3, 4", "scene_quality"],
+            "场景“质量管理”的等级应为 1、2、3、4 之一，收到 5",
+        ),
+        ("场景", "scene_quality", "二级", ["'二级' is not one of 1, 2, 3, 4"], "收到 '二级'"),
+        (
+            "场景",
+            "scene_finance",
+            None,
+            ["missing level", "scene_finance"],
+            "场景“财务管理”缺少等级（1–4）",
+        ),
     ],
 )
-def test_bad_cell_names_file_sheet_and_cell(filled, sheet, code, value, expected):
+def test_bad_cell_names_file_sheet_and_cell(filled, sheet, code, value, expected, expected_zh):
     cell = find_cell(filled, sheet, code, 5 if sheet == SCENE_SHEET else 4)
     set_cell(filled, sheet, cell, value)
     with pytest.raises(DataValidationError) as info:
@@ -239,6 +281,9 @@ def test_bad_cell_names_file_sheet_and_cell(filled, sheet, code, value, expected
     for part in expected:
         assert part in msg, (part, msg)
     assert info.value.problems[0]["cell"] == cell
+    zh = info.value.reason_zh
+    assert zh.startswith(f"工作表“{sheet}”{cell} 单元格："), zh
+    assert expected_zh in zh and "sheet" not in zh, zh
 
 
 def test_multi_select_none_with_another_option(filled):
@@ -272,6 +317,9 @@ def test_every_bad_cell_is_reported(filled):
     cells = [(p["sheet"], p["cell"]) for p in info.value.problems]
     assert cells == [("数字化基础", c1), ("数字化成效", c2)]
     assert c1 in str(info.value) and c2 in str(info.value)
+    first, second = info.value.reason_zh.split("；工作表")
+    assert first.startswith(f"工作表“数字化基础”{c1} 单元格：") and "没有选项 '很好'" in first
+    assert second.startswith(f"“数字化成效”{c2} 单元格：") and second.endswith("缺少答案")
 
 
 def test_moved_rows_are_recognised(filled):
@@ -300,9 +348,25 @@ def test_template_of_another_version_is_recognised(tmp_path, fw):
     msg = str(info.value)
     assert "template is for sme-digital 2022; this is 2024" in msg
     assert msg.startswith("模板.xlsx")
+    assert info.value.reason_zh == (
+        "该模板属于 sme-digital 2022 版，而本次评测使用 2024 版；请使用新版模板重新填写"
+    )
     # with no framework given, the template's own version is looked up: 2022 has no items
     with pytest.raises(DataValidationError, match="no item tables"):
         read_responses(path)
+
+
+def test_template_of_another_framework_is_recognised(filled, fw):
+    wb = load_workbook(filled)
+    for row in wb[META_SHEET].iter_rows():
+        if row[0].value == "framework":
+            row[1].value = "cmmm"
+    wb.save(filled)
+    with pytest.raises(DataValidationError) as info:
+        read_responses(filled, fw)
+    assert "template is for framework cmmm 2024; this is sme-digital 2024" in str(info.value)
+    assert info.value.field == "framework"
+    assert info.value.reason_zh == "该模板属于评测框架 cmmm 2024，而本次评测使用 sme-digital 2024"
 
 
 def test_changed_questions_fail_the_checksum(template, fw):
@@ -321,8 +385,9 @@ def test_not_a_template(tmp_path):
     from openpyxl import Workbook
 
     Workbook().save(path)
-    with pytest.raises(DataValidationError, match="not an nqpf assessment template"):
+    with pytest.raises(DataValidationError, match="not an nqpf assessment template") as info:
         read_responses(path)
+    assert info.value.reason_zh.startswith("不是本平台的评测模板")
     with pytest.raises(DataValidationError, match="file not found"):
         read_responses(tmp_path / "nope.xlsx")
     (tmp_path / "x.txt").write_text("a", encoding="utf-8")

@@ -230,6 +230,7 @@ def test_bad_benchmarks_name_the_key():
             {}, benchmarks={"能源消耗强度": {"benchmark": 0.5}}, points={"能源消耗强度": 1}
         )
     assert "能源消耗强度" in err.value.field and "leading" in err.value.field
+    assert err.value.reason_zh.startswith("基准值 benchmarks.能源消耗强度.leading 有误：")
     with pytest.raises(DataValidationError) as err:
         score_green_factory({}, benchmarks={"煤耗": LOWER}, points={"能源消耗强度": 1})
     assert err.value.field == "煤耗"

@@ -274,7 +274,13 @@ def _as_benchmarks(benchmarks: Any) -> SectorBenchmarks:
         if isinstance(cause, LocatedValueError):
             loc += list(cause.loc)
         msg = str(cause) if cause is not None else err["msg"]
-        raise DataValidationError(msg, field=".".join(str(p) for p in loc)) from None
+        where = ".".join(str(p) for p in loc)
+        raise DataValidationError(
+            msg,
+            field=where,
+            zh=f"基准值 {where} 有误：每个指标应给出不相同的 benchmark（基准值）与 leading（引领值）"
+            "两个数值，可选 points（分值）",
+        ) from None
 
 
 # -- scoring -----------------------------------------------------------------------------

@@ -541,7 +541,7 @@ def test_bad_facts_in_chinese():
     assert err.value.reason_zh == "“研发费用占比”的数值 100.01 超出范围 [0, 100]%"
     with pytest.raises(ConfigError) as err:
         assess_little_giant({}, version="2026")
-    assert err.value.reason_zh.startswith("规则 quality-sme-2026 中没有“专精特新“小巨人”企业”层级")
+    assert err.value.reason_zh.startswith("规则 quality-sme-2026 中没有专精特新“小巨人”企业层级")
 
 
 def test_none_is_missing_not_error():

@@ -715,7 +715,7 @@ def _assess(tier_key: str, facts: Mapping[str, Any], version: str) -> TierResult
             f"rules {rules.key} have no {tier_key!r} tier "
             "(the reference does not give its conditions for this version)",
             field=f"tiers.{tier_key}",
-            zh=f"规则 {rules.key} 中没有“{_TIER_CN.get(tier_key, tier_key)}”层级"
+            zh=f"规则 {rules.key} 中没有{_TIER_CN.get(tier_key, tier_key)}层级"
             "（参考资料未给出该版本的条件）",
         )
     tier = rules.tiers[tier_key]

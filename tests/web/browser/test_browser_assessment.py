@@ -116,7 +116,7 @@ def test_download_pdf_and_xlsx_reports(page, live_server):
     assert download.failure() is None
     assert download.suggested_filename == f"assessment-{aid}-T0.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(download.path().read_bytes()), read_only=True)
-    assert "roadmap" in book.sheetnames
+    assert "路线图" in book.sheetnames
     assert len(book.sheetnames) >= 2
     cells = [
         str(v) for ws in book.worksheets for r in ws.iter_rows(values_only=True) for v in r if v

@@ -192,6 +192,67 @@ def test_topsis_nan_names_column():
     assert exc.value.column == "ram"
 
 
+def test_topsis_minmax_published_opricovic_tzeng_2004():
+    # pymcdm test/test_mcdm.py::TestTOPSIS (Opricovic & Tzeng 2004, EJOR 156(2): 445–455),
+    # pymcdm's default min-max normalisation, 3 d.p.
+    X3 = np.array([[1, 2, 5], [3000, 3750, 4500]]).T
+    for engine in ("numpy", "numba"):
+        s = topsis(X3, [0.5, 0.5], [-1, 1], normalization="minmax", engine=engine).scores
+        np.testing.assert_allclose(s, [0.500, 0.617, 0.500], rtol=0, atol=5e-4)
+
+
+def test_topsis_vector_cost_forms():
+    # complement (pymcdm) = keep (Hwang & Yoon): reflection + shift of a column leave the
+    # distances unchanged; reciprocal (scikit-criteria InvertMinimize) is another method.
+    keep = topsis(X, W, D).scores
+    comp = topsis(X, W, D, vector_cost="complement")
+    np.testing.assert_allclose(comp.scores, keep, rtol=0, atol=1e-15)
+    assert comp.method == "TOPSIS (vector, cost complement, global ideals)"
+    recip = topsis(X, W, D, vector_cost="reciprocal").scores
+    assert np.abs(recip - keep).max() > 1e-3
+    T = X.copy()
+    T[:, D < 0] = 1.0 / T[:, D < 0]
+    V = T / np.sqrt((T**2).sum(axis=0)) * W
+    np.testing.assert_allclose(
+        recip, hand_topsis(V, V.max(axis=0), V.min(axis=0)), rtol=0, atol=1e-15
+    )
+    with pytest.raises(DataValidationError) as exc:
+        topsis(X, W, D, vector_cost="negate")
+    assert exc.value.field == "vector_cost"
+
+
+# --------------------------------------------------------------------------------------------
+# weights that need not sum to 1 (weight_sum="any")
+# --------------------------------------------------------------------------------------------
+
+
+def test_weight_sum_any_topsis_and_gra_topsis_are_scale_free():
+    ones = np.ones(X.shape[1])
+    with pytest.raises(DataValidationError, match="sum to 4"):
+        topsis(X, ones, D)
+    for normalization in ("vector", "minmax", "none"):
+        eq = topsis(X, None, D, normalization=normalization)
+        any_ = topsis(X, ones, D, normalization=normalization, weight_sum="any")
+        np.testing.assert_allclose(any_.scores, eq.scores, rtol=0, atol=1e-15)
+        # the distances scale with the weights: ×4 here
+        np.testing.assert_allclose(any_.details["d_best"], 4 * eq.details["d_best"], rtol=1e-14)
+    g = gra_topsis(X, 3 * np.asarray(W), D, weight_sum="any").scores
+    np.testing.assert_allclose(g, gra_topsis(X, W, D).scores, rtol=0, atol=1e-15)
+
+
+def test_weight_sum_any_scales_weighted_sum_and_grey_grade():
+    P = hand_minmax(X, D)
+    np.testing.assert_allclose(weighted_sum(P, 2 * np.asarray(W), weight_sum="any"), 2 * (P @ W))
+    g = grey_relation(X, 2 * np.asarray(W), D, weight_sum="any").scores
+    np.testing.assert_allclose(g, 2 * grey_relation(X, W, D).scores, rtol=1e-15)
+    for bad, msg in (([1, -1, 1, 1], "non-negative"), ([0, 0, 0, 0], "sum to 0")):
+        with pytest.raises(DataValidationError, match=msg):
+            topsis(X, bad, D, weight_sum="any")
+    with pytest.raises(DataValidationError) as exc:
+        weighted_sum(P, W, weight_sum="free")
+    assert exc.value.field == "weight_sum"
+
+
 # --------------------------------------------------------------------------------------------
 # weighted sum
 # --------------------------------------------------------------------------------------------

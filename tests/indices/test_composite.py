@@ -294,6 +294,20 @@ def test_equal_and_critic_weighting():
     np.testing.assert_allclose(res.weights.weights, c / c.sum(), atol=1e-14)
 
 
+def test_std_and_variance_weighting():
+    sd = X.std(axis=0, ddof=1)
+    res = fit(weighting="std")
+    np.testing.assert_allclose(res.weights.weights, sd / sd.sum(), atol=1e-14)
+    res = fit(weighting="std", weighting_options={"normalization": "minmax"})
+    sz = hand_x01(X, DIRS).std(axis=0)
+    np.testing.assert_allclose(res.weights.weights, sz / sz.sum(), atol=1e-14)
+    res = fit(weighting="variance")
+    np.testing.assert_allclose(res.weights.weights, sz**2 / (sz**2).sum(), atol=1e-14)
+    ws = np.full(5, 0.2)
+    res = fit(weighting="combined", weights=ws, combine={"objective": "std", "alpha": 0.5})
+    np.testing.assert_allclose(res.weights.weights, 0.5 * ws + 0.5 * sd / sd.sum(), atol=1e-14)
+
+
 def test_per_period_entropy_with_weighted_sum():
     res = fit(weighting_options={"scope": "per_period"})
     W = res.weights.weights

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nqpf.exceptions import DataValidationError
-from nqpf.indices import minmax, vector, zscore
+from nqpf.indices import minmax, proportion, vector, zscore
 from nqpf.indices.normalize import DEFAULT_SHIFT, minmax_extremes
 
 # methods.md R1 input: 4 units × 2 indicators, directions (+, −).
@@ -259,3 +259,83 @@ def test_vector_normalisation():
     with pytest.raises(DataValidationError, match="all zeros") as exc:
         vector([[0.0, 1.0], [0.0, 2.0]], names=["z", "y"])
     assert exc.value.column == "z"
+
+
+# --------------------------------------------------------------------------------------------
+# Cost forms of vector normalisation and sum normalisation (the peers' conventions)
+# --------------------------------------------------------------------------------------------
+
+# pymcdm's own test matrix (test/test_normalizations.py, 6 × 3, types (−, −, +)).
+X_PM = np.array(
+    [[66, 56, 95], [61, 55, 166], [65, 49, 113], [95, 56, 99], [63, 43, 178], [74, 59, 140]],
+    dtype=float,
+)
+D_PM = [-1, -1, 1]
+
+
+def test_vector_complement_matches_pymcdm_published_values():
+    # pymcdm test/test_normalizations.py::TestVectorNormalization (row-major, 8 d.p.):
+    # vector_normalization(x, cost=True) = 1 − x/‖x‖.
+    published = [
+        0.62375904, 0.57085288, 0.28587109, 0.65226214, 0.57851622, 0.49952212,
+        0.62945966, 0.62449627, 0.34003614, 0.45844104, 0.57085288, 0.29790777,
+        0.6408609, 0.67047632, 0.53563215, 0.57815408, 0.54786285, 0.42128371,
+    ]  # fmt: skip
+    out = vector(X_PM, D_PM, cost="complement")
+    np.testing.assert_allclose(out.ravel(), published, rtol=0, atol=5e-9)
+
+
+def test_proportion_reciprocal_matches_pymcdm_published_values():
+    # pymcdm test/test_normalizations.py::TestSumNormalization (row-major, 8 d.p.):
+    # sum_normalization(x, cost=True) = (1/x)/Σ(1/x).
+    published = [
+        0.17447136, 0.155945, 0.12010114, 0.1887723, 0.15878037, 0.20986094,
+        0.17715554, 0.17822286, 0.14285714, 0.12121168, 0.155945, 0.12515803,
+        0.18277952, 0.20309117, 0.22503161, 0.15560959, 0.1480156, 0.17699115,
+    ]  # fmt: skip
+    out = proportion(X_PM, D_PM)
+    np.testing.assert_allclose(out.ravel(), published, rtol=0, atol=5e-9)
+    np.testing.assert_allclose(out.sum(axis=0), 1.0, rtol=0, atol=1e-15)
+
+
+def test_vector_cost_forms_by_hand():
+    X = np.array([[3.0, 1.0], [4.0, 2.0]])
+    keep = vector(X, ["+", "-"])
+    np.testing.assert_array_equal(keep, vector(X))  # "keep": directions leave the matrix alone
+    np.testing.assert_allclose(keep[:, 1], [1 / np.sqrt(5), 2 / np.sqrt(5)], atol=1e-15)
+    comp = vector(X, ["+", "-"], cost="complement")
+    np.testing.assert_allclose(comp[:, 1], 1 - keep[:, 1], atol=1e-15)
+    np.testing.assert_allclose(comp[:, 0], [0.6, 0.8], atol=1e-15)
+    # reciprocal: 1/x = (1, 1/2), ‖1/x‖ = √(5/4)
+    recip = vector(X, ["+", "-"], cost="reciprocal")
+    np.testing.assert_allclose(recip[:, 1], [1 / np.sqrt(1.25), 0.5 / np.sqrt(1.25)], atol=1e-15)
+    np.testing.assert_allclose(recip[:, 0], [0.6, 0.8], atol=1e-15)
+
+
+def test_proportion_keep_and_benefit_columns_by_hand():
+    X = np.array([[1.0, 1.0], [3.0, 4.0]])
+    np.testing.assert_allclose(proportion(X), [[0.25, 0.2], [0.75, 0.8]], atol=1e-15)
+    np.testing.assert_array_equal(proportion(X, ["+", "-"], cost="keep"), proportion(X))
+    # reciprocal cost column: 1/x = (1, 1/4), sum 5/4
+    np.testing.assert_allclose(proportion(X, ["+", "-"])[:, 1], [0.8, 0.2], atol=1e-15)
+
+
+def test_cost_forms_reject_what_they_cannot_normalise():
+    with pytest.raises(DataValidationError, match="strictly positive") as exc:
+        vector([[1.0, 0.0], [2.0, 3.0]], ["+", "-"], cost="reciprocal", names=["a", "b"])
+    assert exc.value.column == "b"
+    # The same zero in a benefit column is fine for the reciprocal form.
+    vector([[0.0, 1.0], [2.0, 3.0]], ["+", "-"], cost="reciprocal")
+    with pytest.raises(DataValidationError, match="strictly positive") as exc:
+        proportion([[1.0, 0.0], [2.0, 3.0]], ["+", "-"], names=["a", "b"])
+    assert exc.value.column == "b"
+    with pytest.raises(DataValidationError, match="non-negative") as exc:
+        proportion([[-1.0, 1.0], [2.0, 3.0]], names=["a", "b"])
+    assert exc.value.column == "a"
+    with pytest.raises(DataValidationError, match="sums to 0") as exc:
+        proportion([[0.0, 1.0], [0.0, 3.0]], names=["a", "b"])
+    assert exc.value.column == "a"
+    for fn in (vector, proportion):
+        with pytest.raises(DataValidationError) as exc:
+            fn([[1.0], [2.0]], cost="inverse")
+        assert exc.value.field == "cost"

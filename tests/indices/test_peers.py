@@ -14,7 +14,13 @@ scikit-criteria
   Same definition as nqpf.
 - ``TOPSIS``: no normalisation of its own: it weights whatever matrix it gets.  With a
   ``VectorScaler(target="matrix")`` first it is the classic vector TOPSIS of nqpf; on the raw
-  matrix it is nqpf's ``normalization="none"``.
+  matrix it is nqpf's ``normalization="none"``; after ``InvertMinimize`` (cost x → 1/x) and
+  ``VectorScaler`` it is nqpf's ``vector_cost="reciprocal"``.
+- ``CRITIC(scale=False)``: σ and r of the raw matrix → nqpf ``normalization="none"``.
+- ``std_weights``: σ (ddof = 1) of the raw matrix, as pymcdm.
+- ``mkdm`` gives every criterion weight 1 unless told otherwise; nqpf accepts such weights
+  with ``weight_sum="any"`` (TOPSIS closeness does not depend on their scale; a weighted sum
+  does).
 
 pymcdm
 - ``weights.entropy_weights``: sum-normalises the columns; a column containing a 0 gets
@@ -27,7 +33,12 @@ pymcdm
 - ``methods.TOPSIS``: default normalisation is direction-aware min-max → nqpf's
   ``normalization="minmax"``.  With ``vector_normalization`` a cost column becomes
   1 − x/‖x‖; that is a reflection plus translation of the column, which leaves all
-  distances to the ideal/anti-ideal unchanged, so it equals classic vector TOPSIS.
+  distances to the ideal/anti-ideal unchanged, so it equals classic vector TOPSIS
+  (nqpf ``vector_cost="complement"`` gives the same matrix and the same closeness).
+- ``normalizations.sum_normalization``: cost columns as (1/x)/Σ(1/x) → nqpf ``proportion``.
+- ``weights.standard_deviation_weights``: σ (ddof = 1) of the *raw* matrix → nqpf
+  ``std_weights`` (default ``normalization="none"``); ``weights.variance_weights``: variance
+  (ddof = 1) of the min-max matrix without types → nqpf ``variance_weights`` (default).
   A constant column is mapped to 1 by pymcdm's min-max; nqpf raises instead.
 - ``weights.subjective.AHP``: principal eigenvector (same weights), but RI from Tummala &
   Ling (1998) (0.5799 for n = 3, 0.8921 for n = 4) instead of Saaty's 0.58 / 0.90, so CR
@@ -41,7 +52,18 @@ import warnings
 import numpy as np
 import pytest
 
-from nqpf.indices import ahp_weights, critic_weights, entropy_weights, minmax, topsis
+from nqpf.indices import (
+    ahp_weights,
+    critic_weights,
+    entropy_weights,
+    minmax,
+    proportion,
+    std_weights,
+    topsis,
+    variance_weights,
+    vector,
+    weighted_sum,
+)
 
 RNG = np.random.default_rng(2024)
 X = RNG.uniform(1, 10, size=(9, 4)) * np.array([1, 10, 0.1, 100])
@@ -226,3 +248,108 @@ def test_ahp_vs_pymcdm(A, ri_saaty, ri_pymcdm):
     assert ours.details["RI"] == ri_saaty
     assert ours.details["CR"] * ri_saaty == pytest.approx(ahp.get_cr() * ri_pymcdm, abs=1e-12)
     assert ours.details["CR"] != pytest.approx(ahp.get_cr(), abs=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 15: the peers' conventions as nqpf parameters
+# --------------------------------------------------------------------------------------------
+
+XP = X + 1.0  # strictly positive (the reciprocal forms need x > 0)
+
+
+def test_std_and_variance_weights_vs_pymcdm():
+    pytest.importorskip("pymcdm")
+    from pymcdm.weights import standard_deviation_weights
+    from pymcdm.weights import variance_weights as pm_variance
+
+    np.testing.assert_allclose(std_weights(X).weights, standard_deviation_weights(X), atol=1e-15)
+    np.testing.assert_allclose(variance_weights(X).weights, pm_variance(X), atol=1e-15)
+
+
+def test_std_weights_vs_skcriteria():
+    pytest.importorskip("skcriteria")
+    from skcriteria.preprocessing.weighters import std_weights as skc_std
+
+    np.testing.assert_allclose(std_weights(X).weights, skc_std(X), rtol=0, atol=1e-15)
+
+
+def test_vector_complement_and_sum_reciprocal_vs_pymcdm():
+    pytest.importorskip("pymcdm")
+    from pymcdm.helpers import normalize_matrix
+    from pymcdm.normalizations import sum_normalization, vector_normalization
+
+    np.testing.assert_allclose(
+        vector(XP, D, cost="complement"),
+        normalize_matrix(XP, vector_normalization, D),
+        rtol=0,
+        atol=1e-15,
+    )
+    np.testing.assert_allclose(
+        proportion(XP, D), normalize_matrix(XP, sum_normalization, D), rtol=0, atol=1e-15
+    )
+
+
+def test_vector_topsis_complement_vs_pymcdm():
+    pytest.importorskip("pymcdm")
+    from pymcdm.methods import TOPSIS
+    from pymcdm.normalizations import vector_normalization
+
+    theirs = TOPSIS(vector_normalization)(XP, W, D)
+    for engine in ("numpy", "numba"):
+        ours = topsis(XP, W, D, vector_cost="complement", engine=engine).scores
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-14)
+
+
+def test_reciprocal_forms_vs_skcriteria_invert_minimize():
+    skc = pytest.importorskip("skcriteria")
+    from skcriteria.agg.topsis import TOPSIS
+    from skcriteria.preprocessing.invert_objectives import InvertMinimize
+    from skcriteria.preprocessing.scalers import SumScaler, VectorScaler
+
+    dm = InvertMinimize().transform(skc.mkdm(XP, skc_objectives(D), weights=W))
+    np.testing.assert_allclose(
+        VectorScaler(target="matrix").transform(dm).matrix.to_numpy(),
+        vector(XP, D, cost="reciprocal"),
+        rtol=0,
+        atol=1e-15,
+    )
+    np.testing.assert_allclose(
+        SumScaler(target="matrix").transform(dm).matrix.to_numpy(),
+        proportion(XP, D),
+        rtol=0,
+        atol=1e-15,
+    )
+    theirs = TOPSIS().evaluate(VectorScaler(target="matrix").transform(dm)).e_.similarity
+    for engine in ("numpy", "numba"):
+        ours = topsis(XP, W, D, vector_cost="reciprocal", engine=engine).scores
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-14)
+
+
+def test_critic_unscaled_vs_skcriteria():
+    skc = pytest.importorskip("skcriteria")
+    from skcriteria.preprocessing.weighters import CRITIC
+
+    dm = skc.mkdm(X, [max] * X.shape[1])
+    theirs = CRITIC(scale=False).transform(dm).weights.to_numpy()
+    for engine in ("numpy", "numba"):
+        ours = critic_weights(X, normalization="none", engine=engine).weights
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-14)
+
+
+def test_default_weights_of_one_vs_skcriteria():
+    skc = pytest.importorskip("skcriteria")
+    from skcriteria.agg.simple import WeightedSumModel
+    from skcriteria.agg.topsis import TOPSIS
+    from skcriteria.preprocessing.scalers import VectorScaler
+
+    dm = skc.mkdm(XP, [max] * XP.shape[1])  # no weights given: 1 per criterion
+    ones = dm.weights.to_numpy()
+    np.testing.assert_array_equal(ones, np.ones(XP.shape[1]))
+    scaled = VectorScaler(target="matrix").transform(dm)
+    theirs = TOPSIS().evaluate(scaled).e_.similarity
+    ours = topsis(XP, ones, weight_sum="any").scores
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-14)
+    # The weighted sum is not scale-free: Σ_j 1·x'_ij, exactly as skcriteria sums it.
+    theirs = WeightedSumModel().evaluate(scaled).e_.score
+    ours = weighted_sum(vector(XP), ones, weight_sum="any")
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-14)

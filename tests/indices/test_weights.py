@@ -1,4 +1,5 @@
-"""Weights (methods.md §2–§5): entropy, CRITIC, CV, AHP and combined weights.
+"""Weights (methods.md §2–§5): entropy, CRITIC, standard deviation, variance, CV, AHP and
+combined weights.
 
 Reference values are from methods.md §R (see tests/reference/README.md); everything else is
 checked against an independent computation written out in the test.
@@ -19,6 +20,8 @@ from nqpf.indices import (
     entropy_weights,
     given_weights,
     minmax,
+    std_weights,
+    variance_weights,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -371,6 +374,129 @@ def test_critic_bad_options():
     with pytest.raises(DataValidationError) as exc:
         critic_weights(XC, contrast="range")
     assert exc.value.field == "contrast"
+
+
+def test_critic_published_tus_adali_2019_all_benefit():
+    # Tuş & Aytaç Adalı (2019), Opsearch 56(2): 528–538, as pymcdm's and pyrepo-mcda's tests
+    # compute it (no criteria types, i.e. every column a benefit): 3 d.p.
+    M = [
+        [5000, 3, 3, 4, 3, 2],
+        [680, 5, 3, 2, 2, 1],
+        [2000, 3, 2, 3, 4, 3],
+        [600, 4, 3, 1, 2, 2],
+        [800, 2, 4, 3, 3, 4],
+    ]
+    w = critic_weights(M).weights
+    np.testing.assert_allclose(w, [0.157, 0.249, 0.168, 0.121, 0.154, 0.151], rtol=0, atol=5e-4)
+
+
+def test_critic_unscaled_uses_raw_std_and_correlation():
+    # scikit-criteria CRITIC(scale=False): σ (ddof 0) and Pearson r of X itself.
+    res = critic_weights(XC, DC, normalization="none")
+    np.testing.assert_allclose(res.weights, hand_critic(XC), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(res.details["std"], XC.std(axis=0), rtol=1e-14)
+    assert "unscaled" in res.method
+    # Unscaled σ carries the units: rescaling one indicator changes the weights, whereas the
+    # min-max default does not notice.
+    Y = XC * np.array([1.0, 1.0, 1e-3, 1.0])
+    assert np.abs(critic_weights(Y, DC, normalization="none").weights - res.weights).max() > 0.1
+    np.testing.assert_allclose(critic_weights(Y, DC).weights, critic_weights(XC, DC).weights)
+    with pytest.raises(DataValidationError) as exc:
+        critic_weights(XC, normalization="zscore")
+    assert exc.value.field == "normalization"
+
+
+# --------------------------------------------------------------------------------------------
+# standard-deviation and variance weights
+# --------------------------------------------------------------------------------------------
+
+
+def test_std_weights_published_jahan_edwards_2013():
+    # pymcdm test/test_weights.py::TestSTDWeights (Jahan & Edwards 2013, Materials & Design
+    # 49: 1000–1008), 2 d.p.
+    M = [
+        [0, 0, 0],
+        [0.39, 0.3, 0.77],
+        [0.17, 0.36, 0.8],
+        [0.35, 0.29, 0.93],
+        [0.3, 0.4, 0.94],
+        [0.84, 0.71, 1],
+        [1, 1, 0.99],
+    ]
+    np.testing.assert_allclose(std_weights(M).weights, [0.35, 0.31, 0.34], rtol=0, atol=5e-3)
+
+
+def test_std_weights_published_salabun_2020():
+    # pyrepo-mcda tests/test_weighting_methods.py::Test_STD (Sałabun, Wątróbski & Shekhovtsov
+    # 2020, Symmetry 12(9): 1549), 3 d.p.
+    M = [
+        [0.619, 0.449, 0.447],
+        [0.862, 0.466, 0.006],
+        [0.458, 0.698, 0.771],
+        [0.777, 0.631, 0.491],
+        [0.567, 0.992, 0.968],
+    ]
+    np.testing.assert_allclose(std_weights(M).weights, [0.217, 0.294, 0.488], rtol=0, atol=5e-4)
+
+
+def test_variance_weights_pymcdm_test_value():
+    # pymcdm test/test_weights.py::TestVarianceWeights (pymcdm's own value, no paper), 4 d.p.
+    M = [[100, 4, 500], [110, 5, 550], [120, 6, 600], [121, 8, 400]]
+    res = variance_weights(M)
+    np.testing.assert_allclose(res.weights, [0.3761, 0.312, 0.312], rtol=0, atol=5e-5)
+
+
+def test_std_and_variance_by_hand_and_ddof():
+    Z = hand_minmax(XC, [1, 1, 1, 1])
+    for ddof in (0, 1):
+        s = XC.std(axis=0, ddof=ddof)
+        res = std_weights(XC, ddof=ddof)
+        np.testing.assert_allclose(res.weights, s / s.sum(), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(res.details["std"], s, rtol=1e-15)
+        v = Z.var(axis=0, ddof=ddof)
+        res = variance_weights(XC, ddof=ddof)
+        np.testing.assert_allclose(res.weights, v / v.sum(), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(res.details["variance"], v, rtol=1e-14)
+    sz = Z.std(axis=0)
+    np.testing.assert_allclose(
+        std_weights(XC, normalization="minmax").weights, sz / sz.sum(), atol=1e-15
+    )
+    vx = XC.var(axis=0)
+    np.testing.assert_allclose(
+        variance_weights(XC, normalization="none").weights, vx / vx.sum(), atol=1e-15
+    )
+
+
+def test_std_and_variance_units_and_direction():
+    Y = XC * np.array([1.0, 1.0, 1e-3, 1.0])
+    # Min-max: unit-free.  Raw: the rescaled indicator loses almost all its weight.
+    np.testing.assert_allclose(
+        std_weights(Y, normalization="minmax").weights,
+        std_weights(XC, normalization="minmax").weights,
+        atol=1e-15,
+    )
+    assert std_weights(Y).weights[2] < std_weights(XC).weights[2] / 100
+    # Reflecting a column (a cost indicator) changes neither σ nor the weights.
+    flipped = XC * np.array([1.0, -1.0, 1.0, 1.0])
+    np.testing.assert_allclose(variance_weights(flipped).weights, variance_weights(XC).weights)
+
+
+def test_std_and_variance_constant_columns():
+    X = XC.copy()
+    X[:, 1] = 4.0
+    # Raw σ of a constant indicator is 0: weight 0, like the peers.
+    assert std_weights(X).weights[1] == 0.0
+    with pytest.raises(DataValidationError, match="zero range") as exc:
+        variance_weights(X, names=["a", "b", "c", "d"])
+    assert exc.value.column == "b"
+    w = variance_weights(X, constant="zero").weights
+    assert w[1] == 0.0
+    np.testing.assert_allclose(np.delete(w, 1), variance_weights(np.delete(X, 1, axis=1)).weights)
+    with pytest.raises(DataValidationError, match="every indicator is constant"):
+        std_weights(np.ones((4, 2)))
+    with pytest.raises(DataValidationError) as exc:
+        std_weights(XC, normalization="vector")
+    assert exc.value.field == "normalization"
 
 
 # --------------------------------------------------------------------------------------------

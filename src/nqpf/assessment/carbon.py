@@ -675,7 +675,7 @@ def _year(value: Any) -> int:
     year = None
     if isinstance(value, str):
         text = value.strip()
-        year = int(text) if text.isdigit() and len(text) <= 4 else None
+        year = int(text) if text.isdecimal() and len(text) <= 4 else None
     elif isinstance(value, Real) and not isinstance(value, bool):
         with contextlib.suppress(OverflowError, ValueError):
             year = int(value) if value == int(value) else None

@@ -114,26 +114,12 @@ def _form_errors(records: Sequence[Mapping[str, Any]]) -> Iterator[None]:
 
 
 def validate_inputs(
-    *,
-    year: Any,
-    region: Any,
-    grid_factor: Any,
-    records: Sequence[Mapping[str, Any]],
-    output: Any = None,
-    revenue: Any = None,
-    process_emissions: Any = None,
+    *, records: Sequence[Mapping[str, Any]], **inputs: Any
 ) -> tuple[int, dict[str, Any]]:
-    """(year, inputs to store) or :class:`FieldError` naming the form field."""
+    """(year, inputs to store) by :func:`nqpf.services.carbon.inventory_inputs` (same
+    keywords), or :class:`FieldError` naming the form field."""
     with _form_errors(records):
-        return carbon_service.inventory_inputs(
-            year=year,
-            region=region,
-            grid_factor=grid_factor,
-            records=records,
-            output=output,
-            revenue=revenue,
-            process_emissions=process_emissions,
-        )
+        return carbon_service.inventory_inputs(records=records, **inputs)
 
 
 def compute(year: int, inputs: Mapping[str, Any]) -> dict[str, Any]:

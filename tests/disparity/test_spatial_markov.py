@@ -120,9 +120,22 @@ def test_quintiles_k5_m4_against_giddy(rpci, w):
 
 
 def test_per_period_against_giddy_fixed_false(rpci, w):
+    """Per period, two lags equal a lag quintile (states with the same neighbours): giddy
+    (mapclassify) puts them in the class below, nqpf's ``lag_ties="lowest"``."""
     ref = gm.Spatial_Markov(rpci, w, fixed=False, k=5, m=5)
-    ours = spatial_markov(rpci, w, k=5, cutoff_scope="per_period")
+    ours = spatial_markov(rpci, w, k=5, cutoff_scope="per_period", lag_ties="lowest")
     assert_same_as_giddy(ours, ref)
+    assert ours.lag_tied.sum() == 2
+    # the default splits those two transitions and agrees with giddy everywhere else
+    frac = spatial_markov(rpci, w, k=5, cutoff_scope="per_period")
+    tied = frac.lag_tied
+    np.testing.assert_array_equal(frac.lag_classes[~tied], ref.lclass_ids[~tied])
+    # one lag equals its cutoff, one lies 1 ulp-ish above it (rounding of W y): both are
+    # on the boundary between two lag classes, and giddy put them on either side
+    np.testing.assert_array_equal(frac.lag_tie_classes.sum(axis=1), [2, 2])
+    assert set(ref.lclass_ids[tied] - frac.lag_classes[tied]) == {0, 1}
+    diff = frac.T - ref.T
+    assert np.abs(diff).sum() == pytest.approx(2.0) and diff.sum() == pytest.approx(0.0)
     assert ours.cutoffs.shape == (81, 4) and ours.lag_cutoffs.shape == (81, 4)
     for S_ours, S_ref in zip(ours.S_all, ref.S, strict=True):
         np.testing.assert_allclose(S_ours, np.atleast_2d(np.asarray(S_ref, float)), atol=TOL)
@@ -177,7 +190,7 @@ def test_discrete_against_giddy_with_lowest_tie_break(rpci, w, monkeypatch):
     y = mc.Quantiles(rpci.flatten(), k=5).yb.reshape(rpci.shape)
     monkeypatch.setattr(np.random, "choice", lambda a, *args, **kw: np.min(a))
     ref = gm.Spatial_Markov(y, w, discrete=True)
-    ours = spatial_markov(y, w, discrete=True)
+    ours = spatial_markov(y, w, discrete=True, lag_ties="lowest")
     assert_same_as_giddy(ours, ref)
     assert ours.lag is None and ours.lag_cutoff_mode == "categorical" and ours.m == 5
 
@@ -199,7 +212,7 @@ def test_categorical_lag_against_libpysal_where_giddy_is_deterministic(rpci, w):
     finally:
         np.random.set_state(state)  # noqa: NPY002
     draws = np.stack(draws)
-    ours = spatial_markov(y, w, discrete=True).lag_classes
+    ours = spatial_markov(y, w, discrete=True, lag_ties="lowest").lag_classes
     stable = (draws == draws[0]).all(axis=0)
     assert stable.sum() > 0.8 * stable.size
     np.testing.assert_array_equal(ours[stable], draws[0][stable])
@@ -212,7 +225,7 @@ def test_categorical_lag_tie_rule_by_hand():
     # (0, 1, 2 each 1/2 after adding the mean weight): the lowest class wins.
     y = np.array([["c", "c"], ["b", "b"], ["c", "c"], ["a", "a"]])
     w = np.array([[0, 1, 1, 0], [1, 0, 1, 0], [1, 1, 0, 0], [0, 1, 1, 0]])
-    sm = spatial_markov(y, w, discrete=True)
+    sm = spatial_markov(y, w, discrete=True, lag_ties="lowest")
     assert sm.labels == ("a", "b", "c")
     np.testing.assert_array_equal(sm.lag_classes[:, 0], [2, 2, 2, 0])
 

@@ -35,6 +35,13 @@ __all__ = ["default_labels"]
 LABELS_4 = ("低", "中低", "中高", "高")
 
 
+def check_k(k, name: str = "k") -> int:
+    """A number of classes as an int ≥ 2 (not a bool), else raise naming ``name``."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or int(k) < 2:
+        raise DataValidationError(f"{name} must be an integer >= 2, got {k!r}", field=name)
+    return int(k)
+
+
 def default_labels(k: int) -> tuple[str, ...]:
     """Class names used when none are given: 低/中低/中高/高 for k = 4, else "1" … "k"."""
     return LABELS_4 if k == 4 else tuple(str(i) for i in range(1, k + 1))

@@ -24,17 +24,29 @@ Conventions (each a parameter, methods.md §16):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import stats
 
 from nqpf.disparity._validation import as_panel, check_choice
 from nqpf.disparity.classify import LABELS_4 as LABELS_4  # its old home: keep the import path
-from nqpf.disparity.classify import class_labels, classify, default_labels, encode_classes
+from nqpf.disparity.classify import (
+    check_k,
+    class_labels,
+    classify,
+    default_labels,
+    encode_classes,
+)
+from nqpf.disparity.crand import as_rng
 from nqpf.disparity.ergodic import fill_empty_rows, mfpt, recurrent_classes, steady_states
-from nqpf.disparity.weights import as_weights
+from nqpf.disparity.spatial_lag import (
+    LAG_TIES,
+    LagClasses,
+    continuous_lag_classes,
+    discrete_lag_classes,
+)
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
@@ -55,21 +67,12 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 
 
-def _check_k(k, name: str = "k") -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or int(k) < 2:
-        raise DataValidationError(f"{name} must be an integer >= 2, got {k!r}", field=name)
-    return int(k)
-
-
-def _counts(ids: np.ndarray, k: int, lag_ids: np.ndarray | None = None, m: int = 1) -> np.ndarray:
-    """Transition counts (k, k) of class ids (n, t); with ``lag_ids``, one (k, k) block for
-    each of the m lag classes at the start of the transition: (m, k, k)."""
+def _counts(ids: np.ndarray, k: int) -> np.ndarray:
+    """Transition counts (k, k) of class ids (n, t), pooled over t → t + 1 (the counts by
+    lag class are :meth:`~nqpf.disparity.spatial_lag.LagClasses.counts`)."""
     a = ids[:, :-1].ravel()
     b = ids[:, 1:].ravel()
-    if lag_ids is None:
-        return np.bincount(a * k + b, minlength=k * k).reshape(k, k)
-    c = lag_ids[:, :-1].ravel()
-    return np.bincount((c * k + a) * k + b, minlength=m * k * k).reshape(m, k, k)
+    return np.bincount(a * k + b, minlength=k * k).reshape(k, k)
 
 
 def _probabilities(T: np.ndarray, fill_empty_classes: bool) -> np.ndarray:
@@ -326,7 +329,7 @@ def markov(
         if states is not None:
             raise DataValidationError("states is only used with classes", field="states")
         A = as_panel(y, "y")
-        kk = _check_k(k) if cutoffs is None else k
+        kk = check_k(k) if cutoffs is None else k
         ids, cut, kk = classify(A, kk, cutoffs, cutoff_scope, ties, what="y", cutoff_name="cutoffs")
         st = None
         scheme = "cutoffs" if cutoffs is not None else cutoff_scope
@@ -363,9 +366,11 @@ class HomogeneityResult(Result):
     LR, LR_p_value : float
         Likelihood-ratio statistic and its p-value under χ²(dof).
     dof : int
-        Degrees of freedom corrected for empty cells.
+        Degrees of freedom corrected for empty cells (see ``dof_convention``).
     p_pooled : ndarray, shape (k, k)
         Transition probabilities under H0 (all regimes pooled).
+    dof_convention : {"observed", "giddy"}
+        How a class without transitions counted in ``dof`` (see :func:`homogeneity`).
     """
 
     Q: float
@@ -374,6 +379,7 @@ class HomogeneityResult(Result):
     LR_p_value: float
     dof: int
     p_pooled: np.ndarray
+    dof_convention: str = "observed"
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -398,13 +404,20 @@ class HomogeneityResult(Result):
         )
 
 
-def homogeneity(T) -> HomogeneityResult:
+def homogeneity(T, *, dof_convention: str = "observed") -> HomogeneityResult:
     """Test that m regime-specific transition matrices share one law (Bickenbach & Bode 2003).
 
     Parameters
     ----------
     T : array_like, shape (m, k, k)
-        Transition counts n_ab(l) for each regime l (spatial lag class, region …).
+        Transition counts n_ab(l) for each regime l (spatial lag class, region …); they
+        may be fractional (``spatial_markov(lag_ties="fractional")``).
+    dof_convention : {"observed", "giddy"}, default "observed"
+        Degrees of freedom of a class a with no transitions in any regime (a pooled row
+        of zeros).  ``"observed"`` (nqpf): it adds nothing — it has no free parameter
+        under either hypothesis and no term in Q or LR.  ``"giddy"``: it adds
+        (0 − 1)(0 − 1) = 1, as giddy's ``Homogeneity_Results.dof`` (its formula applied to
+        every row).  The two differ only when such a class exists.
 
     Returns
     -------
@@ -420,9 +433,10 @@ def homogeneity(T) -> HomogeneityResult:
       n_a(l) > 0, B_a = number of b with p_ab > 0.
 
     These match giddy's ``Homogeneity_Results`` term by term (checked against its code and
-    numbers), except that a class with no transitions in any regime adds nothing to dof;
-    giddy adds (0 − 1)(0 − 1) = 1 for each such class.  Both statistics are referred to
-    χ²(dof); with dof = 0 the p-values are NaN.
+    numbers).  The sum in dof runs over the observed classes (n_a > 0); with
+    ``dof_convention="giddy"`` it runs over all k classes, so each empty class adds
+    (0 − 1)(0 − 1) = 1 and Q, LR and dof equal giddy's in every case.  Both statistics
+    are referred to χ²(dof); with dof = 0 the p-values are NaN.
 
     References
     ----------
@@ -435,6 +449,7 @@ def homogeneity(T) -> HomogeneityResult:
     >>> round(h.Q, 6), round(h.LR, 6), h.dof
     (3.228022, 3.324025, 2)
     """
+    check_choice(dof_convention, "dof_convention", ("observed", "giddy"))
     M = np.asarray(T, dtype=np.float64)
     if M.ndim != 3 or M.shape[1] != M.shape[2]:
         raise DataValidationError(f"T must be (m, k, k) counts, got shape {M.shape}", field="T")
@@ -453,55 +468,18 @@ def homogeneity(T) -> HomogeneityResult:
     LR = float(2.0 * (M * np.log(ratio)).sum())
     A = (n_al > 0).sum(axis=0)
     B = pos.sum(axis=1)
-    dof = int(((A - 1) * (B - 1))[n_a > 0].sum())
+    terms = (A - 1) * (B - 1)
+    dof = int(terms.sum() if dof_convention == "giddy" else terms[n_a > 0].sum())
     if dof > 0:
         qp, lp = float(stats.chi2.sf(Q, dof)), float(stats.chi2.sf(LR, dof))
     else:
         qp = lp = float("nan")
-    return HomogeneityResult(Q, qp, LR, lp, dof, p)
+    return HomogeneityResult(Q, qp, LR, lp, dof, p, dof_convention)
 
 
 # --------------------------------------------------------------------------------------
 # spatial Markov chain
 # --------------------------------------------------------------------------------------
-
-
-def _row_standardised(w, n: int) -> sparse.csr_array:
-    """``w`` (any form :func:`~nqpf.disparity.weights.as_weights` takes) as a
-    row-standardised CSR matrix, checked against n units."""
-    W = as_weights(w, n, transform="none", self_links=True).sparse
-    rs = np.asarray(W.sum(axis=1)).ravel()
-    islands = np.flatnonzero(rs == 0)
-    if islands.size:
-        raise DataValidationError(
-            f"unit {int(islands[0])} has no neighbours (an island; {islands.size} in all: "
-            f"{islands[:10].tolist()}), so its spatial lag is undefined. Give islands a "
-            "neighbour (e.g. the nearest unit) or drop them",
-            field="w",
-            data_row=int(islands[0]),
-        )
-    if np.all(np.abs(rs - 1.0) <= 1e-12):
-        return W  # already row-standardised: keep the weights bit for bit
-    return sparse.csr_array(sparse.diags_array(1.0 / rs) @ W)
-
-
-def _categorical_lag(W: sparse.csr_array, ids: np.ndarray, k: int) -> np.ndarray:
-    """Most common class among neighbours, weighted; deterministic ties (see spatial_markov)."""
-    n, t = ids.shape
-    nnz = np.diff(W.indptr)
-    mean_w = np.asarray(W.sum(axis=1)).ravel() / np.maximum(nnz, 1)
-    out = np.empty((n, t), dtype=np.intp)
-    rows = np.arange(n)
-    for j in range(t):
-        onehot = np.zeros((n, k))
-        onehot[rows, ids[:, j]] = 1.0
-        tally = np.asarray(W @ onehot)
-        top = tally.max(axis=1, keepdims=True)
-        tied = (tally >= top - 1e-12 * top).sum(axis=1) > 1
-        tally[rows[tied], ids[tied, j]] += mean_w[tied]
-        top = tally.max(axis=1, keepdims=True)
-        out[:, j] = np.argmax(tally >= top - 1e-12 * top, axis=1)
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -512,12 +490,14 @@ class SpatialMarkovResult(Result):
     ----------
     P : ndarray, shape (m, k, k)
         Transition probabilities given lag class l at the start of the transition.
-    T : ndarray of int, shape (m, k, k)
-        Transition counts per lag class.
+    T : ndarray, shape (m, k, k)
+        Transition counts per lag class: integers, or floats with
+        ``lag_ties="fractional"`` (a transition whose lag class tied counts 1/c in each of
+        its c tied classes).
     p : ndarray, shape (k, k)
         Pooled (aspatial) transition probabilities.
     transitions : ndarray of int, shape (k, k)
-        Pooled counts (= T.sum(axis=0)).
+        Pooled counts (T.sum(axis=0), as integers: pooling does not depend on the lag).
     s : ndarray, shape (k,)
         Steady state of ``p`` (NaN when not unique).
     S : ndarray, shape (m, k)
@@ -530,7 +510,15 @@ class SpatialMarkovResult(Result):
     dof : int
         Their degrees of freedom, corrected for empty cells.
     classes, lag_classes : ndarray of int, shape (n, t)
-        Class of each unit's value and of its spatial lag.
+        Class of each unit's value and of its spatial lag.  Where the lag class tied
+        (``lag_tied``), ``lag_classes`` holds the class the tie rule chose — for
+        ``"fractional"`` the lowest tied class, while ``T`` splits the transition.
+    lag_tied : ndarray of bool, shape (n, t)
+        Unit-periods whose lag class was tied after the rule's deterministic step.
+    lag_tie_classes : ndarray of bool, shape (lag_tied.sum(), m)
+        The tied lag classes of each of those unit-periods (row-major order).
+    lag_ties : str
+        The tie rule used (see :func:`spatial_markov`).
     lag : ndarray, shape (n, t) or None
         The spatial lag W y (``None`` for discrete input).
     cutoffs, lag_cutoffs : ndarray or None
@@ -563,11 +551,30 @@ class SpatialMarkovResult(Result):
     lag_cutoff_mode: str
     cutoff_scope: str
     fill_empty_classes: bool
+    lag_ties: str = "fractional"
+    lag_tied: np.ndarray | None = field(default=None, repr=False)
+    lag_tie_classes: np.ndarray | None = field(default=None, repr=False)
+    dof_convention: str = "observed"
 
     @property
     def k(self) -> int:
         """Number of classes of y."""
         return self.P.shape[1]
+
+    def lag_membership(self) -> np.ndarray:
+        """Share of every unit-period in every lag class, (n, t, m): 1 in its lag class,
+        or 1/c in each of c tied classes under ``lag_ties="fractional"``.
+
+        ``T[l, a, b]`` is the sum of the shares in l of the unit-periods that move from
+        a to b.
+        """
+        n, t = self.lag_classes.shape
+        M = np.zeros((n, t, self.m))
+        M[np.arange(n)[:, None], np.arange(t)[None, :], self.lag_classes] = 1.0
+        if self.lag_ties == "fractional" and self.lag_tied is not None and self.lag_tied.any():
+            c = self.lag_tie_classes
+            M[self.lag_tied] = c / c.sum(axis=1, keepdims=True)
+        return M
 
     @property
     def m(self) -> int:
@@ -608,6 +615,8 @@ class SpatialMarkovResult(Result):
             rows.append(("分界点 (上限含)", self.cutoffs))
         if self.lag_cutoffs is not None:
             rows.append(("邻域分界点", self.lag_cutoffs))
+        tied = 0 if self.lag_tied is None else int(self.lag_tied.sum())
+        rows.append(("邻域类型并列 (单元-时期)", f"{tied} ({self.lag_ties})"))
         rows += [
             ("Q", self.Q),
             ("Q p 值", self.Q_p_value),
@@ -618,6 +627,10 @@ class SpatialMarkovResult(Result):
         for i, label in enumerate(self.lag_labels):
             rows.append((f"保持概率 | 邻域 {label}", np.diag(self.P[i]).copy()))
         notes = []
+        if tied and self.lag_ties == "fractional":
+            notes.append(
+                f"{tied} 个单元-时期的邻域类型并列, 其转移按 1/c 分摊到并列的 c 个邻域类型"
+            )
         empty = [
             (self.lag_labels[i], self.labels[a])
             for i, a in zip(*np.nonzero(self.T.sum(axis=2) == 0), strict=True)
@@ -640,8 +653,11 @@ def spatial_markov(
     lag_cutoff_mode: str = "quantile",
     cutoff_scope: str = "pooled",
     ties: str = "error",
+    lag_ties: str = "fractional",
+    rng=None,
     fill_empty_classes: bool = False,
     discrete: bool = False,
+    dof_convention: str = "observed",
     labels: Sequence[str] | None = None,
     lag_labels: Sequence[str] | None = None,
 ) -> SpatialMarkovResult:
@@ -652,14 +668,15 @@ def spatial_markov(
     y : array_like, shape (n units, t periods)
         Continuous values (or classes with ``discrete=True``), rows in the unit order of
         ``w``, t >= 2.
-    w : array_like, scipy.sparse matrix or libpysal ``W``, shape (n, n)
-        Spatial weights: a dense array, a sparse matrix, or any object with a ``.sparse``
-        attribute (a libpysal ``W``, whose ``.sparse`` is used).  Row ``i`` holds unit
-        ``i``'s neighbours, in the row order of ``y``.  It is row-standardised here
-        whatever its transformation (rows already summing to 1 within 1e-12 are used as
-        given, so a libpysal ``W`` with ``transform = "r"`` gives giddy's lag bit for
-        bit); negative weights are an error, and so is a unit with no neighbour (an
-        island, row sum 0: its lag is undefined), naming the unit.
+    w : SpatialWeights, array_like, scipy.sparse matrix, libpysal ``W``, mapping or list
+        Spatial weights in any form :func:`~nqpf.disparity.weights.as_weights` accepts
+        (a dense n × n array, a sparse matrix, a libpysal ``W``, ``{id: [neighbours]}``,
+        a list of neighbour lists), converted once.  Row ``i`` holds unit ``i``'s
+        neighbours, in the row order of ``y``.  It is row-standardised here whatever its
+        transformation (rows already summing to 1 within 1e-12 are used as given, so a
+        libpysal ``W`` with ``transform = "r"`` gives giddy's lag bit for bit); negative
+        weights are an error, and so is a unit with no neighbour (an island, row sum 0:
+        its lag is undefined), naming the unit.
     k : int, default 4
         Number of classes of y (ignored with ``cutoffs`` or ``discrete``).
     m : int, optional
@@ -678,12 +695,34 @@ def spatial_markov(
         Quantiles of y and of the lag from the pooled sample (giddy ``fixed=True``) or
         per period (``fixed=False``).
     ties : {"error", "merge"}, default "error"
-        Coinciding quantile cutoffs of y or of the lag; see :func:`markov`.
+        Coinciding quantile cutoffs of y or of the lag; see :func:`markov`.  (How a unit
+        whose *lag class* ties is counted is ``lag_ties``.)
+    lag_ties : {"fractional", "tryself", "random", "lowest"}, default "fractional"
+        What a transition does when its lag class is not unique — a continuous lag on a
+        class boundary, or several equally heavy neighbour classes of a discrete y:
+
+        - ``"fractional"`` (default): it counts 1/c in each of the c tied lag classes
+          (after the own-class step for discrete y), so ``T`` holds fractions.  The
+          expectation of a random tie-break, deterministic, and no lag class is favoured.
+        - ``"tryself"``: giddy's rule (libpysal ``lag_categorical(ties="tryself")``): the
+          unit's own class joins its neighbours with their mean weight; a remaining tie
+          is drawn uniformly from ``rng``.  For a continuous lag it is ``"random"``.
+        - ``"random"``: a uniform draw from ``rng`` among the tied classes (libpysal
+          ``ties="random"``, no own-class step).
+        - ``"lowest"``: the lowest tied class (after the own-class step), and for a
+          continuous lag the closed-right class: nqpf's behaviour before this option
+          existed, biased towards the lower lag classes.
+    rng : numpy.random.Generator, int or None
+        Source of the draws of ``"tryself"`` and ``"random"`` (seed it for reproducible
+        classes); unused by the other rules.
     fill_empty_classes : bool, default False
         Put 1 on the diagonal of empty rows of every P[l] and of ``p`` (giddy).
     discrete : bool, default False
         ``y`` already holds classes; the lag class is then the weighted most common
         class among the neighbours (giddy ``discrete=True``), and m = k.
+    dof_convention : {"observed", "giddy"}, default "observed"
+        Degrees of freedom of the homogeneity tests when a class has no transitions; see
+        :func:`homogeneity`.
     labels, lag_labels : sequence of str, optional
         Names of the classes and lag classes; see :func:`default_labels`.
 
@@ -695,152 +734,91 @@ def spatial_markov(
     -----
     L_it = Σ_j w_ij y_jt with row-standardised W.  A transition of unit i from t to
     t + 1 is counted in the matrix of the lag class of L_it (the lag at the start).
-    Lag classes follow the same rule as y: upper bounds inclusive, a lag equal to a
-    cutoff goes to the lower class, so there is no random tie breaking.
+    Lag classes follow the same rule as y — upper bounds inclusive — so a lag equal to a
+    cutoff c (within a relative 1e-12) lies between the class that ends at c and the one
+    that starts at c: a tie, resolved by ``lag_ties``.
 
     With ``discrete=True`` the categorical lag is the class with the largest total weight
-    among the neighbours.  Ties (within a relative 1e-12) are broken as libpysal's
-    ``lag_categorical(ties="tryself")``: the unit's own class is added with the mean
-    neighbour weight; where that still leaves a tie, giddy draws at random but nqpf
-    takes the lowest tied class, so results are reproducible.
+    among the neighbours; classes within a relative 1e-12 of it tie.  giddy (through
+    libpysal's ``lag_categorical``) adds the unit's own class with the mean neighbour
+    weight and draws among the classes still tied with ``numpy.random`` (unseeded).  On
+    giddy's own discrete example (US incomes 1929–2009 in quintiles, states48.gal) 524 of
+    the 3,888 unit-periods stay tied after that step; taking the lowest of them, as nqpf
+    did, inflates the transitions counted in lag class 0 relative to an unbiased rule
+    (see tests/disparity/test_spatial_markov_ties.py).  ``"fractional"`` counts each tied
+    transition by its expected share, the expectation over giddy's draws, so
+    ``T_fractional = E[T_tryself]``.  With fractional counts P = T / row sums and the
+    Q and LR statistics are computed exactly as with integer counts.
 
-    The homogeneity statistics are those of :func:`homogeneity` on ``T``; dof differs
-    from giddy's ``dof_hom`` only when a class has no transitions at all (giddy adds 1
-    for each such class).  Steady states treat empty rows as absorbing; giddy raises
-    for them unless ``fill_empty_classes=True``.
+    The homogeneity statistics are those of :func:`homogeneity` on ``T``; with
+    ``dof_convention="observed"`` dof differs from giddy's ``dof_hom`` only when a class
+    has no transitions at all (giddy adds 1 for each such class; pass ``"giddy"`` for its
+    count).  Steady states treat empty rows as absorbing; giddy raises for them unless
+    ``fill_empty_classes=True``.
 
     References
     ----------
     Rey, S. J. (2001). Spatial empirics for economic growth and convergence.
     *Geographical Analysis* 33(3): 195–214.
     Bickenbach, F. & Bode, E. (2003). *International Regional Science Review* 26(3).
+    Rey, S. J., Kang, W. & Wolf, L. (2016). The properties of tests for spatial effects in
+    discrete Markov chain models of regional income distribution dynamics. *Journal of
+    Geographical Systems* 18: 377–398 (giddy; the categorical lag and its tie rule).
 
     Examples
     --------
     Four units on a line, three periods, classes cut at 1.5 and 2.5, and the neighbours'
-    mean judged with the same cutoffs:
+    mean judged with the same cutoffs.  Three lags fall on a cutoff; the one that starts
+    a transition is unit 2's in period 1, (2 + 3)/2 = 2.5, between lag classes 1 and 2
+    (0-based), so its move from class 2 to class 1 counts ½ in each:
 
     >>> y = [[1, 1, 1], [1, 2, 2], [3, 3, 2], [3, 3, 3]]
     >>> w = [[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]]
     >>> sm = spatial_markov(y, w, cutoffs=[1.5, 2.5], lag_cutoff_mode="same")
-    >>> sm.lag_classes.tolist()
-    [[0, 1, 1], [1, 1, 0], [1, 1, 1], [2, 2, 1]]
-    >>> sm.T[1].tolist()
-    [[1, 1, 0], [0, 1, 0], [0, 1, 1]]
+    >>> sm.lag.tolist()
+    [[1.0, 2.0, 2.0], [2.0, 2.0, 1.5], [2.0, 2.5, 2.5], [3.0, 3.0, 2.0]]
+    >>> sm.lag_tied.nonzero()
+    (array([1, 2, 2]), array([2, 1, 2]))
+    >>> sm.T[1, 2].tolist(), sm.T[2, 2].tolist()
+    ([0.0, 0.5, 1.0], [0.0, 0.5, 2.0])
+
+    nqpf's earlier rule, kept as ``lag_ties="lowest"``, gave the whole move to class 1:
+
+    >>> low = spatial_markov(y, w, cutoffs=[1.5, 2.5], lag_cutoff_mode="same", lag_ties="lowest")
+    >>> low.T[1, 2].tolist(), low.T[2, 2].tolist()
+    ([0, 1, 1], [0, 0, 2])
     >>> sm.to_frame().columns.tolist()
     ['邻域类型', '初始类型', 'n', '1', '2', '3']
     """
     check_choice(lag_cutoff_mode, "lag_cutoff_mode", ("quantile", "same"))
     check_choice(cutoff_scope, "cutoff_scope", ("pooled", "per_period"))
     check_choice(ties, "ties", ("error", "merge"))
+    check_choice(lag_ties, "lag_ties", LAG_TIES)
+    check_choice(dof_convention, "dof_convention", ("observed", "giddy"))
+    gen = as_rng(rng)
     if m is not None:
-        m = _check_k(m, "m")
+        m = check_k(m, "m")
     if discrete:
-        classes = _discrete_lag_classes(y, w, m, cutoffs, lag_cutoffs)
+        classes = discrete_lag_classes(y, w, m, cutoffs, lag_cutoffs, lag_ties, gen)
     else:
-        classes = _continuous_lag_classes(
-            y, w, k, m, cutoffs, lag_cutoffs, lag_cutoff_mode, cutoff_scope, ties
+        classes = continuous_lag_classes(
+            y, w, k, m, cutoffs, lag_cutoffs, lag_cutoff_mode, cutoff_scope, ties, lag_ties, gen
         )
-    T = _counts(classes.ids, classes.k, classes.lag_ids, classes.m)
-    return _spatial_markov_result(T, classes, fill_empty_classes, labels, lag_labels)
-
-
-@dataclass(frozen=True)
-class _LagClasses:
-    """Classes of y and of its spatial lag, and how they were formed."""
-
-    ids: np.ndarray  # (n, t) class of y
-    lag_ids: np.ndarray  # (n, t) class of the lag
-    k: int  # number of classes of y
-    m: int  # number of lag classes
-    cutoffs: np.ndarray | None
-    lag_cutoffs: np.ndarray | None
-    lag: np.ndarray | None  # W y (None for discrete input)
-    lag_cutoff_mode: str
-    cutoff_scope: str
-    states: np.ndarray | None  # class values of discrete input
-
-
-def _discrete_lag_classes(y, w, m: int | None, cutoffs, lag_cutoffs) -> _LagClasses:
-    """Discrete y: its classes and the weighted most common class among the neighbours."""
-    for name, value in (("cutoffs", cutoffs), ("lag_cutoffs", lag_cutoffs)):
-        if value is not None:
-            raise DataValidationError(f"{name} cannot be used with discrete=True", field=name)
-    ids, st = encode_classes(y, None, "y")
-    kk = st.size
-    if kk < 2:
-        raise DataValidationError("y holds only 1 distinct class", field="y")
-    if m is not None and m != kk:
-        raise DataValidationError(
-            f"with discrete=True the lag classes are the {kk} classes of y, got m={m}",
-            field="m",
-        )
-    W = _row_standardised(w, ids.shape[0])
-    lag_ids = _categorical_lag(W, ids, kk)
-    return _LagClasses(ids, lag_ids, kk, kk, None, None, None, "categorical", "discrete", st)
-
-
-def _continuous_lag_classes(
-    y, w, k, m: int | None, cutoffs, lag_cutoffs, lag_cutoff_mode, cutoff_scope, ties
-) -> _LagClasses:
-    """Continuous y: classes of y, its spatial lag W y and the lag's classes."""
-    A = as_panel(y, "y")
-    W = _row_standardised(w, A.shape[0])
-    kk = _check_k(k) if cutoffs is None else k
-    ids, cut, kk = classify(A, kk, cutoffs, cutoff_scope, ties, what="y", cutoff_name="cutoffs")
-    lag = np.asarray(W @ A)
-    scope = "cutoffs" if cutoffs is not None else cutoff_scope
-    if lag_cutoffs is not None:
-        if lag_cutoff_mode == "same":
-            raise DataValidationError(
-                "lag_cutoffs and lag_cutoff_mode='same' exclude each other", field="lag_cutoffs"
-            )
-        lag_ids, lag_cut, mm = classify(
-            lag,
-            2,
-            lag_cutoffs,
-            "pooled",
-            ties,
-            what="the spatial lag",
-            cutoff_name="lag_cutoffs",
-        )
-        if m is not None and m != mm:
-            raise DataValidationError(f"m={m} but lag_cutoffs define {mm} lag classes", field="m")
-        mode = "cutoffs"
-    elif lag_cutoff_mode == "same":
-        if m is not None and m != kk:
-            raise DataValidationError(
-                f"lag_cutoff_mode='same' gives m = k = {kk} lag classes, got m={m}", field="m"
-            )
-        lag_cut, mm = cut, kk
-        if cut.ndim == 1:
-            lag_ids = np.searchsorted(cut, lag, side="left")
-        else:
-            lag_ids = np.column_stack(
-                [np.searchsorted(cut[j], lag[:, j], side="left") for j in range(lag.shape[1])]
-            )
-        lag_ids = lag_ids.astype(np.intp)
-        mode = "same"
-    else:
-        mm = kk if m is None else m
-        lag_ids, lag_cut, mm = classify(
-            lag, mm, None, cutoff_scope, ties, what="the spatial lag", cutoff_name="lag_cutoffs"
-        )
-        mode = "quantile"
-    return _LagClasses(ids, lag_ids, kk, mm, cut, lag_cut, lag, mode, scope, None)
+    return _spatial_markov_result(classes, fill_empty_classes, labels, lag_labels, dof_convention)
 
 
 def _spatial_markov_result(
-    T: np.ndarray, classes: _LagClasses, fill_empty_classes: bool, labels, lag_labels
+    classes: LagClasses, fill_empty_classes: bool, labels, lag_labels, dof_convention: str
 ) -> SpatialMarkovResult:
     """Conditional and pooled chains, their steady states and the homogeneity tests."""
     kk, st = classes.k, classes.states
+    T = classes.counts()
     P = _probabilities(T, fill_empty_classes)
-    pooled = T.sum(axis=0)
+    pooled = _counts(classes.ids, kk)
     p, s, _, _ = _chain(pooled, fill_empty_classes)
     S_all = tuple(steady_states(Pl) for Pl in P)
     S = np.stack([Sl[0] if Sl.shape[0] == 1 else np.full(kk, np.nan) for Sl in S_all])
-    h = homogeneity(T)
+    h = homogeneity(T, dof_convention=dof_convention)
     return SpatialMarkovResult(
         P=P,
         T=T,
@@ -864,4 +842,8 @@ def _spatial_markov_result(
         lag_cutoff_mode=classes.lag_cutoff_mode,
         cutoff_scope=classes.cutoff_scope,
         fill_empty_classes=bool(fill_empty_classes),
+        lag_ties=classes.ties,
+        lag_tied=classes.tied,
+        lag_tie_classes=classes.candidates,
+        dof_convention=dof_convention,
     )

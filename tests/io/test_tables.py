@@ -297,3 +297,31 @@ def test_read_panel_from_bytes_counts_rows_like_the_file(tmp_path):
         read_panel(data, name="p.csv", entity="省份", period="年份", indicators=["研发投入"])
     assert from_bytes.value.row == from_file.value.row == 5
     assert str(from_bytes.value) == str(from_file.value)
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_separated_files(sep):
+    data = f"name{sep}value\n甲{sep}1,5\n".encode()
+    frame = read_table(data, name="t.csv", text_columns=True)
+    assert frame.columns.tolist() == ["name", "value"]
+    assert frame["value"].tolist() == ["1,5"]
+
+
+def test_all_text_keeps_na_words_and_reports_the_first_row():
+    frame = read_table(b"\n\ncode,note\nNA,null\n,x\n", name="t.csv", text_columns=True)
+    assert frame["code"].tolist()[0] == "NA" and frame["note"].tolist()[0] == "null"
+    assert frame["code"].isna().tolist() == [False, True]
+    assert frame.attrs["first_row"] == 4
+
+
+def test_a_damaged_workbook_is_a_named_error():
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types")
+        z.writestr("xl/workbook.xml", "<broken")
+    with pytest.raises(DataValidationError, match=r"not a readable \.xlsx") as info:
+        read_table(buffer.getvalue(), name="坏.xlsx")
+    assert info.value.file == "坏.xlsx" and "损坏" in info.value.reason_zh

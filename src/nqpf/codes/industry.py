@@ -42,7 +42,7 @@ INDUSTRY_LEVELS = {
     "class": "小类",
 }
 _DIGITS = {"大类": 2, "中类": 3, "小类": 4}
-_CODE = re.compile(r"([A-T])?(\d{2,4})?")
+_CODE = re.compile(r"([A-T])?([0-9]{2,4})?")
 _PREFIX = re.compile(r"[A-T][0-9]{0,4}")
 
 

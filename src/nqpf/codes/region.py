@@ -44,7 +44,7 @@ REGION_LEVELS = {
 }
 #: Lengths of a region prefix: province, prefecture, county, township, village.
 SCOPE_LENGTHS = (2, 4, 6, 9, 12)
-_CODE = re.compile(r"\d{6}|\d{12}")
+_CODE = re.compile(r"[0-9]{6}|[0-9]{12}")
 
 
 @functools.cache

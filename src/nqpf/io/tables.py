@@ -10,7 +10,6 @@ import csv
 import io
 import os
 import re
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,8 @@ def read_table(
     Returns
     -------
     pandas.DataFrame
-        Row ``i`` (0-based) is spreadsheet row ``i + 2`` when the header is on row 1.
+        Row ``i`` (0-based) is spreadsheet row ``i + attrs["first_row"]``: ``i + 2`` when
+        the header is on row 1, more when blank rows stand above it.
         Column names are stripped of surrounding spaces; unnamed columns that hold
         nothing (stray commas, formatted empty cells) are dropped; blank rows are kept
         as empty rows so that row numbers stay true.
@@ -66,12 +66,16 @@ def read_table(
     -----
     CSV files are decoded as UTF-8 (with or without a byte-order mark) and, failing
     that, as GB18030, the superset of GBK that Excel and WPS on Chinese Windows use when
-    they save "CSV (comma delimited)".  Legacy ``.xls`` files are refused with a request
+    they save "CSV (comma delimited)"; the separator is a comma unless the header line
+    has none and uses ``;`` or a tab.  With ``text_columns=True`` only an empty cell is
+    missing (``NA``, ``null`` are kept as text).  Legacy ``.xls`` files are refused with a request
     to save them as ``.xlsx``.  For ``.xlsx`` the values cached by Excel are read, so
     formula cells show their last computed result (empty if the file was never opened
     in a spreadsheet program).
     """
-    return _read(_source(path, name), sheet, text_columns)[0]
+    frame, first_row = _read(_source(path, name), sheet, text_columns)
+    frame.attrs["first_row"] = first_row
+    return frame
 
 
 def read_panel(
@@ -152,9 +156,11 @@ def _source(path: str | os.PathLike[str] | bytes, name: str | None) -> _Source:
         return _Source(name, data=bytes(path))
     path = Path(path)
     if not path.exists():
-        raise DataValidationError("file not found", file=str(path))
+        raise DataValidationError("file not found", file=str(path), zh="文件不存在")
     if path.is_dir():
-        raise DataValidationError("is a folder, expected a file", file=str(path))
+        raise DataValidationError(
+            "is a folder, expected a file", file=str(path), zh="是文件夹，应为文件"
+        )
     return _Source(name or path.name, path=path)
 
 
@@ -167,19 +173,24 @@ def _read(
         raise DataValidationError(
             "legacy .xls files are not supported: open it in Excel or WPS and save it as .xlsx",
             file=source.name,
+            zh="不支持旧版 .xls 文件：请用 Excel 或 WPS 打开后另存为 .xlsx",
         )
     if suffix not in READ_SUFFIXES:
         raise DataValidationError(
             f"cannot read {Path(source.name).suffix or 'files without a suffix'!r}; use one of "
             f"{list(READ_SUFFIXES)}",
             file=source.name,
+            zh=f"无法读取该类型的文件，请使用 {'、'.join(READ_SUFFIXES)}",
         )
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
         raise DataValidationError(
-            "sheet applies only to Excel files", file=source.name, field="sheet"
+            "sheet applies only to Excel files",
+            file=source.name,
+            field="sheet",
+            zh="只有 Excel 文件有工作表",
         )
     if not source.data():
-        raise DataValidationError("the file is empty", file=source.name)
+        raise DataValidationError("the file is empty", file=source.name, zh="文件为空")
     if suffix == ".csv":
         return _read_csv(source, text_columns)
     if suffix == ".parquet":
@@ -187,7 +198,9 @@ def _read(
             df = pd.read_parquet(io.BytesIO(source.data()))
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise DataValidationError(
-                f"not a readable Parquet file ({exc})", file=source.name
+                f"not a readable Parquet file ({exc})",
+                file=source.name,
+                zh="不是可读取的 Parquet 文件",
             ) from None
         return _as_text(df, text_columns), 2
     return _read_xlsx(source, sheet, text_columns)
@@ -200,7 +213,11 @@ def _decode(source: _Source) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise DataValidationError("cannot decode the file: save it as UTF-8 CSV", file=source.name)
+    raise DataValidationError(
+        "cannot decode the file: save it as UTF-8 CSV",
+        file=source.name,
+        zh="无法识别文件编码：请另存为 UTF-8 编码的 CSV",
+    )
 
 
 def _read_csv(source: _Source, text_columns: Sequence[str] | bool) -> tuple[pd.DataFrame, int]:
@@ -208,13 +225,14 @@ def _read_csv(source: _Source, text_columns: Sequence[str] | bool) -> tuple[pd.D
     # Find the header ourselves (the first line with content) to check its names before
     # pandas renames duplicates to "x.1" behind the user's back.
     skip = 0
-    for record in csv.reader(io.StringIO(text)):
+    delimiter = _delimiter(text)
+    for record in csv.reader(io.StringIO(text), delimiter=delimiter):
         if not _BLANK_LINE.fullmatch(",".join(record)):
             header = record
             break
         skip += 1
     else:
-        raise DataValidationError("the file is empty", file=source.name)
+        raise DataValidationError("the file is empty", file=source.name, zh="文件为空")
     names = _column_names(header, source.name, skip + 1)
     raw_text = [
         raw
@@ -225,46 +243,60 @@ def _read_csv(source: _Source, text_columns: Sequence[str] | bool) -> tuple[pd.D
         # skip_blank_lines=False keeps blank rows, so row numbers match the spreadsheet.
         df = pd.read_csv(
             io.StringIO(text),
+            sep=delimiter,
             skiprows=skip,
             skip_blank_lines=False,
             dtype=dict.fromkeys(raw_text, str) or None,
+            # all text: only an empty cell is missing ("NA", "null" … are values)
+            keep_default_na=text_columns is not True,
+            na_values=[""] if text_columns is True else None,
         )
     except (pd.errors.ParserError, ValueError) as exc:
-        raise DataValidationError(f"not a readable CSV file ({exc})", file=source.name) from None
+        raise DataValidationError(
+            f"not a readable CSV file ({exc})", file=source.name, zh="不是可读取的 CSV 文件"
+        ) from None
     if len(df.columns) == len(names):
         df.columns = names
     return _drop_empty_unnamed(df), skip + 2
+
+
+def _delimiter(text: str) -> str:
+    """``,`` unless the header line has none and uses ``;`` or a tab instead (as Excel
+    writes "CSV" where the comma is the decimal mark, and as tab-separated exports do)."""
+    for line in text.splitlines():
+        if line.strip(" \t,;"):
+            if "," not in line:
+                for candidate in ("\t", ";"):
+                    if candidate in line:
+                        return candidate
+            return ","
+    return ","
 
 
 def _read_xlsx(
     source: _Source, sheet: str | int | None, text_columns: Sequence[str] | bool
 ) -> tuple[pd.DataFrame, int]:
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         wb = load_workbook(io.BytesIO(source.data()), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise DataValidationError(f"not a readable .xlsx file ({exc})", file=source.name) from None
+    except Exception as exc:  # openpyxl raises zip, XML, key and value errors
+        raise _unreadable_xlsx(source, exc) from None
     try:
-        names = wb.sheetnames
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif isinstance(sheet, int) and 0 <= sheet < len(names):
-            ws = wb.worksheets[sheet]
-        elif sheet in names:
-            ws = wb[sheet]
-        else:
-            raise DataValidationError(
-                f"no sheet {sheet!r}; the sheets are {names}", file=source.name, field="sheet"
-            )
+        ws = _sheet(wb, sheet, source)
         rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    except DataValidationError:
+        raise
+    except Exception as exc:  # a damaged workbook: a sheet missing, broken XML …
+        raise _unreadable_xlsx(source, exc) from None
     finally:
         wb.close()  # read-only workbooks keep the file open until closed
     empty = [all(v is None or (isinstance(v, str) and not v.strip()) for v in r) for r in rows]
     start = next((i for i, e in enumerate(empty) if not e), None)
     if start is None:
-        raise DataValidationError(f"sheet {ws.title!r} is empty", file=source.name)
+        raise DataValidationError(
+            f"sheet {ws.title!r} is empty", file=source.name, zh=f"工作表 {ws.title!r} 为空"
+        )
     end = len(rows) - next(i for i, e in enumerate(reversed(empty)) if not e)
     body = rows[start + 1 : end]
     width = max(len(r) for r in rows[start:end])
@@ -273,6 +305,30 @@ def _read_xlsx(
     columns = {n: [r[k] if k < len(r) else None for r in body] for k, n in enumerate(names)}
     df = pd.DataFrame(columns, columns=names)
     return _drop_empty_unnamed(_as_text(df, text_columns)), start + 2
+
+
+def _sheet(wb: Any, sheet: str | int | None, source: _Source) -> Any:
+    names = wb.sheetnames
+    if sheet is None:
+        return wb.worksheets[0]
+    if isinstance(sheet, int) and 0 <= sheet < len(names):
+        return wb.worksheets[sheet]
+    if sheet in names:
+        return wb[sheet]
+    raise DataValidationError(
+        f"no sheet {sheet!r}; the sheets are {names}",
+        file=source.name,
+        field="sheet",
+        zh=f"没有工作表 {sheet!r}；现有工作表：{'、'.join(names)}",
+    )
+
+
+def _unreadable_xlsx(source: _Source, exc: Exception) -> DataValidationError:
+    return DataValidationError(
+        f"not a readable .xlsx file ({type(exc).__name__}: {exc})",
+        file=source.name,
+        zh="不是可读取的 .xlsx 文件（文件可能已损坏）：请用 Excel 或 WPS 打开后重新保存",
+    )
 
 
 def _column_names(header: list[Any], source: str, row: int) -> list[str]:
@@ -291,6 +347,8 @@ def _column_names(header: list[Any], source: str, row: int) -> list[str]:
                 f" and {get_column_letter(k + 1)})",
                 file=source,
                 row=row,
+                zh=f"列名 {name!r} 出现两次（第 {get_column_letter(seen[name] + 1)} 列和第 "
+                f"{get_column_letter(k + 1)} 列）",
             )
         seen[name] = k
     return names

@@ -351,8 +351,6 @@ def _read_upload(data: bytes, name: str) -> pd.DataFrame:
         raise _file_error(
             name, exc.reason, f"文件 {name!r} 不是有效的 {kind}（{exc.reason_zh}）"
         ) from None
-    except Exception as exc:  # openpyxl fails in many ways on a damaged workbook
-        raise _file_error(name, str(exc), f"文件 {name!r} 不是有效的 {kind}（{exc}）") from None
 
 
 def _header_key(text: str) -> str | None:
@@ -413,7 +411,8 @@ def read_import_table(data: bytes, name: str) -> ImportTable:
     records = [
         (number, cells)
         for number, cells in enumerate(
-            ([_cell(v) for v in values] for values in frame.itertuples(index=False)), start=2
+            ([_cell(v) for v in values] for values in frame.itertuples(index=False)),
+            start=frame.attrs["first_row"],
         )
         if any(cells)  # blank rows are left out; the numbers of the others stay true
     ]

@@ -73,12 +73,17 @@ PACKAGE_NAMES = [
 #: Names issue 15 added to the package (new methods); the names above must all remain.
 ADDED_NAMES = [
     "LocalMoranBVResult",
+    "MobilityResult",
     "MoranBVResult",
     "MoranRateResult",
     "eb_standardised_rates",
     "local_moran_bv",
+    "mobility",
     "moran_bv",
     "moran_rate",
+    "prais",
+    "shorrocks",
+    "sojourn_time",
 ]
 
 PACKAGE_DIR = Path(nqpf.disparity.__file__).parent

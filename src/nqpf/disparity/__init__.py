@@ -21,7 +21,7 @@ from nqpf.disparity.convergence import (
     beta_convergence,
     sigma_convergence,
 )
-from nqpf.disparity.ergodic import mfpt, steady_states
+from nqpf.disparity.ergodic import mfpt, sojourn_time, steady_states
 from nqpf.disparity.gini import DagumResult, GiniResult, dagum, gini
 from nqpf.disparity.kde import KDEResult, kde
 from nqpf.disparity.markov import (
@@ -31,6 +31,7 @@ from nqpf.disparity.markov import (
     markov,
     spatial_markov,
 )
+from nqpf.disparity.mobility import MobilityResult, mobility, prais, shorrocks
 from nqpf.disparity.moran import (
     LocalMoranBVResult,
     LocalMoranResult,
@@ -56,6 +57,7 @@ __all__ = [
     "LocalMoranBVResult",
     "LocalMoranResult",
     "MarkovResult",
+    "MobilityResult",
     "MoranBVResult",
     "MoranRateResult",
     "MoranResult",
@@ -73,11 +75,15 @@ __all__ = [
     "local_moran_bv",
     "markov",
     "mfpt",
+    "mobility",
     "moran",
     "moran_bv",
     "moran_rate",
+    "prais",
     "province_weights",
+    "shorrocks",
     "sigma_convergence",
+    "sojourn_time",
     "spatial_markov",
     "spatial_weights",
     "steady_states",

@@ -1,8 +1,8 @@
 """Long-run summaries of a Markov chain: steady states and mean first passage times.
 
 As giddy keeps them in ``ergodic.py`` beside its estimators: :func:`steady_states` (one
-stationary distribution per recurrent class) and :func:`mfpt` take a transition matrix,
-whatever estimated it.  :func:`fill_empty_rows` and :func:`recurrent_classes` also serve
+stationary distribution per recurrent class), :func:`mfpt` and :func:`sojourn_time` take
+a transition matrix, whatever estimated it.  :func:`fill_empty_rows` and :func:`recurrent_classes` also serve
 the estimators in :mod:`nqpf.disparity.markov`.
 
 Examples
@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import connected_components
 
 from nqpf.exceptions import DataValidationError
 
-__all__ = ["mfpt", "steady_states"]
+__all__ = ["mfpt", "sojourn_time", "steady_states"]
 
 
 def fill_empty_rows(P: np.ndarray) -> np.ndarray:
@@ -184,3 +184,46 @@ def mfpt(p) -> np.ndarray:
         else:
             M[j, j] = 1.0 + float(leave[np.isfinite(mj)] @ mj[np.isfinite(mj)])
     return M
+
+
+def sojourn_time(p) -> np.ndarray:
+    """Expected number of periods a chain stays in each state once it has entered it.
+
+    Parameters
+    ----------
+    p : array_like, shape (k, k)
+        Transition probabilities; empty rows are treated as absorbing (1 on the
+        diagonal), as giddy's ``sojourn_time`` fills them.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        s_i = 1 / (1 − p_ii); ``inf`` for an absorbing state (p_ii = 1).
+
+    Notes
+    -----
+    The number of periods spent in state i before leaving it is geometric with success
+    probability 1 − p_ii, whose mean is 1/(1 − p_ii) (Ibe 2009, ch. 4).  It is the
+    reciprocal of Prais' (1955) immobility complement: s_i = 1 / prais_i (see
+    :func:`nqpf.disparity.mobility.prais`).  Same numbers as giddy's ``sojourn_time``
+    (which also prints a message for absorbing states; nqpf does not print).
+
+    References
+    ----------
+    Ibe, O. C. (2009). *Markov Processes for Stochastic Modeling*. Academic Press.
+    Rey, S. J., Kang, W. & Wolf, L. (2016). giddy: ``giddy.markov.sojourn_time``.
+
+    Examples
+    --------
+    giddy's docstring and tests:
+
+    >>> sojourn_time([[0.5, 0.25, 0.25], [0.5, 0, 0.5], [0.25, 0.25, 0.5]])
+    array([2., 1., 2.])
+    >>> sojourn_time([[0.5, 0.25, 0.25], [0.5, 0, 0.5], [0, 0, 0]])
+    array([ 2.,  1., inf])
+    """
+    pii = np.diagonal(_as_stochastic(p)).copy()
+    out = np.full(pii.shape, np.inf)
+    moving = pii < 1.0
+    out[moving] = 1.0 / (1.0 - pii[moving])
+    return out

@@ -40,7 +40,14 @@ from nqpf.disparity.classify import (
     encode_classes,
 )
 from nqpf.disparity.crand import as_rng
-from nqpf.disparity.ergodic import fill_empty_rows, mfpt, recurrent_classes, steady_states
+from nqpf.disparity.ergodic import (
+    fill_empty_rows,
+    mfpt,
+    recurrent_classes,
+    sojourn_time,
+    steady_states,
+)
+from nqpf.disparity.mobility import MobilityResult, mobility
 from nqpf.disparity.spatial_lag import (
     LAG_TIES,
     LagClasses,
@@ -173,6 +180,19 @@ class MarkovResult(Result):
     def mfpt(self) -> np.ndarray:
         """Mean first passage times (k, k); see :func:`mfpt` (``inf`` where unreachable)."""
         return mfpt(self.p)
+
+    def sojourn_time(self) -> np.ndarray:
+        """Expected stay 1/(1 − p_ii) in each class (k,); see
+        :func:`~nqpf.disparity.ergodic.sojourn_time` (giddy ``Markov.sojourn_time``)."""
+        return sojourn_time(self.p)
+
+    def mobility(self, initial=None) -> MobilityResult:
+        """Prais, Shorrocks, Bartholomew … indices of ``p``; see
+        :func:`~nqpf.disparity.mobility.mobility` (``initial="observed"`` uses the
+        first-period class shares, default uniform as giddy)."""
+        if isinstance(initial, str) and initial == "observed":
+            initial = self.initial
+        return mobility(self.p, initial, labels=self.labels)
 
     def k_step(self, steps: int) -> np.ndarray:
         """The ``steps``-step transition matrix Pᵏ (empty rows stay as in ``p``)."""
@@ -584,6 +604,10 @@ class SpatialMarkovResult(Result):
     def F(self) -> np.ndarray:
         """Mean first passage times of each conditional chain, (m, k, k); see :func:`mfpt`."""
         return np.stack([mfpt(P) for P in self.P])
+
+    def sojourn_time(self) -> np.ndarray:
+        """Expected stay in each class under each lag class, (m, k): 1/(1 − P[l]_ii)."""
+        return np.stack([sojourn_time(P) for P in self.P])
 
     def to_frame(self, include_pooled: bool = False) -> pd.DataFrame:
         """Stacked conditional matrices as Chinese papers print them.

@@ -12,21 +12,12 @@ the Chinese label instead.
 
 from __future__ import annotations
 
+# The confidence map lives with the rule data's schema, whose own summaries need it (the
+# core imports no edge); pages, PDFs and spreadsheets take it from here.
+from nqpf.assessment.schema import CONFIDENCE_ZH as CONFIDENCE_LABELS
+from nqpf.assessment.schema import confidence_zh as confidence_label
+
 __all__ = ["CARBON_LINE_COLUMNS", "CONFIDENCE_LABELS", "confidence_label"]
-
-#: ``confidence`` code → what it means, in Chinese.
-CONFIDENCE_LABELS = {
-    "official": "官方发布",
-    "secondary": "二手来源（待与官方公告核对）",
-    "unverified": "未核实（常用引用值，使用前请核对标准）",
-    "design": "nqpf 设计值（非官方）",
-    "user": "用户指定",
-}
-
-
-def confidence_label(code: str) -> str:
-    """The Chinese label of a ``confidence`` code (an unknown code is shown as it is)."""
-    return CONFIDENCE_LABELS.get(code, code)
 
 
 #: Column of a carbon accounting's lines (``CarbonResult.to_frame()``) → its Chinese header.

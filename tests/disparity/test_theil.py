@@ -309,3 +309,116 @@ def test_property_scale_and_permutation_invariance(data, c, rnd):
         assert other.total == pytest.approx(base.total, abs=1e-12)
         assert other.between == pytest.approx(base.between, abs=1e-12)
         assert other.within == pytest.approx(base.within, abs=1e-12)
+
+
+# ---------------------------------------------------------------- permutation inference
+
+
+def _legacy_permutations(seed: int, n: int, P: int) -> np.ndarray:
+    """The row permutations PySAL's TheilDSim draws: numpy.random.permutation after
+    numpy.random.seed(seed) (a shuffled index, so permuting y or arange(n) is the same)."""
+    rs = np.random.RandomState(seed)
+    return np.array([rs.permutation(n) for _ in range(P)])
+
+
+def _p_from_engine(y, groups, perms):
+    from nqpf.disparity._validation import encode_groups
+
+    labels, codes = encode_groups(groups, y.shape[0])
+    r = theil(y, groups)
+    sim = theil_module._between_sim(y, None, codes, labels.size, [perms])
+    tol = 1e-10 * (abs(r.between) + r.total)
+    return ((sim >= r.between - tol).sum() + 1) / (perms.shape[0] + 1), sim
+
+
+def test_theil_sim_published_p_values(mexico):
+    """PySAL inequality tests/test_theil.py::TestTheilDSim (seed 10, 999 permutations):
+    bg_pvalue = [0.4, 0.344, 0.001, 0.001, 0.034, 0.072, 0.032], reproduced exactly by
+    feeding nqpf's permutation engine the permutations PySAL draws."""
+    y = mexico[DECADES].to_numpy(float)
+    g = mexico["hanson98"].to_numpy()
+    perms = _legacy_permutations(10, 32, 999)
+    got = [_p_from_engine(y[:, j], g, perms)[0] for j in range(7)]
+    np.testing.assert_allclose(got, [0.4, 0.344, 0.001, 0.001, 0.034, 0.072, 0.032], atol=1e-12)
+
+
+def test_theil_sim_equals_inequality_run(mexico):
+    ineq = pytest.importorskip("inequality.theil")
+    y = mexico[DECADES].to_numpy(float)
+    g = mexico["hanson98"].to_numpy()
+    state = np.random.get_state()  # noqa: NPY002
+    try:
+        np.random.seed(4)  # noqa: NPY002
+        ref = ineq.TheilDSim(y, g, 99)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+    perms = _legacy_permutations(4, 32, 99)
+    for j in range(7):
+        p, sim = _p_from_engine(y[:, j], g, perms)
+        np.testing.assert_allclose(sim, ref.bg[1:, j], rtol=1e-12, atol=1e-15)
+        assert p == pytest.approx(ref.bg_pvalue[j], abs=1e-12)
+
+
+def test_theil_permutations_public_api(mexico):
+    y = mexico[DECADES].to_numpy(float)
+    g = mexico["hanson98"].to_numpy()
+    r = theil(y[:, 0], g, permutations=999, rng=10)
+    assert r.permutations == 999 and r.between_sim.shape == (999,)
+    assert r.between_share == pytest.approx(r.between / r.total)
+    # Monte Carlo agreement with PySAL's published p for 1940 (0.4, different stream)
+    assert abs(r.between_p_value - 0.4) < 0.06
+    again = theil(y[:, 0], g, permutations=999, rng=np.random.default_rng(10))
+    assert again.between_p_value == r.between_p_value  # seeded
+    # per column: one result per decade, each with its own draws from the shared stream
+    panel = theil(y, g, permutations=199, rng=1)
+    assert isinstance(panel, ByPeriod) and panel[3].between_p_value == pytest.approx(0.005)
+    comps = r.to_frame("components")
+    assert comps.loc[comps.component == "between", "p_value"].item() == r.between_p_value
+    assert comps.loc[comps.component == "total", "p_value"].isna().all()
+    assert "置换" in r.summary().as_text()
+    assert "p_value" not in theil(y[:, 0], g).to_frame("components")
+
+
+def test_theil_permutation_p_matches_exact_enumeration():
+    """8 units in two groups of 4: the 70 assignments give the exact p-value."""
+    import itertools
+
+    y = np.array([1.0, 2.0, 3.0, 5.0, 4.0, 8.0, 9.0, 12.0])
+    g = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    obs = theil(y, g).between
+    sims = []
+    for first in itertools.combinations(range(8), 4):
+        lab = np.ones(8, dtype=int)
+        lab[list(first)] = 0
+        sims.append(theil(y, lab).between)
+    exact = np.mean(np.array(sims) >= obs - 1e-12)
+    r = theil(y, g, permutations=20000, rng=5)
+    assert r.between_p_value == pytest.approx(exact, abs=0.01)
+
+
+@settings(max_examples=25, deadline=None, database=None)
+@given(st.integers(0, 2**31 - 1), st.booleans())
+def test_theil_permuted_between_is_theil_of_permuted_units(seed, weighted):
+    """Each permuted T_b is theil() of the units (values and weights) moved as a block."""
+    rng = np.random.default_rng(seed)
+    n = 12
+    y = rng.lognormal(size=n)
+    g = rng.integers(0, 3, n)
+    w = rng.uniform(0.5, 3.0, n) if weighted else None
+    perms = np.array([rng.permutation(n) for _ in range(5)])
+    from nqpf.disparity._validation import encode_groups
+
+    labels, codes = encode_groups(g, n)
+    sim = theil_module._between_sim(y, w, codes, labels.size, [perms.astype(float)])
+    for r, idx in enumerate(perms):
+        ref = theil(y[idx], g, weights=None if w is None else w[idx]).between
+        assert sim[r] == pytest.approx(ref, abs=1e-12)
+
+
+def test_theil_permutation_errors():
+    with pytest.raises(DataValidationError, match="pass groups"):
+        theil([1.0, 2.0, 3.0], permutations=9)
+    with pytest.raises(DataValidationError, match="non-negative integer"):
+        theil([1.0, 2.0, 3.0], [0, 0, 1], permutations=-1)
+    with pytest.raises(DataValidationError, match="legacy"):
+        theil([1.0, 2.0, 3.0], [0, 0, 1], permutations=9, rng=np.random.RandomState(1))

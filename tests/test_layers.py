@@ -1,8 +1,13 @@
-"""The core imports none of the edges (design.md §1: cli, web → services → core, io, reports).
+"""The layers of design.md §1: cli, web → services → core, io, reports.
 
-Two checks: a static one that parses every ``import`` statement of every core module
-(including imports inside functions and relative imports), and a dynamic one that imports
-the core in a fresh interpreter and looks at ``sys.modules``.
+* The core imports none of the edges: a static check that parses every ``import``
+  statement of every core module (including imports inside functions and relative
+  imports), and a dynamic one that imports the core in a fresh interpreter and looks at
+  ``sys.modules``.
+* One kitchen, two doors: the web reads, computes, validates domain rules and renders
+  only through :mod:`nqpf.services` (its own services hold authorisation, SQL,
+  transactions, revisions and audit), the CLI reaches the web only to serve it, and
+  :mod:`nqpf.services` knows neither door.
 """
 
 from __future__ import annotations
@@ -20,8 +25,17 @@ import nqpf
 
 SRC = Path(nqpf.__file__).resolve().parent
 
-#: Core packages and modules (``disparity`` and ``assessment`` once they exist).
-CORE = ["nqpf.indices", "nqpf.panel", "nqpf.results", "nqpf.disparity", "nqpf.assessment"]
+#: Core packages and modules.
+CORE = [
+    "nqpf.indices",
+    "nqpf.panel",
+    "nqpf.results",
+    "nqpf.disparity",
+    "nqpf.assessment",
+    "nqpf.codes",
+    "nqpf.systems",
+    "nqpf.exceptions",
+]
 #: What the core must never import.
 FORBIDDEN = [
     "nqpf.io",
@@ -150,3 +164,50 @@ def test_importing_the_core_loads_no_edge():
     bad = [m for m in loaded if _is_forbidden(m)]
     assert bad == []
     assert "nqpf.indices" in loaded  # the import really happened
+
+
+# -- one kitchen, two doors ---------------------------------------------------------------
+#: What the web's services and routes must leave to nqpf.services: file readers and
+#: writers, dataframes, report rendering and charts.
+WEB_FORBIDDEN = [
+    "csv",
+    "zipfile",
+    "openpyxl",
+    "pandas",
+    "polars",
+    "matplotlib",
+    "nqpf.io",
+    "nqpf.reports",
+]
+
+
+def _imports_matching(package: str, forbidden: list[str], *, skip: tuple[str, ...] = ()):
+    bad = []
+    for module, path in _module_files(package):
+        if module in skip:
+            continue
+        found = imported_names(module, path.read_text("utf-8"), is_package=path.name == "__init__.py")
+        bad += [
+            f"{path.relative_to(SRC.parent)}:{line} imports {name}"
+            for name, line in found
+            if any(name == f or name.startswith(f + ".") for f in forbidden)
+        ]
+    return bad
+
+
+@pytest.mark.parametrize("package", ["nqpf.web.services", "nqpf.web.routes"])
+def test_web_reads_computes_and_renders_through_services(package):
+    assert _imports_matching(package, WEB_FORBIDDEN) == []
+
+
+def test_cli_reaches_the_web_only_to_serve_it():
+    assert _imports_matching("nqpf.cli", ["nqpf.web"], skip=("nqpf.cli.web",)) == []
+
+
+def test_services_know_neither_door():
+    assert _imports_matching("nqpf.services", ["nqpf.web", "nqpf.cli", "rich", "typer"]) == []
+
+
+def test_the_door_check_sees_imports():
+    found = {n for n, _ in imported_names("nqpf.web.services.x", "def f():\n    import openpyxl\n")}
+    assert "openpyxl" in found

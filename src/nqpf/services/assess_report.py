@@ -25,12 +25,22 @@ import pandas as pd
 from nqpf.assessment import Diagnosis, Framework, Roadmap, ScoreResult, diagnose, roadmap, score
 from nqpf.io.atomic import xlsx_bytes
 from nqpf.reports.labels import confidence_label
+from nqpf.reports.pdf import PdfEngineError, find_chromium
 from nqpf.services.assess import score_tables
 
 if TYPE_CHECKING:
     from nqpf.assessment.carbon import CarbonResult
 
-__all__ = ["Analysis", "analysis_of", "analyze", "report_html", "report_pdf", "report_xlsx"]
+__all__ = [
+    "Analysis",
+    "PdfEngineError",
+    "analysis_of",
+    "analyze",
+    "pdf_available",
+    "report_html",
+    "report_pdf",
+    "report_xlsx",
+]
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,11 @@ def report_html(
             framework=analysis.framework,
             title=title,
         )
+
+
+def pdf_available() -> bool:
+    """Whether this machine can print PDF reports (a headless Chromium is installed)."""
+    return find_chromium() is not None
 
 
 def report_pdf(

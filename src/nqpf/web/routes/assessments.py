@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from starlette.datastructures import FormData
 
 from nqpf.assessment import Framework
+from nqpf.assessment.schema import confidence_zh as confidence_label
 from nqpf.assessment.schema import fmt_num
-from nqpf.reports.labels import confidence_label
 from nqpf.web import charts
 from nqpf.web.authz import enterprise_for
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep

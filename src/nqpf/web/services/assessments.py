@@ -562,17 +562,15 @@ def report_html(session: Session, view: ResultView) -> str:
 
 def report_pdf(session: Session, actor: Actor, assessment_id: int) -> bytes:
     """The diagnosis report of a submitted assessment as PDF (503 without Chromium)."""
-    from nqpf.reports.pdf import PdfEngineError, find_chromium
-
     view = result_view(session, actor, assessment_id)
-    if find_chromium() is None:
+    if not assess_report.pdf_available():
         raise ServiceUnavailable(
             "服务器未安装 Chromium，暂时无法生成 PDF 报告；请下载 XLSX 报告，或联系管理员安装 chromium"
         )
     heading = _report_heading(session, view)
     try:
         return assess_report.report_pdf(view.analysis, timeout=120, **heading)
-    except PdfEngineError as exc:
+    except assess_report.PdfEngineError as exc:
         raise ServiceUnavailable(f"PDF 生成失败：{exc}") from None
 
 

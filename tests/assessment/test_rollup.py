@@ -8,10 +8,15 @@ import pytest
 
 from nqpf.assessment import batch_score, load_framework
 from nqpf.assessment.rollup import (
+    ALL_ROWS,
     ChainRollupResult,
     RollupResult,
     chain_rollup,
+    chains_from_memberships,
+    common_gaps,
+    condition_key,
     industry_keys,
+    level_names,
     parse_chains,
     region_keys,
     rollup,
@@ -319,3 +324,88 @@ def test_stage_without_scored_member_is_never_a_weak_link(fw, table):
 def test_parse_chains_errors(data, msg):
     with pytest.raises(DataValidationError, match=msg):
         parse_chains(data)
+
+
+# ------------------------------------------------------- stored results (the dashboard)
+def test_whole_table_as_one_group(fw, table):
+    r = rollup(table, None, framework=fw)
+    ok = table[table["valid"]]
+    assert r.by == ALL_ROWS and r.groups["group"].tolist() == [ALL_ROWS]
+    g = r.groups.iloc[0]
+    assert (g["n"], g["n_valid"]) == (N, N - 1)
+    assert g["mean_total"] == pytest.approx(ok["total"].mean())
+    assert [g[f"n_{name}"] for name in level_names(fw)] == [
+        int((ok["level"] == lv).sum()) for lv in range(5)
+    ]
+    assert rollup(table.iloc[:0], None, framework=fw).groups.empty
+
+
+def test_movement_from_first_assessment(fw, table):
+    rng = np.random.default_rng(5)
+    t = table.assign(
+        first_level=np.where(rng.random(N) < 0.6, rng.integers(0, 5, N), np.nan),
+        first_total=rng.uniform(0, 100, N),
+    )
+    r = rollup(t, "region", framework=fw)
+    for key, g in r.groups.set_index("group").iterrows():
+        rows = t[t["valid"] & t["first_level"].notna() & (t["region"].str[:2] == key)]
+        assert g["n_compared"] == len(rows)
+        assert g["n_up"] == (rows["level"] > rows["first_level"]).sum()
+        assert g["n_same"] == (rows["level"] == rows["first_level"]).sum()
+        assert g["n_down"] == (rows["level"] < rows["first_level"]).sum()
+        change = (rows["total"] - rows["first_total"]).mean()
+        assert g["mean_change_total"] == pytest.approx(change, nan_ok=True)
+    assert "n_compared" not in rollup(table, "region", framework=fw).groups
+
+
+def test_chains_from_memberships_match_a_chain_file(fw, table):
+    memberships = [(f"E{i:03d}", "链", ("下游", "上游", "其他")[i % 3]) for i in range(12)]
+    memberships += [("E001", "链", "上游"), (7, "另一链", "")]
+    chains = chains_from_memberships(memberships)
+    assert [c.id for c in chains] == ["另一链", "链"]
+    assert [(s.id, s.name) for s in chains[1].stages] == [
+        ("上游", "上游"),
+        ("下游", "下游"),
+        ("其他", "其他"),
+    ]
+    assert chains[0].stages[0].name == "未标注环节" and chains[0].stages[0].members == ("7",)
+    same = parse_chains(
+        {
+            "chains": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "stages": [
+                        {"id": s.id, "name": s.name, "members": list(s.members)} for s in c.stages
+                    ],
+                }
+                for c in chains[1:]
+            ]
+        }
+    )
+    a = chain_rollup(table, chains[1:], framework=fw)
+    b = chain_rollup(table, same, framework=fw)
+    pd.testing.assert_frame_equal(a.stages, b.stages)
+    assert a.stages["n"].tolist() == [4, 4, 4]  # E001 listed twice in 上游 counts once
+
+
+def test_common_gaps_once_per_row_most_frequent_first():
+    t = pd.DataFrame(
+        {
+            "valid": [True, True, True, False],
+            "next_level": [
+                ["二级：总分需≥40，当前23（未满足）", "二级：总分需≥40，当前23（未满足）"],
+                ["二级：总分需≥40，当前31（未满足）", "二级：场景需≥3，当前1（未满足）"],
+                ["二级：场景需≥3，当前2（未满足）", "三级：总分需≥60，当前62（已满足）", ""],
+                ["三级：总分需≥60，当前12（未满足）"],
+            ],
+        }
+    )
+    gaps = common_gaps(t)  # a tie is ordered by the condition's text
+    assert gaps[["condition", "n"]].values.tolist() == [
+        ["二级：场景需≥3", 2],
+        ["二级：总分需≥40", 2],
+    ]
+    assert gaps["share"].tolist() == pytest.approx([2 / 3, 2 / 3])
+    assert common_gaps(t, top=1)["condition"].tolist() == ["二级：场景需≥3"]
+    assert condition_key("  ") is None and common_gaps(t.iloc[3:]).empty

@@ -1,10 +1,13 @@
 """Roll-up of a scored table (线、面): by industry, by region, by chain and chain stage.
 
 :func:`rollup` groups the rows of :attr:`BatchScoreResult.scores` (joined with enterprise
-attributes) by GB/T 4754 industry code at a chosen level, by NBS region code at a chosen
-level, or by any column; :func:`chain_rollup` does the same per stage of a chain (an
-ordered list of stages with member enterprises) and :func:`weak_links` picks the stages
-that hold a chain back.
+attributes) — or any table of scored rows, such as stored results — by GB/T 4754 industry
+code at a chosen level, by NBS region code at a chosen level, by any column, or not at
+all; :func:`chain_rollup` does the same per stage of a chain (an ordered list of stages
+with member enterprises, from a chain file (:func:`parse_chains`) or from each
+enterprise's own chain list (:func:`chains_from_memberships`)), :func:`weak_links` picks
+the stages that hold a chain back and :func:`common_gaps` counts the unmet next-level
+conditions the rows share (共性短板).
 
 Every group reports ``n`` (rows), ``n_valid`` (scored rows; statistics use these only),
 the level distribution (counts ``n_<level>`` and shares ``share_<level>`` of ``n_valid``,
@@ -13,7 +16,10 @@ reaching the target level or above (``share_ge_二级`` by default) and the weak
 the ``k`` scenes with the lowest mean scene level, with the 约束性 flag and the linked
 智能制造典型场景 of the crosswalk (``data/sme16_crosswalk.yaml``, confidence ``design``).
 Scene levels are read from columns named by scene id; :attr:`BatchScoreResult.scores`
-does not carry them, so join them from the response table (the service does).
+does not carry them, so join them from the response table (the service does).  A table
+with ``first_level`` and ``first_total`` (each row's first assessment, T0) also gets the
+T0 → latest movement: ``n_compared``, ``n_up``, ``n_same``, ``n_down`` and
+``mean_change_total``.
 
 Codes
 -----
@@ -34,6 +40,7 @@ naming the row.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,18 +55,29 @@ from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
 __all__ = [
+    "ALL_ROWS",
+    "STAGE_ORDER",
     "Chain",
     "ChainRollupResult",
     "RollupResult",
     "Stage",
     "WeakLinksResult",
     "chain_rollup",
+    "chains_from_memberships",
+    "common_gaps",
+    "condition_key",
     "industry_keys",
+    "level_names",
     "parse_chains",
     "region_keys",
     "rollup",
     "weak_links",
 ]
+
+#: The one group of :func:`rollup` with ``by=None`` (the whole table).
+ALL_ROWS = "全部"
+#: The usual stages of a chain, upstream first (:func:`chains_from_memberships`).
+STAGE_ORDER = ("上游", "中游", "下游")
 
 # -- codes -------------------------------------------------------------------------------
 
@@ -69,19 +87,26 @@ def _missing(v: Any) -> bool:
 
 
 def _keys(codes: pd.Series, key: Callable[[Any], str], column: str) -> pd.Series:
-    """``key`` of every present code (missing → missing); an error names the row."""
-    out: list[str | None] = []
-    for label, v in codes.items():
+    """``key`` of every present code (missing → missing); an error names the row.
+
+    ``key`` runs once per distinct code (a table of enterprises holds few), in order of
+    first appearance, so the first bad code found is also the first bad row.
+    """
+    positions, distinct = pd.factorize(codes.to_numpy(dtype=object))
+    keys: list[str | None] = []
+    for position, v in enumerate(distinct):
         if _missing(v):
-            out.append(None)
+            keys.append(None)
             continue
         try:
-            out.append(key(v))
+            keys.append(key(v))
         except DataValidationError as exc:
             if exc.field in ("industry_level", "region_level"):
                 raise
+            label = codes.index[np.argmax(positions == position)]
             raise exc.at(row=label, column=column, field=None) from None
-    return pd.Series(out, index=codes.index, dtype=object)
+    keys.append(None)  # position -1: a missing code
+    return pd.Series(np.array(keys, dtype=object)[positions], index=codes.index, dtype=object)
 
 
 def industry_keys(
@@ -123,11 +148,20 @@ def region_keys(codes: pd.Series, level: str = "province", *, column: str = "reg
 # -- aggregation -------------------------------------------------------------------------
 
 
-def _level_names(framework: Framework) -> dict[int, str]:
+def level_names(framework: Framework) -> tuple[str, ...]:
+    """Level names of ``framework`` by level, 0 (未达一级) to the top level.
+
+    Examples
+    --------
+    >>> from nqpf.assessment import load_framework
+    >>> level_names(load_framework("sme-digital-2024"))
+    ('未达一级', '一级', '二级', '三级', '四级')
+    """
     rule = framework.level_rule
-    names = {0: "未达一级"}
-    names.update({r.level: r.name for r in rule.rows})
-    return names
+    names = {r.level: r.name for r in rule.rows}
+    return tuple(
+        "未达一级" if k == 0 else names.get(k, f"{k}级") for k in range(rule.top_level + 1)
+    )
 
 
 def _typical_of(framework: Framework) -> dict[str, str]:
@@ -135,6 +169,10 @@ def _typical_of(framework: Framework) -> dict[str, str]:
     if cw.framework != framework.key:
         return {}
     return {sid: "；".join(str(t) for t in ts) for sid, ts in cw.scenes.items()}
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _aggregate(
@@ -146,39 +184,54 @@ def _aggregate(
     target_level: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Group statistics and weakest scenes of ``frame`` grouped by ``keys`` (rows with a
-    missing key are dropped by the caller)."""
-    names = _level_names(framework)
-    target_name = names.get(target_level, str(target_level))
-    valid = (
+    missing key are dropped by the caller).
+
+    The keys are grouped once, giving each row its group's number; counts, the level
+    distribution and the movement are then counts per number (``np.bincount``), means
+    and medians one ``groupby`` over all metric columns.
+    """
+    names = level_names(framework)
+    top = len(names) - 1
+    target_name = names[target_level] if 0 <= target_level <= top else str(target_level)
+    grouped = frame.groupby(keys, sort=True, dropna=True)
+    index = grouped.size().index
+    n_groups = len(index)
+    codes = grouped.ngroup().to_numpy(dtype="float64", na_value=np.nan)
+    keyed = ~np.isnan(codes)
+    codes = np.where(keyed, codes, 0).astype("int64")
+    valid = keyed & (
         frame["valid"].astype(bool).to_numpy() if "valid" in frame else np.ones(len(frame), bool)
     )
-    g_all = frame.groupby(keys, sort=True, dropna=True)
-    out = pd.DataFrame({"n": g_all.size()})
-    idx = out.index
-    ok = frame[valid]
-    g = ok.groupby(keys, sort=True, dropna=True)
-    out["n_valid"] = g.size().reindex(idx, fill_value=0).astype("int64")
-    level = pd.to_numeric(ok["level"], errors="coerce").astype("float64")
-    counts = pd.crosstab([ok[c] for c in keys] if len(keys) > 1 else ok[keys[0]], level).reindex(
-        index=idx, fill_value=0
-    )
-    for lv, name in names.items():
-        col = counts[float(lv)] if float(lv) in counts.columns else 0
-        out[f"n_{name}"] = pd.Series(col, index=idx).fillna(0).astype("int64")
-    nv = out["n_valid"].where(out["n_valid"] > 0)
-    for name in names.values():
-        out[f"share_{name}"] = out[f"n_{name}"] / nv
-    reach = sum(out[f"n_{names[lv]}"] for lv in names if lv >= target_level)
-    out[f"share_ge_{target_name}"] = reach / nv
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[mask], minlength=n_groups)
+
+    n_valid = count(valid)
+    level = _numbers(frame, "level")
+    ranked = valid & np.isin(level, np.arange(top + 1))
+    levels = np.bincount(
+        codes[ranked] * (top + 1) + level[ranked].astype("int64"), minlength=n_groups * (top + 1)
+    ).reshape(n_groups, top + 1)
+    nv = np.where(n_valid > 0, n_valid, np.nan)
+    columns: dict[str, Any] = {"n": count(keyed), "n_valid": n_valid}
+    columns.update({f"n_{name}": levels[:, lv] for lv, name in enumerate(names)})
+    columns.update({f"share_{name}": levels[:, lv] / nv for lv, name in enumerate(names)})
+    columns[f"share_ge_{target_name}"] = levels[:, max(target_level, 0) :].sum(axis=1) / nv
     metrics = ["total", *[d.name for d in framework.scored_dimensions if d.name in frame]]
+    values = pd.DataFrame({m: _numbers(frame, m)[valid] for m in metrics})
+    by_group = values.groupby(codes[valid], sort=True)
+    means = by_group.mean().reindex(range(n_groups))
+    medians = by_group.median().reindex(range(n_groups))
     for m in metrics:
-        vals = pd.to_numeric(ok[m], errors="coerce")
-        gm = vals.groupby([ok[c] for c in keys] if len(keys) > 1 else ok[keys[0]])
-        out[f"mean_{m}"] = gm.mean().reindex(idx)
-        out[f"median_{m}"] = gm.median().reindex(idx)
+        columns[f"mean_{m}"] = means[m].to_numpy()
+        columns[f"median_{m}"] = medians[m].to_numpy()
+    if "first_level" in frame:
+        columns.update(_movement(frame, codes, valid, level, n_groups))
+    out = pd.DataFrame(columns, index=index)
 
     scene_cols = [s for s in framework.scenes if s.id in frame.columns]
-    weakest = _weakest(ok, keys, idx, scene_cols, framework, k)
+    ok = frame[valid] if scene_cols and k > 0 else frame.iloc[:0]  # the copy only if used
+    weakest = _weakest(ok, keys, index, scene_cols, framework, k)
     if len(weakest):
         text = weakest.assign(
             item=lambda d: (
@@ -189,10 +242,35 @@ def _aggregate(
             )
         )
         joined = text.groupby(keys, sort=False)["item"].agg("；".join)
-        out["weakest_scenes"] = joined.reindex(idx)
+        out["weakest_scenes"] = joined.reindex(index)
     else:
         out["weakest_scenes"] = None
     return out.reset_index(), weakest
+
+
+def _movement(
+    frame: pd.DataFrame, codes: np.ndarray, valid: np.ndarray, level: np.ndarray, n_groups: int
+) -> dict[str, np.ndarray]:
+    """T0 → latest per group: the valid rows whose ``first_level`` (of their first
+    assessment) is known, how many of them moved up, stayed or moved down a level, and
+    the mean change of the total (``total − first_total``)."""
+    first = _numbers(frame, "first_level")
+    compared = valid & ~np.isnan(first) & ~np.isnan(level)
+    out = {
+        column: np.bincount(codes[moved], minlength=n_groups)
+        for column, moved in (
+            ("n_compared", compared),
+            ("n_up", compared & (level > first)),
+            ("n_same", compared & (level == first)),
+            ("n_down", compared & (level < first)),
+        )
+    }
+    change = _numbers(frame, "total") - (
+        _numbers(frame, "first_total") if "first_total" in frame else np.nan
+    )
+    mean = pd.Series(change[compared]).groupby(codes[compared]).mean()
+    out["mean_change_total"] = mean.reindex(range(n_groups)).to_numpy()
+    return out
 
 
 def _weakest(
@@ -251,7 +329,7 @@ class RollupResult(Result):
     Attributes
     ----------
     by
-        ``industry``, ``region`` or the column grouped by.
+        ``industry``, ``region``, the column grouped by or :data:`ALL_ROWS` (不分组).
     key_level
         The code level (``大类``, ``province`` …) or None for a plain column.
     framework
@@ -261,7 +339,8 @@ class RollupResult(Result):
     groups
         One row per group: ``group``, ``n``, ``n_valid``, ``n_<level>``,
         ``share_<level>``, ``share_ge_<target>``, ``mean_``/``median_`` total and per
-        dimension, ``weakest_scenes`` (text).
+        dimension, the movement columns when the table has ``first_level``,
+        ``weakest_scenes`` (text).
     weakest
         ``group``, ``rank``, ``scene_id``, ``scene``, ``binding``, ``mean_level``,
         ``typical_scenes``.
@@ -296,7 +375,7 @@ class RollupResult(Result):
 
 def rollup(
     scores: pd.DataFrame,
-    by: str,
+    by: str | None,
     *,
     framework: Framework,
     industry_level: str = "大类",
@@ -316,8 +395,9 @@ def rollup(
         weakest scenes, scene-level columns named by scene id).
     by
         ``"industry"`` (codes in ``industry_column`` at ``industry_level``),
-        ``"region"`` (codes in ``region_column`` at ``region_level``) or the name of any
-        other column, grouped by its values as they are.
+        ``"region"`` (codes in ``region_column`` at ``region_level``), the name of any
+        other column, grouped by its values as they are, or None: the whole table as
+        one group (:data:`ALL_ROWS`), with no row when the table is empty.
     framework
         The framework the table was scored with (level names, dimensions, scenes).
     industry_level, region_level, sections
@@ -350,7 +430,10 @@ def rollup(
                 f"scores has no column {col!r}; pass BatchScoreResult.scores", column=col
             )
     frame = scores.copy()
-    if by == "industry":
+    if by is None:
+        frame["group"] = ALL_ROWS
+        key_level: str | None = None
+    elif by == "industry":
         if industry_column not in frame:
             raise DataValidationError(
                 f"no industry column {industry_column!r}", column=industry_column
@@ -358,7 +441,7 @@ def rollup(
         frame["group"] = industry_keys(
             frame[industry_column], industry_level, sections=sections, column=industry_column
         )
-        key_level: str | None = INDUSTRY_LEVELS[industry_level]
+        key_level = INDUSTRY_LEVELS[industry_level]
     elif by == "region":
         if region_column not in frame:
             raise DataValidationError(f"no region column {region_column!r}", column=region_column)
@@ -377,7 +460,7 @@ def rollup(
     frame = frame[frame["group"].notna()]
     groups, weakest = _aggregate(frame, ["group"], framework, k=k, target_level=target_level)
     return RollupResult(
-        by=by,
+        by=ALL_ROWS if by is None else by,
         key_level=key_level,
         framework=framework.key,
         target_level=target_level,
@@ -460,6 +543,47 @@ def parse_chains(data: Mapping[str, Any]) -> tuple[Chain, ...]:
     return tuple(chains)
 
 
+def chains_from_memberships(
+    memberships: Iterable[tuple[Any, str, str]],
+    *,
+    stage_order: Sequence[str] = STAGE_ORDER,
+    unnamed_stage: str = "未标注环节",
+) -> tuple[Chain, ...]:
+    """Chains from what each enterprise says of itself: (member id, chain, stage) triples,
+    as an enterprise profile lists its chains (a chain file is :func:`parse_chains`).
+
+    A chain's id is its name; chains are sorted by name, stages follow ``stage_order``
+    and then any other stage by name; a blank stage is named ``unnamed_stage``.  An
+    enterprise listed twice in one stage counts once.
+
+    Examples
+    --------
+    >>> c = chains_from_memberships([(1, "新能源汽车", "下游"), (2, "新能源汽车", "上游"),
+    ...                              (2, "新能源汽车", "上游"), (3, "新能源汽车", "")])
+    >>> [(s.name, s.members) for s in c[0].stages]
+    [('上游', ('2',)), ('下游', ('1',)), ('未标注环节', ('3',))]
+    """
+    chains: dict[str, dict[str, dict[str, None]]] = {}
+    for member, chain, stage in memberships:
+        chains.setdefault(chain, {}).setdefault(stage, {})[_plain(member)] = None
+    rank = {s: i for i, s in enumerate(stage_order)}
+
+    def order(stage: str) -> tuple[int, str]:
+        return (rank[stage], "") if stage in rank else (len(rank), stage)
+
+    return tuple(
+        Chain(
+            name,
+            name,
+            tuple(
+                Stage(stage, stage or unnamed_stage, tuple(stages[stage]))
+                for stage in sorted(stages, key=order)
+            ),
+        )
+        for name, stages in sorted(chains.items())
+    )
+
+
 _STAGE_KEYS = ["chain_id", "chain_name", "stage_order", "stage_id", "stage_name"]
 
 
@@ -525,59 +649,79 @@ def chain_rollup(
     chains = tuple(chains)
     if id_column not in scores.columns:
         raise DataValidationError(f"scores has no id column {id_column!r}", column=id_column)
-    frame = scores.copy()
-    frame["_member"] = frame[id_column].map(lambda v: None if _missing(v) else _plain(v))
-    known = set(frame["_member"].dropna())
-    links, unknown, n_members = [], [], []
-    for c in chains:
-        for order, s in enumerate(c.stages, start=1):
-            n_members.append((c.id, order, len(s.members)))
-            for m in s.members:
-                if m in known:
-                    links.append((c.id, c.name, order, s.id, s.name, m))
-                else:
-                    unknown.append((c.id, s.id, m))
-    link = pd.DataFrame(links, columns=[*_STAGE_KEYS, "_member"])
-    long = link.merge(frame, on="_member", how="inner")
+    # Stages and chains are grouped by their position (one integer key, not five text
+    # keys), and only the columns the statistics read travel through the join.
+    frame = scores[_statistics_columns(scores, framework)].assign(
+        _member=_member_ids(scores[id_column])
+    )
     stage_frame = pd.DataFrame(
         [(c.id, c.name, o, s.id, s.name) for c in chains for o, s in enumerate(c.stages, start=1)],
         columns=_STAGE_KEYS,
     )
-    stats, weakest = _aggregate(long, _STAGE_KEYS, framework, k=k, target_level=target_level)
-    stages = stage_frame.merge(stats, on=_STAGE_KEYS, how="left")
-    nm = pd.DataFrame(n_members, columns=["chain_id", "stage_order", "n_members"])
-    stages = stages.merge(nm, on=["chain_id", "stage_order"], how="left")
-    for col in (
-        "n",
-        "n_valid",
-        *[c for c in stages.columns if c.startswith("n_") and c != "n_members"],
-    ):
-        stages[col] = stages[col].fillna(0).astype("int64")
-    cols = [*_STAGE_KEYS, "n_members", *[c for c in stats.columns if c not in _STAGE_KEYS]]
-    stages = stages[cols].sort_values(["chain_id", "stage_order"], kind="stable")
-    order = {c.id: i for i, c in enumerate(chains)}
-    stages = stages.iloc[np.argsort(stages["chain_id"].map(order).to_numpy(), kind="stable")]
-    stages = stages.reset_index(drop=True)
-    distinct = long.drop_duplicates(["chain_id", "_member"])
-    chain_stats, _ = _aggregate(
-        distinct, ["chain_id", "chain_name"], framework, k=k, target_level=target_level
+    sizes = [len(s.members) for c in chains for s in c.stages]
+    links = pd.DataFrame(
+        {
+            "_stage": np.repeat(np.arange(len(stage_frame)), sizes),
+            "_member": pd.Series(  # object, not Arrow text: isin and merge hash them fast
+                [m for c in chains for s in c.stages for m in s.members], dtype=object
+            ),
+        }
     )
+    found = links["_member"].isin(frame["_member"].dropna())
+    lost = links[~found]
+    unknown = (
+        stage_frame.iloc[lost["_stage"].to_numpy()][["chain_id", "stage_id"]]
+        .reset_index(drop=True)
+        .assign(member=lost["_member"].astype(str).to_numpy())
+    )
+    long = links[found].merge(frame, on="_member", how="inner")
+    stats, weakest = _aggregate(long, ["_stage"], framework, k=k, target_level=target_level)
+    stats = stats.set_index("_stage")
+    stages = stage_frame.assign(n_members=sizes).join(stats)
+    for col in [c for c in stats.columns if c == "n" or c.startswith("n_")]:
+        stages[col] = stages[col].fillna(0).astype("int64")
+    weakest = (
+        stage_frame.iloc[weakest.pop("_stage").to_numpy()]
+        .reset_index(drop=True)
+        .join(weakest)
+        .sort_values([*_STAGE_KEYS, "rank"], kind="stable")  # as grouped by the five keys
+        .reset_index(drop=True)
+    )
+    stage_chain = np.repeat(np.arange(len(chains)), [len(c.stages) for c in chains])
+    distinct = long.assign(_chain=stage_chain[long["_stage"].to_numpy()]).drop_duplicates(
+        ["_chain", "_member"]
+    )
+    chain_stats, _ = _aggregate(distinct, ["_chain"], framework, k=k, target_level=target_level)
     chain_rows = pd.DataFrame([(c.id, c.name) for c in chains], columns=["chain_id", "chain_name"])
-    chain_stats = chain_rows.merge(chain_stats, on=["chain_id", "chain_name"], how="left")
     return ChainRollupResult(
         framework=framework.key,
         target_level=target_level,
         stages=stages,
-        chains=chain_stats,
+        chains=chain_rows.join(chain_stats.set_index("_chain")),
         weakest=weakest,
-        unknown=pd.DataFrame(unknown, columns=["chain_id", "stage_id", "member"]),
+        unknown=unknown,
     )
+
+
+def _statistics_columns(frame: pd.DataFrame, framework: Framework) -> list[str]:
+    """The columns :func:`_aggregate` reads (besides the keys)."""
+    read = {"valid", "level", "total", "first_level", "first_total"}
+    read.update(d.name for d in framework.scored_dimensions)
+    read.update(s.id for s in framework.scenes)
+    return [c for c in frame.columns if c in read]
 
 
 def _plain(v: Any) -> str:
     if isinstance(v, float) and v == int(v):
         v = int(v)
     return str(v).strip()
+
+
+def _member_ids(ids: pd.Series) -> pd.Series:
+    """Ids as the text chain members are matched by (missing → None)."""
+    if isinstance(ids.dtype, np.dtype) and ids.dtype.kind in "iu":
+        return ids.astype(str).astype(object)  # integers: never missing, no blanks
+    return ids.map(lambda v: None if _missing(v) else _plain(v)).astype(object)
 
 
 @dataclass(frozen=True, eq=False)
@@ -667,3 +811,68 @@ def weak_links(
     )
     cols = [*_STAGE_KEYS, "n_valid", "value", "chain_value", "gap", "weakest_scenes"]
     return WeakLinksResult(metric=col, rule=rule, links=picked[cols].reset_index(drop=True))
+
+
+# -- next-level gaps ---------------------------------------------------------------------
+
+
+def condition_key(message: Any) -> str | None:
+    """The condition of an unmet next-level message, without the row's own value.
+
+    The messages are those of :attr:`nqpf.assessment.scoring.Condition.message`, as a
+    stored result keeps them; None when the condition is met or the text is blank.
+
+    Examples
+    --------
+    >>> condition_key("二级：总分需≥40，当前23.2（未满足）")
+    '二级：总分需≥40'
+    >>> condition_key("二级：总分需≥40，当前43（已满足）") is None
+    True
+    """
+    text = str(message).strip()
+    if not text or "已满足" in text:
+        return None
+    return text.split("，当前", 1)[0].strip() or None
+
+
+def common_gaps(
+    scores: pd.DataFrame, *, column: str = "next_level", top: int | None = 10
+) -> pd.DataFrame:
+    """The unmet next-level conditions most valid rows share (共性短板).
+
+    Parameters
+    ----------
+    scores
+        A scored table with ``valid`` and ``column``: each row's list of next-level
+        messages (see :func:`condition_key`); anything but a list counts as none.
+    top
+        At most this many conditions (None: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``condition``, ``n`` (valid rows that miss it; once per row) and ``share`` (of the
+        valid rows), most frequent first, ties by condition.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"valid": [True, True, False], "next_level": [
+    ...     ["二级：总分需≥40，当前23（未满足）", "二级：总分需≥40，当前23（未满足）"],
+    ...     ["二级：总分需≥40，当前31（未满足）", "二级：场景需≥3，当前4（已满足）"], None]})
+    >>> common_gaps(t).values.tolist()
+    [['二级：总分需≥40', 2, 1.0]]
+    """
+    valid = scores["valid"].astype(bool) if "valid" in scores else np.ones(len(scores), bool)
+    lists = scores.loc[valid, column]
+    counts: Counter[str] = Counter()
+    for messages in lists:  # short lists of text: a plain loop beats explode + groupby
+        if isinstance(messages, list | tuple):
+            counts.update({key for m in messages if (key := condition_key(m))})
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+    return pd.DataFrame(
+        {
+            "condition": [c for c, _ in ranked],
+            "n": np.array([n for _, n in ranked], dtype="int64"),
+            "share": [n / len(lists) for _, n in ranked],
+        }
+    )

@@ -1,8 +1,11 @@
-"""Roll-up of a scored batch (线、面): by industry, region and chain, shared by CLI and web.
+"""Roll-up of scored enterprises (线、面): by industry, region and chain, shared by CLI and web.
 
 * :func:`read_enterprises` — the enterprise attribute file (id, industry, region, …);
 * :func:`read_chains` — the chain file (YAML: ``chains: [{id, name, stages: [...]}]``);
-* :func:`rollup_batch` — the roll-up tables of a :class:`~nqpf.services.assess.BatchOutcome`.
+* :func:`rollup_batch` — the roll-up tables of a :class:`~nqpf.services.assess.BatchOutcome`;
+* :func:`rollup_stored` — the roll-ups of stored results (the platform's dashboard: one
+  row per enterprise, chain membership from its own chain list), and :func:`rollup_xlsx`
+  to download them.
 
 Invalid industry or region codes and duplicate enterprise ids are errors naming the file
 row (header = row 1).  Scored enterprises missing from the enterprise file and chain
@@ -11,12 +14,15 @@ members missing from the scores are not errors: they are listed in ``rollup_prob
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -26,24 +32,34 @@ from nqpf.assessment.rollup import (
     RollupResult,
     WeakLinksResult,
     chain_rollup,
+    chains_from_memberships,
+    common_gaps,
     industry_keys,
+    level_names,
     parse_chains,
     region_keys,
     rollup,
     weak_links,
 )
+from nqpf.assessment.schema import Framework
 from nqpf.datasets import load_regions
 from nqpf.exceptions import DataValidationError
+from nqpf.io.atomic import xlsx_bytes
 from nqpf.io.tables import read_table
 from nqpf.services.assess import BatchOutcome
 
 __all__ = [
     "BY_CHOICES",
     "ROLLUP_TABLES",
+    "STORED_FIELDS",
     "RollupOutcome",
+    "StoredRollup",
     "read_chains",
     "read_enterprises",
     "rollup_batch",
+    "rollup_stored",
+    "rollup_xlsx",
+    "stored_frame",
 ]
 
 BY_CHOICES = ("industry", "region", "chain")
@@ -283,3 +299,223 @@ def rollup_batch(
     if by:
         tables["rollup_problems"] = prob
     return RollupOutcome(results, chain_res, weak, prob, tables)
+
+
+# -- stored results (the officers' dashboard) ---------------------------------------------
+
+#: The fields of a stored-results row, in order: the enterprise id, its region and industry
+#: codes and chain list (``[{chain, stage}]``, or its JSON text), the latest submitted
+#: result's level, total, dimension points (mapping) and next-level messages (list), and
+#: the first result's level and total when there are two or more (else None).
+STORED_FIELDS = (
+    "id",
+    "region",
+    "industry",
+    "chains",
+    "level",
+    "total",
+    "dimensions",
+    "next_level",
+    "first_level",
+    "first_total",
+)
+
+
+def _chain_pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    """The (chain, stage) pairs of a chain list, each once, in order."""
+    if not isinstance(value, list):
+        return ()
+    pairs = {
+        (str(item["chain"]), str(item.get("stage") or "")): None
+        for item in value
+        if isinstance(item, dict) and item.get("chain")
+    }
+    return tuple(pairs)
+
+
+def _chains_column(values: Sequence[Any]) -> list[tuple[tuple[str, str], ...]]:
+    decoded: dict[str, tuple[tuple[str, str], ...]] = {}  # few distinct lists: decode each once
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            if v not in decoded:
+                decoded[v] = _chain_pairs(json.loads(v))
+            out.append(decoded[v])
+        else:
+            out.append(_chain_pairs(v))
+    return out
+
+
+def _points(results: Sequence[Any], name: str) -> np.ndarray:
+    """The points of dimension ``name`` in each result's mapping (missing where there is
+    no mapping, or a value that is not a number)."""
+    out = np.full(len(results), np.nan)
+    for i, points in enumerate(results):
+        if type(points) is dict:  # exact types: a bool is no number, and this is fast
+            value = points.get(name)
+            if type(value) is float or type(value) is int:
+                out[i] = value
+    return out
+
+
+def stored_frame(rows: Sequence[Sequence[Any]], framework: Framework) -> pd.DataFrame:
+    """Stored results (rows of :data:`STORED_FIELDS`) as a scored table for the roll-up.
+
+    Columns: ``id``, ``region``, ``industry`` (upper case), ``division`` (GB/T 4754 大类
+    with its 门类 letter, ``C34``), ``chains`` ((chain, stage) pairs), ``valid`` (has a
+    level and a total), ``level`` (within 0 … top), ``total``, one column per scored
+    dimension (non-numbers missing), ``next_level``, ``first_level``, ``first_total``.
+    Built column by column: type guessing over 10,000 rows would cost more than the
+    roll-up itself.
+    """
+    cols = dict(
+        zip(
+            STORED_FIELDS,
+            zip(*rows, strict=True) if rows else [()] * len(STORED_FIELDS),
+            strict=True,
+        )
+    )
+
+    def objects(name: str) -> pd.Series:
+        return pd.Series(cols[name], dtype=object)
+
+    def numbers(name: str) -> pd.Series:
+        return pd.to_numeric(objects(name), errors="coerce")
+
+    industry = [(code or "").upper() for code in cols["industry"]]
+    level, total = numbers("level"), numbers("total")
+    return pd.DataFrame(
+        {
+            "id": pd.Series(cols["id"]),  # the platform's integer ids stay integers
+            "region": objects("region"),
+            "industry": pd.Series(industry, dtype=object),
+            "division": pd.Series([c[:3] if len(c) >= 3 else None for c in industry], dtype=object),
+            "chains": pd.Series(_chains_column(cols["chains"]), dtype=object),
+            "valid": level.notna() & total.notna(),
+            "level": level.clip(0, framework.level_rule.top_level),
+            "total": total,
+            **{d.name: _points(cols["dimensions"], d.name) for d in framework.scored_dimensions},
+            "next_level": objects("next_level"),
+            "first_level": numbers("first_level"),
+            "first_total": numbers("first_total"),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class StoredRollup:
+    """Roll-ups of stored results, as records: one dict per group holding the columns of
+    :attr:`RollupResult.groups <nqpf.assessment.rollup.RollupResult>` (``n``,
+    ``n_valid``, ``n_<level>``, ``mean_total``, ``share_ge_<level>``, ``mean_<dimension>``,
+    ``n_compared``, ``n_up`` …) as plain numbers, None where missing.
+
+    Attributes
+    ----------
+    level_names
+        Level names by level, 0 = 未达一级.
+    overall
+        Every row as one group (counts 0 when there is no row).
+    prefectures, counties
+        By 4- and 6-digit region prefix (``group``).
+    industries
+        By GB/T 4754 大类 with its 门类 letter (``group`` = ``C34``).
+    stages, chains
+        Chain × stage (chains by name, stages 上游, 中游, 下游, then others) and whole
+        chains (an enterprise in two stages counts once): the columns of
+        :class:`~nqpf.assessment.rollup.ChainRollupResult`.
+    gaps
+        ``condition``, ``n``, ``share``: the most frequent unmet next-level conditions.
+    chain_options
+        The chains the rows name (before the chain filter).
+    """
+
+    level_names: tuple[str, ...]
+    overall: dict[str, Any]
+    prefectures: list[dict[str, Any]]
+    counties: list[dict[str, Any]]
+    industries: list[dict[str, Any]]
+    stages: list[dict[str, Any]]
+    chains: list[dict[str, Any]]
+    gaps: list[dict[str, Any]]
+    chain_options: tuple[str, ...]
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of plain values, None where missing (NaN)."""
+    return [
+        {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+        for row in table.to_dict("records")
+    ]
+
+
+def rollup_stored(
+    rows: Sequence[Sequence[Any]],
+    framework: Framework,
+    *,
+    chain: str = "",
+    target_level: int = 2,
+    top_gaps: int = 10,
+) -> StoredRollup:
+    """Roll stored results up by region, industry and chain, in one pass of the core
+    roll-up per grouping (:func:`~nqpf.assessment.rollup.rollup`,
+    :func:`~nqpf.assessment.rollup.chain_rollup`), as ``nqpf assess batch --by`` does.
+
+    Parameters
+    ----------
+    rows
+        One row per enterprise, fields :data:`STORED_FIELDS` (an enterprise without a
+        result counts in ``n`` only).
+    chain
+        Keep only the enterprises in this chain, and only its stages ("" = all).
+    target_level, top_gaps
+        The level reported as ``share_ge_<level>``; how many gaps.
+    """
+    frame = stored_frame(rows, framework)
+    chain_options = tuple(sorted({name for pairs in frame["chains"] for name, _s in pairs}))
+    if chain:
+        frame = frame[[any(name == chain for name, _s in p) for p in frame["chains"]]]
+    memberships = [
+        (member, name, stage)
+        for member, pairs in zip(frame["id"], frame["chains"], strict=True)
+        for name, stage in pairs
+        if not chain or name == chain
+    ]
+
+    def groups(by: str | None, **levels: str) -> pd.DataFrame:
+        r = rollup(frame, by, framework=framework, k=0, target_level=target_level, **levels)
+        return r.groups
+
+    whole = groups(None)
+    counted = [c for c in whole.columns if c == "n" or c.startswith("n_")]
+    chains = chain_rollup(
+        frame,
+        chains_from_memberships(memberships),
+        framework=framework,
+        k=0,
+        target_level=target_level,
+    )
+    return StoredRollup(
+        level_names=level_names(framework),
+        overall=_records(whole.reindex([0]).fillna(dict.fromkeys(counted, 0)))[0],
+        prefectures=_records(groups("region", region_level="city")),
+        counties=_records(groups("region", region_level="county")),
+        industries=_records(groups("division")),
+        stages=_records(chains.stages),
+        chains=_records(chains.chains),
+        gaps=_records(common_gaps(frame, top=top_gaps)),
+        chain_options=chain_options,
+    )
+
+
+def rollup_xlsx(sheets: Mapping[str, tuple[Sequence[str], Sequence[Sequence[Any]]]]) -> bytes:
+    """Roll-up tables as one XLSX download: sheet name → (header, rows).
+
+    Each cell is written as given (counts stay whole numbers, None stays empty, text stays
+    text, never a formula) by :func:`nqpf.io.atomic.xlsx_bytes`.
+    """
+    return xlsx_bytes(
+        {
+            name: pd.DataFrame(list(rows), columns=list(header), dtype=object)
+            for name, (header, rows) in sheets.items()
+        }
+    )

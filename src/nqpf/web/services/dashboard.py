@@ -14,9 +14,11 @@ Rules
   prefix (``C``, ``C34``, ``C3484``), ``chain`` an industry-chain name.
 * One query reads one row per visible enterprise with the needed parts of its latest
   result (and the level and total of its first submitted assessment, for the T0 →
-  latest movement); the aggregation runs in Python over those rows.  A second, small
-  query lists the region codes present (filter options).  10,000 enterprises take about
-  0.3 s on SQLite and 0.5 s on PostgreSQL, also without table statistics.
+  latest movement); :func:`nqpf.services.assess_rollup.rollup_stored` computes every
+  aggregate from those rows with the library's roll-up (:mod:`nqpf.assessment.rollup`,
+  the same as ``nqpf assess batch --by``).  A second, small query lists the region codes
+  present (filter options).  10,000 enterprises take about 0.3 s on SQLite and 0.5 s
+  on PostgreSQL, also without table statistics (``benchmarks/bench_dashboard.py``).
 * Shares (``assessed_share``, ``share_target``, level shares, gap shares) are fractions
   0–1; a share of the assessed is ``None`` when nothing is assessed.
 
@@ -26,25 +28,32 @@ scope, generation time and, for the demo park, the 示例数据 label).
 
 from __future__ import annotations
 
-import io
-import re
+import math
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Row, Text, and_, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from nqpf.assessment import Framework
+from nqpf.assessment.rollup import condition_key as gap_key
+from nqpf.assessment.rollup import level_names
+from nqpf.codes import (
+    province_names,
+    region_label,
+    validate_industry_prefix,
+    validate_region_prefix,
+)
 from nqpf.datasets.synthetic import SYNTHETIC_LABEL
+from nqpf.exceptions import DataValidationError
+from nqpf.services.assess_rollup import StoredRollup, rollup_stored, rollup_xlsx
 from nqpf.web.authz import Actor, visible_enterprises
-from nqpf.web.errors import FieldError
+from nqpf.web.errors import FieldError, field_error
 from nqpf.web.models import Assessment, EnterpriseProfile, Organization
 from nqpf.web.services.assessments import framework_for
-from nqpf.web.services.enterprises import province_names
 
 __all__ = [
     "DEFAULT_FRAMEWORK",
@@ -68,11 +77,8 @@ __all__ = [
 
 DEFAULT_FRAMEWORK = "sme-digital-2024"
 TARGET_LEVEL = 2  # 二级及以上
-STAGE_ORDER = ("上游", "中游", "下游")
 WHOLE_CHAIN = "全链"
 TOP_GAPS = 10
-REGION_RE = re.compile(r"[0-9]{1,12}")
-INDUSTRY_RE = re.compile(r"[A-T][0-9]{0,4}")
 CHAIN_MAX = 50
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 
@@ -192,24 +198,6 @@ class DashboardData:
 
 
 # --------------------------------------------------------------------------- helpers
-def level_names(fw: Framework) -> tuple[str, ...]:
-    """Level names of ``fw``'s rule by level, 0 (未达一级) to the top level."""
-    rule = fw.level_rule
-    names = {r.level: r.name for r in rule.rows}
-    return tuple(
-        "未达一级" if k == 0 else names.get(k, f"{k}级") for k in range(rule.top_level + 1)
-    )
-
-
-def gap_key(message: str) -> str | None:
-    """The condition of an unmet next-level message without the enterprise's own value:
-    ``二级：总分需≥40，当前23.2（未满足）`` → ``二级：总分需≥40``; ``None`` when met."""
-    text = str(message).strip()
-    if not text or "已满足" in text:
-        return None
-    return text.split("，当前", 1)[0].strip() or None
-
-
 def scope_labels(actor: Actor) -> tuple[str, ...]:
     """What the actor's dashboard covers, in words."""
     if actor.is_platform_admin:
@@ -226,25 +214,18 @@ def scope_labels(actor: Actor) -> tuple[str, ...]:
     return tuple(parts) or ("无可查看的企业",)
 
 
-def region_label(code: str) -> str:
-    """``广东 4403``: the province's short name (the only names nqpf ships) and the code."""
-    province = province_names().get(code[:2], "")
-    return f"{province} {code}" if province else code
-
-
 def _clean_filters(
     framework: str, region: str | None, chain: str | None, industry: str | None
 ) -> tuple[Framework, Filters]:
     fw = framework_for(framework or DEFAULT_FRAMEWORK)
-    region = (region or "").strip()
-    if region and not REGION_RE.fullmatch(region):
-        raise FieldError("地区代码前缀（region）应为 1–12 位数字", field="region")
-    industry = (industry or "").strip().upper()
-    if industry and not INDUSTRY_RE.fullmatch(industry):
-        raise FieldError(
-            "行业代码前缀（industry）应为 GB/T 4754 门类字母 A–T 加 0–4 位数字，如 C34",
-            field="industry",
-        )
+    try:
+        region = validate_region_prefix(region, field="region", lengths=None, required=False)
+    except DataValidationError as exc:
+        raise field_error(exc, label="地区代码前缀（region）") from None
+    try:
+        industry = validate_industry_prefix(industry, field="industry")
+    except DataValidationError as exc:
+        raise field_error(exc, label="行业代码前缀（industry）") from None
     chain = (chain or "").strip()
     if len(chain) > CHAIN_MAX:
         raise FieldError(f"产业链（chain）最长 {CHAIN_MAX} 个字符", field="chain")
@@ -253,132 +234,15 @@ def _clean_filters(
     return fw, Filters(framework=fw.key, region=region, chain=chain, industry=industry)
 
 
-def _chains_of(value: Any) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    if not isinstance(value, list):
-        return out
-    for item in value:
-        if isinstance(item, dict) and item.get("chain"):
-            pair = (str(item["chain"]), str(item.get("stage") or ""))
-            if pair not in out:
-                out.append(pair)
-    return out
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-@dataclass
-class _Ent:
-    region: str
-    industry: str
-    chains: list[tuple[str, str]]
-    level: int | None  # latest submitted (None: not assessed)
-    total: float | None
-    dimensions: Mapping[str, Any]
-    next_level: list[Any]
-    repeated: bool  # two or more submitted assessments
-    first_level: int | None
-    first_total: float | None
-
-
-class _Acc:
-    """Running counts of one group."""
-
-    __slots__ = ("assessed", "enterprises", "levels", "total_sum")
-
-    def __init__(self, top: int) -> None:
-        self.enterprises = 0
-        self.assessed = 0
-        self.total_sum = 0.0
-        self.levels = [0] * (top + 1)
-
-    def add(self, e: _Ent) -> None:
-        self.enterprises += 1
-        if e.level is not None:
-            self.assessed += 1
-            self.total_sum += e.total or 0.0
-            self.levels[e.level] += 1
-
-    @property
-    def mean_total(self) -> float | None:
-        return self.total_sum / self.assessed if self.assessed else None
-
-    def share_target(self, target: int) -> float | None:
-        if not self.assessed:
-            return None
-        return sum(self.levels[target:]) / self.assessed
-
-
-def _group_rows(
-    ents: Iterable[_Ent], key_of: Any, label_of: Any, top: int, target: int
-) -> tuple[GroupRow, ...]:
-    groups: dict[str, _Acc] = {}
-    for e in ents:
-        key = key_of(e)
-        if not key:
-            continue
-        groups.setdefault(key, _Acc(top)).add(e)
-    return tuple(
-        GroupRow(
-            key=key,
-            label=label_of(key),
-            enterprises=acc.enterprises,
-            assessed=acc.assessed,
-            mean_total=acc.mean_total,
-            levels=tuple(acc.levels),
-            share_target=acc.share_target(target),
-        )
-        for key, acc in sorted(groups.items())
-    )
-
-
-def _stage_sort(stage: str) -> tuple[int, str]:
-    return (STAGE_ORDER.index(stage), "") if stage in STAGE_ORDER else (len(STAGE_ORDER), stage)
-
-
-def _chain_rows(ents: Sequence[_Ent], chain: str, top: int, target: int) -> tuple[ChainRow, ...]:
-    stages: dict[tuple[str, str], _Acc] = {}
-    whole: dict[str, _Acc] = {}
-    for e in ents:
-        seen_chains: set[str] = set()
-        for name, stage in e.chains:
-            if chain and name != chain:
-                continue
-            stages.setdefault((name, stage), _Acc(top)).add(e)
-            if name not in seen_chains:  # an enterprise in two stages counts once per chain
-                seen_chains.add(name)
-                whole.setdefault(name, _Acc(top)).add(e)
-    rows: list[ChainRow] = []
-    for name in sorted(whole):
-        for (n, stage), acc in sorted(
-            ((k, a) for k, a in stages.items() if k[0] == name), key=lambda i: _stage_sort(i[0][1])
-        ):
-            rows.append(_chain_row(n, stage or "未标注环节", False, acc, target))
-        rows.append(_chain_row(name, WHOLE_CHAIN, True, whole[name], target))
-    return tuple(rows)
-
-
-def _chain_row(chain: str, stage: str, is_total: bool, acc: _Acc, target: int) -> ChainRow:
-    return ChainRow(
-        chain=chain,
-        stage=stage,
-        is_total=is_total,
-        enterprises=acc.enterprises,
-        assessed=acc.assessed,
-        mean_total=acc.mean_total,
-        levels=tuple(acc.levels),
-        share_target=acc.share_target(target),
-    )
+def _optional(x: Any) -> float | None:
+    return None if x is None or math.isnan(x) else float(x)
 
 
 # --------------------------------------------------------------------------- queries
-def _rows(session: Session, actor: Actor, fw: Framework, filters: Filters) -> list[_Ent]:
+def _rows(session: Session, actor: Actor, fw: Framework, filters: Filters) -> list[Row[Any]]:
     """One row per visible enterprise (region / industry filters applied in SQL) with its
-    latest submitted result of ``fw`` and the level/total of its first one."""
+    latest submitted result of ``fw`` and the level/total of its first one: the fields of
+    :data:`nqpf.services.assess_rollup.STORED_FIELDS`, in that order."""
 
     # The latest and first submitted seq of each enterprise are correlated subqueries
     # (index lookups on (enterprise_id, framework_id, seq)); joining them to the
@@ -409,7 +273,8 @@ def _rows(session: Session, actor: Actor, fw: Framework, filters: Filters) -> li
             Organization.id.label("id"),
             EnterpriseProfile.region_code.label("region_code"),
             EnterpriseProfile.industry.label("industry"),
-            EnterpriseProfile.chains.label("chains"),
+            # as text: a few distinct lists, each decoded once by the roll-up
+            cast(EnterpriseProfile.chains, Text).label("chains"),
             seq_of(func.max).label("last_seq"),
             seq_of(func.min).label("first_seq"),
         )
@@ -422,6 +287,7 @@ def _rows(session: Session, actor: Actor, fw: Framework, filters: Filters) -> li
     first = aliased(Assessment, name="first_a")
     query = (
         select(
+            ents.c.id,
             ents.c.region_code,
             ents.c.industry,
             ents.c.chains,
@@ -430,7 +296,6 @@ def _rows(session: Session, actor: Actor, fw: Framework, filters: Filters) -> li
             last.result["total"].as_float(),
             last.result["dimensions"],
             last.result["next_level"],
-            ents.c.first_seq < ents.c.last_seq,
             first.result["level"].as_integer(),
             first.result["total"].as_float(),
         )
@@ -453,36 +318,7 @@ def _rows(session: Session, actor: Actor, fw: Framework, filters: Filters) -> li
             ),
         )
     )
-    top = fw.level_rule.top_level
-    out: list[_Ent] = []
-    for (
-        region,
-        industry,
-        chains,
-        level,
-        total,
-        dimensions,
-        next_level,
-        repeated,
-        first_level,
-        first_total,
-    ) in session.execute(query):
-        assessed = level is not None and total is not None
-        out.append(
-            _Ent(
-                region=region or "",
-                industry=(industry or "").upper(),
-                chains=_chains_of(chains),
-                level=min(max(int(level), 0), top) if assessed else None,
-                total=float(total) if assessed else None,
-                dimensions=dimensions if assessed and isinstance(dimensions, dict) else {},
-                next_level=next_level if assessed and isinstance(next_level, list) else [],
-                repeated=bool(assessed and repeated),
-                first_level=first_level if assessed and repeated else None,
-                first_total=first_total if assessed and repeated else None,
-            )
-        )
-    return out
+    return list(session.execute(query).all())
 
 
 def _region_options(session: Session, actor: Actor) -> tuple[RegionOption, ...]:
@@ -501,6 +337,91 @@ def _region_options(session: Session, actor: Actor) -> tuple[RegionOption, ...]:
     return tuple(RegionOption(p, region_label(p)) for p in sorted(prefixes))
 
 
+# --------------------------------------------------------------------------- roll-up
+Record = Mapping[str, Any]
+
+
+def _counts(row: Record, names: tuple[str, ...], target: int) -> dict[str, Any]:
+    """The counts of one roll-up group as the fields :class:`GroupRow` and
+    :class:`ChainRow` share."""
+    return {
+        "enterprises": int(row["n"]),
+        "assessed": int(row["n_valid"]),
+        "mean_total": _optional(row["mean_total"]),
+        "levels": tuple(int(row[f"n_{name}"]) for name in names),
+        "share_target": _optional(row[f"share_ge_{names[target]}"]),
+    }
+
+
+def _group_rows(
+    groups: list[dict[str, Any]], names: tuple[str, ...], target: int, label: Callable[[str], str]
+) -> tuple[GroupRow, ...]:
+    return tuple(
+        GroupRow(key=str(g["group"]), label=label(str(g["group"])), **_counts(g, names, target))
+        for g in groups
+    )
+
+
+def _chain_rows(roll: StoredRollup, target: int) -> tuple[ChainRow, ...]:
+    """Each chain's stages (上游, 中游, 下游, others) and then the whole chain."""
+    names = roll.level_names
+    stages: dict[str, list[ChainRow]] = {}
+    for row in roll.stages:
+        stages.setdefault(row["chain_id"], []).append(
+            ChainRow(row["chain_name"], row["stage_name"], False, **_counts(row, names, target))
+        )
+    rows: list[ChainRow] = []
+    for row in roll.chains:
+        total = ChainRow(row["chain_name"], WHOLE_CHAIN, True, **_counts(row, names, target))
+        rows += [*stages[row["chain_id"]], total]
+    return tuple(rows)
+
+
+def _kpis(overall: Record, fw: Framework, names: tuple[str, ...], target: int) -> Kpis:
+    counts = _counts(overall, names, target)
+    n, assessed = counts["enterprises"], counts["assessed"]
+    return Kpis(
+        enterprises=n,
+        assessed=assessed,
+        assessed_share=assessed / n if n else 0.0,
+        mean_total=counts["mean_total"],
+        max_total=float(fw.total_points),
+        target_level=target,
+        target_name=f"{names[target]}及以上",
+        at_target=sum(counts["levels"][target:]),
+        share_target=counts["share_target"],
+    )
+
+
+def _levels(overall: Record, names: tuple[str, ...]) -> tuple[LevelBucket, ...]:
+    assessed = int(overall["n_valid"])
+    counts = [int(overall[f"n_{name}"]) for name in names]
+    return tuple(
+        LevelBucket(k, name, n, n / assessed if assessed else None)
+        for k, (name, n) in enumerate(zip(names, counts, strict=True))
+    )
+
+
+def _dimensions(overall: Record, fw: Framework) -> tuple[DimensionRate, ...]:
+    """Mean points of each scored dimension and their rate of the maximum (radar)."""
+    rates = []
+    for dim in fw.scored_dimensions:
+        mean = _optional(overall[f"mean_{dim.name}"])
+        rate = min(max(mean / dim.points, 0.0), 1.0) if mean is not None and dim.points else None
+        rates.append(DimensionRate(dim.name, mean, float(dim.points), rate))
+    return tuple(rates)
+
+
+def _movement(overall: Record) -> Movement:
+    return Movement(
+        compared=int(overall["n_compared"]),
+        up=int(overall["n_up"]),
+        same=int(overall["n_same"]),
+        down=int(overall["n_down"]),
+        mean_delta=_optional(overall["mean_change_total"]),
+    )
+
+
 # --------------------------------------------------------------------------- service
 def dashboard(
     session: Session,
@@ -513,116 +434,40 @@ def dashboard(
 ) -> DashboardData:
     """The dashboard of ``framework`` over the enterprises ``actor`` may read.
 
+    The numbers come from :func:`nqpf.services.assess_rollup.rollup_stored` (the
+    library's roll-up) over the rows of :func:`_rows`.
+
     Raises
     ------
     FieldError
         Unknown framework, or a malformed ``region`` / ``industry`` / ``chain`` filter.
     """
     fw, filters = _clean_filters(framework, region, chain, industry)
-    names = level_names(fw)
-    top = len(names) - 1
-    target = min(TARGET_LEVEL, top)
-    target_name = f"{names[target]}及以上"
-
-    rows = _rows(session, actor, fw, filters)
-    chain_options = tuple(sorted({name for e in rows for name, _stage in e.chains}))
-    if filters.chain:
-        rows = [e for e in rows if any(name == filters.chain for name, _s in e.chains)]
-    assessed = [e for e in rows if e.level is not None]
-    n_assessed = len(assessed)
-
-    # KPIs and level distribution
-    counts = [0] * (top + 1)
-    for e in assessed:
-        counts[e.level] += 1  # type: ignore[index]
-    at_target = sum(counts[target:])
-    mean_total = sum(e.total or 0.0 for e in assessed) / n_assessed if n_assessed else None
-    max_total = float(fw.total_points)
-    kpis = Kpis(
-        enterprises=len(rows),
-        assessed=n_assessed,
-        assessed_share=n_assessed / len(rows) if rows else 0.0,
-        mean_total=mean_total,
-        max_total=max_total,
+    target = min(TARGET_LEVEL, fw.level_rule.top_level)
+    roll = rollup_stored(
+        _rows(session, actor, fw, filters),
+        fw,
+        chain=filters.chain,
         target_level=target,
-        target_name=target_name,
-        at_target=at_target,
-        share_target=at_target / n_assessed if n_assessed else None,
+        top_gaps=TOP_GAPS,
     )
-    levels = tuple(
-        LevelBucket(k, names[k], counts[k], counts[k] / n_assessed if n_assessed else None)
-        for k in range(top + 1)
-    )
-
-    # mean dimension score rates (radar)
-    dimensions = []
-    for dim in fw.scored_dimensions:
-        points = [p for e in assessed if (p := _number(e.dimensions.get(dim.name))) is not None]
-        mean = sum(points) / len(points) if points else None
-        dimensions.append(
-            DimensionRate(
-                name=dim.name,
-                mean_points=mean,
-                max_points=float(dim.points),
-                rate=min(max(mean / dim.points, 0.0), 1.0)
-                if mean is not None and dim.points
-                else None,
-            )
-        )
-
-    # T0 → latest movement
-    up = same = down = 0
-    deltas: list[float] = []
-    for e in assessed:
-        if not e.repeated or e.first_level is None:
-            continue
-        if e.level > e.first_level:  # type: ignore[operator]
-            up += 1
-        elif e.level == e.first_level:
-            same += 1
-        else:
-            down += 1
-        if e.first_total is not None and e.total is not None:
-            deltas.append(e.total - e.first_total)
-    movement = Movement(
-        compared=up + same + down,
-        up=up,
-        same=same,
-        down=down,
-        mean_delta=sum(deltas) / len(deltas) if deltas else None,
-    )
-
-    # 共性短板: unmet next-level conditions, counted once per enterprise
-    gap_counts: Counter[str] = Counter()
-    for e in assessed:
-        gap_counts.update({k for m in e.next_level if (k := gap_key(m))})
-    gaps = tuple(
-        Gap(condition, n, n / n_assessed)
-        for condition, n in sorted(gap_counts.items(), key=lambda i: (-i[1], i[0]))[:TOP_GAPS]
-    )
-
+    names, overall = roll.level_names, roll.overall
     return DashboardData(
         framework=fw.key,
         framework_name=fw.name,
         filters=filters,
         scope=scope_labels(actor),
         level_names=names,
-        kpis=kpis,
-        levels=levels,
-        dimensions=tuple(dimensions),
-        chains=_chain_rows(rows, filters.chain, top, target),
-        prefectures=_group_rows(
-            rows, lambda e: e.region[:4] if len(e.region) >= 4 else "", region_label, top, target
-        ),
-        counties=_group_rows(
-            rows, lambda e: e.region[:6] if len(e.region) >= 6 else "", region_label, top, target
-        ),
-        industries=_group_rows(
-            rows, lambda e: e.industry[:3] if len(e.industry) >= 3 else "", str, top, target
-        ),
-        movement=movement,
-        gaps=gaps,
-        chain_options=chain_options,
+        kpis=_kpis(overall, fw, names, target),
+        levels=_levels(overall, names),
+        dimensions=_dimensions(overall, fw),
+        chains=_chain_rows(roll, target),
+        prefectures=_group_rows(roll.prefectures, names, target, region_label),
+        counties=_group_rows(roll.counties, names, target, region_label),
+        industries=_group_rows(roll.industries, names, target, str),
+        movement=_movement(overall),
+        gaps=tuple(Gap(str(g["condition"]), int(g["n"]), float(g["share"])) for g in roll.gaps),
+        chain_options=roll.chain_options,
         region_options=_region_options(session, actor),
     )
 
@@ -636,20 +481,22 @@ def _round(x: float | None, digits: int = 2) -> float | None:
     return None if x is None else round(x, digits)
 
 
+Sheet = tuple[list[str], list[list[Any]]]
+
+
 def dashboard_xlsx(data: DashboardData, *, demo: bool = False) -> bytes:
     """The dashboard's tables as an XLSX workbook (in memory).
 
     Sheets: 说明 (filters, scope, generation time, the 示例数据 label for the demo park),
-    概览, 等级分布, 维度得分率, 产业链环节, 地市, 区县, 行业, T0→最新, 共性短板.  Text
-    cells are stored as text (a chain named ``=1+1`` never becomes a formula).
+    概览, 等级分布, 维度得分率, 产业链环节, 地市, 区县, 行业, T0→最新, 共性短板, written by
+    :func:`nqpf.services.assess_rollup.rollup_xlsx` (text cells stay text: a chain named
+    ``=1+1`` never becomes a formula).
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     names = list(data.level_names)
     f = data.filters
+    k = data.kpis
+    m = data.movement
     generated = data.generated_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-    sheets: list[tuple[str, list[str], list[list[Any]]]] = []
     about: list[list[Any]] = [["标题", "数字化转型监测看板（点 → 线 → 面）"]]
     if demo:
         about.append(["数据性质", f"{SYNTHETIC_LABEL}：演示园区的企业与评测均为生成数据"])
@@ -662,11 +509,17 @@ def dashboard_xlsx(data: DashboardData, *, demo: bool = False) -> bytes:
         ["可见范围", "；".join(data.scope)],
         ["生成时间", f"{generated}（北京时间）"],
     ]
-    sheets.append(("说明", ["项目", "内容"], about))
-    k = data.kpis
-    sheets.append(
-        (
-            "概览",
+    group_head = ["企业数", "已评测", "平均总分", *names, f"{k.target_name}占比（%）"]
+
+    def group_values(r: GroupRow | ChainRow) -> list[Any]:
+        return [r.enterprises, r.assessed, _round(r.mean_total), *r.levels, _pct(r.share_target)]
+
+    def regions(rows: tuple[GroupRow, ...]) -> Sheet:
+        return ["地区代码", "地区", *group_head], [[r.key, r.label, *group_values(r)] for r in rows]
+
+    sheets: dict[str, Sheet] = {
+        "说明": (["项目", "内容"], about),
+        "概览": (
             ["指标", "数值"],
             [
                 ["企业数", k.enterprises],
@@ -677,59 +530,26 @@ def dashboard_xlsx(data: DashboardData, *, demo: bool = False) -> bytes:
                 [f"{k.target_name}企业数", k.at_target],
                 [f"{k.target_name}占比（%）", _pct(k.share_target)],
             ],
-        )
-    )
-    sheets.append(
-        (
-            "等级分布",
+        ),
+        "等级分布": (
             ["等级", "等级名称", "企业数", "占已评测（%）"],
             [[b.level, b.name, b.count, _pct(b.share)] for b in data.levels],
-        )
-    )
-    sheets.append(
-        (
-            "维度得分率",
+        ),
+        "维度得分率": (
             ["维度", "平均得分", "满分", "平均得分率（%）"],
             [[d.name, _round(d.mean_points), d.max_points, _pct(d.rate)] for d in data.dimensions],
-        )
-    )
-    group_head = ["企业数", "已评测", "平均总分", *names, f"{k.target_name}占比（%）"]
-
-    def group_values(r: GroupRow | ChainRow) -> list[Any]:
-        return [
-            r.enterprises,
-            r.assessed,
-            _round(r.mean_total),
-            *r.levels,
-            _pct(r.share_target),
-        ]
-
-    sheets.append(
-        (
-            "产业链环节",
+        ),
+        "产业链环节": (
             ["产业链", "环节", *group_head],
             [[r.chain, r.stage, *group_values(r)] for r in data.chains],
-        )
-    )
-    for title, rows in (("地市", data.prefectures), ("区县", data.counties)):
-        sheets.append(
-            (
-                title,
-                ["地区代码", "地区", *group_head],
-                [[r.key, r.label, *group_values(r)] for r in rows],
-            )
-        )
-    sheets.append(
-        (
-            "行业",
+        ),
+        "地市": regions(data.prefectures),
+        "区县": regions(data.counties),
+        "行业": (
             ["行业大类代码", *group_head],
             [[r.key, *group_values(r)] for r in data.industries],
-        )
-    )
-    m = data.movement
-    sheets.append(
-        (
-            "T0→最新",
+        ),
+        "T0→最新": (
             ["指标", "数值"],
             [
                 ["有两次及以上评测的企业", m.compared],
@@ -738,37 +558,10 @@ def dashboard_xlsx(data: DashboardData, *, demo: bool = False) -> bytes:
                 ["等级下降", m.down],
                 ["总分平均变化", _round(m.mean_delta)],
             ],
-        )
-    )
-    sheets.append(
-        (
-            "共性短板",
+        ),
+        "共性短板": (
             ["排名", "未满足的升级条件", "企业数", "占已评测（%）"],
             [[i, g.condition, g.enterprises, _pct(g.share)] for i, g in enumerate(data.gaps, 1)],
-        )
-    )
-
-    book = Workbook()
-    book.remove(book.active)
-    bold = Font(bold=True)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title[:31])
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = bold
-        for row in rows:
-            sheet.append(row)
-        widths: dict[int, int] = {}
-        for row_cells in sheet.iter_rows():
-            for cell in row_cells:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # text stays text: no formula from user data
-                width = len(str(cell.value)) if cell.value is not None else 0
-                widths[cell.column] = max(widths.get(cell.column, 0), width)
-        for column, width in widths.items():
-            letter = sheet.cell(row=1, column=column).column_letter
-            sheet.column_dimensions[letter].width = min(60, max(8, 2 * width + 2))
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        ),
+    }
+    return rollup_xlsx(sheets)

@@ -149,10 +149,13 @@ def framework_versions(id: str) -> list[str]:
     --------
     >>> framework_versions("sme-digital")
     ['2022', '2024']
+    >>> framework_versions("sme")
+    []
     """
-    return sorted(
-        (k[len(id) + 1 :] for k in list_frameworks() if k.startswith(f"{id}-")), key=version_key
-    )
+    # A key is "<id>-<version>" and a version starts with a digit, so the id "sme" does
+    # not claim "sme-digital-2024".
+    versions = (k[len(id) + 1 :] for k in list_frameworks() if k.startswith(f"{id}-"))
+    return sorted((v for v in versions if v[:1].isdigit()), key=version_key)
 
 
 def latest_version(id: str) -> str:

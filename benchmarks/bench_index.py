@@ -1,24 +1,36 @@
-"""Benchmark: entropy weights + TOPSIS on n × 30, nqpf beside its peers, in one run.
+"""Benchmark: entropy weights + TOPSIS on n × 30, nqpf beside its peers, in one run, for
+every TOPSIS normalisation ("path").
 
 Every (method, n) runs in its own subprocess on the same seeded matrix, so that the peak
 resident memory of one method is not inflated by another.  Reported per size:
 
-- wall time of "entropy weights + TOPSIS closeness" (data creation excluded);
+- wall time of "entropy weights + TOPSIS closeness" (data creation excluded): the median of
+  ``--repeat`` runs and their spread (the peers above 1e6, and numpy at 1e7, run once);
 - extra peak memory above the input matrix, and total peak / input size;
 - ratio to nqpf, and to the floor (one numpy pass, ``X.sum()``, over the same bytes);
 - max |difference| of weights and scores against the plain numpy version.
 
-The pipelines compute the same thing where definitions allow: direction-aware min-max
-normalisation with x' + 1e-4 and pooled extremes, entropy weights, TOPSIS on x' with the
-ideals at the column extremes.  scikit-criteria and pymcdm are run with their own
-definitions (raw-matrix entropy, their TOPSIS normalisation), so only their time and memory
-are comparable, not their numbers (methods.md §2).
+The pipelines compute the same thing where definitions allow: entropy weights of the
+direction-aware min-max matrix with x' + 1e-4 and pooled extremes, then TOPSIS with global
+ideals on
+
+- ``minmax``: x' (the "熵权-TOPSIS" of the Chinese literature);
+- ``vector``: x/‖x‖, ideal at the column min of a cost column (Hwang & Yoon);
+- ``vector-complement``: cost columns as 1 − x/‖x‖ (pymcdm);
+- ``vector-reciprocal``: cost columns as (1/x)/‖1/x‖ (scikit-criteria ``InvertMinimize``).
+
+numpy and Polars pipelines write out the same maths (the Polars one as expressions, reading
+the frame column by column).  scikit-criteria and pymcdm are run with their own definitions
+(raw-matrix entropy; their TOPSIS normalisation for the path: ``VectorScaler``, with
+``InvertMinimize`` first for the reciprocal form; pymcdm's min-max or
+``vector_normalization``, none for the reciprocal form), so only their time and memory are
+comparable, not their numbers (methods.md §2).
 
 Usage::
 
-    python benchmarks/bench_index.py                  # n = 1e4 … 1e7
+    python benchmarks/bench_index.py                  # n = 1e4 … 1e7, every path
     python benchmarks/bench_index.py --sizes 1e4 1e5  # quick
-    python benchmarks/bench_index.py --peers-max 1e6  # skip the slow peers above 1e6
+    python benchmarks/bench_index.py --paths vector --sizes 1e7 --peers-max 1e6 --numpy-max 1e6
 """
 
 from __future__ import annotations
@@ -59,27 +71,53 @@ def rss_bytes() -> int:
 
 # -- the pipelines -----------------------------------------------------------------------
 
+PATHS = ("minmax", "vector", "vector-complement", "vector-reciprocal")
+COST = {"vector": "keep", "vector-complement": "complement", "vector-reciprocal": "reciprocal"}
 
-def run_nqpf(X):
+
+def run_nqpf(X, path):
     from nqpf.indices import entropy_weights, topsis
 
     ew = entropy_weights(X, DIRECTIONS, shift=SHIFT)
-    lo, hi = ew.details["lo"], ew.details["hi"]  # reuse the extremes: no second pass
-    return ew.weights, topsis(
-        X, ew.weights, DIRECTIONS, normalization="minmax", lo=lo, hi=hi
-    ).scores
+    if path == "minmax":
+        lo, hi = ew.details["lo"], ew.details["hi"]  # reuse the extremes: no second pass
+        scores = topsis(X, ew.weights, DIRECTIONS, normalization="minmax", lo=lo, hi=hi).scores
+    else:
+        scores = topsis(X, ew.weights, DIRECTIONS, vector_cost=COST[path]).scores
+    return ew.weights, scores
 
 
-def run_numpy(X):
+def _numpy_entropy(X):
     lo, hi = X.min(axis=0), X.max(axis=0)
     Xn = np.where(DIRECTIONS > 0, X - lo, hi - X) / (hi - lo) + SHIFT
     p = Xn / Xn.sum(axis=0)
     e = -(p * np.log(p)).sum(axis=0) / np.log(X.shape[0])
     d = 1 - e
-    w = d / d.sum()
-    V = Xn * w
-    dp = np.sqrt(((V - V.max(axis=0)) ** 2).sum(axis=1))
-    dm = np.sqrt(((V - V.min(axis=0)) ** 2).sum(axis=1))
+    return d / d.sum(), Xn
+
+
+def run_numpy(X, path):
+    w, Xn = _numpy_entropy(X)
+    if path == "minmax":
+        V = Xn * w
+        best, worst = V.max(axis=0), V.min(axis=0)
+    else:
+        del Xn
+        cost = DIRECTIONS < 0
+        T = X.copy()
+        if path == "vector-reciprocal":
+            T[:, cost] = 1.0 / T[:, cost]
+        R = T / np.sqrt((T * T).sum(axis=0))
+        d = DIRECTIONS
+        if path != "vector":
+            d = np.ones_like(DIRECTIONS)
+            if path == "vector-complement":
+                R[:, cost] = 1.0 - R[:, cost]
+        V = R * w
+        vmax, vmin = V.max(axis=0), V.min(axis=0)
+        best, worst = np.where(d > 0, vmax, vmin), np.where(d > 0, vmin, vmax)
+    dp = np.sqrt(((V - best) ** 2).sum(axis=1))
+    dm = np.sqrt(((V - worst) ** 2).sum(axis=1))
     return w, dm / (dp + dm)
 
 
@@ -89,7 +127,7 @@ def prepare_polars(X):
     return pl.from_numpy(X, schema=[f"c{j}" for j in range(M)])
 
 
-def run_polars(df):
+def run_polars(df, path):
     import polars as pl
 
     cols = df.columns
@@ -112,10 +150,37 @@ def run_polars(df):
     e = -(L / S - np.log(S)) / np.log(df.height)
     d = 1 - e
     w = d / d.sum()
-    best = (1 + SHIFT) * w
-    worst = SHIFT * w
-    dp = pl.sum_horizontal([(xn(j) * w[j] - best[j]) ** 2 for j in range(M)]).sqrt()
-    dm = pl.sum_horizontal([(xn(j) * w[j] - worst[j]) ** 2 for j in range(M)]).sqrt()
+    if path == "minmax":
+        best = (1 + SHIFT) * w
+        worst = SHIFT * w
+
+        def v(j):
+            return xn(j) * w[j]
+    else:
+        recip = path == "vector-reciprocal"
+
+        def t(j):
+            c = pl.col(cols[j])
+            return 1.0 / c if recip and DIRECTIONS[j] < 0 else c
+
+        norm = df.select([(t(j) ** 2).sum().alias(f"n{j}") for j in range(M)]).row(0)
+        norm = np.sqrt(np.array(norm))
+        # r_j = (t − ref_j)·k_j: 1 − t/‖t‖ for a complemented cost column, t/‖t‖ otherwise.
+        comp = (DIRECTIONS < 0) & (path == "vector-complement")
+        ref = np.where(comp, norm, 0.0)
+        k = np.where(comp, -1.0, 1.0) / norm
+        t_lo = np.where(recip & (DIRECTIONS < 0), 1.0 / hi, lo)
+        t_hi = np.where(recip & (DIRECTIONS < 0), 1.0 / lo, hi)
+        a, b = (t_lo - ref) * k * w, (t_hi - ref) * k * w
+        vmax, vmin = np.maximum(a, b), np.minimum(a, b)
+        dd = DIRECTIONS if path == "vector" else np.ones(M)
+        best, worst = np.where(dd > 0, vmax, vmin), np.where(dd > 0, vmin, vmax)
+
+        def v(j):
+            return (t(j) - ref[j]) * (k[j] * w[j])
+
+    dp = pl.sum_horizontal([(v(j) - best[j]) ** 2 for j in range(M)]).sqrt()
+    dm = pl.sum_horizontal([(v(j) - worst[j]) ** 2 for j in range(M)]).sqrt()
     out = df.select((dm / (dp + dm)).alias("c"))
     return w, out["c"].to_numpy()
 
@@ -126,30 +191,40 @@ def prepare_skcriteria(X):
     return skc.mkdm(X, objectives=[max if d > 0 else min for d in DIRECTIONS])
 
 
-def run_skcriteria(dm):
+def run_skcriteria(dm, path):
     import warnings
 
     from skcriteria.agg.topsis import TOPSIS
-    from skcriteria.preprocessing.scalers import VectorScaler
+    from skcriteria.preprocessing.invert_objectives import InvertMinimize
+    from skcriteria.preprocessing.scalers import MinMaxScaler, VectorScaler
     from skcriteria.preprocessing.weighters import EntropyWeighter
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         weighted = EntropyWeighter().transform(dm)
-        scaled = VectorScaler(target="matrix").transform(weighted)
+        if path == "minmax":
+            scaled = MinMaxScaler(target="matrix").transform(weighted)
+        elif path == "vector-reciprocal":
+            scaled = VectorScaler(target="matrix").transform(InvertMinimize().transform(weighted))
+        else:  # skcriteria has no 1 − x/‖x‖ form; the closeness is the same as "keep"
+            scaled = VectorScaler(target="matrix").transform(weighted)
         rank = TOPSIS().evaluate(scaled)
     return weighted.weights.to_numpy(), rank.e_.similarity
 
 
-def run_pymcdm(X):
+def run_pymcdm(X, path):
     from pymcdm.methods import TOPSIS
+    from pymcdm.normalizations import minmax_normalization, vector_normalization
     from pymcdm.weights import entropy_weights
 
+    if path == "vector-reciprocal":
+        raise NotImplementedError("pymcdm has no reciprocal vector form")
+    norm = minmax_normalization if path == "minmax" else vector_normalization
     w = entropy_weights(X)
-    return w, TOPSIS()(X, w, DIRECTIONS)
+    return w, TOPSIS(norm)(X, w, DIRECTIONS)
 
 
-def run_floor(X):
+def run_floor(X, path):
     return None, np.array([X.sum()])
 
 
@@ -164,27 +239,31 @@ PIPELINES = {
 SLOW_PEERS = {"scikit-criteria", "pymcdm"}
 
 
-def worker(name: str, n: int, out: str, repeat: int) -> None:
+def worker(name: str, path: str, n: int, out: str, repeat: int) -> None:
     X = make_matrix(n)
     prepare, run = PIPELINES[name]
     data = prepare(X) if prepare else X
     if prepare:
         del X
-    if name == "nqpf":  # compile (or load cached) kernels outside the timing and the memory base
-        from nqpf.indices import entropy_weights, topsis
+    if name == "nqpf":  # load (or compile) the cached kernels outside the timing and memory base
+        from nqpf.indices import _warmup
 
-        small = make_matrix(1000)
-        w = entropy_weights(small, DIRECTIONS, engine="numba").weights
-        topsis(small, w, DIRECTIONS, normalization="minmax", engine="numba")
+        _warmup.wait()
+        run(make_matrix(10_000), path)  # above the fused-path threshold: starts the threads
     base = rss_bytes()
-    best = float("inf")
+    times = []
     for _ in range(repeat):
         t = time.perf_counter()
-        w, s = run(data)
-        best = min(best, time.perf_counter() - t)
+        try:
+            w, s = run(data, path)
+        except NotImplementedError as exc:
+            print(json.dumps({"skip": str(exc)}))
+            return
+        times.append(time.perf_counter() - t)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     np.savez(out, w=np.asarray(w if w is not None else []), s=np.asarray(s))
-    print(json.dumps({"time": best, "extra": max(0, peak - base)}))
+    record = {"time": float(np.median(times)), "times": times, "extra": max(0, peak - base)}
+    print(json.dumps(record))
 
 
 def main() -> None:
@@ -192,72 +271,86 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5, 1e6, 1e7])
+    ap.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
     ap.add_argument(
         "--peers-max", type=float, default=1e7, help="largest n for scikit-criteria and pymcdm"
     )
+    ap.add_argument(
+        "--numpy-max", type=float, default=1e7, help="largest n for the numpy pipeline (5× input)"
+    )
     ap.add_argument("--only", nargs="+", choices=list(PIPELINES), default=list(PIPELINES))
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--worker", nargs=3, metavar=("NAME", "N", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--worker", nargs=4, metavar=("NAME", "PATH", "N", "OUT"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args()
     if args.worker:
-        name, n, out = args.worker
-        worker(name, int(float(n)), out, args.repeat)
+        name, path, n, out = args.worker
+        worker(name, path, int(float(n)), out, args.repeat)
         return
 
     print(
-        f"entropy weights + TOPSIS, n × {M}, seed {SEED}; python {sys.version.split()[0]}, {os.cpu_count()} cores"
+        f"entropy weights + TOPSIS, n × {M}, seed {SEED}; python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
     )
-    header = f"{'n':>10} {'method':>16} {'time s':>9} {'× nqpf':>8} {'× floor':>8} {'extra MB':>9} {'peak/in':>8} {'|Δw|':>9} {'|Δscore|':>9}"
+    header = (
+        f"{'path':>17} {'n':>9} {'method':>16} {'median s':>8} {'min–max s':>15} {'× nqpf':>8} "
+        f"{'× floor':>8} {'extra MB':>9} {'peak/in':>8} {'|Δw|':>8} {'|Δscore|':>8}"
+    )
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
-        for n in map(int, args.sizes):
-            rows = {}
-            input_bytes = n * M * 8
-            for name in args.only:
-                if name in SLOW_PEERS and n > args.peers_max:
-                    continue
-                out = str(Path(tmp) / f"{name}-{n}.npz")
-                repeat = (
-                    1
-                    if (name in SLOW_PEERS or n >= 1e7) and name not in ("nqpf", "floor")
-                    else args.repeat
-                )
-                proc = subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--repeat",
-                        str(repeat),
-                        "--worker",
-                        name,
-                        str(n),
-                        out,
-                    ],
-                    capture_output=True,
-                    text=True,
-                )
-                if proc.returncode != 0:
-                    print(f"{n:>10} {name:>16}  failed: {proc.stderr.strip().splitlines()[-1:]}")
-                    continue
-                rows[name] = json.loads(proc.stdout.strip().splitlines()[-1]) | {"out": out}
-            ref = np.load(rows["numpy"]["out"]) if "numpy" in rows else None
-            for name, r in rows.items():
-                t_n = rows.get("nqpf", {}).get("time")
-                t_f = rows.get("floor", {}).get("time")
-                dw = ds = float("nan")
-                if ref is not None and name in ("nqpf", "polars"):
-                    got = np.load(r["out"])
-                    dw = float(np.abs(got["w"] - ref["w"]).max())
-                    ds = float(np.abs(got["s"] - ref["s"]).max())
-                print(
-                    f"{n:>10} {name:>16} {r['time']:>9.4f} "
-                    f"{(r['time'] / t_n if t_n else float('nan')):>8.2f} "
-                    f"{(r['time'] / t_f if t_f else float('nan')):>8.1f} "
-                    f"{r['extra'] / 2**20:>9.1f} {(input_bytes + r['extra']) / input_bytes:>8.2f} "
-                    f"{dw:>9.1e} {ds:>9.1e}"
-                )
+        for path in args.paths:
+            for n in map(int, args.sizes):
+                _run_size(args, path, n, tmp)
             print()
+
+
+def _run_size(args, path: str, n: int, tmp: str) -> None:
+    rows = {}
+    input_bytes = n * M * 8
+    for name in args.only:
+        if name in SLOW_PEERS and n > args.peers_max:
+            continue
+        if name == "numpy" and n > args.numpy_max:
+            continue
+        out = str(Path(tmp) / f"{name}-{path}-{n}.npz")
+        slow = (name in SLOW_PEERS or n >= 1e7) and name not in ("nqpf", "floor", "polars")
+        repeat = 1 if slow else args.repeat
+        cmd = [sys.executable, __file__, "--repeat", str(repeat), "--worker", name, path]
+        proc = subprocess.run([*cmd, str(n), out], capture_output=True, text=True)
+        if proc.returncode != 0:
+            last = proc.stderr.strip().splitlines()[-1:]
+            print(f"{path:>17} {n:>9} {name:>16}  failed: {last}")
+            continue
+        record = json.loads(proc.stdout.strip().splitlines()[-1])
+        if "skip" in record:
+            print(f"{path:>17} {n:>9} {name:>16}  n/a: {record['skip']}")
+            continue
+        rows[name] = record | {"out": out}
+    # The same maths in plain numpy is the reference; above --numpy-max, nqpf and Polars
+    # are compared with each other.
+    ref_name = "numpy" if "numpy" in rows else "polars"
+    ref = np.load(rows[ref_name]["out"]) if ref_name in rows else None
+    t_n = rows.get("nqpf", {}).get("time")
+    t_f = rows.get("floor", {}).get("time")
+    for name, r in rows.items():
+        dw = ds = float("nan")
+        if ref is not None and name in ("nqpf", "polars") and name != ref_name:
+            got = np.load(r["out"])
+            dw = float(np.abs(got["w"] - ref["w"]).max())
+            ds = float(np.abs(got["s"] - ref["s"]).max())
+        spread = f"{min(r['times']):.4f}–{max(r['times']):.4f}"
+        print(
+            f"{path:>17} {n:>9} {name:>16} {r['time']:>8.4f} {spread:>15} "
+            f"{(r['time'] / t_n if t_n else float('nan')):>8.2f} "
+            f"{(r['time'] / t_f if t_f else float('nan')):>8.1f} "
+            f"{r['extra'] / 2**20:>9.1f} {(input_bytes + r['extra']) / input_bytes:>8.2f} "
+            f"{dw:>8.1e} {ds:>8.1e}"
+        )
+    if "nqpf" in rows and "polars" in rows:
+        ratio = rows["polars"]["time"] / rows["nqpf"]["time"]
+        print(f"{'':>17} {'':>9} polars / nqpf = {ratio:.1f}× (medians)")
 
 
 if __name__ == "__main__":

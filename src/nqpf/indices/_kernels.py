@@ -24,6 +24,8 @@ foreground — e.g. in a Docker build or CI image, right after ``pip install``.
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 from llvmlite import ir
@@ -100,6 +102,30 @@ def fast_log(x):  # pragma: no cover - compiled
 
 def _chunks(n: int) -> int:
     return max(1, -(-n // _CHUNK_ROWS))
+
+
+#: Cells per worker thread: below 2 × this a call runs its kernels on one thread.  A parallel
+#: region costs a thread hand-off at each barrier, which on a busy machine (more runnable
+#: processes than cores) can take milliseconds — more than a small pass itself.
+_CELLS_PER_THREAD = 1_000_000
+
+
+def _sized(fn):
+    """Run ``fn(A, …)`` with at most one numba thread per ``_CELLS_PER_THREAD`` cells of A."""
+
+    @functools.wraps(fn)
+    def wrapper(A, *args, **kwargs):
+        current = numba.get_num_threads()
+        want = max(1, min(current, np.size(A) // _CELLS_PER_THREAD))
+        if want == current:
+            return fn(A, *args, **kwargs)
+        numba.set_num_threads(want)
+        try:
+            return fn(A, *args, **kwargs)
+        finally:
+            numba.set_num_threads(current)
+
+    return wrapper
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -383,6 +409,7 @@ def _check_finite_flags(A: np.ndarray, bad: np.ndarray, names) -> None:
         )
 
 
+@_sized
 def column_extremes(A: np.ndarray, names=None) -> tuple[np.ndarray, np.ndarray]:
     """Column min and max in one parallel pass; raises on any NaN or infinite cell."""
     A = _contiguous(A)
@@ -391,6 +418,7 @@ def column_extremes(A: np.ndarray, names=None) -> tuple[np.ndarray, np.ndarray]:
     return lo.min(axis=0), hi.max(axis=0)
 
 
+@_sized
 def column_moments(A: np.ndarray, inv=None, names=None):
     """Column min, max, Σ t and Σ t² in one parallel pass (t = 1/x on the ``inv`` columns).
 
@@ -404,6 +432,7 @@ def column_moments(A: np.ndarray, inv=None, names=None):
     return lo.min(axis=0), hi.max(axis=0), _total(s1), _total(s2)
 
 
+@_sized
 def centred_moments(A: np.ndarray, names=None, *, full: bool = False):
     """Column min, max and mean, and the centred sums of squares Σ (x − x̄)² (``full=False``)
     or the whole centred cross-product matrix Σ (x − x̄)(x − x̄)ᵀ (``full=True``).
@@ -445,6 +474,7 @@ def _affine(d, lo, hi, constant: str, names) -> tuple[np.ndarray, np.ndarray, np
     return ref, k, zero
 
 
+@_sized
 def entropy_pooled(A: np.ndarray, d: np.ndarray, shift: float, constant: str, names=None):
     """Pooled entropy e_j of the min-max normalised (shifted) matrix, and the extremes used."""
     A = _contiguous(A)
@@ -497,6 +527,7 @@ def _topsis_run(A, ref, k, w, d, a, b, best, worst, inv=None):
     return dm / denom, dp, dm, best, worst
 
 
+@_sized
 def topsis_minmax(A, d, lo, hi, w, best=None, worst=None, names=None, constant="error"):
     """TOPSIS closeness on min-max scaled columns, ideals global over the rows of ``A``.
 
@@ -517,6 +548,7 @@ def topsis_minmax(A, d, lo, hi, w, best=None, worst=None, names=None, constant="
     return _topsis_run(A, ref, k, w, ones, a, b, best, worst)
 
 
+@_sized
 def topsis_plain(A, d, w, best=None, worst=None, names=None):
     """TOPSIS closeness on ``A`` as given (``normalization="none"``), ideals by direction."""
     A = _contiguous(A)
@@ -570,6 +602,7 @@ def vector_scaling(d, lo, hi, sq, cost: str, names=None):
     return ref, k, inv, d_after, (t_lo - ref) * k, (t_hi - ref) * k
 
 
+@_sized
 def topsis_vector(A, d, w, cost="keep", best=None, worst=None, names=None):
     """TOPSIS closeness with vector normalisation (any cost form), global ideals."""
     A = _contiguous(A)
@@ -580,6 +613,7 @@ def topsis_vector(A, d, w, cost="keep", best=None, worst=None, names=None):
     return _topsis_run(A, ref, k, w, d_after, a, b, best, worst, inv=inv)
 
 
+@_sized
 def grey_grades(A, d, w, rho, normalized, references, delta_ranges, names=None):
     """Grey relational grades of the rows of ``A`` against one or two reference series.
 

@@ -15,6 +15,7 @@ from nqpf.cli import analyze as analyze_cli
 from nqpf.cli import assess as assess_cli
 from nqpf.cli import carbon as carbon_cli
 from nqpf.cli import index as index_cli
+from nqpf.cli import match as match_cli
 from nqpf.cli import web as web_cli
 from nqpf.exceptions import NqpfError
 
@@ -28,6 +29,7 @@ app.add_typer(index_cli.app, name="index")
 app.add_typer(analyze_cli.app, name="analyze")
 app.add_typer(assess_cli.app, name="assess")
 app.add_typer(carbon_cli.app, name="carbon")
+app.add_typer(match_cli.app, name="match")
 app.add_typer(web_cli.db_app, name="db")
 app.command("serve")(web_cli.serve_cmd)
 app.command("demo")(web_cli.demo_cmd)

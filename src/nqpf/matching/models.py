@@ -209,6 +209,8 @@ class Need(_Model):
         Free text in Chinese: what the enterprise wants.
     industry, size_class
         The enterprise's GB/T 4754 code (letter and digits) and size class (optional).
+    note
+        A free note (e.g. 示例数据); not used for matching.
     """
 
     id: str = ""
@@ -223,6 +225,7 @@ class Need(_Model):
     text: str = ""
     industry: str | None = None
     size_class: Size | None = None
+    note: str = ""
 
     @field_validator("scene", mode="before")
     @classmethod
@@ -354,6 +357,11 @@ class Solution(_Model):
             if isinstance(values, list | tuple)
             else values
         )
+
+    @field_validator("deployment")
+    @classmethod
+    def _deployment_order(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(d for d in DEPLOYMENTS if d in values)
 
     @field_validator("industries", mode="before")
     @classmethod

@@ -224,3 +224,35 @@ def test_section_level_works_with_letter_codes(files, invoke, tmp_path):
     assert res.code == 0, res.stderr
     ind = read_csv(out / "rollup_industry.csv").set_index("group")
     assert ind["n"].to_dict() == {"C": 25, "I": 4}
+
+
+def test_uploads_roll_up_as_the_cli_paths(files, invoke, tmp_path):
+    """The service takes names and bytes (the web's uploads) as well as the CLI's paths."""
+    from nqpf.services.assess import batch_table
+    from nqpf.services.assess_rollup import rollup_batch
+    from nqpf.services.files import InputFile
+
+    def upload(path: Path) -> InputFile:
+        return InputFile(path.name, path.read_bytes())
+
+    out = tmp_path / "out"
+    args = ["--enterprises", files["enterprises"], "--chains", DEMO_CHAINS]
+    base = ["assess", "batch", files["batch"], "--framework", KEY, "--id-column", "企业"]
+    assert invoke([*base, "-o", out, "-f", "csv", *args]).code == 0
+    batch = upload(files["batch"])
+    roll = rollup_batch(
+        batch_table(batch.data, batch.name, KEY, id_column="企业"),
+        enterprises=upload(files["enterprises"]),
+        chains=upload(DEMO_CHAINS),
+        responses=batch,
+        id_column="企业",
+    )
+    for name in ("rollup_region", "rollup_chain", "weak_links", "rollup_problems"):
+        expected = read_csv(out / f"{name}.csv", dtype={"group": str})
+        got = roll.tables[name].reset_index(drop=True)
+        assert got.shape == expected.shape, name
+        assert got.columns.tolist() == expected.columns.tolist(), name
+    assert (
+        roll.tables["rollup_region"]["n"].tolist()
+        == read_csv(out / "rollup_region.csv")["n"].tolist()
+    )

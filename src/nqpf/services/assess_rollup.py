@@ -7,9 +7,11 @@
   row per enterprise, chain membership from its own chain list), and :func:`rollup_xlsx`
   to download them.
 
-Invalid industry or region codes and duplicate enterprise ids are errors naming the file
-row (header = row 1).  Scored enterprises missing from the enterprise file and chain
-members missing from the scores are not errors: they are listed in ``rollup_problems``.
+Files come as an upload's name and bytes (:class:`~nqpf.services.files.InputFile`) or as
+a path, which :func:`nqpf.services.files.read_input` reads (the CLI's door).  Invalid
+industry or region codes and duplicate enterprise ids are errors naming the file row
+(header = row 1).  Scored enterprises missing from the enterprise file and chain members
+missing from the scores are not errors: they are listed in ``rollup_problems``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,11 +43,12 @@ from nqpf.assessment.rollup import (
     weak_links,
 )
 from nqpf.assessment.schema import Framework
-from nqpf.datasets import load_regions
+from nqpf.codes import province_names
 from nqpf.exceptions import DataValidationError
 from nqpf.io.atomic import xlsx_bytes
 from nqpf.io.tables import read_table
 from nqpf.services.assess import BatchOutcome
+from nqpf.services.files import InputFile, read_input
 
 __all__ = [
     "BY_CHOICES",
@@ -85,59 +87,78 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
+#: A file as the doors hand it over: an upload's name and bytes, or a path (the CLI's).
+Source = InputFile | str | os.PathLike[str]
+
+
+def _input(source: Source) -> InputFile:
+    return source if isinstance(source, InputFile) else read_input(source)
+
+
+def _enterprise_file(
+    source: Source, text_columns: Sequence[str], sheet: str | int | None
+) -> tuple[pd.DataFrame, str]:
+    f = _input(source)
+    return read_table(f.data, name=f.name, sheet=sheet, text_columns=text_columns), f.name
+
+
+def _checked_enterprises(table: pd.DataFrame, name: str, id_column: str) -> pd.DataFrame:
+    """``table`` indexed by spreadsheet row, its ids as text; a missing or duplicate id is
+    an error naming the row."""
+    if id_column not in table.columns:
+        raise DataValidationError(
+            f"id column {id_column!r} not found; columns: {', '.join(map(str, table.columns))}",
+            file=name,
+            column=id_column,
+        )
+    first = table.attrs.get("first_row", 2)
+    table = table.set_axis(pd.RangeIndex(first, len(table) + first))
+    ids = table[id_column].map(_text)
+    seen: dict[str, int] = {}
+    for row, v in ids.items():
+        if v is None:
+            raise DataValidationError("缺少企业编号", file=name, row=row, column=id_column)
+        if v in seen:
+            raise DataValidationError(
+                f"企业编号 {v!r} 重复（首次出现在第 {seen[v]} 行）",
+                file=name,
+                row=row,
+                column=id_column,
+            )
+        seen[v] = row
+    return table.assign(**{id_column: ids})
+
+
 def read_enterprises(
-    path: str | os.PathLike[str],
+    source: Source,
     *,
     id_column: str = "id",
     industry_column: str = "industry",
     region_column: str = "region",
     sheet: str | int | None = None,
 ) -> pd.DataFrame:
-    """The enterprise file (CSV/XLSX/Parquet), indexed by spreadsheet row (header = 1).
+    """The enterprise file (CSV/XLSX/Parquet: an upload's name and bytes, or a path),
+    indexed by spreadsheet row.
 
     Codes and ids are read as text (leading zeros kept).  A missing or duplicate id is an
     error naming the row.
     """
-    path = Path(path)
-    cols = [id_column, industry_column, region_column]
-    table = read_table(path, sheet=sheet, text_columns=cols)
-    if id_column not in table.columns:
-        raise DataValidationError(
-            f"id column {id_column!r} not found; columns: {', '.join(map(str, table.columns))}",
-            file=path.name,
-            column=id_column,
-        )
-    table.index = pd.RangeIndex(2, len(table) + 2)
-    ids = table[id_column].map(_text)
-    seen: dict[str, int] = {}
-    for row, v in ids.items():
-        if v is None:
-            raise DataValidationError("缺少企业编号", file=path.name, row=row, column=id_column)
-        if v in seen:
-            raise DataValidationError(
-                f"企业编号 {v!r} 重复（首次出现在第 {seen[v]} 行）",
-                file=path.name,
-                row=row,
-                column=id_column,
-            )
-        seen[v] = row
-    table[id_column] = ids
-    return table
+    table, name = _enterprise_file(source, [id_column, industry_column, region_column], sheet)
+    return _checked_enterprises(table, name, id_column)
 
 
-def read_chains(path: str | os.PathLike[str]) -> tuple[Chain, ...]:
-    """Chains from a YAML file (see ``examples/chains-demo.yaml``)."""
-    path = Path(path)
+def read_chains(source: Source) -> tuple[Chain, ...]:
+    """Chains from a YAML file (an upload's name and bytes, or a path; see
+    ``examples/chains-demo.yaml``)."""
+    f = _input(source)
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise DataValidationError("file not found", file=str(path)) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise DataValidationError(f"cannot read the chain file: {exc}", file=path.name) from None
+        data = yaml.safe_load(f.data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DataValidationError(f"cannot read the chain file: {exc}", file=f.name) from None
     try:
         return parse_chains(data)
     except DataValidationError as exc:
-        raise DataValidationError(exc.reason, file=path.name, field=exc.field) from None
+        raise exc.at(file=f.name) from None
 
 
 @dataclass(frozen=True)
@@ -151,19 +172,88 @@ class RollupOutcome:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def _scene_levels(outcome: BatchOutcome, sheet: str | int | None) -> pd.DataFrame:
-    ids = [s.id for s in outcome.framework.scenes]
-    raw = read_table(outcome.source, sheet=sheet).reset_index(drop=True)
-    present = [c for c in ids if c in raw.columns]
-    return raw[present].apply(pd.to_numeric, errors="coerce")
+def _roll_ups(
+    by: Sequence[str], has_enterprises: bool, has_chains: bool, columns: str
+) -> list[str]:
+    """The roll-ups asked for (by default what the given files allow), checked."""
+    wanted = list(dict.fromkeys(by))
+    for b in wanted:
+        if b not in BY_CHOICES:
+            raise DataValidationError(
+                f"unknown roll-up {b!r}; use one of {', '.join(BY_CHOICES)}", field="by"
+            )
+    if not wanted:
+        wanted = (["industry", "region"] if has_enterprises else []) + (
+            ["chain"] if has_chains else []
+        )
+    needs = [b for b in wanted if b in ("industry", "region")]
+    if needs and not has_enterprises:
+        raise DataValidationError(
+            f"--by {needs[0]} needs an enterprise file (--enterprises) with {columns} columns",
+            field="enterprises",
+        )
+    if "chain" in wanted and not has_chains:
+        raise DataValidationError("--by chain needs a chain file (--chains)", field="chains")
+    return wanted
+
+
+def _with_scene_levels(
+    outcome: BatchOutcome, responses: Source | None, sheet: str | int | None
+) -> pd.DataFrame:
+    """The batch's scores with the scene levels of its response table (the scores do not
+    carry them), read from ``responses`` or else the batch's own file."""
+    f = _input(outcome.source if responses is None else responses)
+    raw = read_table(f.data, name=f.name, sheet=sheet).reset_index(drop=True)
+    present = [s.id for s in outcome.framework.scenes if s.id in raw.columns]
+    levels = raw[present].apply(pd.to_numeric, errors="coerce")
+    scores = outcome.scores
+    return scores.join(levels.drop(columns=[c for c in levels if c in scores], errors="ignore"))
+
+
+def _enterprise_attributes(
+    source: Source,
+    needs: Sequence[str],
+    *,
+    id_column: str | None,
+    batch_id_column: str,
+    industry_column: str,
+    region_column: str,
+    industry_level: str,
+    region_level: str,
+    sections: Mapping[str, str] | None,
+) -> tuple[pd.DataFrame, str]:
+    """The enterprise file read once, with its id column (``id_column``, by default
+    ``id`` or else the batch's) and the code columns the roll-ups need checked on it, so
+    that errors name its rows."""
+    candidates = [id_column] if id_column else ["id", batch_id_column]
+    table, name = _enterprise_file(source, [*candidates, industry_column, region_column], None)
+    eid = id_column or ("id" if "id" in table.columns else batch_id_column)
+    ent = _checked_enterprises(table, name, eid)
+    for b in needs:
+        col = industry_column if b == "industry" else region_column
+        if col not in ent.columns:
+            raise DataValidationError(
+                f"no {b} column {col!r}; columns: {', '.join(map(str, ent.columns))}",
+                file=name,
+                column=col,
+            )
+        try:
+            if b == "industry":
+                industry_keys(ent[col], industry_level, sections=sections, column=col)
+            else:
+                region_keys(ent[col], region_level, column=col)
+        except DataValidationError as exc:
+            raise exc.at(file=name) from None
+    return ent, eid
 
 
 def rollup_batch(
     outcome: BatchOutcome,
     *,
     by: Sequence[str] = (),
-    enterprises: str | os.PathLike[str] | None = None,
-    chains: str | os.PathLike[str] | None = None,
+    enterprises: Source | None = None,
+    chains: Source | None = None,
+    responses: Source | None = None,
     id_column: str | None = None,
     enterprise_id_column: str | None = None,
     industry_column: str = "industry",
@@ -179,67 +269,37 @@ def rollup_batch(
     """Roll a scored batch up by industry, region and/or chain.
 
     ``by`` lists ``industry``, ``region``, ``chain``; empty means industry and region when
-    ``enterprises`` is given, plus chain when ``chains`` is given.  ``id_column`` is the
-    batch id column (None: the row numbers 1, 2, … of the batch); the enterprise file's id
-    column is ``enterprise_id_column``, by default ``id`` or else ``id_column``.
+    ``enterprises`` is given, plus chain when ``chains`` is given.  The enterprise, chain
+    and response files are an upload's name and bytes (:class:`~nqpf.services.files.
+    InputFile`) or a path; the response table (for the scene levels) defaults to the
+    batch's own file.  ``id_column`` is the batch id column (None: the row numbers 1, 2, …
+    of the batch); the enterprise file's id column is ``enterprise_id_column``, by
+    default ``id`` or else ``id_column``.
     """
-    by = list(dict.fromkeys(by))
-    for b in by:
-        if b not in BY_CHOICES:
-            raise DataValidationError(
-                f"unknown roll-up {b!r}; use one of {', '.join(BY_CHOICES)}", field="by"
-            )
-    if not by:
-        by = (["industry", "region"] if enterprises is not None else []) + (
-            ["chain"] if chains is not None else []
-        )
-    needs_ent = [b for b in by if b in ("industry", "region")]
-    if needs_ent and enterprises is None:
-        raise DataValidationError(
-            f"--by {needs_ent[0]} needs an enterprise file (--enterprises) with "
-            f"{industry_column!r} / {region_column!r} columns",
-            field="enterprises",
-        )
-    if "chain" in by and chains is None:
-        raise DataValidationError("--by chain needs a chain file (--chains)", field="chains")
+    by = _roll_ups(
+        by, enterprises is not None, chains is not None, f"{industry_column!r} / {region_column!r}"
+    )
     fw = outcome.framework
     id_col = id_column or "id"
-    scores = outcome.scores.copy()
-    levels = _scene_levels(outcome, sheet)
-    scores = scores.join(levels.drop(columns=[c for c in levels if c in scores], errors="ignore"))
+    scores = _with_scene_levels(outcome, responses, sheet)
     scores["_id"] = scores[id_col].map(_text)
     problems: list[dict[str, Any]] = []
-
     results: dict[str, RollupResult] = {}
     tables: dict[str, pd.DataFrame] = {}
+    needs_ent = [b for b in by if b in ("industry", "region")]
     if needs_ent:
         assert enterprises is not None
-        epath = Path(enterprises)
-        probe = read_table(epath, sheet=None)
-        eid = enterprise_id_column or ("id" if "id" in probe.columns else id_col)
-        ent = read_enterprises(
-            epath,
-            id_column=eid,
+        ent, eid = _enterprise_attributes(
+            enterprises,
+            needs_ent,
+            id_column=enterprise_id_column,
+            batch_id_column=id_col,
             industry_column=industry_column,
             region_column=region_column,
+            industry_level=industry_level,
+            region_level=region_level,
+            sections=sections,
         )
-        for b in needs_ent:
-            col = industry_column if b == "industry" else region_column
-            if col not in ent.columns:
-                raise DataValidationError(
-                    f"no {b} column {col!r}; columns: {', '.join(map(str, ent.columns))}",
-                    file=epath.name,
-                    column=col,
-                )
-            try:  # validate on the enterprise file so that errors name its rows
-                if b == "industry":
-                    industry_keys(ent[col], industry_level, sections=sections, column=col)
-                else:
-                    region_keys(ent[col], region_level, column=col)
-            except DataValidationError as exc:
-                raise DataValidationError(
-                    exc.reason, file=epath.name, row=exc.row, column=exc.column, field=exc.field
-                ) from None
         attrs = ent.drop(columns=[c for c in ent.columns if c in scores.columns and c != eid])
         attrs = attrs.rename(columns={eid: "_id"})
         joined = scores.merge(attrs, on="_id", how="left", validate="many_to_one")
@@ -270,16 +330,14 @@ def rollup_batch(
             groups = r.groups
             if b == "region" and region_level in ("province", "省"):
                 # Province codes alone are hard to read in a table: add the name.
-                names = load_regions().set_index("code")["name"]
                 groups = groups.copy()
-                groups.insert(1, "name", groups["group"].astype(str).map(names))
+                groups.insert(1, "name", groups["group"].astype(str).map(province_names()))
             tables[f"rollup_{b}"] = groups
             tables[f"rollup_{b}_scenes"] = r.weakest
     chain_res = weak = None
     if "chain" in by:
         assert chains is not None
-        parsed = read_chains(chains)
-        chain_res = chain_rollup(scores, parsed, framework=fw, id_column="_id", k=k)
+        chain_res = chain_rollup(scores, read_chains(chains), framework=fw, id_column="_id", k=k)
         weak = weak_links(chain_res, metric=weak_metric, threshold=weak_threshold)
         tables["rollup_chain"] = chain_res.stages
         tables["rollup_chain_scenes"] = chain_res.weakest

@@ -290,7 +290,7 @@ def test_override_flow_and_report_flag():
     assert bool(used.loc["柴油.ncv", "overridden"]) and used.loc["柴油.ncv", "source"] == "user"
     assert not bool(used.loc["柴油.carbon_content", "overridden"])
     assert any("柴油.ncv overridden by user" in n for n in r.notes)
-    assert "柴油.ncv overridden" in r.summary().as_text()
+    assert "柴油.ncv（低位发热量）由用户指定" in r.summary().as_text()  # the summary speaks Chinese
 
 
 def test_raw_coal_needs_user_factors():

@@ -566,7 +566,7 @@ class CarbonResult(Result):
         rows: list[tuple[str, Any]] = [
             ("核算年份", self.year),
             ("地区", region),
-            ("电网排放因子", self.grid_factor_kind),
+            ("电网排放因子", GRID_KIND_LABELS.get(self.grid_factor_kind, self.grid_factor_kind)),
             ("电力折标煤口径", self.electricity_convention),
             ("综合能耗 (tce)", self.energy_tce),
             ("化石燃料燃烧排放 E燃烧 (tCO2)", self.e_combustion),
@@ -579,7 +579,8 @@ class CarbonResult(Result):
             ("生物质燃烧CO2 (单独报告, 不计入总量) (tCO2)", self.biomass_co2),
         ]
         rows += [(f"{n} ({u})", v) for n, v, u in self.intensities]
-        return Summary(title="温室气体排放与综合能耗核算", rows=tuple(rows), notes=self.notes)
+        notes = self.notes_zh or self.notes
+        return Summary(title="温室气体排放与综合能耗核算", rows=tuple(rows), notes=notes)
 
 
 # ---------------------------------------------------------------------------------------

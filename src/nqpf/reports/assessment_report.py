@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from nqpf.assessment import Framework, ScoreResult, load_framework
+from nqpf.assessment.carbon import FACTOR_NAMES_ZH
 from nqpf.assessment.diagnosis import Diagnosis, Roadmap, diagnose
 from nqpf.exceptions import DataValidationError, NqpfError
 from nqpf.reports.assessment_plots import (
@@ -297,7 +298,7 @@ def _carbon_section(carbon: Any, note: str | None) -> Section:
     factors = pd.DataFrame(
         {
             "能源品种": factors["carrier"],
-            "因子": factors["factor"],
+            "因子": factors["factor"].map(lambda f: FACTOR_NAMES_ZH.get(f, f)),
             "数值": factors["value"].astype(float),
             "单位": factors["unit"],
             "来源": factors["source"],
@@ -310,7 +311,7 @@ def _carbon_section(carbon: Any, note: str | None) -> Section:
     paragraphs = [
         f"核算年份 {carbon.year}，地区 {region}；综合能耗 {carbon.energy_tce:,.2f} tce，"
         f"排放总量 E = {carbon.e_total:,.2f} tCO2。",
-        *carbon.notes,
+        *(carbon.notes_zh or carbon.notes),
     ]
     if carbon.tables:
         paragraphs.append("因子表：" + "；".join(carbon.tables))

@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nqpf.exceptions import DataValidationError
 from nqpf.codes.credit_code import (
     CHARSET,
     WEIGHTS,
@@ -14,6 +13,7 @@ from nqpf.codes.credit_code import (
     is_valid_credit_code,
     validate_credit_code,
 )
+from nqpf.exceptions import DataValidationError
 
 # Widely published example (a company registered in 福州, 350100).
 PUBLISHED = "91350100M000100Y43"

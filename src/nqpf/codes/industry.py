@@ -64,7 +64,9 @@ def split_industry_code(
     text = _code_text(value)
     m = _CODE.fullmatch(text)
     if not text or not m or (require_section and not (m.group(1) and m.group(2))):
-        shape = "门类字母 A–T 加 2–4 位数字" if require_section else "可选的门类字母 A–T 加 2–4 位数字"
+        shape = (
+            "门类字母 A–T 加 2–4 位数字" if require_section else "可选的门类字母 A–T 加 2–4 位数字"
+        )
         letter = "a 门类 letter A–T" if require_section else "an optional 门类 letter A–T"
         raise DataValidationError(
             f"invalid GB/T 4754 industry code {value!r}: expected {letter} followed by "

@@ -36,6 +36,7 @@ every problem, e.g. ``模板.xlsx, sheet '数字化基础', cell D7: '很好' is
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -56,6 +57,7 @@ __all__ = [
     "SCENE_SHEET",
     "framework_checksum",
     "read_responses",
+    "template_bytes",
     "write_template",
 ]
 
@@ -163,14 +165,23 @@ def write_template(framework: Framework | str, path: str | os.PathLike[str]) -> 
     DataValidationError
         The framework has no questions (``sme-digital-2022``) or the path is not .xlsx.
     """
-    fw = _resolve(framework)
-    assert fw is not None
-    _require_questions(fw)
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise DataValidationError(
             "a template is an .xlsx file", file=path.name, zh="模板应为 .xlsx 文件"
         )
+    data = template_bytes(framework)
+    with atomic_write(path, "wb") as fh:
+        fh.write(data)
+    return path
+
+
+def template_bytes(framework: Framework | str) -> bytes:
+    """The XLSX questionnaire of ``framework`` in memory (a download); see
+    :func:`write_template`."""
+    fw = _resolve(framework)
+    assert fw is not None
+    _require_questions(fw)
     book = _Book()
     yes_no = book.add_list([YES, NO])
     dims = _dimension_questions(fw)
@@ -180,9 +191,9 @@ def write_template(framework: Framework | str, path: str | os.PathLike[str]) -> 
         _write_dimension_sheet(book, _sheet_title(name, taken), questions, yes_no)
     _write_scene_sheet(book, fw)
     _write_lists_and_meta(book, fw)
-    with atomic_write(path, "wb") as fh:
-        book.wb.save(fh)
-    return path
+    buffer = io.BytesIO()
+    book.wb.save(buffer)
+    return buffer.getvalue()
 
 
 class _Book:
@@ -464,7 +475,10 @@ def _number(value: Any) -> float | None:
 
 
 def read_responses(
-    path: str | os.PathLike[str], framework: Framework | str | None = None
+    path: str | os.PathLike[str] | bytes,
+    framework: Framework | str | None = None,
+    *,
+    name: str | None = None,
 ) -> tuple[str, str, dict[str, Any]]:
     """Read one response from a filled template (.xlsx) or a JSON / YAML mapping.
 
@@ -473,7 +487,10 @@ def read_responses(
     path
         ``.xlsx`` written by :func:`write_template` and filled in, or ``.json`` /
         ``.yaml`` / ``.yml``: either a flat mapping question/scene id → answer, or
-        ``{framework: sme-digital, version: "2024", responses: {...}}``.
+        ``{framework: sme-digital, version: "2024", responses: {...}}``.  Or the file's
+        content as ``bytes`` (an upload), with ``name`` giving its file name.
+    name
+        The file name messages show and whose suffix chooses the reader (bytes only).
     framework
         The framework the responses must belong to (object or key).  ``None`` takes the
         one the file declares (required for a flat JSON/YAML mapping).
@@ -491,9 +508,15 @@ def read_responses(
         one of the listed options, a number out of range, '无' with another option, a
         missing answer, a moved row, a template of another framework version.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataValidationError("file not found", file=str(path), zh="找不到该文件")
+    if isinstance(path, bytes | bytearray):
+        if not name:
+            raise TypeError("reading bytes needs name= (the file name, for its suffix)")
+        path = _File(name, bytes(path))
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise DataValidationError("file not found", file=str(path), zh="找不到该文件")
+        path = _File(path.name, path.read_bytes())
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path, framework)
@@ -507,7 +530,23 @@ def read_responses(
     )
 
 
-def _read_mapping(path: Path, framework: Framework | str | None) -> tuple[str, str, dict[str, Any]]:
+class _File:
+    """A response file's name (messages, suffix) and content."""
+
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self.data = Path(name).name, data
+        self.suffix = Path(name).suffix
+
+    def read_text(self, encoding: str) -> str:
+        try:
+            return self.data.decode(encoding)
+        except UnicodeDecodeError:
+            raise DataValidationError(
+                "not UTF-8 text", file=self.name, zh="不是 UTF-8 编码的文本文件"
+            ) from None
+
+
+def _read_mapping(path: _File, framework: Framework | str | None) -> tuple[str, str, dict[str, Any]]:
     text = path.read_text(encoding="utf-8-sig")
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
@@ -593,13 +632,13 @@ def _check_version(
         )
 
 
-def _read_xlsx(path: Path, framework: Framework | str | None) -> tuple[str, str, dict[str, Any]]:
+def _read_xlsx(path: _File, framework: Framework | str | None) -> tuple[str, str, dict[str, Any]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     name = path.name
     try:
-        wb = load_workbook(path, data_only=True)
+        wb = load_workbook(io.BytesIO(path.data), data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise DataValidationError(
             f"not a readable .xlsx file ({exc})",

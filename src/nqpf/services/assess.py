@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from nqpf.assessment import (
 from nqpf.assessment.answers import normalize_answers
 from nqpf.exceptions import ConfigError, DataValidationError, NqpfError
 from nqpf.io.assessment_template import read_responses, write_template
+from nqpf.io.assessment_template import template_bytes as questionnaire_bytes
 from nqpf.io.tables import read_table
 from nqpf.services.files import read_input
 
@@ -140,23 +140,15 @@ def template_bytes(framework: Framework | str) -> bytes:
     """The XLSX questionnaire of ``framework``, in memory (a download)."""
     fw = resolve_framework(framework)
     assert fw is not None
-    # write_template writes only to a path: go through a private temporary folder
-    with tempfile.TemporaryDirectory(prefix="nqpf-template-") as tmp:
-        return write_template(fw, Path(tmp) / "template.xlsx").read_bytes()
+    return questionnaire_bytes(fw)
 
 
 def _read_responses(
     data: bytes, name: str, framework: Framework | None
 ) -> tuple[str, str, dict[str, Any]]:
-    """:func:`~nqpf.io.assessment_template.read_responses` of a file's bytes.
-
-    The reader takes only a path, so the bytes are written to a private temporary folder
-    under ``name``, whose suffix chooses the reader and which messages name.
-    """
-    with tempfile.TemporaryDirectory(prefix="nqpf-responses-") as tmp:
-        path = Path(tmp) / (Path(name).name or "responses")
-        path.write_bytes(data)
-        return read_responses(path, framework)
+    """:func:`~nqpf.io.assessment_template.read_responses` of a file's bytes; ``name``'s
+    suffix chooses the reader and messages name it."""
+    return read_responses(data, framework, name=Path(name).name or "responses")
 
 
 # ------------------------------------------------------------------------- one response

@@ -93,3 +93,65 @@ def test_check_char_needs_17_characters():
 def test_exactly_one_check_char_is_valid(body):
     valid = [c for c in CHARSET if is_valid_credit_code(body + c)]
     assert valid == [credit_code_check_char(body)]
+
+
+# -- property tests: generated codes -------------------------------------------------------
+
+#: 登记管理部门码 + 机构类别码 pairs of GB 32100-2015 (e.g. 91 工商·企业, 52 民政·社会团体 …).
+_KINDS = ("11", "12", "13", "19", "51", "52", "53", "59", "91", "92", "93", "Y1")
+
+
+def _region_codes():
+    from nqpf.codes.region import _table
+
+    return sorted(c for c, r in _table().regions.items() if r.level == "county")
+
+
+_ORG = st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=9, max_size=9)
+
+
+@st.composite
+def credit_codes(draw):
+    """A valid code: kind, a county-level region code, a 9-character organisation code."""
+    body = draw(st.sampled_from(_KINDS)) + draw(st.sampled_from(_region_codes())) + draw(_ORG)
+    return body + credit_code_check_char(body)
+
+
+@settings(deadline=None, max_examples=300, database=None)
+@given(credit_codes())
+def test_every_generated_code_passes(code):
+    assert validate_credit_code(code) == code
+    assert validate_credit_code(f" {code.lower()} ") == code
+
+
+@settings(deadline=None, max_examples=300, database=None)
+@given(credit_codes(), st.integers(0, 17), st.sampled_from(CHARSET + "IOSVZ-*中 "))
+def test_any_single_character_change_fails(code, pos, char):
+    """A substitution changes Σ wᵢcᵢ by wᵢ·δ ≢ 0 (mod 31, a prime): always caught."""
+    if char == code[pos]:
+        char = CHARSET[(CHARSET.index(char) + 1) % 31]
+    changed = code[:pos] + char + code[pos + 1 :]
+    assert not is_valid_credit_code(changed)
+    with pytest.raises(DataValidationError) as info:
+        validate_credit_code(changed)
+    assert info.value.field == "credit_code" and info.value.reason_zh
+
+
+@settings(deadline=None, max_examples=300, database=None)
+@given(credit_codes(), st.integers(0, 15))
+def test_adjacent_transpositions_in_the_body_fail(code, pos):
+    """Swapping positions i, i+1 (i+1 < 17) changes the sum by (wᵢ − wᵢ₊₁)(cᵢ₊₁ − cᵢ) ≢ 0."""
+    if code[pos] == code[pos + 1]:
+        return
+    swapped = code[:pos] + code[pos + 1] + code[pos] + code[pos + 2 :]
+    assert not is_valid_credit_code(swapped)
+
+
+@settings(deadline=None, max_examples=200, database=None)
+@given(credit_codes())
+def test_generated_codes_carry_a_known_region(code):
+    """Characters 3–8 are a GB/T 2260 code: the region table validates and names them."""
+    from nqpf.codes.region import region_name, validate_region_code
+
+    assert validate_region_code(code[2:8], known="region") == code[2:8]
+    assert region_name(code[2:8])

@@ -618,26 +618,23 @@ class _Ranking:
         scores = self._scores(comps) if len(sel) else np.zeros(0)
         sols = self.cand[sel]
         order = np.lexsort((ix._id_rank[sols], -np.round(scores, 9)))
+        ok = passing[sel[order]]
         cap = w.results.max_per_provider
         per_provider: dict[int, int] = {}
         matches: list[Match] = []
-        nears: list[tuple[int, int]] = []
-        for k in order:
-            if passing[sel[k]]:
-                if len(matches) >= top:
-                    continue
-                p = int(ix._provider[sols[k]])
-                if cap is not None and per_provider.get(p, 0) >= cap:
-                    continue
-                per_provider[p] = per_provider.get(p, 0) + 1
-                values = {c: float(v[k]) for c, v in comps.items()}
-                matches.append(
-                    self._match(len(matches) + 1, int(sols[k]), float(scores[k]), values)
-                )
-            else:
-                nears.append((int(self.fails[sel[k]]), k))
-        near_misses = [self._near_miss(int(sols[k]), float(scores[k]))
-                       for _, k in sorted(nears, key=lambda fk: fk[0])[:near_count]]  # fmt: skip
+        for k in order[ok]:
+            if len(matches) >= top:
+                break
+            p = int(ix._provider[sols[k]])
+            if cap is not None and per_provider.get(p, 0) >= cap:
+                continue
+            per_provider[p] = per_provider.get(p, 0) + 1
+            values = {c: float(v[k]) for c, v in comps.items()}
+            matches.append(self._match(len(matches) + 1, int(sols[k]), float(scores[k]), values))
+        # near misses: fewest gates failed first, then by score (the order above)
+        near = order[~ok]
+        near = near[np.argsort(self.fails[sel[near]], kind="stable")][:near_count]
+        near_misses = [self._near_miss(int(sols[k]), float(scores[k])) for k in near]
         notes = []
         if self.facts is None:
             notes.append("未提供评测结果：前提条件未核验。")

@@ -531,7 +531,8 @@ def rollup_stored(
     frame = stored_frame(rows, framework)
     chain_options = tuple(sorted({name for pairs in frame["chains"] for name, _s in pairs}))
     if chain:
-        frame = frame[[any(name == chain for name, _s in p) for p in frame["chains"]]]
+        member = [any(name == chain for name, _s in p) for p in frame["chains"]]
+        frame = frame[np.array(member, dtype=bool)]  # an array: [] would select columns
     memberships = [
         (member, name, stage)
         for member, pairs in zip(frame["id"], frame["chains"], strict=True)
@@ -554,7 +555,11 @@ def rollup_stored(
     )
     return StoredRollup(
         level_names=level_names(framework),
-        overall=_records(whole.reindex([0]).fillna(dict.fromkeys(counted, 0)))[0],
+        overall=_records(  # one row also over no row at all: counts 0, the rest missing
+            whole.reindex([0])
+            .fillna(dict.fromkeys(counted, 0))
+            .astype(dict.fromkeys(counted, "int64"))
+        )[0],
         prefectures=_records(groups("region", region_level="city")),
         counties=_records(groups("region", region_level="county")),
         industries=_records(groups("division")),

@@ -285,6 +285,10 @@ def _rows(session: Session, actor: Actor, fw: Framework, filters: Filters) -> li
     )
     last = aliased(Assessment, name="last_a")
     first = aliased(Assessment, name="first_a")
+
+    def at_seq(a: Any, seq: Any, *more: Any) -> Any:
+        return and_(a.enterprise_id == ents.c.id, a.framework_id == fw.id, a.seq == seq, *more)
+
     query = (
         select(
             ents.c.id,
@@ -300,23 +304,8 @@ def _rows(session: Session, actor: Actor, fw: Framework, filters: Filters) -> li
             first.result["total"].as_float(),
         )
         .select_from(ents)
-        .outerjoin(
-            last,
-            and_(
-                last.enterprise_id == ents.c.id,
-                last.framework_id == fw.id,
-                last.seq == ents.c.last_seq,
-            ),
-        )
-        .outerjoin(
-            first,
-            and_(
-                first.enterprise_id == ents.c.id,
-                first.framework_id == fw.id,
-                first.seq == ents.c.first_seq,
-                ents.c.first_seq < ents.c.last_seq,
-            ),
-        )
+        .outerjoin(last, at_seq(last, ents.c.last_seq))
+        .outerjoin(first, at_seq(first, ents.c.first_seq, ents.c.first_seq < ents.c.last_seq))
     )
     return list(session.execute(query).all())
 

@@ -33,6 +33,7 @@ ALL = [u.unit for u in U.units()]
         (1500, "公斤", "吨", 1.5),
         (3, "千吨", "万吨", 0.3),
         (1, "万tCO2", "tCO2", 1e4),
+        (2, "吉焦", "MJ", 2000),
     ],
 )
 def test_conversions(value, src, dst, expected):

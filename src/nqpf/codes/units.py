@@ -238,7 +238,7 @@ def parse_quantity(text: Any, default_unit: str | None = None, *, field: str = "
     >>> parse_quantity("5 万美元")
     Traceback (most recent call last):
     ...
-    nqpf.exceptions.DataValidationError: field 'value': unknown unit '万美元'; did you mean '万元' or '百万元' or '元'? (known: 元, 千元, 万元, 百万元, 亿元, tce, kgce, 万tce, kWh, MWh, GWh, 万kWh, 亿kWh, m³, 万m³, 亿m³, t, kg, kt, 万t, Mt, tCO2, kgCO2, 万tCO2)
+    nqpf.exceptions.DataValidationError: field 'value': unknown unit '万美元'; did you mean '万元' or '百万元' or '元'? (known: 元, 千元, 万元, 百万元, 亿元, tce, kgce, 万tce, kWh, MWh, GWh, 万kWh, 亿kWh, m³, 万m³, 亿m³, t, kg, kt, 万t, Mt, tCO2, kgCO2, 万tCO2, GJ, MJ, TJ)
     """
     value, unit, raw = _split(text, field)
     if unit[:1] in ",.0123456789":

@@ -298,8 +298,10 @@ class Condition(BaseModel):
             return f"{self.text_zh()}（未核验）"
         if spec.kind == "flag":
             return self.text_zh()
-        need = f"{_OP_SHOWN[self.op]} {spec.show(self.encoded)}"
-        return f"{spec.label} {spec.show(check.current)}（需 {need}）"
+        # an option's label is already shown with the current answer: the threshold needs
+        # only its id
+        threshold = str(self.value) if spec.kind == "option" else spec.show(self.encoded)
+        return f"{spec.label} {spec.show(check.current)}（需 {_OP_SHOWN[self.op]} {threshold}）"
 
 
 def _bounds(conds: Sequence[Condition], spec: FactSpec) -> bool:
@@ -358,7 +360,7 @@ def find_contradiction(conditions: Sequence[Condition]) -> tuple[int, int] | Non
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
     label: str

@@ -136,3 +136,11 @@ def test_template_has_dropdowns_and_reads_back_empty():
     assert wb["场景清单"].max_row == 57 and wb["事实清单"]["A2"].value == "network"
     rows = read_catalogue(read_table(data, name="t.xlsx", text_columns=True), file="t.xlsx")
     assert rows.n_rows == 0 and rows.solutions == ()
+
+
+def test_the_example_catalogue_is_what_make_example_writes():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "match" / "catalogue.csv"
+    rows = read_catalogue(read_table(path, text_columns=True), file=path.name)
+    assert list(rows.solutions) == [_untitled(s) for s in make_catalogue(80, providers=12, seed=11)]

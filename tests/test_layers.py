@@ -33,6 +33,7 @@ CORE = [
     "nqpf.disparity",
     "nqpf.assessment",
     "nqpf.codes",
+    "nqpf.matching",
     "nqpf.systems",
     "nqpf.exceptions",
 ]

@@ -39,7 +39,7 @@ from sqlalchemy import Row, Text, and_, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from nqpf.assessment import Framework
-from nqpf.assessment.rollup import condition_key as gap_key
+from nqpf.assessment.rollup import condition_key as gap_key  # the web's names, kept
 from nqpf.assessment.rollup import level_names
 from nqpf.codes import (
     province_names,

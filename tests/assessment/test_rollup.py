@@ -135,13 +135,17 @@ def test_industry_levels(fw, table, level, width):
 
 
 def test_industry_section_letter_from_code_or_mapping(fw, table):
+    # '1321' has no letter: GB/T 4754-2017 puts 大类 13 in 门类 C (nqpf.codes' table)
+    for sections in (None, {"13": "C"}):
+        r = rollup(table, "industry", framework=fw, industry_level="section", sections=sections)
+        got = r.groups.set_index("group")
+        assert got.index.tolist() == ["C", "I"]
+        assert got.loc["I", "n"] == 5 and got.loc["C", "n"] == 25
+    unknown = table.copy()
+    unknown.loc[4, "industry"] = "9911"  # no such 大类, no mapping
     with pytest.raises(DataValidationError, match="门类") as exc:
-        rollup(table, "industry", framework=fw, industry_level="门类")
-    assert exc.value.row == 4  # '1321' has no letter, no mapping
-    r = rollup(table, "industry", framework=fw, industry_level="section", sections={"13": "C"})
-    got = r.groups.set_index("group")
-    assert got.index.tolist() == ["C", "I"]
-    assert got.loc["I", "n"] == 5 and got.loc["C", "n"] == 25
+        rollup(unknown, "industry", framework=fw, industry_level="门类")
+    assert exc.value.row == 4
     with pytest.raises(DataValidationError, match="contradicts"):
         industry_keys(pd.Series(["C3511"]), "门类", sections={"35": "D"})
 

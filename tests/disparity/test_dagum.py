@@ -190,13 +190,13 @@ def test_net_between_is_gini_of_group_means():
 # -- algorithm paths ---------------------------------------------------------------------
 
 
-def test_many_blocks_of_the_prefix_pass(monkeypatch):
-    monkeypatch.setattr(gini_module, "_CHUNK_MIN_ROWS", 97)
-    monkeypatch.setattr(gini_module, "_CHUNK_CELLS", 97 * 5)
+@pytest.mark.parametrize("k", [5, 8, 11])
+def test_many_blocks_of_the_prefix_pass(monkeypatch, k):
+    """Blocks of 97 rows (16 of them) and group counts below, at and above one lane width."""
+    monkeypatch.setattr(gini_module, "_BLOCK_ROWS", 97)
     rng = np.random.default_rng(10)
     y = rng.lognormal(size=1500)
-    g = rng.integers(0, 5, 1500)
-    assert gini_module._chunk(5, 1500) == 97
+    g = rng.integers(0, k, 1500)
     res = dagum(y, g)
     assert_matches_twin(res, y, g)
     w = rng.uniform(0.5, 2.0, 1500)

@@ -135,3 +135,40 @@ def test_per_period_dispatch_with_string_periods():
         assert res[p].total == pytest.approx(theil(y[per == p], g[per == p]).total, abs=1e-15)
     s = sigma_convergence(y, per)
     assert s.to_frame().iloc[:, 0].tolist() == ["2019", "2020", "2021"]
+
+
+# ------------------------------------------------ Arrow strings and the compiled hash table
+
+
+@FAST
+@given(
+    st.lists(
+        st.text(alphabet="东中西北南部区地ab\x00", min_size=0, max_size=12), min_size=1, max_size=60
+    ),
+    st.integers(0, 5),
+)
+def test_arrow_strings_like_unique(values, cut):
+    """pandas' Arrow-backed str dtype: short (≤ 7 bytes, one word) and long labels, sliced
+    Series (an Arrow offset) and several chunks."""
+    s = pd.Series(values, dtype="str")
+    for form in (s, s.iloc[cut:], pd.concat([s, s.iloc[cut:]], ignore_index=True)):
+        if not len(form):
+            continue
+        labels, codes = encode_groups(form, len(form))
+        ref_labels, ref_codes = np.unique(form.to_numpy(dtype=object), return_inverse=True)
+        assert list(labels) == list(ref_labels)
+        np.testing.assert_array_equal(codes, ref_codes.ravel())
+
+
+def test_many_labels_and_long_labels_fall_back():
+    from nqpf.disparity import _labels
+
+    many = np.array([f"r{i:03d}" for i in range(300)])[np.arange(600) % 300]
+    _check_like_unique(many)  # 300 > 256 distinct: pandas.factorize on the words
+    _check_like_unique(pd.Series(many, dtype="str").to_numpy(dtype=object))
+    labels, codes = encode_groups(pd.Series(many, dtype="str"), 600)
+    assert labels.size == 300 and codes.dtype == np.intp
+    assert _labels.factorize_arrow_strings(pd.Series(["x" * 300, "y"], dtype="str")) is None
+    labels, codes = encode_groups(pd.Series(["x" * 300, "y", "x" * 300], dtype="str"), 3)
+    assert list(codes) == [0, 1, 0]
+    assert _labels.factorize_rows(np.arange(300, dtype=np.uint64)[:, None], cap=256) is None

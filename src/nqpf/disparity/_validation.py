@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nqpf.disparity._labels import factorize_arrow_strings, factorize_rows, fixed_width_rows
 from nqpf.exceptions import DataValidationError
 
 
@@ -61,8 +62,11 @@ def nonnegative_values(
     if a.ndim not in ((1, 2) if allow_2d else (1,)):
         shape = "1-D (n,) or 2-D (n, periods)" if allow_2d else "1-D (n,)"
         raise DataValidationError(f"{field} must be {shape}, got {a.ndim}-D", field=field)
-    finite = np.isfinite(a)
-    if not finite.all():
+    # min and max see every NaN and infinity, so the elementwise check runs only on failure
+    low = float(a.min()) if a.size else 0.0
+    high = float(a.max()) if a.size else 0.0
+    if not (np.isfinite(low) and np.isfinite(high)):
+        finite = np.isfinite(a)
         bad = np.argwhere(~finite)[0]
         raise DataValidationError(
             f"{field} has {int((~finite).sum())} missing or infinite value(s); the first is "
@@ -70,7 +74,6 @@ def nonnegative_values(
             field=field,
             data_row=int(bad[0]),
         )
-    low = float(a.min()) if a.size else 0.0
     if low < 0:
         bad = np.argwhere(a < 0)[0]
         raise DataValidationError(
@@ -224,10 +227,12 @@ def encode_groups(groups, n: int, *, field: str = "groups") -> tuple[np.ndarray,
     - Integer (and boolean) labels spanning fewer than :data:`SMALL_RANGE` values are coded
       as ``label − min`` with no sort and no hashing (labels in that range that never
       occur are "slots" of size 0, which callers drop).
-    - Fixed-width strings (numpy ``str``/``bytes``, e.g. 东部/中部/西部/东北) are hashed as
-      machine words (:func:`_factorize_fixed_width`).
-    - Everything else — other integers, floats, dates, Python objects, pandas Series and
-      Categoricals — goes through ``pandas.factorize`` (a hash table).
+    - Strings — numpy ``str``/``bytes`` arrays and pandas' Arrow-backed ``str`` Series
+      (e.g. 东部/中部/西部/东北) — are read as rows of ``uint64`` words and numbered by a
+      compiled hash table (:mod:`nqpf.disparity._labels`), up to 256 distinct labels;
+      beyond that numpy strings are hashed word by word with ``pandas.factorize``.
+    - Everything else — other integers, floats, dates, Python objects, other pandas
+      Series and Categoricals — goes through ``pandas.factorize`` (a hash table).
 
     Only the k distinct labels are then sorted, so the group order users see is the sorted
     order of the labels, as :func:`numpy.unique` gave it, without sorting n rows.  Codes are
@@ -245,6 +250,9 @@ def encode_groups(groups, n: int, *, field: str = "groups") -> tuple[np.ndarray,
             raise DataValidationError(f"{field} must be 1-D (one label per row)", field=field)
         if size != n:
             raise DataValidationError(f"{field} has {size} labels but y has {n} rows", field=field)
+        found = factorize_arrow_strings(groups)
+        if found is not None:
+            return _sorted_codes(*found, field)
         codes, uniq = pd.factorize(groups)
         if size and codes.min() < 0:
             raise _missing_error(codes, field)
@@ -270,6 +278,9 @@ def encode_groups(groups, n: int, *, field: str = "groups") -> tuple[np.ndarray,
             rel = g - g.dtype.type(lo) if lo else g
             return labels, rel.astype(np.uint8)
     if g.dtype.kind in "US" and g.dtype.itemsize:
+        found = factorize_rows(fixed_width_rows(g))
+        if found is not None:
+            return _sorted_codes(found[0], g[found[1]], field)
         return _sorted_codes(*_factorize_fixed_width(g), field)
     codes, uniq = pd.factorize(g)
     if codes.min() < 0:  # NaN, None, pd.NA, NaT

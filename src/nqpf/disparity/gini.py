@@ -22,13 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import as_strided
 
 from nqpf.disparity._panel import per_column_or_period
 from nqpf.disparity._validation import (
     Groups,
+    drop_empty,
     encode_groups,
     encode_once,
     nonnegative_values,
@@ -40,8 +41,8 @@ from nqpf.results import Result, Summary, pick_table
 
 __all__ = ["DagumResult", "GiniResult", "dagum", "gini"]
 
-#: Up to this many groups the pair sums come from one pass of prefix counts (cost ∝ n·k²
-#: multiply-adds, done by BLAS); above it from one sorted search per group pair (§10.4).
+#: Up to this many groups the pair sums come from one pass of prefix counts (cost ∝ n·k
+#: multiply-adds, compiled); above it from one sorted search per group pair (§10.4).
 PREFIX_MAX_GROUPS = 48
 
 _NAN = float("nan")
@@ -437,12 +438,14 @@ def dagum(y, groups, weights=None, *, periods=None, group_order: Sequence | None
     When both groups of a pair are the same constant, S_jh = 0 and D_jh := 0.  A group
     with one member has G_jj = 0.  Contribution rates are NaN when G = 0.
 
-    Algorithm (O(n log n) for the sort plus O(n k²) multiply-adds for the counts; no
-    pairwise matrix).  The sample is sorted once by (value, group) — for unweighted data
-    as one ``uint64`` sort of keys that hold the value's exact bit pattern and the group
-    code.  Walking the sorted sample in blocks, C_h(x) = number of members of group h at
-    or before x (a prefix count) gives M_jh = Σ_{x∈j} x C_h(x) for all j, h as BLAS
-    products of the block's k count rows with its k one-hot value rows.  Then Σ_{x,y∈j} |x − y| = 2 (2 M_jj − (n_j + 1) T_j) and
+    Algorithm (O(n log n) for the sort plus O(n k) multiply-adds for the counts; no
+    pairwise matrix).  The group labels are encoded in O(n) (no sort of the labels:
+    :func:`~nqpf.disparity._validation.encode_groups`).  The sample is sorted once by
+    (value, group) — for unweighted data as one ``uint64`` sort of keys that hold the
+    value's exact bit pattern and the group code.  One compiled pass over the sorted
+    sample keeps C_h(x) = number of members of group h at or before x (a prefix count)
+    and accumulates M_jh = Σ_{x∈j} x C_h(x) for all j, h (a k-wide vector update per
+    value).  Then Σ_{x,y∈j} |x − y| = 2 (2 M_jj − (n_j + 1) T_j) and
     S_jh = 2 (M_jh + M_hj) − n_h T_j − n_j T_h, with T_j the group total; ties contribute
     0 in any order.  Above :data:`PREFIX_MAX_GROUPS` groups the pair sums use sorted
     searches instead (methods.md §10.4).
@@ -502,6 +505,8 @@ def _dagum_one(y: np.ndarray, groups, weights: np.ndarray | None, group_order) -
     if n < 2:
         raise DataValidationError(f"the Dagum decomposition needs at least 2 values, got {n}")
     labels, codes = encode_groups(groups, n)
+    if labels.shape[0] > _LANES:  # e.g. province codes 11 … 65: 55 slots, 8 groups
+        labels, codes = drop_empty(labels, codes)
     slots = labels.shape[0]
     if slots < 2:
         raise DataValidationError(
@@ -589,6 +594,42 @@ def _dagum_one(y: np.ndarray, groups, weights: np.ndarray | None, group_order) -
     )
 
 
+@numba.njit(cache=True, nogil=True)
+def _bit_bounds(bits):  # pragma: no cover - compiled
+    """Smallest non-zero and largest bit pattern of non-negative doubles, and the zeros."""
+    lo = np.uint64(0xFFFFFFFFFFFFFFFF)
+    hi = np.uint64(0)
+    zeros = 0
+    for i in range(bits.shape[0]):
+        v = bits[i]
+        if v == 0:
+            zeros += 1
+        else:
+            lo = min(lo, v)
+            hi = max(hi, v)
+    return lo, hi, zeros
+
+
+@numba.njit(cache=True, nogil=True)
+def _encode_keys(bits, codes, off, b, out):  # pragma: no cover - compiled
+    """out = (bits − off) << b | code, with 0 for a value 0 (see _sort_by_value_and_group)."""
+    for i in range(bits.shape[0]):
+        v = bits[i]
+        k = v - off if v > off else np.uint64(0)
+        out[i] = (k << b) | np.uint64(codes[i])
+
+
+@numba.njit(cache=True, nogil=True)
+def _decode_keys(keys, off, b, cs):  # pragma: no cover - compiled
+    """In place: keys → the bit patterns of the values; their low b bits → ``cs``."""
+    mask = (np.uint64(1) << b) - np.uint64(1)
+    for i in range(keys.shape[0]):
+        k = keys[i]
+        cs[i] = k & mask
+        v = k >> b
+        keys[i] = v + off if v != 0 else np.uint64(0)
+
+
 def _sort_by_value_and_group(
     y: np.ndarray, codes: np.ndarray, slots: int, weights: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -597,47 +638,31 @@ def _sort_by_value_and_group(
     For unweighted data the values and codes travel together in one ``uint64`` key: a
     non-negative double's bit pattern is monotone in its value, so
     key = (bits(y) − bits(smallest positive y) + 1) << b | code (0 for y = 0) sorts by
-    value, then code, and decodes exactly.  It fits when the values span fewer than
-    2^(64 − b − 52) binary orders of magnitude (b = bits of the code), e.g. ratios up to
-    1e154 for 8 groups; otherwise, and with weights (which must follow the permutation),
-    the rows are arg-sorted.
+    value, then code, and decodes exactly.  Building and decoding the keys are one
+    compiled pass each around numpy's in-place sort.  It fits when the values span fewer
+    than 2^(64 − b − 52) binary orders of magnitude (b = bits of the code), e.g. ratios up
+    to 1e154 for 8 groups; otherwise, and with weights (which must follow the
+    permutation), the rows are arg-sorted.
     """
+    y = np.ascontiguousarray(y)
     n = y.shape[0]
     b = max(1, (slots - 1).bit_length())
-    ymax = float(y.max())
-    ymin = float(y.min())
-    if ymax <= 0:
+    bits = y.view(np.uint64)
+    lo, hi, _ = _bit_bounds(bits)
+    if hi == 0:
         raise DataValidationError(
             "all values are 0, so the mean is 0 and the Gini coefficient is undefined",
             field="y",
         )
-    bits = y.view(np.uint64)
-    nz = 0
-    if ymin > 0:
-        base = int(np.float64(ymin).view(np.uint64))
-    else:
-        positive = y[y > 0]
-        nz = n - positive.shape[0]
-        base = int(np.float64(positive.min()).view(np.uint64))
-    off = base - 1
-    span = int(np.float64(ymax).view(np.uint64)) - off
-    fits = span < (1 << (64 - b))
+    off = int(lo) - 1
+    fits = int(hi) - off < (1 << (64 - b))
     if fits:
-        if nz:
-            key = np.maximum(bits, np.uint64(off))
-            key -= np.uint64(off)
-        else:
-            key = bits - np.uint64(off)
-        key <<= np.uint64(b)
-        key |= codes.astype(np.uint64) if codes.dtype != np.uint8 else codes
+        key = np.empty(n, dtype=np.uint64)
+        _encode_keys(bits, codes, np.uint64(off), np.uint64(b), key)
         if weights is None:
             key.sort()
-            cs = key.astype(codes.dtype)  # keeps the low bits
-            if b < 8 * codes.itemsize:
-                cs &= codes.dtype.type((1 << b) - 1)
-            key >>= np.uint64(b)
-            key += np.uint64(off)
-            key[:nz] = 0
+            cs = np.empty(n, dtype=codes.dtype)
+            _decode_keys(key, np.uint64(off), np.uint64(b), cs)
             return key.view(np.float64), cs, None
         order = np.argsort(key)
     else:
@@ -645,22 +670,74 @@ def _sort_by_value_and_group(
     return y[order], codes[order], None if weights is None else weights[order]
 
 
-_CHUNK_CELLS = 1 << 18  # cells of one (k × block) buffer: 2 MB of float64
-_CHUNK_MIN_ROWS = 4096
-#: Largest m·n·k of one BLAS product.  OpenBLAS runs products up to 65536 × 4 multiply-adds
-#: on one thread; above that it wakes its thread pool, which for these k × k outputs gains
-#: nothing and, on a busy machine, makes a call erratic (seconds instead of milliseconds).
-_GEMM_MAX_MNK = 1 << 18
-
-
-def _chunk(k: int, n: int) -> int:
-    """Rows per block of the prefix-count pass."""
-    return max(1, min(n, max(_CHUNK_MIN_ROWS, _CHUNK_CELLS // max(k, 1))))
+#: Width of the SIMD lanes of the prefix kernel: the group axis is padded to a multiple.
+_LANES = 8
+#: Rows accumulated in a local block before they are added to the running totals (keeps
+#: the rounding error of the n-term sums near that of a pairwise sum).
+_BLOCK_ROWS = 1 << 14
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
     """Σ a·b without BLAS (``ddot`` goes multi-threaded above 10 000 elements)."""
     return float(np.einsum("i,i->", a, b))
+
+
+@numba.njit(cache=True, nogil=True)
+def _prefix_moments(ys, cs, ws, k, block):  # pragma: no cover - compiled
+    """One pass over the sorted sample: M_jh = Σ_{p∈j} w_p y_p C_h(p), T_j = Σ_{p∈j} w_p y_p
+    and W_j = Σ_{p∈j} w_p, with C_h(p) the weight of group h at positions ≤ p.
+
+    ``ws`` is ``None`` for unweighted data (a separate compiled specialisation, with
+    w = 1).  The group axis is stored as (lanes, :data:`_LANES`) so that the inner update
+    M[c, :] += w y C runs in fixed-width vector steps (one lane for k ≤ 8, the usual
+    case, in its own loop); partial sums are kept per block of ``block`` rows
+    (:data:`_BLOCK_ROWS`) before they join the running totals.
+    """
+    n = ys.shape[0]
+    L = (k + _LANES - 1) // _LANES
+    C = np.zeros((L, _LANES))
+    M = np.zeros((k, L, _LANES))
+    T = np.zeros(k)
+    Mb = np.zeros((k, L, _LANES))
+    Tb = np.zeros(k)
+    C0 = np.zeros(_LANES)
+    Mb0 = np.zeros((k, _LANES))
+    for start in range(0, n, block):
+        Mb[:] = 0.0
+        Mb0[:] = 0.0
+        Tb[:] = 0.0
+        stop = min(n, start + block)
+        if L == 1:
+            for p in range(start, stop):
+                c = cs[p]
+                if ws is None:  # noqa: SIM108 - an if statement lets numba prune the branch
+                    w = 1.0
+                else:
+                    w = ws[p]
+                C0[c] += w
+                wy = w * ys[p]
+                Tb[c] += wy
+                for h in range(_LANES):
+                    Mb0[c, h] += wy * C0[h]
+            Mb[:, 0, :] += Mb0
+        else:
+            for p in range(start, stop):
+                c = cs[p]
+                if ws is None:  # noqa: SIM108 - an if statement lets numba prune the branch
+                    w = 1.0
+                else:
+                    w = ws[p]
+                C[c // _LANES, c % _LANES] += w
+                wy = w * ys[p]
+                Tb[c] += wy
+                for lane in range(L):
+                    for h in range(_LANES):
+                        Mb[c, lane, h] += wy * C[lane, h]
+        M += Mb
+        T += Tb
+    if L == 1:
+        C[0] = C0
+    return M.reshape(k, L * _LANES)[:, :k], T, C.ravel()[:k]
 
 
 def _pair_sums_prefix(ys, cs, ws, k):
@@ -670,57 +747,12 @@ def _pair_sums_prefix(ys, cs, ws, k):
     A_j = Σ_{x,y∈j} w_x w_y |x − y| and the symmetric matrix S_jh = Σ_{x∈j,y∈h} w w |x − y|.
 
     With C_h(p) the (weighted) count of group h at positions ≤ p,
-    M_jh = Σ_{p∈j} w_p y_p C_h(p) for all j, h is a (k × m)·(m × k) product per block of m
-    sorted rows (batched into BLAS calls of at most :data:`_GEMM_MAX_MNK`), plus the counts
-    carried in from earlier blocks.  Then A_j = 2 (2 M_jj − Σ_{p∈j} w_p² y_p − W_j T_j)
-    and S_jh = 2 (M_jh + M_hj) − W_h T_j − W_j T_h.
+    M_jh = Σ_{p∈j} w_p y_p C_h(p) for all j, h comes from one compiled pass
+    (:func:`_prefix_moments`, n·k multiply-adds).  Then
+    A_j = 2 (2 M_jj − Σ_{p∈j} w_p² y_p − W_j T_j) and S_jh = 2 (M_jh + M_hj) − W_h T_j − W_j T_h.
     """
-    n = ys.shape[0]
     weighted = ws is not None
-    step = max(1, _GEMM_MAX_MNK // (k * (k + 1)))  # columns per BLAS call
-    m = _chunk(k, n)
-    m = max(step, m - m % step) if m > step else m
-    ar = np.arange(k, dtype=cs.dtype)[:, None]
-    E = np.empty((k, m), dtype=bool)
-    F = np.empty((k + 1, m))  # prefix counts within the block; last row 1 (→ row sums)
-    F[k] = 1.0
-    Y = np.empty((k, m))  # w·y of the block's members of each group, 0 elsewhere
-    Yi = Y.view(np.int32)  # integer counts are formed in Y's memory before Y is filled
-    isz = Y.itemsize
-    M = np.zeros((k, k + 1))
-    Tj = np.zeros(k)
-    carry = np.zeros(k)
-    for start in range(0, n, m):
-        stop = min(n, start + m)
-        L = stop - start
-        v = ys[start:stop]
-        e, f, yy = E[:, :L], F[:, :L], Y[:, :L]
-        np.equal(cs[None, start:stop], ar, out=e)
-        eu = e.view(np.uint8)
-        if weighted:
-            w = ws[start:stop]
-            np.multiply(eu, w, out=f[:k])
-            np.cumsum(f[:k], axis=1, out=f[:k])
-            np.multiply(eu, w * v, out=yy)
-        else:
-            ci = Yi[:, :L]
-            np.cumsum(eu, axis=1, dtype=np.int32, out=ci)
-            np.copyto(f[:k], ci)
-            np.multiply(eu, v, out=yy)
-        q, r = divmod(L, step)
-        part = np.zeros((k + 1, k))  # transposed: F·Yᵀ is the faster orientation
-        if q:
-            fb = as_strided(F, (q, k + 1, step), (step * isz, m * isz, isz), writeable=False)
-            yb = as_strided(Y, (q, step, k), (step * isz, isz, m * isz), writeable=False)
-            part += np.matmul(fb, yb).sum(axis=0)
-        if r:
-            part += f[:, q * step :] @ yy[:, q * step :].T
-        rs = part[k]
-        M[:, :k] += part[:k].T + np.multiply.outer(rs, carry)
-        Tj += rs
-        carry += f[:k, L - 1]
-    M = M[:, :k]
-    Wj = carry
+    M, Tj, Wj = _prefix_moments(ys, cs, ws, k, _BLOCK_ROWS)
     if weighted:
         counts = np.bincount(cs, minlength=k)
         w2y = np.bincount(cs, weights=ws * ws * ys, minlength=k)

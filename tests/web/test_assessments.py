@@ -408,10 +408,10 @@ def test_one_open_draft_and_audit(app, login, world):
 
 
 def test_submit_is_atomic(app, world, fw, monkeypatch):
-    from nqpf.web import audit
     from nqpf.web.authz import load_actor
     from nqpf.web.models import User
     from nqpf.web.services import assessments as svc
+    from nqpf.web.services import audit
 
     with app.state.session_factory() as s:
         user = s.scalars(select(User).where(User.email == world.emails["ent_member"])).one()

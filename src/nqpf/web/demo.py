@@ -31,7 +31,6 @@ from nqpf.assessment import load_framework, score
 from nqpf.assessment.schema import Framework
 from nqpf.codes import CHARSET, credit_code_check_char
 from nqpf.services.enterprises import STAGES
-from nqpf.web import audit
 from nqpf.web.models import (
     Assessment,
     Base,
@@ -43,6 +42,7 @@ from nqpf.web.models import (
     User,
 )
 from nqpf.web.security import hash_password
+from nqpf.web.services import audit
 from nqpf.web.services.assessments import result_summary
 from nqpf.web.services.carbon import carrier_table, compute, validate_inputs
 

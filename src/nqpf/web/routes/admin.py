@@ -16,7 +16,7 @@ from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import Forbidden, PlatformError
 from nqpf.web.routes._shared import MAX_ID, NO_CONTROL
 from nqpf.web.services import accounts
-from nqpf.web.services import audit_log as audit_service
+from nqpf.web.services import audit as audit_service
 from nqpf.web.templating import render
 
 __all__ = ["api", "pages"]

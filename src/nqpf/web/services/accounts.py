@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from nqpf.codes import SCOPE_LENGTHS, province_codes, validate_region_prefix
 from nqpf.exceptions import DataValidationError
-from nqpf.web import audit
 from nqpf.web.authz import Actor
 from nqpf.web.errors import Conflict, FieldError, Forbidden, NotFound, field_error
 from nqpf.web.models import (
@@ -39,6 +38,7 @@ from nqpf.web.models import (
     WebSession,
 )
 from nqpf.web.security import hash_password, verify_password
+from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing
 
 __all__ = [

@@ -48,10 +48,10 @@ from nqpf.exceptions import DataValidationError, NqpfError
 from nqpf.services import assess_report
 from nqpf.services.assess import resolve_framework, responses_from_template, template_bytes
 from nqpf.services.assess_report import Analysis, analyze
-from nqpf.web import audit
 from nqpf.web.authz import Actor, enterprise_for, may
 from nqpf.web.errors import Conflict, FieldError, NotFound, PlatformError, field_error
 from nqpf.web.models import Assessment, Organization
+from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing
 
 __all__ = [

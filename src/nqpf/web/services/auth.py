@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from nqpf.web import audit
 from nqpf.web.authz import Actor
 from nqpf.web.config import Settings
 from nqpf.web.errors import FieldError, RateLimited, Unauthorized
 from nqpf.web.models import ApiToken, LoginAttempt, Membership, Organization, User, WebSession
 from nqpf.web.security import generate_token, hash_password, hash_token, verify_password
+from nqpf.web.services import audit
 from nqpf.web.services.accounts import normalize_email
 
 __all__ = [

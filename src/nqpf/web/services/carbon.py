@@ -39,10 +39,10 @@ from nqpf.assessment.carbon import (
 from nqpf.exceptions import DataValidationError
 from nqpf.services import carbon as carbon_service
 from nqpf.services.carbon import CONFIDENCE_LABELS
-from nqpf.web import audit
 from nqpf.web.authz import Actor, enterprise_for, may
 from nqpf.web.errors import Conflict, NotFound, field_error
 from nqpf.web.models import CarbonInventory, Organization
+from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing
 
 __all__ = [

@@ -24,10 +24,10 @@ from nqpf.services.enterprises import (
     import_template_csv,
     read_import_table,
 )
-from nqpf.web import audit
 from nqpf.web.authz import Actor
 from nqpf.web.errors import Conflict, FieldError, Forbidden, field_error
 from nqpf.web.models import EnterpriseProfile
+from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing
 from nqpf.web.services.profiles import (
     FIELDS,

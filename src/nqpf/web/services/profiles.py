@@ -28,10 +28,10 @@ from nqpf.services.enterprises import (
     format_chains,
     has_control_characters,
 )
-from nqpf.web import audit
 from nqpf.web.authz import Actor, enterprise_for, in_scope, visible_enterprises
 from nqpf.web.errors import Conflict, FieldError, Forbidden, field_error
 from nqpf.web.models import Assessment, EnterpriseProfile, Organization
+from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing
 
 __all__ = [

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nqpf.web import audit
 from nqpf.web.authz import Actor, enterprise_for
 from nqpf.web.errors import Conflict, FieldError, Forbidden, NotFound
 from nqpf.web.models import Organization, Share, User
+from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing
 
 __all__ = [

@@ -1,13 +1,18 @@
-"""Browsing the audit trail.
+"""The audit trail: every write records an :class:`AuditEvent`, and admins browse them.
 
-The platform admin sees every event; an organization's admin sees the events whose
-``organization_id`` is one of the organizations they administer; everyone else is
+Writing: :func:`record` adds the event in the same transaction as the change it
+describes (so a rolled-back action leaves no event), :func:`snapshot` copies the fields
+a ``before``/``after`` shows.
+
+Browsing: the platform admin sees every event; an organization's admin sees the events
+whose ``organization_id`` is one of the organizations they administer; everyone else is
 refused (403).  Filters: the actor's e-mail (substring, case-insensitive), action,
 object type and a date range (UTC days, both ends inclusive); newest first, paginated.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,8 +24,59 @@ from nqpf.web.authz import Actor
 from nqpf.web.errors import FieldError, Forbidden
 from nqpf.web.models import AuditEvent, User
 
-__all__ = ["AuditFilter", "AuditPage", "AuditRow", "browse", "may_browse"]
+__all__ = [
+    "AuditFilter",
+    "AuditPage",
+    "AuditRow",
+    "browse",
+    "may_browse",
+    "record",
+    "snapshot",
+]
 
+
+# -- writing -------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """JSON-ready copy of ``fields`` of ``obj`` (for ``before``/``after``)."""
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def record(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    object_type: str,
+    object_id: Any = None,
+    *,
+    organization_id: int | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to ``session`` (committed with the write it describes)."""
+    event = AuditEvent(
+        actor_id=actor.user.id if actor is not None else None,
+        organization_id=organization_id,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        before=_plain(dict(before)) if before is not None else None,
+        after=_plain(dict(after)) if after is not None else None,
+    )
+    session.add(event)
+    return event
+
+
+# -- browsing ------------------------------------------------------------------------------
 MAX_PER_PAGE = 200
 
 

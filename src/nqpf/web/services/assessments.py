@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,7 @@ from nqpf.web.authz import Actor, enterprise_for, may
 from nqpf.web.errors import Conflict, FieldError, NotFound, PlatformError, field_error
 from nqpf.web.models import Assessment, Organization
 from nqpf.web.services import audit
-from nqpf.web.services._transaction import committing
+from nqpf.web.services._transaction import committing, save_revision
 
 __all__ = [
     "NONE_OPTION",
@@ -319,37 +319,20 @@ def _apply(
             f"草稿已在别处更新（当前版本 {row.revision}，你的版本 {seen}），请刷新后重试",
             field="revision",
         )
-    now = datetime.now(UTC)
-    values: dict[str, Any] = {
-        "responses": new_responses,
-        "revision": seen + 1,
-        "updated_at": now,
-        **(extra or {}),
-    }
-    with committing(session):
-        done = session.execute(
-            update(Assessment)
-            .where(
-                Assessment.id == row.id,
-                Assessment.revision == seen,
-                Assessment.status == "draft",
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if done.rowcount != 1:
-            raise Conflict("草稿已在别处更新或已提交，请刷新后重试", field="revision")
-        audit.record(
-            session,
-            actor,
-            action,
-            "assessment",
-            row.id,
-            organization_id=row.enterprise_id,
-            before={"revision": seen, **before},
-            after={"revision": seen + 1, **after},
-        )
-    session.refresh(row)
+    values = {"responses": new_responses, "updated_at": datetime.now(UTC), **(extra or {})}
+    save_revision(
+        session,
+        actor,
+        row,
+        seen,
+        values,
+        action=action,
+        object_type="assessment",
+        before=before,
+        after=after,
+        stale="草稿已在别处更新或已提交，请刷新后重试",
+        where=[Assessment.status == "draft"],
+    )
     return row
 
 

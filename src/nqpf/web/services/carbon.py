@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nqpf.assessment.carbon import (
@@ -43,7 +43,7 @@ from nqpf.web.authz import Actor, enterprise_for, may
 from nqpf.web.errors import Conflict, NotFound, field_error
 from nqpf.web.models import CarbonInventory, Organization
 from nqpf.web.services import audit
-from nqpf.web.services._transaction import committing
+from nqpf.web.services._transaction import committing, save_revision
 
 __all__ = [
     "CONFIDENCE_LABELS",
@@ -272,35 +272,25 @@ def save(
         if taken is not None:
             raise Conflict(f"{y} 年的碳排放盘查已存在（编号 {taken}）", field="year")
     result = compute(y, inputs)
-    before = {"year": row.year, "revision": row.revision, **_totals(row.result, row.inputs)}
-    after = {"year": y, "revision": revision + 1, **_totals(result, inputs)}
-    with committing(session, conflict=lambda: Conflict(f"{y} 年的碳排放盘查已存在", field="year")):
-        done = session.execute(
-            update(CarbonInventory)
-            .where(CarbonInventory.id == row.id, CarbonInventory.revision == revision)
-            .values(
-                year=y,
-                inputs=inputs,
-                result=result,
-                revision=revision + 1,
-                updated_by=actor.user.id,
-                updated_at=datetime.now(UTC),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if done.rowcount != 1:
-            raise Conflict("盘查已在别处更新，请刷新后重试", field="revision")
-        audit.record(
-            session,
-            actor,
-            "save",
-            "carbon_inventory",
-            row.id,
-            organization_id=row.enterprise_id,
-            before=before,
-            after=after,
-        )
-    session.refresh(row)
+    save_revision(
+        session,
+        actor,
+        row,
+        revision,
+        {
+            "year": y,
+            "inputs": inputs,
+            "result": result,
+            "updated_by": actor.user.id,
+            "updated_at": datetime.now(UTC),
+        },
+        action="save",
+        object_type="carbon_inventory",
+        before={"year": row.year, **_totals(row.result, row.inputs)},
+        after={"year": y, **_totals(result, inputs)},
+        stale="盘查已在别处更新，请刷新后重试",
+        conflict=lambda: Conflict(f"{y} 年的碳排放盘查已存在", field="year"),
+    )
     return row
 
 

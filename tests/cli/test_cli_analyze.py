@@ -69,6 +69,8 @@ TABLES_OF = {
     "sigma": ["sigma"],
     "beta": ["beta", "beta_summary"],
 }
+#: Files every run writes after its tables and report (its effective config and manifest).
+RUN_FILES = ["config.used.yaml", "manifest.json"]
 TABLES = [t for tables in TABLES_OF.values() for t in tables] + ["metadata"]
 SECTIONS = [
     "区域差异：Dagum 基尼系数分解",
@@ -194,7 +196,7 @@ def test_run_exits_zero_and_lists_every_file(e2e):
     assert result.stderr == ""
     out = root / "out"
     expected = [out / "nqpf_analyze.xlsx", *(out / f"{t}.csv" for t in TABLES)]
-    expected += [out / "report.html", out / "config.used.yaml"]
+    expected += [out / "report.html", *(out / n for n in RUN_FILES)]
     for path in expected:
         assert path.is_file(), path
         assert str(path) in result.stdout
@@ -328,8 +330,8 @@ def test_config_used_reruns_elsewhere_to_identical_tables(e2e, tmp_path, invoke,
     again = tmp_path / "again"
     res = invoke(["analyze", "run", used, "-q", "--no-report", "-f", "csv", "-o", again])
     assert res.code == 0, res.stderr
-    assert res.stdout.split() == [str(again.resolve() / f"{t}.csv") for t in TABLES] + [
-        str(again.resolve() / "config.used.yaml")
+    assert res.stdout.split() == [
+        str(again.resolve() / n) for n in [*(f"{t}.csv" for t in TABLES), *RUN_FILES]
     ]
     for name in TABLES[:-1]:
         assert (again / f"{name}.csv").read_bytes() == (root / "out" / f"{name}.csv").read_bytes()
@@ -357,9 +359,7 @@ def test_run_in_subprocess_via_python_m(tmp_path, frame):
     assert proc.returncode == 0, proc.stderr
     out = (tmp_path / "out").resolve()
     assert proc.stdout.splitlines() == [
-        str(out / "gini.csv"),
-        str(out / "metadata.csv"),
-        str(out / "config.used.yaml"),
+        str(out / n) for n in ["gini.csv", "metadata.csv", *RUN_FILES]
     ]
 
 
@@ -370,7 +370,7 @@ def test_each_analysis_alone_writes_only_its_tables(analysis, case, tmp_path, in
     res = invoke(["analyze", "run", cfg, "-q", "-f", "csv", "--no-report"])
     assert res.code == 0, res.stderr
     out = tmp_path / "out"
-    expected = [*(f"{t}.csv" for t in TABLES_OF[analysis]), "metadata.csv", "config.used.yaml"]
+    expected = [*(f"{t}.csv" for t in TABLES_OF[analysis]), "metadata.csv", *RUN_FILES]
     assert sorted(p.name for p in out.iterdir()) == sorted(expected)
     used = yaml.safe_load((out / "config.used.yaml").read_text(encoding="utf-8"))
     assert list(used["analyses"]) == [analysis]
@@ -401,7 +401,7 @@ def test_format_and_out_options(case, tmp_path, invoke):
     assert {p.name for p in x.iterdir()} == {
         *(f"{t}.{f}" for t in ("gini", "sigma", "metadata") for f in ("csv", "parquet")),
         "report.html",
-        "config.used.yaml",
+        *RUN_FILES,
     }
     pd.testing.assert_frame_equal(
         pd.read_parquet(x / "gini.parquet").reset_index(drop=True),

@@ -33,6 +33,8 @@ SUB_DIMENSIONS = [
     "新质产业",
     "生态环境",
 ]
+#: Files every run writes after its tables and report (its effective config and manifest).
+RUN_FILES = ["config.used.yaml", "manifest.json"]
 TABLES = [
     "index",
     "index_wide",
@@ -79,7 +81,7 @@ def test_run_exits_zero_and_lists_every_file(e2e):
     assert result.stderr == ""
     out = root / "out"
     expected = [out / "nqpf_index.xlsx", *(out / f"{t}.csv" for t in TABLES)]
-    expected += [out / "report.html", out / "config.used.yaml"]
+    expected += [out / "report.html", *(out / n for n in RUN_FILES)]
     for path in expected:
         assert path.is_file(), path
         assert str(path) in result.stdout
@@ -237,7 +239,7 @@ def test_run_in_subprocess_via_python_m(tmp_path, demo_frame, make_config):
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert [Path(p).name for p in lines] == [*(f"{t}.csv" for t in TABLES), "config.used.yaml"]
+    assert [Path(p).name for p in lines] == [*(f"{t}.csv" for t in TABLES), *RUN_FILES]
     assert all(Path(p).is_file() for p in lines)
 
 
@@ -248,7 +250,7 @@ def test_format_parquet_and_no_report(tmp_path, panel_csv, make_config, invoke):
     assert res.code == 0, res.stderr
     out = tmp_path / "out"
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([*(f"{t}.parquet" for t in TABLES), "config.used.yaml"])
+    assert names == sorted([*(f"{t}.parquet" for t in TABLES), *RUN_FILES])
     table = pd.read_parquet(out / "index.parquet")
     assert len(table) == 40 and {"province", "year", "index", "rank"} <= set(table.columns)
     assert table["index"].between(0, 1).all()
@@ -283,7 +285,7 @@ def test_out_overrides_the_config_folder(tmp_path, panel_csv, make_config, invok
     assert not (target / "report.html").exists()  # report: false in the config
     assert res.stdout.split() == [
         str(target / n)
-        for n in ["nqpf_index.xlsx", *(f"{t}.csv" for t in TABLES), "config.used.yaml"]
+        for n in ["nqpf_index.xlsx", *(f"{t}.csv" for t in TABLES), *RUN_FILES]
     ]
 
 
@@ -419,7 +421,7 @@ def test_failed_run_leaves_previous_outputs_untouched(
     cfg = make_config({"output": {"formats": ["xlsx", "csv", "parquet"], "report": False}})
     assert invoke(["index", "run", cfg, "-q"]).code == 0
     before = folder_snapshot(tmp_path / "out")
-    assert len(before) == 2 + 2 * len(TABLES)  # xlsx, csv, parquet, config.used.yaml
+    assert len(before) == 1 + 2 * len(TABLES) + len(RUN_FILES)  # xlsx, csv, parquet, RUN_FILES
     _set(demo_frame, 12, "fibre_density", "abc").to_csv(tmp_path / "panel.csv", index=False)
     line = one_line_error(invoke(["index", "run", cfg, "-q"]))
     assert "row 14" in line and "'fibre_density'" in line and "abc" in line

@@ -329,6 +329,7 @@ def test_writes_every_format_and_returns_the_paths(run, tmp_path):
         *(f"{t}.parquet" for t in tables),
         "report.html",
         "config.used.yaml",
+        "manifest.json",
     ]
     assert r.written == written
     assert all(p.parent == out.resolve() and p.is_file() for p in written)
@@ -388,6 +389,7 @@ def test_stale_workbook_and_report_do_not_survive_a_smaller_run(run, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "config.used.yaml",
         "gini.csv",
+        "manifest.json",
         "metadata.csv",
     ]
 

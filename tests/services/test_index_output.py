@@ -13,6 +13,8 @@ from nqpf.services.index_output import TABLE_TITLES, build_report, write_index_o
 from nqpf.services.index_run import load_index_config, run_index
 
 TITLE = "测试省域新质生产力指数"  # tests/conftest.py base_config()
+#: Files every run writes after its tables and report (its effective config and manifest).
+RUN_FILES = ["config.used.yaml", "manifest.json"]
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ def test_writes_every_format_and_returns_the_paths(run, tmp_path):
         *(f"{t}.csv" for t in r.tables),
         *(f"{t}.parquet" for t in r.tables),
         "report.html",
-        "config.used.yaml",
+        *RUN_FILES,
     ]
     assert all(p.parent == out.resolve() and p.is_file() for p in written)
     assert r.written == written
@@ -105,7 +107,7 @@ def test_formula_like_text_is_stored_as_text(tmp_path, demo_frame, make_config):
 def test_no_report(run, tmp_path):
     written = write_index_outputs(run(), formats=["csv"], report=False)
     assert not (tmp_path / "out" / "report.html").exists()
-    assert written[-1].name == "config.used.yaml"
+    assert [p.name for p in written[-len(RUN_FILES) :]] == RUN_FILES
 
 
 def test_config_report_false_and_out_dir_override(run, tmp_path):
@@ -195,11 +197,11 @@ def test_report_lists_filled_cells(tmp_path, demo_frame, make_config):
     assert "缺失值处理" in html and "avg_wage" in html
 
 
-def test_config_used_is_written_last_and_loads(run, tmp_path):
+def test_config_used_is_written_and_loads(run, tmp_path):
     r = run({"method": {"weighting": "critic"}})
     written = write_index_outputs(r, formats=["csv"], report=False)
-    assert written[-1].name == "config.used.yaml"
-    used = load_index_config(written[-1])
+    assert written[-1].name == "manifest.json"
+    used = load_index_config(written[0].parent / "config.used.yaml")
     assert used.method.weighting == "critic"
     assert used.output.formats == ["csv"] and used.output.report is False
     assert used.output.dir == str(written[0].parent)

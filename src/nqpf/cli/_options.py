@@ -1,9 +1,12 @@
-"""Options shared by the config-driven ``run`` commands (``index run``, ``analyze run``)."""
+"""Options and output helpers shared by the config-driven ``run`` commands (``index run``,
+``analyze run``): progress bars, the data-quality table and the list of written files."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,8 +22,80 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the outpu
 
 
 def progress_printer(console, quiet: bool):
-    """The ``progress`` callback of a service: a bullet line per step, or nothing."""
-    return (lambda _m: None) if quiet else (lambda m: console.print(f"[cyan]•[/] {m}"))
+    """A ``progress`` callback that prints a bullet line per event with a message (not for
+    the files being written, which are listed at the end), or nothing when quiet."""
+
+    def show(event: Any) -> None:
+        if getattr(event, "stage", None) != "write" and str(event):
+            console.print(f"[cyan]•[/] {event}", highlight=False)
+
+    return (lambda _e: None) if quiet else show
+
+
+@contextlib.contextmanager
+def progress_display(console, quiet: bool) -> Iterator[Any]:
+    """The ``progress`` callback of a run for the terminal.
+
+    On a terminal: one Rich progress bar per stage (loading, quality, weighting,
+    aggregation, writing …), fed by the services' :class:`~nqpf.services.progress.Progress`
+    events, with the latest message beside it.  Elsewhere (a pipe, a log file): a bullet
+    line per step, as :func:`progress_printer`.  Quiet: nothing.
+    """
+    if quiet or not console.is_terminal:
+        yield progress_printer(console, quiet)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bars = Progress(
+        TextColumn("[cyan]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(event: Any) -> None:
+        stage = getattr(event, "stage", None)
+        if stage is None:  # a plain text line from an older service
+            console.print(f"[cyan]•[/] {event}", highlight=False)
+            return
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(event.label, total=max(event.total, 1), note="")
+        note = event.message if stage != "write" else (event.message or "")
+        bars.update(
+            tasks[stage], completed=event.done, total=max(event.total, 1), note=note[:60]
+        )
+
+    with bars:
+        yield update
+
+
+def print_quality(console, quality: Any, *, quiet: bool) -> None:
+    """The data-quality report as a Rich table: one row per check (what the service found).
+
+    Warnings are printed even when quiet (as are errors, which stop the run earlier).
+    """
+    if quality is None:
+        return
+    from rich.table import Table
+
+    frame = quality.checks_frame()
+    warnings = frame[frame["status"] == "warn"]
+    if quiet:
+        for _, row in warnings.iterrows():
+            console.print(f"[yellow]警告 warning:[/] {row['finding']}", highlight=False)
+        return
+    view = Table(title=quality.summary().title)
+    for col in ("check", "status", "finding"):
+        view.add_column(col, overflow="fold")
+    colours = {"ok": "green", "warn": "yellow", "fixed": "cyan", "error": "red", "info": "white"}
+    for _, row in frame.iterrows():
+        colour = colours.get(row["status"], "white")
+        view.add_row(str(row["check"]), f"[{colour}]{row['status']}[/]", str(row["finding"]))
+    console.print(view)
 
 
 def print_written(console, written, *, synthetic: bool, quiet: bool) -> None:

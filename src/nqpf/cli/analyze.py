@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from nqpf.cli._options import Formats, OutDir, Quiet, Report, print_written, progress_printer
+from nqpf.cli._options import (
+    Formats,
+    OutDir,
+    Quiet,
+    Report,
+    print_quality,
+    print_written,
+    progress_display,
+)
 
 app = typer.Typer(
     help="区域差异与动态演进 — disparity, dynamics and spatial analysis.", no_args_is_help=True
@@ -26,11 +34,15 @@ def run(
 ) -> None:
     """Gini/Dagum, Theil, kernel density, Markov chains, Moran's I and convergence from CONFIG."""
     from nqpf.services.analyze_run import load_analyze_config, run_analysis
-    from nqpf.services.files import write_run
+    from nqpf.services.files import check_formats, output_lock, run_output_dir, write_run
 
     cfg = load_analyze_config(config)
-    result = run_analysis(cfg, progress=progress_printer(console, quiet))
-    written = write_run(result, out_dir=out, formats=fmt, report=report)
+    check_formats(fmt or cfg.output.formats)
+    target = run_output_dir(cfg, out)  # checked, and locked, before computing
+    with output_lock(target), progress_display(console, quiet) as progress:
+        result = run_analysis(cfg, progress=progress)
+        written = write_run(result, out_dir=target, formats=fmt, report=report, progress=progress)
+    print_quality(console, getattr(result, "quality", None), quiet=quiet)
     if not quiet:
         _print_headlines(result.results)
     print_written(console, written, synthetic=cfg.data.synthetic, quiet=quiet)

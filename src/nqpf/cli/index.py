@@ -9,7 +9,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nqpf.cli._options import Formats, OutDir, Quiet, Report, print_written, progress_printer
+from nqpf.cli._options import (
+    Formats,
+    OutDir,
+    Quiet,
+    Report,
+    print_quality,
+    print_written,
+    progress_display,
+)
 
 app = typer.Typer(help="综合指数测度 — composite indices on panel data.", no_args_is_help=True)
 console = Console()
@@ -24,12 +32,16 @@ def run(
     quiet: Quiet = False,
 ) -> None:
     """Compute index, sub-indices, weights, ranks, coupling and obstacles from CONFIG."""
-    from nqpf.services.files import write_run
+    from nqpf.services.files import check_formats, output_lock, run_output_dir, write_run
     from nqpf.services.index_run import load_index_config, run_index
 
     cfg = load_index_config(config)
-    result = run_index(cfg, progress=progress_printer(console, quiet))
-    written = write_run(result, out_dir=out, formats=fmt, report=report)
+    check_formats(fmt or cfg.output.formats)
+    target = run_output_dir(cfg, out)  # checked, and locked, before computing
+    with output_lock(target), progress_display(console, quiet) as progress:
+        result = run_index(cfg, progress=progress)
+        written = write_run(result, out_dir=target, formats=fmt, report=report, progress=progress)
+    print_quality(console, getattr(result, "quality", None), quiet=quiet)
     if not quiet:
         _print_top(result)
     print_written(console, written, synthetic=cfg.data.synthetic, quiet=quiet)

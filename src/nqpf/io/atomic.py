@@ -24,7 +24,14 @@ import pandas as pd
 
 from nqpf.exceptions import DataValidationError
 
-__all__ = ["atomic_write", "sanitize_sheet_name", "write_table", "write_tables", "xlsx_bytes"]
+__all__ = [
+    "atomic_write",
+    "dump_table",
+    "sanitize_sheet_name",
+    "write_table",
+    "write_tables",
+    "xlsx_bytes",
+]
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
@@ -149,20 +156,131 @@ def write_table(df: Any, path: str | os.PathLike[str], *, sheet: str = "Sheet1")
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         return write_tables({sheet: df}, path)
-    frame = _to_pandas(df)
-    if suffix == ".csv":
-        with atomic_write(path, "w", encoding="utf-8-sig", newline="") as f:
-            frame.to_csv(f, index=False, lineterminator="\n")
-    elif suffix == ".parquet":
-        with atomic_write(path, "wb") as f:
-            frame.to_parquet(f, index=False)
-    else:
+    if suffix not in (".csv", ".parquet"):
         raise DataValidationError(
             f"cannot write {path.suffix or 'files without a suffix'!r}; use one of "
             f"{list(TABLE_SUFFIXES)}",
             file=path.name,
         )
+    with atomic_write(path, "wb") as f:
+        dump_table(df, f, suffix[1:])
     return path
+
+
+def dump_table(df: Any, stream: IO[bytes], fmt: str, *, sheet: str = "Sheet1") -> None:
+    r"""Write one table as ``fmt`` (``"csv"``, ``"parquet"`` or ``"xlsx"``) into a binary stream.
+
+    The bytes are those :func:`write_table` puts in a file of that suffix.  CSV is UTF-8
+    with a byte-order mark and ``\n`` line ends, written by PyArrow's CSV writer (see
+    Notes); the row index is never written.
+
+    Notes
+    -----
+    Floats are written in the shortest text that reads back as the same number (the
+    round-trip repr; ``0.1``, ``1e+16``, ``0.00001``), missing values as empty cells,
+    ``True``/``False`` as pandas writes them.  A float column whose values are all whole
+    numbers keeps a ``.0`` (``2.0``), so it reads back as floats.  Text is quoted only
+    where needed (a separator, quote or line break inside).  Columns PyArrow cannot write
+    (dates, mixed objects) are written by pandas, as before.
+
+    >>> import io, pandas as pd
+    >>> buf = io.BytesIO()
+    >>> dump_table(pd.DataFrame({"名称": ["a", "c"], "x": [0.1, None], "n": [1.0, 2.0]}), buf, "csv")
+    >>> buf.getvalue().decode("utf-8-sig")
+    '名称,x,n\na,0.1,1.0\nc,,2.0\n'
+    """
+    if fmt == "xlsx":
+        _workbook({sheet: df}).save(stream)
+        return
+    frame = _to_pandas(df)
+    if fmt == "csv":
+        _write_csv(frame, stream)
+    elif fmt == "parquet":
+        frame.to_parquet(stream, index=False)
+    else:
+        raise DataValidationError(f"cannot write format {fmt!r}; use csv, parquet or xlsx")
+
+
+def _write_csv(frame: pd.DataFrame, stream: IO[bytes]) -> None:
+    """UTF-8-with-BOM CSV of ``frame``: the header by :mod:`csv`, the body by PyArrow."""
+    import csv
+
+    import pyarrow.csv as pacsv
+
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\n").writerow([str(c) for c in frame.columns])
+    table = _arrow_for_csv(frame)
+    if table is None:  # a column PyArrow cannot write as pandas would
+        text = frame.to_csv(index=False, lineterminator="\n")
+        stream.write(text.encode("utf-8-sig"))
+        return
+    stream.write(("\ufeff" + head.getvalue()).encode("utf-8"))
+    if frame.shape[0]:
+        import pyarrow.compute as pc
+
+        # Quote nothing, as pandas, unless some text holds a separator, quote or line
+        # break; then PyArrow quotes every text cell (still valid CSV, same values).
+        special = any(
+            pc.any(pc.match_substring_regex(col, '[,"\r\n]')).as_py()
+            for col in table.columns
+            if pa_is_text(col.type)
+        )
+        style = "needed" if special else "none"
+        pacsv.write_csv(table, stream, pacsv.WriteOptions(include_header=False, quoting_style=style))
+
+
+def pa_is_text(dtype: Any) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
+
+
+def _arrow_for_csv(frame: pd.DataFrame) -> Any:
+    """The columns of ``frame`` as a PyArrow table whose CSV text matches pandas' values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for k in range(frame.shape[1]):
+        col = frame.iloc[:, k]
+        dtype = col.dtype
+        kind = getattr(dtype, "kind", "O")
+        if isinstance(dtype, pd.CategoricalDtype):
+            col, kind = col.astype(object), "O"
+        if kind == "f":
+            values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            arr = pa.array(values, from_pandas=True)
+            finite = values[np.isfinite(values)]
+            if finite.size and (np.abs(finite) < 1e16).all() and (finite == np.round(finite)).all():
+                # whole numbers: "2.0" as pandas writes them, so they read back as floats
+                text = pc.cast(arr, pa.string())
+                whole = pc.match_substring_regex(text, r"^-?[0-9]+$")
+                arr = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+        elif kind in "iu":
+            arr = pa.array(col, from_pandas=True)
+        elif kind == "b" or str(dtype) == "boolean":
+            values = col.to_numpy(dtype=object)
+            arr = pa.array(
+                [None if _is_missing(v) else ("True" if v else "False") for v in values],
+                type=pa.string(),
+            )
+        elif pd.api.types.is_string_dtype(dtype) or kind == "O":
+            try:
+                arr = pa.array(col, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                arr = None
+            if arr is None or not pa_is_text(arr.type):
+                if arr is not None and pa.types.is_null(arr.type):
+                    arr = pa.nulls(len(col), pa.string())
+                else:  # numbers, lists … in a text column: their str(), as pandas writes
+                    values = col.to_numpy(dtype=object)
+                    arr = pa.array(
+                        [None if _is_missing(v) else str(v) for v in values], type=pa.string()
+                    )
+        else:  # dates, durations, periods, complex …: pandas' own text
+            return None
+        columns.append(arr)
+    return pa.table(columns, names=[f"c{k}" for k in range(len(columns))])
 
 
 def write_tables(tables: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:

@@ -10,7 +10,7 @@ import csv
 import io
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -210,9 +210,10 @@ def _decode(source: _Source) -> str:
     data = source.data()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        return text
     raise DataValidationError(
         "cannot decode the file: save it as UTF-8 CSV",
         file=source.name,
@@ -221,24 +222,23 @@ def _decode(source: _Source) -> str:
 
 
 def _read_csv(source: _Source, text_columns: Sequence[str] | bool) -> tuple[pd.DataFrame, int]:
+    head = _utf8_head(source)
+    if head is not None:  # UTF-8: PyArrow reads the bytes; only the head is decoded here
+        found = _header(head, source)
+        if found is not None:
+            skip, delimiter, header = found
+            names, raw_text = _names(header, source, skip, text_columns)
+            df = _read_csv_arrow(source, delimiter, skip, raw_text, text_columns)
+            if df is not None:
+                if len(df.columns) == len(names):
+                    df.columns = names
+                return _drop_empty_unnamed(df), skip + 2
     text = _decode(source)
-    # Find the header ourselves (the first line with content) to check its names before
-    # pandas renames duplicates to "x.1" behind the user's back.
-    skip = 0
-    delimiter = _delimiter(text)
-    for record in csv.reader(io.StringIO(text), delimiter=delimiter):
-        if not _BLANK_LINE.fullmatch(",".join(record)):
-            header = record
-            break
-        skip += 1
-    else:
+    found = _header(text, source)
+    if found is None:
         raise DataValidationError("the file is empty", file=source.name, zh="文件为空")
-    names = _column_names(header, source.name, skip + 1)
-    raw_text = [
-        raw
-        for raw, name in zip(header, names, strict=True)
-        if text_columns is True or (text_columns and name in text_columns)
-    ]
+    skip, delimiter, header = found
+    names, raw_text = _names(header, source, skip, text_columns)
     try:
         # skip_blank_lines=False keeps blank rows, so row numbers match the spreadsheet.
         df = pd.read_csv(
@@ -260,10 +260,116 @@ def _read_csv(source: _Source, text_columns: Sequence[str] | bool) -> tuple[pd.D
     return _drop_empty_unnamed(df), skip + 2
 
 
+_HEAD_BYTES = 1 << 20
+
+
+def _utf8_head(source: _Source) -> str | None:
+    """The file's first lines (up to ~1 MiB) as text, when they are UTF-8; else None."""
+    data = source.data()
+    head = data[:_HEAD_BYTES]
+    if len(data) > _HEAD_BYTES:
+        cut = head.rfind(b"\n")
+        if cut < 0:
+            return None
+        head = head[: cut + 1]
+    try:
+        return head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def _header(text: str, source: _Source) -> tuple[int, str, list[str]] | None:
+    """Blank lines above the header, the separator and the header's cells; None if none.
+
+    We find the header ourselves (the first line with content) to check its names
+    before pandas renames duplicates to "x.1" behind the user's back.
+    """
+    delimiter = _delimiter(text)
+    for skip, record in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
+        if not _BLANK_LINE.fullmatch(",".join(record)):
+            return skip, delimiter, record
+    return None
+
+
+def _names(
+    header: list[str], source: _Source, skip: int, text_columns: Sequence[str] | bool
+) -> tuple[list[str], list[str]]:
+    """Checked column names, and the header cells of the columns to keep as text."""
+    names = _column_names(header, source.name, skip + 1)
+    raw_text = [
+        raw
+        for raw, name in zip(header, names, strict=True)
+        if text_columns is True or (text_columns and name in text_columns)
+    ]
+    return names, raw_text
+
+
+def _read_csv_arrow(
+    source: _Source,
+    delimiter: str,
+    skip: int,
+    raw_text: list[str],
+    text_columns: Sequence[str] | bool,
+) -> pd.DataFrame | None:
+    """The table as :func:`pandas.read_csv` reads it, read by PyArrow (multi-threaded).
+
+    The same values, types and blank rows; None where the two could differ (blank lines
+    above the header, a row with another number of cells, bytes that are not UTF-8), so
+    that the caller reads the file with pandas and its messages.  Columns PyArrow would
+    read as dates are read again as text, as pandas keeps them.
+    """
+    if skip:
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    raw = source.data()
+    body = memoryview(raw)[3:] if raw.startswith(b"\xef\xbb\xbf") else memoryview(raw)
+    everything = text_columns is True
+    types = dict.fromkeys(raw_text, pa.string())
+    for _attempt in range(2):
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(body),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=types,
+                    null_values=[""] if everything else _PANDAS_NA,
+                    strings_can_be_null=True,
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return None
+        if everything:
+            wrong = [f.name for f in table.schema if not pa.types.is_string(f.type)]
+            if wrong:  # pragma: no cover - every column was asked for as text
+                return None
+        dates = [
+            f.name
+            for f in table.schema
+            if pa.types.is_temporal(f.type) or pa.types.is_decimal(f.type)
+        ]
+        if not dates:
+            break
+        types.update(dict.fromkeys(dates, pa.string()))  # pandas keeps such text as text
+    else:
+        return None
+    return table.to_pandas()
+
+
+#: The cells :func:`pandas.read_csv` reads as missing by default.
+_PANDAS_NA = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+    "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+]  # fmt: skip
+
+
 def _delimiter(text: str) -> str:
     """``,`` unless the header line has none and uses ``;`` or a tab instead (as Excel
     writes "CSV" where the comma is the decimal mark, and as tab-separated exports do)."""
-    for line in text.splitlines():
+    for line in _lines(text):
         if line.strip(" \t,;"):
             if "," not in line:
                 for candidate in ("\t", ";"):
@@ -271,6 +377,17 @@ def _delimiter(text: str) -> str:
                         return candidate
             return ","
     return ","
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, one at a time (a big file is not split all at once)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start:end].rstrip("\r")
+        start = end + 1
 
 
 def _read_xlsx(

@@ -7,7 +7,6 @@ frame their HTML report the same way.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -121,8 +120,15 @@ def metadata_head(cfg: Any, data: InputFile | Any) -> dict[str, str]:
     """The first rows of a run's metadata: title, data file and its SHA-256."""
     meta = {"标题 title": cfg.title, "数据 data": str(cfg.data.path)}
     if isinstance(data, InputFile):
-        meta["数据 SHA-256"] = hashlib.sha256(data.data).hexdigest()
+        meta["数据 SHA-256"] = data.sha256
     return meta
+
+
+def input_hashes(data: InputFile | Any) -> dict[str, Any]:
+    """The input data's name and SHA-256 for a run's manifest (a dataframe has neither)."""
+    if isinstance(data, InputFile):
+        return {"data": {"name": data.name, "sha256": data.sha256}}
+    return {}
 
 
 def period_span(panel: Panel) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import platform
 import re
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from nqpf.services.index_config import (
     parse_index_config,
 )
 from nqpf.services.index_output import TABLE_TITLES, build_report
+from nqpf.services.progress import ProgressCallback, reporter
 from nqpf.systems import load_system
 from nqpf.systems.schema import IndicatorSystem
 
@@ -64,8 +64,10 @@ class IndexRun:
     tables: dict[str, pd.DataFrame]
     meta: dict[str, str]
     written: list[Path] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     workbook: ClassVar[str] = "nqpf_index.xlsx"
+    command: ClassVar[str] = "index run"
     known_tables: ClassVar = TABLE_TITLES
 
     @property
@@ -139,6 +141,16 @@ def _estimator(cfg: IndexConfig, system: IndicatorSystem | None, **over) -> Comp
     return CompositeIndex(**params)
 
 
+def _separable(cfg: IndexConfig) -> bool:
+    """Whether refitting the method on a subsystem's indicators gives its share of the
+    global fit: weights of one indicator that do not depend on the others (entropy, CV,
+    equal) rescaled within the subsystem, the same extremes and ideals.  Subjective
+    weights are rescaled anyway.  CRITIC's weights depend on the correlations with the
+    other indicators, so it is refitted.
+    """
+    return cfg.method.weighting in ("entropy", "cv", "equal", "given", "ahp", "combined")
+
+
 def _subsystem_scores(
     cfg: IndexConfig,
     system: IndicatorSystem,
@@ -147,9 +159,17 @@ def _subsystem_scores(
     result: CompositeResult,
     source: str | None,
 ) -> pd.DataFrame:
-    """Score of each top-level dimension in [0, 1], the U_i of the coupling model."""
+    """Score of each top-level dimension in [0, 1], the U_i of the coupling model.
+
+    ``subsystem_scores: refit`` evaluates each subsystem on its own indicators with the
+    same method.  Where the method's weights of one indicator do not depend on the other
+    indicators (:func:`_separable`), that refit is the global fit restricted to the
+    subsystem — weights rescaled to sum 1 within it, the same extremes and ideals — so
+    it is computed from the global result instead of being fitted again (the same
+    numbers to rounding, ~1e-16).
+    """
     dims = system.groups("dimension")
-    if cfg.coupling.subsystem_scores == "renormalize":
+    if cfg.coupling.subsystem_scores == "renormalize" or _separable(cfg):
         sub = result.sub_indices["dimension"] / cfg.method.scale
         if cfg.method.aggregation != "weighted_sum":
             return sub.clip(0.0, 1.0)
@@ -185,7 +205,7 @@ def run_index(
     data: InputFile | bytes | Any | None = None,
     *,
     system: IndicatorSystem | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> IndexRun:
     """Compute the index, sub-indices, weights, ranks, coupling and obstacles of a config.
 
@@ -201,20 +221,23 @@ def run_index(
         The indicator system; default the config's ``system``: a shipped id, or a YAML
         file beside a config read from a file.
     progress
-        Called with a line of text after each step.
+        Called with a :class:`~nqpf.services.progress.Progress` event (stage, done,
+        total, message) as the run goes: loading, weighting, aggregation, coupling,
+        tables; ``str(event)`` is a line of text for people.
 
     Returns
     -------
     IndexRun
         Results, output tables, the HTML report and the effective config.
     """
-    say = progress or (lambda _msg: None)
+    say = reporter(progress)
     cfg = config
+    say("load", 0, 2, "")
     if system is None:
         ref = cfg.system
         is_file = Path(ref).suffix in (".yaml", ".yml")
         system = load_system(config_path(cfg, ref, field="system") if is_file else ref)
-    say(f"指标体系 {system.id} v{system.version}: {len(system.indicator_ids)} 个指标")
+    say("load", 1, 2, f"指标体系 {system.id} v{system.version}: {len(system.indicator_ids)} 个指标")
 
     data = steps.config_input(cfg, data, cfg.data.path, field="data.path")
     source = steps.label(data)
@@ -230,27 +253,35 @@ def run_index(
     )
     panel = steps.select_periods(panel, cfg.periods, "periods")
     fit_panel = steps.select_periods(panel, cfg.fit_periods, "fit_periods")
-    say(f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期")
+    say("load", 2, 2, f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期")
 
     est = _estimator(cfg, system)
+    say("weights", 0, 1, "")
     with _rows_as_units(fit_panel, source):
         est.fit(fit_panel)
+    say("weights", 1, 1, f"权重: {est.weights_.method}")
+    say("aggregate", 0, 1, "")
     with _rows_as_units(panel, source):
         result = est.transform(panel)
-    say(f"权重与综合指数: {result.method}")
+    say("aggregate", 1, 1, f"权重与综合指数: {result.method}")
 
     coupling = scores = None
     wants_coupling = cfg.coupling is not None or system.subsystems
     if wants_coupling and len(system.dimension_names) >= 2:
         if cfg.coupling is None:
             cfg = cfg.model_copy(update={"coupling": CouplingSection()})
+        say("coupling", 0, 1, "")
         scores = _subsystem_scores(cfg, system, panel, fit_panel, result, source)
         coupling = _coupling(cfg.coupling, panel, scores, source)
-        say(f"耦合协调度: {len(scores.columns)} 个子系统 ({cfg.coupling.method})")
+        say("coupling", 1, 1, f"耦合协调度: {len(scores.columns)} 个子系统 ({cfg.coupling.method})")
 
+    say("tables", 0, 1, "")
     meta = _metadata(cfg, system, panel, data, result)
     tables = build_tables(cfg, system, panel, result, coupling, scores, meta)
-    return IndexRun(cfg, system, panel, result, coupling, scores, tables, meta)
+    say("tables", 1, 1, "")
+    run = IndexRun(cfg, system, panel, result, coupling, scores, tables, meta)
+    run.inputs = steps.input_hashes(data)
+    return run
 
 
 def _coupling(
@@ -315,21 +346,56 @@ def _describe_normalisation(cfg: IndexConfig) -> str:
     return f"min-max, {how}, extremes {n.extremes}, constant columns: {n.constant}"
 
 
+def _decode(codes: np.ndarray, labels: Any) -> Any:
+    """``labels[codes]``; text labels as a pandas text column built without Python strings."""
+    labels = np.asarray(labels)
+    if labels.dtype == object and all(isinstance(v, str) for v in labels):
+        import pyarrow as pa
+
+        dictionary = pa.DictionaryArray.from_arrays(
+            pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(labels), pa.string())
+        )
+        return dictionary.cast(pa.string()).to_pandas()
+    return labels[codes]
+
+
+def _wide(panel: Panel, values: np.ndarray, ent: str, per: str) -> pd.DataFrame:
+    """Units × periods table of one value per row, as ``DataFrame.pivot`` lays it out:
+    units in sorted order, one column per period (missing unit-periods empty)."""
+    shape = (panel.n_entities, panel.n_periods)
+    grid = np.empty(shape, dtype=values.dtype) if panel.is_balanced else np.full(shape, np.nan)
+    grid[panel.entity_index, panel.period_index] = values
+    wide = pd.DataFrame(grid, columns=pd.Index(panel.period_labels, name=per))
+    wide.insert(0, ent, panel.entity_labels)
+    return wide
+
+
 def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str, pd.DataFrame]:
     """The output tables, keyed by sheet / file name."""
-    ids = pd.DataFrame({cfg.data.entity: panel.entities, cfg.data.period: panel.periods})
+    ids = pd.DataFrame(
+        {
+            cfg.data.entity: _decode(panel.entity_index, panel.entity_labels),
+            cfg.data.period: _decode(panel.period_index, panel.period_labels),
+        }
+    )
     if panel.extra is not None:
         for col in panel.extra.columns:
             ids[col] = panel.extra[col].to_numpy()
-    frame = result.to_frame().drop(columns=["entity", "period"])
+    # result.to_frame() without its entity and period columns (ids has them)
+    frame = pd.DataFrame({"index": result.index, "rank": result.rank})
+    for level in ("dimension", "sub_dimension"):
+        sub = result.sub_indices.get(level)
+        for col in [] if sub is None else sub.columns:
+            if col not in frame.columns:
+                frame[col] = sub[col].to_numpy()
     index = pd.concat([ids, frame], axis=1)
     ent, per = cfg.data.entity, cfg.data.period
 
     by_period = index.groupby(per)["index"].agg(["mean", "std", "min", "max"]).reset_index()
     tables: dict[str, pd.DataFrame] = {
         "index": index,
-        "index_wide": index.pivot(index=ent, columns=per, values="index").reset_index(),
-        "rank_wide": index.pivot(index=ent, columns=per, values="rank").reset_index(),
+        "index_wide": _wide(panel, result.index, ent, per),
+        "rank_wide": _wide(panel, result.rank, ent, per),
         "period_summary": by_period,
     }
     if "sub_dimension" in result.sub_indices:
@@ -349,10 +415,14 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
     tables["dimension_weights"] = weights.groupby(keys, sort=False)["weight"].sum().reset_index()
 
     ob = result.obstacles
-    top = ob.top_frame()
     names = dict(zip(info["id"], info["name"], strict=True))
-    for col in [c for c in top.columns if c.startswith("obstacle_")]:
-        top[col] = top[col].map(lambda i: f"{names.get(i, i)} ({i})")
+    labels = [f"{names.get(i, i)} ({i})" for i in ob.names]
+    top = {}  # as ObstacleResult.top_frame(), the ids shown as "name (id)"
+    rows = np.arange(ob.degrees.shape[0])
+    for r in range(ob.top.shape[1]):
+        top[f"obstacle_{r + 1}"] = _decode(ob.top[:, r], labels)
+        top[f"degree_{r + 1}"] = ob.degrees[rows, ob.top[:, r]]
+    top = pd.DataFrame(top)
     tables["obstacles_top"] = pd.concat([ids, top], axis=1)
     if ob.by_group is not None:
         tables["obstacles_dimension"] = pd.concat(

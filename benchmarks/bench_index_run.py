@@ -1,0 +1,284 @@
+"""Benchmark: ``nqpf index run`` end to end on a seeded firm panel (issue 14's speed case).
+
+The panel is ``--firms`` firms × ``--years`` years × the 18 indicators of the shipped
+``nqpf-three-factor`` system (default 50,000 × 20 = 1e6 rows), written once as CSV with a
+fixed seed.  Each repetition runs the real command line (``python -m nqpf index run``) in a
+fresh process, so interpreter start-up, imports, loading, the quality report, weighting,
+aggregation, coupling (three subsystems) and writing CSV + Parquet are all counted.
+Reported per repetition: wall time and peak resident memory of that process; then the
+median and the spread (min–max), and peak memory as a multiple of the input (the CSV's
+bytes, and the float64 matrix of the indicator values).
+
+``--profile`` runs the same thing once more in-process under :mod:`cProfile`, prints the
+time between the services' progress events (stage name, done, total) and the top
+functions by cumulative time.  ``--check OTHER_OUT`` compares every table of the last run
+with an earlier output folder (same tables to 1e-12, as the issue requires of a speed-up).
+
+Usage::
+
+    python benchmarks/bench_index_run.py                     # 1e6 rows, 3 repetitions
+    python benchmarks/bench_index_run.py --firms 5000 --repeat 5 --profile
+    python benchmarks/bench_index_run.py --keep out-before   # keep the outputs to compare
+    python benchmarks/bench_index_run.py --check out-before
+
+The machine may be shared: repeat and read the spread, not one number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+
+SEED = 20241
+SYSTEM = "nqpf-three-factor"
+
+_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    t0 = time.perf_counter()
+    from nqpf.cli.main import main
+    try:
+        main(sys.argv[2:])
+    except SystemExit as exc:
+        code = exc.code or 0
+    else:
+        code = 0
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    info = {"code": code, "peak_mib": usage.ru_maxrss / 1024, "inner_s": time.perf_counter() - t0,
+            "cpu_s": usage.ru_utime + usage.ru_stime}
+    with open(sys.argv[1], "w") as fh:
+        json.dump(info, fh)
+    """
+)
+
+
+def make_panel(path: Path, firms: int, years: int) -> None:
+    """Seeded lognormal firm panel: firm effect × growth trend × noise, 4 decimals."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from nqpf.systems import load_system
+
+    system = load_system(SYSTEM)
+    ids = list(system.indicator_ids)
+    rng = np.random.default_rng(SEED)
+    firm = np.repeat(np.arange(firms), years)
+    year = np.tile(np.arange(2024 - years, 2024), firms)
+    columns = {
+        "firm": pa.array(np.char.add("F", np.char.zfill(firm.astype(str), 6))),
+        "year": pa.array(year),
+    }
+    t = (year - year.min()) / max(1, years - 1)
+    for j, name in enumerate(ids):
+        effect = rng.normal(0.0, 0.6, firms)[firm]
+        growth = 0.3 + 0.05 * j
+        noise = rng.normal(0.0, 0.15, firm.size)
+        value = np.exp(2.0 + 0.1 * j + effect + growth * t + noise)
+        columns[name] = pa.array(np.round(value, 4))
+    pacsv.write_csv(pa.table(columns), path)
+
+
+def write_config(folder: Path, data: Path, out: Path, report: bool) -> Path:
+    text = textwrap.dedent(
+        f"""\
+        title: 企业新质生产力指数（基准测试，示例数据）
+        data:
+          path: {data}
+          entity: firm
+          period: year
+          synthetic: true
+        system: {SYSTEM}
+        coupling: {{method: standard}}
+        output:
+          dir: {out}
+          formats: [csv, parquet]
+          report: {str(report).lower()}
+        """
+    )
+    path = folder / "bench-index.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_once(config: Path, tmp: Path) -> dict:
+    stats = tmp / "child.json"
+    stats.unlink(missing_ok=True)
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(stats), "index", "run", str(config), "-q"],
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    if proc.returncode != 0 or not stats.exists():
+        sys.exit(f"run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    info = json.loads(stats.read_text())
+    if info["code"] != 0:
+        sys.exit(f"nqpf exited {info['code']}:\n{proc.stdout}\n{proc.stderr}")
+    info["wall_s"] = wall
+    return info
+
+
+def profile(config: Path, top: int) -> None:
+    """One in-process run under cProfile: stage times from progress events, top functions."""
+    import cProfile
+    import pstats
+
+    from nqpf.services.files import write_run
+    from nqpf.services.index_run import load_index_config, run_index
+
+    marks: list[tuple[float, str]] = []
+    memory: dict[str, tuple[float, float]] = {}
+    t0 = time.perf_counter()
+
+    def record(event) -> None:
+        stage = str(getattr(event, "stage", event))
+        marks.append((time.perf_counter() - t0, stage))
+        memory[stage] = _rss()
+
+    prof = cProfile.Profile()
+    prof.enable()
+    cfg = load_index_config(config)
+    run = run_index(cfg, progress=record)
+    write_run(run, progress=record) if _accepts_progress(write_run) else write_run(run)
+    prof.disable()
+    marks.append((time.perf_counter() - t0, "end"))
+    print("\nstages (time until each progress event, from the previous one):")
+    last = 0.0
+    seen = []
+    for at, stage in marks:
+        if seen and seen[-1][0] == stage:
+            seen[-1] = (stage, seen[-1][1] + at - last)
+        else:
+            seen.append((stage, at - last))
+        last = at
+    for stage, spent in seen:
+        rss, hwm = memory.get(stage, (float("nan"), float("nan")))
+        print(f"  {stage:<28} {spent:7.2f} s   RSS at its end {rss:6.0f} MiB, peak so far {hwm:6.0f} MiB")
+    print(f"\ntop {top} functions by cumulative time:")
+    stats = pstats.Stats(prof)
+    stats.sort_stats("cumulative").print_stats(top)
+
+
+def _rss() -> tuple[float, float]:
+    """Current and peak resident memory of this process (MiB), from /proc (Linux)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return float("nan"), float("nan")
+    values = {}
+    for line in status.splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", float("nan")), values.get("VmHWM", float("nan"))
+
+
+def _accepts_progress(fn) -> bool:
+    import inspect
+
+    return "progress" in inspect.signature(fn).parameters
+
+
+def compare(a: Path, b: Path) -> None:
+    """Every CSV/Parquet table of folder ``b`` equals the one in ``a`` (floats to 1e-12)."""
+    import pandas as pd
+
+    worst = 0.0
+    names = sorted(p.name for p in b.iterdir() if p.suffix in (".csv", ".parquet"))
+    for name in names:
+        x = pd.read_parquet(a / name) if name.endswith(".parquet") else pd.read_csv(a / name)
+        y = pd.read_parquet(b / name) if name.endswith(".parquet") else pd.read_csv(b / name)
+        if name.startswith("metadata."):  # the run's time differs from run to run
+            x, y = (t[~t["item"].str.startswith("运行时间")].reset_index(drop=True) for t in (x, y))
+        assert list(x.columns) == list(y.columns), name
+        assert len(x) == len(y), name
+        for c in x.columns:
+            if x[c].dtype.kind == "f" or y[c].dtype.kind == "f":
+                fx, fy = x[c].to_numpy(float), y[c].to_numpy(float)
+                both = np.isnan(fx) & np.isnan(fy)
+                diff = np.abs(fx - fy)[~both]
+                d = float(diff.max()) if diff.size else 0.0
+                assert d <= 1e-12, (name, c, d)
+                worst = max(worst, d)
+            else:
+                assert x[c].astype(str).tolist() == y[c].astype(str).tolist(), (name, c)
+    print(f"compared {len(names)} tables with {a}: same (max |diff| {worst:.3g})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--firms", type=int, default=50_000)
+    ap.add_argument("--years", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--report", action="store_true", help="also write the HTML report")
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--keep", type=Path, help="copy the last output folder here")
+    ap.add_argument("--check", type=Path, help="compare the outputs with this folder")
+    ap.add_argument("--data-dir", type=Path, help="where the generated CSV is cached")
+    args = ap.parse_args()
+
+    cache = args.data_dir or Path(tempfile.gettempdir()) / "nqpf-bench-index-run"
+    cache.mkdir(parents=True, exist_ok=True)
+    data = cache / f"firms-{args.firms}x{args.years}-seed{SEED}.csv"
+    if not data.exists():
+        t = time.perf_counter()
+        make_panel(data, args.firms, args.years)
+        print(f"generated {data} in {time.perf_counter() - t:.1f} s")
+    n = args.firms * args.years
+    input_mib = data.stat().st_size / 2**20
+    matrix_mib = n * 18 * 8 / 2**20
+    print(
+        f"panel: {args.firms} firms × {args.years} years = {n:,} rows × 18 indicators; "
+        f"CSV {input_mib:.0f} MiB, float64 matrix {matrix_mib:.0f} MiB"
+    )
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        out = tmp / "out"
+        config = write_config(tmp, data, out, args.report)
+        runs = []
+        for k in range(args.repeat):
+            info = run_once(config, tmp)
+            runs.append(info)
+            print(
+                f"  run {k + 1}: {info['wall_s']:6.2f} s wall "
+                f"({info['inner_s']:.2f} s after start-up), CPU {info['cpu_s']:.2f} s, "
+                f"peak RSS {info['peak_mib']:.0f} MiB, load average {os.getloadavg()[0]:.1f}"
+            )
+        walls = [r["wall_s"] for r in runs]
+        cpus = [r["cpu_s"] for r in runs]
+        peaks = [r["peak_mib"] for r in runs]
+        print(
+            f"nqpf index run: median {statistics.median(walls):.2f} s "
+            f"(spread {min(walls):.2f}–{max(walls):.2f} s over {len(walls)}; "
+            f"CPU median {statistics.median(cpus):.2f} s on {os.cpu_count()} cores); "
+            f"peak RSS median {statistics.median(peaks):.0f} MiB = "
+            f"{statistics.median(peaks) / input_mib:.2f}× the CSV, "
+            f"{statistics.median(peaks) / matrix_mib:.2f}× the matrix"
+        )
+        sizes = {p.name: p.stat().st_size for p in out.iterdir() if p.is_file()}
+        print(f"outputs: {len(sizes)} files, {sum(sizes.values()) / 2**20:.0f} MiB")
+        if args.keep:
+            shutil.rmtree(args.keep, ignore_errors=True)
+            shutil.copytree(out, args.keep)
+        if args.check:
+            compare(args.check, out)
+        if args.profile:
+            profile(config, args.top)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    main()

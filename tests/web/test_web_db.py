@@ -45,6 +45,9 @@ TABLES = {
     "share",
     "user_account",
     "web_session",
+    # the loop (rev 0004)
+    *("need", "need_share", "solution", "provider_registration", "register_event"),
+    *("proposal", "project", "project_document", "loop_counter"),
 }
 
 

@@ -7,18 +7,22 @@ short strings guarded by CHECK constraints (portable between SQLite and PostgreS
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -26,8 +30,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "ASSESSMENT_STATUSES",
     "MEMBERSHIP_ROLES",
+    "NEED_STATUSES",
     "ORGANIZATION_KINDS",
+    "PROJECT_STATUSES",
+    "PROPOSAL_STATUSES",
+    "REGISTRATION_STATUSES",
     "SIZE_CLASSES",
+    "SOLUTION_STATUSES",
     "ApiToken",
     "Assessment",
     "AuditEvent",
@@ -35,9 +44,18 @@ __all__ = [
     "CarbonInventory",
     "EnterpriseProfile",
     "LoginAttempt",
+    "LoopCounter",
     "Membership",
+    "Need",
+    "NeedShare",
     "Organization",
+    "Project",
+    "ProjectDocument",
+    "Proposal",
+    "ProviderRegistration",
+    "RegisterEvent",
     "Share",
+    "Solution",
     "User",
     "WebSession",
 ]
@@ -46,6 +64,15 @@ ORGANIZATION_KINDS = ("enterprise", "provider", "authority")
 MEMBERSHIP_ROLES = ("member", "admin")
 SIZE_CLASSES = ("large", "medium", "small", "micro")  # 大型 中型 小型 微型
 ASSESSMENT_STATUSES = ("draft", "submitted")
+# the loop (issue 11): 草稿 发布 已对接 已立项 关闭
+NEED_STATUSES = ("draft", "published", "matched", "in_project", "closed")
+SOLUTION_STATUSES = ("published", "withdrawn")
+# the provider register's states (nqpf.services.register holds the transitions)
+REGISTRATION_STATUSES = (
+    "applied", "notice", "admitted", "rejected", "warning", "suspended", "removed"
+)  # fmt: skip
+PROPOSAL_STATUSES = ("submitted", "accepted", "declined", "withdrawn")
+PROJECT_STATUSES = ("active", "paused", "closed")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -333,3 +360,289 @@ class CarbonInventory(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+# ---------------------------------------------------------------------------------- the loop
+# need → match → project (issue 11).  The rules live in nqpf.matching and
+# nqpf.services.{needs,register,projects}; these tables store what the web adds.
+
+
+class Need(Base):
+    """An enterprise's need (需求): a scene to lift from one level to another.
+
+    Made by hand or from the roadmap of an assessment (``assessment_id`` and the roadmap
+    ``steps`` it came from).  ``addresses`` holds the unmet conditions (fact ids) it
+    addresses; amounts are in 万元.  Status: ``draft`` 草稿 → ``published`` 发布 →
+    ``matched`` 已对接 (shared with a provider) → ``in_project`` 已立项 → ``closed`` 关闭.
+    """
+
+    __tablename__ = "need"
+    __table_args__ = (
+        CheckConstraint(_in("status", NEED_STATUSES), name="status"),
+        CheckConstraint(
+            "current_level BETWEEN 1 AND 4 AND target_level BETWEEN current_level AND 4",
+            name="levels",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment.id", ondelete="SET NULL")
+    )
+    steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    title: Mapped[str] = mapped_column(String(200))
+    scene: Mapped[str] = mapped_column(String(64))
+    current_level: Mapped[int] = mapped_column(Integer)
+    target_level: Mapped[int] = mapped_column(Integer)
+    addresses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    budget_min: Mapped[float | None] = mapped_column(Float)
+    budget_max: Mapped[float | None] = mapped_column(Float)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class NeedShare(Base):
+    """An enterprise lets one provider see one need (and propose): consent per need."""
+
+    __tablename__ = "need_share"
+    __table_args__ = (UniqueConstraint("need_id", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Solution(Base):
+    """A provider's solution in the catalogue (方案).
+
+    ``data`` is the engine's :class:`nqpf.matching.Solution` mapping without the provider
+    fields (scenes, industries, sizes, prerequisites, deployment, prices, delivery,
+    evidence, description), validated before it is stored; ``ref`` is the provider's own
+    方案编号 (unique per provider).  The provider's standing and rating are not stored here:
+    they come from the register and the delivery records when the catalogue is indexed.
+    """
+
+    __tablename__ = "solution"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "ref"),
+        CheckConstraint(_in("status", SOLUTION_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    ref: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    scene: Mapped[str] = mapped_column(String(64), index=True)
+    price_min: Mapped[float] = mapped_column(Float)
+    price_max: Mapped[float] = mapped_column(Float)
+    delivery_weeks: Mapped[float] = mapped_column(Float)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ProviderRegistration(Base):
+    """A provider's entry in an authority's register (服务商库).
+
+    ``status`` moves through the state machine of :mod:`nqpf.services.register`
+    (application → expert review → public notice → admission; sanctions and appeals);
+    ``previous_status`` is the state before the last sanction (restored when an appeal is
+    upheld), ``notice_until`` the last day of the public notice, ``appeal`` ``pending``
+    while an appeal awaits the authority's decision.  Every step is a
+    :class:`RegisterEvent` (and an audit event).
+    """
+
+    __tablename__ = "provider_registration"
+    __table_args__ = (
+        UniqueConstraint("authority_id", "provider_id"),
+        CheckConstraint(_in("status", REGISTRATION_STATUSES), name="status"),
+        CheckConstraint(_in("appeal", ("", "pending")), name="appeal"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    authority_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    previous_status: Mapped[str | None] = mapped_column(String(16))
+    notice_until: Mapped[date | None] = mapped_column(Date)
+    appeal: Mapped[str] = mapped_column(String(16), default="")
+    statement: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class RegisterEvent(Base):
+    """One step of a registration: who did what, from which state to which, and why."""
+
+    __tablename__ = "register_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("provider_registration.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Proposal(Base):
+    """A provider's proposal for a need shared with it (price in 万元, time in weeks)."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (CheckConstraint(_in("status", PROPOSAL_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    solution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("solution.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[float | None] = mapped_column(Float)
+    weeks: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Project(Base):
+    """A deployment project (场景落地) made from an accepted proposal.
+
+    ``milestones`` (title, due date, done date) and ``kpis`` (name, baseline, target,
+    actual, unit) are JSON lists checked by :mod:`nqpf.services.projects`; ``next_due`` is
+    the earliest due date of an open milestone (so overdue projects are one indexed query
+    away).  Both sides save revisioned changes; closing records the enterprise's
+    satisfaction (1–5), which feeds the provider's rating.
+    """
+
+    __tablename__ = "project"
+    __table_args__ = (
+        CheckConstraint(_in("status", PROJECT_STATUSES), name="status"),
+        CheckConstraint(
+            "satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="satisfaction"
+        ),
+        CheckConstraint(
+            "(status = 'closed' AND satisfaction IS NOT NULL AND closed_at IS NOT NULL)"
+            " OR (status <> 'closed' AND closed_at IS NULL)",
+            name="closed_with_satisfaction",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("need.id", ondelete="CASCADE"), unique=True)
+    proposal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("proposal.id", ondelete="SET NULL")
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    solution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("solution.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    budget: Mapped[float | None] = mapped_column(Float)
+    spend: Mapped[float] = mapped_column(Float, default=0.0)
+    milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    kpis: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    next_due: Mapped[date | None] = mapped_column(Date, index=True)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    satisfaction_note: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ProjectDocument(Base):
+    """A small file attached to a project (contract, acceptance report …), with metadata."""
+
+    __tablename__ = "project_document"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoopCounter(Base):
+    """Named counters; ``catalogue`` increases with every change the matching index sees
+    (solutions, register standings, ratings), so each process rebuilds its cached index."""
+
+    __tablename__ = "loop_counter"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,6 +20,11 @@
     Sign-in rate limit: after this many failed attempts for one e-mail address, or from one
     client address, within the window (default 5 in 15 minutes), further attempts get 429
     until the window has passed.
+``NQPF_BOUNDARY_GEOJSON``
+    Path of a boundary GeoJSON for the maps (provinces and, optionally, prefectures,
+    keyed by ``adcode``; with its 审图号 as ``review_number`` and the 南海诸岛).  Unset
+    (default): the maps use the built-in tile grid.  nqpf ships no boundary file; see
+    docs/maps.md.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: float = Field(default=15.0, gt=0)
+    boundary_geojson: Path | None = None
 
     @property
     def secure_cookies(self) -> bool:

@@ -89,3 +89,10 @@ __all__ = [
     "steady_states",
     "theil",
 ]
+
+# Load (or, in a fresh environment, build) the numba cache of the disparity kernels in the
+# background, so that the first large call does not compile; see nqpf.disparity._warmup
+# (NQPF_NUMBA_WARMUP=0 turns it off) and ``python -m nqpf.disparity.warmup``.
+from nqpf.disparity._warmup import start as _start_warmup
+
+_start_warmup()

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+from tests.evaluation.factories import FACTORIES as EVALUATION_FACTORIES
 
 import nqpf
 from nqpf import disparity
@@ -287,6 +288,7 @@ FACTORIES: dict[str, Callable[[], Result]] = {
     "nqpf.assessment.green_factory.GreenFactoryResult": _green_factory,
     "nqpf.assessment.carbon.CarbonResult": _carbon,
     "nqpf.matching.result.MatchResult": _match,
+    **EVALUATION_FACTORIES,
 }
 
 

@@ -1,0 +1,39 @@
+"""Small instances of every nqpf.evaluation result class, for tests/test_results_contract.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nqpf.results import Result
+
+
+def _comparison():
+    from nqpf.assessment import load_framework, score
+    from nqpf.evaluation import compare
+
+    fw = load_framework("sme-digital", "2024")
+
+    def answers(number, choice, scene):
+        a = {
+            q.id: (number if q.kind == "number" else [] if q.kind == "multi" else choice)
+            for q in fw.questions
+        }
+        a.update({s.id: scene for s in fw.scenes})
+        return a
+
+    return compare(score(fw, answers(35, "A", 1)), score(fw, answers(65, "B", 2)))
+
+
+def _kpi():
+    from nqpf.evaluation import kpi_effects
+
+    return kpi_effects(
+        [{"name": "营业收入", "baseline": 10, "target": 12, "achieved": 13, "unit": "万元"}]
+    )
+
+
+#: Class name (module.qualname) → a factory returning an instance from small inputs.
+FACTORIES: dict[str, Callable[[], Result]] = {
+    "nqpf.evaluation.paired.ComparisonResult": _comparison,
+    "nqpf.evaluation.kpi.KpiResult": _kpi,
+}

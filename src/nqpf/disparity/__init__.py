@@ -1,17 +1,23 @@
 """Regional disparity, dynamics and spatial analysis of a panel variable (面).
 
-Inequality (:func:`gini`, :func:`dagum`, :func:`theil`), distribution dynamics
-(:func:`kde`, :func:`markov`, :func:`spatial_markov`), spatial dependence
-(:func:`spatial_weights`, :func:`province_weights`, :func:`moran`, :func:`local_moran`) and
+Inequality (:func:`gini`, :func:`dagum`, :func:`theil` with permutation inference),
+distribution dynamics (:func:`kde`, :func:`markov`, :func:`spatial_markov`, mobility
+indices :func:`mobility`, :func:`prais`, :func:`shorrocks`, :func:`sojourn_time`),
+spatial dependence (:func:`spatial_weights`, :func:`province_weights`, :func:`moran`,
+:func:`local_moran`, :func:`moran_rate`, :func:`moran_bv`, :func:`local_moran_bv`) and
 convergence (:func:`sigma_convergence`, :func:`beta_convergence`).  Functions take numpy
 arrays; ``periods=`` runs a cross-section method for every period in one call and returns a
-:class:`ByPeriod`.
+:class:`ByPeriod`; spatial statistics take weights in any plain form
+(:func:`~nqpf.disparity.weights.as_weights`).
 
 Modules, one subject each: ``gini`` (Gini, Dagum), ``theil``, ``kde``, ``classify``
-(Markov classes), ``ergodic`` (steady states, first passage times), ``markov`` (Markov and
-spatial Markov chains, homogeneity), ``weights`` (spatial weights), ``moran`` (global and
-local Moran), ``convergence``; ``spatial`` re-exports ``weights`` and ``moran``.  Shared
-input checks live in ``_validation``, the per-period dispatch in ``_panel``.
+(Markov classes), ``ergodic`` (steady states, first passage and sojourn times),
+``mobility`` (mobility indices), ``spatial_lag`` (the spatial lag's classes and their tie
+rules), ``markov`` (Markov and spatial Markov chains, homogeneity), ``weights`` (spatial
+weights), ``moran`` (global, local, rate and bivariate Moran), ``crand`` (the permutation
+engines those share), ``convergence``; ``spatial`` re-exports ``weights`` and ``moran``.
+Shared input checks live in ``_validation`` (with the O(n) label encoding, compiled parts in
+``_labels``), the per-period dispatch in ``_panel``; ``warmup`` loads the numba cache.
 """
 
 from nqpf.disparity._panel import ByPeriod

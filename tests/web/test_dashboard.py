@@ -274,7 +274,11 @@ def test_dashboard_per_actor_matches_recomputation(app, assessed, token_for, cli
     }
     assert {g["key"] for g in body["counties"]} == {"440305", "440306"}
     assert [g["key"] for g in body["prefectures"]] == ["4403"]
-    assert body["prefectures"][0]["label"] == "广东 4403"
+    assert body["prefectures"][0]["label"] == "深圳市"  # names, not codes
+    assert {g["label"] for g in body["counties"]} == {"南山区", "宝安区"}
+    assert {g["label"] for g in body["industries"]} == {"金属加工机械制造", "通用设备制造业"} or all(
+        not g["label"].startswith("未知") for g in body["industries"]
+    )
     assert body["scope"] == ["辖区 广东 4403"]
     assert body["gaps"][0] == {
         "condition": "二级：总分需≥40",
@@ -490,10 +494,11 @@ def test_page_renders_charts_and_escapes(app, assessed, login):
     assert 'href="/api/v1/dashboard.xlsx?framework=sme-digital-2024"' in html
     assert "吴中" not in html and "320506" not in html
     assert '<a href="/dashboard">监测</a>' in html
-    # a chain filter from the query string is shown escaped, counts are then not linked
+    # a chain filter from the query string is shown escaped; counts link to the list
+    # filtered by the same chain
     r = c.get("/dashboard", params={"chain": XSS})
     assert r.status_code == 200 and XSS not in r.text
-    assert 'href="/enterprises?' not in r.text
+    assert "chain=%3Cscript%3Ealert%281%29%3C%2Fscript%3E" in r.text
     assert len(_svgs(r.text)) >= 2
     # a bad filter re-renders the form with the message (422)
     r = c.get("/dashboard", params={"region": "44x"})
@@ -505,7 +510,8 @@ def test_page_empty_state(app, world, login):
     r = c.get("/dashboard")
     assert r.status_code == 200
     assert "暂无已提交的评测" in r.text
-    assert [s.get("class") for s in _svgs(r.text)] == ["chart stacked"] * 2  # 高端装备 rows
+    # the tile map, then the 高端装备 rows
+    assert [s.get("class") for s in _svgs(r.text)] == ["chart tile-map"] + ["chart stacked"] * 2
     c = login(world.emails["prov2_member"])
     r = c.get("/dashboard")
     assert r.status_code == 200 and "暂无已提交的评测" in r.text and "无可查看的企业" not in r.text

@@ -250,6 +250,26 @@ def tile_map_svg(
     return "".join(parts)
 
 
+def _wrap(text: str, width: int = 46) -> str:
+    """Wrap a note of mostly CJK text at ``width`` characters a line."""
+    lines = []
+    for part in text.split("\n"):
+        while len(part) > width:
+            lines.append(part[:width])
+            part = part[width:]
+        lines.append(part)
+    return "\n".join(lines)
+
+
+def _titles(fig: Any, ax: Any, title: str, note: str | None) -> None:
+    """The title above and the (wrapped) note under it, both inside the layout."""
+    from nqpf.reports._figure import NOTE_COLOR
+
+    fig.suptitle(title, fontsize=12)
+    if note:
+        ax.set_title(_wrap(note), fontsize=7.5, color=NOTE_COLOR, loc="left")
+
+
 def _legend_handles(legend: Sequence[LegendEntry]) -> list[Any]:
     from matplotlib.patches import Patch
 
@@ -275,8 +295,8 @@ def choropleth_figure(
 
     rows = max((c.row for c in cells), default=0) + 1
     cols = max((c.col for c in cells), default=0) + 1
-    height = max(3.0, width * rows / max(cols, 1) * 0.95 + 1.2)
-    fig, ax = new_figure(width, height, note)
+    height = max(3.0, width * rows / max(cols, 1) * 0.95 + 1.4)
+    fig, ax = new_figure(width, height, None)
     for c in cells:
         x, y = c.col, rows - 1 - c.row
         patch = FancyBboxPatch(
@@ -299,7 +319,7 @@ def choropleth_figure(
     ax.set_xticks([])
     ax.set_yticks([])
     hide_spines(ax)
-    ax.set_title(title, fontsize=12)
+    _titles(fig, ax, title, note)
     if legend:
         ax.legend(
             handles=_legend_handles(legend),
@@ -378,7 +398,7 @@ def geo_choropleth_figure(
     from nqpf.reports._figure import new_figure
 
     colors = {c.code: c.color for c in cells}
-    fig, ax = new_figure(width, width * 0.8, note)
+    fig, ax = new_figure(width, width * 0.8, None)
     _draw_features(ax, features, colors, "#5a6b7b")
     if inset:
         ax.set_xlim(*_MAIN_EXTENT[:2])
@@ -388,7 +408,7 @@ def geo_choropleth_figure(
     ax.set_aspect(1.2)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title, fontsize=12)
+    _titles(fig, ax, title, note)
     if inset:
         sub = ax.inset_axes((0.80, 0.0, 0.2, 0.3))
         _draw_features(sub, features, colors, "#5a6b7b")

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from nqpf.codes import current_code, region_name
+from nqpf.codes import current_code, industry_name, region_name
 from nqpf.exceptions import DataValidationError
 from nqpf.reports.maps import (
     NO_DATA_COLOR,
@@ -68,21 +68,25 @@ from nqpf.reports.maps import (
 __all__ = [
     "MEASURES",
     "TILE_NOTE",
+    "UNKNOWN_INDUSTRY",
     "UNKNOWN_REGION",
     "Boundaries",
     "MapData",
     "MapRecord",
     "Measure",
     "RegionStats",
+    "industry_display",
     "load_boundaries",
     "map_data",
     "map_figure_svg",
     "map_png",
     "map_svg_text",
     "region_display",
+    "region_path",
 ]
 
 UNKNOWN_REGION = "未知地区"
+UNKNOWN_INDUSTRY = "未知行业"
 TILE_NOTE = "示意图：每个方块代表一个行政区，大小相同，不表示行政区域界线与面积"
 
 
@@ -104,7 +108,7 @@ MEASURES: dict[str, Measure] = {
         Measure("mean_total", "平均总分", "分"),
         Measure("share_target", "二级及以上占比", "%", share=True),
         Measure("coverage", "评测覆盖率", "%", share=True),
-        Measure("carbon_intensity", "万元产值碳排放", "tCO₂/万元", digits=3),
+        Measure("carbon_intensity", "万元产值碳排放", "tCO2/万元", digits=3),
         Measure("enterprises", "企业数", "家", digits=0),
     )
 }
@@ -244,13 +248,46 @@ def _fmt(value: float | None, m: Measure) -> str:
     return f"{value:.{m.digits}f}"
 
 
+@functools.lru_cache(maxsize=8192)
 def region_display(code: str | None) -> str:
     """``深圳市`` for a known code (any of 2/4/6/12 digits), else ``未知地区（code）``."""
     text = (code or "").strip()
     try:
-        return region_name(text)
+        return region_name(text[:6] if len(text) in (9, 12) else text)
     except DataValidationError:
         return f"{UNKNOWN_REGION}（{text}）" if text else UNKNOWN_REGION
+
+
+@functools.lru_cache(maxsize=8192)
+def region_path(code: str | None) -> str:
+    """``广东省深圳市南山区`` (the full path of names) for a known code, else
+    ``未知地区（code）``."""
+    from nqpf.codes import region_label
+
+    text = (code or "").strip()
+    known = region_display(text) != (f"{UNKNOWN_REGION}（{text}）" if text else UNKNOWN_REGION)
+    label = (
+        region_label(text[:6] if len(text) in (9, 12) else text, style="full") if known else text
+    )
+    text = text[:6] if len(text) in (9, 12) else text
+    if label != text and label.endswith(f" {text}"):
+        return label[: -len(text) - 1]
+    return f"{UNKNOWN_REGION}（{text}）" if text else UNKNOWN_REGION
+
+
+@functools.lru_cache(maxsize=8192)
+def industry_display(code: str | None) -> str:
+    """``通用设备制造业`` for a GB/T 4754-2017 code (with or without its letter), else
+    ``未知行业（code）``.
+
+    >>> industry_display("C34"), industry_display("C99")
+    ('通用设备制造业', '未知行业（C99）')
+    """
+    text = (code or "").strip()
+    try:
+        return industry_name(text)
+    except DataValidationError:
+        return f"{UNKNOWN_INDUSTRY}（{text}）" if text else UNKNOWN_INDUSTRY
 
 
 def _nice_step(span: float, classes: int) -> float:
@@ -268,6 +305,8 @@ def _classes(values: Sequence[float], m: Measure) -> list[tuple[float, float]]:
     if not values:
         return []
     lo, hi = min(values), max(values)
+    if hi == lo:
+        return [(lo, lo)]
     step = _nice_step(hi - lo, 5)
     start = math.floor(lo / step) * step
     bounds = []
@@ -278,6 +317,8 @@ def _classes(values: Sequence[float], m: Measure) -> list[tuple[float, float]]:
 
 
 def _class_of(value: float, bounds: Sequence[tuple[float, float]]) -> int:
+    if len(bounds) == 1:
+        return 0
     for i, (_a, b) in enumerate(bounds):
         if value < b:
             return i
@@ -395,7 +436,7 @@ def map_data(
             )
         )
     legend = [
-        LegendEntry(f"{_bound_text(a, m)}–{_bound_text(b, m)}", colors[i])
+        LegendEntry(_fmt(a, m) if a == b else f"{_bound_text(a, m)}–{_bound_text(b, m)}", colors[i])
         for i, (a, b) in enumerate(bounds)
     ]
     legend.append(LegendEntry("无数据", NO_DATA_COLOR))

@@ -7,7 +7,7 @@ enterprises the caller may read; the filters only narrow that set.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from nqpf.web import charts
-from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
+from nqpf.web.deps import ActorDep, PageActorDep, SessionDep, SettingsDep
 from nqpf.web.errors import FieldError
 from nqpf.web.routes._shared import XLSX, download
 from nqpf.web.services import dashboard as svc
@@ -54,6 +54,18 @@ IndustryQ = Annotated[
         description="GB/T 4754 code prefix, e.g. C or C34",
     ),
 ]
+Measure = Literal["mean_total", "share_target", "coverage", "carbon_intensity", "enterprises"]
+MeasureQ = Annotated[Measure, Query(description="What colours the map")]
+ParentQ = Annotated[
+    str,
+    Query(
+        max_length=2,
+        pattern=r"^([0-9]{2})?$",
+        description="Province code (2 digits): map its regions; '' = the provinces of China; "
+        "omitted: the region filter's province, else the caller's one province",
+    ),
+]
+YearQ = Annotated[int | None, Query(ge=1990, le=2100, description="Carbon inventory year")]
 Share = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[int, Field(ge=0)]
 
@@ -156,6 +168,53 @@ class DashboardOut(_Out):
     generated_at: datetime
 
 
+class MapRegionOut(_Out):
+    code: str = Field(description="6-digit GB/T 2260 code (data-region-code)")
+    key: str = Field(description="The prefix enterprise codes of the region start with")
+    name: str
+    row: int
+    col: int
+    value: float | None
+    text: str
+    color: str
+    href: str | None = Field(description="The filtered enterprise list of the region")
+    enterprises: Count
+    assessed: Count
+
+
+class MapLegendOut(_Out):
+    label: str
+    color: str
+
+
+class MapUnknownOut(_Out):
+    name: str = Field(description="未知地区: codes that match no region of the map")
+    enterprises: Count
+    assessed: Count
+    value: float | None
+    text: str
+
+
+class MapOut(_Out):
+    measure: Measure
+    label: str
+    unit: str
+    parent: str = Field(description="'' = provinces of China, else the province")
+    title: str
+    basemap: Literal["tiles", "geojson"]
+    boundary_label: str = Field(description="Boundary source and 审图号 (geojson only)")
+    note: str
+    regions: list[MapRegionOut]
+    legend: list[MapLegendOut]
+    unknown: MapUnknownOut | None
+    year: int | None = Field(description="Carbon inventory year used")
+    years: list[int]
+    warning: str
+    features: list[dict[str, Any]] = Field(
+        description="GeoJSON features (basemap geojson; properties.code = region code)"
+    )
+
+
 # ------------------------------------------------------------------------------- API
 @api.get("/dashboard", response_model=DashboardOut)
 def dashboard_api(
@@ -203,9 +262,116 @@ def dashboard_xlsx_api(
     return download(body, name, label=f"数字化转型监测-{stamp}.xlsx")
 
 
+def _list_framework(framework: str) -> str:
+    """The framework named in list links ("" for the default one)."""
+    return "" if framework in ("", svc.DEFAULT_FRAMEWORK) else framework
+
+
+def _list_href(filters: Any) -> Any:
+    """Region key → the enterprise list filtered like the dashboard and by the region."""
+
+    def href(key: str) -> str:
+        return "/enterprises?" + _query(
+            region=key, industry=filters.industry, chain=filters.chain,
+            framework=_list_framework(filters.framework),
+        )  # fmt: skip
+
+    return href
+
+
+def _map_view(
+    session: Any, actor: Any, settings: Any, framework: str, region: str, chain: str,
+    industry: str, measure: str, parent: str | None, year: int | None,
+) -> svc.MapView:  # fmt: skip
+    cleaned = svc.Filters(framework=framework, region=region, chain=chain, industry=industry)
+    return svc.map_view(
+        session, actor, framework=framework, region=region, chain=chain, industry=industry,
+        measure=measure, parent=parent, year=year, boundary_path=settings.boundary_geojson,
+        href=_list_href(cleaned),
+    )  # fmt: skip
+
+
+def _map_out(view: svc.MapView) -> MapOut:
+    body = view.data.to_json()
+    body.update(
+        year=view.year,
+        years=list(view.years),
+        warning=view.warning,
+        features=[dict(f) for f in view.data.features],
+    )
+    return MapOut.model_validate(body)
+
+
+@api.get("/dashboard/map", response_model=MapOut)
+def dashboard_map_api(
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    framework: FrameworkQ = svc.DEFAULT_FRAMEWORK,
+    region: RegionQ = "",
+    chain: ChainQ = "",
+    industry: IndustryQ = "",
+    measure: MeasureQ = "mean_total",
+    parent: Annotated[str | None, Query(max_length=2, pattern=r"^([0-9]{2})?$")] = None,
+    year: YearQ = None,
+) -> MapOut:
+    """The map (面) of a dashboard measure over the enterprises the caller may read:
+    one value, colour and click-through link per region (provinces of China, or the
+    regions of one province), the legend, and 未知地区 for codes that match no region.
+    The page's ECharts map draws this answer; the PNG/SVG/XLSX downloads the same data."""
+    view = _map_view(session, actor, settings, framework, region, chain, industry, measure,
+                     parent, year)  # fmt: skip
+    return _map_out(view)
+
+
+def _map_download(request: Request, view: svc.MapView, kind: str) -> Response:
+    demo = bool(getattr(request.app.state, "demo", False))
+    stamp = view.generated_at.strftime("%Y%m%d")
+    m = view.data.measure
+    name = f"map-{m.key}-{view.data.parent or 'cn'}-{stamp}.{kind}"
+    label = f"地图-{m.label}-{stamp}.{kind}"
+    if kind == "png":
+        return download(svc.map_png(view, demo=demo), name, "image/png", label)
+    if kind == "svg":
+        return download(svc.map_svg(view, demo=demo).encode("utf-8"), name, "image/svg+xml", label)
+    return download(svc.map_xlsx(view, demo=demo), name, XLSX, label)
+
+
+def _map_route(kind: str, media: str) -> Any:
+    def endpoint(
+        request: Request,
+        session: SessionDep,
+        actor: ActorDep,
+        settings: SettingsDep,
+        framework: FrameworkQ = svc.DEFAULT_FRAMEWORK,
+        region: RegionQ = "",
+        chain: ChainQ = "",
+        industry: IndustryQ = "",
+        measure: MeasureQ = "mean_total",
+        parent: Annotated[str | None, Query(max_length=2, pattern=r"^([0-9]{2})?$")] = None,
+        year: YearQ = None,
+    ) -> Response:
+        view = _map_view(session, actor, settings, framework, region, chain, industry,
+                         measure, parent, year)  # fmt: skip
+        return _map_download(request, view, kind)
+
+    endpoint.__doc__ = f"The dashboard map as {kind.upper()} (same data as /dashboard/map)."
+    endpoint.__name__ = f"dashboard_map_{kind}"
+    api.get(
+        f"/dashboard/map.{kind}",
+        response_class=Response,
+        responses={200: {"content": {media: {}}, "description": f"The map ({kind})"}},
+    )(endpoint)
+    return endpoint
+
+
+for _kind, _media in (("png", "image/png"), ("svg", "image/svg+xml"), ("xlsx", XLSX)):
+    _map_route(_kind, _media)
+
+
 # ----------------------------------------------------------------------------- page
-def _query(**params: str) -> str:
-    return urlencode({k: v for k, v in params.items() if v})
+def _query(**params: Any) -> str:
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
 @pages.get("/dashboard")
@@ -213,18 +379,27 @@ def dashboard_page(
     request: Request,
     session: SessionDep,
     actor: PageActorDep,
+    settings: SettingsDep,
     framework: Annotated[str, Query(max_length=64)] = svc.DEFAULT_FRAMEWORK,
     region: Annotated[str, Query(max_length=12)] = "",
     chain: Annotated[str, Query(max_length=50)] = "",
     industry: Annotated[str, Query(max_length=5)] = "",
+    measure: Annotated[str, Query(max_length=20)] = "mean_total",
+    parent: Annotated[str | None, Query(max_length=2)] = None,
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
 ) -> Response:
-    """The dashboard page: filters, KPI cards, charts and tables."""
+    """The dashboard page: filters, KPI cards, the map, charts and tables."""
     form = {"framework": framework, "region": region, "chain": chain, "industry": industry}
     frameworks = {key: fw.name for key, fw in available_frameworks().items()}
+    if measure not in svc.MEASURES:
+        measure = "mean_total"
     try:
-        data = svc.dashboard(
-            session, actor, framework=framework, region=region, chain=chain, industry=industry
-        )
+        cleaned = svc.Filters(framework=framework, region=region, chain=chain, industry=industry)
+        data, map_view = svc.dashboard_with_map(
+            session, actor, framework=framework, region=region, chain=chain, industry=industry,
+            measure=measure, parent=parent, year=year,
+            boundary_path=settings.boundary_geojson, href=_list_href(cleaned),
+        )  # fmt: skip
     except FieldError as exc:
         return render(
             request,
@@ -279,5 +454,23 @@ def dashboard_page(
             "level_colors": [charts.level_color(i) for i in range(len(level_labels))],
             "xlsx_url": "/api/v1/dashboard.xlsx" + (f"?{filter_query}" if filter_query else ""),
             "q": _query,
+            "map": map_view,
+            "map_svg": svc.map_page_svg(map_view),
+            "map_query": _query(
+                framework=f.framework,
+                region=f.region,
+                chain=f.chain,
+                industry=f.industry,
+                measure=map_view.data.measure.key,
+                parent=map_view.data.parent,
+                year=map_view.year,
+            ),
+            "measures": {k: m.label for k, m in svc.MEASURES.items()},
+            "map_parent_name": svc.region_display(map_view.data.parent)
+            if map_view.data.parent
+            else "",
+            "default_parent": svc.default_map_parent(actor, f.region),
+            "beijing": svc.beijing_time,
+            "list_framework": _list_framework(f.framework),
         },
     )

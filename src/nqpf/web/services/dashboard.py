@@ -28,6 +28,7 @@ scope, generation time and, for the demo park, the 示例数据 label).
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -49,14 +50,17 @@ from nqpf.codes import (
 )
 from nqpf.datasets.synthetic import SYNTHETIC_LABEL
 from nqpf.exceptions import DataValidationError
+from nqpf.services import maps as map_service
 from nqpf.services.assess_rollup import StoredRollup, rollup_stored, rollup_xlsx
+from nqpf.services.maps import MEASURES, MapData, MapRecord, industry_display, region_display
 from nqpf.web.authz import Actor, visible_enterprises
 from nqpf.web.errors import FieldError, field_error
-from nqpf.web.models import Assessment, EnterpriseProfile, Organization
+from nqpf.web.models import Assessment, CarbonInventory, EnterpriseProfile, Organization
 from nqpf.web.services.assessments import framework_for
 
 __all__ = [
     "DEFAULT_FRAMEWORK",
+    "MEASURES",
     "TARGET_LEVEL",
     "ChainRow",
     "DashboardData",
@@ -66,12 +70,22 @@ __all__ = [
     "GroupRow",
     "Kpis",
     "LevelBucket",
+    "MapView",
     "Movement",
     "RegionOption",
+    "beijing_time",
     "dashboard",
+    "dashboard_with_map",
     "dashboard_xlsx",
+    "default_map_parent",
     "gap_key",
     "level_names",
+    "map_page_svg",
+    "map_png",
+    "map_svg",
+    "map_view",
+    "map_xlsx",
+    "region_display",
     "scope_labels",
 ]
 
@@ -198,6 +212,16 @@ class DashboardData:
 
 
 # --------------------------------------------------------------------------- helpers
+def beijing_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time shown to users: Beijing time (UTC+8), ``—`` for none; a naive time
+    (SQLite) is taken as UTC."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BEIJING).strftime(fmt)
+
+
 def scope_labels(actor: Actor) -> tuple[str, ...]:
     """What the actor's dashboard covers, in words."""
     if actor.is_platform_admin:
@@ -323,7 +347,7 @@ def _region_options(session: Session, actor: Actor) -> tuple[RegionOption, ...]:
     for code in codes:
         if code:
             prefixes.update({code[:2], code[:4], code[:6]})
-    return tuple(RegionOption(p, region_label(p)) for p in sorted(prefixes))
+    return tuple(RegionOption(p, region_label(p, style="full")) for p in sorted(prefixes))
 
 
 # --------------------------------------------------------------------------- roll-up
@@ -432,9 +456,15 @@ def dashboard(
         Unknown framework, or a malformed ``region`` / ``industry`` / ``chain`` filter.
     """
     fw, filters = _clean_filters(framework, region, chain, industry)
+    return _dashboard(session, actor, fw, filters, _rows(session, actor, fw, filters))
+
+
+def _dashboard(
+    session: Session, actor: Actor, fw: Framework, filters: Filters, rows: list[Row[Any]]
+) -> DashboardData:
     target = min(TARGET_LEVEL, fw.level_rule.top_level)
     roll = rollup_stored(
-        _rows(session, actor, fw, filters),
+        rows,
         fw,
         chain=filters.chain,
         target_level=target,
@@ -451,9 +481,9 @@ def dashboard(
         levels=_levels(overall, names),
         dimensions=_dimensions(overall, fw),
         chains=_chain_rows(roll, target),
-        prefectures=_group_rows(roll.prefectures, names, target, region_label),
-        counties=_group_rows(roll.counties, names, target, region_label),
-        industries=_group_rows(roll.industries, names, target, str),
+        prefectures=_group_rows(roll.prefectures, names, target, region_display),
+        counties=_group_rows(roll.counties, names, target, region_display),
+        industries=_group_rows(roll.industries, names, target, industry_display),
         movement=_movement(overall),
         gaps=tuple(Gap(str(g["condition"]), int(g["n"]), float(g["share"])) for g in roll.gaps),
         chain_options=roll.chain_options,
@@ -554,3 +584,222 @@ def dashboard_xlsx(data: DashboardData, *, demo: bool = False) -> bytes:
         ),
     }
     return rollup_xlsx(sheets)
+
+
+# ----------------------------------------------------------------------------- maps
+@dataclass(frozen=True)
+class MapView:
+    """A dashboard map: the map data (:class:`nqpf.services.maps.MapData`), the filters,
+    the carbon year shown, the years with inventories and a warning about the boundary
+    file (empty when none)."""
+
+    data: MapData
+    filters: Filters
+    framework_name: str
+    year: int | None
+    years: tuple[int, ...]
+    warning: str = ""
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def _chain_member(chains: Any, chain: str) -> bool:
+    if not chain:
+        return True
+    items = json.loads(chains) if isinstance(chains, str) else chains
+    return any(isinstance(c, dict) and c.get("chain") == chain for c in items or [])
+
+
+def _carbon(
+    session: Session, actor: Actor, year: int | None
+) -> tuple[dict[int, tuple[float | None, float | None]], int | None, tuple[int, ...]]:
+    """(enterprise id → (tCO₂, output 万元) of ``year``, the year, the years available)
+    over the inventories of the enterprises ``actor`` may read."""
+    visible = (
+        select(Organization.id)
+        .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+        .where(visible_enterprises(actor, action="read"))
+    )
+    years = tuple(
+        sorted(
+            session.scalars(
+                select(CarbonInventory.year)
+                .where(CarbonInventory.enterprise_id.in_(visible))
+                .distinct()
+            ),
+            reverse=True,
+        )
+    )
+    if year is None:
+        year = years[0] if years else None
+    if year is None:
+        return {}, None, years
+    rows = session.execute(
+        select(
+            CarbonInventory.enterprise_id,
+            CarbonInventory.result["e_total"].as_float(),
+            CarbonInventory.inputs["output"].as_float(),
+        ).where(CarbonInventory.enterprise_id.in_(visible), CarbonInventory.year == year)
+    ).all()
+    return {eid: (co2, output) for eid, co2, output in rows}, year, years
+
+
+def default_map_parent(actor: Actor, region: str) -> str:
+    """The province a map opens on: the region filter's, else the one province all the
+    actor's scopes lie in, else "" (China)."""
+    if region:
+        return region[:2]
+    provinces = {s[:2] for s in actor.region_scopes()}
+    return provinces.pop() if len(provinces) == 1 and not actor.is_platform_admin else ""
+
+
+def map_view(
+    session: Session,
+    actor: Actor,
+    *,
+    framework: str = DEFAULT_FRAMEWORK,
+    region: str | None = None,
+    chain: str | None = None,
+    industry: str | None = None,
+    measure: str = "mean_total",
+    parent: str | None = None,
+    year: int | None = None,
+    boundary_path: Any = None,
+    href: Callable[[str], str] | None = None,
+    _given: tuple[Framework, Filters, list[Row[Any]]] | None = None,
+) -> MapView:
+    """The map of ``measure`` over the enterprises ``actor`` may read (filters as
+    :func:`dashboard`): the provinces of China (``parent`` "") or the regions of one
+    province (``parent`` = its code; None: :func:`default_map_parent`).
+
+    ``href`` turns a region key into its click-through link.  A boundary file that does
+    not pass :func:`nqpf.services.maps.load_boundaries` is reported in ``warning`` and
+    the tile grid is used.
+    """
+    if _given is None:
+        fw, filters = _clean_filters(framework, region, chain, industry)
+        all_rows = _rows(session, actor, fw, filters)
+    else:
+        fw, filters, all_rows = _given
+    if measure not in MEASURES:
+        raise FieldError(f"地图指标（measure）应为 {'、'.join(MEASURES)} 之一", field="measure")
+    try:
+        parent = validate_region_prefix(
+            default_map_parent(actor, filters.region) if parent is None else parent,
+            field="parent",
+            lengths=None,
+            required=False,
+        )
+    except DataValidationError as exc:
+        raise field_error(exc, label="地图范围（parent）") from None
+    target = min(TARGET_LEVEL, fw.level_rule.top_level)
+    names = level_names(fw)
+    rows = [r for r in all_rows if _chain_member(r[3], filters.chain)]
+    carbon, year, years = _carbon(session, actor, year)
+    records = [
+        MapRecord(
+            r[1],
+            r[4] if r[4] is not None and r[5] is not None else None,
+            r[5] if r[4] is not None else None,
+            *carbon.get(r[0], (None, None)),
+        )
+        for r in rows
+    ]
+    boundaries, warning = None, ""
+    if boundary_path:
+        try:
+            boundaries = map_service.load_boundaries(boundary_path)
+        except DataValidationError as exc:
+            warning = f"边界文件不可用（{exc.reason_zh}），已改用方格示意图"
+    try:
+        data = map_service.map_data(
+            records,
+            measure=measure,
+            parent=parent,
+            target_level=target,
+            target_name=f"{names[target]}及以上",
+            href=href,
+            boundaries=boundaries,
+        )
+    except DataValidationError as exc:
+        raise field_error(exc, label="地图范围（parent）") from None
+    return MapView(data, filters, fw.name, year, years, warning)
+
+
+def _map_note(view: MapView, demo: bool) -> str:
+    parts = [f"口径：{view.framework_name}，每家企业取已提交的最新一次评测"]
+    if view.data.measure.key == "carbon_intensity":
+        parts.append(f"碳排放为 {view.year or '—'} 年盘查")
+    if demo:
+        parts.append(SYNTHETIC_LABEL)
+    return "；".join(parts)
+
+
+def map_page_svg(view: MapView) -> str:
+    """The page's static tile map (linked regions with ``data-region-code``)."""
+    return map_service.map_svg_text(view.data)
+
+
+def map_png(view: MapView, *, demo: bool = False) -> bytes:
+    """The map as PNG (report rendering, CJK font)."""
+    return map_service.map_png(view.data, note=_map_note(view, demo))
+
+
+def map_svg(view: MapView, *, demo: bool = False) -> str:
+    """The map as SVG (text as outlines)."""
+    return map_service.map_figure_svg(view.data, note=_map_note(view, demo))
+
+
+def map_xlsx(view: MapView, *, demo: bool = False) -> bytes:
+    """The map's values as XLSX: one row per region (code, name, counts, value) and the
+    未知地区 row; the first sheet 说明 names the measure, filters and time."""
+    d = view.data
+    m = d.measure
+    unit = "%" if m.share else m.unit
+
+    def shown(v: float | None) -> float | None:
+        if v is None:
+            return None
+        return round(100 * v, 1) if m.share else round(v, max(m.digits, 0) + 1)
+
+    head = ["地区代码", "地区", "企业数", "已评测", f"{m.label}（{unit}）"]
+    rows: list[list[Any]] = [
+        [c.code, map_service.region_path(c.code), d.stats[c.code].enterprises,
+         d.stats[c.code].assessed, shown(c.value)]
+        for c in d.cells
+    ]  # fmt: skip
+    if d.unknown is not None:
+        rows.append(
+            ["", map_service.UNKNOWN_REGION, d.unknown.enterprises, d.unknown.assessed,
+             shown(d.unknown.value(m.key))]
+        )  # fmt: skip
+    generated = view.generated_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    f = view.filters
+    about: list[list[Any]] = [["标题", d.title]]
+    if demo:
+        about.append(["数据性质", SYNTHETIC_LABEL])
+    about += [
+        ["评测框架", f"{view.framework_name}（{f.framework}）"],
+        ["地区筛选", f.region or "全部"],
+        ["产业链筛选", f.chain or "全部"],
+        ["行业筛选", f.industry or "全部"],
+        ["底图", d.note],
+        ["生成时间", f"{generated}（北京时间）"],
+    ]
+    return rollup_xlsx({"说明": (["项目", "内容"], about), "地图数据": (head, rows)})
+
+
+def dashboard_with_map(
+    session: Session,
+    actor: Actor,
+    *,
+    framework: str = DEFAULT_FRAMEWORK,
+    region: str | None = None,
+    chain: str | None = None,
+    industry: str | None = None,
+    **map_options: Any,
+) -> tuple[DashboardData, MapView]:
+    """:func:`dashboard` and :func:`map_view` from one read of the rows (the page)."""
+    fw, filters = _clean_filters(framework, region, chain, industry)
+    rows = _rows(session, actor, fw, filters)
+    data = _dashboard(session, actor, fw, filters, rows)
+    return data, map_view(session, actor, _given=(fw, filters, rows), **map_options)

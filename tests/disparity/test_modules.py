@@ -76,7 +76,7 @@ ADDED_NAMES = [
     "MobilityResult",
     "MoranBVResult",
     "MoranRateResult",
-    "eb_standardised_rates",
+    "eb_standardized_rates",
     "local_moran_bv",
     "mobility",
     "moran_bv",

@@ -40,7 +40,7 @@ from nqpf.disparity import (
     spatial_markov,
     spatial_weights,
 )
-from nqpf.disparity.moran import eb_standardised_rates
+from nqpf.disparity.moran import eb_standardized_rates
 from nqpf.disparity.weights import as_weights, lattice_adjacency
 from nqpf.exceptions import DataValidationError
 
@@ -219,7 +219,7 @@ def test_eb_rates_esda_docstring():
     e = [30, 25, 25, 15, 33, 21, 30, 20]
     b = [100, 100, 110, 90, 100, 90, 110, 90]
     np.testing.assert_allclose(
-        eb_standardised_rates(e, b)[:4],
+        eb_standardized_rates(e, b)[:4],
         [1.03843594, -0.04099089, -0.56250375, -1.73061861],
         rtol=0,
         atol=5e-9,

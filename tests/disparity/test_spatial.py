@@ -244,7 +244,7 @@ def test_lattice_matches_libpysal():
     n=st.integers(2, 12),
     edges=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=30),
 )
-def test_row_standardised_rows_sum_to_one_or_zero(n, edges):
+def test_row_standardized_rows_sum_to_one_or_zero(n, edges):
     pairs = [(a, b) for a, b in edges if a != b and a < n and b < n]
     w = spatial_weights(pairs, ids=range(n))
     rows = w.to_dense().sum(axis=1)

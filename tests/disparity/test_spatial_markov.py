@@ -248,7 +248,7 @@ def test_weights_in_any_form(rpci, w, ours_55):
         np.testing.assert_allclose(ours.P, ours_55.P, atol=1e-12)
 
 
-def test_lag_is_row_standardised_mean():
+def test_lag_is_row_standardized_mean():
     y = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 9.0]])
     w = np.array([[0, 2, 2], [1, 0, 0], [3, 1, 0]])
     sm = spatial_markov(y, w, cutoffs=[2.5], lag_cutoff_mode="same")

@@ -51,7 +51,7 @@ __all__ = [
     "MoranBVResult",
     "MoranRateResult",
     "MoranResult",
-    "eb_standardised_rates",
+    "eb_standardized_rates",
     "local_moran",
     "local_moran_bv",
     "moran",
@@ -394,7 +394,7 @@ def _permuted_I(z: np.ndarray, W, scale: float, P: int, rng: np.random.Generator
 # --------------------------------------------------------------------------- rates
 
 
-def eb_standardised_rates(events, population) -> np.ndarray:
+def eb_standardized_rates(events, population) -> np.ndarray:
     """Empirical-Bayes standardised rates (Assunção and Reis 1999), as esda's ``assuncao_rate``.
 
     Parameters
@@ -424,7 +424,7 @@ def eb_standardised_rates(events, population) -> np.ndarray:
 
     Examples
     --------
-    >>> eb_standardised_rates([1, 2, 6, 1], [100, 100, 150, 50]).round(4)
+    >>> eb_standardized_rates([1, 2, 6, 1], [100, 100, 150, 50]).round(4)
     array([-1.2247, -0.4082,  1.8371, -0.25  ])
     """
     e = values_per_unit(events, np.asarray(events).size, "events")
@@ -509,7 +509,7 @@ def moran_rate(
     permutations, rng, two_tailed, alternative, islands, transform
         As in :func:`moran` (default 0 permutations; esda's ``Moran_Rate`` defaults to 999).
     adjusted : bool, default True
-        Standardise the rates with :func:`eb_standardised_rates` (Assunção and Reis 1999;
+        Standardise the rates with :func:`eb_standardized_rates` (Assunção and Reis 1999;
         esda's default).  ``False`` uses the raw rates e/b.
 
     Returns
@@ -542,7 +542,7 @@ def moran_rate(
     e = values_per_unit(events, w.n, "events")
     b = values_per_unit(population, w.n, "population")
     if adjusted:
-        v = eb_standardised_rates(e, b)
+        v = eb_standardized_rates(e, b)
     else:
         if (b <= 0).any():
             i = int(np.argmax(b <= 0))

@@ -51,7 +51,7 @@ __all__ = [
     "categorical_candidates",
     "continuous_lag_classes",
     "discrete_lag_classes",
-    "row_standardised",
+    "row_standardized",
 ]
 
 #: The tie rules of the lag class, default first.
@@ -60,7 +60,7 @@ LAG_TIES = ("fractional", "tryself", "random", "lowest")
 TIE_RTOL = 1e-12
 
 
-def row_standardised(w, n: int) -> sparse.csr_array:
+def row_standardized(w, n: int) -> sparse.csr_array:
     """``w`` (any form :func:`~nqpf.disparity.weights.as_weights` takes) as a
     row-standardised CSR matrix, checked against n units.
 
@@ -224,7 +224,7 @@ def discrete_lag_classes(y, w, m: int | None, cutoffs, lag_cutoffs, ties: str, r
             f"with discrete=True the lag classes are the {kk} classes of y, got m={m}",
             field="m",
         )
-    W = row_standardised(w, ids.shape[0])
+    W = row_standardized(w, ids.shape[0])
     cand = categorical_candidates(W, ids, kk, tryself=ties != "random")
     lag_ids, tied, tie_sets = _resolve(cand, ties, rng)
     return LagClasses(
@@ -271,7 +271,7 @@ def continuous_lag_classes(
 ) -> LagClasses:
     """Continuous y: classes of y, its spatial lag W y and the lag's classes."""
     A = as_panel(y, "y")
-    W = row_standardised(w, A.shape[0])
+    W = row_standardized(w, A.shape[0])
     kk = check_k(k) if cutoffs is None else k
     ids, cut, kk = classify(
         A, kk, cutoffs, cutoff_scope, quantile_ties, what="y", cutoff_name="cutoffs"

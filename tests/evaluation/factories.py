@@ -32,8 +32,39 @@ def _kpi():
     )
 
 
+def _programme():
+    from nqpf.evaluation import programme_effects
+
+    return programme_effects(
+        [40, 50, 30], [46, 49, 41], levels_t0=[2, 2, 1], levels_t1=[2, 2, 2], n_boot=20, rng=0
+    )
+
+
+def _acceptance():
+    import pandas as pd
+
+    from nqpf.evaluation import evaluate_acceptance
+
+    firms = pd.DataFrame(
+        {"scale": ["规上", "规下"], "segment": ["A", "A"], "level_t0": [1, 1], "level_t1": [2, 1]}
+    )
+    return evaluate_acceptance("acceptance-sme-pilot-2023", firms)
+
+
+def _subsidy():
+    import pandas as pd
+
+    from nqpf.evaluation import evaluate_subsidy
+
+    firms = pd.DataFrame({"eligible_spend": [40, 80], "level_t1": [2, 3]})
+    return evaluate_subsidy("subsidy-longyan-2025", firms)
+
+
 #: Class name (module.qualname) → a factory returning an instance from small inputs.
 FACTORIES: dict[str, Callable[[], Result]] = {
     "nqpf.evaluation.paired.ComparisonResult": _comparison,
     "nqpf.evaluation.kpi.KpiResult": _kpi,
+    "nqpf.evaluation.programme.ProgrammeResult": _programme,
+    "nqpf.evaluation.rules.AcceptanceResult": _acceptance,
+    "nqpf.evaluation.rules.SubsidyResult": _subsidy,
 }

@@ -4,16 +4,53 @@ Enterprise level (点)
     :func:`compare` — T1 re-assessment against T0 (paired deltas per dimension, question
     and scene; level change; next-level conditions closed); :func:`kpi_effects` — a
     project's KPIs before/after (baseline, target, achieved, % of target, units checked).
+Programme level (面/线)
+    :func:`programme_effects` — share improving, mean and median change with seeded
+    bootstrap intervals, the T0 → T1 level transition matrix (Markov engine);
+    :func:`evaluate_acceptance` and :func:`evaluate_subsidy` — acceptance and subsidy
+    rules as versioned data files with source and confidence (:func:`load_rule`).
 """
 
 from __future__ import annotations
 
 from nqpf.evaluation.kpi import KpiResult, kpi_effects
 from nqpf.evaluation.paired import ComparisonResult, compare
+from nqpf.evaluation.programme import (
+    LEVEL_NAMES,
+    ProgrammeResult,
+    bootstrap_ci,
+    programme_effects,
+)
+from nqpf.evaluation.rules import (
+    AcceptanceResult,
+    AcceptanceRule,
+    AcceptanceTarget,
+    SubsidyResult,
+    SubsidyRule,
+    evaluate_acceptance,
+    evaluate_subsidy,
+    list_rules,
+    load_rule,
+    parse_rule,
+)
 
 __all__ = [
+    "LEVEL_NAMES",
+    "AcceptanceResult",
+    "AcceptanceRule",
+    "AcceptanceTarget",
     "ComparisonResult",
     "KpiResult",
+    "ProgrammeResult",
+    "SubsidyResult",
+    "SubsidyRule",
+    "bootstrap_ci",
     "compare",
+    "evaluate_acceptance",
+    "evaluate_subsidy",
     "kpi_effects",
+    "list_rules",
+    "load_rule",
+    "parse_rule",
+    "programme_effects",
 ]

@@ -5,19 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from nqpf.codes import province_names, region_label
-from nqpf.services.enterprises import SIZE_CLASSES, STAGES
+from nqpf.services.assess_rollup import rollup_xlsx
+from nqpf.services.enterprises import STAGES
+from nqpf.services.maps import industry_display, region_display, region_path
 from nqpf.web.authz import Actor, may
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import Conflict, FieldError, Forbidden
 from nqpf.web.models import Organization
-from nqpf.web.routes._shared import MAX_ID, download
+from nqpf.web.routes._shared import MAX_ID, XLSX, download
 from nqpf.web.services import enterprise_import, profiles, shares
+from nqpf.web.services.dashboard import BEIJING, beijing_time
 from nqpf.web.templating import render
 
 __all__ = ["api", "pages"]
@@ -80,6 +84,16 @@ class EnterpriseOut(BaseModel):
     latest_level: str | None = Field(
         default=None, description="level_name of the latest submitted assessment"
     )
+    region_name: str | None = Field(
+        default=None, description="Full region name (广东省深圳市南山区) or 未知地区（code）"
+    )
+    industry_name: str | None = Field(
+        default=None, description="GB/T 4754-2017 name or 未知行业（code）"
+    )
+    latest_total: float | None = Field(
+        default=None, description="Total of the latest submitted assessment of the list's framework"
+    )
+    latest_at: datetime | None = Field(default=None, description="When it was submitted (UTC)")
 
 
 class EnterpriseList(BaseModel):
@@ -118,7 +132,7 @@ class ImportResult(BaseModel):
     valid_rows: int
 
 
-def _out(organization: Organization, level: str | None = None) -> EnterpriseOut:
+def _out(organization: Organization, level: str | None = None, latest: Any = None) -> EnterpriseOut:
     profile = organization.profile
     chains = [
         Chain.model_validate(c)
@@ -134,10 +148,33 @@ def _out(organization: Organization, level: str | None = None) -> EnterpriseOut:
         size_class=profile.size_class if profile else None,
         chains=chains,
         latest_level=level,
+        region_name=region_path(profile.region_code) if profile else None,
+        industry_name=industry_display(profile.industry) if profile else None,
+        latest_total=latest.total if latest is not None else None,
+        latest_at=latest.submitted_at if latest is not None else None,
     )
 
 
 # --------------------------------------------------------------------------- JSON API
+
+
+ListStatus = Literal["assessed", "unassessed", "stale", "due"]
+ListSort = Literal["name", "region", "industry", "size", "level", "total", "assessed_at"]
+FrameworkQ = Annotated[
+    str,
+    Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$", description="Framework key"),
+]
+RegionQ = Annotated[str, Query(max_length=12, pattern=r"^[0-9]*$", description="Region prefix")]
+IndustryQ = Annotated[
+    str, Query(max_length=5, pattern=r"^[A-Za-z]?[0-9]*$", description="Industry prefix")
+]
+ChainQ = Annotated[str, Query(max_length=50, description="Industry chain name")]
+ScoreQ = Annotated[float | None, Query(ge=0, le=1000, description="Score band bound")]
+LevelQ = Annotated[int | None, Query(ge=0, le=10, description="Latest level (0 = 未达一级)")]
+
+
+def _list_filters(**raw: Any) -> profiles.ListFilters:
+    return profiles.clean_list_filters(**raw)
 
 
 @api.get("/enterprises", response_model=EnterpriseList)
@@ -145,26 +182,174 @@ def list_enterprises(
     session: SessionDep,
     actor: ActorDep,
     q: Annotated[str, Query(max_length=100, description="Name or credit code substring")] = "",
-    region: Annotated[
-        str, Query(max_length=12, pattern=r"^[0-9]*$", description="Region code prefix")
-    ] = "",
-    industry: Annotated[
-        str, Query(max_length=5, pattern=r"^[A-Za-z]?[0-9]*$", description="Industry prefix")
-    ] = "",
+    region: RegionQ = "",
+    industry: IndustryQ = "",
     size: SizeClass | None = None,
+    chain: ChainQ = "",
+    stage: Stage | None = None,
+    level: LevelQ = None,
+    score_min: ScoreQ = None,
+    score_max: ScoreQ = None,
+    status: ListStatus | None = None,
+    framework: FrameworkQ = profiles.DEFAULT_LIST_FRAMEWORK,
+    sort: ListSort = "name",
+    desc: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> EnterpriseList:
-    """Enterprises the caller may see, sorted by name, with the latest submitted level."""
-    page = profiles.list_enterprises(
-        session, actor, q=q, region=region, industry=industry, size=size, limit=limit, offset=offset
-    )
+    """Enterprises the caller may see, filtered (region, industry, size, chain and stage,
+    latest level, score band, assessment status of ``framework``: ``stale`` = latest
+    older than a year, ``due`` = none or stale), sorted (missing values last) and paged,
+    with names and the latest submitted level."""
+    f = _list_filters(
+        q=q, region=region, industry=industry, size=size or "", chain=chain, stage=stage or "",
+        level=level, score_min=score_min, score_max=score_max, status=status or "",
+        framework=framework, sort=sort, desc=desc,
+    )  # fmt: skip
+    page = profiles.list_enterprises(session, actor, filters=f, limit=limit, offset=offset)
     return EnterpriseList(
         total=page.total,
         limit=limit,
         offset=offset,
-        items=[_out(o, page.levels.get(o.id)) for o in page.items],
+        items=[_out(o, page.levels.get(o.id), page.latest.get(o.id)) for o in page.items],
     )
+
+
+_EXPORT_HEAD = [
+    "企业名称", "统一社会信用代码", "地区", "地区代码", "行业", "行业代码", "规模", "产业链",
+    "最新等级", "最新总分", "最近提交（北京时间）",
+]  # fmt: skip
+
+
+def _export_cells(r: profiles.ExportRow) -> list[Any]:
+    return [
+        r.name, r.credit_code, region_path(r.region_code) if r.region_code else "",
+        r.region_code, industry_display(r.industry) if r.industry else "", r.industry,
+        SIZE_NAMES.get(r.size_class, r.size_class), profiles.format_chains(r.chains),
+        r.level_name or ("未评测" if r.level is None else ""),
+        None if r.total is None else round(r.total, 1),
+        beijing_time(r.submitted_at, "%Y-%m-%d %H:%M") if r.submitted_at else "",
+    ]  # fmt: skip
+
+
+SIZE_NAMES = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
+
+
+def _about(f: profiles.ListFilters, title: str, n: int, demo: bool) -> list[list[Any]]:
+    from datetime import UTC
+    from datetime import datetime as dt
+
+    rows: list[list[Any]] = [["标题", title]]
+    if demo:
+        rows.append(["数据性质", "示例数据，非真实统计"])
+    shown = {
+        "名称/代码": f.q, "地区": region_path(f.region) if f.region else "", "行业":
+        industry_display(f.industry) if f.industry else "", "规模": SIZE_NAMES.get(f.size, ""),
+        "产业链": f.chain, "环节": f.stage, "等级": "" if f.level is None else str(f.level),
+        "分数下限": "" if f.score_min is None else f.score_min,
+        "分数上限": "" if f.score_max is None else f.score_max,
+        "评测状态": STATUS_NAMES.get(f.status, ""),
+    }  # fmt: skip
+    rows += [[k, v] for k, v in shown.items() if v not in ("", None)]
+    rows += [
+        ["评测框架", f.framework],
+        ["企业数", n],
+        [
+            "生成时间",
+            dt.now(UTC).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") + "（北京时间）",
+        ],
+    ]
+    return rows
+
+
+STATUS_NAMES = {
+    "assessed": "已评测",
+    "unassessed": "未评测",
+    "stale": "最近评测已超过一年",
+    "due": "待评测（未评测或超过一年）",
+}
+
+
+@api.get(
+    "/enterprises.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The filtered list as XLSX"}},
+)
+def export_enterprises(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    region: RegionQ = "",
+    industry: IndustryQ = "",
+    size: SizeClass | None = None,
+    chain: ChainQ = "",
+    stage: Stage | None = None,
+    level: LevelQ = None,
+    score_min: ScoreQ = None,
+    score_max: ScoreQ = None,
+    status: ListStatus | None = None,
+    framework: FrameworkQ = profiles.DEFAULT_LIST_FRAMEWORK,
+    sort: ListSort = "name",
+    desc: bool = False,
+) -> Response:
+    """Every enterprise of the filtered list (same filters and order as the list) as an
+    XLSX workbook: names and codes of region and industry, level, total, time."""
+    f = _list_filters(
+        q=q, region=region, industry=industry, size=size or "", chain=chain, stage=stage or "",
+        level=level, score_min=score_min, score_max=score_max, status=status or "",
+        framework=framework, sort=sort, desc=desc,
+    )  # fmt: skip
+    rows = profiles.export_rows(session, actor, f)
+    demo = bool(getattr(request.app.state, "demo", False))
+    body = rollup_xlsx(
+        {
+            "说明": (["项目", "内容"], _about(f, "企业名单", len(rows), demo)),
+            "企业名单": (_EXPORT_HEAD, [_export_cells(r) for r in rows]),
+        }
+    )
+    return download(body, "enterprises.xlsx", label="企业名单.xlsx")
+
+
+@api.get(
+    "/enterprises/reminders.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The reminder list for mail merge"}},
+)
+def export_reminders(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    region: RegionQ = "",
+    industry: IndustryQ = "",
+    chain: ChainQ = "",
+    framework: FrameworkQ = profiles.DEFAULT_LIST_FRAMEWORK,
+) -> Response:
+    """The reminder list for mail merge: enterprises without a submitted assessment of
+    ``framework`` or whose latest is older than a year, one row per enterprise admin
+    (联系人, 邮箱) — enterprises without an admin keep one row with empty contact."""
+    f = _list_filters(
+        region=region, industry=industry, chain=chain, status="due", framework=framework,
+        sort="assessed_at",
+    )  # fmt: skip
+    rows = profiles.export_rows(session, actor, f, contacts=True)
+    head = ["联系人", "邮箱", *_EXPORT_HEAD, "提醒原因"]
+    cells = []
+    for r in rows:
+        reason = "尚未提交评测" if r.submitted_at is None else "最近一次评测已超过一年"
+        for name, email in r.contacts or (("", ""),):
+            cells.append([name, email, *_export_cells(r), reason])
+    demo = bool(getattr(request.app.state, "demo", False))
+    body = rollup_xlsx(
+        {
+            "说明": (
+                ["项目", "内容"],
+                _about(f, "待评测企业提醒名单（邮件合并）", len(rows), demo),
+            ),
+            "提醒名单": (head, cells),
+        }
+    )
+    return download(body, "reminders.xlsx", label="待评测企业提醒名单.xlsx")
 
 
 @api.post("/enterprises", response_model=EnterpriseOut, status_code=201)
@@ -278,44 +463,141 @@ def _form_values(organization: Organization | None = None) -> dict[str, str]:
     }
 
 
-@pages.get("/enterprises")
-def list_page(
+LIST_PARAMS = ("q", "region", "industry", "size", "chain", "stage", "level", "score_min",
+               "score_max", "status", "framework", "sort", "desc")  # fmt: skip
+PageText = Annotated[str, Query(max_length=100)]
+
+
+def _number(text: str, kind: type) -> Any:
+    try:
+        return kind(text) if text.strip() else None
+    except ValueError:
+        return "bad"
+
+
+def _list_page(
     request: Request,
-    session: SessionDep,
-    actor: PageActorDep,
-    q: Annotated[str, Query(max_length=100)] = "",
-    region: Annotated[str, Query(max_length=12)] = "",
-    industry: Annotated[str, Query(max_length=5)] = "",
-    size: Annotated[str, Query(max_length=8)] = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    session: Any,
+    actor: Actor,
+    raw: dict[str, str],
+    page: int,
+    *,
+    reminders: bool = False,
 ) -> Response:
-    filters = {"q": q.strip(), "region": region.strip(), "industry": industry.strip(), "size": size}
-    if filters["size"] not in ("", *SIZE_CLASSES):
-        filters["size"] = ""
+    values = {k: (raw.get(k) or "").strip() for k in LIST_PARAMS}
+    if reminders:
+        values["status"] = "due"
+        values["sort"] = values["sort"] or "assessed_at"
+    error = None
+    numbers = {
+        "level": _number(values["level"], int),
+        "score_min": _number(values["score_min"], float),
+        "score_max": _number(values["score_max"], float),
+    }
+    try:
+        bad = next((k for k, v in numbers.items() if v == "bad"), None)
+        if bad:
+            raise FieldError(f"{bad} 应为数字", field=bad)
+        f = profiles.clean_list_filters(
+            **{k: values[k] for k in LIST_PARAMS if k not in numbers and k != "desc"},
+            **numbers,
+            desc=values["desc"] in ("1", "true", "on"),
+        )
+    except FieldError as exc:
+        error = exc
+        f = profiles.clean_list_filters(status="due" if reminders else "")
     result = profiles.list_enterprises(
-        session,
-        actor,
-        q=filters["q"],
-        region=filters["region"] if filters["region"].isdigit() else "",
-        industry=filters["industry"],
-        size=filters["size"],
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
+        session, actor, filters=f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     pages_total = max(1, -(-result.total // PAGE_SIZE))
+    applied = {k: v for k, v in values.items() if v} if error is None else {}
+    if reminders:
+        applied.pop("status", None)
+    query = urlencode(applied)
+    api_query = urlencode({k: v for k, v in applied.items() if k != "desc" or v})
     return render(
         request,
         "enterprises/list.html",
         {
             "result": result,
-            "filters": filters,
+            "filters": values,
+            "error": error,
             "page": page,
             "pages_total": pages_total,
             "scopes": _scope_labels(actor),
             "can_create": profiles.can_create(actor),
             "format_chains": profiles.format_chains,
+            "region_path": region_path,
+            "industry_display": industry_display,
+            "region_name": region_display,
+            "beijing": beijing_time,
+            "query": query,
+            "sort_url": lambda key: (
+                "?"
+                + urlencode(
+                    {
+                        **{k: v for k, v in applied.items() if k not in ("sort", "desc")},
+                        "sort": key,
+                        **({"desc": "1"} if f.sort == key and not f.desc else {}),
+                    }
+                )
+            ),
+            "sort": f.sort,
+            "desc": f.desc,
+            "stages": STAGES,
+            "statuses": STATUS_NAMES,
+            "export_url": (
+                "/api/v1/enterprises/reminders.xlsx" if reminders else "/api/v1/enterprises.xlsx"
+            )
+            + (f"?{api_query}" if api_query else ""),
+            "reminders": reminders,
+            "framework": f.framework,
         },
+        422 if error else 200,
     )
+
+
+@pages.get("/enterprises")
+def list_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageActorDep,
+    q: PageText = "",
+    region: Annotated[str, Query(max_length=12)] = "",
+    industry: Annotated[str, Query(max_length=5)] = "",
+    size: Annotated[str, Query(max_length=8)] = "",
+    chain: Annotated[str, Query(max_length=50)] = "",
+    stage: Annotated[str, Query(max_length=8)] = "",
+    level: Annotated[str, Query(max_length=4)] = "",
+    score_min: Annotated[str, Query(max_length=10)] = "",
+    score_max: Annotated[str, Query(max_length=10)] = "",
+    status: Annotated[str, Query(max_length=12)] = "",
+    framework: Annotated[str, Query(max_length=64)] = "",
+    sort: Annotated[str, Query(max_length=12)] = "",
+    desc: Annotated[str, Query(max_length=5)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The officers' enterprise list: filters, sort, pages, XLSX export."""
+    raw = dict(q=q, region=region, industry=industry, size=size, chain=chain, stage=stage,
+               level=level, score_min=score_min, score_max=score_max, status=status,
+               framework=framework, sort=sort, desc=desc)  # fmt: skip
+    return _list_page(request, session, actor, raw, page)
+
+
+@pages.get("/enterprises/reminders")
+def reminders_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageActorDep,
+    region: Annotated[str, Query(max_length=12)] = "",
+    industry: Annotated[str, Query(max_length=5)] = "",
+    chain: Annotated[str, Query(max_length=50)] = "",
+    framework: Annotated[str, Query(max_length=64)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The reminder list: enterprises not yet assessed or last assessed over a year ago."""
+    raw = dict(region=region, industry=industry, chain=chain, framework=framework)
+    return _list_page(request, session, actor, raw, page, reminders=True)
 
 
 def _form_page(

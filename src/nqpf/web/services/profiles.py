@@ -10,12 +10,14 @@ for every write.  A rule's Chinese reason reaches the user through
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select
+from sqlalchemy.orm import Session, aliased, contains_eager
 
 from nqpf.exceptions import DataValidationError
 from nqpf.services.enterprises import (
@@ -37,11 +39,19 @@ from nqpf.web.services._transaction import committing
 __all__ = [
     "FIELDS",
     "FIELD_LABELS",
+    "SORTS",
     "STAGES",
+    "STALE_DAYS",
+    "STATUSES",
     "EnterprisePage",
+    "ExportRow",
     "InvalidInput",
+    "Latest",
+    "ListFilters",
     "can_create",
+    "clean_list_filters",
     "create_enterprise",
+    "export_rows",
     "field_label",
     "field_messages",
     "format_chains",
@@ -107,6 +117,26 @@ def scope_error(actor: Actor, region: str) -> str | None:
 # --------------------------------------------------------------------------- reads
 
 
+#: Sort keys of the enterprise list → what they order by.
+SORTS = ("name", "region", "industry", "size", "level", "total", "assessed_at")
+#: Assessment status filters: has a submitted assessment of the framework; has none;
+#: the latest is older than :data:`STALE_DAYS`; either of the last two (the reminder list).
+STATUSES = ("assessed", "unassessed", "stale", "due")
+STALE_DAYS = 365
+DEFAULT_LIST_FRAMEWORK = "sme-digital-2024"
+EXPORT_MAX = 200_000
+
+
+@dataclass(frozen=True)
+class Latest:
+    """An enterprise's latest submitted assessment of the list's framework."""
+
+    level: int | None
+    level_name: str | None
+    total: float | None
+    submitted_at: datetime | None
+
+
 @dataclass
 class EnterprisePage:
     total: int
@@ -114,6 +144,96 @@ class EnterprisePage:
     levels: dict[int, str]
     limit: int
     offset: int
+    latest: dict[int, Latest] = field(default_factory=dict)
+    framework: str = DEFAULT_LIST_FRAMEWORK
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The enterprise list's filters, checked (empty = not filtered)."""
+
+    q: str = ""
+    region: str = ""
+    industry: str = ""
+    size: str = ""
+    chain: str = ""
+    stage: str = ""
+    level: int | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    status: str = ""
+    framework: str = DEFAULT_LIST_FRAMEWORK
+    sort: str = "name"
+    desc: bool = False
+
+
+def clean_list_filters(**raw: Any) -> ListFilters:
+    """Check the list's filters; a bad one is a ``FieldError`` naming it (Chinese)."""
+    from nqpf.codes import validate_industry_prefix, validate_region_prefix
+    from nqpf.web.services.assessments import framework_for
+
+    for name, value in raw.items():
+        if isinstance(value, str) and has_control_characters(value):
+            raise FieldError(f"筛选条件 {name} 不能包含控制字符", field=name)
+    text = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items()}
+    region = text.get("region") or ""
+    if region:
+        try:
+            region = validate_region_prefix(region, field="region", lengths=None)
+        except DataValidationError as exc:
+            raise field_error(exc, label="地区（region）") from None
+    industry = (text.get("industry") or "").upper()
+    if industry:
+        try:
+            industry = validate_industry_prefix(industry, field="industry")
+        except DataValidationError as exc:
+            raise field_error(exc, label="行业（industry）") from None
+    size = text.get("size") or ""
+    if size:
+        try:
+            size = clean_size_class(size, field="size")
+        except DataValidationError as exc:
+            raise field_error(exc, label="规模（size）") from None
+    chain = text.get("chain") or ""
+    if len(chain) > 50:
+        raise FieldError("产业链（chain）最长 50 个字符", field="chain")
+    stage = text.get("stage") or ""
+    if stage and stage not in STAGES:
+        raise FieldError(f"环节（stage）应为 {'、'.join(STAGES)} 之一", field="stage")
+    status = text.get("status") or ""
+    if status and status not in STATUSES:
+        raise FieldError(f"评测状态（status）应为 {'、'.join(STATUSES)} 之一", field="status")
+    sort = text.get("sort") or "name"
+    if sort not in SORTS:
+        raise FieldError(f"排序（sort）应为 {'、'.join(SORTS)} 之一", field="sort")
+    lo, hi = text.get("score_min"), text.get("score_max")
+    if lo is not None and hi is not None and lo > hi:
+        raise FieldError("分数下限（score_min）不能大于上限（score_max）", field="score_min")
+    fw = framework_for(text.get("framework") or DEFAULT_LIST_FRAMEWORK)
+    level = text.get("level")
+    if level is not None and not 0 <= level <= fw.level_rule.top_level:
+        raise FieldError(f"等级（level）应在 0–{fw.level_rule.top_level} 之间", field="level")
+    return ListFilters(
+        q=text.get("q") or "",
+        region=region,
+        industry=industry,
+        size=size,
+        chain=chain,
+        stage=stage,
+        level=level,
+        score_min=lo,
+        score_max=hi,
+        status=status,
+        framework=fw.key,
+        sort=sort,
+        desc=bool(text.get("desc")),
+    )
+
+
+def _chain_pattern(chain: str, stage: str) -> str:
+    """The JSON text of a chain membership as stored (SQLAlchemy's ``json.dumps``)."""
+    head = json.dumps({"chain": chain})[:-1]
+    return head + (", " + json.dumps({"stage": stage})[1:] if stage else "")
 
 
 def _filters(
@@ -150,6 +270,85 @@ def _filters(
     return clauses
 
 
+def _latest_query(actor: Actor, f: ListFilters, now: datetime) -> Any:
+    """The list's SELECT: visible enterprises (profile outer-joined) with the level, total
+    and time of their latest submitted assessment of ``f.framework``, all filters as SQL
+    clauses (an index lookup per enterprise for the latest seq)."""
+    from nqpf.web.services.assessments import framework_for
+
+    fw = framework_for(f.framework)
+    a = aliased(Assessment, name="seq_a")
+    last_seq = (
+        select(func.max(a.seq))
+        .where(
+            a.enterprise_id == Organization.id,
+            a.framework_id == fw.id,
+            a.framework_version == fw.version,
+            a.status == "submitted",
+        )
+        .correlate(Organization)
+        .scalar_subquery()
+    )
+    last = aliased(Assessment, name="last_a")
+    level = last.result["level"].as_integer()
+    total = last.result["total"].as_float()
+    clauses = _filters(actor, f.q, f.region, f.industry, f.size)
+    if f.chain:
+        clauses.append(
+            cast(EnterpriseProfile.chains, Text).contains(
+                _chain_pattern(f.chain, f.stage), autoescape=True
+            )
+        )
+    elif f.stage:
+        clauses.append(
+            cast(EnterpriseProfile.chains, Text).contains(
+                json.dumps({"stage": f.stage})[1:-1], autoescape=True
+            )
+        )
+    if f.level is not None:
+        clauses.append(level == f.level)
+    if f.score_min is not None:
+        clauses.append(total >= f.score_min)
+    if f.score_max is not None:
+        clauses.append(total <= f.score_max)
+    stale = last.submitted_at < now - timedelta(days=STALE_DAYS)
+    if f.status == "assessed":
+        clauses.append(last.id.is_not(None))
+    elif f.status == "unassessed":
+        clauses.append(last.id.is_(None))
+    elif f.status == "stale":
+        clauses.append(stale)
+    elif f.status == "due":
+        clauses.append(or_(last.id.is_(None), stale))
+    query = (
+        select(Organization, level, last.result["level_name"].as_string(), total, last.submitted_at)
+        .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+        .outerjoin(
+            last,
+            and_(
+                last.enterprise_id == Organization.id,
+                last.framework_id == fw.id,
+                last.seq == last_seq,
+            ),
+        )
+        .options(contains_eager(Organization.profile))
+        .where(*clauses)
+    )
+    keys = {
+        "name": Organization.name,
+        "region": EnterpriseProfile.region_code,
+        "industry": EnterpriseProfile.industry,
+        "size": EnterpriseProfile.size_class,
+        "level": level,
+        "total": total,
+        "assessed_at": last.submitted_at,
+    }
+    key = keys[f.sort]
+    # missing values last in both directions (portable: a 0/1 flag first)
+    order = [key.is_(None), key.desc() if f.desc else key.asc()]
+    return query, [*order, Organization.name, Organization.id]
+
+
 def list_enterprises(
     session: Session,
     actor: Actor,
@@ -160,34 +359,101 @@ def list_enterprises(
     size: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    filters: ListFilters | None = None,
 ) -> EnterprisePage:
-    """The enterprises ``actor`` may read, filtered, sorted by name, one page of them."""
-    clauses = _filters(actor, q, region, industry, size)
-    join = EnterpriseProfile.organization_id == Organization.id
-    total = session.scalar(
-        select(func.count(Organization.id))
-        .select_from(Organization)
-        .outerjoin(EnterpriseProfile, join)
-        .where(*clauses)
-    )
-    items = list(
-        session.scalars(
-            select(Organization)
-            .outerjoin(EnterpriseProfile, join)
-            .options(contains_eager(Organization.profile))
-            .where(*clauses)
-            .order_by(Organization.name, Organization.id)
-            .limit(limit)
-            .offset(offset)
-        ).unique()
-    )
+    """The enterprises ``actor`` may read, filtered and sorted, one page of them.
+
+    ``filters`` (:func:`clean_list_filters`) adds chain and stage, level, score band,
+    assessment status, the framework and the sort; without it the list is filtered by
+    ``q``/``region``/``industry``/``size`` and sorted by name, as before.  ``latest``
+    holds each listed enterprise's latest submitted assessment of the framework.
+    """
+    f = filters or ListFilters(q=q or "", region=region or "", industry=industry or "",
+                               size=size or "")  # fmt: skip
+    now = datetime.now(UTC)
+    query, order = _latest_query(actor, f, now)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).unique().all()
+    items = [r[0] for r in rows]
+    latest = {
+        r[0].id: Latest(r[1], r[2], r[3], r[4])
+        for r in rows
+        if r[1] is not None or r[3] is not None
+    }
     return EnterprisePage(
         total=total or 0,
         items=items,
         levels=latest_levels(session, [o.id for o in items]),
         limit=limit,
         offset=offset,
+        latest=latest,
+        framework=f.framework,
     )
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One enterprise of an export (plain values; names resolved by the caller)."""
+
+    id: int
+    name: str
+    credit_code: str
+    industry: str
+    region_code: str
+    size_class: str
+    chains: list[dict[str, str]]
+    level: int | None
+    level_name: str | None
+    total: float | None
+    submitted_at: datetime | None
+    contacts: tuple[tuple[str, str], ...] = ()
+
+
+def export_rows(
+    session: Session, actor: Actor, filters: ListFilters, *, contacts: bool = False
+) -> list[ExportRow]:
+    """Every enterprise of the filtered list (sorted as the list), at most
+    :data:`EXPORT_MAX`; with ``contacts`` the display names and e-mails of each
+    enterprise's admins (for mail merge)."""
+    from nqpf.web.models import Membership, User
+
+    query, order = _latest_query(actor, filters, datetime.now(UTC))
+    rows = session.execute(query.order_by(*order).limit(EXPORT_MAX)).unique().all()
+    people: dict[int, list[tuple[str, str]]] = {}
+    if contacts and rows:
+        ids = [r[0].id for r in rows]
+        for i in range(0, len(ids), 5000):
+            for org, name, email in session.execute(
+                select(Membership.organization_id, User.display_name, User.email)
+                .join(User, User.id == Membership.user_id)
+                .where(
+                    Membership.organization_id.in_(ids[i : i + 5000]),
+                    Membership.role == "admin",
+                    User.is_active.is_(True),
+                )
+                .order_by(User.email)
+            ):
+                people.setdefault(org, []).append((name, email))
+    out = []
+    for org, level, level_name, total, at in rows:
+        p = org.profile
+        out.append(
+            ExportRow(
+                org.id,
+                org.name,
+                p.credit_code if p else "",
+                p.industry if p else "",
+                p.region_code if p else "",
+                p.size_class if p else "",
+                list(p.chains or []) if p else [],
+                level,
+                level_name,
+                total,
+                at,
+                tuple(people.get(org.id, ())),
+            )
+        )
+    return out
 
 
 def latest_levels(session: Session, enterprise_ids: list[int]) -> dict[int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 
@@ -9,10 +10,13 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from nqpf.exceptions import DataValidationError
 from nqpf.io import atomic_write, read_table, sanitize_sheet_name, write_table, write_tables
+from nqpf.io.atomic import dump_table
 
 
 @pytest.fixture
@@ -148,3 +152,52 @@ def test_failed_table_write_keeps_old_file(tmp_path, table):
         write_table(bad, target)
     assert target.read_bytes() == before
     assert leftovers(tmp_path) == []
+
+
+# ---------------------------------------------------------------- the CSV writer
+def csv_text(frame: pd.DataFrame) -> str:
+    buf = io.BytesIO()
+    dump_table(frame, buf, "csv")
+    raw = buf.getvalue()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return raw.decode("utf-8-sig")
+
+
+def test_csv_text_matches_pandas_where_it_can():
+    frame = pd.DataFrame(
+        {
+            "单位": ["甲", "乙", None],
+            "x": [0.5, np.nan, 0.25],
+            "n": [1, 2, 3],
+            "whole": [1.0, 2.0, np.nan],
+            "ok": [True, False, True],
+            "cat": pd.Categorical(["a", "b", "a"]),
+        }
+    )
+    assert csv_text(frame) == frame.to_csv(index=False, lineterminator="\n")
+
+
+def test_csv_quotes_text_that_needs_it_and_reads_back():
+    frame = pd.DataFrame({"名称": ['a,b', 'say "hi"', "two\nlines", "plain"], "v": [1.5] * 4})
+    back = pd.read_csv(io.StringIO(csv_text(frame)))
+    pd.testing.assert_frame_equal(back, frame)
+
+
+def test_csv_falls_back_to_pandas_for_dates_and_mixed_objects():
+    frame = pd.DataFrame(
+        {"d": pd.to_datetime(["2024-01-01", "2024-02-01"]), "o": [[1, 2], {"k": 1}]}
+    )
+    assert csv_text(frame) == frame.to_csv(index=False, lineterminator="\n")
+    mixed = pd.DataFrame({"o": [1.5, "x", None]})
+    assert csv_text(mixed) == mixed.to_csv(index=False, lineterminator="\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=40)
+)
+def test_csv_floats_read_back_exactly(values):
+    frame = pd.DataFrame({"x": np.asarray(values, dtype=float), "k": range(len(values))})
+    back = pd.read_csv(io.StringIO(csv_text(frame)))
+    assert back["x"].dtype == np.float64  # whole numbers keep their ".0"
+    np.testing.assert_array_equal(back["x"].to_numpy(), frame["x"].to_numpy())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from nqpf.exceptions import DataValidationError
@@ -325,3 +327,64 @@ def test_a_damaged_workbook_is_a_named_error():
     with pytest.raises(DataValidationError, match=r"not a readable \.xlsx") as info:
         read_table(buffer.getvalue(), name="坏.xlsx")
     assert info.value.file == "坏.xlsx" and "损坏" in info.value.reason_zh
+
+
+# ---------------------------------------------------------------- the PyArrow CSV reader
+# read_table reads CSV with PyArrow (multi-threaded) and falls back to pandas where the two
+# could differ; each file here must give exactly the frame pandas' reader gives.
+READER_CASES = {
+    "numbers": "a,b,c\n1,2.5,-3e-05\n4,,1e308\n",
+    "na tokens": "a,b\nNA,1\nnull,2\nN/A,\nx,3\n",
+    "codes as text": "code,x\n000123,1\n,2\n",
+    "blank lines kept": "a,b\n1,2\n\n3,4\n,\n",
+    "dates stay text": "d,x\n2023-01-01,1\n2023-12-31,2\n",
+    "timestamps stay text": "d,x\n2023-01-01 10:00:00,1\n2023-01-02 11:00:00,2\n",
+    "booleans": "a,b\nTrue,1\nFalse,2\n",
+    "quoted": 'a,b\n"x, y",1\n"say ""hi""",2\n',
+    "chinese": "省份,年份,值\n北京,2020,1.5\n上海,2021,\n",
+    "thousands as text": 'a,b\n"1,234.5",1\n2,2\n',
+    "unnamed empty column": "a,b,\n1,2,\n3,4,\n",
+    "semicolons": "a;b\n1;2\n3;4\n",
+    "big ints": "a,b\n12345678901234567890,1\n1,2\n",
+    "inf": "a,b\ninf,1\n-inf,2\n",
+}
+
+
+def _pandas_reader(monkeypatch):
+    from nqpf.io import tables
+
+    monkeypatch.setattr(tables, "_read_csv_arrow", lambda *a, **k: None)
+
+
+@pytest.mark.parametrize("text_columns", [(), ("code", "a"), True])
+@pytest.mark.parametrize("case", list(READER_CASES))
+def test_arrow_reader_gives_the_pandas_frame(tmp_path, monkeypatch, case, text_columns):
+    path = tmp_path / "d.csv"
+    path.write_text(READER_CASES[case], encoding="utf-8")
+    fast = read_table(path, text_columns=text_columns)
+    _pandas_reader(monkeypatch)
+    slow = read_table(path, text_columns=text_columns)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert fast.attrs == slow.attrs
+
+
+def test_arrow_reader_falls_back_on_ragged_rows_and_gb18030(tmp_path):
+    ragged = tmp_path / "r.csv"
+    ragged.write_text("a,b\n1,2\n3,4,5\n", encoding="utf-8")
+    raises("not a readable CSV file", read_table, ragged)  # pandas' message, as before
+    gbk = tmp_path / "g.csv"
+    # GB18030 after a first MiB of ASCII: PyArrow refuses the bytes, pandas reads them
+    gbk.write_bytes(("x,y\n" + "1,a\n" * 300_000 + "2,甲\n").encode("gb18030"))
+    assert read_table(gbk)["y"].iloc[-1] == "甲"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1, max_size=30
+    )
+)
+def test_arrow_reader_parses_round_trip_floats_exactly(values):
+    data = ("x\n" + "".join(f"{v!r}\n" for v in values)).encode()
+    got = read_table(data, name="f.csv")["x"].to_numpy(dtype=float)
+    np.testing.assert_array_equal(got, np.asarray(values, dtype=float))

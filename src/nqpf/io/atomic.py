@@ -209,7 +209,8 @@ def _write_csv(frame: pd.DataFrame, stream: IO[bytes]) -> None:
 
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow([str(c) for c in frame.columns])
-    table = _arrow_for_csv(frame)
+    # One column: pandas writes a missing cell as "" (an empty line would be skipped).
+    table = _arrow_for_csv(frame) if frame.shape[1] > 1 else None
     if table is None:  # a column PyArrow cannot write as pandas would
         text = frame.to_csv(index=False, lineterminator="\n")
         stream.write(text.encode("utf-8-sig"))

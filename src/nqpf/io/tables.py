@@ -322,6 +322,7 @@ def _read_csv_arrow(
         return None
     try:
         import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
@@ -356,6 +357,14 @@ def _read_csv_arrow(
         types.update(dict.fromkeys(dates, pa.string()))  # pandas keeps such text as text
     else:
         return None
+    for f in table.schema:
+        if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type):
+            return None  # not UTF-8 (GB18030 after an ASCII head): decoded by the caller
+        # integers beyond int64: pandas keeps them exact (uint64, text)
+        if pa.types.is_floating(f.type):
+            top = pc.max(pc.abs(table[f.name])).as_py()
+            if top is not None and top >= 2.0**63:
+                return None
     return table.to_pandas()
 
 

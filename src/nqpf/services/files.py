@@ -380,8 +380,9 @@ def _swap_in(tmp: Path, out: Path, run_id: str) -> Path | None:
 
 
 def new_run_id() -> str:
-    """A sortable unique id: UTC time, then random hex (``20241206T211400Z-3f2a9c1b``)."""
-    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
+    """A unique id that sorts by time: UTC time to the microsecond, then random hex
+    (``20241206T211400.123456Z-3f2a9c1b``)."""
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}-{uuid.uuid4().hex[:8]}"
 
 
 def publish(

@@ -91,3 +91,39 @@ def test_normalized_answers_score_as_given(fw):
             raw[q.id] = "|".join([o.id for o in q.options if not o.exclusive][:2])
     raw.update(dict.fromkeys(fw.scene_ids, "3"))
     assert score(fw, normalize_answers(fw, raw)).total == score(fw, raw).total
+
+
+@pytest.mark.parametrize(
+    ("key", "en", "zh"),
+    [
+        ("scene_qualty", "'scene_quality'", "scene_quality（场景“质量管理”）"),
+        ("质量管理", "'scene_quality'", "scene_quality（场景“质量管理”）"),  # the scene's name
+        ("网络建设", "'network'", "network（第1题“企业网络建设连接情况”）"),  # in a title
+        ("Equipment-Total", "'equipment_total'", "equipment_total（“生产设备数量”）"),
+    ],
+)
+def test_unknown_keys_suggest_the_closest_question_scene_or_form_field(fw, key, en, zh):
+    exc = _problem(fw, key, 1)
+    assert exc.reason == (
+        f"framework sme-digital-2024 has no question or scene {key!r}; did you mean {en}?"
+    )
+    assert exc.reason_zh == f"评测框架 sme-digital-2024 中没有题目或场景 {key!r}；是否指 {zh}？"
+
+
+def test_unknown_options_suggest_by_id_and_label(fw):
+    planning = fw.question("planning")
+    label = f"第{planning.number}题“{planning.title}”"
+    exc = _problem(fw, "planning", "已制定规划")
+    assert exc.reason == (
+        "question 'planning': has no option '已制定规划' (did you mean 'C': "
+        "已制定规划、计划及保障措施?); options: A, B, C, D, E, F"
+    )
+    assert exc.reason_zh == (
+        f"{label}没有选项 '已制定规划'（是否指C“已制定规划、计划及保障措施”？）；可选 A、B、C、D、E、F"
+    )
+    # two equally close options are both suggested; nothing close, nothing suggested
+    assert (
+        "（是否指A“无”或B“单个业务环节”？）" in _problem(fw, "information_system", "AB").reason_zh
+    )
+    assert "是否指" not in _problem(fw, "planning", "Z").reason_zh
+    assert "did you mean" not in _problem(fw, "network", ["B", 7]).reason

@@ -53,8 +53,15 @@ def _err(answers: dict) -> DataValidationError:
 def test_unknown_question_id():
     err = _err({**good(), "netwrok": ["B"]})
     assert err.field == "netwrok"
-    assert err.reason == "framework sme-digital-2024 has no question or scene 'netwrok'"
-    assert err.reason_zh == "评测框架 sme-digital-2024 中没有题目或场景 'netwrok'"
+    assert err.reason == (
+        "framework sme-digital-2024 has no question or scene 'netwrok'; did you mean 'network'?"
+    )
+    assert err.reason_zh == (
+        "评测框架 sme-digital-2024 中没有题目或场景 'netwrok'；"
+        f"是否指 network（{_label('network')}）？"
+    )
+    err = _err({**good(), "no_such_thing": 1})
+    assert err.reason == "framework sme-digital-2024 has no question or scene 'no_such_thing'"
 
 
 def test_form_field_ids_are_accepted_and_checked():
@@ -268,6 +275,47 @@ def test_batch_missing_column():
         batch_score(FW, table)
     assert info.value.column == "talent"
     assert info.value.reason_zh.startswith("缺少列 talent；")
+
+
+def test_batch_missing_columns_name_the_misspelt_ones():
+    table = pd.DataFrame([good()]).rename(
+        columns={"equipment_digital_rate": "equipment_digtal_rate", "scene_hr": "Scene HR"}
+    )
+    table["备注"] = "x"  # an extra column that resembles nothing
+    with pytest.raises(DataValidationError) as info:
+        batch_score(FW, table)
+    assert info.value.column == "equipment_digital_rate"
+    assert info.value.reason == (
+        "missing column(s) equipment_digital_rate, scene_hr; expected one column per question "
+        "and scene id; columns that look misspelt: 'equipment_digtal_rate' "
+        "(equipment_digital_rate?), 'Scene HR' (scene_hr?)"
+    )
+    assert info.value.reason_zh == (
+        "缺少列 equipment_digital_rate、scene_hr；每道题目和每个场景各需一列（列名为其编号）；"
+        "疑似列名有误：“equipment_digtal_rate”（应为 equipment_digital_rate？）、"
+        "“Scene HR”（应为 scene_hr？）"
+    )
+
+
+def test_misspelt_options_are_suggested_by_id_or_label_in_score_and_batch():
+    rows = [
+        {**good(), "information_system": "c"},
+        {**good(), "information_system": "全覆盖"},
+        {**good(), "talent": "A|定期培训"},
+    ]
+    zh = [
+        f"{_label('information_system')}没有选项 'c'（是否指C“多个（≥2）业务环节”？）；"
+        "可选 A、B、C、D、E",
+        f"{_label('information_system')}没有选项 '全覆盖'（是否指E“全覆盖”？）；可选 A、B、C、D、E",
+        f"{_label('talent')}没有选项 '定期培训'（是否指C“定期培训”？）；可选 A、B、C、D、E",
+    ]
+    assert [_err(r).reason_zh for r in rows] == zh
+    assert _err(rows[0]).reason == (
+        "question 'information_system': has no option 'c' (did you mean 'C': 多个（≥2）业务环节?); "
+        "options: A, B, C, D, E"
+    )
+    out = batch_score(FW, pd.DataFrame(rows))
+    assert out.errors["message"].tolist() == zh
 
 
 # -- properties --------------------------------------------------------------------------

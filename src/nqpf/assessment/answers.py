@@ -34,6 +34,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from nqpf._suggest import close_matches
 from nqpf.assessment.schema import FormField, Framework, Question, fmt_num
 from nqpf.exceptions import DataValidationError
 
@@ -78,10 +79,38 @@ def normalize_answer(framework: Framework, key: str, value: Any) -> Any:
         for f in q.form_fields:
             if f.id == key:
                 return _form_number(f, value)
+    en, zh = _near_keys(framework, key)
     raise DataValidationError(
-        f"framework {framework.key} has no question or scene {_show(key)}",
+        f"framework {framework.key} has no question or scene {_show(key)}{en}",
         field=key,
-        zh=f"评测框架 {framework.key} 中没有题目或场景 {_show(key)}",
+        zh=f"评测框架 {framework.key} 中没有题目或场景 {_show(key)}{zh}",
+    )
+
+
+def _near_keys(framework: Framework, key: Any) -> tuple[str, str]:
+    """``"; did you mean …"`` (and its Chinese) naming the keys closest to ``key``.
+
+    Question, scene and form-field ids are compared, and so are the titles and names the
+    questionnaire shows (``网络建设`` given as a key suggests the id of that question).
+    """
+    labels: dict[str, str] = {}
+    for q in framework.questions:
+        labels[q.id] = f"第{q.number}题“{q.title}”" if q.number else f"“{q.title}”"
+        for f in q.form_fields:
+            labels[f.id] = f"“{f.label}”"
+    for s in framework.scenes:
+        labels[s.id] = f"场景“{s.name}”"
+    spellings = {k: k for k in labels}
+    for q in framework.questions:
+        spellings.setdefault(q.title, q.id)
+    for s in framework.scenes:
+        spellings.setdefault(s.name, s.id)
+    names = close_matches(key, spellings)
+    if not names:
+        return "", ""
+    return (
+        "; did you mean " + " or ".join(map(repr, names)) + "?",
+        "；是否指" + "或".join(f" {k}（{labels[k]}）" for k in names) + "？",
     )
 
 
@@ -166,11 +195,20 @@ def _bad(q: Question, reason: str, zh: str) -> DataValidationError:
 
 
 def _unknown_option(q: Question, value: Any, ids: list[str]) -> DataValidationError:
+    """No option ``value``; the options closest to it (by id or by label) are suggested."""
     shown = _show(value)
+    spellings = {o.id: o.id for o in q.options}
+    for o in q.options:
+        spellings.setdefault(o.label, o.id)
+    near = [q.option(oid) for oid in close_matches(value, spellings)] if value is not None else []
+    en = zh = ""
+    if near:
+        en = " (did you mean " + " or ".join(f"{o.id!r}: {o.label}" for o in near) + "?)"
+        zh = "（是否指" + "或".join(f"{o.id}“{o.label}”" for o in near) + "？）"
     return _bad(
         q,
-        f"has no option {shown}; options: {', '.join(ids)}",
-        f"没有选项 {shown}；可选 {'、'.join(ids)}",
+        f"has no option {shown}{en}; options: {', '.join(ids)}",
+        f"没有选项 {shown}{zh}；可选 {'、'.join(ids)}",
     )
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype, is_bool_dtype, is_numeric_dtype
 
 from nqpf._datafile import find_entry, fmt_num
+from nqpf._suggest import close_matches
 from nqpf.assessment.answers import normalize_answer
 from nqpf.assessment.schema import (
     Framework,
@@ -563,12 +564,28 @@ def _with_item_columns(framework: Framework, table: Any) -> pd.DataFrame:
     needed = framework.question_ids + framework.scene_ids
     missing = [c for c in needed if c not in table.columns]
     if missing:
+        en, zh = _near_columns(missing, [str(c) for c in table.columns if c not in needed])
         raise DataValidationError(
-            f"missing column(s) {', '.join(missing)}; expected one column per question and scene id",
+            f"missing column(s) {', '.join(missing)}; expected one column per question and "
+            f"scene id{en}",
             column=missing[0],
-            zh=f"缺少列 {'、'.join(missing)}；每道题目和每个场景各需一列（列名为其编号）",
+            zh=f"缺少列 {'、'.join(missing)}；每道题目和每个场景各需一列（列名为其编号）{zh}",
         )
     return table
+
+
+def _near_columns(missing: Sequence[str], others: Sequence[str]) -> tuple[str, str]:
+    """``"; columns that look misspelt: …"`` naming given columns close to missing ones."""
+    pairs = []
+    for want in missing:
+        near = close_matches(want, [c for c in others if c not in {p for _, p in pairs}], n=1)
+        if near:
+            pairs.append((want, near[0]))
+    if not pairs:
+        return "", ""
+    en = ", ".join(f"{got!r} ({want}?)" for want, got in pairs)
+    zh = "、".join(f"“{got}”（应为 {want}？）" for want, got in pairs)
+    return f"; columns that look misspelt: {en}", f"；疑似列名有误：{zh}"
 
 
 class _RowErrors:

@@ -60,9 +60,30 @@ __all__ = [
 
 #: Units a KPI may use besides those of :mod:`nqpf.codes.units` (shares, time, counts).
 EXTRA_UNITS = (
-    "%", "个百分点", "天", "小时", "分钟", "秒", "周", "月", "年", "次", "次/年", "次/月",
-    "件", "台", "套", "个", "人", "项", "批", "元/件", "件/人", "分", "星",
-)  # fmt: skip
+    "%",
+    "个百分点",
+    "天",
+    "小时",
+    "分钟",
+    "秒",
+    "周",
+    "月",
+    "年",
+    "次",
+    "次/年",
+    "次/月",
+    "件",
+    "台",
+    "套",
+    "个",
+    "人",
+    "项",
+    "批",
+    "元/件",
+    "件/人",
+    "分",
+    "星",
+)
 _EXTRA = {unicodedata.normalize("NFKC", u).casefold(): u for u in EXTRA_UNITS}
 _EXTRA.update({"％": "%", "percent": "%", "pct": "%", "h": "小时", "d": "天"})
 MAX_MILESTONES = 50
@@ -208,9 +229,10 @@ def check_plan(
     spend_v = _number(spend, "spend", "已支出", required=False, lo=0) or 0.0
     if len(milestones) > MAX_MILESTONES:
         raise DataValidationError(
-            f"at most {MAX_MILESTONES} milestones", field="milestones",
+            f"at most {MAX_MILESTONES} milestones",
+            field="milestones",
             zh=f"里程碑最多 {MAX_MILESTONES} 个",
-        )  # fmt: skip
+        )
     if len(kpis) > MAX_KPIS:
         raise DataValidationError(
             f"at most {MAX_KPIS} KPIs", field="kpis", zh=f"指标最多 {MAX_KPIS} 个"
@@ -242,23 +264,40 @@ def check_plan(
             )
         note = _text(m.get("note"), f"{at}.note", "备注", required=False, limit=_MAX_NOTE)
         out_m.append(
-            {"title": title, "due": due.isoformat(),
-             "done": done.isoformat() if done else None, "note": note}
-        )  # fmt: skip
+            {
+                "title": title,
+                "due": due.isoformat(),
+                "done": done.isoformat() if done else None,
+                "note": note,
+            }
+        )
     out_k: list[dict[str, Any]] = []
     for i, k in enumerate(kpis):
         at = f"kpis[{i}]"
         name = _text(k.get("name"), f"{at}.name", "指标名称", required=True, limit=_MAX_TITLE)
-        unit = kpi_unit(k.get("unit"), field=f"{at}.unit")
+        try:
+            unit = kpi_unit(k.get("unit"), field=f"{at}.unit")
+        except DataValidationError as exc:
+            raise DataValidationError(
+                f"KPI {name!r}: {exc.reason}",
+                field=f"{at}.unit",
+                zh=f"指标“{name}”：{exc.reason_zh}",
+            ) from None
         out_k.append(
             {
                 "name": name,
-                "baseline": _number(k.get("baseline"), f"{at}.baseline", f"指标“{name}”的基线值", required=True),
-                "target": _number(k.get("target"), f"{at}.target", f"指标“{name}”的目标值", required=True),
-                "actual": _number(k.get("actual"), f"{at}.actual", f"指标“{name}”的实际值", required=False),
+                "baseline": _number(
+                    k.get("baseline"), f"{at}.baseline", f"指标“{name}”的基线值", required=True
+                ),
+                "target": _number(
+                    k.get("target"), f"{at}.target", f"指标“{name}”的目标值", required=True
+                ),
+                "actual": _number(
+                    k.get("actual"), f"{at}.actual", f"指标“{name}”的实际值", required=False
+                ),
                 "unit": unit,
             }
-        )  # fmt: skip
+        )
     open_due = [dt.date.fromisoformat(m["due"]) for m in out_m if m["done"] is None]
     return Plan(
         start=start_d,

@@ -24,7 +24,18 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from nqpf.web.errors import Forbidden, NotFound
-from nqpf.web.models import EnterpriseProfile, Membership, Organization, Share, User
+from nqpf.web.models import (
+    EnterpriseProfile,
+    Membership,
+    Need,
+    NeedShare,
+    Organization,
+    Project,
+    ProviderRegistration,
+    Share,
+    Solution,
+    User,
+)
 
 __all__ = [
     "Action",
@@ -33,7 +44,13 @@ __all__ = [
     "in_scope",
     "load_actor",
     "may",
+    "need_for",
+    "project_for",
+    "registration_for",
+    "solution_for",
     "visible_enterprises",
+    "visible_needs",
+    "visible_projects",
 ]
 
 Action = Literal["read", "assess", "manage"]
@@ -203,3 +220,178 @@ def enterprise_for(
     if action != "read" and not may(actor, organization, action, session):
         raise Forbidden(f"无权对企业 {enterprise_id} 执行此操作（{action}）")
     return organization
+
+
+# ------------------------------------------------------------------------------ the loop
+# Needs, projects, solutions and register entries (issue 11).  The same rules: deny by
+# default, 404 for what the caller may not see, 403 for what it may see but not do.
+#
+# * A need belongs to its enterprise: its members see it (drafts too) and edit it, its
+#   admins share it with providers and accept proposals; an authority sees its
+#   enterprises' needs once published; a provider sees only needs shared with it.
+# * A project is seen by its enterprise's and its provider's members (both update it;
+#   the enterprise's admins close it) and by the authorities over the enterprise.
+# * A published solution is public to every signed-in user (the catalogue); a withdrawn
+#   one only to its provider.  Only the provider's members change its solutions.
+# * A register entry is seen by the authority that runs the register and by the
+#   provider; the authority's admins decide, the provider's members apply and appeal.
+
+NeedAction = Literal["read", "match", "edit", "manage"]
+ProjectAction = Literal["read", "update", "close"]
+
+
+def _region_of(session: Session, enterprise_id: int) -> str | None:
+    org = enterprise_for_cache(session, enterprise_id)
+    return org.profile.region_code if org is not None and org.profile is not None else None
+
+
+def enterprise_for_cache(session: Session, enterprise_id: int) -> Organization | None:
+    """The enterprise organization (with its profile), cached for the request."""
+    cache: dict[int, Organization | None] = session.info.setdefault("nqpf_enterprises", {})
+    if enterprise_id not in cache:
+        cache[enterprise_id] = session.get(
+            Organization, enterprise_id, options=[joinedload(Organization.profile)]
+        )
+    return cache[enterprise_id]
+
+
+def _oversees(actor: Actor, region: str | None, *, admin_only: bool = False) -> bool:
+    return any(in_scope(region, s) for s in actor.region_scopes(admin_only=admin_only))
+
+
+def visible_needs(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on ``Need`` (outer-joined to the enterprise's ``EnterpriseProfile``
+    on ``Need.enterprise_id``) selecting the needs ``actor`` may read."""
+    if actor.is_platform_admin:
+        return Need.id.is_not(None)
+    own = Need.enterprise_id.in_(actor.enterprise_ids) if actor.enterprise_ids else false()
+    scopes = actor.region_scopes()
+    overseen = (_scope_clause(scopes) & (Need.status != "draft")) if scopes else false()
+    shared = (
+        Need.id.in_(select(NeedShare.need_id).where(NeedShare.provider_id.in_(actor.provider_ids)))
+        & (Need.status != "draft")
+        if actor.provider_ids
+        else false()
+    )
+    return or_(own, overseen, shared)
+
+
+def need_for(session: Session, actor: Actor, need_id: int, action: NeedAction = "read") -> Need:
+    """The need ``need_id`` if ``actor`` may do ``action`` to it.
+
+    ``read``: see it; ``match``: see its ranked matches (the enterprise and the
+    authorities over it, not providers); ``edit``: change, publish, close it (the
+    enterprise's members); ``manage``: share it and decide proposals (its admins).
+
+    Raises
+    ------
+    NotFound
+        No such need, or one ``actor`` may not read.
+    Forbidden
+        ``actor`` may read it but not do ``action``.
+    """
+    need = session.get(Need, need_id)
+    if need is None:
+        raise NotFound(f"需求 {need_id} 不存在或无权查看")
+    own = actor.is_platform_admin or need.enterprise_id in actor.enterprise_ids
+    overseen = need.status != "draft" and _oversees(actor, _region_of(session, need.enterprise_id))
+    shared = (
+        need.status != "draft"
+        and bool(actor.provider_ids)
+        and session.scalar(
+            select(NeedShare.id).where(
+                NeedShare.need_id == need.id, NeedShare.provider_id.in_(actor.provider_ids)
+            )
+        )
+        is not None
+    )
+    if not (own or overseen or shared):
+        raise NotFound(f"需求 {need_id} 不存在或无权查看")
+    allowed = {
+        "read": True,
+        "match": own or overseen,
+        "edit": own,
+        "manage": actor.is_platform_admin or actor.roles.get(need.enterprise_id) == "admin",
+    }[action]
+    if not allowed:
+        raise Forbidden(f"无权对需求 {need_id} 执行此操作")
+    return need
+
+
+def visible_projects(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on ``Project`` (outer-joined to the enterprise's
+    ``EnterpriseProfile`` on ``Project.enterprise_id``) selecting what ``actor`` may read."""
+    if actor.is_platform_admin:
+        return Project.id.is_not(None)
+    own = Project.enterprise_id.in_(actor.enterprise_ids) if actor.enterprise_ids else false()
+    provider = Project.provider_id.in_(actor.provider_ids) if actor.provider_ids else false()
+    scopes = actor.region_scopes()
+    return or_(own, provider, _scope_clause(scopes) if scopes else false())
+
+
+def project_for(
+    session: Session, actor: Actor, project_id: int, action: ProjectAction = "read"
+) -> Project:
+    """The project ``project_id`` if ``actor`` may do ``action`` to it.
+
+    ``read``: the enterprise's and the provider's members, the authorities over the
+    enterprise; ``update``: both sides' members; ``close``: the enterprise's admins.
+    """
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"项目 {project_id} 不存在或无权查看")
+    enterprise_side = project.enterprise_id in actor.enterprise_ids
+    provider_side = project.provider_id in actor.provider_ids
+    overseen = _oversees(actor, _region_of(session, project.enterprise_id))
+    if not (actor.is_platform_admin or enterprise_side or provider_side or overseen):
+        raise NotFound(f"项目 {project_id} 不存在或无权查看")
+    allowed = {
+        "read": True,
+        "update": actor.is_platform_admin or enterprise_side or provider_side,
+        "close": actor.is_platform_admin or actor.roles.get(project.enterprise_id) == "admin",
+    }[action]
+    if not allowed:
+        raise Forbidden(f"无权对项目 {project_id} 执行此操作")
+    return project
+
+
+def solution_for(
+    session: Session, actor: Actor, solution_id: int, action: Literal["read", "edit"] = "read"
+) -> Solution:
+    """The solution ``solution_id``: published ones are public, withdrawn ones are the
+    provider's; ``edit`` is for the provider's members."""
+    solution = session.get(Solution, solution_id)
+    if solution is None:
+        raise NotFound(f"方案 {solution_id} 不存在或无权查看")
+    mine = actor.is_platform_admin or solution.provider_id in actor.provider_ids
+    if solution.status != "published" and not mine:
+        raise NotFound(f"方案 {solution_id} 不存在或无权查看")
+    if action == "edit" and not mine:
+        raise Forbidden(f"只有服务商本身可以修改方案 {solution_id}")
+    return solution
+
+
+def registration_for(
+    session: Session,
+    actor: Actor,
+    registration_id: int,
+    action: Literal["read", "authority", "provider"] = "read",
+) -> ProviderRegistration:
+    """A register entry, seen by its authority's and its provider's members; ``authority``
+    actions are for the authority's admins, ``provider`` actions for the provider's
+    members."""
+    row = session.get(ProviderRegistration, registration_id)
+    if row is None:
+        raise NotFound(f"入库记录 {registration_id} 不存在或无权查看")
+    authority = row.authority_id in actor.roles
+    provider = row.provider_id in actor.provider_ids
+    if not (actor.is_platform_admin or authority or provider):
+        raise NotFound(f"入库记录 {registration_id} 不存在或无权查看")
+    allowed = {
+        "read": True,
+        "authority": actor.is_admin_of(row.authority_id),
+        "provider": provider or actor.is_platform_admin,
+    }[action]
+    if not allowed:
+        raise Forbidden(f"无权对入库记录 {registration_id} 执行此操作")
+    return row

@@ -28,7 +28,17 @@ from nqpf.exceptions import DataValidationError
 from nqpf.web.config import Settings
 from nqpf.web.db import make_engine, make_session_factory
 from nqpf.web.errors import LoginRequired, PlatformError, RateLimited
-from nqpf.web.routes import admin, assessments, auth, carbon, dashboard, enterprises
+from nqpf.web.routes import (
+    admin,
+    assessments,
+    auth,
+    carbon,
+    dashboard,
+    enterprises,
+    needs,
+    projects,
+    providers,
+)
 from nqpf.web.templating import render
 
 __all__ = ["create_app"]
@@ -208,7 +218,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (auth, enterprises, assessments, carbon, dashboard, admin):
+    for module in (auth, enterprises, assessments, carbon, dashboard, admin, needs, providers,
+                   projects):  # fmt: skip
         app.include_router(module.api, prefix="/api/v1")
         app.include_router(module.pages, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

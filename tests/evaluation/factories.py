@@ -60,6 +60,14 @@ def _subsidy():
     return evaluate_subsidy("subsidy-longyan-2025", firms)
 
 
+def _did():
+    from nqpf.evaluation import did
+    from nqpf.evaluation.synthetic import staggered_panel
+
+    panel, _ = staggered_panel(120, years=(2016, 2023), seed=5)
+    return did(panel, unit="firm", time="year", cohort="cohort", outcome="y")
+
+
 #: Class name (module.qualname) → a factory returning an instance from small inputs.
 FACTORIES: dict[str, Callable[[], Result]] = {
     "nqpf.evaluation.paired.ComparisonResult": _comparison,
@@ -67,4 +75,5 @@ FACTORIES: dict[str, Callable[[], Result]] = {
     "nqpf.evaluation.programme.ProgrammeResult": _programme,
     "nqpf.evaluation.rules.AcceptanceResult": _acceptance,
     "nqpf.evaluation.rules.SubsidyResult": _subsidy,
+    "nqpf.evaluation.did.DidResult": _did,
 }

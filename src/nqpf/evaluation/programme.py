@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from nqpf.disparity.crand import as_rng
-from nqpf.disparity.markov import MarkovResult, markov
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary, pick_table
+
+if TYPE_CHECKING:  # the disparity package is imported when a programme is evaluated
+    from nqpf.disparity.markov import MarkovResult
 
 __all__ = ["LEVEL_NAMES", "ProgrammeResult", "bootstrap_ci", "programme_effects"]
 
@@ -88,6 +89,8 @@ def bootstrap_ci(
             field="ci",
             zh=f"置信水平应在 0 与 1 之间，收到 {ci!r}",
         )
+    from nqpf.disparity.crand import as_rng
+
     gen = as_rng(rng)
     n = len(samples[0])
     rows = max(1, _CELLS // max(n, 1))
@@ -314,6 +317,8 @@ def programme_effects(
         raise DataValidationError(
             f"names has {len(names)} entries for {k} outcomes", field="names", zh="结果名称个数不符"
         )
+    from nqpf.disparity.crand import as_rng
+
     gen = as_rng(rng)
     gain = float(min_gain)
     rows = []
@@ -406,6 +411,8 @@ def _level_tables(
         raise DataValidationError(
             "no unit has a level at both waves", field="levels_t1", zh="没有两期都有等级的企业"
         )
+    from nqpf.disparity.markov import markov
+
     a, b = L0[ok].astype(np.int64), L1[ok].astype(np.int64)
     transition = markov(
         classes=np.column_stack([a, b]), states=list(range(top + 1)), labels=list(level_names)

@@ -18,7 +18,9 @@ from nqpf.assessment.carbon import account
 from nqpf.exceptions import DataValidationError
 
 #: §4.3–§4.5 of the shared frameworks reference, copied into the repository (see its header).
-FRAMEWORKS_MD = Path(__file__).resolve().parents[1] / "reference" / "sources" / "frameworks-carbon.md"
+FRAMEWORKS_MD = (
+    Path(__file__).resolve().parents[1] / "reference" / "sources" / "frameworks-carbon.md"
+)
 
 # ---------------------------------------------------------------------------------------
 # The numbers as printed in frameworks.md (§4.3, §4.4, §4.5), copied verbatim.
@@ -633,3 +635,148 @@ def test_additive_over_inventories(a, b):
     rab = account(both, year=2021)
     assert rab.e_total == pytest.approx(ra.e_total + rb.e_total, rel=1e-9, abs=1e-9)
     assert rab.energy_tce == pytest.approx(ra.energy_tce + rb.energy_tce, rel=1e-9, abs=1e-9)
+
+
+# ---------------------------------------------------------------------------------------
+# Carrier names: aliases as data (carrier_aliases.yaml), did-you-mean for the rest
+# ---------------------------------------------------------------------------------------
+
+
+def test_alias_table_is_design_data_over_the_factor_tables():
+    t = carbon.carrier_aliases()
+    assert (t.id, t.version, t.confidence) == ("nqpf-carrier-aliases", "1", "design")
+    assert t.source.startswith("nqpf design")
+    known = set(carbon.carriers().index)
+    assert set(t.carriers) <= known
+    names = [n for c, e in t.carriers.items() for n in (e.en, *e.aliases)]
+    forms = [carbon.normal_form(n) for n in names]
+    assert len(set(forms)) == len(forms)  # one carrier per name
+    assert not {carbon.normal_form(k) for k in known} & set(forms)
+
+
+@pytest.mark.parametrize(
+    ("given", "name"),
+    [
+        ("diesel", "柴油"),
+        ("Natural Gas", "天然气"),
+        ("natural_gas", "天然气"),
+        ("ELECTRICITY", "电力"),
+        ("天燃气", "天然气"),  # a common misspelling, listed
+        ("ｄｉｅｓｅｌ", "柴油"),  # full-width letters
+        ("LPG", "液化石油气"),
+        ("power", "电力"),
+    ],
+)
+def test_an_alias_accounts_as_its_carrier_and_is_noted(given, name):
+    by_alias = account({given: 3}, year=2022)
+    by_name = account({name: 3}, year=2022)
+    assert by_alias.e_total == by_name.e_total and by_alias.energy_tce == by_name.energy_tce
+    assert [line.carrier for line in by_alias.lines] == [name]
+    assert by_alias.notes[0] == (
+        f"carrier {given!r} read as {name} (alias in nqpf-carrier-aliases v1, confidence design)"
+    )
+    assert by_alias.notes_zh[0] == (
+        f"能源品种“{given}”按别名视为“{name}”（nqpf-carrier-aliases v1，nqpf 设计值）"
+    )
+    assert by_alias.notes[1:] == by_name.notes
+
+
+def test_aliases_in_records_exports_and_overrides_are_noted_once_each():
+    r = account(
+        [
+            {"carrier": "diesel", "quantity": 1},
+            {"carrier": "Diesel", "quantity": 2},
+            {"carrier": "electricity", "quantity": 500, "unit": "kWh"},
+        ],
+        year=2022,
+        exported={"heat": 1},
+        overrides={"diesel.ncv": 43},
+    )
+    assert [line.carrier for line in r.lines] == ["柴油", "电力", "热力"]
+    assert r.lines[0].quantity == 3
+    assert [f.key for f in r.factors_used if f.overridden] == ["柴油.ncv"]
+    alias_notes = [n for n in r.notes_zh if "按别名" in n]
+    assert alias_notes == [
+        "能源品种“diesel”按别名视为“柴油”（nqpf-carrier-aliases v1，nqpf 设计值）",
+        "能源品种“electricity”按别名视为“电力”（nqpf-carrier-aliases v1，nqpf 设计值）",
+        "能源品种“heat”按别名视为“热力”（nqpf-carrier-aliases v1，nqpf 设计值）",
+    ]
+    inputs = carbon.check_inputs({"柴油": 1}, year=2022)
+    assert inputs.aliases == () and not any(
+        "alias" in n for n in account({"柴油": 1}, year=2022).notes
+    )
+
+
+KNOWN_EN = ", ".join(carbon.carriers().index)
+KNOWN_ZH = "、".join(carbon.carriers().index)
+
+
+@pytest.mark.parametrize(
+    ("given", "en", "zh"),
+    [
+        ("disel oil", "'柴油' (diesel)", "“柴油”"),
+        ("natral gas", "'天然气' (natural gas)", "“天然气”"),
+        ("eletric", "'电力' (electricity)", "“电力”"),
+        ("柴由", "'柴油' (diesel)", "“柴油”"),
+        ("电立", "'电力' (electricity)", "“电力”"),
+    ],
+)
+def test_an_unknown_name_suggests_the_closest_carriers(given, en, zh):
+    with pytest.raises(DataValidationError) as e:
+        account([{"carrier": given, "quantity": 1}], year=2022)
+    assert e.value.field == "inventory[0].carrier"
+    assert e.value.reason == (
+        f"unknown carrier {given!r} (did you mean {en}?); known carriers: {KNOWN_EN}"
+    )
+    assert e.value.reason_zh == f"能源品种“{given}”不在因子表中（是否指{zh}？）；可选：{KNOWN_ZH}"
+
+
+def test_nothing_near_nothing_suggested_and_exports_keep_their_two_carriers():
+    with pytest.raises(DataValidationError) as e:
+        account({"木头": 1}, year=2022)
+    assert e.value.reason == f"unknown carrier '木头'; known carriers: {KNOWN_EN}"
+    with pytest.raises(DataValidationError) as e:
+        account({"电力": 1}, year=2022, exported={"diesel": 1})
+    assert e.value.reason == "unknown carrier 'diesel'; known carriers: 电力, 热力"
+    with pytest.raises(DataValidationError) as e:
+        account({"电力": 1}, year=2022, exported={"electrcity": 1, "heta": 2})
+    assert e.value.reason == (
+        "unknown carrier 'heta' (did you mean '热力' (heat)?); known carriers: 电力, 热力"
+    )
+    with pytest.raises(DataValidationError) as e:
+        account({"柴油": 1}, year=2022, overrides={"dizel.ncv": 43})
+    assert e.value.field == "overrides[dizel.ncv]"
+    assert e.value.reason.startswith(
+        "override for unknown carrier 'dizel' (did you mean '柴油' (diesel)?); keys are "
+        "'carrier.factor'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "  柴油: {en: diesel}\n  汽油: {en: gasoline, aliases: [petrol, Diesel]}\n",
+            "aliases.yaml, line 7, field 'carriers.汽油.aliases[1]': duplicate alias 'Diesel' "
+            "(first given on line 6)",
+        ),
+        (
+            "  柴油: {en: diesel, aliases: [汽油]}\n",
+            "aliases.yaml, line 6, field 'carriers.柴油.aliases[0]': alias '汽油' is the table "
+            "name of 汽油",
+        ),
+        (
+            "  木柴: {en: firewood}\n",
+            "aliases.yaml, line 6, field 'carriers.木柴': '木柴' is not a carrier of the factor "
+            f"tables; known: {KNOWN_EN}",
+        ),
+    ],
+)
+def test_a_bad_alias_file_names_the_line_and_key(body, expected):
+    from nqpf._datafile import parse_yaml_model
+    from nqpf.exceptions import ConfigError
+
+    head = "id: t\nversion: '1'\nsource: test\nconfidence: design\ncarriers:\n"
+    with pytest.raises(ConfigError) as e:
+        parse_yaml_model(head + body, carbon.CarrierAliasTable, filename="aliases.yaml")
+    assert str(e.value) == expected

@@ -3,6 +3,7 @@ error in English on one line (the web says the same rule in Chinese)."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -76,3 +77,34 @@ def test_rule_errors_are_one_english_line(records, args, expected, tmp_path, inv
     line = _one_line_error(invoke(["carbon", "account", path, "--year", "2022", *args]))
     for part in ["inv.yaml", *expected]:
         assert part in line, (part, line)
+
+
+def test_english_names_and_aliases_account_as_the_table_names_and_are_noted(tmp_path, invoke):
+    path = tmp_path / "inv.csv"
+    path.write_text(
+        "carrier,quantity,unit\ndiesel,100,t\nNatural Gas,3,万立方米\nelectricity,500,MWh\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    res = invoke(["carbon", "account", path, "--year", "2022", "-o", out, "-f", "csv"])
+    assert res.code == 0, res.stderr
+    expected = account({"柴油": 100, "天然气": 3, "电力": 500}, year=2022)
+    assert f"{expected.e_total:,.4f}" in res.stdout
+    flat = " ".join(res.stdout.split())
+    for given, name in [("diesel", "柴油"), ("Natural Gas", "天然气"), ("electricity", "电力")]:
+        note = f"能源品种“{given}”按别名视为“{name}”（nqpf-carrier-aliases v1，nqpf 设计值）"
+        assert note in flat, (note, res.stdout)
+    carriers = pd.read_csv(out / "carriers.csv", encoding="utf-8-sig")
+    assert carriers["carrier"].tolist() == ["柴油", "天然气", "电力"]
+
+
+def test_an_unknown_carrier_suggests_the_closest_and_writes_nothing(tmp_path, invoke):
+    path = tmp_path / "inv.yaml"
+    path.write_text("natral gas: 3\n", encoding="utf-8")
+    out = tmp_path / "out"
+    line = _one_line_error(invoke(["carbon", "account", path, "--year", "2022", "-o", out]))
+    assert line.startswith(
+        "错误 error: inv.yaml, field 'inventory': unknown carrier 'natral gas' "
+        "(did you mean '天然气' (natural gas)?); known carriers: 无烟煤, "
+    ), line
+    assert not out.exists()

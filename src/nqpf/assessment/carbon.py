@@ -5,7 +5,10 @@ versioned YAML tables shipped in ``nqpf/assessment/data`` (折标煤 coefficient
 fuel parameters, grid and heat emission factors), each entry tagged with the confidence
 printed in the reference (``official`` / ``secondary`` / ``unverified``).  A factor the
 reference does not give is absent, and the accounting asks for it through ``overrides``
-instead of guessing.
+instead of guessing.  A fourth file, ``carrier_aliases.yaml`` (confidence ``design``),
+holds other names of the carriers (``diesel``, ``natural gas``, ``电``, ``天燃气``): an
+alias resolves to its carrier and the result's notes say so; an unknown name is refused
+with the closest names suggested (:func:`carrier_aliases`).
 
 Formulas (GB/T 32150-2015 and the 核算指南 family, frameworks.md §4.2)::
 
@@ -41,8 +44,10 @@ from typing import Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from nqpf._datafile import FileId, FrozenModel, LocatedValueError, Text, Version, parse_yaml_model
+from nqpf._suggest import did_you_mean, normal_form
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
 
@@ -60,6 +65,7 @@ __all__ = [
     "InventoryEntry",
     "account",
     "account_inputs",
+    "carrier_aliases",
     "carrier_infos",
     "carriers",
     "check_inputs",
@@ -230,6 +236,87 @@ def fuel_parameters() -> FuelParameterTable:
 def grid_factors() -> GridFactorTable:
     """Grid and heat CO2 emission factors (``data/grid_factors.yaml``)."""
     return _load("grid_factors.yaml", GridFactorTable)
+
+
+class CarrierAliases(FrozenModel):
+    """Other names of one carrier: its English name and aliases (Chinese, misspellings)."""
+
+    en: Text
+    aliases: tuple[Text, ...] = ()
+
+
+class CarrierAliasTable(FrozenModel):
+    """Other names of the carriers (``data/carrier_aliases.yaml``), keyed by table name.
+
+    Every name (compared in :func:`nqpf._suggest.normal_form`) points at one carrier of
+    the factor tables, and no name is another carrier's table name.
+    """
+
+    id: FileId
+    version: Version
+    source: Text
+    confidence: Literal["official", "secondary", "unverified", "design"]
+    carriers: dict[str, CarrierAliases]
+
+    @model_validator(mode="after")
+    def _one_carrier_per_name(self) -> CarrierAliasTable:
+        known = _carriers()
+        tables = {normal_form(name): name for name in known}
+        seen: dict[str, tuple[str | int, ...]] = {}
+        for carrier, entry in self.carriers.items():
+            if carrier not in known:
+                raise LocatedValueError(
+                    f"{carrier!r} is not a carrier of the factor tables; known: "
+                    + ", ".join(known),
+                    ("carriers", carrier),
+                )
+            names = [(("carriers", carrier, "en"), entry.en)]
+            names += [(("carriers", carrier, "aliases", i), a) for i, a in enumerate(entry.aliases)]
+            for loc, name in names:
+                key = normal_form(name)
+                if key in tables and tables[key] != carrier:
+                    raise LocatedValueError(
+                        f"alias {name!r} is the table name of {tables[key]}", loc
+                    )
+                if key in seen:
+                    raise LocatedValueError(f"duplicate alias {name!r}", loc, seen[key])
+                seen[key] = loc
+        return self
+
+
+_ALIAS_FILE = "carrier_aliases.yaml"
+
+
+@cache
+def carrier_aliases() -> CarrierAliasTable:
+    """Other names of the energy carriers (``data/carrier_aliases.yaml``, confidence design).
+
+    An inventory may name a carrier by its table name (``柴油``) or by one of these
+    (``diesel``, ``Diesel Oil``, ``轻柴油``): names are compared case-blind, with blanks,
+    ``_`` and ``-`` alike and full-width characters as half-width.
+
+    Examples
+    --------
+    >>> t = carrier_aliases()
+    >>> t.confidence, t.carriers["柴油"].en, t.carriers["天然气"].en
+    ('design', 'diesel', 'natural gas')
+    """
+    text = resources.files("nqpf.assessment").joinpath("data", _ALIAS_FILE).read_text("utf-8")
+    return parse_yaml_model(text, CarrierAliasTable, filename=f"data/{_ALIAS_FILE}")
+
+
+@cache
+def _spellings() -> dict[str, str]:
+    """Every spelling of a carrier (table name, English name, alias) → the table name."""
+    out = {name: name for name in _carriers()}
+    for carrier, entry in carrier_aliases().carriers.items():
+        out.update(dict.fromkeys((entry.en, *entry.aliases), carrier))
+    return out
+
+
+@cache
+def _by_normal_form() -> dict[str, str]:
+    return {normal_form(spelling): carrier for spelling, carrier in _spellings().items()}
 
 
 # ---------------------------------------------------------------------------------------
@@ -765,19 +852,27 @@ def _convention(value: Any) -> str:
     )
 
 
-def _overrides(overrides: Mapping[str, Any] | None) -> dict[str, float]:
-    """``{"carrier.factor": value}`` checked against the factors each carrier has."""
+def _overrides(
+    overrides: Mapping[str, Any] | None, aliases: list[tuple[str, str]]
+) -> dict[str, float]:
+    """``{"carrier.factor": value}`` checked against the factors each carrier has; the
+    carrier may be named by an alias (appended to ``aliases``)."""
     known = _carriers()
     out: dict[str, float] = {}
     for key, value in (overrides or {}).items():
         field = f"overrides[{key}]"
         carrier_name, _, factor = str(key).partition(".")
+        resolved = _by_normal_form().get(normal_form(carrier_name))
+        if carrier_name not in known and resolved in known:
+            aliases.append((carrier_name.strip(), resolved))
+            carrier_name = resolved
         if carrier_name not in known:
+            en, zh = _near_carriers(carrier_name, known)
             raise DataValidationError(
-                f"override for unknown carrier {carrier_name!r}; keys are 'carrier.factor', "
-                f"known carriers: {', '.join(known)}",
+                f"override for unknown carrier {carrier_name!r}{en}; keys are "
+                f"'carrier.factor', known carriers: {', '.join(known)}",
                 field=field,
-                zh=f"“{carrier_name[:40]}”不是已知的能源品种（键为“品种.因子”）；可选："
+                zh=f"“{carrier_name[:40]}”不是已知的能源品种{zh}（键为“品种.因子”）；可选："
                 f"{'、'.join(known)}",
             )
         allowed = [f"{carrier_name}.{f}" for f in known[carrier_name].factors]
@@ -815,10 +910,18 @@ class InventoryEntry:
     table_quantity: float
 
 
-def _carrier(value: Any, field: str, allowed: Mapping[str, _Carrier]) -> _Carrier:
+def _carrier(
+    value: Any, field: str, allowed: Mapping[str, _Carrier], aliases: list[tuple[str, str]]
+) -> _Carrier:
+    """The carrier named ``value``: a table name, or an alias (appended to ``aliases`` as
+    ``(name given, table name)``) of :func:`carrier_aliases`."""
     name = "" if _missing_cell(value) else str(value).strip()
     if name in allowed:
         return allowed[name]
+    table_name = _by_normal_form().get(normal_form(name)) if name else None
+    if table_name in allowed:
+        aliases.append((name, table_name))
+        return allowed[table_name]
     choices = ", ".join(allowed), "、".join(allowed)
     if not name:
         raise DataValidationError(
@@ -826,11 +929,24 @@ def _carrier(value: Any, field: str, allowed: Mapping[str, _Carrier]) -> _Carrie
             field=field,
             zh=f"能源品种为空；可选：{choices[1]}",
         )
+    en, zh = _near_carriers(name, allowed)
     raise DataValidationError(
-        f"unknown carrier {_quote(name)}; known carriers: {choices[0]}",
+        f"unknown carrier {_quote(name)}{en}; known carriers: {choices[0]}",
         field=field,
-        zh=f"能源品种“{name[:40]}”不在因子表中；可选：{choices[1]}",
+        zh=f"能源品种“{name[:40]}”不在因子表中{zh}；可选：{choices[1]}",
     )
+
+
+def _near_carriers(name: str, allowed: Mapping[str, Any]) -> tuple[str, str]:
+    """`` (did you mean '柴油' (diesel)?)`` and its Chinese, or blanks when nothing is near."""
+    english = {c: e.en for c, e in carrier_aliases().carriers.items()}
+    spellings = {s: c for s, c in _spellings().items() if c in allowed}
+    en, zh = did_you_mean(
+        name,
+        spellings,
+        show=lambda c: f"{c!r} ({english[c]})" if c in english else repr(c),
+    )
+    return (f" ({en})", f"（{zh}）") if en else ("", "")
 
 
 def _unit(value: Any, carrier: _Carrier, field: str) -> tuple[str, float]:
@@ -850,7 +966,13 @@ def _unit(value: Any, carrier: _Carrier, field: str) -> tuple[str, float]:
     return key, table[key]
 
 
-def _entry(where: str, item: Any, allowed: Mapping[str, _Carrier], listed: bool) -> InventoryEntry:
+def _entry(
+    where: str,
+    item: Any,
+    allowed: Mapping[str, _Carrier],
+    listed: bool,
+    aliases: list[tuple[str, str]],
+) -> InventoryEntry:
     """One entry: ``{carrier, quantity, unit}`` of a list (fields ``where.carrier`` …) or a
     ``carrier: quantity`` pair of a mapping (every field ``where``)."""
     if not isinstance(item, Mapping):
@@ -864,16 +986,17 @@ def _entry(where: str, item: Any, allowed: Mapping[str, _Carrier], listed: bool)
     def field(part: str) -> str:
         return f"{where}.{part}" if listed else where
 
-    carrier = _carrier(item.get("carrier"), field("carrier"), allowed)
+    carrier = _carrier(item.get("carrier"), field("carrier"), allowed, aliases)
     quantity = _number(item.get("quantity"), field("quantity"))
     unit, to_table = _unit(item.get("unit"), carrier, field("unit"))
     return InventoryEntry(carrier.name, quantity, unit, quantity * to_table)
 
 
 def _entries(
-    inventory: Any, what: str, allowed: Mapping[str, _Carrier]
+    inventory: Any, what: str, allowed: Mapping[str, _Carrier], aliases: list[tuple[str, str]]
 ) -> tuple[InventoryEntry, ...]:
-    """Entries of a mapping ``{carrier: quantity}``, a list of dicts or a DataFrame."""
+    """Entries of a mapping ``{carrier: quantity}``, a list of dicts or a DataFrame; the
+    aliases used are appended to ``aliases``."""
     if inventory is None:
         return ()
     if isinstance(inventory, pd.DataFrame):
@@ -889,7 +1012,7 @@ def _entries(
             zh=f"最多 {MAX_RECORDS} 行（收到 {len(items)} 行）",
         )
     listed = not isinstance(inventory, Mapping)
-    return tuple(_entry(where, item, allowed, listed) for where, item in items)
+    return tuple(_entry(where, item, allowed, listed, aliases) for where, item in items)
 
 
 @dataclass(frozen=True)
@@ -916,6 +1039,8 @@ class CarbonInputs:
     revenue: float | None
     product_output: float | None
     product_unit: str | None
+    aliases: tuple[tuple[str, str], ...] = ()
+    """``(name given, table name)`` of each carrier named by an alias, in order of first use."""
 
 
 def check_inputs(
@@ -965,10 +1090,11 @@ def check_inputs(
             field="grid_factor",
             zh="选择省级平均时须指定省份",
         )
-    user = _overrides(overrides)
+    aliases: list[tuple[str, str]] = []
+    user = _overrides(overrides, aliases)
     known = _carriers()
-    consumed = _entries(inventory, "inventory", known)
-    exports = _entries(exported, "exported", {k: known[k] for k in (ELECTRICITY, HEAT)})
+    consumed = _entries(inventory, "inventory", known, aliases)
+    exports = _entries(exported, "exported", {k: known[k] for k in (ELECTRICITY, HEAT)}, aliases)
     process = _optional(process_emissions, "process_emissions") or 0.0
     biomass = _optional(biomass_co2, "biomass_co2") or 0.0
     out = _optional(output, "output", positive=True)
@@ -996,7 +1122,16 @@ def check_inputs(
         revenue=rev,
         product_output=product,
         product_unit=product_unit,
+        aliases=_first_spellings(aliases),
     )
+
+
+def _first_spellings(aliases: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """``aliases`` without repeats: ``Diesel`` after ``diesel`` is the same name."""
+    first: dict[tuple[str, str], tuple[str, str]] = {}
+    for given, name in aliases:
+        first.setdefault((normal_form(given), name), (given, name))
+    return tuple(first.values())
 
 
 # ---------------------------------------------------------------------------------------
@@ -1270,6 +1405,21 @@ def _intensities(
     return tuple(out)
 
 
+def _alias_notes(aliases: tuple[tuple[str, str], ...]) -> list[_Note]:
+    """One note per carrier named by an alias: the name given and the table name read."""
+    if not aliases:
+        return []
+    t = carrier_aliases()
+    table = f"{t.id} v{t.version}, confidence {t.confidence}"
+    return [
+        _Note(
+            f"carrier {given!r} read as {name} (alias in {table})",
+            f"能源品种“{given}”按别名视为“{name}”（{t.id} v{t.version}，nqpf 设计值）",
+        )
+        for given, name in aliases
+    ]
+
+
 def _closing_notes(inputs: CarbonInputs, book: _FactorBook, *, exported: bool) -> list[_Note]:
     """Notes on the whole accounting: exports, unused overrides, biomass, unverified factors."""
     notes = []
@@ -1321,7 +1471,7 @@ def account_inputs(inputs: CarbonInputs) -> CarbonResult:
         (``overrides[carrier.factor]``), a year or province without the grid factor
         chosen (``year`` / ``grid_factor``), ``等价值`` without 电力.tce.
     """
-    notes: list[_Note] = []
+    notes = _alias_notes(inputs.aliases)
     book = _FactorBook(inputs, notes)
     consumed, exports = _by_carrier(inputs.inventory), _by_carrier(inputs.exported)
     grid = _resolve_grid(inputs, ELECTRICITY in consumed or ELECTRICITY in exports, book)
@@ -1385,7 +1535,9 @@ def account(
         converted when it is an obvious variant (t ↔ kg ↔ 万t, 万Nm³ ↔ m³ ↔ 万立方米,
         MWh ↔ kWh ↔ 万kWh, GJ ↔ MJ); a blank unit is the table unit.  Repeated carriers
         are added up; at most :data:`MAX_RECORDS` entries.  Quantities are numbers or
-        numeric text (``"1,200.5"``), ≥ 0 and ≤ :data:`MAX_NUMBER`.
+        numeric text (``"1,200.5"``), ≥ 0 and ≤ :data:`MAX_NUMBER`.  A carrier may be
+        named by an alias of :func:`carrier_aliases` (``"diesel"`` → 柴油), here and in
+        ``exported`` and ``overrides``; the notes say which.
     year : int
         Accounting year; selects the grid factor.  Years are never mixed: a year without
         a factor in the table is an error naming the years that exist.

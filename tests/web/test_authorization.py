@@ -450,6 +450,72 @@ def _check_dashboard_page(caller: str, r: Any, ctx: Ctx) -> str | None:
     return "page shows B's region 320506" if "320506" in r.text else None
 
 
+def _xlsx_cells(r: Any) -> list[list[str]]:
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(r.content), read_only=True)
+    rows = [
+        ["" if v is None else str(v) for v in row]
+        for ws in book.worksheets
+        for row in ws.iter_rows(values_only=True)
+    ]
+    book.close()
+    return rows
+
+
+def _check_map_api(caller: str, r: Any, ctx: Ctx) -> str | None:
+    """The map counts only the caller's visible enterprises, none in B's region."""
+    if problem := _status(r, 200):
+        return problem
+    body = r.json()
+    counted = sum(x["enterprises"] for x in body["regions"])
+    counted += (body["unknown"] or {}).get("enterprises", 0)
+    if counted != VISIBLE_ENTERPRISES[caller]:
+        return f"map counts {counted} enterprises (expected {VISIBLE_ENTERPRISES[caller]})"
+    if leaked := [x["code"] for x in body["regions"] if x["code"][:2] == "32" and x["enterprises"]]:
+        return f"map shows enterprises in B's regions {leaked}"
+    return _no_foreign_text(r)
+
+
+def _check_map_file(caller: str, r: Any, ctx: Ctx) -> str | None:
+    if problem := _status(r, 200):
+        return problem
+    if r.headers["content-type"].startswith("image/svg"):
+        return _no_foreign_text(r)
+    return None
+
+
+def _check_map_xlsx(caller: str, r: Any, ctx: Ctx) -> str | None:
+    if problem := _status(r, 200):
+        return problem
+    rows = _xlsx_cells(r)
+    leaked = [row for row in rows if row and row[0][:2] == "32" and row[2] not in ("0", "")]
+    counted = sum(int(row[2]) for row in rows[1:] if len(row) > 2 and row[2].isdigit())
+    if leaked:
+        return f"map workbook counts enterprises in B's regions {leaked}"
+    return None if counted else "map workbook counts no enterprise at all"
+
+
+def _check_list_xlsx(caller: str, r: Any, ctx: Ctx) -> str | None:
+    """The list export: the caller's enterprises only (ent_sz always), none of B's."""
+    if problem := _status(r, 200):
+        return problem
+    cells = [c for row in _xlsx_cells(r) for c in row]
+    if leaked := [c for c in cells if any(n in c for n in FOREIGN_NAMES) or "320506" in c]:
+        return f"workbook shows B's data {leaked}"
+    return None if "南山精密制造有限公司" in cells else "does not list ent_sz"
+
+
+def _check_reminders_xlsx(caller: str, r: Any, ctx: Ctx) -> str | None:
+    if problem := _status(r, 200):
+        return problem
+    cells = [c for row in _xlsx_cells(r) for c in row]
+    leaked = [c for c in cells if any(n in c for n in (*FOREIGN_NAMES, *FOREIGN_EMAILS))]
+    return f"reminder workbook shows B's data {leaked}" if leaked else None
+
+
 # (method, path) → (check, fresh credentials: the call ends the session/token it uses)
 OPEN_ROUTES: dict[tuple[str, str], tuple[Check, bool]] = {
     ("GET", "/api/v1/me"): (_check_me, False),
@@ -464,6 +530,13 @@ OPEN_ROUTES: dict[tuple[str, str], tuple[Check, bool]] = {
     ("GET", "/api/v1/audit"): (_check_audit_api, False),
     ("GET", "/api/v1/dashboard"): (_check_dashboard_api, False),
     ("GET", "/api/v1/dashboard.xlsx"): (_check_dashboard_xlsx, False),
+    ("GET", "/api/v1/dashboard/map"): (_check_map_api, False),
+    ("GET", "/api/v1/dashboard/map.png"): (_check_map_file, False),
+    ("GET", "/api/v1/dashboard/map.svg"): (_check_map_file, False),
+    ("GET", "/api/v1/dashboard/map.xlsx"): (_check_map_xlsx, False),
+    ("GET", "/api/v1/enterprises.xlsx"): (_check_list_xlsx, False),
+    ("GET", "/api/v1/enterprises/reminders.xlsx"): (_check_reminders_xlsx, False),
+    ("GET", "/enterprises/reminders"): (_page_ok, False),
     ("GET", "/api/v1/carbon/carriers"): (
         lambda c, r, x: _status(r, 200) or (None if "电力" in r.text else "no 电力"),
         False,

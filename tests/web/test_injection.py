@@ -742,6 +742,41 @@ QUERY: dict[tuple[str, str], bool] = {
         for p in ("/api/v1/dashboard", "/api/v1/dashboard.xlsx", "/dashboard")
         for q in ("framework", "region", "chain", "industry")
     },
+    # the maps (issue 13): the dashboard's filters plus measure and parent
+    **{
+        (p, q): False
+        for p in (
+            "/api/v1/dashboard/map",
+            "/api/v1/dashboard/map.png",
+            "/api/v1/dashboard/map.svg",
+            "/api/v1/dashboard/map.xlsx",
+        )
+        for q in ("framework", "region", "chain", "industry", "measure", "parent")
+    },
+    ("/dashboard", "measure"): False,
+    ("/dashboard", "parent"): False,
+    # the officers' list (issue 13): API, export, reminders; the page echoes the chain
+    **{
+        (p, q): False
+        for p in ("/api/v1/enterprises", "/api/v1/enterprises.xlsx")
+        for q in ("chain", "stage", "status", "framework", "sort")
+    },
+    **{
+        ("/api/v1/enterprises.xlsx", q): False for q in ("q", "region", "industry", "size")
+    },
+    **{
+        ("/api/v1/enterprises/reminders.xlsx", q): False
+        for q in ("region", "industry", "chain", "framework")
+    },
+    ("/enterprises", "chain"): True,
+    **{
+        ("/enterprises", q): False
+        for q in ("stage", "level", "score_min", "score_max", "status", "framework", "sort", "desc")
+    },
+    ("/enterprises/reminders", "chain"): True,
+    ("/enterprises/reminders", "region"): True,
+    ("/enterprises/reminders", "industry"): True,
+    ("/enterprises/reminders", "framework"): False,
 }
 # routes that answer a file: (path) → what user text it may contain
 DOWNLOADS: dict[str, str] = {
@@ -750,6 +785,10 @@ DOWNLOADS: dict[str, str] = {
     "/api/v1/assessments/{assessment_id}/template.xlsx": "static questionnaire template",
     "/api/v1/assessments/{assessment_id}/report.pdf": "HTML report (enterprise name)",
     "/api/v1/dashboard.xlsx": "dashboard tables: chain names, the chain filter",
+    "/api/v1/dashboard/map.xlsx": "map values: region names and codes, the chain filter",
+    "/api/v1/enterprises.xlsx": "enterprise list: names, chains, the filters (typed text)",
+    "/api/v1/enterprises/reminders.xlsx": "reminder list: names, chains, admins' names and "
+    "e-mails (typed text)",
     "/api/v1/carbon/{inventory_id}/report.xlsx": "carbon report: enterprise name, carrier "
     "names and units (text starting with = + - @ prefixed with ')",
 }

@@ -69,8 +69,9 @@ TABLES_OF = {
     "sigma": ["sigma"],
     "beta": ["beta", "beta_summary"],
 }
-#: Files every run writes after its tables and report (its effective config and manifest).
-RUN_FILES = ["config.used.yaml", "manifest.json"]
+#: Files every run writes after its tables and report: effective config, data-quality
+#: report, manifest.
+RUN_FILES = ["config.used.yaml", "quality.html", "quality.xlsx", "manifest.json"]
 TABLES = [t for tables in TABLES_OF.values() for t in tables] + ["metadata"]
 SECTIONS = [
     "区域差异：Dagum 基尼系数分解",

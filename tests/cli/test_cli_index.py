@@ -33,8 +33,9 @@ SUB_DIMENSIONS = [
     "新质产业",
     "生态环境",
 ]
-#: Files every run writes after its tables and report (its effective config and manifest).
-RUN_FILES = ["config.used.yaml", "manifest.json"]
+#: Files every run writes after its tables and report: effective config, data-quality
+#: report, manifest.
+RUN_FILES = ["config.used.yaml", "quality.html", "quality.xlsx", "manifest.json"]
 TABLES = [
     "index",
     "index_wide",
@@ -341,7 +342,7 @@ def _given(ids, value):
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
-        ("non_numeric", ["panel.csv", "row 5", "'edu_years'", "12%"]),
+        ("non_numeric", ["panel.csv", "row 5", "'edu_years'", "12,5"]),
         ("duplicate_rows", ["panel.csv", "row 42", "row 7", "天津", "2016", "duplicate"]),
         ("constant_column", ["'robot_density'", "zero range"]),
         ("negative_for_cv", ["'robot_density'", "positive"]),
@@ -366,7 +367,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
 ):
     data, over = demo_frame, {}
     if case == "non_numeric":
-        data = _set(data, 3, "edu_years", "12%")  # frame row 3 = spreadsheet row 5
+        data = _set(data, 3, "edu_years", "12,5")  # frame row 3 = spreadsheet row 5
     elif case == "duplicate_rows":
         data = pd.concat([data, data.iloc[[5]]])  # a second 天津 2016 as row 42
     elif case == "constant_column":

@@ -329,6 +329,8 @@ def test_writes_every_format_and_returns_the_paths(run, tmp_path):
         *(f"{t}.parquet" for t in tables),
         "report.html",
         "config.used.yaml",
+        "quality.html",
+        "quality.xlsx",
         "manifest.json",
     ]
     assert r.written == written
@@ -391,6 +393,8 @@ def test_stale_workbook_and_report_do_not_survive_a_smaller_run(run, tmp_path):
         "gini.csv",
         "manifest.json",
         "metadata.csv",
+        "quality.html",
+        "quality.xlsx",
     ]
 
 

@@ -462,11 +462,17 @@ def test_not_synthetic_has_no_label(run):
     assert "数据性质 data status" not in meta_of(r)
 
 
-def test_progress_messages(write):
-    said: list[str] = []
-    run_analyze(load_analyze_config(write({"dagum": {}, "beta": {}})), progress=said.append)
-    assert said[0] == "面板: 12 个单位 × 6 期, 变量 index"
-    assert "Dagum 基尼系数分解" in said and "β 收敛" in said
+def test_progress_events(write):
+    events = []
+    run_analyze(load_analyze_config(write({"dagum": {}, "beta": {}})), progress=events.append)
+    lines = [str(e) for e in events if e.message]
+    assert lines[0] == "面板: 12 个单位 × 6 期, 变量 index"
+    assert "Dagum 基尼系数分解" in lines and "β 收敛" in lines
+    stages = list(dict.fromkeys(e.stage for e in events))
+    assert stages == ["load", "quality", "analyses"]
+    analyses = [e for e in events if e.stage == "analyses"]
+    assert [e.done for e in analyses] == [1, 2, 2] and {e.total for e in analyses} == {2}
+    assert all(0 <= e.done <= e.total for e in events)
 
 
 # ---------------------------------------------------------------------- weights

@@ -13,8 +13,9 @@ from nqpf.services.index_output import TABLE_TITLES, build_report, write_index_o
 from nqpf.services.index_run import load_index_config, run_index
 
 TITLE = "测试省域新质生产力指数"  # tests/conftest.py base_config()
-#: Files every run writes after its tables and report (its effective config and manifest).
-RUN_FILES = ["config.used.yaml", "manifest.json"]
+#: Files every run writes after its tables and report: effective config, data-quality
+#: report, manifest.
+RUN_FILES = ["config.used.yaml", "quality.html", "quality.xlsx", "manifest.json"]
 
 
 @pytest.fixture

@@ -26,8 +26,9 @@ def progress_printer(console, quiet: bool):
     the files being written, which are listed at the end), or nothing when quiet."""
 
     def show(event: Any) -> None:
-        if getattr(event, "stage", None) != "write" and str(event):
-            console.print(f"[cyan]•[/] {event}", highlight=False)
+        text = getattr(event, "message", event)
+        if getattr(event, "stage", None) != "write" and text:
+            console.print(f"[cyan]•[/] {text}", highlight=False)
 
     return (lambda _e: None) if quiet else show
 
@@ -74,27 +75,35 @@ def progress_display(console, quiet: bool) -> Iterator[Any]:
 
 
 def print_quality(console, quality: Any, *, quiet: bool) -> None:
-    """The data-quality report as a Rich table: one row per check (what the service found).
+    """The data-quality report of a run as a Rich table (what the service found).
 
-    Warnings are printed even when quiet (as are errors, which stop the run earlier).
+    The table lists what is worth reading: what was read, fixed or warned about (checks
+    that passed are in ``quality.html``).  Quiet, only the warnings are printed, on
+    standard error, so that standard output keeps only the paths.
     """
     if quality is None:
         return
+    from rich.console import Console
     from rich.table import Table
 
-    frame = quality.checks_frame()
-    warnings = frame[frame["status"] == "warn"]
+    shown = [f for f in quality.findings if f.status != "ok"]
     if quiet:
-        for _, row in warnings.iterrows():
-            console.print(f"[yellow]警告 warning:[/] {row['finding']}", highlight=False)
+        err = Console(stderr=True)
+        for f in quality.warnings:
+            err.print(f"[yellow]警告 warning:[/] {f.message}", highlight=False, soft_wrap=True)
         return
-    view = Table(title=quality.summary().title)
-    for col in ("check", "status", "finding"):
-        view.add_column(col, overflow="fold")
-    colours = {"ok": "green", "warn": "yellow", "fixed": "cyan", "error": "red", "info": "white"}
-    for _, row in frame.iterrows():
-        colour = colours.get(row["status"], "white")
-        view.add_row(str(row["check"]), f"[{colour}]{row['status']}[/]", str(row["finding"]))
+    passed = len(quality.findings) - len(shown)
+    view = Table(
+        title=quality.summary().title,
+        caption=f"其余 {passed} 项检查通过 (the other {passed} checks passed); 详见 quality.html",
+    )
+    view.add_column("检查 check")
+    view.add_column("状态 status")
+    view.add_column("结果 finding", overflow="fold")
+    colours = {"warn": "yellow", "fixed": "cyan", "error": "red", "info": "white"}
+    for f in shown:
+        colour = colours.get(f.status, "white")
+        view.add_row(f.check, f"[{colour}]{f.status}[/]", f.message)
     console.print(view)
 
 

@@ -364,6 +364,24 @@ class Panel:
         filled = self.filled[self.filled[self.period_col].isin(wanted)].reset_index(drop=True)
         return self._replace(rows, list(range(len(self.indicators))), filled)
 
+    def subset_entities(self, entities: Iterable[Any]) -> Panel:
+        """Return a panel with only the rows of the given entities.
+
+        >>> p = Panel.from_arrays([[1.0], [2.0], [3.0]], ["a", "b", "c"], [1, 1, 1], ["x"])
+        >>> p.subset_entities(["a", "c"]).entity_labels.tolist()
+        ['a', 'c']
+        """
+        wanted = list(entities)
+        code = {label: k for k, label in enumerate(self.entity_labels.tolist())}
+        unknown = [e for e in wanted if e not in code]
+        if unknown or not wanted:
+            raise DataValidationError(
+                f"unknown entities {unknown[:10]}; the panel has {len(code)}", field="entities"
+            )
+        rows = np.flatnonzero(np.isin(self.entity_index, [code[e] for e in wanted]))
+        filled = self.filled[self.filled[self.entity_col].isin(wanted)].reset_index(drop=True)
+        return self._replace(rows, list(range(len(self.indicators))), filled)
+
     def _replace(self, rows: np.ndarray, cols: list[int], filled: pd.DataFrame) -> Panel:
         extra = None if self.extra is None else self.extra.iloc[rows].reset_index(drop=True)
         return Panel(

@@ -7,16 +7,19 @@ frame their HTML report the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 
 from nqpf.datasets import SYNTHETIC_LABEL
-from nqpf.exceptions import ConfigError
-from nqpf.io.tables import read_panel
+from nqpf.exceptions import ConfigError, DataValidationError
+from nqpf.io.quality import QualityChecker, QualityPolicy, QualityReport, period_year
+from nqpf.io.tables import read_panel, read_table
 from nqpf.panel import Panel
 from nqpf.reports.html import Section, render_report
 from nqpf.services.files import InputFile, read_config_input
@@ -45,7 +48,7 @@ def read_panel_input(
     keep: Sequence[str],
     **options: Any,
 ) -> Panel:
-    """A validated :class:`Panel` from a file's bytes or a dataframe.
+    """A validated :class:`Panel` from a file's bytes or a dataframe (no quality checks).
 
     ``section`` is the config's data section (entity, period, sheet, missing, fill_value);
     ``options`` are further arguments of :meth:`Panel.from_frame` (layout …).  The entity
@@ -64,29 +67,144 @@ def read_panel_input(
     return Panel.from_frame(data, **options)
 
 
+@dataclass
+class Loaded:
+    """A panel read and checked: the panel to compute on, its quality report, and the
+    panel as read (before a ``fix`` policy changed it; the same object when none did)."""
+
+    panel: Panel
+    quality: QualityReport
+    as_read: Panel
+
+
+def load_panel(
+    data: InputFile | Any,
+    section: Any,
+    *,
+    indicators: Sequence[str],
+    keep: Sequence[str],
+    quality: Any = None,
+    periods: PeriodRange | None = None,
+    positive: Mapping[str, str] | None = None,
+    nonnegative: Mapping[str, str] | None = None,
+    strict: bool = True,
+    layout: str = "wide",
+    indicator_col: str = "indicator",
+    value_col: str = "value",
+) -> Loaded:
+    """Read a panel with the data-quality checks of :mod:`nqpf.io.quality`.
+
+    The table is read (a file's bytes, or a dataframe), its text numbers and period
+    labels cleaned as the config's ``quality`` section allows, the panel built, the
+    ``periods`` range chosen (config key ``periods``), and the panel checked (balance,
+    constant columns, signs, outliers).  With ``strict`` (a run) the first problem the
+    policy refuses is raised; without it (a door showing the report before a run) every
+    problem is in the report.
+    """
+    policy = QualityPolicy.of(quality)
+    source = label(data)
+    checker = QualityChecker(policy, source=source)
+    long = layout == "long"
+    try:
+        if isinstance(data, InputFile):
+            text = (section.entity, *keep)
+            frame = read_table(data.data, name=data.name, sheet=section.sheet, text_columns=text)
+            first_row = int(frame.attrs.get("first_row", 2))
+        else:
+            frame, first_row = _pandas(data), 2
+        frame = checker.clean(
+            frame,
+            entity=section.entity,
+            period=section.period,
+            value_columns=[value_col] if long else list(indicators),
+            keep=keep,
+            key_columns=(indicator_col,) if long else (),
+            first_row=first_row,
+        )
+        if strict:
+            checker.report().raise_for_errors()
+        panel = Panel.from_frame(
+            frame,
+            entity=section.entity,
+            period=section.period,
+            indicators=indicators,
+            keep=keep,
+            layout=layout,
+            indicator_col=indicator_col,
+            value_col=value_col,
+            missing=section.missing,
+            fill_value=section.fill_value,
+            source=source,
+            first_row=first_row,
+        )
+        panel = select_periods(panel, periods, "periods")
+    except DataValidationError as exc:
+        if strict:
+            raise
+        checker.failed(exc)
+        return Loaded(None, checker.report(), None)  # type: ignore[arg-type]
+    checked = checker.check_panel(panel, positive=positive, nonnegative=nonnegative)
+    report = checker.report(checked)
+    if strict:
+        report.raise_for_errors()
+    return Loaded(checked, report, panel)
+
+
+def _pandas(data: Any) -> pd.DataFrame:
+    """A dataframe of any kind narwhals reads, as pandas (the quality checks work on it)."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    frame = nw.from_native(data)
+    if isinstance(frame, nw.LazyFrame):
+        frame = frame.collect()
+    return frame.to_pandas()
+
+
 def label(data: InputFile | Any) -> str | None:
     """The name that error messages give the data: the file's, none for a dataframe."""
     return data.name if isinstance(data, InputFile) else None
 
 
-def _in_range(labels: np.ndarray, rng: PeriodRange | None) -> np.ndarray:
+def _bound(value: Any, numeric: bool, what: str) -> Any:
+    """A period bound as the labels are: a number (``2018``, ``"2018年"``) or text."""
+    if value is None or not numeric:
+        return value
+    year = period_year(value)
+    if year is None and isinstance(value, int | float):
+        return value
+    if year is None:
+        raise ConfigError(
+            f"period bound {value!r} is not a year, but the period labels are numbers",
+            field=what,
+            zh=f"期间界限 {value!r} 不是年份，而数据的期间标签是数字",
+        )
+    return year
+
+
+def _in_range(labels: np.ndarray, rng: PeriodRange, what: str) -> np.ndarray:
+    numeric = labels.dtype.kind in "iuf"
     keep = np.ones(labels.shape[0], dtype=bool)
-    if rng is None:
-        return keep
-    if rng.start is not None:
-        keep &= labels >= type(labels[0])(rng.start)
-    if rng.end is not None:
-        keep &= labels <= type(labels[0])(rng.end)
+    for value, compare in ((rng.start, np.greater_equal), (rng.end, np.less_equal)):
+        bound = _bound(value, numeric, what)
+        if bound is None:
+            continue
+        if not numeric:
+            bound = type(labels[0])(bound)
+        keep &= compare(labels, bound)
     return keep
 
 
 def select_periods(panel: Panel, rng: PeriodRange | None, what: str) -> Panel:
-    """The periods of ``panel`` inside ``rng`` (config key ``what``); all when None."""
+    """The periods of ``panel`` inside ``rng`` (config key ``what``); all when None.
+
+    Numeric labels (years, also those read from ``2023年``) are compared as numbers, and a
+    bound written as ``"2018年"`` means 2018; text labels are compared as text.
+    """
     if rng is None:
         return panel
     labels = panel.period_labels
     try:
-        chosen = labels[_in_range(labels, rng)]
+        chosen = labels[_in_range(labels, rng, what)]
     except (TypeError, ValueError):
         raise ConfigError(
             f"period bounds {rng.start!r}–{rng.end!r} do not match the period labels", field=what

@@ -23,6 +23,7 @@ from nqpf.services.index_config import (
     ConfigDocument,
     OutputSection,
     PeriodRange,
+    QualitySection,
     absolute,
     parse_config,
     yaml_text,
@@ -133,6 +134,7 @@ class AnalyzeConfig(ConfigDocument):
     periods: PeriodRange | None = None
     weights: WeightsSection | None = None
     analyses: Analyses
+    quality: QualitySection = Field(default_factory=QualitySection)
     output: OutputSection = Field(default_factory=lambda: OutputSection(dir="out/nqpf-analyze"))
 
 

@@ -41,6 +41,7 @@ from nqpf.services import _run_steps as steps
 from nqpf.services.analyze_config import AnalyzeConfig, dump_analyze_config, parse_analyze_config
 from nqpf.services.analyze_output import TABLE_TITLES, build_report, finish_tables
 from nqpf.services.files import InputFile, load_config
+from nqpf.services.progress import ProgressCallback, reporter
 
 __all__ = [
     "AnalysisRun",
@@ -77,8 +78,11 @@ class AnalysisRun:
     meta: dict[str, str]
     wide: pd.DataFrame
     written: list[Path] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    quality: Any = None
 
     workbook: ClassVar[str] = "nqpf_analyze.xlsx"
+    command: ClassVar[str] = "analyze run"
     known_tables: ClassVar = TABLE_TITLES
 
     @cached_property
@@ -108,7 +112,7 @@ def run_analysis(
     data: InputFile | bytes | Any | None = None,
     *,
     weights: InputFile | bytes | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> AnalysisRun:
     """Run every analysis the config names on its panel variable.
 
@@ -125,39 +129,85 @@ def run_analysis(
         ``weights.path`` beside a config read from a file.  Read only when a spatial
         analysis runs.
     progress
-        Called with a line of text after each step.
+        Called with a :class:`~nqpf.services.progress.Progress` event (stage, done,
+        total, message) as the run goes: loading, quality, analyses; ``str(event)`` is a
+        line of text for people.
 
     Returns
     -------
     AnalysisRun
         Results, tables, output tables, the HTML report and the effective config.
     """
-    say = progress or (lambda _m: None)
+    event = reporter(progress)
     cfg = config
+    event("load", 0, 1, "")
     data = steps.config_input(cfg, data, cfg.data.path, field="data.path")
     source = steps.label(data)
-    panel = _read_panel(cfg, data)
-    say(f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期, 变量 {cfg.data.value}")
+    loaded = _read_panel(cfg, data)
+    panel = loaded.panel
+    event("load", 1, 1, f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期, 变量 {cfg.data.value}")
+    event("quality", 1, 1, _quality_line(loaded.quality))
+    steps_done = [0]
+    total = _count_analyses(cfg)
+
+    def say(message: str) -> None:
+        steps_done[0] += 1
+        event("analyses", min(steps_done[0], total), total, message)
+
     res = _cross_sections(cfg, panel, source, say)
     wide, w = _dynamics(cfg, panel, source, weights, res, say)
+    event("analyses", total, total, "")
     meta = _metadata(cfg, panel, data, w)
     tables = build_tables(cfg, panel, res, wide, meta)
-    return AnalysisRun(cfg, panel, res, tables, meta, wide)
+    run = AnalysisRun(cfg, panel, res, tables, meta, wide)
+    run.inputs = steps.input_hashes(data)
+    run.quality = loaded.quality
+    return run
+
+
+def _count_analyses(cfg: AnalyzeConfig) -> int:
+    """The progress messages the analyses send (one per long analysis)."""
+    a = cfg.analyses
+    named = ("dagum", "kde", "markov", "spatial_markov", "moran", "beta")
+    return max(1, sum(getattr(a, n) is not None for n in named))
+
+
+def _quality_line(quality: Any) -> str:
+    warnings = quality.warnings
+    if not warnings:
+        return "数据质量: 通过 (quality.html)"
+    return f"数据质量: {len(warnings)} 项警告 warning(s) (quality.html)"
 
 
 #: The former name of :func:`run_analysis`.
 run_analyze = run_analysis
 
 
-def _read_panel(cfg: AnalyzeConfig, data: InputFile | Any) -> Panel:
-    """The value, the beta controls and the group / id columns, over the chosen periods."""
-    d = cfg.data
+def _read_panel(cfg: AnalyzeConfig, data: InputFile | Any, *, strict: bool = True):
+    """The value, the beta controls and the group / id columns, over the chosen periods,
+    read with the data-quality checks (Gini, Dagum and Theil need non-negative values,
+    σ as the SD of logs positive ones)."""
+    d, a = cfg.data, cfg.analyses
     keep = [c for c in dict.fromkeys([d.group, d.subgroup, *d.keep]) if c]
     if cfg.weights is not None and cfg.weights.id_column and cfg.weights.id_column not in keep:
         keep.append(cfg.weights.id_column)
-    controls = cfg.analyses.beta.controls if cfg.analyses.beta else []
-    panel = steps.read_panel_input(data, d, indicators=[d.value, *controls], keep=tuple(keep))
-    return steps.select_periods(panel, cfg.periods, "periods")
+    controls = a.beta.controls if a.beta else []
+    nonnegative, positive = {}, {}
+    if any(x is not None for x in (a.gini, a.dagum, a.theil)):
+        nonnegative[d.value] = "Gini, Dagum and Theil need non-negative values"
+    if a.sigma is not None and a.sigma.measure == "sd_log":
+        positive[d.value] = "sigma measure sd_log needs positive values"
+    return steps.load_panel(
+        data,
+        d,
+        indicators=[d.value, *controls],
+        keep=tuple(keep),
+        quality=cfg.quality,
+        periods=cfg.periods,
+        positive=positive,
+        nonnegative=nonnegative,
+        strict=strict,
+    )
 
 
 def _cross_sections(
@@ -168,8 +218,6 @@ def _cross_sections(
     y, periods = panel.values[:, 0], panel.periods
     group = panel.extra[d.group].to_numpy() if d.group else None
     res: dict[str, Any] = {}
-    if any(x is not None for x in (a.gini, a.dagum, a.theil)):
-        _require_non_negative(panel, source, d.value)
     if a.gini is not None:
         res["gini"] = gini(y, periods=periods)
     if a.dagum is not None:
@@ -394,19 +442,6 @@ def _file_weights(file: InputFile, kind: str, transform: str) -> SpatialWeights:
     # Columns are matched to rows by their header ids, not by position.
     matrix = m.iloc[:, 1:].set_axis(col_ids, axis=1)[row_ids].to_numpy(dtype=float)
     return spatial_weights(matrix=matrix, ids=row_ids, transform=transform)
-
-
-def _require_non_negative(panel: Panel, source: str | None, value: str) -> None:
-    y = panel.values[:, 0]
-    bad = np.flatnonzero(y < 0)
-    if bad.size:
-        i = int(bad[0])
-        raise DataValidationError(
-            f"{panel.entity_col} {panel.entities[i]}, {panel.period_col} {panel.periods[i]} is "
-            f"{y[i]:g}: Gini, Dagum and Theil need non-negative values ({bad.size} negative)",
-            file=source,
-            column=value,
-        )
 
 
 def _metadata(cfg: AnalyzeConfig, panel: Panel, data: InputFile | Any, w) -> dict[str, str]:

@@ -101,6 +101,41 @@ class OutputSection(_Strict):
     report: bool = True
 
 
+Policy = Literal["error", "warn", "fix"]
+
+
+class QualitySection(_Strict):
+    """Data-quality checks on load and what to do about each finding.
+
+    ``error`` stops the run naming the cells, ``warn`` goes on and says so, ``fix``
+    applies the documented fix and lists it; every finding is in ``quality.html`` and
+    ``quality.xlsx`` beside the outputs (see :class:`nqpf.io.quality.QualityPolicy`).
+    """
+
+    thousands: Policy = Field(default="fix", description="numbers such as 2,572.35")
+    percent: Policy = Field(default="fix", description="numbers such as 12% (read as 0.12)")
+    fullwidth: Policy = Field(default="fix", description="full-width digits such as １２３")
+    period_labels: Policy = Field(default="fix", description="period labels such as 2023年")
+    duplicates: Literal["error", "fix"] = Field(
+        default="error", description="fix drops rows repeating an earlier row exactly"
+    )
+    unbalanced: Policy = Field(
+        default="warn", description="fix keeps only the units present in every period"
+    )
+    constant: Literal["error", "warn"] = "warn"
+    negative: Literal["error", "warn"] = Field(
+        default="error", description="negative values where a method needs positive ones"
+    )
+    outliers: Policy = Field(default="warn", description="fix clips them to the fences")
+    outlier_rule: Literal["mad", "iqr"] = Field(
+        default="mad", description="mad: median ± k·1.4826·MAD; iqr: Tukey's fences"
+    )
+    outlier_k: float | None = Field(
+        default=None, gt=0, description="k of the rule; default 3.5 (mad) or 3 (iqr)"
+    )
+    outlier_scope: Literal["pooled", "per_period"] = "pooled"
+
+
 class PeriodRange(_Strict):
     start: int | str | None = Field(default=None, alias="from")
     end: int | str | None = Field(default=None, alias="to")
@@ -160,6 +195,7 @@ class IndexConfig(ConfigDocument):
         default=None, description="base periods that fix weights and extremes (default: all)"
     )
     method: MethodSection = Field(default_factory=MethodSection)
+    quality: QualitySection = Field(default_factory=QualitySection)
     coupling: CouplingSection | None = None
     obstacle: ObstacleSection = Field(default_factory=ObstacleSection)
     output: OutputSection = Field(default_factory=OutputSection)

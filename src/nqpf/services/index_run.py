@@ -65,6 +65,7 @@ class IndexRun:
     meta: dict[str, str]
     written: list[Path] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
+    quality: Any = None
 
     workbook: ClassVar[str] = "nqpf_index.xlsx"
     command: ClassVar[str] = "index run"
@@ -241,24 +242,17 @@ def run_index(
 
     data = steps.config_input(cfg, data, cfg.data.path, field="data.path")
     source = steps.label(data)
-    d = cfg.data
-    panel = steps.read_panel_input(
-        data,
-        d,
-        indicators=system.indicator_ids,
-        keep=tuple(d.keep),
-        layout=d.layout,
-        indicator_col=d.indicator_col,
-        value_col=d.value_col,
-    )
-    panel = steps.select_periods(panel, cfg.periods, "periods")
+    loaded = _load(cfg, system, data)
+    panel, quality = loaded.panel, loaded.quality
     fit_panel = steps.select_periods(panel, cfg.fit_periods, "fit_periods")
     say("load", 2, 2, f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期")
+    say("quality", 1, 1, _quality_line(quality))
 
     est = _estimator(cfg, system)
     say("weights", 0, 1, "")
     with _rows_as_units(fit_panel, source):
         est.fit(fit_panel)
+    quality = _weight_shift(cfg, system, loaded, est, quality)
     say("weights", 1, 1, f"权重: {est.weights_.method}")
     say("aggregate", 0, 1, "")
     with _rows_as_units(panel, source):
@@ -281,7 +275,101 @@ def run_index(
     say("tables", 1, 1, "")
     run = IndexRun(cfg, system, panel, result, coupling, scores, tables, meta)
     run.inputs = steps.input_hashes(data)
+    run.quality = quality
     return run
+
+
+#: Weightings whose weights follow from the data (outliers can move them).
+DATA_WEIGHTINGS = ("entropy", "critic", "cv", "combined")
+
+
+def _positive(cfg: IndexConfig, system: IndicatorSystem) -> dict[str, str]:
+    """Indicators the config's method needs strictly positive, with the reason."""
+    m = cfg.method
+    if m.weighting == "cv":
+        why = "weighting: cv needs positive values"
+    elif m.weighting == "combined" and m.combine is not None and m.combine.objective == "cv":
+        why = "combine.objective: cv needs positive values"
+    else:
+        return {}
+    return dict.fromkeys(system.indicator_ids, why)
+
+
+def _load(cfg: IndexConfig, system: IndicatorSystem, data: Any, *, strict: bool = True):
+    d = cfg.data
+    return steps.load_panel(
+        data,
+        d,
+        indicators=system.indicator_ids,
+        keep=tuple(d.keep),
+        quality=cfg.quality,
+        periods=cfg.periods,
+        positive=_positive(cfg, system),
+        strict=strict,
+        layout=d.layout,
+        indicator_col=d.indicator_col,
+        value_col=d.value_col,
+    )
+
+
+def _quality_line(quality: Any) -> str:
+    warnings = quality.warnings
+    if not warnings:
+        return "数据质量: 通过 (quality.html)"
+    return f"数据质量: {len(warnings)} 项警告 warning(s) (quality.html)"
+
+
+def _weight_shift(cfg, system, loaded, est: CompositeIndex, quality):
+    """The weights the outlier cells moved: the same method fitted once more, on the fit
+    periods with the outlier cells clipped to their fences (policy warn) or as read
+    (policy fix, whose weights were fitted on the clipped cells); the report's outlier
+    finding names the indicators whose weight moved most."""
+    finding = quality.finding("outliers")
+    if finding is None or finding.status not in ("warn", "fixed"):
+        return quality
+    if cfg.method.weighting not in DATA_WEIGHTINGS:
+        return quality
+    from nqpf.io.quality import Finding, QualityChecker
+
+    checker = QualityChecker(quality.policy)
+    other_all = loaded.as_read if finding.status == "fixed" else None
+    if other_all is None:
+        other_all = checker.winsorised(loaded.panel)
+    other = steps.select_periods(other_all, cfg.fit_periods, "fit_periods")
+    alt = _estimator(cfg, system)
+    try:
+        alt.fit(other)
+    except DataValidationError:
+        return quality  # e.g. clipping made a column constant: no comparison to show
+    used, moved = est.weights_.weights, alt.weights_.weights
+    if used.ndim == 2:
+        used, moved = used.mean(axis=0), moved.mean(axis=0)
+    names = list(est.weights_.names or system.indicator_ids)
+    label = "without the outlier cells" if finding.status == "warn" else "with the cells as read"
+    table = pd.DataFrame(
+        {"indicator": names, "weight": used, f"weight {label}": moved, "change": used - moved}
+    )
+    order = np.argsort(-np.abs(used - moved), kind="stable")
+    table = table.iloc[order].reset_index(drop=True)
+    top = [
+        f"{names[j]} {used[j]:.1%} ({moved[j]:.1%})"
+        for j in order[:3]
+        if abs(used[j] - moved[j]) >= 0.0005
+    ]
+    if top:
+        if finding.status == "warn":
+            tail = f"; weights with them (clipped to the fences): {', '.join(top)}"
+            tail_zh = f"；含离群值的权重（截尾后的权重）：{'，'.join(top)}"
+        else:
+            tail = f"; weights with them clipped (as read): {', '.join(top)}"
+            tail_zh = f"；截尾后的权重（原值的权重）：{'，'.join(top)}"
+    else:
+        tail = "; they move no weight by 0.05 percentage points or more"
+        tail_zh = "；对权重的影响均小于 0.05 个百分点"
+    new = Finding(
+        "outliers", finding.status, finding.message + tail, finding.zh + tail_zh, finding.count
+    )
+    return quality.with_finding(new, weight_shift=table)
 
 
 def _coupling(

@@ -14,6 +14,7 @@ from rich.console import Console
 from nqpf.cli import analyze as analyze_cli
 from nqpf.cli import assess as assess_cli
 from nqpf.cli import carbon as carbon_cli
+from nqpf.cli import evaluate as evaluate_cli
 from nqpf.cli import index as index_cli
 from nqpf.cli import match as match_cli
 from nqpf.cli import web as web_cli
@@ -30,6 +31,7 @@ app.add_typer(analyze_cli.app, name="analyze")
 app.add_typer(assess_cli.app, name="assess")
 app.add_typer(carbon_cli.app, name="carbon")
 app.add_typer(match_cli.app, name="match")
+app.add_typer(evaluate_cli.app, name="evaluate")
 app.add_typer(web_cli.db_app, name="db")
 app.command("serve")(web_cli.serve_cmd)
 app.command("demo")(web_cli.demo_cmd)

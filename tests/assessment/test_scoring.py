@@ -237,6 +237,33 @@ def test_batch_never_drops_rows():
     assert out.to_frame() is s
 
 
+def test_batch_reports_every_missing_answer_of_a_row_in_both_languages():
+    rows = [good(), {**good(), "planning": None, "funding_rate": np.nan, "scene_hr": None}]
+    out = batch_score(FW, pd.DataFrame(rows))
+    assert out.scores["valid"].tolist() == [True, False]
+    e = out.errors
+    assert e[["position", "column"]].values.tolist() == [
+        [1, "planning"],
+        [1, "funding_rate"],
+        [1, "scene_hr"],
+    ]
+    assert e["message"].tolist() == [
+        f"{_label('planning')}缺少答案",
+        f"{_label('funding_rate')}缺少答案",
+        "场景“人力资源”缺少等级（1–4）",
+    ]
+    assert e["message_en"].tolist() == [
+        "missing answer to question 'planning' (企业对数字化的认识与执行水平)",
+        f"missing answer to question 'funding_rate' ({FW.question('funding_rate').title})",
+        "missing level (1–4) of scene 'scene_hr' (人力资源)",
+    ]
+    # score() names the same three in one error
+    with pytest.raises(DataValidationError) as info:
+        score(FW, rows[1])
+    assert "'planning'" in info.value.reason and "'scene_hr'" in info.value.reason
+    assert "'funding_rate'" in info.value.reason
+
+
 def test_batch_number_cells_read_like_score():
     rows = [{**good(), "funding_rate": "15%"}, {**good(), "funding_rate": True}]
     out = batch_score(FW, pd.DataFrame(rows))
@@ -258,12 +285,14 @@ def test_batch_refuses_what_score_refuses_for_the_same_reason(column, cells):
     rows = [{**good(), column: v} for v in cells]
     out = batch_score(FW, pd.DataFrame(rows))
     reasons = out.errors.set_index("position")["message"]
+    reasons_en = out.errors.set_index("position")["message_en"]
     for k, row in enumerate(rows):
         try:
             total = score(FW, row).total
         except DataValidationError as exc:
             assert not out.scores["valid"].iloc[k], row[column]
             assert reasons[k] == exc.reason_zh
+            assert reasons_en[k] == exc.reason
         else:
             assert out.scores["valid"].iloc[k], row[column]
             assert out.scores["total"].iloc[k] == pytest.approx(total)

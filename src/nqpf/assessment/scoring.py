@@ -185,7 +185,9 @@ class BatchScoreResult(Result):
         a problem have ``valid = False`` and missing scores; no row is dropped.
     errors
         One row per problem: ``row`` (index label), ``position``, ``column``, ``value``,
-        ``message``.
+        ``message`` (Chinese, as the questionnaire names the question) and ``message_en``
+        (the same in English).  A row missing several answers has one problem per
+        missing answer.
     """
 
     framework: str
@@ -243,6 +245,11 @@ def _plain(value: Any) -> Any:
 def _label_cn(q: Question) -> str:
     """A question as the questionnaire shows it: ``第3题“…”``."""
     return f"第{q.number}题“{q.title}”" if q.number else f"“{q.title}”"
+
+
+def _missing_en(q: Question) -> str:
+    """A missing answer in English, as :func:`score` says it of one question."""
+    return f"missing answer to question {q.id!r} ({q.title})"
 
 
 def _answer_points(q: Question, answer: Any) -> float:
@@ -598,20 +605,31 @@ class _RowErrors:
         self.pos: list[np.ndarray] = []
         self.col: list[str] = []
         self.msg: list[np.ndarray] = []
+        self.msg_en: list[np.ndarray] = []
         self.val: list[np.ndarray] = []
 
-    def record(self, mask: np.ndarray, column: str, messages: np.ndarray | str) -> None:
-        """Mark the rows in ``mask`` bad in ``column``: one message for all, or one per row."""
+    def record(
+        self,
+        mask: np.ndarray,
+        column: str,
+        messages: np.ndarray | str,
+        messages_en: np.ndarray | str,
+    ) -> None:
+        """Mark the rows in ``mask`` bad in ``column``: one message (Chinese, English) for
+        all, or one per row."""
         idx = self.positions[mask]
         if idx.size:
             self.bad[idx] = True
             self.pos.append(idx)
             self.col.append(column)
             self.val.append(self.table[column].to_numpy(dtype=object)[idx])
-            msgs = np.asarray(messages, dtype=object)
-            self.msg.append(
-                np.full(idx.size, messages, dtype=object) if msgs.ndim == 0 else msgs[mask]
-            )
+            self.msg.append(self._per_row(messages, mask, idx.size))
+            self.msg_en.append(self._per_row(messages_en, mask, idx.size))
+
+    @staticmethod
+    def _per_row(messages: np.ndarray | str, mask: np.ndarray, size: int) -> np.ndarray:
+        msgs = np.asarray(messages, dtype=object)
+        return np.full(size, messages, dtype=object) if msgs.ndim == 0 else msgs[mask]
 
     def frame(self) -> pd.DataFrame:
         """One row per problem, by row position (problems of a row in the order found)."""
@@ -623,35 +641,35 @@ class _RowErrors:
                     "column": [],
                     "value": [],
                     "message": [],
+                    "message_en": [],
                 }
             )
         pos = np.concatenate(self.pos)
         cols = np.concatenate(
             [np.full(p.size, c, dtype=object) for p, c in zip(self.pos, self.col, strict=True)]
         )
-        msgs = np.concatenate(self.msg)
         order = np.argsort(pos, kind="stable")
-        pos, cols, msgs = pos[order], cols[order], msgs[order]
-        vals = np.concatenate(self.val)[order]
+        pos, cols = pos[order], cols[order]
         return pd.DataFrame(
             {
                 "row": self.table.index[pos],
                 "position": pos,
                 "column": cols,
-                "value": vals,
-                "message": msgs,
+                "value": np.concatenate(self.val)[order],
+                "message": np.concatenate(self.msg)[order],
+                "message_en": np.concatenate(self.msg_en)[order],
             }
         )
 
 
 def _distinct_answers(
     framework: Framework, key: str, col: pd.Series
-) -> tuple[np.ndarray, list[Any], np.ndarray]:
+) -> tuple[np.ndarray, list[Any], np.ndarray, np.ndarray]:
     """Each distinct cell of ``col`` checked once by the answer module.
 
     Returns the code of every cell (-1 where missing), and per code its stored answer
-    (None where refused) and the reason, in Chinese, it was refused ("" where accepted);
-    the last slot serves code -1.
+    (None where refused) and the reason it was refused, in Chinese and in English (""
+    where accepted); the last slot serves code -1.
     """
     keys = _group_keys(col)
     codes, uniques = pd.factorize(keys, use_na_sentinel=True)
@@ -664,24 +682,25 @@ def _distinct_answers(
         cells = list(col.to_numpy(dtype=object)[holder])
     stored: list[Any] = []
     why = np.full(len(uniques) + 1, "", dtype=object)
+    why_en = why.copy()
     for k, cell in enumerate(cells):
         try:
             stored.append(normalize_answer(framework, key, _plain(cell)))
         except DataValidationError as exc:
             stored.append(None)
-            why[k] = exc.reason_zh
+            why[k], why_en[k] = exc.reason_zh, exc.reason
     stored.append(None)
-    return codes, stored, why
+    return codes, stored, why, why_en
 
 
 def _choice_points(
     framework: Framework, q: Question, col: pd.Series, errors: _RowErrors
 ) -> np.ndarray:
     """Points per row of a choice question, each distinct answer scored once; bad ones noted."""
-    codes, stored, why = _distinct_answers(framework, q.id, col)
-    errors.record(codes == -1, q.id, f"{_label_cn(q)}缺少答案")
+    codes, stored, why, why_en = _distinct_answers(framework, q.id, col)
+    errors.record(codes == -1, q.id, f"{_label_cn(q)}缺少答案", _missing_en(q))
     row_why = why[codes]
-    errors.record(row_why != "", q.id, row_why)
+    errors.record(row_why != "", q.id, row_why, why_en[codes])
     points = np.array([0.0 if a is None else _answer_points(q, a) for a in stored])
     return points[codes]
 
@@ -692,7 +711,7 @@ def _numbers(
     col: pd.Series,
     inside: Callable[[np.ndarray], np.ndarray],
     errors: _RowErrors,
-    missing: str,
+    missing: tuple[str, str],
 ) -> np.ndarray:
     """A number column as floats (NaN where missing or refused); problems noted.
 
@@ -706,14 +725,15 @@ def _numbers(
         else np.full(len(col), np.nan)
     )
     isna = col.isna().to_numpy()
-    errors.record(isna, key, missing)
+    errors.record(isna, key, *missing)
     rest = ~inside(x) & ~isna
     if rest.any():
-        codes, stored, why = _distinct_answers(framework, key, col[rest])
+        codes, stored, why, why_en = _distinct_answers(framework, key, col[rest])
         x[rest] = np.array([np.nan if a is None else float(a) for a in stored])[codes]
         messages = np.full(len(col), "", dtype=object)
-        messages[rest] = why[codes]
-        errors.record(messages != "", key, messages)
+        messages_en = messages.copy()
+        messages[rest], messages_en[rest] = why[codes], why_en[codes]
+        errors.record(messages != "", key, messages, messages_en)
     return x
 
 
@@ -723,9 +743,8 @@ def _number_points(
     """Points per row of a number question: the band each number falls in; problems noted."""
     lo, hi = q.min_value, q.max_value
     assert lo is not None and hi is not None
-    x = _numbers(
-        framework, q.id, col, lambda x: (x >= lo) & (x <= hi), errors, f"{_label_cn(q)}缺少答案"
-    )
+    missing = (f"{_label_cn(q)}缺少答案", _missing_en(q))
+    x = _numbers(framework, q.id, col, lambda x: (x >= lo) & (x <= hi), errors, missing)
     pts = np.zeros(len(x))
     for b in q.bands:
         above = x >= b.lower if b.lower_closed else x > b.lower
@@ -742,7 +761,7 @@ def _scene_levels(framework: Framework, s: Scene, col: pd.Series, errors: _RowEr
         col,
         lambda x: (x >= 1) & (x <= 4) & (x == np.floor(x)),
         errors,
-        f"场景“{s.name}”缺少等级（1–4）",
+        (f"场景“{s.name}”缺少等级（1–4）", f"missing level (1–4) of scene {s.id!r} ({s.name})"),
     )
     return np.where(np.isnan(x), 0, x).astype(np.int64)
 

@@ -392,9 +392,11 @@ def batch_table(
         for pos in range(len(table)):
             if blank.iloc[pos]:
                 msg = f"缺少企业编号（{id_column} 列为空）"
+                msg_en = f"missing enterprise id (column {id_column!r} is empty)"
             elif dup.iloc[pos]:
                 first = int(ids[ids == ids.iloc[pos]].index[0]) + 2
                 msg = f"企业编号 {ids.iloc[pos]!r} 重复（首次出现在第 {first} 行）"
+                msg_en = f"enterprise id {ids.iloc[pos]!r} repeated (first on row {first})"
             else:
                 continue
             bad[pos] = True
@@ -404,6 +406,7 @@ def batch_table(
                     "column": id_column,
                     "value": table[id_column].iloc[pos],
                     "message": msg,
+                    "message_en": msg_en,
                 }
             )
     errors = result.errors.drop(columns=["row"])

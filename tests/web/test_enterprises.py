@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import func, select
 from tests.web.world import credit_code
@@ -550,3 +552,121 @@ def test_latest_level_shown(app, world, login):
     items = {i["id"]: i for i in c.get("/api/v1/enterprises").json()["items"]}
     assert items[eid]["latest_level"] == "L2 发展级"
     assert items[world.orgs["ent_sz2"]]["latest_level"] is None
+
+
+# ----------------------------------------------------------------- officers' list (issue 13)
+
+
+def _seed_list(app, world):
+    """ent_sz: 三级 (better) then 一级; ent_sz2: 一级 submitted 400 days ago, in 新能源汽车
+    上游; ent_su: not assessed.  Returns the framework."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+    from tests.web.answers import better_answers, complete_answers
+    from tests.web.test_dashboard import _set_profile, _submit
+
+    from nqpf.assessment import load_framework
+    from nqpf.web.models import Assessment
+
+    fw = load_framework("sme-digital-2024")
+    e = world.emails
+    _submit(app, e["ent_admin"], world.orgs["ent_sz"], better_answers(fw))
+    _submit(app, e["ent_admin"], world.orgs["ent_sz"], complete_answers(fw))
+    aid = _submit(app, e["ent2_admin"], world.orgs["ent_sz2"], complete_answers(fw, 1))
+    _set_profile(app, world.orgs["ent_sz2"], chains=[{"chain": "新能源汽车", "stage": "上游"}],
+                 industry="C3670", size_class="medium")  # fmt: skip
+    with app.state.session_factory() as s:
+        old = datetime.now(UTC) - timedelta(days=400)
+        s.execute(update(Assessment).where(Assessment.id == aid).values(submitted_at=old))
+        s.commit()
+    return fw
+
+
+def test_list_filters_sort_against_sql(app, client, world, token_for):
+    _seed_list(app, world)
+    h = token_for(world.emails["admin"])
+    o = world.orgs
+
+    def ids(**params):
+        r = client.get("/api/v1/enterprises", params=params, headers=h)
+        assert r.status_code == 200, (params, r.text)
+        return [i["id"] for i in r.json()["items"]]
+
+    assert set(ids()) == {o["ent_sz"], o["ent_sz2"], o["ent_su"]}
+    assert ids(chain="新能源汽车") == [o["ent_sz2"]]
+    assert ids(chain="新能源汽车", stage="上游") == [o["ent_sz2"]]
+    assert ids(chain="新能源汽车", stage="下游") == []
+    assert set(ids(chain="高端装备")) == {o["ent_sz"], o["ent_su"]}
+    assert ids(stage="上游") == [o["ent_sz2"]]
+    assert set(ids(level=1)) == {o["ent_sz"], o["ent_sz2"]}  # latest, not T0's 三级
+    assert ids(level=3) == []
+    assert set(ids(score_min=20, score_max=30)) == {o["ent_sz"], o["ent_sz2"]}  # latest 23.2
+    assert ids(score_min=50) == []  # ent_sz's T0 100 does not count
+    assert ids(status="unassessed") == [o["ent_su"]]
+    assert ids(status="stale") == [o["ent_sz2"]]
+    assert set(ids(status="due")) == {o["ent_su"], o["ent_sz2"]}
+    assert set(ids(status="assessed")) == {o["ent_sz"], o["ent_sz2"]}
+    assert ids(size="medium") == [o["ent_sz2"]]
+    assert ids(industry="C36") == [o["ent_sz2"]]
+    # sorting: by total (missing last in both directions), by region
+    by_total = ids(sort="total")
+    assert by_total[-1] == o["ent_su"] and ids(sort="total", desc=True)[-1] == o["ent_su"]
+    assert ids(sort="region") == [o["ent_su"], o["ent_sz"], o["ent_sz2"]]
+    assert ids(sort="region", desc=True) == [o["ent_sz2"], o["ent_sz"], o["ent_su"]]
+    # paging: total counts the whole filtered set
+    r = client.get("/api/v1/enterprises", params={"limit": 1, "offset": 1, "sort": "region"},
+                   headers=h).json()  # fmt: skip
+    assert r["total"] == 3 and [i["id"] for i in r["items"]] == [o["ent_sz"]]
+    item = next(i for i in client.get("/api/v1/enterprises", headers=h).json()["items"]
+                if i["id"] == o["ent_sz"])  # fmt: skip
+    assert item["region_name"] == "广东省深圳市南山区" and item["industry_name"] == "机械零部件加工"
+    assert item["latest_total"] == pytest.approx(23.2)
+    # bad input: Chinese 422 naming the field
+    for params, fld in (({"stage": "x"}, "stage"), ({"status": "x"}, "status"),
+                        ({"score_min": 50, "score_max": 10}, "score_min"),
+                        ({"level": 9}, "level"), ({"framework": "nope-1"}, "framework"),
+                        ({"region": "99"}, "region")):  # fmt: skip
+        r = client.get("/api/v1/enterprises", params=params, headers=h)
+        assert r.status_code == 422, params
+        assert r.json()["field"] == fld, (params, r.json())
+
+
+def test_list_scope_export_and_reminders(app, client, world, token_for, login):
+    from openpyxl import load_workbook
+
+    _seed_list(app, world)
+    sz = token_for(world.emails["sz_officer"])
+    r = client.get("/api/v1/enterprises.xlsx", params={"sort": "region"}, headers=sz)
+    assert r.status_code == 200
+    book = load_workbook(io.BytesIO(r.content))
+    assert book.sheetnames == ["说明", "企业名单"]
+    rows = list(book["企业名单"].iter_rows(values_only=True))
+    assert rows[0][:6] == ("企业名称", "统一社会信用代码", "地区", "地区代码", "行业", "行业代码")
+    assert [row[0] for row in rows[1:]] == ["南山精密制造有限公司", "宝安电子科技有限公司"]
+    assert rows[1][2] == "广东省深圳市南山区" and rows[1][8] == "一级"
+    # a filter to another region finds nothing (never the other region's data)
+    r = client.get("/api/v1/enterprises.xlsx", params={"region": "32"}, headers=sz)
+    assert [row for row in load_workbook(io.BytesIO(r.content))["企业名单"].iter_rows(
+        min_row=2, values_only=True)] == []  # fmt: skip
+    # reminders: the due enterprises with their admins, one row per admin
+    r = client.get("/api/v1/enterprises/reminders.xlsx", headers=token_for(world.emails["admin"]))
+    sheet = load_workbook(io.BytesIO(r.content))["提醒名单"]
+    got = {
+        (row[0], row[1], row[2], row[-1]) for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    assert got == {
+        ("ent2_admin", "ent2_admin@nqpf.test", "宝安电子科技有限公司", "最近一次评测已超过一年"),
+        ("su_ent_admin", "su_ent_admin@nqpf.test", "吴中装备股份有限公司", "尚未提交评测"),
+    }
+    # the pages: reminder page, sortable headers, names, errors re-rendered
+    c = login(world.emails["sz_officer"])
+    page = c.get("/enterprises/reminders")
+    assert page.status_code == 200 and "宝安电子科技有限公司" in page.text
+    assert "南山精密制造有限公司" not in page.text and "吴中" not in page.text
+    assert "/api/v1/enterprises/reminders.xlsx" in page.text
+    page = c.get("/enterprises", params={"sort": "total", "desc": "1", "chain": "新能源汽车"})
+    assert page.status_code == 200 and "广东省深圳市宝安区" in page.text
+    assert 'href="/api/v1/enterprises.xlsx?chain=' in page.text
+    page = c.get("/enterprises", params={"score_min": "abc"})
+    assert page.status_code == 422 and "应为数字" in page.text

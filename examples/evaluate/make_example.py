@@ -10,7 +10,8 @@ writes beside this script, from fixed seeds:
 * ``t0.json`` / ``t1.json`` — one firm's SME-2024 answers before and after its project;
 * ``kpis.csv`` — that project's KPIs;
 * ``programme.csv`` — 60 firms of two 细分行业 with T0/T1 totals and levels, 规上/规下
-  and their eligible spend (万元), for the acceptance and subsidy rules.
+  and their eligible spend (万元), for the acceptance and subsidy rules;
+* ``event_study.png`` — the event-study chart of ``panel.csv`` (CS beside TWFE).
 """
 
 from __future__ import annotations
@@ -107,6 +108,25 @@ def write(folder: Path = HERE) -> list[Path]:
     return out
 
 
+def chart(folder: Path = HERE) -> Path:
+    """``event_study.png``: Callaway–Sant'Anna beside TWFE on ``panel.csv`` (needs the
+    ``evaluation`` extra; not part of :func:`write`, whose files must regenerate byte for byte)."""
+    from nqpf.services.evaluation import did_methods, event_study_png
+
+    frame = pd.read_csv(folder / "panel.csv", encoding="utf-8-sig")
+    fits = did_methods(
+        frame,
+        methods=("cs", "twfe"),
+        unit="企业",
+        time="年份",
+        cohort="参与批次",
+        outcome="数字化得分",
+    )
+    path = folder / "event_study.png"
+    path.write_bytes(event_study_png(list(fits.values()), note=LABEL, dpi=110))
+    return path
+
+
 if __name__ == "__main__":
-    for path in write():
+    for path in [*write(), chart()]:
         print(path)

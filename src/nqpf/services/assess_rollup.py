@@ -52,10 +52,14 @@ from nqpf.services.files import InputFile, read_input
 
 __all__ = [
     "BY_CHOICES",
+    "MIN_PEERS",
     "ROLLUP_TABLES",
     "STORED_FIELDS",
     "RollupOutcome",
     "StoredRollup",
+    "carbon_rollup",
+    "group_view",
+    "peer_distribution",
     "read_chains",
     "read_enterprises",
     "rollup_batch",
@@ -582,3 +586,156 @@ def rollup_xlsx(sheets: Mapping[str, tuple[Sequence[str], Sequence[Sequence[Any]
             for name, (header, rows) in sheets.items()
         }
     )
+
+
+# -- views of the officers' platform (issue 13): stages, peers, carbon ----------------------
+
+#: Fewest peers a benchmark distribution is shown for (fewer would reveal single firms).
+MIN_PEERS = 5
+
+
+def group_view(
+    rows: Sequence[Mapping[str, Any]],
+    framework: Framework,
+    order: Sequence[str],
+    *,
+    k: int = 3,
+    target_level: int = 2,
+) -> list[dict[str, Any]]:
+    """Roll enterprise rows up by their ``group`` in the given ``order`` (chain stages left
+    to right, industry classes …), with the core roll-up
+    (:func:`~nqpf.assessment.rollup.rollup`): counts, level distribution, mean total,
+    share at ``target_level``+, T0 → latest movement and the ``k`` weakest scenes.
+
+    Each row has ``group``, ``level`` and ``total`` (None: not assessed), ``scenes``
+    (scene id → level of the latest result) and ``first_level``/``first_total`` (the first
+    submitted result when there are two or more, else None).  A group of ``order``
+    without rows is reported with zero counts; groups are returned in ``order``.
+    Records: the columns of :attr:`RollupResult.groups` plus ``weakest`` (a list of
+    ``{scene_id, scene, binding, mean_level}``).
+    """
+    scene_ids = [s.id for s in framework.scenes]
+    frame = pd.DataFrame(
+        {
+            "group": pd.Series([r["group"] for r in rows], dtype=object),
+            "level": pd.to_numeric(pd.Series([r.get("level") for r in rows], dtype=object)),
+            "total": pd.to_numeric(pd.Series([r.get("total") for r in rows], dtype=object)),
+            "first_level": pd.to_numeric(
+                pd.Series([r.get("first_level") for r in rows], dtype=object)
+            ),
+            "first_total": pd.to_numeric(
+                pd.Series([r.get("first_total") for r in rows], dtype=object)
+            ),
+            **{
+                sid: pd.to_numeric(
+                    pd.Series([(r.get("scenes") or {}).get(sid) for r in rows], dtype=object),
+                    errors="coerce",
+                )
+                for sid in scene_ids
+            },
+        }
+    )
+    frame["valid"] = frame["level"].notna() & frame["total"].notna()
+    frame["level"] = frame["level"].clip(0, framework.level_rule.top_level)
+    result = rollup(frame, "group", framework=framework, k=k, target_level=target_level)
+    by_group = {r["group"]: r for r in _records(result.groups)}
+    weakest: dict[str, list[dict[str, Any]]] = {}
+    for w in _records(result.weakest):
+        weakest.setdefault(w["group"], []).append(
+            {k2: w[k2] for k2 in ("scene_id", "scene", "binding", "mean_level")}
+        )
+    names = level_names(framework)
+    empty = {"n": 0, "n_valid": 0, **{f"n_{n}": 0 for n in names}}
+    out = []
+    for g in order:
+        rec = dict(by_group.get(g) or {**empty, "group": g})
+        rec["weakest"] = weakest.get(g, [])
+        out.append(rec)
+    return out
+
+
+def peer_distribution(values: Sequence[float], own: float | None) -> dict[str, Any]:
+    """The distribution of ``values`` (the peers' scores) and where ``own`` stands in it.
+
+    Returns ``n``, ``mean``, ``p10``, ``p25``, ``median``, ``p75``, ``p90`` (numpy's
+    default linear quantiles) and ``percentile``: 100 × (peers below + ½ × peers equal) /
+    n, the mid-rank convention of ``scipy.stats.percentileofscore(kind="mean")``.  With
+    fewer than :data:`MIN_PEERS` values only ``n`` is given (``suppressed`` True).
+
+    >>> d = peer_distribution([10, 20, 30, 40, 50], 30)
+    >>> d["percentile"], d["median"], d["p25"]
+    (50.0, 30.0, 20.0)
+    >>> peer_distribution([1, 2], 3)["suppressed"]
+    True
+    """
+    x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    out: dict[str, Any] = {"n": int(x.size), "suppressed": x.size < MIN_PEERS}
+    keys = ("mean", "p10", "p25", "median", "p75", "p90", "percentile")
+    if x.size < MIN_PEERS:
+        return {**out, **dict.fromkeys(keys)}
+    q = np.quantile(x, [0.1, 0.25, 0.5, 0.75, 0.9])
+    pct = None
+    if own is not None:
+        pct = float(100.0 * (np.sum(x < own) + 0.5 * np.sum(x == own)) / x.size)
+    return {
+        **out,
+        "mean": float(x.mean()),
+        **{k: float(v) for k, v in zip(keys[1:6], q, strict=True)},
+        "percentile": pct,
+    }
+
+
+def carbon_rollup(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The carbon roll-up of a park: totals, by industry and by enterprise.
+
+    ``rows``: one per enterprise inventory of the year, with ``id``, ``name``,
+    ``industry`` (GB/T 4754 code), ``tce`` (综合能耗), ``tco2`` (排放总量) and ``output``
+    (工业总产值, 万元; None when not reported).  Intensities are ratios of sums over the
+    inventories that report an output (tCO₂/万元 and tce/万元), never means of ratios.
+
+    Returns ``total`` (``n``, ``tce``, ``tco2``, ``output``, ``co2_intensity``,
+    ``energy_intensity``), ``industries`` (the same per GB/T 4754 大类 ``key``, largest
+    emitters first) and ``enterprises`` (the same per enterprise, largest first).
+
+    >>> r = carbon_rollup([
+    ...     {"id": 1, "name": "a", "industry": "C3484", "tce": 10, "tco2": 30, "output": 100},
+    ...     {"id": 2, "name": "b", "industry": "C3420", "tce": 5, "tco2": 10, "output": None}])
+    >>> r["total"]["tco2"], r["total"]["co2_intensity"], r["industries"][0]["key"]
+    (40.0, 0.3, 'C34')
+    """
+
+    def summary(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        def num(v: Any) -> float:
+            return float(v) if v is not None and not math.isnan(float(v)) else 0.0
+
+        tce = sum(num(r.get("tce")) for r in items)
+        tco2 = sum(num(r.get("tco2")) for r in items)
+        with_output = [r for r in items if r.get("output")]
+        output = sum(num(r.get("output")) for r in with_output)
+        co2_o = sum(num(r.get("tco2")) for r in with_output)
+        tce_o = sum(num(r.get("tce")) for r in with_output)
+        return {
+            "n": len(items),
+            "tce": tce,
+            "tco2": tco2,
+            "output": output if with_output else None,
+            "co2_intensity": co2_o / output if output > 0 else None,
+            "energy_intensity": tce_o / output if output > 0 else None,
+        }
+
+    by_industry: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        code = str(r.get("industry") or "").upper()
+        by_industry.setdefault(code[:3] if len(code) >= 3 else code, []).append(r)
+    industries = sorted(
+        ({"key": k, **summary(v)} for k, v in by_industry.items()),
+        key=lambda d: (-d["tco2"], d["key"]),
+    )
+    enterprises = sorted(
+        (
+            {"id": r["id"], "name": r.get("name"), "industry": r.get("industry"), **summary([r])}
+            for r in rows
+        ),
+        key=lambda d: (-d["tco2"], str(d["name"])),
+    )
+    return {"total": summary(rows), "industries": industries, "enterprises": enterprises}

@@ -11,13 +11,14 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from nqpf.web import charts
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep, SettingsDep
 from nqpf.web.errors import FieldError
-from nqpf.web.routes._shared import XLSX, download
+from nqpf.web.routes._shared import MAX_ID, XLSX, download
 from nqpf.web.services import dashboard as svc
 from nqpf.web.services.assessments import available_frameworks
 from nqpf.web.templating import render
@@ -474,3 +475,355 @@ def dashboard_page(
             "list_framework": _list_framework(f.framework),
         },
     )
+
+
+# ------------------------------------------------------------ views: chain, industry, park
+ChainMode = Literal["cluster", "lead", "platform"]
+
+
+class StageOut(_Out):
+    key: str = Field(description="Stage (上游 …), lead, platform, or industry code")
+    label: str
+    enterprises: Count
+    assessed: Count
+    levels: list[Count]
+    mean_total: float | None
+    share_target: Share | None
+    weakest: list[tuple[str, float, bool]] = Field(
+        description="Weakest scenes: (scene, mean level, 约束性)"
+    )
+    compared: Count = Field(description="With two or more submitted assessments")
+    up: Count
+    same: Count
+    down: Count
+    mean_change: float | None = Field(description="Mean change of the total, T0 → latest")
+
+
+class GroupViewOut(_Out):
+    kind: Literal["chain", "industry"]
+    title: str
+    subtitle: str
+    mode: str
+    framework_name: str
+    level_names: list[str]
+    target_name: str
+    rows: list[StageOut]
+    options: list[str] = Field(description="Chains in view (chain view)")
+
+
+def _demo(request: Request) -> bool:
+    return bool(getattr(request.app.state, "demo", False))
+
+
+@api.get("/dashboard/chain", response_model=GroupViewOut)
+def chain_api(
+    session: SessionDep,
+    actor: ActorDep,
+    framework: FrameworkQ = svc.DEFAULT_FRAMEWORK,
+    chain: ChainQ = "",
+    mode: ChainMode = "cluster",
+    region: RegionQ = "",
+) -> GroupViewOut:
+    """The chain view (线) of one chain (default: the first in view) in a 链式转型 mode:
+    its groups left to right with level distribution, weakest scenes and T0 → latest."""
+    view = svc.chain_view(session, actor, framework=framework, chain=chain, mode=mode,
+                          region=region)  # fmt: skip
+    return GroupViewOut.model_validate(view)
+
+
+@api.get("/dashboard/industry", response_model=GroupViewOut)
+def industry_api(
+    session: SessionDep,
+    actor: ActorDep,
+    framework: FrameworkQ = svc.DEFAULT_FRAMEWORK,
+    industry: IndustryQ = "",
+    region: RegionQ = "",
+) -> GroupViewOut:
+    """The industry view: the GB/T 4754 classes directly below ``industry``."""
+    view = svc.industry_view(session, actor, framework=framework, industry=industry,
+                             region=region)  # fmt: skip
+    return GroupViewOut.model_validate(view)
+
+
+@api.get(
+    "/dashboard/chain.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The chain view as XLSX"}},
+)
+def chain_xlsx_api(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    framework: FrameworkQ = svc.DEFAULT_FRAMEWORK,
+    chain: ChainQ = "",
+    mode: ChainMode = "cluster",
+    region: RegionQ = "",
+) -> Response:
+    """The chain view's table as XLSX."""
+    view = svc.chain_view(session, actor, framework=framework, chain=chain, mode=mode,
+                          region=region)  # fmt: skip
+    return download(svc.view_xlsx(view, demo=_demo(request)), "chain-view.xlsx",
+                    label="产业链视图.xlsx")  # fmt: skip
+
+
+@api.get(
+    "/dashboard/industry.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The industry view as XLSX"}},
+)
+def industry_xlsx_api(
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    framework: FrameworkQ = svc.DEFAULT_FRAMEWORK,
+    industry: IndustryQ = "",
+    region: RegionQ = "",
+) -> Response:
+    """The industry view's table as XLSX."""
+    view = svc.industry_view(session, actor, framework=framework, industry=industry,
+                             region=region)  # fmt: skip
+    return download(svc.view_xlsx(view, demo=_demo(request)), "industry-view.xlsx",
+                    label="行业视图.xlsx")  # fmt: skip
+
+
+class CarbonOut(_Out):
+    n: Count
+    tce: float
+    tco2: float
+    output: float | None
+    co2_intensity: float | None = Field(description="tCO2 per 万元 output (ratio of sums)")
+    energy_intensity: float | None = Field(description="tce per 万元 output")
+
+
+class CarbonGroupOut(CarbonOut):
+    key: str
+    label: str
+
+
+class CarbonEnterpriseOut(CarbonOut):
+    id: int
+    name: str
+    industry: str | None
+    industry_label: str
+
+
+class ParkOut(_Out):
+    year: int | None
+    years: list[int]
+    enterprises_in_view: Count
+    total: CarbonOut
+    industries: list[CarbonGroupOut]
+    enterprises: list[CarbonEnterpriseOut]
+
+
+@api.get("/dashboard/park", response_model=ParkOut)
+def park_api(
+    session: SessionDep,
+    actor: ActorDep,
+    region: RegionQ = "",
+    year: YearQ = None,
+) -> ParkOut:
+    """The park view's carbon roll-up (tce, tCO2, intensities) by industry and enterprise,
+    over the enterprises the caller may read, for one inventory year."""
+    return ParkOut.model_validate(svc.park_view(session, actor, region=region, year=year))
+
+
+@api.get(
+    "/dashboard/park.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The park's carbon roll-up"}},
+)
+def park_xlsx_api(
+    request: Request, session: SessionDep, actor: ActorDep, region: RegionQ = "", year: YearQ = None
+) -> Response:
+    """The park's carbon roll-up as XLSX."""
+    view = svc.park_view(session, actor, region=region, year=year)
+    return download(svc.park_xlsx(view, demo=_demo(request)), "park-carbon.xlsx",
+                    label="园区碳排放汇总.xlsx")  # fmt: skip
+
+
+class PeerOut(_Out):
+    n: Count
+    suppressed: bool = Field(description="Fewer than min_peers peers: only n is given")
+    mean: float | None
+    p10: float | None
+    p25: float | None
+    median: float | None
+    p75: float | None
+    p90: float | None
+    percentile: float | None = Field(description="Mid-rank percentile of the enterprise")
+
+
+class BenchmarkRowOut(_Out):
+    measure: str
+    max_points: float
+    own: float | None
+    industry: PeerOut
+    region: PeerOut
+
+
+class BenchmarkOut(_Out):
+    enterprise_id: int
+    name: str
+    framework_name: str
+    level_name: str | None
+    industry_key: str
+    industry_label: str
+    region_key: str
+    region_label: str
+    rows: list[BenchmarkRowOut]
+    min_peers: int
+
+
+EnterpriseIdP = Annotated[int, PathParam(ge=1, le=MAX_ID, description="Enterprise id")]
+
+
+@api.get("/dashboard/benchmark/{enterprise_id}", response_model=BenchmarkOut)
+def benchmark_api(
+    enterprise_id: EnterpriseIdP,
+    session: SessionDep,
+    actor: ActorDep,
+    framework: FrameworkQ = svc.DEFAULT_FRAMEWORK,
+) -> BenchmarkOut:
+    """Peer benchmark of an enterprise the caller may read (404 otherwise): its latest
+    scores beside the distributions of its industry (大类) and region (prefecture) —
+    aggregates only, each from at least ``min_peers`` other assessed enterprises."""
+    return BenchmarkOut.model_validate(
+        svc.benchmark(session, actor, enterprise_id, framework=framework)
+    )
+
+
+def _stage_bars(view: svc.GroupView) -> list[tuple[svc.StageRow, str]]:
+    return [
+        (
+            row,
+            charts.stacked_bar_svg(
+                list(zip(view.level_names, row.levels, strict=True)),
+                title=f"{row.label}：等级分布",
+                unit="家",
+            ),
+        )
+        for row in view.rows
+    ]
+
+
+def _view_page(request: Request, view: svc.GroupView | None, error: Any, extra: dict) -> Response:
+    return render(
+        request,
+        "dashboard/view.html",
+        {
+            "view": view,
+            "error": error,
+            "bars": _stage_bars(view) if view else [],
+            "modes": svc.CHAIN_MODES,
+            "q": _query,
+            "beijing": svc.beijing_time,
+            **extra,
+        },
+        422 if error else 200,
+    )
+
+
+@pages.get("/dashboard/chain")
+def chain_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageActorDep,
+    chain: Annotated[str, Query(max_length=50)] = "",
+    mode: Annotated[str, Query(max_length=10)] = "cluster",
+    region: Annotated[str, Query(max_length=12)] = "",
+    framework: Annotated[str, Query(max_length=64)] = svc.DEFAULT_FRAMEWORK,
+) -> Response:
+    """The chain view (线) page."""
+    form = {"chain": chain, "mode": mode, "region": region, "framework": framework}
+    try:
+        view = svc.chain_view(session, actor, framework=framework, chain=chain, mode=mode,
+                              region=region)  # fmt: skip
+    except FieldError as exc:
+        return _view_page(request, None, exc, {"form": form, "kind": "chain"})
+    f = view.filters
+    query = _query(framework=f.framework, chain=f.chain, mode=view.mode, region=f.region)
+    return _view_page(
+        request,
+        view,
+        None,
+        {"form": form, "kind": "chain", "xlsx_url": f"/api/v1/dashboard/chain.xlsx?{query}"},
+    )
+
+
+@pages.get("/dashboard/industry")
+def industry_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageActorDep,
+    industry: Annotated[str, Query(max_length=5)] = "",
+    region: Annotated[str, Query(max_length=12)] = "",
+    framework: Annotated[str, Query(max_length=64)] = svc.DEFAULT_FRAMEWORK,
+) -> Response:
+    """The industry view page."""
+    form = {"industry": industry, "region": region, "framework": framework}
+    try:
+        view = svc.industry_view(session, actor, framework=framework, industry=industry,
+                                 region=region)  # fmt: skip
+    except FieldError as exc:
+        return _view_page(request, None, exc, {"form": form, "kind": "industry"})
+    f = view.filters
+    query = _query(framework=f.framework, industry=f.industry, region=f.region)
+    return _view_page(
+        request,
+        view,
+        None,
+        {"form": form, "kind": "industry", "xlsx_url": f"/api/v1/dashboard/industry.xlsx?{query}"},
+    )
+
+
+@pages.get("/dashboard/park")
+def park_page(
+    request: Request,
+    session: SessionDep,
+    actor: PageActorDep,
+    region: Annotated[str, Query(max_length=12)] = "",
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+) -> Response:
+    """The park view page: the carbon roll-up by industry and enterprise."""
+    try:
+        view = svc.park_view(session, actor, region=region, year=year)
+    except FieldError as exc:
+        return render(request, "dashboard/park.html",
+                      {"view": None, "error": exc, "form": {"region": region}}, 422)  # fmt: skip
+    top = list(view.industries[:10])
+    chart = (
+        charts.bar_svg([g["label"][:6] for g in top], [g["tco2"] for g in top],
+                       title=f"{view.year} 年排放总量（tCO2），按行业大类", colors=["#2563eb"],
+                       unit=" tCO2", integer=False, width=max(460, 70 * len(top)))
+        if top else None
+    )  # fmt: skip
+    query = _query(region=view.filters.region, year=view.year)
+    return render(
+        request,
+        "dashboard/park.html",
+        {"view": view, "error": None, "form": {"region": region}, "chart": chart,
+         "xlsx_url": f"/api/v1/dashboard/park.xlsx?{query}", "q": _query},
+    )  # fmt: skip
+
+
+@pages.get("/dashboard/benchmark/{enterprise_id}")
+def benchmark_page(
+    request: Request,
+    enterprise_id: EnterpriseIdP,
+    session: SessionDep,
+    actor: PageActorDep,
+    framework: Annotated[str, Query(max_length=64)] = svc.DEFAULT_FRAMEWORK,
+) -> Response:
+    """The peer benchmark page of an enterprise."""
+    bench = svc.benchmark(session, actor, enterprise_id, framework=framework)
+    dims = [r for r in bench.rows[1:] if r.max_points]
+    radar = None
+    if dims and all(r.own is not None for r in dims):
+        series = [("本企业", [r.own / r.max_points for r in dims])]
+        for label, part in (("行业中位数", "industry"), ("地区中位数", "region")):
+            med = [getattr(r, part)["median"] for r in dims]
+            if all(m is not None for m in med):
+                series.append((label, [m / r.max_points for m, r in zip(med, dims, strict=True)]))
+        radar = charts.radar_svg([r.measure for r in dims], series, title="得分率：本企业与同行")
+    return render(request, "dashboard/benchmark.html", {"bench": bench, "radar": radar})

@@ -746,6 +746,12 @@ def detail_page(
             "province": province_names().get(
                 (organization.profile.region_code if organization.profile else "")[:2], ""
             ),
+            "region_name": region_path(organization.profile.region_code)
+            if organization.profile
+            else "",
+            "industry_name": industry_display(organization.profile.industry)
+            if organization.profile
+            else "",
         },
     )
 

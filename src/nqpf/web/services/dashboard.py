@@ -32,11 +32,11 @@ import json
 import math
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Row, Text, and_, cast, func, select
+from sqlalchemy import Row, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from nqpf.assessment import Framework
@@ -51,7 +51,14 @@ from nqpf.codes import (
 from nqpf.datasets.synthetic import SYNTHETIC_LABEL
 from nqpf.exceptions import DataValidationError
 from nqpf.services import maps as map_service
-from nqpf.services.assess_rollup import StoredRollup, rollup_stored, rollup_xlsx
+from nqpf.services.assess_rollup import (
+    StoredRollup,
+    carbon_rollup,
+    group_view,
+    peer_distribution,
+    rollup_stored,
+    rollup_xlsx,
+)
 from nqpf.services.maps import MEASURES, MapData, MapRecord, industry_display, region_display
 from nqpf.web.authz import Actor, visible_enterprises
 from nqpf.web.errors import FieldError, field_error
@@ -59,34 +66,46 @@ from nqpf.web.models import Assessment, CarbonInventory, EnterpriseProfile, Orga
 from nqpf.web.services.assessments import framework_for
 
 __all__ = [
+    "CHAIN_MODES",
     "DEFAULT_FRAMEWORK",
     "MEASURES",
     "TARGET_LEVEL",
+    "Benchmark",
+    "BenchmarkRow",
     "ChainRow",
     "DashboardData",
     "DimensionRate",
     "Filters",
     "Gap",
     "GroupRow",
+    "GroupView",
     "Kpis",
     "LevelBucket",
     "MapView",
     "Movement",
+    "ParkView",
     "RegionOption",
+    "StageRow",
     "beijing_time",
+    "benchmark",
+    "chain_view",
     "dashboard",
     "dashboard_with_map",
     "dashboard_xlsx",
     "default_map_parent",
     "gap_key",
+    "industry_view",
     "level_names",
     "map_page_svg",
     "map_png",
     "map_svg",
     "map_view",
     "map_xlsx",
+    "park_view",
+    "park_xlsx",
     "region_display",
     "scope_labels",
+    "view_xlsx",
 ]
 
 DEFAULT_FRAMEWORK = "sme-digital-2024"
@@ -803,3 +822,498 @@ def dashboard_with_map(
     rows = _rows(session, actor, fw, filters)
     data = _dashboard(session, actor, fw, filters, rows)
     return data, map_view(session, actor, _given=(fw, filters, rows), **map_options)
+
+
+# ------------------------------------------------------------ views (线): chain, industry
+#: The three modes of 链式转型 and how the chain's members are grouped (from the profiles:
+#: each enterprise's chain/stage list, size class and industry).
+CHAIN_MODES = {
+    "cluster": "集群/园区：按环节（上游 → 中游 → 下游）",
+    "lead": "龙头企业 + 配套：链内大型企业为龙头，其余按环节为配套",
+    "platform": "平台 + 用户：链内信息技术服务企业（GB/T 4754 门类 I）为平台，其余按环节为用户",
+}
+MIN_PEERS = 5
+
+
+def _latest_rows(session: Session, fw: Framework, clauses: list[Any]) -> list[dict[str, Any]]:
+    """One dict per enterprise matching ``clauses`` (on Organization outer-joined to
+    EnterpriseProfile): id, name, region, industry, size, chains, the latest submitted
+    result's level, total, dimensions and scenes, and the first one's level and total
+    (when there are two or more)."""
+
+    def seq_of(agg: Any) -> Any:
+        a = aliased(Assessment)
+        return (
+            select(agg(a.seq))
+            .where(
+                a.enterprise_id == Organization.id,
+                a.framework_id == fw.id,
+                a.framework_version == fw.version,
+                a.status == "submitted",
+            )
+            .correlate(Organization)
+            .scalar_subquery()
+        )
+
+    ents = (
+        select(
+            Organization.id.label("id"),
+            Organization.name.label("name"),
+            EnterpriseProfile.region_code.label("region"),
+            EnterpriseProfile.industry.label("industry"),
+            EnterpriseProfile.size_class.label("size"),
+            cast(EnterpriseProfile.chains, Text).label("chains"),
+            seq_of(func.max).label("last_seq"),
+            seq_of(func.min).label("first_seq"),
+        )
+        .select_from(Organization)
+        .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+        .where(Organization.kind == "enterprise", *clauses)
+        .subquery("ents")
+    )
+    last = aliased(Assessment, name="last_a")
+    first = aliased(Assessment, name="first_a")
+
+    def at_seq(a: Any, seq: Any, *more: Any) -> Any:
+        return and_(a.enterprise_id == ents.c.id, a.framework_id == fw.id, a.seq == seq, *more)
+
+    query = (
+        select(
+            ents.c.id, ents.c.name, ents.c.region, ents.c.industry, ents.c.size, ents.c.chains,
+            last.result["level"].as_integer(), last.result["total"].as_float(),
+            last.result["dimensions"], last.result["scenes"],
+            first.result["level"].as_integer(), first.result["total"].as_float(),
+        )
+        .select_from(ents)
+        .outerjoin(last, at_seq(last, ents.c.last_seq))
+        .outerjoin(first, at_seq(first, ents.c.first_seq, ents.c.first_seq < ents.c.last_seq))
+    )  # fmt: skip
+    decoded: dict[str, Any] = {}
+    out = []
+    for r in session.execute(query):
+        chains = r[5] or "[]"
+        if chains not in decoded:
+            decoded[chains] = json.loads(chains) if isinstance(chains, str) else chains
+        assessed = r[6] is not None and r[7] is not None
+        out.append(
+            {
+                "id": r[0], "name": r[1], "region": r[2] or "", "industry": (r[3] or "").upper(),
+                "size": r[4] or "", "chains": decoded[chains] or [],
+                "level": r[6] if assessed else None, "total": r[7] if assessed else None,
+                "dimensions": r[8] if assessed and isinstance(r[8], dict) else {},
+                "scenes": r[9] if assessed and isinstance(r[9], dict) else {},
+                "first_level": r[10], "first_total": r[11],
+            }
+        )  # fmt: skip
+    return out
+
+
+def _visible_rows(
+    session: Session, actor: Actor, fw: Framework, filters: Filters
+) -> list[dict[str, Any]]:
+    clauses: list[Any] = [visible_enterprises(actor, action="read")]
+    if filters.region:
+        clauses.append(EnterpriseProfile.region_code.startswith(filters.region, autoescape=True))
+    if filters.industry:
+        clauses.append(EnterpriseProfile.industry.startswith(filters.industry, autoescape=True))
+    return _latest_rows(session, fw, clauses)
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One group of a view (a chain stage, an industry class): its counts, level
+    distribution, weakest scenes and T0 → latest movement."""
+
+    key: str
+    label: str
+    enterprises: int
+    assessed: int
+    levels: tuple[int, ...]
+    mean_total: float | None
+    share_target: float | None
+    weakest: tuple[tuple[str, float, bool], ...]  # (scene, mean level, 约束性)
+    compared: int
+    up: int
+    same: int
+    down: int
+    mean_change: float | None
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """A chain view (stages left to right) or an industry view (classes)."""
+
+    kind: str  # "chain" | "industry"
+    title: str
+    subtitle: str
+    filters: Filters
+    mode: str
+    framework_name: str
+    level_names: tuple[str, ...]
+    target_name: str
+    rows: tuple[StageRow, ...]
+    options: tuple[str, ...]
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def _stage_rows(
+    rows: list[dict[str, Any]],
+    fw: Framework,
+    order: list[tuple[str, str]],
+    target: int,
+    href: Callable[[str], str] | None = None,
+) -> tuple[StageRow, ...]:
+    names = level_names(fw)
+    records = group_view(rows, fw, [k for k, _l in order], target_level=target)
+    out = []
+    for (key, label), g in zip(order, records, strict=True):
+        out.append(
+            StageRow(
+                key=key, label=label, enterprises=int(g["n"]), assessed=int(g["n_valid"]),
+                levels=tuple(int(g.get(f"n_{n}") or 0) for n in names),
+                mean_total=_optional(g.get("mean_total")),
+                share_target=_optional(g.get(f"share_ge_{names[target]}")),
+                weakest=tuple((w["scene"], float(w["mean_level"]), bool(w["binding"]))
+                              for w in g["weakest"]),
+                compared=int(g.get("n_compared") or 0), up=int(g.get("n_up") or 0),
+                same=int(g.get("n_same") or 0), down=int(g.get("n_down") or 0),
+                mean_change=_optional(g.get("mean_change_total")),
+                href=href(key) if href else "",
+            )
+        )  # fmt: skip
+    return tuple(out)
+
+
+def chain_view(
+    session: Session,
+    actor: Actor,
+    *,
+    framework: str = DEFAULT_FRAMEWORK,
+    chain: str | None = None,
+    mode: str = "cluster",
+    region: str | None = None,
+) -> GroupView:
+    """The chain view (线) of ``chain`` over the enterprises ``actor`` may read, in one of
+    the three 链式转型 modes (:data:`CHAIN_MODES`): the chain's groups left to right, each
+    with its level distribution, weakest scenes and T0 → latest movement.
+
+    Groups, from the profiles (no other data exists): ``cluster`` — the stages 上游, 中游,
+    下游 (then any other stage); ``lead`` — 上游配套, 中游配套, 龙头企业 (the chain's
+    large enterprises, size class ``large``), 下游配套; ``platform`` — 平台企业 (GB/T 4754
+    门类 I, 信息传输、软件和信息技术服务业), then 用户 by stage.  An enterprise listed in
+    two stages of the chain counts in each.
+    """
+    if mode not in CHAIN_MODES:
+        raise FieldError(f"模式（mode）应为 {'、'.join(CHAIN_MODES)} 之一", field="mode")
+    fw, filters = _clean_filters(framework, region, chain, None)
+    target = min(TARGET_LEVEL, fw.level_rule.top_level)
+    rows = _visible_rows(session, actor, fw, filters)
+    options = tuple(
+        sorted({c.get("chain") for r in rows for c in r["chains"] if isinstance(c, dict)} - {None})
+    )
+    chosen = filters.chain or (options[0] if options else "")
+    filters = replace(filters, chain=chosen)
+    members: list[dict[str, Any]] = []
+    stages_seen: list[str] = []
+    for r in rows:
+        stages = list(dict.fromkeys(
+            str(c.get("stage") or "") for c in r["chains"]
+            if isinstance(c, dict) and c.get("chain") == chosen
+        ))  # fmt: skip
+        for stage in stages:
+            if stage not in stages_seen:
+                stages_seen.append(stage)
+            if mode == "lead" and r["size"] == "large":
+                group = "lead"
+            elif mode == "platform" and r["industry"][:1] == "I":
+                group = "platform"
+            else:
+                group = stage
+            members.append({**r, "group": group})
+            if group in ("lead", "platform"):
+                break  # the lead firm / platform counts once
+    stage_order = ["上游", "中游", "下游"]  # always shown, left to right
+    stage_order += [s for s in stages_seen if s not in stage_order]
+    prefix = {"lead": "配套·", "platform": "用户·"}.get(mode, "")
+    order = [(s, f"{prefix}{s}" if prefix else s) for s in stage_order]
+    if mode == "lead":
+        order.insert(2, ("lead", "龙头企业"))
+    elif mode == "platform":
+        order.insert(0, ("platform", "平台企业"))
+    names = level_names(fw)
+    return GroupView(
+        kind="chain",
+        title=f"产业链视图（线）：{chosen or '—'}",
+        subtitle=CHAIN_MODES[mode],
+        filters=filters,
+        mode=mode,
+        framework_name=fw.name,
+        level_names=names,
+        target_name=f"{names[target]}及以上",
+        rows=_stage_rows(members, fw, order, target) if chosen else (),
+        options=options,
+    )
+
+
+def _next_industry_level(prefix: str) -> int:
+    """The code length of the classes below an industry prefix (门类 → 大类 …)."""
+    return {0: 1, 1: 3, 3: 4, 4: 5}.get(len(prefix), 5)
+
+
+def industry_view(
+    session: Session,
+    actor: Actor,
+    *,
+    framework: str = DEFAULT_FRAMEWORK,
+    industry: str | None = None,
+    region: str | None = None,
+) -> GroupView:
+    """The industry view over the enterprises ``actor`` may read: the classes directly
+    below ``industry`` (门类 → 大类 → 中类 → 小类; all 门类 when empty), each named by
+    GB/T 4754-2017 (未知行业 when the code is not in the table), with the level
+    distribution, weakest scenes and T0 → latest movement."""
+    fw, filters = _clean_filters(framework, region, None, industry)
+    target = min(TARGET_LEVEL, fw.level_rule.top_level)
+    rows = _visible_rows(session, actor, fw, filters)
+    n = _next_industry_level(filters.industry)
+    for r in rows:
+        r["group"] = r["industry"][:n] if r["industry"] else ""
+    keys = sorted({r["group"] for r in rows})
+    order = [(k, industry_display(k) if k else map_service.UNKNOWN_INDUSTRY) for k in keys]
+    names = level_names(fw)
+    where = industry_display(filters.industry) if filters.industry else "全部行业"
+    return GroupView(
+        kind="industry",
+        title=f"行业视图：{where}",
+        subtitle="GB/T 4754-2017 国民经济行业分类，按下一级分类汇总",
+        filters=filters,
+        mode="",
+        framework_name=fw.name,
+        level_names=names,
+        target_name=f"{names[target]}及以上",
+        rows=_stage_rows(rows, fw, order, target),
+        options=(),
+    )
+
+
+def view_xlsx(view: GroupView, *, demo: bool = False) -> bytes:
+    """A chain or industry view as XLSX (说明 + one row per group)."""
+    names = list(view.level_names)
+    head = ["分组", "分组代码", "企业数", "已评测", "平均总分", *names, f"{view.target_name}占比（%）",
+            "最薄弱场景", "有两次评测", "等级上升", "等级持平", "等级下降", "总分平均变化"]  # fmt: skip
+    rows = [
+        [r.label, r.key, r.enterprises, r.assessed, _round(r.mean_total), *r.levels,
+         _pct(r.share_target), "；".join(f"{s} {m:.2f}" for s, m, _b in r.weakest),
+         r.compared, r.up, r.same, r.down, _round(r.mean_change)]
+        for r in view.rows
+    ]  # fmt: skip
+    generated = view.generated_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    about: list[list[Any]] = [["标题", view.title], ["口径", view.subtitle]]
+    if demo:
+        about.append(["数据性质", SYNTHETIC_LABEL])
+    about += [
+        ["评测框架", view.framework_name],
+        ["地区筛选", view.filters.region or "全部"],
+        ["生成时间", f"{generated}（北京时间）"],
+    ]
+    return rollup_xlsx({"说明": (["项目", "内容"], about), "视图": (head, rows)})
+
+
+# ------------------------------------------------------------------ park view (carbon)
+@dataclass(frozen=True)
+class ParkView:
+    """A park's (the region's) carbon roll-up of one year, from the stored inventories."""
+
+    filters: Filters
+    year: int | None
+    years: tuple[int, ...]
+    total: dict[str, Any]
+    industries: tuple[dict[str, Any], ...]
+    enterprises: tuple[dict[str, Any], ...]
+    enterprises_in_view: int
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def park_view(
+    session: Session, actor: Actor, *, region: str | None = None, year: int | None = None
+) -> ParkView:
+    """The park view: the carbon roll-up (综合能耗 tce, 排放 tCO₂, intensities per 万元
+    output) of the enterprises ``actor`` may read in ``region``, by enterprise and by
+    GB/T 4754 大类, for ``year`` (default: the latest year with inventories), computed by
+    :func:`nqpf.services.assess_rollup.carbon_rollup` from the stored results."""
+    _fw, filters = _clean_filters(DEFAULT_FRAMEWORK, region, None, None)
+    clauses: list[Any] = [visible_enterprises(actor, action="read")]
+    if filters.region:
+        clauses.append(EnterpriseProfile.region_code.startswith(filters.region, autoescape=True))
+    visible = (
+        select(Organization.id)
+        .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+        .where(*clauses)
+    )
+    n_view = session.scalar(select(func.count()).select_from(visible.subquery())) or 0
+    years = tuple(
+        sorted(
+            session.scalars(
+                select(CarbonInventory.year)
+                .where(CarbonInventory.enterprise_id.in_(visible))
+                .distinct()
+            ),
+            reverse=True,
+        )
+    )
+    year = year if year is not None else (years[0] if years else None)
+    rows = []
+    if year is not None:
+        for eid, name, industry, tce, tco2, output in session.execute(
+            select(
+                Organization.id, Organization.name, EnterpriseProfile.industry,
+                CarbonInventory.result["energy_tce"].as_float(),
+                CarbonInventory.result["e_total"].as_float(),
+                CarbonInventory.inputs["output"].as_float(),
+            )
+            .join(CarbonInventory, CarbonInventory.enterprise_id == Organization.id)
+            .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+            .where(CarbonInventory.enterprise_id.in_(visible), CarbonInventory.year == year)
+        ):  # fmt: skip
+            rows.append(
+                {"id": eid, "name": name, "industry": industry, "tce": tce, "tco2": tco2,
+                 "output": output}
+            )  # fmt: skip
+    roll = carbon_rollup(rows)
+    for g in roll["industries"]:
+        g["label"] = industry_display(g["key"]) if g["key"] else map_service.UNKNOWN_INDUSTRY
+    for e in roll["enterprises"]:
+        e["industry_label"] = industry_display(e["industry"])
+    return ParkView(
+        filters=filters,
+        year=year,
+        years=years,
+        total=roll["total"],
+        industries=tuple(roll["industries"]),
+        enterprises=tuple(roll["enterprises"]),
+        enterprises_in_view=n_view,
+    )
+
+
+def park_xlsx(view: ParkView, *, demo: bool = False) -> bytes:
+    """The park's carbon roll-up as XLSX (说明, 合计, 按行业, 按企业)."""
+    head = ["企业数", "综合能耗（tce）", "排放总量（tCO2）", "工业总产值（万元）",
+            "万元产值碳排放（tCO2/万元）", "万元产值综合能耗（tce/万元）"]  # fmt: skip
+
+    def nums(d: Mapping[str, Any]) -> list[Any]:
+        return [d["n"], _round(d["tce"], 3), _round(d["tco2"], 3), _round(d["output"], 2),
+                _round(d["co2_intensity"], 4), _round(d["energy_intensity"], 4)]  # fmt: skip
+
+    generated = view.generated_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    about: list[list[Any]] = [["标题", "园区碳排放汇总"], ["盘查年份", view.year or "暂无盘查"]]
+    if demo:
+        about.append(["数据性质", SYNTHETIC_LABEL])
+    about += [
+        ["地区筛选", view.filters.region or "全部"],
+        ["口径", "强度 = 排放（能耗）合计 ÷ 产值合计，只计填报了产值的盘查"],
+        ["生成时间", f"{generated}（北京时间）"],
+    ]
+    return rollup_xlsx(
+        {
+            "说明": (["项目", "内容"], about),
+            "合计": (head, [nums(view.total)]),
+            "按行业": (["行业", "行业大类代码", *head],
+                       [[g["label"], g["key"], *nums(g)] for g in view.industries]),
+            "按企业": (["企业", "行业", *head[1:]],
+                       [[e["name"], e["industry_label"], *nums(e)[1:]] for e in view.enterprises]),
+        }
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------- peer benchmark
+@dataclass(frozen=True)
+class BenchmarkRow:
+    measure: str  # 总分 or a dimension name
+    max_points: float
+    own: float | None
+    industry: dict[str, Any]
+    region: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """An enterprise's latest scores beside the distributions of its peers."""
+
+    enterprise_id: int
+    name: str
+    framework_name: str
+    level_name: str | None
+    industry_key: str
+    industry_label: str
+    region_key: str
+    region_label: str
+    rows: tuple[BenchmarkRow, ...]
+    min_peers: int = MIN_PEERS
+
+
+def benchmark(
+    session: Session, actor: Actor, enterprise_id: int, *, framework: str = DEFAULT_FRAMEWORK
+) -> Benchmark:
+    """The peer benchmark of an enterprise the actor may read: its latest total and
+    dimension points beside the distribution of the latest results of its **industry**
+    (same GB/T 4754 大类, platform-wide) and its **region** (same prefecture, any
+    industry), each without the enterprise itself.
+
+    Only aggregates are shown (quantiles, mean, the enterprise's percentile by
+    :func:`nqpf.services.assess_rollup.peer_distribution`), and only for at least
+    :data:`MIN_PEERS` assessed peers, so no single other enterprise can be read off.
+    """
+    from nqpf.web.authz import enterprise_for
+
+    org = enterprise_for(session, actor, enterprise_id, "read")
+    fw = framework_for(framework or DEFAULT_FRAMEWORK)
+    p = org.profile
+    industry = (p.industry if p else "").upper()[:3]
+    region = (p.region_code if p else "")[:4]
+    own = _latest_rows(session, fw, [Organization.id == org.id])
+    mine = own[0] if own else {"total": None, "dimensions": {}, "level": None}
+    peers = _latest_rows(
+        session, fw, [Organization.id != org.id,
+                      or_(EnterpriseProfile.industry.startswith(industry, autoescape=True),
+                          EnterpriseProfile.region_code.startswith(region, autoescape=True))]
+    ) if industry or region else []  # fmt: skip
+    groups = {
+        "industry": [r for r in peers if industry and r["industry"].startswith(industry)
+                     and r["total"] is not None],
+        "region": [r for r in peers if region and r["region"].startswith(region)
+                   and r["total"] is not None],
+    }  # fmt: skip
+    measures = [("总分", float(fw.total_points), "total")] + [
+        (d.name, float(d.points), d.name) for d in fw.scored_dimensions
+    ]
+
+    def value(r: Mapping[str, Any], key: str) -> float | None:
+        v = r.get("total") if key == "total" else (r.get("dimensions") or {}).get(key)
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+    rows = tuple(
+        BenchmarkRow(
+            measure=label,
+            max_points=points,
+            own=value(mine, key),
+            industry=peer_distribution(
+                [value(r, key) for r in groups["industry"]], value(mine, key)
+            ),
+            region=peer_distribution([value(r, key) for r in groups["region"]], value(mine, key)),
+        )
+        for label, points, key in measures
+    )
+    names = level_names(fw)
+    level = mine.get("level")
+    return Benchmark(
+        enterprise_id=org.id,
+        name=org.name,
+        framework_name=fw.name,
+        level_name=names[level] if isinstance(level, int) and 0 <= level < len(names) else None,
+        industry_key=industry,
+        industry_label=industry_display(industry) if industry else map_service.UNKNOWN_INDUSTRY,
+        region_key=region,
+        region_label=map_service.region_path(region) if region else map_service.UNKNOWN_REGION,
+        rows=rows,
+    )

@@ -255,3 +255,15 @@ def test_evaluation_is_core():
 
     bad = [v for module, path in _module_files("nqpf.evaluation") for v in violations(module, path)]
     assert bad == []
+
+
+def test_clustered_standard_errors(small):
+    region = small["firm"].str[-1].map(lambda c: f"R{int(c) % 4}")
+    panel = small.assign(region=region)
+    by_unit = did(panel, **KW)
+    by_region = did(panel, cluster="region", **KW)
+    assert by_region.att == pytest.approx(by_unit.att) and by_region.se != by_unit.se
+    twfe = did(panel, method="twfe", cluster="region", **KW)
+    assert twfe.se != did(panel, method="twfe", **KW).se
+    panel.loc[panel.index[0], "region"] = "R9"  # one firm in two clusters
+    assert "whole units" in str(_error(panel, cluster="region"))

@@ -34,6 +34,7 @@ CORE = [
     "nqpf.assessment",
     "nqpf.codes",
     "nqpf.matching",
+    "nqpf.evaluation",
     "nqpf.systems",
     "nqpf.exceptions",
 ]

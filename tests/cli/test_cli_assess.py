@@ -415,3 +415,71 @@ def test_carbon_bad_input(content, args, expected, tmp_path, invoke):
     for part in expected:
         assert part in line, (part, line)
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------- a framework per row
+def versioned_batch(fw, versions) -> pd.DataFrame:
+    df = batch_frame(fw).iloc[[0, 2, 5]].reset_index(drop=True)
+    df = pd.concat([df, df], ignore_index=True)
+    df["企业"] = [f"E{k}" for k in range(len(df))]
+    df.insert(1, "framework_version", versions)
+    return df
+
+
+def test_batch_honours_a_framework_version_column(tmp_path, fw, invoke):
+    df = versioned_batch(fw, ["2024", "2022", "2024", "2022", "2024", "2022"])
+    df.loc[2, ["planning", "talent"]] = None  # two answers missing in one row
+    src = tmp_path / "batch.csv"
+    df.to_csv(src, index=False)
+    out = tmp_path / "out"
+    res = invoke(["assess", "batch", src, "--id-column", "企业", "-o", out, "-f", "csv"])
+    assert res.code == 0, res.stderr
+    flat = " ".join(res.stdout.split())
+    assert (
+        "• rows 3, 5, 7 [framework_version]: framework sme-digital-2022 has level bands but no "
+        "questions, so its rows cannot be scored" in flat
+    )
+    assert "• row 4 [planning]: missing answer to question 'planning'" in flat
+    assert "• row 4 [talent]: missing answer to question 'talent'" in flat
+    scores = read_csv(out / "scores.csv")
+    assert scores["framework"].fillna("").tolist() == [KEY, "", KEY, "", KEY, ""]
+    assert scores["valid"].tolist() == [True, False, False, False, True, False]
+    errors = read_csv(out / "errors.csv")
+    assert errors[["row", "column"]].values.tolist() == [
+        [3, "framework_version"],
+        [4, "planning"],
+        [4, "talent"],
+        [5, "framework_version"],
+        [7, "framework_version"],
+    ]
+    assert errors.loc[1, "message"] == "第8题“企业对数字化的认识与执行水平”缺少答案"
+
+
+def test_batch_version_column_against_framework_option_stops_and_writes_nothing(
+    tmp_path, fw, invoke
+):
+    df = versioned_batch(fw, ["2024", "2022", "2024", "2024", "2024", "2022"])
+    src = tmp_path / "batch.csv"
+    df.to_csv(src, index=False)
+    out = tmp_path / "out"
+    line = one_line_error(invoke(["assess", "batch", src, "--framework", KEY, "-o", out]))
+    assert line == (
+        "错误 error: batch.csv, column 'framework_version': rows 3, 7 name sme-digital-2022, "
+        "but the command asked for sme-digital-2024 (--framework); leave --framework out to "
+        "score each row by the framework it names, or correct those rows"
+    )
+    assert not out.exists()
+    line = one_line_error(invoke(["assess", "batch", src.with_name("x.csv"), "-o", out]))
+    assert "file not found" in line
+
+
+def test_batch_without_framework_anywhere_is_one_line(tmp_path, fw, invoke):
+    src = tmp_path / "batch.csv"
+    batch_frame(fw).to_csv(src, index=False)
+    out = tmp_path / "out"
+    line = one_line_error(invoke(["assess", "batch", src, "-o", out]))
+    assert line == (
+        "错误 error: batch.csv: no framework: give --framework or a 'framework' / "
+        "'framework_version' column"
+    )
+    assert not out.exists()

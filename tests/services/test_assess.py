@@ -228,3 +228,147 @@ def test_report_pdf(fw):
         pytest.skip("chromium is not installed")
     data = assess_report.report_pdf(assess_report.analyze(fw, answers(fw)))
     assert data[:5] == b"%PDF-"
+
+
+# ------------------------------------------------------------ a framework per row
+@pytest.fixture(scope="module")
+def fw_lenient(tmp_path_factory):
+    """The 2024 framework as version 2024.1 with lower score thresholds (levels 1 and 2),
+    so that one answer sheet earns a different level under each version."""
+    text = resources.files("nqpf.assessment").joinpath("frameworks", f"{KEY}.yaml")
+    text = text.read_text("utf-8").replace('version: "2024"', 'version: "2024.1"')
+    text = text.replace("min_score: 20", "min_score: 5").replace("min_score: 40", "min_score: 8")
+    path = tmp_path_factory.mktemp("fw") / "sme-digital-2024.1.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_framework(str(path))
+
+
+def table_bytes(fw, versions, changes=None) -> bytes:
+    rows = []
+    for k, v in enumerate(versions):
+        a = {q: "|".join(x) if isinstance(x, list) else x for q, x in answers(fw, k).items()}
+        rows.append({"企业": f"E{k}", "framework_version": v, **a, **(changes or {}).get(k, {})})
+    return pd.DataFrame(rows).to_csv(index=False).encode()
+
+
+def test_each_row_is_scored_by_the_version_it_names(fw, fw_lenient):
+    versions = ["2024", "2024.1", "2024.1", "2024", "sme-digital-2024.1", "2024版"]
+    data = table_bytes(fw, versions)
+    out = batch_table(data, "b.csv", None, id_column="企业", frameworks=[fw_lenient])
+    s = out.scores
+    keys = [KEY, "sme-digital-2024.1", "sme-digital-2024.1", KEY, "sme-digital-2024.1", KEY]
+    assert s["framework"].tolist() == keys
+    assert s["valid"].all() and out.errors.empty
+    for k, key in enumerate(keys):
+        want = score(fw if key == KEY else fw_lenient, answers(fw, k))
+        assert (s.loc[k, "total"], s.loc[k, "level"]) == (pytest.approx(want.total), want.level)
+    assert score(fw_lenient, answers(fw, 1)).level != score(fw, answers(fw, 1)).level
+    assert [f.key for f in out.frameworks] == [KEY, "sme-digital-2024.1"]
+    assert out.framework is fw_lenient  # as many rows each: the latest version stands for them
+    # the same table with --framework sme-digital (an id): every version of it is honoured
+    by_id = batch_table(data, "b.csv", "sme-digital", id_column="企业", frameworks=[fw_lenient])
+    pd.testing.assert_frame_equal(by_id.scores, s)
+
+
+def test_a_row_naming_another_version_than_the_command_stops_the_table(fw, fw_lenient):
+    data = table_bytes(fw, ["2024", "2024.1", "2022", "2024", "2024.1"])
+    with pytest.raises(DataValidationError) as info:
+        batch_table(data, "b.csv", KEY, id_column="企业", frameworks=[fw_lenient])
+    e = info.value
+    assert (e.file, e.column) == ("b.csv", "framework_version")
+    assert e.reason == (
+        "rows 3, 6 name sme-digital-2024.1; row 4 names sme-digital-2022, but the command "
+        "asked for sme-digital-2024 (--framework); leave --framework out to score each row "
+        "by the framework it names, or correct those rows"
+    )
+    assert e.reason_zh == (
+        "framework_version 列与命令不一致：第 3、6 行为 sme-digital-2024.1；第 4 行为 "
+        "sme-digital-2022，而命令指定 sme-digital-2024（--framework）；如需按各行所列框架评分，"
+        "请去掉 --framework，或更正这些行"
+    )
+
+
+def test_rows_of_a_framework_that_cannot_score_or_of_none_are_row_errors(fw):
+    data = table_bytes(fw, ["2024", "2022", "", "2023", "2022", "2024"])
+    out = batch_table(data, "b.csv", None, id_column="企业")
+    assert out.scores["valid"].tolist() == [True, False, False, False, False, True]
+    assert out.scores["framework"].tolist() == [KEY, None, None, None, None, KEY]
+    e = out.errors
+    assert e[["row", "企业", "column"]].values.tolist() == [
+        [3, "E1", "framework_version"],
+        [4, "E2", "framework_version"],
+        [5, "E3", "framework_version"],
+        [6, "E4", "framework_version"],
+    ]
+    assert e["value"].fillna("").tolist() == ["2022", "", "2023", "2022"]
+    no_items = (
+        "framework sme-digital-2022 has level bands but no questions, so its rows cannot be scored"
+    )
+    assert e["message_en"].tolist() == [
+        no_items,
+        "no framework: the row names none and the command gave none (--framework)",
+        "framework 'sme-digital' has no version '2023'; available: 2022, 2024",
+        no_items,
+    ]
+    assert e["message"].tolist() == [
+        "评测框架 sme-digital-2022 只有等级划分、没有题目，无法按答卷评分",
+        "未填写评测框架，命令也未指定（--framework）",
+        "评测框架 sme-digital 没有 '2023' 版；可选版本：2022、2024",
+        "评测框架 sme-digital-2022 只有等级划分、没有题目，无法按答卷评分",
+    ]
+    # a blank cell takes the command's framework
+    again = batch_table(data, "b.csv", "sme-digital", id_column="企业")
+    assert again.scores["valid"].tolist() == [True, False, True, False, False, True]
+
+
+def test_a_framework_column_and_a_version_column_must_agree(fw):
+    rows = [
+        {"framework": "sme-digital", "framework_version": "2024"},
+        {"framework": KEY, "framework_version": ""},
+        {"framework": "sme-digital-2022", "framework_version": "2024"},
+        {"framework": "sme-digtal", "framework_version": "2024"},
+    ]
+    frame = pd.DataFrame([{**r, **answers(fw, k)} for k, r in enumerate(rows)])
+    for c in frame.columns:
+        frame[c] = frame[c].map(lambda v: "|".join(v) if isinstance(v, list) else v)
+    out = batch_table(frame.to_csv(index=False).encode(), "b.csv")
+    assert out.scores["valid"].tolist() == [True, True, False, False]
+    assert out.errors["message_en"].tolist() == [
+        "framework 'sme-digital-2022' and framework_version '2024' name different frameworks",
+        "unknown framework 'sme-digtal'; shipped: sme-digital-2022, sme-digital-2024",
+    ]
+    assert out.errors["message"].tolist() == [
+        "framework 列（sme-digital-2022）与 framework_version 列（2024）不一致",
+        "没有评测框架 'sme-digtal'；可选：sme-digital-2022、sme-digital-2024",
+    ]
+
+
+def test_no_framework_anywhere_is_one_error(fw):
+    data = (
+        pd.DataFrame([answers(fw)])
+        .map(lambda v: "|".join(v) if isinstance(v, list) else v)
+        .to_csv(index=False)
+        .encode()
+    )
+    with pytest.raises(DataValidationError) as info:
+        batch_table(data, "b.csv")
+    assert str(info.value) == (
+        "b.csv: no framework: give --framework or a 'framework' / 'framework_version' column"
+    )
+    assert info.value.reason_zh == (
+        "未指明评测框架：请指定 --framework，或在表中增加 framework / framework_version 列"
+    )
+
+
+def test_xlsx_version_numbers_and_every_missing_answer_of_a_row(fw, tmp_path):
+    data = table_bytes(fw, [2024, 2024.0], {1: {"planning": None, "scene_hr": None}})
+    path = tmp_path / "b.xlsx"
+    pd.read_csv(io.BytesIO(data)).to_excel(path, index=False)
+    out = batch_file(path, id_column="企业")
+    assert out.scores["framework"].tolist() == [KEY, KEY]
+    assert out.errors[["row", "column", "message", "message_en"]].values.tolist() == [
+        [3, "planning", "第8题“企业对数字化的认识与执行水平”缺少答案",
+         "missing answer to question 'planning' (企业对数字化的认识与执行水平)"],
+        [3, "scene_hr", "场景“人力资源”缺少等级（1–4）",
+         "missing level (1–4) of scene 'scene_hr' (人力资源)"],
+    ]  # fmt: skip

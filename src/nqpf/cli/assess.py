@@ -134,10 +134,16 @@ def score_cmd(
 @app.command("batch")
 def batch(
     file: Annotated[Path, typer.Argument(help="CSV/XLSX, one row per enterprise.")],
-    framework: Annotated[
-        str, typer.Option("--framework", help="Framework key, e.g. sme-digital-2024.")
-    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for scores and errors.")],
+    framework: Annotated[
+        str | None,
+        typer.Option(
+            "--framework",
+            help="Framework key (sme-digital-2024), id (sme-digital: the latest version, or "
+            "the version a row's framework_version names) or YAML path.  May be left out "
+            "when the table has a framework / framework_version column.",
+        ),
+    ] = None,
     id_column: Annotated[
         str | None, typer.Option("--id-column", help="Column with the enterprise id.")
     ] = None,
@@ -187,6 +193,10 @@ def batch(
 ) -> None:
     """Score every row; bad rows are reported in errors.csv, good rows are scored.
 
+    A framework_version (or framework) column scores each row by the version it names;
+    a row naming another version than --framework asks for stops the run (nothing is
+    written), naming the rows.
+
     With --enterprises / --chains also writes roll-up tables (rollup_industry.csv,
     rollup_region.csv, rollup_chain.csv, weak_links.csv, rollup_problems.csv …).
 
@@ -223,6 +233,7 @@ def batch(
         "command": "assess batch",
         "file": str(file),
         "framework": outcome.framework.key,
+        "frameworks": [fw.key for fw in outcome.frameworks],
         "id_column": id_column,
     }
     if roll is not None:
@@ -246,10 +257,20 @@ def batch(
         settings=settings,
     )
     console.print(
-        f"{outcome.framework.key}: 共 {outcome.n_rows} 行 rows, 已评分 scored {outcome.n_valid}, "
-        f"有问题 bad rows {outcome.n_bad_rows} ({len(outcome.errors)} 个问题 problems)",
+        f"{outcome.result.framework}: 共 {outcome.n_rows} 行 rows, 已评分 scored "
+        f"{outcome.n_valid}, 有问题 bad rows {outcome.n_bad_rows} ({len(outcome.errors)} 个问题 "
+        "problems)",
         highlight=False,
     )
+    if len(outcome.frameworks) > 1:
+        used = outcome.scores["framework"].value_counts(sort=False)
+        console.print(
+            "按行所列框架评分 scored by each row's framework: "
+            + "，".join(f"{k} {n}" for k, n in used.items()),
+            highlight=False,
+            soft_wrap=True,
+        )
+    _print_problems(outcome.errors)
     ok = outcome.scores[outcome.scores["valid"]]
     if len(ok):
         counts = ok["level_name"].value_counts()
@@ -297,6 +318,26 @@ def batch(
             f"{Path(out) / 'errors.csv'}",
             file=file.name,
         )
+
+
+def _print_problems(errors, limit: int = 5) -> None:
+    """The batch's problems grouped by column and reason, with their rows (at most
+    ``limit`` groups; errors.csv has them all)."""
+    if errors.empty:
+        return
+    groups = errors.groupby(["column", "message_en"], sort=False, dropna=False)["row"].agg(list)
+    for (column, message), rows in list(groups.items())[:limit]:
+        shown = ", ".join(map(str, rows[:10])) + (
+            f", … ({len(rows)} rows)" if len(rows) > 10 else ""
+        )
+        console.print(
+            f"  • row{'s' if len(rows) > 1 else ''} {shown} [{column}]: {message}",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
+    if len(groups) > limit:
+        console.print(f"  • … {len(groups) - limit} more kinds of problem", highlight=False)
 
 
 _REPORT_SUFFIXES = (".html", ".htm", ".pdf")

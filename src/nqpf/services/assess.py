@@ -7,7 +7,8 @@
 * :func:`score_responses` — score one response file's bytes (filled template, JSON, YAML);
 * :func:`responses_from_template` — the answers of an uploaded filled template;
 * :func:`batch_table` — score a table's bytes (CSV/XLSX, one row per enterprise),
-  reporting every bad row and scoring the good ones.
+  reporting every bad row and scoring the good ones; a ``framework`` / ``framework_version``
+  column scores each row by the framework version it names.
 
 :func:`score_file` and :func:`batch_file` are the same for a path, read through
 :func:`nqpf.services.files.read_input`.  The diagnosis report is
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from nqpf.assessment import (
     list_frameworks,
     load_framework,
     score,
+    version_key,
 )
 from nqpf.assessment.answers import normalize_answers
 from nqpf.exceptions import ConfigError, DataValidationError, NqpfError
@@ -42,6 +45,7 @@ from nqpf.io.tables import read_table
 from nqpf.services.files import read_input
 
 __all__ = [
+    "FRAMEWORK_COLUMNS",
     "BatchOutcome",
     "ScoreOutcome",
     "batch_file",
@@ -57,6 +61,9 @@ __all__ = [
 
 SCORE_TABLES = ("summary", "dimensions", "questions", "scenes", "conditions")
 BATCH_TABLES = ("scores", "errors")
+#: Columns of a batch table that name each row's framework: an id or ``id-version`` key,
+#: and a version (``2024``, ``2024版`` or a key).
+FRAMEWORK_COLUMNS = ("framework", "framework_version")
 
 
 def resolve_framework(
@@ -314,7 +321,10 @@ def responses_from_template(data: bytes, framework: Framework) -> dict[str, Any]
 class BatchOutcome:
     """A scored table: ``scores`` (every row) and ``errors`` (every problem).
 
-    ``source`` is the file (its name for bytes).
+    ``source`` is the file (its name for bytes).  ``framework`` is the framework the
+    command asked for, or (when rows name theirs and the command none) the one most rows
+    used; ``frameworks`` every framework rows were scored by, in order of first use (the
+    ``framework`` column of ``scores`` says which, row by row).
     """
 
     source: Path
@@ -322,6 +332,7 @@ class BatchOutcome:
     result: BatchScoreResult
     scores: pd.DataFrame
     errors: pd.DataFrame
+    frameworks: tuple[Framework, ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -343,28 +354,57 @@ class BatchOutcome:
 def batch_table(
     data: bytes,
     name: str,
-    framework: Framework | str,
+    framework: Framework | str | None = None,
     *,
     id_column: str | None = None,
     sheet: str | int | None = None,
+    frameworks: Iterable[Framework] = (),
 ) -> BatchOutcome:
     """Score a CSV/XLSX table, given as bytes, with one row per enterprise.
 
     Every input row appears in ``scores`` (``valid`` False and empty scores for a bad
-    row); every problem is a row of ``errors`` with the spreadsheet ``row`` number
-    (header = row 1), the id, the column, the value and the message.  Duplicate or
-    missing ids are problems too.  ``name`` is the file's name: its suffix chooses the
-    reader, and messages name it.
+    row) with the ``framework`` (key) it was scored by; every problem is a row of
+    ``errors`` with the spreadsheet ``row`` number (header = row 1), the id, the column,
+    the value and the message (``message`` in Chinese, ``message_en`` in English).
+    Duplicate or missing ids are problems too.  ``name`` is the file's name: its suffix
+    chooses the reader, and messages name it.
+
+    Parameters
+    ----------
+    data, name
+        The file's content and name.
+    framework
+        The framework of the rows: a key (``sme-digital-2024``), an id (``sme-digital``:
+        its latest version, or the version a row names), a path or a
+        :class:`~nqpf.assessment.Framework`; None when every row names its own.
+    id_column
+        The column holding the enterprise id (None: the rows are numbered 1, 2, …).
+    sheet
+        The Excel sheet (default: the first).
+    frameworks
+        Frameworks a row may name beside the shipped ones (for example one loaded from
+        a file), matched by key or by id and version.
+
+    Notes
+    -----
+    A ``framework`` column (an id or key) and/or a ``framework_version`` column (a
+    version such as ``2024`` or ``2024版``, or a key) name each row's framework; a blank
+    cell takes the command's.  Each row is scored by its own framework.  A row naming a
+    framework other than the key the command gave (or another id than the id it gave) is
+    refused with the whole table, naming the rows, before anything is scored.  A row whose
+    framework cannot be named, or cannot score (``sme-digital-2022`` has level bands but
+    no questions), is a problem of that row.
 
     Raises
     ------
     DataValidationError
-        Only when the table cannot be read at all (unreadable content, no question
-        columns, unknown id column).
+        Only when the table cannot be read or scored at all (unreadable content, no
+        question columns, unknown id column, no framework anywhere), or when rows name a
+        framework the command did not ask for.
     """
-    fw = resolve_framework(framework)
-    assert fw is not None
-    text_cols = [id_column] if id_column else []
+    asked = _Asked.of(framework)
+    extra = _extra_frameworks(asked, frameworks)
+    text_cols = [c for c in (id_column, *FRAMEWORK_COLUMNS) if c]
     table = read_table(data, name=name, sheet=sheet, text_columns=text_cols)
     table = table.reset_index(drop=True)
     if id_column is not None and id_column not in table.columns:
@@ -375,8 +415,9 @@ def batch_table(
         )
     if table.empty:
         raise DataValidationError("the table has no data rows", file=name)
+    plan = _RowFrameworks.of(table, asked, extra, file=name)
     try:
-        result = batch_score(fw, table)
+        result = _batch_score(table, plan)
     except DataValidationError as exc:
         raise exc.at(file=name) from None
     ids = (
@@ -430,25 +471,318 @@ def batch_table(
             scores.loc[newly, "valid"] = False
     scores.insert(0, "row", range(2, len(scores) + 2))
     scores.insert(1, "id", ids.to_list())
+    scores.insert(2, "framework", pd.Series(plan.keys, index=scores.index, dtype=object))
     if id_column:
         scores = scores.rename(columns={"id": id_column}) if id_column != "row" else scores
         errors = errors.rename(columns={"id": id_column}) if id_column != "row" else errors
-    return BatchOutcome(Path(name), fw, result, scores.reset_index(drop=True), errors)
+    return BatchOutcome(
+        Path(name),
+        plan.main,
+        result,
+        scores.reset_index(drop=True),
+        errors,
+        plan.used,
+    )
 
 
 def batch_file(
     path: str | os.PathLike[str],
-    framework: Framework | str,
+    framework: Framework | str | None = None,
     *,
     id_column: str | None = None,
     sheet: str | int | None = None,
+    frameworks: Iterable[Framework] = (),
 ) -> BatchOutcome:
     """:func:`batch_table` of the file at ``path``."""
-    fw = resolve_framework(framework)
-    assert fw is not None
+    asked = _Asked.of(framework)  # a bad framework is refused before the file is read
     source = read_input(path)
-    outcome = batch_table(source.data, source.name, fw, id_column=id_column, sheet=sheet)
+    outcome = batch_table(
+        source.data,
+        source.name,
+        asked.given,
+        id_column=id_column,
+        sheet=sheet,
+        frameworks=frameworks,
+    )
     return replace(outcome, source=Path(path))
+
+
+# ------------------------------------------------------------------- row frameworks
+@dataclass(frozen=True)
+class _Asked:
+    """The framework a command asked for: ``pinned`` to one version (a key, a path, an
+    object), an ``id`` whose rows may name any version, or nothing."""
+
+    framework: Framework | None
+    pinned: bool
+    given: Framework | str | None
+
+    @classmethod
+    def of(cls, framework: Framework | str | None) -> _Asked:
+        fw = resolve_framework(framework)
+        if fw is None:
+            return cls(None, False, None)
+        id_only = isinstance(framework, str) and framework.strip() == fw.id
+        return cls(fw, not id_only, framework)
+
+    @property
+    def label(self) -> str:
+        assert self.framework is not None
+        return self.framework.key if self.pinned else f"{self.framework.id} (any version)"
+
+    def allows(self, fw: Framework) -> bool:
+        if self.framework is None:
+            return True
+        return fw.key == self.framework.key if self.pinned else fw.id == self.framework.id
+
+
+def _extra_frameworks(asked: _Asked, frameworks: Iterable[Framework]) -> dict[str, Framework]:
+    """The frameworks a row may name beside the shipped ones, by key."""
+    extra = {fw.key: fw for fw in frameworks}
+    if asked.framework is not None:
+        extra.setdefault(asked.framework.key, asked.framework)
+    return extra
+
+
+def _cell(value: Any) -> str | None:
+    """A framework cell as text; None when blank."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _version_text(text: str) -> str:
+    """``2024版`` / ``2024年版`` → ``2024``."""
+    return text.removesuffix("版").removesuffix("年").strip()
+
+
+def _lookup(
+    ident: str | None, version: str | None, asked: _Asked, extra: dict[str, Framework]
+) -> Framework:
+    """The framework a row names by id and/or version (either may be a whole key).
+
+    Raises DataValidationError (or ConfigError) with both languages.
+    """
+    shipped = list_frameworks()
+
+    def by_key(key: str) -> Framework | None:
+        if key in extra:
+            return extra[key]
+        return load_framework(key) if key in shipped else None
+
+    for cell, other in ((version, ident), (ident, version)):
+        fw = by_key(cell) if cell else None
+        if fw is not None:
+            if (
+                other
+                and other not in (fw.id, fw.key, fw.version)
+                and (_version_text(other) != fw.version)
+            ):
+                raise DataValidationError(
+                    f"framework {ident!r} and framework_version {version!r} name different "
+                    "frameworks",
+                    zh=f"framework 列（{ident}）与 framework_version 列（{version}）不一致",
+                )
+            return fw
+    if ident is None:
+        ids = {fw.id for fw in extra.values()} | {_shipped_id(k) for k in shipped}
+        if asked.framework is not None:
+            ident = asked.framework.id
+        elif len(ids) == 1:
+            ident = ids.pop()
+        else:
+            raise DataValidationError(
+                f"framework_version {version!r} without a framework id: add a 'framework' "
+                "column or give --framework",
+                zh=f"framework_version 为 {version!r}，但未指明评测框架：请增加 framework 列"
+                "或指定 --framework",
+            )
+    if version is None:
+        if asked.framework is not None and asked.framework.id == ident:
+            return asked.framework
+        return load_framework(ident)
+    version = _version_text(version)
+    for fw in extra.values():
+        if fw.id == ident and fw.version == version:
+            return fw
+    return load_framework(ident, version)
+
+
+def _shipped_id(key: str) -> str:
+    """The id of a shipped key (``sme-digital-2024`` → ``sme-digital``)."""
+    try:
+        return load_framework(key).id
+    except NqpfError:  # a broken shipped file: the key stands for itself
+        return key
+
+
+@dataclass(frozen=True)
+class _RowFrameworks:
+    """Each row's framework: ``keys`` per row (None where it could not be named),
+    ``frameworks`` by key, the problems of the rows that cannot be scored, ``main``
+    (the outcome's framework) and ``used`` (in order of first use)."""
+
+    keys: list[str | None]
+    frameworks: dict[str, Framework]
+    problems: list[dict[str, Any]]
+    main: Framework
+    used: tuple[Framework, ...]
+
+    @classmethod
+    def of(
+        cls, table: pd.DataFrame, asked: _Asked, extra: dict[str, Framework], *, file: str
+    ) -> _RowFrameworks:
+        present = [c for c in FRAMEWORK_COLUMNS if c in table.columns]
+        if not present:
+            if asked.framework is None:
+                raise DataValidationError(
+                    "no framework: give --framework or a 'framework' / 'framework_version' column",
+                    file=file,
+                    zh="未指明评测框架：请指定 --framework，或在表中增加 framework / "
+                    "framework_version 列",
+                )
+            fw = asked.framework
+            return cls([fw.key] * len(table), {fw.key: fw}, [], fw, (fw,))
+        column = present[-1]  # errors name the version column when there is one
+        cells = [
+            tuple(_cell(table[c].iloc[pos]) if c in present else None for c in FRAMEWORK_COLUMNS)
+            for pos in range(len(table))
+        ]
+        found: dict[tuple[str | None, str | None], Framework | DataValidationError] = {}
+        for ident, version in dict.fromkeys(cells):
+            if ident is None and version is None:
+                if asked.framework is None:
+                    found[ident, version] = DataValidationError(
+                        "no framework: the row names none and the command gave none (--framework)",
+                        zh="未填写评测框架，命令也未指定（--framework）",
+                    )
+                else:
+                    found[ident, version] = asked.framework
+                continue
+            try:
+                found[ident, version] = _lookup(ident, version, asked, extra)
+            except DataValidationError as exc:
+                found[ident, version] = exc
+        _refuse_conflicts(cells, found, asked, present, file)
+        keys: list[str | None] = []
+        problems: list[dict[str, Any]] = []
+        frameworks: dict[str, Framework] = {}
+        for pos, pair in enumerate(cells):
+            got = found[pair]
+            if isinstance(got, Framework) and not got.questions:
+                got = DataValidationError(
+                    f"framework {got.key} has level bands but no questions, so its rows "
+                    "cannot be scored",
+                    zh=f"评测框架 {got.key} 只有等级划分、没有题目，无法按答卷评分",
+                )
+            if isinstance(got, Framework):
+                keys.append(got.key)
+                frameworks.setdefault(got.key, got)
+                continue
+            keys.append(None)
+            problems.append(
+                {
+                    "position": pos,
+                    "column": column,
+                    "value": table[column].iloc[pos],
+                    "message": got.reason_zh,
+                    "message_en": got.reason,
+                }
+            )
+        used = tuple(frameworks.values())
+        main = asked.framework or _most_used(keys, frameworks) or _first(found)
+        return cls(keys, frameworks, problems, main, used)
+
+
+def _most_used(keys: Sequence[str | None], frameworks: dict[str, Framework]) -> Framework | None:
+    counts = pd.Series([k for k in keys if k is not None], dtype=object).value_counts(sort=False)
+    if counts.empty:
+        return None
+    top = counts[counts == counts.max()].index
+    return max((frameworks[k] for k in top), key=lambda fw: version_key(fw.version))
+
+
+def _first(found: dict[Any, Framework | DataValidationError]) -> Framework:
+    """A framework for the outcome when no row could be scored: the first a row named."""
+    for got in found.values():
+        if isinstance(got, Framework):
+            return got
+    return load_framework(list_frameworks()[-1])
+
+
+def _rows_text(positions: Sequence[int], *, zh: bool = False) -> str:
+    """Spreadsheet rows ``3, 5, 9`` (the first ten, then how many in all)."""
+    rows = [str(p + 2) for p in positions]
+    shown = ("、" if zh else ", ").join(rows[:10])
+    if len(rows) > 10:
+        shown += f" 等共 {len(rows)} 行" if zh else f", … ({len(rows)} rows)"
+    return shown
+
+
+def _refuse_conflicts(
+    cells: Sequence[tuple[str | None, str | None]],
+    found: dict[tuple[str | None, str | None], Framework | DataValidationError],
+    asked: _Asked,
+    present: Sequence[str],
+    file: str,
+) -> None:
+    """One error naming the rows whose framework is not the one the command asked for."""
+    by_key: dict[str, list[int]] = {}
+    for pos, pair in enumerate(cells):
+        got = found[pair]
+        if isinstance(got, Framework) and not asked.allows(got):
+            by_key.setdefault(got.key, []).append(pos)
+    if not by_key:
+        return
+    column = " / ".join(present)
+    en = "; ".join(
+        f"row{'s' if len(p) > 1 else ''} {_rows_text(p)} name{'' if len(p) > 1 else 's'} {k}"
+        for k, p in by_key.items()
+    )
+    zh = "；".join(f"第 {_rows_text(p, zh=True)} 行为 {k}" for k, p in by_key.items())
+    raise DataValidationError(
+        f"{en}, but the command asked for {asked.label} (--framework); leave --framework "
+        "out to score each row by the framework it names, or correct those rows",
+        file=file,
+        column=present[-1],
+        zh=f"{column} 列与命令不一致：{zh}，而命令指定 {asked.label}（--framework）；"
+        "如需按各行所列框架评分，请去掉 --framework，或更正这些行",
+    )
+
+
+def _batch_score(table: pd.DataFrame, plan: _RowFrameworks) -> BatchScoreResult:
+    """:func:`~nqpf.assessment.batch_score` of each framework's rows, put back in row order,
+    with the rows whose framework could not be named or cannot score as problems."""
+    keys = pd.Series(plan.keys, index=table.index, dtype=object)
+    parts = [
+        batch_score(fw, table[keys == key].drop(columns=list(FRAMEWORK_COLUMNS), errors="ignore"))
+        for key, fw in plan.frameworks.items()
+    ]
+    frames = [p.scores for p in parts]
+    if not frames or len(frames[0]) < len(table):  # rows scored by none
+        frames.append(pd.DataFrame({"valid": False}, index=keys.index[keys.isna()]))
+    scores = pd.concat(frames).reindex(table.index)
+    scores["valid"] = scores["valid"].fillna(False).astype(bool)
+    scores["level"] = scores["level"].astype("Int64") if "level" in scores else pd.NA
+    for col in ("total", "level_name"):
+        if col not in scores:
+            scores[col] = math.nan if col == "total" else None
+    errors = [p.errors for p in parts]
+    if plan.problems:
+        found = pd.DataFrame(plan.problems)
+        found.insert(0, "row", table.index[found["position"].to_numpy()])
+        errors.append(found)
+    if errors:
+        frame = pd.concat([e for e in errors if len(e)] or errors[:1], ignore_index=True)
+        frame["position"] = table.index.get_indexer(frame["row"])
+        frame = frame.sort_values("position", kind="stable").reset_index(drop=True)
+    else:
+        frame = pd.DataFrame(
+            columns=["row", "position", "column", "value", "message", "message_en"]
+        )
+    label = ", ".join(plan.frameworks) or plan.main.key
+    return BatchScoreResult(framework=label, scores=scores, errors=frame)
 
 
 def _cell_text(value: Any) -> Any:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nqpf._suggest import normal_form
 from nqpf.assessment import carbon
 from nqpf.assessment.carbon import account
 from nqpf.exceptions import DataValidationError
@@ -649,9 +650,9 @@ def test_alias_table_is_design_data_over_the_factor_tables():
     known = set(carbon.carriers().index)
     assert set(t.carriers) <= known
     names = [n for c, e in t.carriers.items() for n in (e.en, *e.aliases)]
-    forms = [carbon.normal_form(n) for n in names]
+    forms = [normal_form(n) for n in names]
     assert len(set(forms)) == len(forms)  # one carrier per name
-    assert not {carbon.normal_form(k) for k in known} & set(forms)
+    assert not {normal_form(k) for k in known} & set(forms)
 
 
 @pytest.mark.parametrize(

@@ -483,3 +483,34 @@ def test_batch_without_framework_anywhere_is_one_line(tmp_path, fw, invoke):
         "'framework_version' column"
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"scene_qualty": 2},
+            "field 'scene_qualty': framework sme-digital-2024 has no question or scene "
+            "'scene_qualty'; did you mean 'scene_quality'?",
+        ),
+        (
+            {"information_system": "e"},
+            "field 'information_system': question 'information_system': has no option 'e' "
+            "(did you mean 'E': 全覆盖?); options: A, B, C, D, E",
+        ),
+    ],
+    ids=["key", "option"],
+)
+def test_score_suggests_the_key_or_option_meant_and_writes_nothing(
+    change, expected, tmp_path, fw, invoke
+):
+    ans = {k: list(v) if isinstance(v, tuple) else v for k, v in answers(fw).items()}
+    ans.update(change)
+    if "scene_qualty" in change:
+        del ans["scene_quality"]
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"framework": KEY, "responses": ans}), encoding="utf-8")
+    out = tmp_path / "out"
+    line = one_line_error(invoke(["assess", "score", path, "-o", out]))
+    assert line == f"错误 error: r.json, {expected}"
+    assert not out.exists()

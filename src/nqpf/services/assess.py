@@ -645,10 +645,12 @@ class _RowFrameworks:
             fw = asked.framework
             return cls([fw.key] * len(table), {fw.key: fw}, [], fw, (fw,))
         column = present[-1]  # errors name the version column when there is one
-        cells = [
-            tuple(_cell(table[c].iloc[pos]) if c in present else None for c in FRAMEWORK_COLUMNS)
-            for pos in range(len(table))
+        blank = [None] * len(table)
+        columns = [
+            [_cell(v) for v in table[c].tolist()] if c in present else blank
+            for c in FRAMEWORK_COLUMNS
         ]
+        cells = list(zip(*columns, strict=True))
         found: dict[tuple[str | None, str | None], Framework | DataValidationError] = {}
         for ident, version in dict.fromkeys(cells):
             if ident is None and version is None:
@@ -754,11 +756,10 @@ def _refuse_conflicts(
 def _batch_score(table: pd.DataFrame, plan: _RowFrameworks) -> BatchScoreResult:
     """:func:`~nqpf.assessment.batch_score` of each framework's rows, put back in row order,
     with the rows whose framework could not be named or cannot score as problems."""
+    if len(plan.frameworks) == 1 and not plan.problems:  # one framework: the table as it is
+        return batch_score(plan.main if plan.main.key in plan.frameworks else plan.used[0], table)
     keys = pd.Series(plan.keys, index=table.index, dtype=object)
-    parts = [
-        batch_score(fw, table[keys == key].drop(columns=list(FRAMEWORK_COLUMNS), errors="ignore"))
-        for key, fw in plan.frameworks.items()
-    ]
+    parts = [batch_score(fw, table[keys == key]) for key, fw in plan.frameworks.items()]
     frames = [p.scores for p in parts]
     if not frames or len(frames[0]) < len(table):  # rows scored by none
         frames.append(pd.DataFrame({"valid": False}, index=keys.index[keys.isna()]))

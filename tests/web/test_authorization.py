@@ -34,6 +34,7 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select, update
 from tests.web.answers import complete_answers
+from tests.web.loop_world import EQUIPMENT, loop_state, seed_foreign_loop, seed_loop
 from tests.web.world import credit_code
 
 from nqpf.assessment import load_framework
@@ -69,12 +70,25 @@ PATH_PARAMS: dict[str, tuple[str, ...]] = {
     "user_id": ("su_ent_admin", "su_officer"),
     "provider_id": ("prov2",),
     "inventory_id": ("carbon_su",),  # ent_su's carbon inventory (_build_b)
+    # the loop (tests/web/loop_world.py seed_foreign_loop): ent_su's needs (both shared
+    # with prov2), its project and document, prov2's proposals, Suzhou's register entry of
+    # prov2, and prov2's WITHDRAWN solution (a published solution is public: the catalogue)
+    "need_id": ("need_su", "need_su2"),
+    "project_id": ("project_su",),
+    "document_id": ("document_su",),
+    "proposal_id": ("proposal_su", "open_proposal_su"),
+    "registration_id": ("reg_su",),
+    "solution_id": ("sol_su",),
 }
 # parameters that, in a route with further foreign ids, are ALSO tried with the caller's
 # own organization (own org + foreign user / foreign assessment must still be refused)
 HOME_PARAMS: dict[str, Callable[[str], str]] = {
     "organization_id": lambda caller: HOME_ORG[caller],
     "enterprise_id": lambda caller: "ent_sz",  # readable by every caller
+    # A's need (shared with prov) and project: every caller reads them; a foreign provider
+    # or document inside them must still be refused
+    "need_id": lambda caller: "need",
+    "project_id": lambda caller: "project",
 }
 # required query parameter name → foreign object
 QUERY_PARAMS: dict[str, str] = {"a": "sub_su", "b": "sub_su"}
@@ -516,6 +530,38 @@ def _check_reminders_xlsx(caller: str, r: Any, ctx: Ctx) -> str | None:
     return f"reminder workbook shows B's data {leaked}" if leaked else None
 
 
+def _check_group_view(caller: str, r: Any, ctx: Ctx) -> str | None:
+    """A chain/industry view counts only the caller's enterprises (none assessed: B's
+    ent_su holds the only submitted assessment)."""
+    if problem := _status(r, 200):
+        return problem
+    rows = r.json()["rows"]
+    n, assessed = sum(x["enterprises"] for x in rows), sum(x["assessed"] for x in rows)
+    if (n, assessed) != (VISIBLE_ENTERPRISES[caller], 0):
+        return f"view counts {n} enterprises, {assessed} assessed"
+    return _no_foreign_text(r)
+
+
+def _check_park(caller: str, r: Any, ctx: Ctx) -> str | None:
+    """The park view never reads B's carbon inventory (ent_su's, the only one)."""
+    if problem := _status(r, 200):
+        return problem
+    body = r.json()
+    if body["enterprises_in_view"] != VISIBLE_ENTERPRISES[caller]:
+        return f"park counts {body['enterprises_in_view']} enterprises"
+    if body["total"]["n"] or body["years"] or body["enterprises"]:
+        return f"park shows B's inventory: {body['total']} {body['years']}"
+    return _no_foreign_text(r)
+
+
+def _check_view_xlsx(caller: str, r: Any, ctx: Ctx) -> str | None:
+    if problem := _status(r, 200):
+        return problem
+    cells = [c for row in _xlsx_cells(r) for c in row]
+    leaked = [c for c in cells if any(n in c for n in FOREIGN_NAMES) or "320506" in c]
+    return f"workbook shows B's data {leaked}" if leaked else None
+
+
 # (method, path) → (check, fresh credentials: the call ends the session/token it uses)
 OPEN_ROUTES: dict[tuple[str, str], tuple[Check, bool]] = {
     ("GET", "/api/v1/me"): (_check_me, False),
@@ -537,6 +583,15 @@ OPEN_ROUTES: dict[tuple[str, str], tuple[Check, bool]] = {
     ("GET", "/api/v1/enterprises.xlsx"): (_check_list_xlsx, False),
     ("GET", "/api/v1/enterprises/reminders.xlsx"): (_check_reminders_xlsx, False),
     ("GET", "/enterprises/reminders"): (_page_ok, False),
+    ("GET", "/api/v1/dashboard/chain"): (_check_group_view, False),
+    ("GET", "/api/v1/dashboard/industry"): (_check_group_view, False),
+    ("GET", "/api/v1/dashboard/chain.xlsx"): (_check_view_xlsx, False),
+    ("GET", "/api/v1/dashboard/industry.xlsx"): (_check_view_xlsx, False),
+    ("GET", "/api/v1/dashboard/park"): (_check_park, False),
+    ("GET", "/api/v1/dashboard/park.xlsx"): (_check_view_xlsx, False),
+    ("GET", "/dashboard/chain"): (_page_ok, False),
+    ("GET", "/dashboard/industry"): (_page_ok, False),
+    ("GET", "/dashboard/park"): (_page_ok, False),
     ("GET", "/api/v1/carbon/carriers"): (
         lambda c, r, x: _status(r, 200) or (None if "电力" in r.text else "no 电力"),
         False,
@@ -557,6 +612,152 @@ OPEN_ROUTES: dict[tuple[str, str], tuple[Check, bool]] = {
     ("GET", "/account/password"): (lambda c, r, x: _status(r, 200), False),
     ("POST", "/account/password"): (_check_wrong_old_password, False),
 }
+
+# ----------------------------------------------------------------- the loop (issue 11)
+# B's loop objects carry these names (tests/web/loop_world.py seed_foreign_loop)
+LOOP_FOREIGN_TEXT = (
+    "苏州需求",
+    "苏州第二需求",
+    "苏州专供方案",
+    "苏州服务申请",
+    "苏州合同",
+    "苏州建议",
+)
+
+
+def _no_loop_foreign(r: Any) -> str | None:
+    leaked = [m for m in LOOP_FOREIGN_TEXT if m in r.text]
+    return f"shows B's loop objects {leaked}" if leaked else None
+
+
+def _check_loop_list(caller: str, r: Any, ctx: Ctx) -> str | None:
+    """Needs, solutions, projects, register entries: none of B's."""
+    return _status(r, 200) or _no_foreign_text(r) or _no_loop_foreign(r)
+
+
+def _check_register_page(caller: str, r: Any, ctx: Ctx) -> str | None:
+    """A provider's apply form lists every register (authority names are public); B's
+    entries never show."""
+    if problem := _status(r, 200) or _no_loop_foreign(r):
+        return problem
+    if caller == "prov_member":
+        leaked = [
+            m for m in (*FOREIGN_EMAILS, "吴中装备股份有限公司", "另一家服务商") if m in r.text
+        ]
+        return f"shows B's objects {leaked}" if leaked else None
+    return _no_foreign_text(r)
+
+
+def _check_provider_only(ok: int) -> Check:
+    """Provider pages: the provider's members get ``ok``, everyone else 403."""
+
+    def check(caller: str, r: Any, ctx: Ctx) -> str | None:
+        return _status(r, ok if caller == "prov_member" else 403)
+
+    return check
+
+
+def _check_refused_foreign_provider(caller: str, r: Any, ctx: Ctx) -> str | None:
+    """The body acts for prov2 (B): refused for every caller."""
+    return _status(r, 403)
+
+
+def _check_template_xlsx(caller: str, r: Any, ctx: Ctx) -> str | None:
+    return _status(r, 200) or (None if r.content[:2] == b"PK" else "not an XLSX file")
+
+
+def _catalogue_csv() -> dict[str, Any]:
+    text = (
+        "id,name,provider_id,scene,from_level,to_level,deployment,price_band,delivery_weeks\n"
+        "X-1,越权上传方案,P9,设备管理,1,2,SaaS,5万以下,4\n"
+    )
+    return {"file": ("catalogue.csv", text.encode("utf-8"), "text/csv")}
+
+
+def _upload_file() -> dict[str, Any]:
+    return {"file": ("note.txt", b"not yours", "text/plain")}
+
+
+NEED_BODY = {"scene": "设备管理", "current_level": 2, "target_level": 3, "title": "越权需求"}
+NEED_FORM = {"scene": "设备管理", "current_level": "2", "target_level": "3"}
+REVIEW = {"action": "review", "experts": ["甲"], "score": 90, "opinion": "越权", "passed": True}
+BODIES.update({
+    ("POST", "/api/v1/enterprises/{enterprise_id}/needs"): lambda ids: ("json", NEED_BODY),
+    ("POST", "/api/v1/assessments/{assessment_id}/needs"): lambda ids: (
+        "json", {"steps": ["information_system"]}),
+    ("PATCH", "/api/v1/needs/{need_id}"): lambda ids: ("json", {"revision": 0, "title": "改名"}),
+    ("POST", "/api/v1/needs/{need_id}/shares"): lambda ids: (
+        "json", {"provider_ids": [ids["prov"]]}),
+    ("POST", "/api/v1/needs/{need_id}/proposals"): lambda ids: ("json", {"text": "越权建议"}),
+    ("POST", "/api/v1/solutions"): lambda ids: (
+        "json", {**EQUIPMENT, "provider_id": ids["prov2"]}),
+    ("POST", "/api/v1/solutions/upload"): lambda ids: (
+        "multipart", ({"mode": "valid_only", "provider_id": str(ids["prov2"])}, _catalogue_csv())),
+    ("PUT", "/api/v1/solutions/{solution_id}"): lambda ids: ("json", {**EQUIPMENT, "revision": 0}),
+    ("POST", "/api/v1/register"): lambda ids: (
+        "json", {"authority_id": ids["auth_su"], "statement": "越权申请",
+                 "provider_id": ids["prov2"]}),
+    ("POST", "/api/v1/register/{registration_id}/actions"): lambda ids: ("json", REVIEW),
+    ("PUT", "/api/v1/projects/{project_id}"): lambda ids: ("json", {"revision": 0, "spend": 1}),
+    ("POST", "/api/v1/projects/{project_id}/close"): lambda ids: (
+        "json", {"revision": 0, "satisfaction": 1}),
+    ("POST", "/api/v1/projects/{project_id}/documents"): lambda ids: (
+        "multipart", ({"title": "越权文件"}, _upload_file())),
+    ("POST", "/enterprises/{enterprise_id}/needs"): lambda ids: ("form", NEED_FORM),
+    ("POST", "/assessments/{assessment_id}/needs"): lambda ids: (
+        "form", {"step": "information_system"}),
+    ("POST", "/needs/{need_id}/edit"): lambda ids: ("form", {"revision": "0", **NEED_FORM}),
+    ("POST", "/needs/{need_id}/shares"): lambda ids: ("form", {"provider_id": str(ids["prov"])}),
+    ("POST", "/needs/{need_id}/proposals"): lambda ids: ("form", {"text": "越权建议"}),
+    ("POST", "/solutions/new"): lambda ids: ("form", {**EQUIPMENT, "name": "越权页面方案"}),
+    ("POST", "/solutions/upload"): lambda ids: ("multipart", ({"mode": "valid_only"}, _catalogue_csv())),
+    ("POST", "/solutions/{solution_id}/edit"): lambda ids: ("form", {**EQUIPMENT, "revision": "0"}),
+    ("POST", "/register"): lambda ids: (
+        "form", {"authority_id": str(ids["auth_sz"]), "statement": "再申请"}),
+    ("POST", "/register/{registration_id}/act"): lambda ids: ("form", {"action": "admit"}),
+    ("POST", "/projects/{project_id}/save"): lambda ids: (
+        "form", {"revision": "0", "start": "2026-01-01"}),
+    ("POST", "/projects/{project_id}/documents"): lambda ids: (
+        "multipart", ({"title": "越权文件"}, _upload_file())),
+    ("POST", "/projects/{project_id}/close"): lambda ids: (
+        "form", {"revision": "0", "satisfaction": "1"}),
+})  # fmt: skip
+BODYLESS = BODYLESS | {
+    *(("POST", f"/api/v1/needs/{{need_id}}/{a}") for a in ("publish", "close", "reopen")),
+    ("DELETE", "/api/v1/needs/{need_id}"),
+    ("DELETE", "/api/v1/needs/{need_id}/shares/{provider_id}"),
+    *(
+        ("POST", f"/api/v1/proposals/{{proposal_id}}/{a}")
+        for a in ("accept", "decline", "withdraw")
+    ),
+    *(("POST", f"/api/v1/solutions/{{solution_id}}/{a}") for a in ("withdraw", "publish")),
+    *(("POST", f"/needs/{{need_id}}/{a}") for a in ("publish", "close", "reopen", "delete")),
+    ("POST", "/needs/{need_id}/shares/{provider_id}/delete"),
+    *(("POST", f"/proposals/{{proposal_id}}/{a}") for a in ("accept", "decline", "withdraw")),
+    *(("POST", f"/solutions/{{solution_id}}/{a}") for a in ("withdraw", "publish")),
+}
+OPEN_ROUTES.update({
+    ("GET", "/api/v1/needs"): (_check_loop_list, False),
+    ("GET", "/api/v1/solutions"): (_check_loop_list, False),
+    ("POST", "/api/v1/solutions"): (_check_refused_foreign_provider, False),
+    ("GET", "/api/v1/solutions/template.xlsx"): (_check_template_xlsx, False),
+    ("POST", "/api/v1/solutions/upload"): (_check_refused_foreign_provider, False),
+    ("GET", "/api/v1/register"): (_check_loop_list, False),
+    ("POST", "/api/v1/register"): (_check_refused_foreign_provider, False),
+    ("GET", "/api/v1/projects"): (_check_loop_list, False),
+    ("GET", "/needs"): (_check_loop_list, False),
+    ("GET", "/solutions"): (_check_loop_list, False),
+    ("GET", "/projects"): (_check_loop_list, False),
+    ("GET", "/register"): (_check_register_page, False),
+    # a provider publishes, uploads and applies for itself only (to A's register: 409, it
+    # is admitted there already); everyone else is refused
+    ("GET", "/solutions/new"): (_check_provider_only(200), False),
+    ("POST", "/solutions/new"): (_check_provider_only(303), False),
+    ("GET", "/solutions/upload"): (_check_provider_only(200), False),
+    ("POST", "/solutions/upload"): (_check_provider_only(200), False),
+    ("POST", "/register"): (_check_provider_only(409), False),
+})  # fmt: skip
+
 
 # Known cross-tenant leaks: (method, path template, caller) → reason.  While they are the
 # only problems the sweep xfails (listing them); one that no longer reproduces fails it
@@ -642,6 +843,9 @@ def _build_b(app: Any, world: Any) -> Ids:
         session.add(Share(enterprise_id=ids["ent_su"], provider_id=ids["prov2"]))
         session.commit()
         ids["carbon_su"] = carbon_service.create(session, actor, ids["ent_su"], 2022).id
+        ids.update(seed_foreign_loop(session, world))
+        # A's loop without prov2 and without an assessment (the dashboard check counts none)
+        ids.update(seed_loop(session, world, prov2=False, assessment=False))
     ids["ent_su_code"] = world.credit_codes["ent_su"]  # type: ignore[assignment]
     return ids
 
@@ -926,6 +1130,21 @@ def _positive_controls(
             findings.failures.append(
                 f"positive control GET {url} as {who}: {r.status_code} != {expected}: {r.text[:150]}"
             )
+    prov2 = token_for(world.emails["prov2_member"])
+    loop_checks = [
+        ("su_ent_admin", f"/api/v1/needs/{ids['need_su']}", su_admin),
+        ("prov2_member", f"/api/v1/needs/{ids['need_su']}", prov2),
+        ("su_ent_admin", f"/api/v1/projects/{ids['project_su']}", su_admin),
+        ("prov2_member", f"/api/v1/projects/{ids['project_su']}/documents/{ids['document_su']}", prov2),
+        ("prov2_member", f"/api/v1/solutions/{ids['sol_su']}", prov2),
+        ("su_officer", f"/api/v1/register/{ids['reg_su']}", su_officer),
+        ("prov2_member", f"/api/v1/register/{ids['reg_su']}", prov2),
+    ]  # fmt: skip
+    for who, url, headers in loop_checks:
+        r = client.get(url, headers=headers)
+        findings.requests += 1
+        if r.status_code != 200:
+            findings.failures.append(f"positive control GET {url} as {who}: {r.status_code}")
     listed = client.get("/api/v1/enterprises", headers=su_officer).json()["items"]
     if ids["ent_su"] not in {e["id"] for e in listed}:
         findings.failures.append("positive control: su_officer does not list ent_su")
@@ -972,6 +1191,7 @@ def _snapshot(app: Any, ids: Ids) -> dict[str, Any]:
                     select(User).where(User.id.in_([ids["su_ent_admin"], ids["su_officer"]]))
                 )
             ),
+            **loop_state(s, ids),
         }
 
 
@@ -991,6 +1211,12 @@ def _own_objects(app: Any, world: Any, ids: Ids) -> Ids:
         "user_id": ids["ent_member"],
         "provider_id": ids["prov"],
         "sub_own": draft_id,
+        "need_id": ids["need"],
+        "project_id": ids["project"],
+        "document_id": ids["document"],
+        "proposal_id": ids["proposal"],
+        "registration_id": ids["reg_prov"],
+        "solution_id": ids["sol_prov"],
     }
 
 

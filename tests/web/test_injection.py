@@ -761,9 +761,7 @@ QUERY: dict[tuple[str, str], bool] = {
         for p in ("/api/v1/enterprises", "/api/v1/enterprises.xlsx")
         for q in ("chain", "stage", "status", "framework", "sort")
     },
-    **{
-        ("/api/v1/enterprises.xlsx", q): False for q in ("q", "region", "industry", "size")
-    },
+    **{("/api/v1/enterprises.xlsx", q): False for q in ("q", "region", "industry", "size")},
     **{
         ("/api/v1/enterprises/reminders.xlsx", q): False
         for q in ("region", "industry", "chain", "framework")
@@ -777,6 +775,25 @@ QUERY: dict[tuple[str, str], bool] = {
     ("/enterprises/reminders", "region"): True,
     ("/enterprises/reminders", "industry"): True,
     ("/enterprises/reminders", "framework"): False,
+    # the views (issue 13): chain, industry, park, benchmark
+    **{
+        (p, q): False
+        for p in ("/api/v1/dashboard/chain", "/api/v1/dashboard/chain.xlsx", "/dashboard/chain")
+        for q in ("framework", "chain", "mode", "region")
+    },
+    **{
+        (p, q): False
+        for p in (
+            "/api/v1/dashboard/industry",
+            "/api/v1/dashboard/industry.xlsx",
+            "/dashboard/industry",
+        )
+        for q in ("framework", "industry", "region")
+    },
+    **{
+        (p, "region"): False
+        for p in ("/api/v1/dashboard/park", "/api/v1/dashboard/park.xlsx", "/dashboard/park")
+    },
 }
 # routes that answer a file: (path) → what user text it may contain
 DOWNLOADS: dict[str, str] = {
@@ -789,6 +806,9 @@ DOWNLOADS: dict[str, str] = {
     "/api/v1/enterprises.xlsx": "enterprise list: names, chains, the filters (typed text)",
     "/api/v1/enterprises/reminders.xlsx": "reminder list: names, chains, admins' names and "
     "e-mails (typed text)",
+    "/api/v1/dashboard/chain.xlsx": "chain view: chain and stage names, scene names",
+    "/api/v1/dashboard/industry.xlsx": "industry view: GB/T 4754 names, scene names",
+    "/api/v1/dashboard/park.xlsx": "park carbon roll-up: enterprise names (typed text)",
     "/api/v1/carbon/{inventory_id}/report.xlsx": "carbon report: enterprise name, carrier "
     "names and units (text starting with = + - @ prefixed with ')",
 }

@@ -680,17 +680,13 @@ EnterpriseIdP = Annotated[int, PathParam(ge=1, le=MAX_ID, description="Enterpris
 
 @api.get("/dashboard/benchmark/{enterprise_id}", response_model=BenchmarkOut)
 def benchmark_api(
-    enterprise_id: EnterpriseIdP,
-    session: SessionDep,
-    actor: ActorDep,
-    framework: FrameworkQ = svc.DEFAULT_FRAMEWORK,
+    enterprise_id: EnterpriseIdP, session: SessionDep, actor: ActorDep
 ) -> BenchmarkOut:
     """Peer benchmark of an enterprise the caller may read (404 otherwise): its latest
-    scores beside the distributions of its industry (大类) and region (prefecture) —
-    aggregates only, each from at least ``min_peers`` other assessed enterprises."""
-    return BenchmarkOut.model_validate(
-        svc.benchmark(session, actor, enterprise_id, framework=framework)
-    )
+    scores (framework of its latest submitted assessment) beside the distributions of its
+    industry (大类) and region (prefecture) — aggregates only, each from at least
+    ``min_peers`` other assessed enterprises."""
+    return BenchmarkOut.model_validate(svc.benchmark(session, actor, enterprise_id))
 
 
 def _stage_bars(view: svc.GroupView) -> list[tuple[svc.StageRow, str]]:
@@ -813,10 +809,9 @@ def benchmark_page(
     enterprise_id: EnterpriseIdP,
     session: SessionDep,
     actor: PageActorDep,
-    framework: Annotated[str, Query(max_length=64)] = svc.DEFAULT_FRAMEWORK,
 ) -> Response:
     """The peer benchmark page of an enterprise."""
-    bench = svc.benchmark(session, actor, enterprise_id, framework=framework)
+    bench = svc.benchmark(session, actor, enterprise_id)
     dims = [r for r in bench.rows[1:] if r.max_points]
     radar = None
     if dims and all(r.own is not None for r in dims):

@@ -1253,9 +1253,10 @@ class Benchmark:
 
 
 def benchmark(
-    session: Session, actor: Actor, enterprise_id: int, *, framework: str = DEFAULT_FRAMEWORK
+    session: Session, actor: Actor, enterprise_id: int, *, framework: str | None = None
 ) -> Benchmark:
-    """The peer benchmark of an enterprise the actor may read: its latest total and
+    """The peer benchmark of an enterprise the actor may read (``framework`` None: the one
+    of its latest submitted assessment, else the default): its latest total and
     dimension points beside the distribution of the latest results of its **industry**
     (same GB/T 4754 大类, platform-wide) and its **region** (same prefecture, any
     industry), each without the enterprise itself.
@@ -1267,7 +1268,18 @@ def benchmark(
     from nqpf.web.authz import enterprise_for
 
     org = enterprise_for(session, actor, enterprise_id, "read")
-    fw = framework_for(framework or DEFAULT_FRAMEWORK)
+    if framework is None:  # the framework of the enterprise's latest submitted assessment
+        latest = session.execute(
+            select(Assessment.framework_id, Assessment.framework_version)
+            .where(Assessment.enterprise_id == org.id, Assessment.status == "submitted")
+            .order_by(Assessment.submitted_at.desc(), Assessment.id.desc())
+            .limit(1)
+        ).first()
+        framework = f"{latest[0]}-{latest[1]}" if latest else DEFAULT_FRAMEWORK
+    try:
+        fw = framework_for(framework)
+    except FieldError:
+        fw = framework_for(DEFAULT_FRAMEWORK)
     p = org.profile
     industry = (p.industry if p else "").upper()[:3]
     region = (p.region_code if p else "")[:4]

@@ -565,3 +565,220 @@ def test_gap_key():
     assert svc.gap_key("二级：总分需≥40，当前23.2（未满足）") == "二级：总分需≥40"
     assert svc.gap_key("二级：总分需≥40，当前43（已满足）") is None
     assert svc.gap_key("") is None
+
+
+# ------------------------------------------------------- views (issue 13): chain, industry,
+# park, peer benchmark — against direct SQL on the seeded demo park
+def _demo_world(app, monkeypatch, n=60):
+    from argon2 import PasswordHasher
+
+    from nqpf.web import demo
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(demo, "hash_password", cheap.hash)
+    with app.state.session_factory() as s:
+        return demo.seed_demo(s, n_enterprises=n)
+
+
+def _sql_latest(app, fw):
+    """enterprise id → (profile row, latest result, first result or None) by plain SQL."""
+    import json as _json
+
+    from sqlalchemy import text
+
+    def load(v):
+        return v if isinstance(v, dict | list) or v is None else _json.loads(v)
+
+    with app.state.session_factory() as s:
+        profiles = {
+            r[0]: {"region": r[1], "industry": r[2], "size": r[3], "chains": load(r[4])}
+            for r in s.execute(
+                text("SELECT organization_id, region_code, industry, size_class, chains "
+                     "FROM enterprise_profile")
+            )
+        }  # fmt: skip
+        results = defaultdict(list)
+        for eid, seq, result in s.execute(
+            text("SELECT enterprise_id, seq, result FROM assessment WHERE status = 'submitted' "
+                 "AND framework_id = :f AND framework_version = :v"),
+            {"f": fw.id, "v": fw.version},
+        ):  # fmt: skip
+            results[eid].append((seq, load(result)))
+    out = {}
+    for eid, p in profiles.items():
+        rs = sorted(results.get(eid, []), key=lambda t: t[0])
+        out[eid] = (p, rs[-1][1] if rs else None, rs[0][1] if len(rs) > 1 else None)
+    return out
+
+
+def test_views_match_direct_sql(app, client, fw, monkeypatch):
+    accounts = _demo_world(app, monkeypatch)
+    acc = accounts.by_role("园区工作人员")
+    r = client.post("/api/v1/auth/token", json={"email": acc.email, "password": acc.password})
+    h = {"Authorization": f"Bearer {r.json()['token']}"}
+    rows = {k: v for k, v in _sql_latest(app, fw).items() if v[0]["region"].startswith("4403")}
+    chain = "新能源汽车"
+    members = {k: v for k, v in rows.items() if any(c["chain"] == chain for c in v[0]["chains"])}
+
+    def expect(group_of):
+        out = defaultdict(lambda: [0, 0, 0.0, [0] * 5, 0, 0])
+        for _k, (p, last, first) in members.items():
+            for g in group_of(p):
+                e = out[g]
+                e[0] += 1
+                if last is not None:
+                    e[1] += 1
+                    e[2] += last["total"]
+                    e[3][last["level"]] += 1
+                    if first is not None:
+                        e[4] += 1
+                        e[5] += last["level"] > first["level"]
+        return out
+
+    def stages(p):
+        return list(dict.fromkeys(c["stage"] for c in p["chains"] if c["chain"] == chain))
+
+    modes = {
+        "cluster": (stages, lambda g: g),
+        "lead": (lambda p: ["lead"] if p["size"] == "large" else stages(p),
+                 lambda g: "lead" if g == "龙头企业" else g.removeprefix("配套·")),
+        "platform": (lambda p: ["platform"] if p["industry"].startswith("I") else stages(p),
+                     lambda g: "platform" if g == "平台企业" else g.removeprefix("用户·")),
+    }  # fmt: skip
+    for mode, (group_of, key_of) in modes.items():
+        body = client.get("/api/v1/dashboard/chain", params={"chain": chain, "mode": mode},
+                          headers=h).json()  # fmt: skip
+        exp = expect(group_of)
+        labels = [row["label"] for row in body["rows"]]
+        assert labels[:1] == {"platform": ["平台企业"]}.get(mode, ["配套·上游" if mode == "lead"
+                                                                  else "上游"])  # fmt: skip
+        for row in body["rows"]:
+            e = exp.get(key_of(row["label"]), [0, 0, 0.0, [0] * 5, 0, 0])
+            assert [row["enterprises"], row["assessed"], row["levels"]] == [e[0], e[1], e[3]], (
+                mode,
+                row["label"],
+            )
+            assert (row["compared"], row["up"]) == (e[4], e[5])
+            if e[1]:
+                assert row["mean_total"] == pytest.approx(e[2] / e[1])
+                assert 1 <= len(row["weakest"]) <= 3
+        assert sum(r["enterprises"] for r in body["rows"]) == sum(v[0] for v in exp.values())
+    # industry view: the 大类 of 门类 C
+    body = client.get("/api/v1/dashboard/industry", params={"industry": "C"}, headers=h).json()
+    exp = defaultdict(lambda: [0, 0])
+    for p, last, _f in rows.values():
+        if p["industry"].startswith("C"):
+            exp[p["industry"][:3]][0] += 1
+            exp[p["industry"][:3]][1] += last is not None
+    assert {r["key"]: [r["enterprises"], r["assessed"]] for r in body["rows"]} == dict(exp)
+    assert all(not r["label"].startswith("未知") for r in body["rows"])
+
+
+def test_park_carbon_matches_direct_sql(app, client, monkeypatch):
+    import json as _json
+
+    from sqlalchemy import text
+
+    accounts = _demo_world(app, monkeypatch)
+    acc = accounts.by_role("园区工作人员")
+    r = client.post("/api/v1/auth/token", json={"email": acc.email, "password": acc.password})
+    h = {"Authorization": f"Bearer {r.json()['token']}"}
+    body = client.get("/api/v1/dashboard/park", headers=h).json()
+    year = body["year"]
+    assert year is not None and body["years"][0] == year
+    with app.state.session_factory() as s:
+        sql = s.execute(
+            text("SELECT p.industry, c.result, c.inputs FROM carbon_inventory c JOIN "
+                 "enterprise_profile p ON p.organization_id = c.enterprise_id "
+                 "WHERE c.year = :y AND p.region_code LIKE '4403%'"), {"y": year}
+        ).all()  # fmt: skip
+
+    def load(v):
+        return v if isinstance(v, dict) else _json.loads(v)
+
+    tco2 = sum(load(res)["e_total"] for _i, res, _inp in sql)
+    tce = sum(load(res)["energy_tce"] for _i, res, _inp in sql)
+    out_rows = [(load(res)["e_total"], load(inp)["output"]) for _i, res, inp in sql
+                if load(inp).get("output")]  # fmt: skip
+    assert body["total"]["n"] == len(sql) > 0
+    assert body["total"]["tco2"] == pytest.approx(tco2)
+    assert body["total"]["tce"] == pytest.approx(tce)
+    assert body["total"]["co2_intensity"] == pytest.approx(
+        sum(c for c, _o in out_rows) / sum(o for _c, o in out_rows)
+    )
+    by_ind = defaultdict(float)
+    for ind, res, _inp in sql:
+        by_ind[ind[:3]] += load(res)["e_total"]
+    assert {g["key"]: g["tco2"] for g in body["industries"]} == pytest.approx(dict(by_ind))
+    assert [g["tco2"] for g in body["industries"]] == sorted(by_ind.values(), reverse=True)
+    assert all(not g["label"].startswith("未知") for g in body["industries"])
+    # an authority of another region sees none of these inventories
+    other = accounts.by_role("外地主管部门人员")
+    r = client.post("/api/v1/auth/token", json={"email": other.email, "password": other.password})
+    body = client.get("/api/v1/dashboard/park", params={"region": "4403"},
+                      headers={"Authorization": f"Bearer {r.json()['token']}"}).json()  # fmt: skip
+    assert body["total"]["n"] == 0 and body["enterprises"] == []
+
+
+def test_benchmark_against_scipy_and_sql(app, client, fw, monkeypatch, login):
+    import numpy as np
+    from scipy.stats import percentileofscore
+
+    from nqpf.services.assess_rollup import peer_distribution
+
+    # the convention: scipy's mid-rank percentile ("mean") and numpy's linear quantiles
+    rng = np.random.default_rng(7)
+    for n in (5, 6, 17):
+        x = rng.integers(0, 10, n).astype(float)  # ties on purpose
+        for own in (-1.0, 0.0, 4.0, 9.0, 11.0):
+            d = peer_distribution(list(x), own)
+            assert d["percentile"] == pytest.approx(percentileofscore(x, own, kind="mean"))
+            assert d["median"] == pytest.approx(np.median(x))
+    assert peer_distribution([1.0] * 4, 1.0)["suppressed"] is True
+    accounts = _demo_world(app, monkeypatch)
+    rows = _sql_latest(app, fw)
+    assessed = [
+        k for k, v in rows.items() if v[1] is not None and v[0]["region"].startswith("4403")
+    ]
+    eid = assessed[0]
+    p, last, _f = rows[eid]
+    acc = accounts.by_role("园区工作人员")
+    r = client.post("/api/v1/auth/token", json={"email": acc.email, "password": acc.password})
+    h = {"Authorization": f"Bearer {r.json()['token']}"}
+    body = client.get(f"/api/v1/dashboard/benchmark/{eid}", headers=h).json()
+    peers = [
+        v[1]["total"]
+        for k, v in rows.items()
+        if k != eid and v[1] is not None and v[0]["industry"][:3] == p["industry"][:3]
+    ]
+    total = body["rows"][0]
+    assert total["measure"] == "总分" and total["own"] == pytest.approx(last["total"])
+    assert total["industry"]["n"] == len(peers)
+    if len(peers) >= 5:
+        assert total["industry"]["percentile"] == pytest.approx(
+            percentileofscore(peers, last["total"], kind="mean")
+        )
+        assert total["industry"]["median"] == pytest.approx(np.median(peers))
+    else:
+        assert total["industry"]["suppressed"] and total["industry"]["median"] is None
+    region_peers = [
+        v[1]["total"]
+        for k, v in rows.items()
+        if k != eid and v[1] is not None and v[0]["region"][:4] == p["region"][:4]
+    ]
+    assert total["region"]["n"] == len(region_peers) >= 5
+    assert total["region"]["p25"] == pytest.approx(np.quantile(region_peers, 0.25))
+    # the page renders; an authority of another region gets 404 (never a peer's number)
+    other = accounts.by_role("外地主管部门人员")
+    r = client.post("/api/v1/auth/token", json={"email": other.email, "password": other.password})
+    r = client.get(f"/api/v1/dashboard/benchmark/{eid}",
+                   headers={"Authorization": f"Bearer {r.json()['token']}"})  # fmt: skip
+    assert r.status_code == 404
+    c = login(acc.email, acc.password)
+    page = c.get(f"/dashboard/benchmark/{eid}")
+    assert page.status_code == 200 and "同行对标" in page.text and "百分位" in page.text
+    for url in ("/dashboard/chain?mode=lead", "/dashboard/industry?industry=C", "/dashboard/park"):
+        r = c.get(url)
+        assert r.status_code == 200, url
+        assert "data-export" in r.text
+    assert c.get("/dashboard/chain", params={"mode": "x"}).status_code == 422

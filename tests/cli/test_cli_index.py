@@ -359,7 +359,7 @@ def _given(ids, value):
         ("missing_data_file", ["nope.csv", "file not found"]),
         ("unknown_system", ["nqpf-three-factr", "nqpf-three-factor"]),
         ("inconsistent_ahp", ["consistency ratio", "CR", "0.1"]),
-        ("topsis_per_period", ["per-period", "weighted_sum", "'method.weighting_options'"]),
+        ("topsis_per_period", ["per_period", "weighted_sum", "'method.weighting_options.scope'"]),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(
@@ -633,3 +633,38 @@ def test_demo_data_feeds_a_run(tmp_path, invoke, make_config):
     # computed directly from the same file through the service layer
     direct = run_index(load_index_config(cfg)).tables["index"]
     np.testing.assert_allclose(index["index"], direct["index"], rtol=1e-12)
+
+
+# ---------------------------------------------------------------------- progress (issue 14)
+def test_progress_events_cover_every_stage(tmp_path, panel_csv, make_config):
+    from nqpf.services.files import write_run
+
+    events = []
+    run = run_index(load_index_config(make_config()), progress=events.append)
+    write_run(run, formats=["csv"], report=False, progress=events.append)
+    stages = list(dict.fromkeys(e.stage for e in events))
+    assert stages == ["load", "quality", "weights", "aggregate", "coupling", "tables", "write"]
+    writes = [e for e in events if e.stage == "write"]
+    assert writes[0].done == 0 and writes[-1].done == writes[-1].total == len(TABLES) + 3
+    assert all(0 <= e.done <= e.total for e in events)
+
+
+def test_progress_bars_on_a_terminal():
+    import io
+
+    from rich.console import Console
+
+    from nqpf.cli._options import progress_display
+    from nqpf.services.progress import Progress
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=100)
+    with progress_display(console, quiet=False) as show:
+        show(Progress("load", 2, 2, "面板: 8 个单位 × 5 期"))
+        show(Progress("write", 3, 12, "index.csv"))
+    text = buffer.getvalue()
+    assert "读取数据 loading" in text and "写出文件 writing" in text and "3/12" in text
+    quiet = io.StringIO()
+    with progress_display(Console(file=quiet, force_terminal=True), quiet=True) as show:
+        show(Progress("load", 1, 1, "x"))
+    assert quiet.getvalue() == ""

@@ -765,3 +765,46 @@ def test_missing_values_can_be_interpolated(run, frame):
 def test_config_file_is_only_read_where_it_is(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_analyze_config(tmp_path / "nope.yaml")
+
+
+# ---------------------------------------------------------------------- issue 14: quality, checks
+def test_year_labels_with_nian_are_years_and_the_range_keeps_its_last_year(run, frame):
+    frame["year"] = frame["year"].astype(str) + "年"
+    r = run({"gini": {}}, {"periods": {"from": 2017, "to": "2020年"}}, data=frame)
+    assert r.tables["gini"]["year"].tolist() == [2017, 2018, 2019, 2020]
+    assert r.quality.finding("period_labels").status == "fixed"
+
+
+def test_a_missing_local_moran_period_stops_before_any_analysis(write, monkeypatch):
+    from nqpf.services import analyze_run
+
+    ran = []
+    monkeypatch.setattr(analyze_run, "gini", lambda *a, **k: ran.append("gini"))
+    cfg = write({"gini": {}, "local_moran": {"period": 2030, "permutations": 99}})
+    with pytest.raises(ConfigError) as err:
+        run_analyze(load_analyze_config(cfg))
+    assert (
+        str(err.value)
+        == "field 'analyses.local_moran.period': period 2030 is not in the data (2015–2020)"
+    )
+    assert ran == []
+
+
+def test_negative_values_for_gini_keep_their_message(write, frame):
+    frame.loc[3, "index"] = -0.5
+    with pytest.raises(DataValidationError) as err:
+        run_analyze(load_analyze_config(write({"gini": {}}, data=frame)))
+    assert err.value.column == "index"
+    assert err.value.reason == (
+        "province 浙江, year 2018 is -0.5: Gini, Dagum and Theil need non-negative values "
+        "(1 negative)"
+    )
+
+
+def test_check_data_reports_without_running(frame, write):
+    from nqpf.services.analyze_run import check_data
+
+    frame = frame.drop(index=0)
+    report = check_data(load_analyze_config(write({"gini": {}}, data=frame)))
+    assert report.finding("balance").status == "warn"
+    assert report.errors == []

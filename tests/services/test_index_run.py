@@ -276,12 +276,12 @@ def test_ahp_missing_dimension_matrix_is_an_error(run):
         run({"method": {"weighting": "ahp", "ahp": ahp}})
 
 
-def test_inconsistent_ahp_raises(run):
-    from nqpf.exceptions import ConsistencyError
-
+def test_inconsistent_ahp_raises_in_config_terms(run):
     bad = [[1, 9, 1 / 9], [1 / 9, 1, 9], [9, 1 / 9, 1]]
-    with pytest.raises(ConsistencyError, match=r"CR = \d+\.\d+ exceeds 0\.1"):
+    with pytest.raises(ConfigError, match=r"CR = \d+\.\d+ exceeds 0\.1") as err:
         run({"method": {"weighting": "ahp", "ahp": {"dimensions": bad}}})
+    assert err.value.field == "method.ahp.dimensions"
+    assert "max_cr" not in str(err.value)
 
 
 def test_combined_game_linear(run, demo_panel):
@@ -358,9 +358,9 @@ def test_per_period_dimension_weights_sum_to_one_each_year(run):
 
 
 def test_per_period_weights_refuse_topsis(run):
-    with pytest.raises(DataValidationError, match="weighted_sum") as err:
+    with pytest.raises(ConfigError, match="weighted_sum") as err:
         run({"method": {"aggregation": "topsis", "weighting_options": {"scope": "per_period"}}})
-    assert err.value.field == "method.weighting_options"
+    assert err.value.field == "method.weighting_options.scope"
 
 
 # ---------------------------------------------------------------------- normalisation

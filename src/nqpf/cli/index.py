@@ -39,7 +39,7 @@ def run(
     check_formats(fmt or cfg.output.formats)
     target = run_output_dir(cfg, out)  # checked, and locked, before computing
     with output_lock(target), progress_display(console, quiet) as progress:
-        result = run_index(cfg, progress=progress)
+        result = run_index(cfg, progress=progress, formats=fmt)
         written = write_run(result, out_dir=target, formats=fmt, report=report, progress=progress)
     print_quality(console, getattr(result, "quality", None), quiet=quiet)
     if not quiet:

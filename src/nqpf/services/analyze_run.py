@@ -36,6 +36,7 @@ from nqpf.disparity import (
 )
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.io import read_table
+from nqpf.io.quality import period_year
 from nqpf.panel import Panel
 from nqpf.services import _run_steps as steps
 from nqpf.services.analyze_config import AnalyzeConfig, dump_analyze_config, parse_analyze_config
@@ -46,6 +47,7 @@ from nqpf.services.progress import ProgressCallback, reporter
 __all__ = [
     "AnalysisRun",
     "AnalyzeRun",
+    "check_data",
     "load_analyze_config",
     "parse_analyze_config",
     "run_analysis",
@@ -145,6 +147,7 @@ def run_analysis(
     source = steps.label(data)
     loaded = _read_panel(cfg, data)
     panel = loaded.panel
+    _check_shape(cfg, panel, source)  # before any analysis runs
     event("load", 1, 1, f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期, 变量 {cfg.data.value}")
     event("quality", 1, 1, _quality_line(loaded.quality))
     steps_done = [0]
@@ -163,6 +166,43 @@ def run_analysis(
     run.inputs = steps.input_hashes(data)
     run.quality = loaded.quality
     return run
+
+
+def check_data(config: AnalyzeConfig, data: InputFile | bytes | Any | None = None) -> Any:
+    """The data-quality report of a config's data, without running the analyses.
+
+    As :func:`nqpf.services.index_run.check_data`: what a door shows before the user
+    confirms an upload; problems are findings with status ``"error"``.
+
+    Returns
+    -------
+    nqpf.io.quality.QualityReport
+    """
+    data = steps.config_input(config, data, config.data.path, field="data.path")
+    return _read_panel(config, data, strict=False).quality
+
+
+def _check_shape(cfg: AnalyzeConfig, panel: Panel, source: str | None) -> None:
+    """The analyses against the panel's periods, before any of them runs."""
+    a = cfg.analyses
+    dynamic = [n for n in ("markov", "spatial_markov", "beta") if getattr(a, n) is not None]
+    if dynamic and panel.n_periods < 2:
+        raise ConfigError(
+            f"{', '.join(dynamic)} need at least 2 periods; the data have only "
+            f"{panel.period_labels[0]}",
+            file=source,
+            field=f"analyses.{dynamic[0]}",
+        )
+    lm = a.local_moran
+    if lm is not None and lm.period != "last":
+        labels = panel.period_labels
+        wanted = period_year(lm.period) if labels.dtype.kind in "iuf" else str(lm.period)
+        if wanted not in labels.tolist():
+            raise ConfigError(
+                f"period {lm.period!r} is not in the data ({labels[0]}–{labels[-1]})",
+                field="analyses.local_moran.period",
+                zh=f"数据中没有期间 {lm.period!r}",
+            )
 
 
 def _count_analyses(cfg: AnalyzeConfig) -> int:
@@ -323,7 +363,12 @@ def _spatial(
         say("全局莫兰指数")
     if a.local_moran is not None:
         lm = a.local_moran
-        col = wide.columns[-1] if lm.period == "last" else type(wide.columns[0])(lm.period)
+        numeric = np.asarray(wide.columns).dtype.kind in "iuf"
+        col = (
+            wide.columns[-1]
+            if lm.period == "last"
+            else (period_year(lm.period) if numeric else type(wide.columns[0])(lm.period))
+        )
         if col not in wide.columns:
             raise ConfigError(
                 f"period {lm.period!r} is not in the data", field="analyses.local_moran.period"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import platform
 import re
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.indices import CompositeIndex, CompositeResult, CouplingResult, coupling_coordination
 from nqpf.panel import Panel
 from nqpf.services import _run_steps as steps
+from nqpf.services import index_checks as checks
 from nqpf.services.files import InputFile, config_path, load_config
 from nqpf.services.index_config import (
     CouplingSection,
@@ -38,7 +40,14 @@ from nqpf.services.progress import ProgressCallback, reporter
 from nqpf.systems import load_system
 from nqpf.systems.schema import IndicatorSystem
 
-__all__ = ["IndexRun", "dump_config", "load_index_config", "parse_index_config", "run_index"]
+__all__ = [
+    "IndexRun",
+    "check_data",
+    "dump_config",
+    "load_index_config",
+    "parse_index_config",
+    "run_index",
+]
 
 
 @dataclass
@@ -103,15 +112,16 @@ def _rows_as_units(panel: Panel, source: str | None):
         field = exc.field
         if field is not None and field.split(".")[0] in ("ahp", "weights", "weighting_options"):
             field = f"method.{field}"
+        said = checks.config_terms(exc.reason)
         if exc.data_row is None or not 0 <= exc.data_row < panel.n_obs:
-            if field == exc.field:
+            if field == exc.field and said == exc.reason:
                 raise
-            raise type(exc)(exc.reason, file=exc.file, column=exc.column, field=field) from None
+            raise type(exc)(said, file=exc.file, column=exc.column, field=field) from None
         i = exc.data_row
         unit = f"{panel.entity_col} {panel.entities[i]}, {panel.period_col} {panel.periods[i]}"
-        reason = re.sub(rf"\brow {i}\b", unit, exc.reason)
+        reason = re.sub(rf"\brow {i}\b", unit, said)
         raise DataValidationError(
-            reason if reason != exc.reason else f"{unit}: {reason}",
+            reason if reason != said else f"{unit}: {reason}",
             file=source,
             column=exc.column,
             field=field,
@@ -207,6 +217,7 @@ def run_index(
     *,
     system: IndicatorSystem | None = None,
     progress: ProgressCallback | None = None,
+    formats: Sequence[str] | None = None,
 ) -> IndexRun:
     """Compute the index, sub-indices, weights, ranks, coupling and obstacles of a config.
 
@@ -225,6 +236,9 @@ def run_index(
         Called with a :class:`~nqpf.services.progress.Progress` event (stage, done,
         total, message) as the run goes: loading, weighting, aggregation, coupling,
         tables; ``str(event)`` is a line of text for people.
+    formats
+        The formats the outputs will be written in (default the config's
+        ``output.formats``), checked against the data's size before computing.
 
     Returns
     -------
@@ -239,12 +253,16 @@ def run_index(
         is_file = Path(ref).suffix in (".yaml", ".yml")
         system = load_system(config_path(cfg, ref, field="system") if is_file else ref)
     say("load", 1, 2, f"指标体系 {system.id} v{system.version}: {len(system.indicator_ids)} 个指标")
+    checks.check_method(cfg, system)  # before reading the data
 
     data = steps.config_input(cfg, data, cfg.data.path, field="data.path")
     source = steps.label(data)
     loaded = _load(cfg, system, data)
     panel, quality = loaded.panel, loaded.quality
     fit_panel = steps.select_periods(panel, cfg.fit_periods, "fit_periods")
+    checks.check_shape(cfg, fit_panel if cfg.fit_periods else panel, formats)
+    if cfg.fit_periods:
+        checks.check_shape(cfg, panel, formats)
     say("load", 2, 2, f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期")
     say("quality", 1, 1, _quality_line(quality))
 
@@ -277,6 +295,49 @@ def run_index(
     run.inputs = steps.input_hashes(data)
     run.quality = quality
     return run
+
+
+def check_data(
+    config: IndexConfig,
+    data: InputFile | bytes | Any | None = None,
+    *,
+    system: IndicatorSystem | None = None,
+) -> Any:
+    """The data-quality report of a config's data, without computing the index.
+
+    What a door shows before the user confirms an upload: every check of the run's load
+    (:mod:`nqpf.io.quality`) and the checks of the config against the system and the
+    data's shape, with the weights the outlier cells move.  Problems are findings with
+    status ``"error"`` rather than exceptions (``report.raise_for_errors()`` raises the
+    first), so the whole report can be shown at once.
+
+    Returns
+    -------
+    nqpf.io.quality.QualityReport
+    """
+    from nqpf.io.quality import Finding
+
+    cfg = config
+    if system is None:
+        ref = cfg.system
+        is_file = Path(ref).suffix in (".yaml", ".yml")
+        system = load_system(config_path(cfg, ref, field="system") if is_file else ref)
+    data = steps.config_input(cfg, data, cfg.data.path, field="data.path")
+    loaded = _load(cfg, system, data, strict=False)
+    report = loaded.quality
+    if loaded.panel is None:
+        return report
+    try:
+        checks.check_method(cfg, system)
+        checks.check_shape(cfg, loaded.panel)
+        fit_panel = steps.select_periods(loaded.panel, cfg.fit_periods, "fit_periods")
+        est = _estimator(cfg, system)
+        with _rows_as_units(fit_panel, steps.label(data)):
+            est.fit(fit_panel)
+    except DataValidationError as exc:
+        zh = exc.reason_zh
+        return report.with_finding(Finding("config", "error", str(exc), zh, 1, exc))
+    return _weight_shift(cfg, system, loaded, est, report)
 
 
 #: Weightings whose weights follow from the data (outliers can move them).

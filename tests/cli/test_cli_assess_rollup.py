@@ -191,7 +191,8 @@ def test_unknown_chain_members_are_reported(files, invoke, tmp_path):
     [
         ({"region": (4, "44030")}, [], "row 6"),
         ({"industry": (2, "Z3511")}, [], "row 4"),
-        ({"industry": (0, "3511")}, ["--industry-level", "门类", "--by", "industry"], "row 2"),
+        # 大类 99 is in no 门类 of GB/T 4754-2017 and no mapping is given
+        ({"industry": (0, "9911")}, ["--industry-level", "门类", "--by", "industry"], "row 2"),
         ({}, ["--by", "chain"], "--chains"),
         ({}, ["--by", "county"], "unknown roll-up"),
         ({}, ["--region-level", "town", "--by", "region"], "unknown region level"),

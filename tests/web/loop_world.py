@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.web.answers import complete_answers
 
@@ -102,26 +102,31 @@ def need_with_project(
     return {"need": need.id, "proposal": proposal.id, "project": project.id}
 
 
-def seed_loop(session: Session, world: Any) -> dict[str, Any]:
+def seed_loop(
+    session: Session, world: Any, *, prov2: bool = True, assessment: bool = True
+) -> dict[str, Any]:
     """Shenzhen's loop: prov (2 solutions) and prov2 (1) admitted to auth_sz's register,
     ent_sz's submitted assessment, a need shared with prov and its project (with a
-    document), and a draft need nobody else sees."""
+    document), and a draft need nobody else sees.  ``prov2=False`` leaves prov2 out,
+    ``assessment=False`` the assessment (the cross-tenant sweep keeps A without either)."""
     e = world.emails
-    ent, prov, prov2, sz = (actor_of(session, e[n]) for n in ("ent_admin", "prov_member",
-                                                               "prov2_member", "sz_admin"))  # fmt: skip
+    ent, prov, p2, sz = (
+        actor_of(session, e[n]) for n in ("ent_admin", "prov_member", "prov2_member", "sz_admin")
+    )
     ids: dict[str, Any] = {}
     ids["sol_prov"] = solution_service.create(session, prov, EQUIPMENT, ref="P-01").id
-    ids["sol_prov_b"] = solution_service.create(
-        session, prov, {**EQUIPMENT, "name": "能耗在线监测", "scene": "能耗管理",
-                        "description": "能源计量与能耗在线监测"}, ref="P-02",
-    ).id  # fmt: skip
-    ids["sol_prov2"] = solution_service.create(
-        session, prov2, {**EQUIPMENT, "name": "设备管理云平台", "price_band": "5–20万",
-                         "prerequisites": "equipment_network_rate >= 90 %"}, ref="Q-01",
-    ).id  # fmt: skip
+    energy = {**EQUIPMENT, "name": "能耗在线监测", "scene": "能耗管理",
+              "description": "能源计量与能耗在线监测"}  # fmt: skip
+    ids["sol_prov_b"] = solution_service.create(session, prov, energy, ref="P-02").id
+    if prov2:
+        cloud = {**EQUIPMENT, "name": "设备管理云平台", "price_band": "5–20万",
+                 "prerequisites": "equipment_network_rate >= 90 %"}  # fmt: skip
+        ids["sol_prov2"] = solution_service.create(session, p2, cloud, ref="Q-01").id
     ids["reg_prov"] = admit(session, sz, prov, world.orgs["auth_sz"], world.orgs["prov"])
-    ids["reg_prov2"] = admit(session, sz, prov2, world.orgs["auth_sz"], world.orgs["prov2"])
-    ids["assessment"] = submitted_assessment(session, ent, world.orgs["ent_sz"])
+    if prov2:
+        ids["reg_prov2"] = admit(session, sz, p2, world.orgs["auth_sz"], world.orgs["prov2"])
+    if assessment:
+        ids["assessment"] = submitted_assessment(session, ent, world.orgs["ent_sz"])
     ids.update(need_with_project(session, ent, prov, world.orgs["ent_sz"], world.orgs["prov"]))
     ids["document"] = project_service.add_document(
         session, ent, ids["project"], title="合同", filename="合同.pdf",
@@ -169,3 +174,57 @@ def seed_foreign_loop(session: Session, world: Any) -> dict[str, int]:
     ).id
     ids["need_su2"] = other.id
     return ids
+
+
+def loop_state(session: Session, ids: dict[str, Any]) -> dict[str, Any]:
+    """B's loop objects as they stand (a sweep must leave them as they were)."""
+    from nqpf.web.models import (
+        Need,
+        NeedShare,
+        Project,
+        ProjectDocument,
+        Proposal,
+        ProviderRegistration,
+        Solution,
+    )
+
+    def row(model: Any, key: str, *cols: str) -> Any:
+        obj = session.get(model, ids[key])
+        return tuple(getattr(obj, c) for c in cols) if obj is not None else None
+
+    need_ids = [ids["need_su"], ids["need_su2"]]
+    return {
+        "need_su": row(Need, "need_su", "status", "revision", "title"),
+        "need_su2": row(Need, "need_su2", "status", "revision", "title"),
+        "project_su": row(Project, "project_su", "status", "revision", "spend"),
+        "proposal_su": row(Proposal, "proposal_su", "status"),
+        "open_proposal_su": row(Proposal, "open_proposal_su", "status"),
+        "sol_su": row(Solution, "sol_su", "status", "revision", "name"),
+        "reg_su": row(ProviderRegistration, "reg_su", "status", "revision", "appeal"),
+        "document_su": row(ProjectDocument, "document_su", "title", "size"),
+        "B need shares": sorted(
+            session.execute(
+                select(NeedShare.need_id, NeedShare.provider_id).where(
+                    NeedShare.need_id.in_(need_ids)
+                )
+            ).all()
+        ),
+        "B proposals": session.scalar(
+            select(func.count()).select_from(Proposal).where(Proposal.need_id.in_(need_ids))
+        ),
+        "B documents": session.scalar(
+            select(func.count())
+            .select_from(ProjectDocument)
+            .where(ProjectDocument.project_id == ids["project_su"])
+        ),
+        "auth_su registrations": sorted(
+            session.execute(
+                select(ProviderRegistration.provider_id, ProviderRegistration.status).where(
+                    ProviderRegistration.authority_id == ids["auth_su"]
+                )
+            ).all()
+        ),
+        "ent_su needs": session.scalar(
+            select(func.count()).select_from(Need).where(Need.enterprise_id == ids["ent_su"])
+        ),
+    }

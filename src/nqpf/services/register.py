@@ -137,8 +137,14 @@ DEFAULT_NOTICE_DAYS = 7
 _MAX_TEXT = 4000
 # the matching engine's standing of each state (nqpf.matching.STANDINGS); a rejected
 # provider is not in the register, so its solutions are not in the catalogue
-_STANDING = {"applied": "pending", "notice": "pending", "admitted": "admitted",
-             "warning": "warning", "suspended": "suspended", "removed": "removed"}  # fmt: skip
+_STANDING = {
+    "applied": "pending",
+    "notice": "pending",
+    "admitted": "admitted",
+    "warning": "warning",
+    "suspended": "suspended",
+    "removed": "removed",
+}
 
 
 class TransitionError(DataValidationError):
@@ -356,9 +362,11 @@ def step(
         if s != "notice" or state.notice_until is None:
             if s == "applied":
                 raise _refuse(
-                    action, state, en="no admission without a passed expert review",
+                    action,
+                    state,
+                    en="no admission without a passed expert review",
                     zh="未经专家评审和公示，不能入库",
-                )  # fmt: skip
+                )
             raise _refuse(action, state)
         if today <= state.notice_until:
             until = state.notice_until.isoformat()
@@ -379,9 +387,11 @@ def step(
         label, target, starts = SANCTIONS[kind]
         if s not in starts:
             raise _refuse(
-                action, state, en=f"a {kind} is not allowed from {s}",
+                action,
+                state,
+                en=f"a {kind} is not allowed from {s}",
                 zh=f"当前状态为“{STATUS_LABELS.get(s or '', '未申请')}”，不能给予{label}",
-            )  # fmt: skip
+            )
         detail = {"kind": kind, "reason": _text(d, "reason", "处理理由")}
         return Step(action, state, RegisterState(target, previous_status=s), detail)
     if action == "lift":

@@ -219,10 +219,13 @@ def read_upload(data: bytes, name: str) -> UploadRows:
     for col in frame.columns:
         low = str(col).strip().lower()
         keys[col] = next(
-            (k for k, (head, others, _, _) in COLUMNS.items()
-             if low in {head.lower(), k, *(o.lower() for o in others)}),
+            (
+                k
+                for k, (head, others, _, _) in COLUMNS.items()
+                if low in {head.lower(), k, *(o.lower() for o in others)}
+            ),
             None,
-        )  # fmt: skip
+        )
     early: list[RowError] = []
     blank = [None] * len(frame.columns)
     for i in range(len(frame)):

@@ -14,7 +14,7 @@ from nqpf.matching import DEPLOYMENTS, PRICE_BANDS, SIZE_CLASSES, scene_label, s
 from nqpf.services import register as register_rules
 from nqpf.web.authz import Actor
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
-from nqpf.web.errors import Conflict, FieldError
+from nqpf.web.errors import Conflict, FieldError, Forbidden
 from nqpf.web.models import Organization, Solution
 from nqpf.web.routes._loop import (
     MULTILINE,
@@ -482,7 +482,7 @@ def _checked(values: dict[str, str]) -> dict[str, str]:
 @pages.get("/solutions/new")
 def new_page(request: Request, session: SessionDep, actor: PageActorDep) -> Response:
     if not actor.provider_ids:
-        raise FieldError("只有服务商成员可以发布方案", field="provider_id")
+        raise Forbidden("只有服务商成员可以发布方案")
     return _solution_form(request, dict.fromkeys(_FORM_FIELDS, ""))
 
 
@@ -505,7 +505,7 @@ def create_page(
 @pages.get("/solutions/upload")
 def upload_form(request: Request, actor: PageActorDep) -> Response:
     if not actor.provider_ids:
-        raise FieldError("只有服务商成员可以上传方案目录", field="file")
+        raise Forbidden("只有服务商成员可以上传方案目录")
     return render(request, "providers/upload.html", {"report": None, "mode": "all_or_nothing"})
 
 

@@ -880,7 +880,7 @@ def _overrides(
             grid = carrier_name == ELECTRICITY
             raise DataValidationError(
                 f"unknown factor {factor!r} for {carrier_name}; overridable factors: "
-                f"{', '.join(allowed)}{' (set grid factors with grid_factor=…)' if grid else ''}",
+                f"{', '.join(allowed)}{' (the grid factor is set by the grid_factor key)' if grid else ''}",
                 field=field,
                 zh=f"“{factor[:40]}”不是{carrier_name}可指定的因子；可指定：{'、'.join(allowed)}"
                 f"{'（电网排放因子由 grid_factor 指定）' if grid else ''}",
@@ -1086,7 +1086,7 @@ def check_inputs(
     grid = parse_grid_factor(grid_factor)
     if grid == "provincial" and reg is None:
         raise DataValidationError(
-            "grid_factor='provincial' needs region=…",
+            "grid_factor: provincial needs a region (province name or code)",
             field="grid_factor",
             zh="选择省级平均时须指定省份",
         )
@@ -1180,7 +1180,7 @@ class _FactorBook:
         if f.value is None:
             raise DataValidationError(
                 f"the factor tables give no {name} for {c.name} (needed for {why}); supply "
-                f"it as overrides={{{key!r}: value}} in {f.unit}",
+                f"it in the overrides key, e.g. overrides: {{{key}: <value in {f.unit}>}}",
                 field=f"overrides[{key}]",
                 zh=f"能源品种“{c.name}”缺少{FACTOR_NAMES_ZH[name]}（{name}）：因子表未给出该值，"
                 "不作猜测，暂不能核算此品种",
@@ -1197,7 +1197,7 @@ class _FactorBook:
         if c.kind == "electricity" and self.convention == "等价值" and not overridden:
             raise DataValidationError(
                 "electricity_convention='等价值' needs the year's 供电煤耗, which the "
-                "tables do not hold; supply overrides={'电力.tce': kgce_per_kWh}",
+                "tables do not hold; give it as overrides: {电力.tce: <kgce/kWh>}",
                 field="electricity_convention",
                 zh="为等价值时须给出当年供电煤耗（电力.tce，kgce/kWh）：因子表未收录",
             )
@@ -1242,7 +1242,7 @@ def _grid_factor(inputs: CarbonInputs) -> FactorUsed:
             listed = sorted(years)
             raise DataValidationError(
                 f"no national grid factor for {year}; years with a factor: "
-                f"{', '.join(map(str, listed))} (or pass grid_factor=<tCO2/MWh>)",
+                f"{', '.join(map(str, listed))} (or give grid_factor: <tCO2/MWh>)",
                 field="year",
                 zh=f"为 {year} 年，没有全国电网排放因子；可选年份：{'、'.join(map(str, listed))}"
                 "（或直接给出电网排放因子数值）",

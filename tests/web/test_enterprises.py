@@ -670,3 +670,29 @@ def test_list_scope_export_and_reminders(app, client, world, token_for, login):
     assert 'href="/api/v1/enterprises.xlsx?chain=' in page.text
     page = c.get("/enterprises", params={"score_min": "abc"})
     assert page.status_code == 422 and "应为数字" in page.text
+
+
+def test_admin_organisation_list_pages(app, world, login):
+    """The admin index lists 300+ organisations 50 a page, filtered by name/id/scope and
+    kind; region scopes shown by name."""
+    with app.state.session_factory() as s:
+        s.add_all(Organization(name=f"批量服务商{i:03d}", kind="provider") for i in range(320))
+        s.commit()
+    c = login(world.emails["admin"])
+    r = c.get("/admin")
+    assert r.status_code == 200
+    assert r.text.count('href="/admin/organizations/') // 2 == 50  # name and 成员管理 links
+    assert "第 1 / 7 页" in r.text and "共 327 个组织" in r.text
+    assert "广东省深圳市" in r.text  # auth_sz's scope 4403 by name
+    last = c.get("/admin", params={"page": 7})
+    assert "第 7 / 7 页" in last.text and last.text.count('href="/admin/organizations/') // 2 == 27
+    assert c.get("/admin", params={"page": 99}).status_code == 200  # clamped to the last
+    found = c.get("/admin", params={"q": "批量服务商31", "kind": "provider"})
+    assert "共 10 个组织" in found.text and "批量服务商319" in found.text
+    assert "南山精密" not in found.text
+    auth = c.get("/admin", params={"kind": "authority"})
+    assert "共 2 个组织" in auth.text
+    # an organisation admin still sees only theirs
+    e = login(world.emails["ent_admin"])
+    r = e.get("/admin")
+    assert r.status_code == 200 and "批量服务商" not in r.text and "共 1 个组织" in r.text

@@ -775,6 +775,9 @@ QUERY: dict[tuple[str, str], bool] = {
     ("/enterprises/reminders", "region"): True,
     ("/enterprises/reminders", "industry"): True,
     ("/enterprises/reminders", "framework"): False,
+    # the admin organisation list (issue 13): the search text is echoed in its input
+    ("/admin", "q"): True,
+    ("/admin", "kind"): False,
     # the views (issue 13): chain, industry, park, benchmark
     **{
         (p, q): False

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from nqpf.services.maps import region_path
 from nqpf.web import crud
 from nqpf.web.authz import Actor
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
@@ -308,28 +310,62 @@ def _admin_index(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    listing: dict[str, Any] | None = None,
 ) -> Response:
+    """The admin index: the organisations the actor manages, filtered (name, id or region
+    scope; kind) and paged by :data:`ORG_PAGE_SIZE`, and the create form."""
     orgs = accounts.manageable_organizations(session, actor)
     if not orgs and not actor.is_platform_admin:
         raise Forbidden("只有平台管理员和组织管理员可以进入管理页面")
-    counts = accounts.member_counts(session, [o.id for o in orgs])
+    listing = listing or {}
+    q = (listing.get("q") or "").strip()
+    kind = listing.get("kind") or ""
+    shown = [
+        o for o in orgs
+        if (not q or q.lower() in o.name.lower() or q == str(o.id)
+            or (o.region_scope or "").startswith(q))
+        and (not kind or o.kind == kind)
+    ]  # fmt: skip
+    pages_total = max(1, -(-len(shown) // ORG_PAGE_SIZE))
+    page = min(max(int(listing.get("page") or 1), 1), pages_total)
+    page_orgs = shown[(page - 1) * ORG_PAGE_SIZE : page * ORG_PAGE_SIZE]
+    counts = accounts.member_counts(session, [o.id for o in page_orgs])
+    query = urlencode({k: v for k, v in (("q", q), ("kind", kind)) if v})
     return render(
         request,
         "admin/index.html",
         {
-            "organizations": orgs,
+            "organizations": page_orgs,
             "counts": counts,
             "form": form or {"name": "", "kind": "enterprise", "region_scope": ""},
             "errors": errors or {},
+            "listing": {"q": q, "kind": kind, "total": len(shown), "all": len(orgs)},
+            "page": page,
+            "pages_total": pages_total,
+            "page_query": query,
+            "region_path": region_path,
         },
         status_code,
     )
 
 
+ORG_PAGE_SIZE = 50
+
+
 @pages.get("/admin")
-def admin_index(request: Request, session: SessionDep, actor: PageActorDep) -> Response:
-    """Platform admin: every organization and the create form; org admins: theirs."""
-    return _admin_index(request, session, actor)
+def admin_index(
+    request: Request,
+    session: SessionDep,
+    actor: PageActorDep,
+    q: Annotated[str, Query(max_length=100, pattern=NO_CONTROL)] = "",
+    kind: Annotated[str, Query(max_length=16)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Platform admin: every organization (filtered, 50 a page) and the create form; org
+    admins: theirs."""
+    listing = {"q": q, "kind": kind if kind in ("enterprise", "provider", "authority") else "",
+               "page": page}  # fmt: skip
+    return _admin_index(request, session, actor, listing=listing)
 
 
 @pages.post("/admin/organizations")

@@ -435,7 +435,7 @@ def test_xlsx(app, assessed, token_for, client, login):
     book = load_workbook(io.BytesIO(r.content))
     assert book.sheetnames == SHEETS
     about = {row[0]: row[1] for row in book["说明"].iter_rows(min_row=2, values_only=True)}
-    assert about["地区筛选"] == "4403" and about["产业链筛选"] == "全部"
+    assert about["地区筛选"] == "广东省深圳市（4403）" and about["产业链筛选"] == "全部"
     assert "广东 4403" in about["可见范围"] and "北京时间" in about["生成时间"]
     assert "数据性质" not in about  # not the demo park
     overview = {row[0]: row[1] for row in book["概览"].iter_rows(min_row=2, values_only=True)}
@@ -444,6 +444,10 @@ def test_xlsx(app, assessed, token_for, client, login):
     assert levels == [0, 2, 0, 0, 0]
     counties = {row[0]: row[2] for row in book["区县"].iter_rows(min_row=2, values_only=True)}
     assert counties == {"440305": 1, "440306": 1}
+    names = {row[0]: row[1] for row in book["区县"].iter_rows(min_row=2, values_only=True)}
+    assert names == {"440305": "南山区", "440306": "宝安区"}
+    industries = [row[:2] for row in book["行业"].iter_rows(min_row=2, values_only=True)]
+    assert ("C34", "通用设备制造业") in industries
     chain_cells = [c for row in book["产业链环节"].iter_rows(min_row=2) for c in row[:1]]
     formula = next(c for c in chain_cells if c.value == "=1+1")
     assert formula.data_type == "s"  # text, not a formula

@@ -541,9 +541,9 @@ def dashboard_xlsx(data: DashboardData, *, demo: bool = False) -> bytes:
     about += [
         ["评测框架", f"{data.framework_name}（{data.framework}）"],
         ["口径", "每家企业取该框架已提交的最新一次评测（序号最大）；草稿不计"],
-        ["地区筛选", f.region or "全部"],
+        ["地区筛选", f"{map_service.region_path(f.region)}（{f.region}）" if f.region else "全部"],
         ["产业链筛选", f.chain or "全部"],
-        ["行业筛选", f.industry or "全部"],
+        ["行业筛选", f"{industry_display(f.industry)}（{f.industry}）" if f.industry else "全部"],
         ["可见范围", "；".join(data.scope)],
         ["生成时间", f"{generated}（北京时间）"],
     ]
@@ -584,8 +584,8 @@ def dashboard_xlsx(data: DashboardData, *, demo: bool = False) -> bytes:
         "地市": regions(data.prefectures),
         "区县": regions(data.counties),
         "行业": (
-            ["行业大类代码", *group_head],
-            [[r.key, *group_values(r)] for r in data.industries],
+            ["行业大类代码", "行业大类（GB/T 4754-2017）", *group_head],
+            [[r.key, r.label, *group_values(r)] for r in data.industries],
         ),
         "T0→最新": (
             ["指标", "数值"],

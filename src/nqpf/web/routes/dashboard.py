@@ -457,15 +457,16 @@ def dashboard_page(
             "q": _query,
             "map": map_view,
             "map_svg": svc.map_page_svg(map_view),
+            # parent always explicit: "" is the national map, absent the default one
             "map_query": _query(
                 framework=f.framework,
                 region=f.region,
                 chain=f.chain,
                 industry=f.industry,
                 measure=map_view.data.measure.key,
-                parent=map_view.data.parent,
                 year=map_view.year,
-            ),
+            )
+            + f"&parent={map_view.data.parent}",
             "measures": {k: m.label for k, m in svc.MEASURES.items()},
             "map_parent_name": svc.region_display(map_view.data.parent)
             if map_view.data.parent

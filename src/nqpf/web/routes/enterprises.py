@@ -446,7 +446,7 @@ def remove_share(
 
 
 def _scope_labels(actor: Actor) -> list[str]:
-    return [region_label(scope) for scope in sorted(set(actor.region_scopes()))]
+    return [region_label(scope, style="full") for scope in sorted(set(actor.region_scopes()))]
 
 
 def _form_values(organization: Organization | None = None) -> dict[str, str]:

@@ -31,6 +31,7 @@ Usage::
     python benchmarks/bench_index.py                  # n = 1e4 … 1e7, every path
     python benchmarks/bench_index.py --sizes 1e4 1e5  # quick
     python benchmarks/bench_index.py --paths vector --sizes 1e7 --peers-max 1e6 --numpy-max 1e6
+    python benchmarks/bench_index.py --pairs --sizes 1e7 --repeat 5   # nqpf vs Polars, paired
 """
 
 from __future__ import annotations
@@ -266,6 +267,59 @@ def worker(name: str, path: str, n: int, out: str, repeat: int) -> None:
     print(json.dumps(record))
 
 
+def pair_worker(path: str, n: int, rounds: int) -> None:
+    """nqpf and the Polars pipeline alternately in one process, so that both see the same
+    machine load; prints the per-round times and ratios."""
+    from nqpf.indices import _warmup
+
+    X = make_matrix(n)
+    df = prepare_polars(X)
+    _warmup.wait()
+    run_nqpf(make_matrix(10_000), path)
+    t_n, t_p = [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        w1, s1 = run_nqpf(X, path)
+        t_n.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        w2, s2 = run_polars(df, path)
+        t_p.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    X.sum()
+    floor = time.perf_counter() - t
+    delta = float(max(np.abs(w1 - w2).max(), np.abs(s1 - s2).max()))
+    print(json.dumps({"nqpf": t_n, "polars": t_p, "floor": floor, "delta": delta}))
+
+
+def _run_pairs(args) -> None:
+    print(
+        f"paired rounds, nqpf then Polars in one process; python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+    )
+    header = (
+        f"{'path':>17} {'n':>9} {'nqpf median s':>13} {'min–max':>13} {'polars median s':>15} "
+        f"{'ratio median':>12} {'ratio min–max':>14} {'nqpf/floor':>10} {'|Δ|':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for path in args.paths:
+        for n in map(int, args.sizes):
+            cmd = [sys.executable, __file__, "--pair-worker", path, str(n), str(args.repeat)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"{path:>17} {n:>9} failed: {proc.stderr.strip().splitlines()[-1:]}")
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            tn, tp = np.array(r["nqpf"]), np.array(r["polars"])
+            ratio = tp / tn
+            print(
+                f"{path:>17} {n:>9} {np.median(tn):>13.3f} "
+                f"{f'{tn.min():.3f}–{tn.max():.3f}':>13} {np.median(tp):>15.3f} "
+                f"{np.median(ratio):>12.1f} {f'{ratio.min():.1f}–{ratio.max():.1f}':>14} "
+                f"{np.median(tn) / r['floor']:>10.1f} {r['delta']:>8.1e}"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -281,12 +335,26 @@ def main() -> None:
     ap.add_argument("--only", nargs="+", choices=list(PIPELINES), default=list(PIPELINES))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument(
+        "--pairs",
+        action="store_true",
+        help="time nqpf and Polars alternately in one process (--repeat rounds) and print "
+        "the per-round ratios: the fair comparison on a busy machine",
+    )
+    ap.add_argument(
         "--worker", nargs=4, metavar=("NAME", "PATH", "N", "OUT"), help=argparse.SUPPRESS
     )
+    ap.add_argument("--pair-worker", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         name, path, n, out = args.worker
         worker(name, path, int(float(n)), out, args.repeat)
+        return
+    if args.pair_worker:
+        path, n, rounds = args.pair_worker
+        pair_worker(path, int(float(n)), int(rounds))
+        return
+    if args.pairs:
+        _run_pairs(args)
         return
 
     print(

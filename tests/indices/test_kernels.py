@@ -404,3 +404,19 @@ def test_warm_up_stops_between_kernels_and_can_be_disabled(monkeypatch):
     assert _warmup.enabled()
     # Within one process the background thread is started at most once.
     assert _warmup.start() is _warmup.start()
+
+
+def test_fast_log_within_3_ulp():
+    rng = np.random.default_rng(11)
+    x = np.concatenate(
+        [
+            10.0 ** rng.uniform(-300, 300, 20_000),
+            rng.uniform(0.5, 2.0, 20_000),
+            rng.uniform(0.999, 1.001, 5_000),
+            [np.sqrt(0.5), np.sqrt(2.0), 0.5, 2.0, 1e-300, 1e300],
+        ]
+    )
+    got, want = _kernels.fast_log(x), np.log(x)
+    nz = want != 0
+    assert (np.abs(got - want)[nz] <= 3 * np.spacing(np.abs(want[nz]))).all()
+    assert _kernels.fast_log(np.array([1.0]))[0] == 0.0

@@ -156,7 +156,8 @@ def topsis(
     X : array_like, shape (n, m)
         Raw indicator values.
     weights : array_like, shape (m,), optional
-        Weights summing to 1; default equal weights.
+        Weights summing to 1 (any positive sum with ``weight_sum="any"``); default equal
+        weights.
     directions : sequence, optional
         +1 / −1 per indicator: the ideal takes the max of a benefit and the min of a cost
         column.

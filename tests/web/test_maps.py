@@ -200,3 +200,21 @@ def test_boundary_setting_bad_file_falls_back(app, mapped, token_for, client, tm
     assert body["basemap"] == "tiles" and "边界文件不可用" in body["warning"]
     with app.state.session_factory() as s:
         assert s.scalars(select(CarbonInventory)).first() is not None
+
+
+def test_map_chain_filter_matches_dashboard(app, mapped, token_for, client):
+    """The map's SQL grouping and the dashboard's roll-up agree under every filter."""
+    _set_profile(app, mapped.orgs["ent_sz2"], chains=[{"chain": "新能源汽车", "stage": "上游"}])
+    admin = token_for(mapped.emails["admin"])
+    for params in ({}, {"chain": "新能源汽车"}, {"chain": "高端装备"}, {"industry": "C34"},
+                   {"region": "4403", "chain": "高端装备"}):  # fmt: skip
+        dash = client.get("/api/v1/dashboard", params=params, headers=admin).json()["kpis"]
+        body = client.get("/api/v1/dashboard/map", params={**params, "parent": ""},
+                          headers=admin).json()  # fmt: skip
+        n = sum(x["enterprises"] for x in body["regions"])
+        k = sum(x["assessed"] for x in body["regions"])
+        assert (n, k) == (dash["enterprises"], dash["assessed"]), params
+        assessed = [x for x in body["regions"] if x["assessed"]]
+        if assessed and dash["mean_total"] is not None:
+            mean = sum(x["value"] * x["assessed"] for x in assessed) / k
+            assert mean == pytest.approx(dash["mean_total"])

@@ -151,6 +151,17 @@ class RegionStats:
             self.output + (float(r.output) if has_carbon and r.output else 0.0),
         )
 
+    def __add__(self, other: RegionStats) -> RegionStats:
+        return RegionStats(
+            self.enterprises + other.enterprises,
+            self.assessed + other.assessed,
+            self.total_sum + other.total_sum,
+            self.at_target + other.at_target,
+            self.inventories + other.inventories,
+            self.co2 + other.co2,
+            self.output + other.output,
+        )
+
     def value(self, measure: str) -> float | None:
         """The measure's value (None when it has no denominator)."""
         if measure == "enterprises":
@@ -365,6 +376,7 @@ def map_data(
     target_name: str = "二级及以上",
     href: Callable[[str], str] | None = None,
     boundaries: Boundaries | None = None,
+    code_stats: Mapping[str, RegionStats] | None = None,
 ) -> MapData:
     """The map of ``measure`` over ``records``.
 
@@ -386,6 +398,9 @@ def map_data(
     boundaries
         A deployment's boundary file: when it has every region of the map, the map is
         drawn on it (``basemap = "geojson"``); else on the tile grid.
+    code_stats
+        Sums already made per region code (e.g. by SQL ``GROUP BY region_code``): added
+        to those of ``records``, so the same assignment and values follow.
     """
     if measure not in MEASURES:
         raise _unknown_measure(measure)
@@ -400,18 +415,22 @@ def map_data(
             field="parent",
             zh=f"地区代码 {parent!r} 不是现行的省级行政区",
         )
+    by_code: dict[str, RegionStats] = {}
+    for r in records:
+        code = (r.region_code or "").strip()
+        by_code[code] = by_code.get(code, RegionStats()).add(r, target_level)
     assign = _assign(tiles)
     stats: dict[str, RegionStats] = {t.code: RegionStats() for t in tiles}
     unknown = RegionStats()
-    for r in records:
-        code = (r.region_code or "").strip()
+    for code, part in {**by_code, **(code_stats or {})}.items():
+        code = code.strip()
         if province and not code.startswith(province):
             continue
         tile = assign(code) if code else None
         if tile is None:
-            unknown = unknown.add(r, target_level)
+            unknown = unknown + part
         else:
-            stats[tile] = stats[tile].add(r, target_level)
+            stats[tile] = stats[tile] + part
     values = {code: s.value(m.key) for code, s in stats.items()}
     present = [v for v in values.values() if v is not None]
     bounds = _classes(present, m)

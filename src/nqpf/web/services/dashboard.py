@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Row, Text, and_, cast, func, or_, select
+from sqlalchemy import Row, Text, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from nqpf.assessment import Framework
@@ -629,7 +629,7 @@ def _chain_member(chains: Any, chain: str) -> bool:
 
 
 def _carbon(
-    session: Session, actor: Actor, year: int | None
+    session: Session, actor: Actor, year: int | None, *, ids: bool = True
 ) -> tuple[dict[int, tuple[float | None, float | None]], int | None, tuple[int, ...]]:
     """(enterprise id → (tCO₂, output 万元) of ``year``, the year, the years available)
     over the inventories of the enterprises ``actor`` may read."""
@@ -650,8 +650,8 @@ def _carbon(
     )
     if year is None:
         year = years[0] if years else None
-    if year is None:
-        return {}, None, years
+    if year is None or not ids:
+        return {}, year, years
     rows = session.execute(
         select(
             CarbonInventory.enterprise_id,
@@ -694,9 +694,10 @@ def map_view(
     not pass :func:`nqpf.services.maps.load_boundaries` is reported in ``warning`` and
     the tile grid is used.
     """
+    code_stats = None
     if _given is None:
         fw, filters = _clean_filters(framework, region, chain, industry)
-        all_rows = _rows(session, actor, fw, filters)
+        all_rows: list[Row[Any]] = []
     else:
         fw, filters, all_rows = _given
     if measure not in MEASURES:
@@ -713,7 +714,9 @@ def map_view(
     target = min(TARGET_LEVEL, fw.level_rule.top_level)
     names = level_names(fw)
     rows = [r for r in all_rows if _chain_member(r[3], filters.chain)]
-    carbon, year, years = _carbon(session, actor, year)
+    carbon, year, years = _carbon(session, actor, year, ids=_given is not None)
+    if _given is None:  # one GROUP BY region_code in the database
+        code_stats = _map_stats(session, actor, fw, filters, target, year)
     records = [
         MapRecord(
             r[1],
@@ -738,10 +741,99 @@ def map_view(
             target_name=f"{names[target]}及以上",
             href=href,
             boundaries=boundaries,
+            code_stats=code_stats,
         )
     except DataValidationError as exc:
         raise field_error(exc, label="地图范围（parent）") from None
     return MapView(data, filters, fw.name, year, years, warning)
+
+
+def _map_stats(
+    session: Session,
+    actor: Actor,
+    fw: Framework,
+    filters: Filters,
+    target: int,
+    year: int | None,
+) -> dict[str, map_service.RegionStats]:
+    """Per region code, the sums a map needs (enterprises, assessed, sum of latest totals,
+    at the target level, carbon of ``year``), grouped in the database."""
+    a = aliased(Assessment, name="seq_a")
+    last_seq = (
+        select(func.max(a.seq))
+        .where(
+            a.enterprise_id == Organization.id,
+            a.framework_id == fw.id,
+            a.framework_version == fw.version,
+            a.status == "submitted",
+        )
+        .correlate(Organization)
+        .scalar_subquery()
+    )
+    last = aliased(Assessment, name="last_a")
+    level = last.result["level"].as_integer()
+    total = last.result["total"].as_float()
+    clauses = [visible_enterprises(actor, action="read")]
+    if filters.region:
+        clauses.append(EnterpriseProfile.region_code.startswith(filters.region, autoescape=True))
+    if filters.industry:
+        clauses.append(EnterpriseProfile.industry.startswith(filters.industry, autoescape=True))
+    if filters.chain:
+        clauses.append(
+            cast(EnterpriseProfile.chains, Text).contains(
+                json.dumps({"chain": filters.chain})[:-1], autoescape=True
+            )
+        )
+    assessed = and_(last.id.is_not(None), level.is_not(None), total.is_not(None))
+    region = func.coalesce(EnterpriseProfile.region_code, "")
+    base = (
+        select(
+            region.label("code"),
+            func.count().label("n"),
+            func.sum(case((assessed, 1), else_=0)).label("assessed"),
+            func.sum(case((assessed, total), else_=0.0)).label("total"),
+            func.sum(case((and_(assessed, level >= target), 1), else_=0)).label("at_target"),
+        )
+        .select_from(Organization)
+        .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+        .outerjoin(
+            last,
+            and_(
+                last.enterprise_id == Organization.id,
+                last.framework_id == fw.id,
+                last.seq == last_seq,
+            ),
+        )
+        .where(*clauses)
+        .group_by(region)
+    )
+    stats = {
+        code: map_service.RegionStats(int(n), int(k or 0), float(t or 0.0), int(g or 0))
+        for code, n, k, t, g in session.execute(base)
+    }
+    if year is not None:
+        output = CarbonInventory.inputs["output"].as_float()
+        co2 = CarbonInventory.result["e_total"].as_float()
+        has_output = and_(output.is_not(None), output > 0)
+        carbon = (
+            select(
+                region.label("code"),
+                func.count().label("n"),
+                func.sum(case((has_output, co2), else_=0.0)),
+                func.sum(case((has_output, output), else_=0.0)),
+            )
+            .select_from(Organization)
+            .join(CarbonInventory, CarbonInventory.enterprise_id == Organization.id)
+            .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+            .where(*clauses, CarbonInventory.year == year)
+            .group_by(region)
+        )
+        for code, n, c, o in session.execute(carbon):
+            s0 = stats.get(code, map_service.RegionStats())
+            stats[code] = replace(
+                s0, inventories=int(n), co2=float(c or 0.0), output=float(o or 0.0)
+            )
+    return stats
 
 
 def _map_note(view: MapView, demo: bool) -> str:

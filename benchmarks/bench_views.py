@@ -1,0 +1,211 @@
+"""Benchmark (issue 13): maps, views, the officers' list and its export on PostgreSQL.
+
+Targets: region, chain and industry views ≤ 300 ms p95 (goal 100 ms) with 100,000
+enterprises and 300,000 assessments in PostgreSQL; filtered list pages ≤ 200 ms p95;
+XLSX export of 100,000 rows ≤ 10 s.
+
+What it does, in one run:
+
+1. starts a throwaway PostgreSQL (``tests/web/postgres_server.py``; or
+   ``NQPF_TEST_POSTGRES_URL``), migrates it and bulk-loads a synthetic platform
+   (``--enterprises`` enterprises in one province — 90 % in the park's prefecture 4403 —
+   each with three assessments of ``sme-digital-2024``: two submitted, one draft, results
+   shaped as the platform stores them; a 2023 carbon inventory for every fifth), then
+   ``ANALYZE``;
+2. times each service call (``nqpf.web.services``, the code behind the routes, without
+   HTTP) for the park officer (scope 4403) ``--runs`` times after a warm-up, and prints
+   p50 / p95 wall time: the dashboard, the map (province and national), the chain view
+   (three modes), the industry view, the park's carbon view, list pages (unfiltered,
+   by region + chain, by level + score band, sorted by total, the reminder filter) and
+   the full XLSX export of the list.
+
+Usage: ``python benchmarks/bench_views.py [--enterprises 100000] [--runs 20]``.
+The data is synthetic (示例数据); the numbers are this machine's (2 shared cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHAINS = ("新能源汽车", "高端装备", "电子信息", "生物医药")
+INDUSTRIES = ("C3484", "C3670", "C3971", "C2710", "C3311", "I6513", "C3421", "C3990")
+COUNTIES = ("440303", "440304", "440305", "440306", "440307", "440308", "440309", "440310")
+OTHER = ("440103", "440604", "441900", "440781")
+
+
+def _load(url: str, n: int, seed: int = 7) -> None:
+    from sqlalchemy import insert, text
+
+    from nqpf.assessment import load_framework
+    from nqpf.codes import credit_code_check_char
+    from nqpf.web.db import make_engine, upgrade_database
+    from nqpf.web.demo import DEMO_DOMAIN  # noqa: F401  (the demo's naming, for reference)
+    from nqpf.web.models import (
+        Assessment,
+        CarbonInventory,
+        EnterpriseProfile,
+        Membership,
+        Organization,
+        User,
+    )
+    from tests.web.world import password_hash
+
+    upgrade_database(url)
+    fw = load_framework("sme-digital-2024")
+    dims = [d.name for d in fw.scored_dimensions]
+    scenes = [s.id for s in fw.scenes]
+    rng = random.Random(seed)
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Organization),
+            [{"id": 1, "name": "深圳示范园区管委会", "kind": "authority", "region_scope": "4403"}],
+        )
+        conn.execute(
+            insert(User),
+            [{"id": 1, "email": "officer@bench.test", "display_name": "officer",
+              "password_hash": password_hash()}],
+        )  # fmt: skip
+        conn.execute(insert(Membership), [{"user_id": 1, "organization_id": 1, "role": "member"}])
+        batch = 10_000
+        for start in range(0, n, batch):
+            orgs, profiles, assessments, carbon = [], [], [], []
+            for i in range(start, min(n, start + batch)):
+                oid = i + 2
+                region = rng.choice(COUNTIES) if rng.random() < 0.9 else rng.choice(OTHER)
+                body = f"91{region}MA{i:07d}"[:17]
+                chains = [{"chain": c, "stage": rng.choice(("上游", "中游", "下游"))}
+                          for c in rng.sample(CHAINS, rng.choice((0, 1, 1, 2)))]  # fmt: skip
+                orgs.append({"id": oid, "name": f"示例企业{i:06d}有限公司", "kind": "enterprise"})
+                profiles.append({
+                    "organization_id": oid, "credit_code": body + credit_code_check_char(body),
+                    "industry": rng.choice(INDUSTRIES), "region_code": region,
+                    "size_class": rng.choice(("large", "medium", "small", "small", "micro")),
+                    "chains": chains,
+                })  # fmt: skip
+                for seq in range(3):
+                    submitted = seq < 2
+                    level = rng.randint(0, 4)
+                    total = round(rng.uniform(10, 95), 2)
+                    result = {
+                        "framework": fw.key, "total": total, "max_total": 100.0,
+                        "level": level, "level_name": ["未达一级", "一级", "二级", "三级", "四级"][level],
+                        "dimensions": {d: round(rng.uniform(0, 20), 2) for d in dims},
+                        "scenes": {s: rng.randint(1, 4) for s in scenes},
+                        "next_level": ["二级：总分需≥40，当前23.2（未满足）"],
+                    }  # fmt: skip
+                    at = now - timedelta(days=rng.randint(1, 700))
+                    assessments.append({
+                        "enterprise_id": oid, "framework_id": fw.id,
+                        "framework_version": fw.version, "seq": seq,
+                        "status": "submitted" if submitted else "draft",
+                        "responses": {}, "result": result if submitted else None,
+                        "submitted_at": at if submitted else None, "revision": 1,
+                    })  # fmt: skip
+                if i % 5 == 0:
+                    carbon.append({
+                        "enterprise_id": oid, "year": 2023,
+                        "inputs": {"output": round(rng.uniform(1e3, 1e5), 1)},
+                        "result": {"energy_tce": rng.uniform(10, 5e3),
+                                   "e_total": rng.uniform(50, 2e4)},
+                    })  # fmt: skip
+            conn.execute(insert(Organization), orgs)
+            conn.execute(insert(EnterpriseProfile), profiles)
+            conn.execute(insert(Assessment), assessments)
+            conn.execute(insert(CarbonInventory), carbon)
+        conn.execute(text("SELECT setval('organization_id_seq', :n)"), {"n": n + 2})
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    engine.dispose()
+    print(f"loaded {n:,} enterprises, {3 * n:,} assessments in {time.perf_counter() - started:.0f} s")
+
+
+def _bench(url: str, runs: int) -> None:
+    from sqlalchemy import select
+
+    from nqpf.services.assess_rollup import rollup_xlsx
+    from nqpf.web.authz import load_actor
+    from nqpf.web.db import make_engine, make_session_factory
+    from nqpf.web.models import User
+    from nqpf.web.routes.enterprises import _EXPORT_HEAD, _export_cells
+    from nqpf.web.services import dashboard as svc
+    from nqpf.web.services import profiles
+
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+
+    def timed(label: str, call, k: int = runs) -> None:
+        wall = []
+        for i in range(k + 1):
+            with factory() as session:
+                actor = load_actor(session, session.scalar(select(User).where(User.id == 1)))
+                t = time.perf_counter()
+                call(session, actor)
+                if i:  # the first call warms caches
+                    wall.append(time.perf_counter() - t)
+        wall.sort()
+        p95 = wall[min(len(wall) - 1, round(0.95 * (len(wall) - 1)))]
+        print(f"{label:<44} p50 {1000 * statistics.median(wall):7.0f} ms   "
+              f"p95 {1000 * p95:7.0f} ms")  # fmt: skip
+
+    def lf(**kw):
+        return profiles.clean_list_filters(**kw)
+
+    timed("dashboard (officer, 4403)", lambda s, a: svc.dashboard(s, a))
+    timed("map: province (prefectures)", lambda s, a: svc.map_view(s, a, measure="mean_total"))
+    timed("map: national, coverage", lambda s, a: svc.map_view(s, a, measure="coverage", parent=""))
+    for mode in ("cluster", "lead", "platform"):
+        timed(f"chain view 新能源汽车 ({mode})",
+              lambda s, a, m=mode: svc.chain_view(s, a, chain="新能源汽车", mode=m))  # fmt: skip
+    timed("industry view (门类 C)", lambda s, a: svc.industry_view(s, a, industry="C"))
+    timed("park view (carbon 2023)", lambda s, a: svc.park_view(s, a))
+    for label, f in (
+        ("list page 1, by name", lf()),
+        ("list: region 440305 + chain 新能源汽车", lf(region="440305", chain="新能源汽车")),
+        ("list: level 2, score 40–60", lf(level=2, score_min=40.0, score_max=60.0)),
+        ("list: sorted by total desc, page 50", lf(sort="total", desc=True)),
+        ("list: reminders (due)", lf(status="due")),
+    ):
+        offset = 49 * 50 if "page 50" in label else 0
+        timed(label, lambda s, a, f=f, o=offset: profiles.list_enterprises(
+            s, a, filters=f, limit=50, offset=o))  # fmt: skip
+
+    def export(s, a):
+        rows = profiles.export_rows(s, a, lf())
+        data = rollup_xlsx({"企业名单": (_EXPORT_HEAD, [_export_cells(r) for r in rows])})
+        export.n = len(rows)  # type: ignore[attr-defined]
+        export.size = len(data)  # type: ignore[attr-defined]
+
+    timed("XLSX export of the whole list", export, k=2)
+    print(f"  (export: {export.n:,} rows, {export.size / 1e6:.1f} MB)")  # type: ignore[attr-defined]
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--enterprises", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    from tests.web.postgres_server import postgres_for_tests
+
+    with postgres_for_tests() as server:
+        url = server.create_database("nqpf_bench_views")
+        _load(url, args.enterprises)
+        _bench(url, args.runs)
+    print(json.dumps({"enterprises": args.enterprises, "runs": args.runs}))
+
+
+if __name__ == "__main__":
+    main()

@@ -270,6 +270,16 @@ def _filters(
     return clauses
 
 
+def _chain_clauses(f: ListFilters) -> list[ColumnElement[bool]]:
+    """Chain (and stage) membership as a match on the stored JSON text."""
+    text = cast(EnterpriseProfile.chains, Text)
+    if f.chain:
+        return [text.contains(_chain_pattern(f.chain, f.stage), autoescape=True)]
+    if f.stage:
+        return [text.contains(json.dumps({"stage": f.stage})[1:-1], autoescape=True)]
+    return []
+
+
 def _latest_query(actor: Actor, f: ListFilters, now: datetime) -> Any:
     """The list's SELECT: visible enterprises (profile outer-joined) with the level, total
     and time of their latest submitted assessment of ``f.framework``, all filters as SQL
@@ -292,19 +302,7 @@ def _latest_query(actor: Actor, f: ListFilters, now: datetime) -> Any:
     last = aliased(Assessment, name="last_a")
     level = last.result["level"].as_integer()
     total = last.result["total"].as_float()
-    clauses = _filters(actor, f.q, f.region, f.industry, f.size)
-    if f.chain:
-        clauses.append(
-            cast(EnterpriseProfile.chains, Text).contains(
-                _chain_pattern(f.chain, f.stage), autoescape=True
-            )
-        )
-    elif f.stage:
-        clauses.append(
-            cast(EnterpriseProfile.chains, Text).contains(
-                json.dumps({"stage": f.stage})[1:-1], autoescape=True
-            )
-        )
+    clauses = _filters(actor, f.q, f.region, f.industry, f.size) + _chain_clauses(f)
     if f.level is not None:
         clauses.append(level == f.level)
     if f.score_min is not None:
@@ -372,7 +370,44 @@ def list_enterprises(
                                size=size or "")  # fmt: skip
     now = datetime.now(UTC)
     query, order = _latest_query(actor, f, now)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    needs_latest = (
+        f.level is not None
+        or f.score_min is not None
+        or f.score_max is not None
+        or f.status != ""
+        or f.sort in ("level", "total", "assessed_at")
+    )
+    if needs_latest:
+        counted = query.order_by(None).subquery()
+    else:  # no filter on the latest assessment: count and page the enterprises alone,
+        # then join the latest assessment for the page's rows only
+        clauses = _filters(actor, f.q, f.region, f.industry, f.size) + _chain_clauses(f)
+        counted = (
+            select(Organization.id)
+            .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+            .where(*clauses)
+            .subquery()
+        )
+        keys = {
+            "name": Organization.name,
+            "region": EnterpriseProfile.region_code,
+            "industry": EnterpriseProfile.industry,
+            "size": EnterpriseProfile.size_class,
+        }
+        key = keys[f.sort]
+        page_ids = (
+            select(Organization.id)
+            .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+            .where(*clauses)
+            .order_by(key.is_(None), key.desc() if f.desc else key.asc(), Organization.name,
+                      Organization.id)
+            .limit(limit)
+            .offset(offset)
+        )  # fmt: skip
+        ids = list(session.scalars(page_ids))
+        query = query.where(Organization.id.in_(ids or [-1]))
+        offset = 0
+    total = session.scalar(select(func.count()).select_from(counted))
     rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).unique().all()
     items = [r[0] for r in rows]
     latest = {

@@ -749,6 +749,7 @@ def detail_page(
             "region_name": region_path(organization.profile.region_code)
             if organization.profile
             else "",
+            "beijing": beijing_time,
             "industry_name": industry_display(organization.profile.industry)
             if organization.profile
             else "",

@@ -138,13 +138,13 @@ def profile(config: Path, top: int) -> None:
     from nqpf.services.files import write_run
     from nqpf.services.index_run import load_index_config, run_index
 
-    marks: list[tuple[float, str]] = []
+    marks: list[tuple[float, float, str]] = []
     memory: dict[str, tuple[float, float]] = {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
 
     def record(event) -> None:
         stage = str(getattr(event, "stage", event))
-        marks.append((time.perf_counter() - t0, stage))
+        marks.append((time.perf_counter() - t0, time.process_time() - c0, stage))
         memory[stage] = _rss()
 
     prof = cProfile.Profile()
@@ -153,19 +153,24 @@ def profile(config: Path, top: int) -> None:
     run = run_index(cfg, progress=record)
     write_run(run, progress=record) if _accepts_progress(write_run) else write_run(run)
     prof.disable()
-    marks.append((time.perf_counter() - t0, "end"))
-    print("\nstages (time until each progress event, from the previous one):")
-    last = 0.0
-    seen = []
-    for at, stage in marks:
+    marks.append((time.perf_counter() - t0, time.process_time() - c0, "end"))
+    print("\nstages (wall and CPU time until each progress event, from the previous one;")
+    print("the profiler slows the run down):")
+    last = last_cpu = 0.0
+    seen: list[list] = []
+    for at, cpu, stage in marks:
         if seen and seen[-1][0] == stage:
-            seen[-1] = (stage, seen[-1][1] + at - last)
+            seen[-1][1] += at - last
+            seen[-1][2] += cpu - last_cpu
         else:
-            seen.append((stage, at - last))
-        last = at
-    for stage, spent in seen:
+            seen.append([stage, at - last, cpu - last_cpu])
+        last, last_cpu = at, cpu
+    for stage, spent, cpu in seen:
         rss, hwm = memory.get(stage, (float("nan"), float("nan")))
-        print(f"  {stage:<28} {spent:7.2f} s   RSS at its end {rss:6.0f} MiB, peak so far {hwm:6.0f} MiB")
+        print(
+            f"  {stage:<10} {spent:7.2f} s wall {cpu:7.2f} s CPU   RSS at its end {rss:6.0f} MiB, "
+            f"peak so far {hwm:6.0f} MiB"
+        )
     print(f"\ntop {top} functions by cumulative time:")
     stats = pstats.Stats(prof)
     stats.sort_stats("cumulative").print_stats(top)

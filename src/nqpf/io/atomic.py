@@ -230,6 +230,16 @@ def _write_csv(frame: pd.DataFrame, stream: IO[bytes]) -> None:
         pacsv.write_csv(table, stream, pacsv.WriteOptions(include_header=False, quoting_style=style))
 
 
+def _whole_numbers(values: np.ndarray) -> bool:
+    """Whether every finite value is a whole number below 1e16 (and there is one)."""
+    head = values[:256]
+    head = head[np.isfinite(head)]
+    if head.size and not ((np.abs(head) < 1e16) & (head == np.round(head))).all():
+        return False  # the usual case, decided without a pass over the column
+    finite = values[np.isfinite(values)]
+    return bool(finite.size) and bool(((np.abs(finite) < 1e16) & (finite == np.round(finite))).all())
+
+
 def pa_is_text(dtype: Any) -> bool:
     import pyarrow as pa
 
@@ -251,8 +261,7 @@ def _arrow_for_csv(frame: pd.DataFrame) -> Any:
         if kind == "f":
             values = col.to_numpy(dtype=np.float64, na_value=np.nan)
             arr = pa.array(values, from_pandas=True)
-            finite = values[np.isfinite(values)]
-            if finite.size and (np.abs(finite) < 1e16).all() and (finite == np.round(finite)).all():
+            if _whole_numbers(values):
                 # whole numbers: "2.0" as pandas writes them, so they read back as floats
                 text = pc.cast(arr, pa.string())
                 whole = pc.match_substring_regex(text, r"^-?[0-9]+$")

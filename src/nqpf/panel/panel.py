@@ -485,7 +485,7 @@ class _Parts:
 
     entity: tuple[np.ndarray, np.ndarray]  # (codes, sorted labels); codes -1 = missing
     period: tuple[np.ndarray, np.ndarray]
-    values: np.ndarray  # (n_obs, m)
+    values: Any  # (n_obs, m) array, or the _Columns of a wide table
     rows: np.ndarray  # input position of each obs (n_obs,), or of each cell (n_obs, m)
     extra: pd.DataFrame | None
     indicators: tuple[str, ...]
@@ -667,19 +667,39 @@ def _wide(
                 field="indicators",
             )
         columns = [_numbers(frame, c, where) for c in names]
-    X = np.column_stack(columns)
     ent, per = _labels(frame, entity), _labels(frame, period)
     # Blank spreadsheet rows (nothing in any used column) are skipped, not errors.
-    blank = (ent[0] < 0) & (per[0] < 0) & np.isnan(X).all(axis=1)
+    blank = (ent[0] < 0) & (per[0] < 0)
+    for col in columns:
+        blank &= np.isnan(col)
     for c in keep:
         blank &= frame[c].is_null().to_numpy().astype(bool)
     rows = np.flatnonzero(~blank)
     if len(rows) == 0:
         raise DataValidationError("the table has no data rows", file=where.source)
-    if len(rows) < len(X):  # skip the copies in the usual case of no blank rows
-        X, ent, per = X[rows], (ent[0][rows], ent[1]), (per[0][rows], per[1])
+    if len(rows) < len(blank):  # skip the copies in the usual case of no blank rows
+        ent, per = (ent[0][rows], ent[1]), (per[0][rows], per[1])
     _require_labels([ent, per], rows, entity, period, where)
-    return _Parts(ent, per, X, rows, _extra(frame, keep, rows), tuple(names), False)
+    # The columns stay apart: _assemble gathers them straight into the sorted matrix.
+    values = _Columns(columns, rows if len(rows) < len(blank) else None)
+    return _Parts(ent, per, values, rows, _extra(frame, keep, rows), tuple(names), False)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Value columns of a wide table, each 1-D, and the rows kept (None: all)."""
+
+    columns: list[np.ndarray]
+    rows: np.ndarray | None
+
+    def gather(self, order: np.ndarray) -> np.ndarray:
+        """The (n_obs, m) matrix of the kept rows taken in ``order``: one pass per column,
+        without first stacking the columns in input order."""
+        take = order if self.rows is None else self.rows[order]
+        X = np.empty((len(take), len(self.columns)))
+        for j, col in enumerate(self.columns):
+            X[:, j] = col[take]
+        return X
 
 
 def _long(
@@ -802,7 +822,7 @@ def _assemble(
             file=where.source,
             column=entity,
         )
-    X = parts.values[order]
+    X = parts.values.gather(order) if isinstance(parts.values, _Columns) else parts.values[order]
     filled = None
     if np.isnan(X).any():
         filled = _fill(

@@ -75,6 +75,7 @@ class Loaded:
     panel: Panel
     quality: QualityReport
     as_read: Panel
+    checker: QualityChecker | None = None
 
 
 def load_panel(
@@ -142,12 +143,22 @@ def load_panel(
         if strict:
             raise
         checker.failed(exc)
-        return Loaded(None, checker.report(), None)  # type: ignore[arg-type]
+        return Loaded(None, checker.report(), None, checker)  # type: ignore[arg-type]
+    _release_arrow_memory()  # the table was read through Arrow; numpy cannot reuse its pool
     checked = checker.check_panel(panel, positive=positive, nonnegative=nonnegative)
     report = checker.report(checked)
     if strict:
         report.raise_for_errors()
-    return Loaded(checked, report, panel)
+    return Loaded(checked, report, panel, checker)
+
+
+def _release_arrow_memory() -> None:
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):  # pragma: no cover - older PyArrow
+        pass
 
 
 def _pandas(data: Any) -> pd.DataFrame:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from nqpf.indices.coupling import coordination_classes
-from nqpf.reports import plots
 from nqpf.reports.html import Section
 from nqpf.services import _run_steps as steps
 
@@ -39,6 +38,7 @@ TABLE_TITLES = {
 
 def build_report(run: IndexRun) -> str:
     """The HTML report of a run: trends, weights, ranks, coupling and obstacles."""
+    from nqpf.reports import plots  # matplotlib: loaded only when a report is drawn
     cfg = run.config
     ent, per = cfg.data.entity, cfg.data.period
     note = steps.synthetic_note(cfg)

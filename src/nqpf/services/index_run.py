@@ -259,6 +259,9 @@ def run_index(
     source = steps.label(data)
     loaded = _load(cfg, system, data)
     panel, quality = loaded.panel, loaded.quality
+    # What the outputs say of the input; then its bytes are let go (a big file's copy).
+    head, inputs = steps.metadata_head(cfg, data), steps.input_hashes(data)
+    del data
     fit_panel = steps.select_periods(panel, cfg.fit_periods, "fit_periods")
     checks.check_shape(cfg, fit_panel if cfg.fit_periods else panel, formats)
     if cfg.fit_periods:
@@ -288,11 +291,11 @@ def run_index(
         say("coupling", 1, 1, f"耦合协调度: {len(scores.columns)} 个子系统 ({cfg.coupling.method})")
 
     say("tables", 0, 1, "")
-    meta = _metadata(cfg, system, panel, data, result)
+    meta = _metadata(cfg, system, panel, head, result)
     tables = build_tables(cfg, system, panel, result, coupling, scores, meta)
     say("tables", 1, 1, "")
     run = IndexRun(cfg, system, panel, result, coupling, scores, tables, meta)
-    run.inputs = steps.input_hashes(data)
+    run.inputs = inputs
     run.quality = quality
     return run
 
@@ -392,7 +395,7 @@ def _weight_shift(cfg, system, loaded, est: CompositeIndex, quality):
         return quality
     from nqpf.io.quality import Finding, QualityChecker
 
-    checker = QualityChecker(quality.policy)
+    checker = loaded.checker or QualityChecker(quality.policy)
     other_all = loaded.as_read if finding.status == "fixed" else None
     if other_all is None:
         other_all = checker.winsorised(loaded.panel)
@@ -467,9 +470,9 @@ def _coupling(
         )
 
 
-def _metadata(cfg, system, panel, data, result) -> dict[str, str]:
+def _metadata(cfg, system, panel, head, result) -> dict[str, str]:
     meta = {
-        **steps.metadata_head(cfg, data),
+        **head,
         "单位数 units": str(panel.n_entities),
         "期数 periods": steps.period_span(panel),
         "指标体系 system": f"{system.name} ({system.id} v{system.version})",

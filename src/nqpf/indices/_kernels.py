@@ -17,9 +17,10 @@ Compilation
 -----------
 Every kernel is ``cache=True`` and is listed with the exact argument types the wrappers
 pass in :data:`SIGNATURES`.  :func:`warm_up` loads (or, in a fresh environment, compiles
-and caches) all of them; ``import nqpf.indices`` starts it in a background thread (see
-:mod:`nqpf.indices._warmup`), and ``python -m nqpf.indices.warmup`` runs it in the
-foreground — e.g. in a Docker build or CI image, right after ``pip install``.
+and caches) all of them: ``python -m nqpf.indices.warmup`` runs it — e.g. in a Docker build
+or CI image, right after ``pip install`` — and ``import nqpf.indices`` runs it in a
+separate background process when :func:`cache_complete` says the cache lacks something
+(see :mod:`nqpf.indices._warmup`).
 """
 
 from __future__ import annotations
@@ -705,6 +706,19 @@ SIGNATURES = {
 def kernels() -> dict:
     """Name → numba dispatcher of every kernel in :data:`SIGNATURES` (in warm-up order)."""
     return {name: globals()[name] for name in SIGNATURES}
+
+
+def cache_complete() -> bool:
+    """True when numba's on-disk cache holds every signature of :data:`SIGNATURES`, fresh
+    for this source and machine.  Reads the cache indexes only: loading nothing, it does
+    not start the threading layer (see :mod:`nqpf.indices._warmup`)."""
+    for name, dispatcher in kernels().items():
+        cache = dispatcher._cache
+        codegen = dispatcher.targetctx.codegen()
+        index = cache._cache_file._load_index()
+        if any(cache._index_key(sig, codegen) not in index for sig in SIGNATURES[name]):
+            return False
+    return True
 
 
 def warm_up(progress=None, stop=None) -> dict[str, float]:

@@ -1,30 +1,38 @@
 """Build or load the numba cache of the index kernels now: ``python -m nqpf.indices.warmup``.
 
 Run it once after installing nqpf (in a Docker build, a CI image, or after
-``pip install -e .``) so that no process ever compiles a kernel on its first call.  Importing
-:mod:`nqpf.indices` does the same in a background thread (see
-:mod:`nqpf.indices._warmup`); this command does it in the foreground and prints where the
-cache lives and how long each kernel took.
+``pip install -e .``) so that no process ever compiles a kernel.  Importing
+:mod:`nqpf.indices` starts the same build in a separate background process when the cache
+is incomplete (see :mod:`nqpf.indices._warmup`); this command does it in the foreground
+and prints where the cache lives and how long each kernel took.  It holds the build lock,
+so concurrent builds wait for each other instead of compiling twice.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 import time
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Importing the package may already have started the background warm-up; numba's
-    # compiler lock makes the two share the work.
-    from nqpf.indices import _kernels
+    ap = argparse.ArgumentParser(prog="python -m nqpf.indices.warmup", description=__doc__)
+    ap.add_argument("--background", action="store_true", help="lower priority and print nothing")
+    args = ap.parse_args(argv)
+    if args.background and hasattr(os, "nice"):
+        os.nice(10)
+    from nqpf.indices import _kernels, _warmup
 
     t0 = time.perf_counter()
-    spent = _kernels.warm_up()
+    with _warmup.build_lock():
+        spent = _kernels.warm_up()
     total = time.perf_counter() - t0
-    for name, seconds in spent.items():
-        dispatcher = _kernels.kernels()[name]
-        print(f"{name:<22} {seconds:7.3f} s  {dispatcher._cache._cache_path}")
-    print(f"{len(spent)} kernels ready in {total:.2f} s")
+    if not args.background:
+        for name, seconds in spent.items():
+            path = _kernels.kernels()[name]._cache.cache_path
+            print(f"{name:<22} {seconds:7.3f} s  {path}")
+        print(f"{len(spent)} kernels ready in {total:.2f} s")
     return 0
 
 

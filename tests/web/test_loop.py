@@ -338,7 +338,8 @@ def test_roadmap_steps_become_needs_in_one_action(app, world, loop, login):
     assert page.status_code == 200 and steps[0]["title"] in page.text
     before = _counts(app)
     form = {"csrf_token": ent.csrf, "step": [s["step_id"] for s in steps], "budget_max": "50",
-            f"scene.{steps[0]['step_id']}": "设备管理", "text": "一次生成"}  # fmt: skip
+            "sid": [s["step_id"] for s in steps],
+            "scene": ["设备管理", *(s["scene_label"] for s in steps[1:])], "text": "一次生成"}  # fmt: skip
     r = ent.post(f"/assessments/{aid}/needs", data=form, follow_redirects=False)
     assert r.status_code == 303
     made = ent.get("/api/v1/needs?status=draft").json()["items"]

@@ -726,25 +726,26 @@ def from_roadmap_page(
     actor: PageActorDep,
     form: FormDep,
 ) -> Response:
-    steps = form_list(form, "step", 64)
+    steps = form_list(form, "step", 65)
+    sids, scene_texts = form_list(form, "sid", 65), form_list(form, "scene", 101)
     values: dict[str, Any] = {
         "budget_min": str(form.get("budget_min") or "")[:40],
         "budget_max": str(form.get("budget_max") or "")[:40],
         "deadline": str(form.get("deadline") or "")[:20],
         "text": str(form.get("text") or "")[:4001],
-        "scenes": {
-            k[len("scene.") :]: str(v)[:101]
-            for k, v in form.multi_items()
-            if k.startswith("scene.") and isinstance(v, str) and v.strip()
-        },
+        "scenes": {k: v for k, v in zip(sids, scene_texts, strict=False) if v},
     }
     try:
         if len(values["text"]) > 4000:
             raise FieldError("需求描述不能超过 4000 字", field="text")
+        known = {x.step_id for x in svc.roadmap_choices(session, actor, assessment_id).suggestions}
+        for sid in (*sids, *steps):
+            if sid not in known:
+                raise FieldError(f"步骤“{sid[:40]}”不在该评测的路线图中", field="step")
         for k, v in values["scenes"].items():
-            if len(v) > 100 or len(k) > 64:
-                raise FieldError("场景名称过长", field=f"scene.{k[:64]}")
-            check_text(v, f"scene.{k[:64]}", "场景")
+            if len(v) > 100:
+                raise FieldError("场景名称过长", field=f"scenes.{k}")
+            check_text(v, f"scenes.{k}", "场景")
         rows = svc.from_roadmap(
             session,
             actor,

@@ -44,36 +44,38 @@ Name = Annotated[str, Field(max_length=200, pattern=NO_CONTROL)]
 
 
 # ------------------------------------------------------------------------ JSON models
-class SolutionIn(BaseModel):
-    """A solution in the catalogue template's columns (one text each; see
-    docs/matching-guide.md): ``more_scenes`` ``能耗管理:2-3``, ``prerequisites``
-    ``equipment_network_rate >= 40 %；has_erp == true``, ``evidence``
-    ``C3511 OEE提升=12 %`` (every KPI with a unit) …  Bad input answers 422 naming the
-    column."""
+class SolutionFields(BaseModel):
+    """A solution in the catalogue template's columns (see docs/matching-guide.md):
+    ``more_scenes`` ``能耗管理:2-3``, ``industries`` ``C35；C3981``, ``prerequisites``
+    ``equipment_network_rate >= 40 %；has_erp == true``, ``evidence`` ``C3511 OEE提升=12 %``
+    (every KPI with a unit) …  Bad input answers 422 naming the column."""
 
     model_config = ConfigDict(extra="forbid")
 
-    ref: Ref = Field(default="", description="方案编号 (unique per provider; blank: made up)")
-    provider_id: OrgId | None = Field(default=None, description="Blank: the caller's only one")
     name: Name
     scene: Short
-    from_level: Annotated[str, Field(max_length=10, pattern=NO_CONTROL)]
-    to_level: Annotated[str, Field(max_length=10, pattern=NO_CONTROL)]
+    from_level: int = Field(ge=1, le=4)
+    to_level: int = Field(ge=1, le=4)
     more_scenes: Cell = ""
     industries: Cell = ""
     sizes: Cell = ""
-    deployment: Short
-    price_band: Short = ""
-    price_min: Annotated[str, Field(max_length=40, pattern=NO_CONTROL)] = ""
-    price_max: Annotated[str, Field(max_length=40, pattern=NO_CONTROL)] = ""
-    delivery_weeks: Annotated[str, Field(max_length=40, pattern=NO_CONTROL)]
+    deployment: Short = Field(description="SaaS / 私有化 / 均可")
+    price_band: Short = Field(default="", description="e.g. 20–50万; or both prices")
+    price_min: float | None = Field(default=None, ge=0, le=1e7, allow_inf_nan=False)
+    price_max: float | None = Field(default=None, ge=0, le=1e7, allow_inf_nan=False)
+    delivery_weeks: float = Field(gt=0, le=520, allow_inf_nan=False)
     prerequisites: Cell = ""
     improves: Cell = ""
     evidence: Cell = ""
     description: Cell = ""
 
 
-class SolutionPut(SolutionIn):
+class SolutionIn(SolutionFields):
+    ref: Ref = Field(default="", description="方案编号 (unique per provider; blank: made up)")
+    provider_id: OrgId | None = Field(default=None, description="Blank: the caller's only one")
+
+
+class SolutionPut(SolutionFields):
     revision: Revision
 
 
@@ -219,8 +221,10 @@ def _registration_out(v: register_svc.RegistrationView) -> RegistrationOut:
     )
 
 
-def _fields(body: SolutionIn) -> dict[str, str]:
-    return body.model_dump(exclude={"ref", "provider_id", "revision"})
+def _fields(body: SolutionFields) -> dict[str, str]:
+    values = body.model_dump(exclude={"ref", "provider_id", "revision"})
+    return {k: "" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+            for k, v in values.items()}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- JSON API

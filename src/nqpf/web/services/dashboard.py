@@ -784,16 +784,11 @@ def _map_stats(
                 json.dumps({"chain": filters.chain})[:-1], autoescape=True
             )
         )
-    assessed = and_(last.id.is_not(None), level.is_not(None), total.is_not(None))
     region = func.coalesce(EnterpriseProfile.region_code, "")
-    base = (
-        select(
-            region.label("code"),
-            func.count().label("n"),
-            func.sum(case((assessed, 1), else_=0)).label("assessed"),
-            func.sum(case((assessed, total), else_=0.0)).label("total"),
-            func.sum(case((and_(assessed, level >= target), 1), else_=0)).label("at_target"),
-        )
+    # each result's JSON is read once per enterprise: OFFSET 0 keeps the planner from
+    # pulling the subquery up and re-evaluating the extractions in every aggregate
+    per_enterprise = (
+        select(region.label("code"), level.label("level"), total.label("total"))
         .select_from(Organization)
         .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
         .outerjoin(
@@ -805,8 +800,18 @@ def _map_stats(
             ),
         )
         .where(*clauses)
-        .group_by(region)
+        .offset(0)
+        .subquery("per_enterprise")
     )
+    e = per_enterprise.c
+    assessed = and_(e.level.is_not(None), e.total.is_not(None))
+    base = select(
+        e.code,
+        func.count().label("n"),
+        func.sum(case((assessed, 1), else_=0)).label("assessed"),
+        func.sum(case((assessed, e.total), else_=0.0)).label("total"),
+        func.sum(case((and_(assessed, e.level >= target), 1), else_=0)).label("at_target"),
+    ).group_by(e.code)
     stats = {
         code: map_service.RegionStats(int(n), int(k or 0), float(t or 0.0), int(g or 0))
         for code, n, k, t, g in session.execute(base)

@@ -192,12 +192,22 @@ def test_csv_falls_back_to_pandas_for_dates_and_mixed_objects():
     assert csv_text(mixed) == mixed.to_csv(index=False, lineterminator="\n")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
-    st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=40)
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True, width=64),
+            st.integers(-(10**17), 10**17).map(float),
+            st.floats(1e-9, 1e-3),
+            st.floats(1e8, 1e18),
+        ),
+        min_size=1,
+        max_size=40,
+    )
 )
-def test_csv_floats_read_back_exactly(values):
+def test_csv_floats_are_pandas_bytes_and_read_back_exactly(values):
     frame = pd.DataFrame({"x": np.asarray(values, dtype=float), "k": range(len(values))})
-    back = pd.read_csv(io.StringIO(csv_text(frame)))
-    assert back["x"].dtype == np.float64  # whole numbers keep their ".0"
-    np.testing.assert_array_equal(back["x"].to_numpy(), frame["x"].to_numpy())
+    text = csv_text(frame)
+    assert text == frame.to_csv(index=False, lineterminator="\n")  # Python's repr, as before
+    back = pd.read_csv(io.StringIO(text))
+    np.testing.assert_array_equal(back["x"].to_numpy(dtype=float), frame["x"].to_numpy())

@@ -176,12 +176,13 @@ def dump_table(df: Any, stream: IO[bytes], fmt: str, *, sheet: str = "Sheet1") -
 
     Notes
     -----
-    Floats are written in the shortest text that reads back as the same number (the
-    round-trip repr; ``0.1``, ``1e+16``, ``0.00001``), missing values as empty cells,
-    ``True``/``False`` as pandas writes them.  A float column whose values are all whole
-    numbers keeps a ``.0`` (``2.0``), so it reads back as floats.  Text is quoted only
-    where needed (a separator, quote or line break inside).  Columns PyArrow cannot write
-    (dates, mixed objects) are written by pandas, as before.
+    Floats are written as Python's ``repr`` writes them — the shortest text that reads
+    back as the same number (``0.1``, ``2.0``, ``1e-05``, ``1e+16``) — so the file has the
+    bytes pandas' CSV writer gave; missing values are empty cells, ``True``/``False`` as
+    pandas writes them.  Text is quoted only where needed (a separator, quote or line
+    break inside); when some text of the table needs quotes, PyArrow quotes every text
+    cell (same values, other bytes).  Columns PyArrow cannot write (dates, mixed
+    objects) and one-column tables are written by pandas.
 
     >>> import io, pandas as pd
     >>> buf = io.BytesIO()
@@ -230,14 +231,32 @@ def _write_csv(frame: pd.DataFrame, stream: IO[bytes]) -> None:
         pacsv.write_csv(table, stream, pacsv.WriteOptions(include_header=False, quoting_style=style))
 
 
-def _whole_numbers(values: np.ndarray) -> bool:
-    """Whether every finite value is a whole number below 1e16 (and there is one)."""
-    head = values[:256]
-    head = head[np.isfinite(head)]
-    if head.size and not ((np.abs(head) < 1e16) & (head == np.round(head))).all():
-        return False  # the usual case, decided without a pass over the column
-    finite = values[np.isfinite(values)]
-    return bool(finite.size) and bool(((np.abs(finite) < 1e16) & (finite == np.round(finite))).all())
+def _python_floats(arr: Any, values: np.ndarray) -> Any:
+    """Floats as Python's ``repr`` writes them (pandas' CSV text), from Arrow's formatting.
+
+    Arrow and Python both write the shortest digits that read back exactly; they differ
+    in form only for whole numbers (Arrow ``29``, Python ``29.0``), below 1e-4 (Arrow
+    ``0.000036``, Python ``3.6e-05``) and from about 1e10 (Arrow ``2.76e+10``, Python
+    ``27644845107.78``).  Those cells get Python's text, the others keep Arrow's fast one.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    magnitude = np.abs(values)
+    finite = np.isfinite(values)
+    whole = finite & (values == np.trunc(values)) & (magnitude < 1e9)
+    other = finite & (((magnitude < 1e-4) & (magnitude > 0)) | (magnitude >= 1e9))
+    if not (whole.any() or other.any()):
+        return arr
+    text = pc.cast(arr, pa.string())
+    if whole.any():
+        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
+    if other.any():
+        cells = values[other]
+        text = pc.replace_with_mask(
+            text, pa.array(other), pa.array([repr(float(v)) for v in cells], pa.string())
+        )
+    return text
 
 
 def pa_is_text(dtype: Any) -> bool:
@@ -249,7 +268,6 @@ def pa_is_text(dtype: Any) -> bool:
 def _arrow_for_csv(frame: pd.DataFrame) -> Any:
     """The columns of ``frame`` as a PyArrow table whose CSV text matches pandas' values."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     columns = []
     for k in range(frame.shape[1]):
@@ -260,12 +278,7 @@ def _arrow_for_csv(frame: pd.DataFrame) -> Any:
             col, kind = col.astype(object), "O"
         if kind == "f":
             values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-            arr = pa.array(values, from_pandas=True)
-            if _whole_numbers(values):
-                # whole numbers: "2.0" as pandas writes them, so they read back as floats
-                text = pc.cast(arr, pa.string())
-                whole = pc.match_substring_regex(text, r"^-?[0-9]+$")
-                arr = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+            arr = _python_floats(pa.array(values, from_pandas=True), values)
         elif kind in "iu":
             arr = pa.array(col, from_pandas=True)
         elif kind == "b" or str(dtype) == "boolean":

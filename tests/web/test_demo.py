@@ -213,7 +213,7 @@ def test_demo_cli(sqlite_url):
 
     engine = make_engine(sqlite_url)
     with make_session_factory(engine)() as s:
-        assert s.scalar(select(func.count()).select_from(Organization)) == 30 + 6
+        assert s.scalar(select(func.count()).select_from(Organization)) == 30 + 6 + 37
     engine.dispose()
     r3 = runner.invoke(
         cli, ["demo", "--database-url", sqlite_url, "--enterprises", "20", "--reset"]

@@ -407,3 +407,35 @@ def test_pages_render_for_each_role(app, world, loop, login):
                  "/api/v1/projects/{project_id}"):  # fmt: skip
         assert path in spec
     assert spec["/api/v1/needs/{need_id}/matches"]["get"]["description"].startswith("Ranked")
+
+
+def test_demo_seeds_a_labelled_catalogue_register_needs_and_projects(app, login):
+    from nqpf.web.demo import seed_demo
+
+    with app.state.session_factory() as s:
+        accounts = seed_demo(s, seed=3, n_enterprises=40)
+        assert (accounts.n_solutions, accounts.n_providers) == (300, 40)
+        providers = s.scalars(select(Solution.provider_id).distinct()).all()
+        assert len(providers) == 40
+        names = s.scalars(select(Solution.data)).all()
+        assert all("示例数据" in d["description"] for d in names)
+        regs = s.scalars(select(ProviderRegistration)).all()
+        assert len(regs) == 40 and {r.status for r in regs} <= {"admitted", "warning", "suspended", "applied"}
+        for r in regs:  # admitted only through a passed review and its notice
+            actions = s.scalars(select(RegisterEvent.action).where(
+                RegisterEvent.registration_id == r.id).order_by(RegisterEvent.id)).all()  # fmt: skip
+            if r.status != "applied":
+                assert actions[:3] == ["apply", "review", "admit"]
+        assert accounts.n_needs > 0 and accounts.n_projects > 0
+        closed = s.scalars(select(Project).where(Project.status == "closed")).all()
+        assert closed and all(p.satisfaction for p in closed)
+    who = accounts.by_role("服务商成员")
+    provider = login(who.email, who.password)
+    shared = provider.get("/api/v1/needs").json()["items"]
+    assert shared and all(n["status"] != "draft" for n in shared)
+    park = accounts.by_role("园区工作人员")
+    officer = login(park.email, park.password)
+    need = next(n for n in officer.get("/api/v1/needs").json()["items"] if n["status"] == "published")
+    doc = officer.get(f"/api/v1/needs/{need['id']}/matches").json()
+    assert doc["catalogue_size"] > 200 and doc["facts_used"] is True
+    assert officer.get("/projects").status_code == 200

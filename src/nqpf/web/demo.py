@@ -18,10 +18,11 @@ of ``seed``.
 
 from __future__ import annotations
 
+import functools
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -30,21 +31,37 @@ from sqlalchemy.orm import Session
 from nqpf.assessment import load_framework, score
 from nqpf.assessment.schema import Framework
 from nqpf.codes import CHARSET, credit_code_check_char
+from nqpf.matching import MatchIndex, facts_from_assessment, make_catalogue
+from nqpf.matching import Solution as EngineSolution
+from nqpf.matching.synthetic import SYNTHETIC_NOTE
+from nqpf.services import register as rules
+from nqpf.services.assess_report import analyze
 from nqpf.services.enterprises import STAGES
+from nqpf.services.needs import needs_from_steps, step_suggestions
+from nqpf.services.projects import check_plan
+from nqpf.services.solutions import solution_data
 from nqpf.web.models import (
     Assessment,
     Base,
     CarbonInventory,
     EnterpriseProfile,
     Membership,
+    Need,
+    NeedShare,
     Organization,
+    Project,
+    Proposal,
+    ProviderRegistration,
+    RegisterEvent,
     Share,
     User,
 )
+from nqpf.web.models import Solution as SolutionRow
 from nqpf.web.security import hash_password
 from nqpf.web.services import audit
 from nqpf.web.services.assessments import result_summary
 from nqpf.web.services.carbon import carrier_table, compute, validate_inputs
+from nqpf.web.services.loop_common import bump_catalogue
 
 __all__ = [
     "DEMO_MARKER",
@@ -164,6 +181,10 @@ class DemoAccounts:
     n_assessments: int = 0
     n_shares: int = 0
     n_inventories: int = 0
+    n_solutions: int = 0
+    n_providers: int = 0
+    n_needs: int = 0
+    n_projects: int = 0
 
     def by_role(self, role: str) -> DemoAccount:
         return next(a for a in self.accounts if a.role == role)
@@ -503,6 +524,241 @@ def _add_accounts(
     return accounts
 
 
+# -- the loop (issue 11): catalogue, register, needs, projects --------------------------------
+
+N_SOLUTIONS = 300
+N_PROVIDERS = 40
+LOOP_DAY0 = date(2025, 1, 6)  # the register opened (all the loop's dates are fixed)
+LOOP_TODAY = date(2026, 11, 30)  # the day the seeded plans were last written
+_STATUS_OF = {"admitted": "admitted", "warning": "warning", "suspended": "suspended",
+              "pending": "applied", "removed": "removed"}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4)
+def _demo_catalogue(seed: int) -> tuple[tuple[EngineSolution, ...], MatchIndex]:
+    """The seed's synthetic catalogue and its fitted index (made once per process: the
+    demo is re-seeded with the same seed in tests and by ``--reset``)."""
+    catalogue = tuple(make_catalogue(N_SOLUTIONS, providers=N_PROVIDERS, seed=seed))
+    return catalogue, MatchIndex().fit(catalogue)  # the catalogue's standings are the register's
+
+
+def _register_steps(standing: str, k: int) -> list[tuple[date, rules.Step]]:
+    """The register path of a catalogue provider's standing, as dated state-machine steps."""
+    day = LOOP_DAY0 + timedelta(days=3 * k)
+    state, out = rules.RegisterState(), []
+
+    def go(action: str, details: dict[str, Any], when: date) -> None:
+        nonlocal state
+        s = rules.step(state, action, details, today=when)
+        out.append((when, s))
+        state = s.after
+
+    go("apply", {"statement": f"数字化转型服务能力说明（{SYNTHETIC_NOTE}）"}, day)
+    if standing == "pending":
+        return out
+    experts = {"experts": ["评审专家甲（示例）", "评审专家乙（示例）", "评审专家丙（示例）"],
+               "score": 70 + (k * 7) % 28, "opinion": "服务能力与案例符合入库条件（示例）",
+               "passed": True, "notice_days": 7}  # fmt: skip
+    go("review", experts, day + timedelta(days=20))
+    go("admit", {}, day + timedelta(days=28))
+    if standing in ("warning", "suspended"):
+        kind = "warning" if standing == "warning" else "suspension"
+        go("sanction", {"kind": kind, "reason": "项目交付延期，企业投诉属实（示例）"},
+           day + timedelta(days=300))  # fmt: skip
+    return out
+
+
+def _insert_catalogue(
+    session: Session, seed: int, fixed: dict[str, Organization], now: datetime
+) -> tuple[dict[str, int], list[EngineSolution], dict[str, str]]:
+    """~40 providers (the demo's three first) with a few hundred solutions, in the park's
+    register at their catalogue standing; (provider id → org id, the catalogue, standings)."""
+    catalogue = list(_demo_catalogue(seed)[0])
+    names: dict[str, str] = {}
+    standing: dict[str, str] = {}
+    for s in catalogue:
+        names.setdefault(s.provider_id, s.provider_name)
+        standing.setdefault(s.provider_id, s.provider_standing)
+    order = sorted(names)
+    orgs: dict[str, int] = {}
+    for k, pid in enumerate(order):
+        if k < len(PROVIDERS):
+            orgs[pid] = fixed[f"provider{k + 1}"].id
+        else:
+            org = Organization(name=names[pid], kind="provider", created_at=now)
+            session.add(org)
+            session.flush()
+            orgs[pid] = org.id
+    session.execute(
+        insert(SolutionRow),
+        [
+            {"provider_id": orgs[s.provider_id], "ref": s.id, "name": s.name,
+             "scene": s.scenes[0].scene, "price_min": s.price_min, "price_max": s.price_max,
+             "delivery_weeks": s.delivery_weeks, "data": solution_data(s),
+             "status": "published", "revision": 0, "created_at": now, "updated_at": now}
+            for s in catalogue
+        ],
+    )  # fmt: skip
+    park = fixed["park"].id
+    for k, pid in enumerate(order):
+        steps = _register_steps(standing[pid], k)
+        last = steps[-1][1].after
+        reg = ProviderRegistration(
+            authority_id=park, provider_id=orgs[pid], status=last.status,
+            previous_status=last.previous_status, notice_until=last.notice_until,
+            appeal=last.appeal, statement=steps[0][1].detail["statement"],
+            revision=len(steps), created_at=now, updated_at=now,
+        )  # fmt: skip
+        session.add(reg)
+        session.flush()
+        session.execute(
+            insert(RegisterEvent),
+            [
+                {"registration_id": reg.id, "action": s.action, "from_status": s.before.status,
+                 "to_status": s.after.status, "detail": dict(s.detail), "actor_id": None,
+                 "at": datetime.combine(when, time(10, 0), tzinfo=UTC)}
+                for when, s in steps
+            ],
+        )  # fmt: skip
+    return orgs, catalogue, standing
+
+
+def _plan(lrng: random.Random, start: date, *, closed: bool, late: bool) -> Any:
+    """A project's plan: three milestones (done on time, done late or open; an open one
+    past due when ``late``) and a KPI, checked by the projects rules."""
+    milestones = []
+    for i, title in enumerate(("需求调研与方案确认", "系统部署与设备联网", "上线试运行与验收")):
+        due = start + timedelta(days=30 * (i + 1))
+        done = None
+        if closed or i == 0:
+            done = due + timedelta(days=lrng.choice((-5, -1, 0, 0, 3, 9)))
+            done = max(done, start)
+        elif late and i == 1:
+            done = None  # past due, not done: overdue
+        milestones.append({"title": title, "due": due, "done": done, "note": ""})
+    kpis = [{"name": "设备综合效率OEE", "baseline": round(lrng.uniform(45, 60), 1),
+             "target": round(lrng.uniform(65, 80), 1),
+             "actual": round(lrng.uniform(62, 78), 1) if closed else None, "unit": "%"}]  # fmt: skip
+    return check_plan(start=start, end=start + timedelta(days=120), budget=None,
+                      spend=0, milestones=milestones, kpis=kpis, today=LOOP_TODAY)  # fmt: skip
+
+
+def _insert_needs_and_projects(
+    session: Session,
+    seed: int,
+    fw: Framework,
+    ids: list[int],
+    specs: list[dict[str, Any]],
+    orgs: dict[str, int],
+    catalogue: list[EngineSolution],
+    standing: dict[str, str],
+    now: datetime,
+) -> tuple[int, int]:
+    """Needs from the roadmaps of a dozen assessed park enterprises (the first sample
+    enterprise always), matched with the engine; shares, proposals and projects (some
+    overdue, some closed with satisfaction); (needs, projects)."""
+    lrng = random.Random(f"{seed}:loop")
+    latest: dict[int, Assessment] = {}
+    for a in session.scalars(
+        select(Assessment).where(Assessment.enterprise_id.in_(ids)).order_by(Assessment.seq)
+    ):
+        latest[a.enterprise_id] = a
+    park = [
+        (oid, s) for oid, s in zip(ids, specs, strict=True) if s["region"].startswith(PARK_SCOPE)
+    ]
+    chosen = [p for p in park if p[0] in latest][:12]
+    if park and park[0][0] not in {c[0] for c in chosen} and ids[0] in latest:
+        chosen.insert(0, next(p for p in park if p[0] == ids[0]))
+    index = _demo_catalogue(seed)[1]
+    org_of = {s.id: orgs[s.provider_id] for s in catalogue}
+    sol_ids = dict(session.execute(select(SolutionRow.ref, SolutionRow.id)).all())
+    n_needs = n_projects = n_shared_with_demo = 0
+    fixed_provider = orgs[min(orgs)]  # P001: the demo's first provider (its account)
+    for k, (oid, spec) in enumerate(chosen):
+        a = latest[oid]
+        analysis = analyze(fw, a.responses)
+        suggestions = step_suggestions(analysis)[:3]
+        if not suggestions:  # at the top level already: nothing to need
+            continue
+        drafts = needs_from_steps(
+            suggestions, enterprise_id=str(oid), industry=spec["industry"],
+            size_class=spec["size"], budget_max=float(lrng.choice((30, 50, 80, 150))),
+            text=f"（{SYNTHETIC_NOTE}）",
+        )  # fmt: skip
+        for j, d in enumerate(drafts):
+            status = ("published", "matched", "in_project", "draft", "closed")[(k + j) % 5]
+            need = Need(
+                enterprise_id=oid, assessment_id=a.id, steps=list(d.steps), title=d.title,
+                scene=d.need.scene, current_level=d.need.current_level,
+                target_level=d.need.target_level, addresses=list(d.need.addresses),
+                budget_min=d.need.budget_min, budget_max=d.need.budget_max,
+                deadline=d.need.deadline, text=d.need.text, status=status, revision=1,
+                created_at=now, updated_at=now,
+            )  # fmt: skip
+            session.add(need)
+            session.flush()
+            n_needs += 1
+            if status in ("draft", "published"):
+                continue
+            result = index.rank(d.need, facts_from_assessment(analysis.result), top=6,
+                                as_of=LOOP_TODAY)  # fmt: skip
+            providers = list(dict.fromkeys(org_of[m.solution_id] for m in result.matches))[:2]
+            if not providers:
+                need.status = "published"
+                continue
+            if n_shared_with_demo == 0 and fixed_provider not in providers:
+                providers.append(fixed_provider)  # the demo provider account sees a need
+            n_shared_with_demo += fixed_provider in providers
+            for p in providers:
+                session.add(NeedShare(need_id=need.id, provider_id=p, created_at=now))
+            best = next(m for m in result.matches if org_of[m.solution_id] == providers[0])
+            sol = catalogue[[s.id for s in catalogue].index(best.solution_id)]
+            proposal = Proposal(
+                need_id=need.id, provider_id=providers[0], solution_id=sol_ids[sol.id],
+                text=f"推荐“{sol.name}”：{'；'.join(best.reasons[:2])}（{SYNTHETIC_NOTE}）",
+                price=round((sol.price_min + sol.price_max) / 2, 1),
+                weeks=sol.delivery_weeks, created_at=now,
+                status="submitted" if status == "matched" else "accepted",
+            )  # fmt: skip
+            session.add(proposal)
+            session.flush()
+            if status == "matched":
+                continue
+            closed = status == "closed"
+            start = date(2026, 1, 5) + timedelta(days=9 * k + 3 * j)
+            plan = _plan(lrng, start, closed=closed, late=(k + j) % 2 == 0)
+            session.add(
+                Project(
+                    need_id=need.id,
+                    proposal_id=proposal.id,
+                    enterprise_id=oid,
+                    provider_id=providers[0],
+                    solution_id=proposal.solution_id,
+                    title=need.title,
+                    start_date=plan.start,
+                    end_date=plan.end,
+                    status="closed" if closed else "active",
+                    budget=proposal.price,
+                    spend=round(proposal.price * (1.0 if closed else 0.4), 1),
+                    milestones=list(plan.milestones),
+                    kpis=list(plan.kpis),
+                    next_due=None if closed else plan.next_due,
+                    satisfaction=lrng.choice((3, 4, 4, 5, 5)) if closed else None,
+                    satisfaction_note="按期交付，效果明显（示例）" if closed else "",
+                    closed_at=datetime.combine(plan.end, time(16, 0), tzinfo=UTC)
+                    if closed
+                    else None,
+                    revision=2,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            n_projects += 1
+    session.flush()
+    bump_catalogue(session)
+    return n_needs, n_projects
+
+
 def seed_demo(session: Session, *, seed: int = 20245, n_enterprises: int = 300) -> DemoAccounts:
     """Fill an empty, migrated database with the demo park (see the module docstring).
 
@@ -528,6 +784,12 @@ def seed_demo(session: Session, *, seed: int = 20245, n_enterprises: int = 300) 
         out.n_shares = _insert_shares(session, rng, ids, specs, provider_ids)
         out.n_assessments = _insert_assessments(session, rng, fw, ids, specs)
         out.n_inventories = _insert_inventories(session, seed, ids, specs)
+        now = datetime.now(UTC)
+        orgs, catalogue, standing = _insert_catalogue(session, seed, fixed, now)
+        out.n_solutions, out.n_providers = len(catalogue), len(orgs)
+        out.n_needs, out.n_projects = _insert_needs_and_projects(
+            session, seed, fw, ids, specs, orgs, catalogue, standing, now
+        )
         out.accounts = _add_accounts(session, fixed, ids, specs)
         audit.record(
             session,
@@ -541,6 +803,10 @@ def seed_demo(session: Session, *, seed: int = 20245, n_enterprises: int = 300) 
                 "assessments": out.n_assessments,
                 "shares": out.n_shares,
                 "carbon_inventories": out.n_inventories,
+                "solutions": out.n_solutions,
+                "providers": out.n_providers,
+                "needs": out.n_needs,
+                "projects": out.n_projects,
                 "accounts": len(out.accounts),
             },
         )

@@ -46,7 +46,11 @@ def test_map_click_province_filtered_list_export(page, live_server, tmp_path):
     box = page.locator(".echart-map")
     expect(box).to_have_attribute("data-ready", "1", timeout=TIMEOUT)
     expect(page.locator(".map-static")).to_be_hidden()
+    # chart segments click through to the list of their level
+    bar = page.locator("[data-export='等级分布'] rect.bar").nth(3)
+    expect(bar).to_have_attribute("data-href", "/enterprises?level=3")
     # the static SVG stays in the page for no-JS use and for tests: every province coded
+
     codes = page.locator(".map-static [data-region-code]")
     assert codes.count() == 34
     page.locator("#map").screenshot(path=str(shots / "1-map.png"))

@@ -268,6 +268,19 @@ def _list_framework(framework: str) -> str:
     return "" if framework in ("", svc.DEFAULT_FRAMEWORK) else framework
 
 
+def _level_links(framework: str, levels: int) -> Any:
+    """``links(**filters)`` → the enterprise list URL of each level 0 … top (chart
+    segments click through to it)."""
+
+    def links(**filters: str) -> list[str]:
+        fw = _list_framework(framework)
+        return [
+            "/enterprises?" + _query(**filters, level=str(k), framework=fw) for k in range(levels)
+        ]
+
+    return links
+
+
 def _list_href(filters: Any) -> Any:
     """Region key → the enterprise list filtered like the dashboard and by the region."""
 
@@ -474,6 +487,7 @@ def dashboard_page(
             "default_parent": svc.default_map_parent(actor, f.region),
             "beijing": svc.beijing_time,
             "list_framework": _list_framework(f.framework),
+            "level_links": _level_links(f.framework, len(level_labels)),
         },
     )
 
@@ -714,6 +728,10 @@ def _view_page(request: Request, view: svc.GroupView | None, error: Any, extra: 
             "bars": _stage_bars(view) if view else [],
             "modes": svc.CHAIN_MODES,
             "q": _query,
+            "level_links": _level_links(
+                view.filters.framework if view else svc.DEFAULT_FRAMEWORK,
+                len(view.level_names) if view else 5,
+            ),
             "beijing": svc.beijing_time,
             **extra,
         },

@@ -152,5 +152,23 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { initMaps(); initExports(); });
+  function initLinks() {
+    // chart segments → the filtered enterprise list: data-links holds one URL per level
+    document.querySelectorAll("[data-links]").forEach(function (box) {
+      var links;
+      try { links = JSON.parse(box.dataset.links); } catch (_) { return; }
+      box.querySelectorAll("rect.bar").forEach(function (rect, i) { link(rect, links[i]); });
+      box.querySelectorAll("rect.segment").forEach(function (rect) {
+        link(rect, links[Number(rect.getAttribute("data-index"))]);
+      });
+    });
+    function link(rect, href) {
+      if (!href) { return; }
+      rect.style.cursor = "pointer";
+      rect.setAttribute("data-href", href);
+      rect.addEventListener("click", function () { window.location.href = href; });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { initMaps(); initExports(); initLinks(); });
 })();

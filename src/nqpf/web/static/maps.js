@@ -5,6 +5,14 @@
 // [data-export] box gets SVG and PNG download buttons.
 "use strict";
 (function () {
+  function ink(color) {
+    // dark or light label text on a fill colour (relative luminance)
+    var c = /^#([0-9a-f]{6})$/i.exec(color || "");
+    if (!c) { return "#1f2933"; }
+    var n = parseInt(c[1], 16), r = (n >> 16) / 255, g = ((n >> 8) & 255) / 255, b = (n & 255) / 255;
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5 ? "#ffffff" : "#1f2933";
+  }
+
   function squares(regions) {
     // the tile grid as GeoJSON: one unit square per region (y grows upwards in ECharts)
     return {
@@ -65,7 +73,7 @@
         itemStyle: { borderColor: "#ffffff", borderWidth: 1 },
         emphasis: { itemStyle: { areaColor: "#f59e0b" }, label: { show: true } },
         data: body.regions.map(function (r) {
-          return { name: r.code, value: r.value, itemStyle: { areaColor: r.color } };
+          return { name: r.code, value: r.value, itemStyle: { areaColor: r.color }, label: { color: ink(r.color) } };
         }),
       }],
     });

@@ -20,6 +20,8 @@ Usage::
     python benchmarks/bench_index_run.py --firms 5000 --repeat 5 --profile
     python benchmarks/bench_index_run.py --keep out-before   # keep the outputs to compare
     python benchmarks/bench_index_run.py --check out-before
+    git archive <commit> src | tar -x -C /tmp/before   # then, interleaved before/after:
+    python benchmarks/bench_index_run.py --baseline /tmp/before/src
 
 The machine may be shared: repeat and read the spread, not one number.
 """
@@ -111,14 +113,20 @@ def write_config(folder: Path, data: Path, out: Path, report: bool) -> Path:
     return path
 
 
-def run_once(config: Path, tmp: Path) -> dict:
+def run_once(config: Path, tmp: Path, source: Path | None = None) -> dict:
+    """One ``nqpf index run`` in a fresh process; ``source`` runs another nqpf tree (its
+    ``src`` folder first on the path), e.g. the code before a change."""
     stats = tmp / "child.json"
     stats.unlink(missing_ok=True)
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source), env.get("PYTHONPATH", "")]).strip(os.pathsep)
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", _CHILD, str(stats), "index", "run", str(config), "-q"],
         capture_output=True,
         text=True,
+        env=env,
     )
     wall = time.perf_counter() - start
     if proc.returncode != 0 or not stats.exists():
@@ -171,8 +179,23 @@ def profile(config: Path, top: int) -> None:
             f"  {stage:<10} {spent:7.2f} s wall {cpu:7.2f} s CPU   RSS at its end {rss:6.0f} MiB, "
             f"peak so far {hwm:6.0f} MiB"
         )
-    print(f"\ntop {top} functions by cumulative time:")
     stats = pstats.Stats(prof)
+    quality = {
+        "QualityChecker.clean": ("quality.py", "clean"),
+        "QualityChecker.check_panel": ("quality.py", "check_panel"),
+        "weight shift (one more fit)": ("index_run.py", "_weight_shift"),
+        "quality.html": ("quality.py", "to_html"),
+        "quality.xlsx": ("quality.py", "to_xlsx"),
+    }
+    total = sum(v[3] for k, v in stats.stats.items() if k[2] in ("run_index", "write_run"))
+    spent = 0.0
+    print("\nthe data-quality report (cumulative time under the profiler):")
+    for label, (file, func) in quality.items():
+        t = sum(v[3] for k, v in stats.stats.items() if k[0].endswith(file) and k[2] == func)
+        spent += t
+        print(f"  {label:<30} {t:6.2f} s")
+    print(f"  {'together':<30} {spent:6.2f} s = {100 * spent / total:.0f}% of the run ({total:.2f} s)")
+    print(f"\ntop {top} functions by cumulative time:")
     stats.sort_stats("cumulative").print_stats(top)
 
 
@@ -233,6 +256,12 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="copy the last output folder here")
     ap.add_argument("--check", type=Path, help="compare the outputs with this folder")
     ap.add_argument("--data-dir", type=Path, help="where the generated CSV is cached")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="the src folder of another nqpf tree (e.g. `git archive <commit> src`), run "
+        "interleaved with this one on the same panel",
+    )
     args = ap.parse_args()
 
     cache = args.data_dir or Path(tempfile.gettempdir()) / "nqpf-bench-index-run"
@@ -253,8 +282,15 @@ def main() -> None:
         tmp = Path(tmp_name)
         out = tmp / "out"
         config = write_config(tmp, data, out, args.report)
-        runs = []
+        runs, before = [], []
         for k in range(args.repeat):
+            if args.baseline is not None:  # interleaved, so both see the same machine load
+                info = run_once(config, tmp, args.baseline)
+                before.append(info)
+                print(
+                    f"  before {k + 1}: {info['wall_s']:6.2f} s wall, CPU {info['cpu_s']:.2f} s, "
+                    f"peak RSS {info['peak_mib']:.0f} MiB, load average {os.getloadavg()[0]:.1f}"
+                )
             info = run_once(config, tmp)
             runs.append(info)
             print(
@@ -262,6 +298,11 @@ def main() -> None:
                 f"({info['inner_s']:.2f} s after start-up), CPU {info['cpu_s']:.2f} s, "
                 f"peak RSS {info['peak_mib']:.0f} MiB, load average {os.getloadavg()[0]:.1f}"
             )
+        if before:
+            for key, what in (("wall_s", "wall"), ("cpu_s", "CPU"), ("peak_mib", "peak RSS")):
+                b = statistics.median(r[key] for r in before)
+                a = statistics.median(r[key] for r in runs)
+                print(f"before/after {what}: {b:.2f} / {a:.2f} = {b / a:.2f}×")
         walls = [r["wall_s"] for r in runs]
         cpus = [r["cpu_s"] for r in runs]
         peaks = [r["peak_mib"] for r in runs]

@@ -629,15 +629,7 @@ def unshare(session: Session, actor: Actor, need_id: int, provider_id: int) -> N
     if row.status not in OPEN:
         raise Conflict(f"需求已{NEED_STATUS_LABELS[row.status]}，不能取消共享", field="status")
     with committing(session):
-        audit.record(
-            session,
-            actor,
-            "unshare",
-            "need_share",
-            s.id,
-            organization_id=row.enterprise_id,
-            before={"need_id": row.id, "provider_id": provider_id},
-        )
+        withdrawn = []
         for p in session.scalars(
             select(Proposal).where(
                 Proposal.need_id == row.id,
@@ -646,15 +638,27 @@ def unshare(session: Session, actor: Actor, need_id: int, provider_id: int) -> N
             )
         ):
             p.status = "withdrawn"
-            p.decided_at = datetime.now(UTC)
+            p.decided_at, p.decided_by = datetime.now(UTC), actor.user.id
+            withdrawn.append(p.id)
         session.delete(s)
         session.flush()
         left = session.scalar(
             select(func.count()).select_from(NeedShare).where(NeedShare.need_id == row.id)
         )
+        before_status = row.status
         if not left and row.status == "matched":
             row.status = "published"
             row.revision += 1
+        audit.record(
+            session,
+            actor,
+            "unshare",
+            "need_share",
+            s.id,
+            organization_id=row.enterprise_id,
+            before={"need_id": row.id, "provider_id": provider_id, "need_status": before_status},
+            after={"need_status": row.status, "proposals_withdrawn": withdrawn},
+        )
 
 
 # -------------------------------------------------------------------------- proposals

@@ -379,7 +379,7 @@ def test_catalogue_index_is_cached_per_revision_and_rebuilt_on_change(app, world
         assert len(solution_service.catalogue_index(s, "440305").solutions) == 3
 
 
-def test_pages_render_for_each_role(app, world, loop, login):
+def test_pages_render_for_each_role(app, world, loop, login, monkeypatch):
     ent, prov, sz = _clients(login, world, "ent_admin", "prov_member", "sz_officer")
     pages = {
         ent: ["/needs", f"/needs/{loop['need']}", f"/needs/{loop['need']}/matches",
@@ -407,6 +407,14 @@ def test_pages_render_for_each_role(app, world, loop, login):
                  "/api/v1/projects/{project_id}"):  # fmt: skip
         assert path in spec
     assert spec["/api/v1/needs/{need_id}/matches"]["get"]["description"].startswith("Ranked")
+    # long lists count up to a cap (an exact count over 100,000 enterprises is the slow part)
+    body = ent.get("/api/v1/needs").json()
+    assert (body["total"], body["capped"]) == (2, False)
+    from nqpf.web.services import loop_common
+
+    monkeypatch.setattr(loop_common, "COUNT_CAP", 1)
+    body = ent.get("/api/v1/needs").json()
+    assert (body["total"], body["capped"], len(body["items"])) == (1, True, 2)
 
 
 def test_demo_seeds_a_labelled_catalogue_register_needs_and_projects(app, login):

@@ -116,6 +116,9 @@ class NeedListOut(BaseModel):
     total: int
     page: int
     per_page: int
+    capped: bool = Field(
+        default=False, description="More rows than ``total``: lists count up to 1,000"
+    )
 
 
 class RoadmapStepOut(BaseModel):
@@ -310,6 +313,7 @@ def list_api(
         total=result.total,
         page=result.page,
         per_page=result.per_page,
+        capped=result.capped,
     )
 
 
@@ -329,6 +333,7 @@ def enterprise_needs_api(
         total=result.total,
         page=result.page,
         per_page=result.per_page,
+        capped=result.capped,
     )
 
 

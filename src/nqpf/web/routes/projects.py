@@ -141,6 +141,9 @@ class ProjectListOut(BaseModel):
     total: int
     page: int
     per_page: int
+    capped: bool = Field(
+        default=False, description="More rows than ``total``: lists count up to 1,000"
+    )
 
 
 def _out(v: svc.ProjectView) -> ProjectOut:
@@ -223,6 +226,7 @@ def list_api(
         total=result.total,
         page=result.page,
         per_page=result.per_page,
+        capped=result.capped,
     )
 
 

@@ -104,6 +104,9 @@ class SolutionListOut(BaseModel):
     total: int
     page: int
     per_page: int
+    capped: bool = Field(
+        default=False, description="More rows than ``total``: lists count up to 1,000"
+    )
 
 
 class UploadOut(BaseModel):
@@ -256,6 +259,7 @@ def list_api(
         total=result.total,
         page=result.page,
         per_page=result.per_page,
+        capped=result.capped,
     )
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from nqpf.web.models import LoopCounter, Organization
@@ -24,6 +25,7 @@ __all__ = [
     "SOLUTION_STATUS_LABELS",
     "bump_catalogue",
     "catalogue_revision",
+    "count_capped",
     "org_names",
     "set_today",
     "today",
@@ -90,3 +92,15 @@ def org_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
         select(Organization.id, Organization.name).where(Organization.id.in_(wanted))
     )
     return {i: n for i, n in rows}
+
+
+#: Lists count their rows up to this many (an exact count of 20,000 needs across 100,000
+#: enterprises costs ~80 ms in PostgreSQL; a page of 50 costs well under 1 ms).
+COUNT_CAP = 1000
+
+
+def count_capped(session: Session, query: Any, cap: int | None = None) -> tuple[int, bool]:
+    """(rows of ``query`` up to ``cap`` (default :data:`COUNT_CAP`), whether there are more)."""
+    cap = COUNT_CAP if cap is None else cap
+    n = session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery())) or 0
+    return min(n, cap), n > cap

@@ -52,7 +52,7 @@ from nqpf.web.models import (
 from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing, save_revision
 from nqpf.web.services.assessments import framework_of, get_assessment
-from nqpf.web.services.loop_common import NEED_STATUS_LABELS, org_names, today
+from nqpf.web.services.loop_common import NEED_STATUS_LABELS, count_capped, org_names, today
 from nqpf.web.services.solutions import catalogue_index
 
 __all__ = [
@@ -130,6 +130,7 @@ class NeedPage:
     total: int
     page: int
     per_page: int
+    capped: bool = False  # more rows than ``total`` (counted up to COUNT_CAP)
 
     @property
     def pages(self) -> int:
@@ -161,11 +162,11 @@ def list_needs(
         base = base.where(Need.enterprise_id == enterprise_id)
     page = max(1, page)
     per_page = min(max(1, per_page), 100)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    total, capped = count_capped(session, base)
     rows = session.execute(
         base.order_by(Need.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()
-    return NeedPage([NeedRow(n, name) for n, name in rows], total, page, per_page)
+    return NeedPage([NeedRow(n, name) for n, name in rows], total, page, per_page, capped)
 
 
 def get_need(session: Session, actor: Actor, need_id: int) -> Need:

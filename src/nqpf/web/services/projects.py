@@ -44,7 +44,7 @@ from nqpf.web.models import (
 )
 from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing, save_revision
-from nqpf.web.services.loop_common import bump_catalogue, today
+from nqpf.web.services.loop_common import bump_catalogue, count_capped, today
 
 __all__ = [
     "ProjectPage",
@@ -89,6 +89,7 @@ class ProjectPage:
     total: int
     page: int
     per_page: int
+    capped: bool = False  # more rows than ``total`` (counted up to COUNT_CAP)
 
     @property
     def pages(self) -> int:
@@ -122,7 +123,7 @@ def list_projects(
         base = base.where(late)
     page = max(1, page)
     per_page = min(max(1, per_page), 100)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    total, capped = count_capped(session, base)
     rows = session.execute(
         base.order_by(Project.next_due.is_(None), Project.next_due, Project.id.desc())
         .offset((page - 1) * per_page)
@@ -132,7 +133,7 @@ def list_projects(
         ProjectRow(p, e, v, p.status != "closed" and p.next_due is not None and p.next_due < day)
         for p, e, v in rows
     ]
-    return ProjectPage(items, total, page, per_page)
+    return ProjectPage(items, total, page, per_page, capped)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from nqpf.exceptions import DataValidationError
@@ -36,7 +36,7 @@ from nqpf.web.errors import Conflict, FieldError, Forbidden, field_error
 from nqpf.web.models import Organization, Solution
 from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing
-from nqpf.web.services.loop_common import bump_catalogue, catalogue_revision
+from nqpf.web.services.loop_common import bump_catalogue, catalogue_revision, count_capped
 from nqpf.web.services.providers import ratings, register_scope, standings
 
 __all__ = [
@@ -122,6 +122,7 @@ class SolutionPage:
     total: int
     page: int
     per_page: int
+    capped: bool = False  # more rows than ``total`` (counted up to COUNT_CAP)
 
     @property
     def pages(self) -> int:
@@ -167,11 +168,11 @@ def list_solutions(
     )
     if where:
         base = base.where(*where)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    total, capped = count_capped(session, base)
     rows = session.execute(
         base.order_by(Solution.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()
-    return SolutionPage([SolutionRow(r, n) for r, n in rows], total, page, per_page)
+    return SolutionPage([SolutionRow(r, n) for r, n in rows], total, page, per_page, capped)
 
 
 def get_solution(session: Session, actor: Actor, solution_id: int) -> SolutionRow:

@@ -217,6 +217,19 @@ def _match():
     return rank(need, catalogue, top=5)
 
 
+def _quality():
+    from nqpf.io.quality import check_quality
+
+    frame = pd.DataFrame(
+        {
+            "省": ["甲", "乙", "甲", "乙", "丙"],
+            "年": ["2021年", "2021年", "2022年", "2022年", "2022年"],
+            "x": ["1,200", "3", "4", "5%", "1e308"],
+        }
+    )
+    return check_quality(frame, entity="省", period="年", indicators=["x"])
+
+
 def _markov():
     from nqpf.disparity import markov
 
@@ -288,6 +301,7 @@ FACTORIES: dict[str, Callable[[], Result]] = {
     "nqpf.assessment.green_factory.GreenFactoryResult": _green_factory,
     "nqpf.assessment.carbon.CarbonResult": _carbon,
     "nqpf.matching.result.MatchResult": _match,
+    "nqpf.io.quality.QualityReport": _quality,
     **EVALUATION_FACTORIES,
 }
 

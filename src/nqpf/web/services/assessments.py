@@ -45,7 +45,7 @@ from nqpf.assessment import (
 )
 from nqpf.assessment.answers import normalize_answer, normalize_answers
 from nqpf.exceptions import DataValidationError, NqpfError
-from nqpf.services import assess_report
+from nqpf.services import assess_report, maps
 from nqpf.services.assess import resolve_framework, responses_from_template, template_bytes
 from nqpf.services.assess_report import Analysis, analyze
 from nqpf.web.authz import Actor, enterprise_for, may
@@ -518,12 +518,14 @@ def compare(
 
 
 def enterprise_facts(org: Organization) -> dict[str, str]:
+    """The enterprise lines of a report: names first, codes beside them."""
     facts = {"name": org.name}
     if org.profile is not None:
+        p = org.profile
         facts.update(
-            credit_code=org.profile.credit_code,
-            industry=org.profile.industry,
-            region=org.profile.region_code,
+            credit_code=p.credit_code,
+            industry=f"{maps.industry_display(p.industry)}（{p.industry}）",
+            region=f"{maps.region_path(p.region_code)}（{p.region_code}）",
         )
     return facts
 

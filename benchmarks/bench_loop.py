@@ -136,7 +136,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
     from tests.web.browser_session import sign_in
     from tests.web.postgres_server import PostgresServer
 
@@ -176,6 +176,9 @@ def main() -> int:
             any_need = s.scalar(
                 select(Need.id).where(Need.status == "published").order_by(Need.id.desc()).limit(1)
             )
+            if engine.dialect.name == "postgresql":  # the planner's statistics, as
+                s.execute(text("ANALYZE"))  # autovacuum has them soon after a bulk load
+                s.commit()
         engine.dispose()
         print(f"seeded {made:,} extra enterprises ({n_ent:,} in all, {n_needs:,} needs) in "
               f"{time.perf_counter() - t:.0f} s; park authority {park}")  # fmt: skip

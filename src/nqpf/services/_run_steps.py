@@ -138,6 +138,7 @@ def load_panel(
             source=source,
             first_row=first_row,
         )
+        del frame  # the panel has the numbers now
         panel = select_periods(panel, periods, "periods")
     except DataValidationError as exc:
         if strict:

@@ -500,8 +500,10 @@ def _describe_normalisation(cfg: IndexConfig) -> str:
 
 def _decode(codes: np.ndarray, labels: Any) -> Any:
     """``labels[codes]``; text labels as a pandas text column built without Python strings."""
-    labels = np.asarray(labels)
-    if labels.dtype == object and all(isinstance(v, str) for v in labels):
+    labels = np.asarray(labels, dtype=object) if isinstance(labels, list) else np.asarray(labels)
+    if labels.dtype.kind == "U" or (
+        labels.dtype == object and all(isinstance(v, str) for v in labels)
+    ):
         import pyarrow as pa
 
         dictionary = pa.DictionaryArray.from_arrays(
@@ -522,6 +524,19 @@ def _wide(panel: Panel, values: np.ndarray, ent: str, per: str) -> pd.DataFrame:
     return wide
 
 
+def _joined(*parts: Any) -> pd.DataFrame:
+    """The columns of ``parts`` (frames or mappings of columns, rows aligned) side by side,
+    as ``pd.concat(axis=1)`` gives them but without copying the arrays."""
+    columns: dict[str, Any] = {}
+    for part in parts:
+        items = part.items() if isinstance(part, pd.DataFrame | dict) else part
+        for name, col in items:
+            columns[name] = (
+                col.to_numpy() if isinstance(col, pd.Series) and col.dtype.kind in "iufb" else col
+            )
+    return pd.DataFrame(columns, copy=False)
+
+
 def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str, pd.DataFrame]:
     """The output tables, keyed by sheet / file name."""
     ids = pd.DataFrame(
@@ -533,14 +548,14 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
     if panel.extra is not None:
         for col in panel.extra.columns:
             ids[col] = panel.extra[col].to_numpy()
-    # result.to_frame() without its entity and period columns (ids has them)
-    frame = pd.DataFrame({"index": result.index, "rank": result.rank})
+    # result.to_frame() with the ids in front of its entity and period columns; tables share
+    # the result's arrays (no copies: a 1e6-row run holds each number once)
+    frame = {"index": result.index, "rank": result.rank}
     for level in ("dimension", "sub_dimension"):
         sub = result.sub_indices.get(level)
         for col in [] if sub is None else sub.columns:
-            if col not in frame.columns:
-                frame[col] = sub[col].to_numpy()
-    index = pd.concat([ids, frame], axis=1)
+            frame.setdefault(col, sub[col])
+    index = _joined(ids, frame)
     ent, per = cfg.data.entity, cfg.data.period
 
     by_period = index.groupby(per)["index"].agg(["mean", "std", "min", "max"]).reset_index()
@@ -551,7 +566,7 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
         "period_summary": by_period,
     }
     if "sub_dimension" in result.sub_indices:
-        tables["sub_dimensions"] = pd.concat([ids, result.sub_indices["sub_dimension"]], axis=1)
+        tables["sub_dimensions"] = _joined(ids, result.sub_indices["sub_dimension"])
 
     info = system.to_frame()
     w = result.weights.to_frame().rename(columns={"indicator": "id"})
@@ -574,14 +589,12 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
     for r in range(ob.top.shape[1]):
         top[f"obstacle_{r + 1}"] = _decode(ob.top[:, r], labels)
         top[f"degree_{r + 1}"] = ob.degrees[rows, ob.top[:, r]]
-    top = pd.DataFrame(top)
-    tables["obstacles_top"] = pd.concat([ids, top], axis=1)
+    tables["obstacles_top"] = _joined(ids, top)
     if ob.by_group is not None:
-        tables["obstacles_dimension"] = pd.concat(
-            [ids, pd.DataFrame(ob.by_group, columns=list(ob.groups))], axis=1
-        )
+        groups = {g: ob.by_group[:, k] for k, g in enumerate(ob.groups)}
+        tables["obstacles_dimension"] = _joined(ids, groups)
     if coupling is not None:
-        tables["coupling"] = pd.concat([ids, scores.add_prefix("U_"), coupling.to_frame()], axis=1)
+        tables["coupling"] = _joined(ids, scores.add_prefix("U_"), coupling.to_frame())
     if len(panel.filled):
         tables["filled_cells"] = panel.filled
     tables["metadata"] = steps.metadata_frame(meta)

@@ -228,3 +228,17 @@ def test_policy_defaults_are_documented():
     )
     assert (p.outliers, p.outlier_rule, p.k, p.outlier_scope) == ("warn", "mad", 3.5, "pooled")
     assert QualityPolicy(outlier_rule="iqr").k == 3.0
+
+
+def test_month_and_quarter_labels_become_canonical_and_sort_in_time():
+    df = frame(x=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    df["年份"] = ["2023年9月"] * 3 + ["2023-10"] * 3
+    r = report(df)
+    assert line(r, "period_labels") == (
+        "fixed",
+        "3 period label(s) written as text, e.g. '2023年9月', read as '2023-09', so ranges "
+        "compare them in time order",
+    )
+    mixed = frame(x=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    mixed["年份"] = ["2023"] * 3 + ["2023Q4"] * 3  # two frequencies: kept as written
+    assert line(report(mixed), "period_labels")[0] == "info"

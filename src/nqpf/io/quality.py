@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -300,29 +299,30 @@ class QualityReport(Result):
 _NUM = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _THOUSANDS = r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?"
 _FULLWIDTH = "[\uff01-\uff5e\u3000]"
-_YEAR = re.compile(r"([0-9]{4})\s*(?:年度?)?")
+
+
+def _period(label: Any) -> Any:
+    """The :class:`nqpf.codes.periods.Period` a label names, or None (refused labels)."""
+    from nqpf.codes.periods import parse_period
+
+    if isinstance(label, bool | np.bool_):
+        return None
+    try:
+        return parse_period(label)
+    except (DataValidationError, ValueError, TypeError):
+        return None
 
 
 def period_year(label: Any) -> int | None:
     """The year a period label names, or None: ``2023``, ``"2023"``, ``"2023年"``,
-    ``"２０２３年"``, ``2023.0``.
-
-    A minimal reader of year labels for the quality checks (``2023-12``, ``2023Q4`` and
-    other forms are left to the period grammar of :mod:`nqpf.codes`).
+    ``"２０２３年"``, ``2023.0``; labels of months or quarters (``2023-12``, ``2023Q4``)
+    and what :func:`nqpf.codes.periods.parse_period` refuses give None.
 
     >>> [period_year(v) for v in (2023, "2023年", " ２０２３ ", "2023年度", 2023.0, "2023Q4", 23)]
     [2023, 2023, 2023, 2023, 2023, None, None]
     """
-    if isinstance(label, bool | np.bool_):
-        return None
-    if isinstance(label, int | np.integer):
-        return int(label) if 1000 <= label <= 9999 else None
-    if isinstance(label, float | np.floating):
-        return int(label) if float(label).is_integer() and 1000 <= label <= 9999 else None
-    if not isinstance(label, str):
-        return None
-    m = _YEAR.fullmatch(unicodedata.normalize("NFKC", label).strip())
-    return int(m.group(1)) if m else None
+    period = _period(label)
+    return period.year if period is not None and period.freq == "Y" else None
 
 
 @dataclass
@@ -541,6 +541,8 @@ class QualityChecker:
                 self.add(kind, status, message + "; read as numbers", zh_text + "；已按数值读取", n)
 
     def _period_labels(self, labels: pd.Series) -> pd.Series:
+        """Year labels written as text become numbers; month and quarter labels become
+        their canonical text (``2023-12``, ``2023Q4``), which sorts in time order."""
         if labels.dtype.kind in "iu":
             self.add("period_labels", "ok", "period labels are numbers", "期间标签为数字")
             return labels
@@ -553,8 +555,9 @@ class QualityChecker:
             self.add("period_labels", "info", "period labels are not years", "期间标签不是年份")
             return labels
         uniques = pd.unique(values.astype(str))
-        years = {u: period_year(u) for u in uniques}
-        if not uniques.size or any(y is None for y in years.values()):
+        read = {u: _period(u) for u in uniques}
+        freqs = {p.freq for p in read.values() if p is not None}
+        if not uniques.size or any(p is None for p in read.values()) or len(freqs) != 1:
             self.add(
                 "period_labels",
                 "info",
@@ -562,17 +565,21 @@ class QualityChecker:
                 "期间标签为文本，按原样使用",
             )
             return labels
-        text = [u for u in uniques if not re.fullmatch(r"[0-9]{4}", u)]
+        annual = freqs == {"Y"}
+        canonical = {u: (p.year if annual else str(p)) for u, p in read.items()}
+        text = [u for u in uniques if str(canonical[u]) != u]
         n = int(values.astype(str).isin(text).sum())
         if not text:
-            self.add("period_labels", "ok", "period labels are years", "期间标签为年份")
+            self.add("period_labels", "ok", "period labels are periods", "期间标签规范")
         else:
             example = text[0]
+            what = f"the year {canonical[example]}" if annual else repr(canonical[example])
+            order = "as numbers" if annual else "in time order"
             message = (
-                f"{n} period label(s) written as text, e.g. {example!r}, read as the year "
-                f"{years[example]}, so ranges compare them as numbers"
+                f"{n} period label(s) written as text, e.g. {example!r}, read as {what}, so "
+                f"ranges compare them {order}"
             )
-            zh = f"{n} 个期间标签为文本（例如 {example!r}），已按年份 {years[example]} 读取，区间按数值比较"
+            zh = f"{n} 个期间标签为文本（例如 {example!r}），已读作 {canonical[example]}，区间按时间顺序比较"
             policy = self.policy.period_labels
             if policy == "error":
                 i = int(np.argmax(labels.astype(str).isin(text).to_numpy()))
@@ -583,17 +590,20 @@ class QualityChecker:
                     zh,
                     n,
                     DataValidationError(
-                        f"period label {example!r} is not a plain year ({n} such labels; "
-                        "quality.period_labels: error)",
+                        f"period label {example!r} is not written as {canonical[example]} "
+                        f"({n} such labels; quality.period_labels: error)",
                         file=self.source,
                         row=self._row(i),
                         column=str(labels.name),
-                        zh=f"期间标签 {example!r} 不是纯年份（共 {n} 个；quality.period_labels: error）",
+                        zh=f"期间标签 {example!r} 未写作 {canonical[example]}（共 {n} 个；"
+                        "quality.period_labels: error）",
                     ),
                 )
                 return labels
             self.add("period_labels", "warn" if policy == "warn" else "fixed", message, zh, n)
-        mapped = labels.astype(object).map(lambda v: None if pd.isna(v) else years[str(v)])
+        mapped = labels.astype(object).map(lambda v: None if pd.isna(v) else canonical[str(v)])
+        if not annual:
+            return mapped
         return (
             mapped.astype("Int64").astype("float64")
             if mapped.isna().any()

@@ -178,9 +178,18 @@ def label(data: InputFile | Any) -> str | None:
 
 
 def _bound(value: Any, numeric: bool, what: str) -> Any:
-    """A period bound as the labels are: a number (``2018``, ``"2018年"``) or text."""
-    if value is None or not numeric:
+    """A period bound as the labels are: a number (``2018``, ``"2018年"``), or text — the
+    canonical label of a month or quarter (``"2023年6月"`` → ``"2023-06"``) where it is one."""
+    if value is None:
         return value
+    if not numeric:
+        from nqpf.codes.periods import parse_period
+
+        try:
+            period = parse_period(value)
+        except (DataValidationError, ValueError, TypeError):
+            return value
+        return str(period) if period.freq != "Y" else value
     year = period_year(value)
     if year is None and isinstance(value, int | float):
         return value

@@ -364,12 +364,19 @@ def test_catalogue_index_is_cached_per_revision_and_rebuilt_on_change(app, world
         assert first.standings == {world.orgs["prov"]: "admitted", world.orgs["prov2"]: "admitted"}
         outside = solution_service.catalogue_index(s, "510104")  # no register covers 成都
         assert outside.scope is None and outside is not first
+    def built(s):  # solution id → the engine object the cache holds for it
+        return {i[0]: i[3] for i in solution_service._BASES[str(s.get_bind().url)].items}
+
+    with app.state.session_factory() as s:
+        before = built(s)
     r = prov.post("/api/v1/solutions", json={**EQUIPMENT, "name": "新方案"})
     assert r.status_code == 201
     with app.state.session_factory() as s:
         rebuilt = solution_service.catalogue_index(s, "440305")
         assert rebuilt is not first and rebuilt.revision > first.revision
         assert len(rebuilt.solutions) == 4
+        after = built(s)  # only the new solution was read and validated again
+        assert all(after[k] is v for k, v in before.items()) and r.json()["id"] in after
     sid = r.json()["id"]
     assert prov.post(f"/api/v1/solutions/{sid}/withdraw").json()["status"] == "withdrawn"
     other = login(world.emails["ent_admin"])

@@ -433,6 +433,8 @@ class _Base:
     revision: int
     items: list[tuple[int, int, str, EngineSolution]]  # (id, provider id, name, solution)
     ratings: dict[int, float | None]
+    # id → (revision, provider id, provider name): what each item was built from
+    keys: dict[int, tuple[int, int, str]] = field(default_factory=dict)
 
 
 _LOCK = threading.Lock()
@@ -442,25 +444,34 @@ _INDEXES: OrderedDict[tuple[str, int, frozenset[int] | None], CatalogueIndex] = 
 MAX_INDEXES = 8
 
 
-def _load_base(session: Session, revision: int) -> _Base:
-    rows = session.execute(
-        select(Solution.id, Solution.provider_id, Solution.data, Organization.name)
-        .join(Organization, Organization.id == Solution.provider_id)
-        .where(Solution.status == "published")
-        .order_by(Solution.id)
-    ).all()
-    items = [
-        (
-            sid,
-            pid,
-            pname,
-            rules.solution_from_data(
-                data, id=engine_id(sid), provider_id=str(pid), provider_name=pname
-            ),
+def _load_base(session: Session, revision: int, previous: _Base | None = None) -> _Base:
+    """The published catalogue as engine solutions.  Only the rows new or changed since
+    ``previous`` (by solution revision and provider) are read and validated again: a
+    standing or rating change reads none, one edited solution one."""
+    keys = {
+        sid: (rev, pid, pname)
+        for sid, rev, pid, pname in session.execute(
+            select(Solution.id, Solution.revision, Solution.provider_id, Organization.name)
+            .join(Organization, Organization.id == Solution.provider_id)
+            .where(Solution.status == "published")
         )
-        for sid, pid, data, pname in rows
-    ]
-    return _Base(revision, items, ratings(session, {pid for _, pid, _, _ in items}))
+    }
+    known = {item[0]: item for item in previous.items} if previous is not None else {}
+    old_keys = previous.keys if previous is not None else {}
+    stale = [sid for sid, key in keys.items() if old_keys.get(sid) != key]
+    fresh: dict[int, tuple[int, int, str, EngineSolution]] = {}
+    for start in range(0, len(stale), 2000):
+        chunk = stale[start : start + 2000]
+        for sid, data in session.execute(
+            select(Solution.id, Solution.data).where(Solution.id.in_(chunk))
+        ):
+            _rev, pid, pname = keys[sid]
+            engine = rules.solution_from_data(
+                data, id=engine_id(sid), provider_id=str(pid), provider_name=pname
+            )
+            fresh[sid] = (sid, pid, pname, engine)
+    items = [fresh[sid] if sid in fresh else known[sid] for sid in sorted(keys)]
+    return _Base(revision, items, ratings(session, {k[1] for k in keys.values()}), keys)
 
 
 def catalogue_index(session: Session, region_code: str | None) -> CatalogueIndex:
@@ -477,7 +488,7 @@ def catalogue_index(session: Session, region_code: str | None) -> CatalogueIndex
             return hit
         base = _BASES.get(db)
         if base is None or base.revision != revision:
-            base = _BASES[db] = _load_base(session, revision)
+            base = _BASES[db] = _load_base(session, revision, base)
             for stale in [k for k in _INDEXES if k[0] == db and k[1] != revision]:
                 del _INDEXES[stale]
         standing = standings(session, scope)

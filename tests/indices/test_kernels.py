@@ -416,7 +416,7 @@ def test_cache_complete_reads_the_index_only(monkeypatch):
         monkeypatch.setattr(dispatcher._cache._cache_file, "_load_index", lambda i=index: i)
         monkeypatch.setattr(dispatcher._cache, "load_overload", _fail)
     assert _kernels.cache_complete()
-    monkeypatch.setattr(_kernels._gram_kernel._cache._cache_file, "_load_index", dict)
+    monkeypatch.setattr(_kernels._chunk_moments_kernel._cache._cache_file, "_load_index", dict)
     assert not _kernels.cache_complete()
 
 

@@ -321,44 +321,66 @@ def _grey_kernel(A, ref, k, w, x0a, na, ra, x0b, nb, rb, two, nchunks):  # pragm
     return ga, gb
 
 
-@numba.njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def _sqdev_kernel(A, mean, nchunks):  # pragma: no cover - compiled
-    """Per-chunk Σ (x − mean_j)² of every column (the second pass of a two-pass variance)."""
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _chunk_moments_kernel(A, full, nchunks):  # pragma: no cover - compiled
+    """One pass: per chunk the column extremes and non-finite flags, the column means and
+    the centred sums of squares Σ (x − x̄_c)² — or, when ``full``, the upper triangle of
+    the centred cross-products Σ (x − x̄_c)(x − x̄_c)ᵀ — of the chunk's own rows.
+
+    Each chunk accumulates d = x − K with K its first row (a sample, so close to the chunk
+    mean: no cancellation worth speaking of) and converts at the end:
+    x̄_c = K + Σd/n_c and M_c = Σ d dᵀ − (Σd)(Σd)ᵀ/n_c.  :func:`centred_moments` merges the
+    chunks exactly (Chan, Golub & LeVeque 1979).
+    """
     n, m = A.shape
-    out = np.zeros((nchunks, m))
+    lo = np.empty((nchunks, m))
+    hi = np.empty((nchunks, m))
+    bad = np.zeros((nchunks, m))
+    mean = np.empty((nchunks, m))
+    mm = m if full else 1
+    M = np.zeros((nchunks, mm, m))
     for c in numba.prange(nchunks):
         start = c * n // nchunks
         stop = (c + 1) * n // nchunks
-        acc = np.zeros(m)
-        for i in range(start, stop):
-            row = A[i]
-            for j in range(m):
-                z = row[j] - mean[j]
-                acc[j] += z * z
-        out[c] = acc
-    return out
-
-
-@numba.njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def _gram_kernel(A, mean, nchunks):  # pragma: no cover - compiled
-    """Per-chunk upper triangle of Σ (x − mean)(x − mean)ᵀ (centred cross-products)."""
-    n, m = A.shape
-    out = np.zeros((nchunks, m, m))
-    for c in numba.prange(nchunks):
-        start = c * n // nchunks
-        stop = (c + 1) * n // nchunks
-        acc = np.zeros((m, m))
+        K = A[start].copy()
+        a_lo = K.copy()
+        a_hi = K.copy()
+        a_bad = np.zeros(m)
+        s1 = np.zeros(m)
+        S2 = np.zeros((mm, m))
         z = np.empty(m)
         for i in range(start, stop):
             row = A[i]
             for j in range(m):
-                z[j] = row[j] - mean[j]
+                v = row[j]
+                a_lo[j] = min(a_lo[j], v)
+                a_hi[j] = max(a_hi[j], v)
+                # v - v is 0 for finite v and NaN for NaN or ±inf: one add flags both.
+                a_bad[j] += v - v
+                z[j] = v - K[j]
+                s1[j] += z[j]
+            if full:
+                for j in range(m):
+                    zj = z[j]
+                    for q in range(j, m):
+                        S2[j, q] += zj * z[q]
+            else:
+                for j in range(m):
+                    S2[0, j] += z[j] * z[j]
+        nc = stop - start
+        for j in range(m):
+            mean[c, j] = K[j] + s1[j] / nc
+        if full:
             for j in range(m):
-                zj = z[j]
                 for q in range(j, m):
-                    acc[j, q] += zj * z[q]
-        out[c] = acc
-    return out
+                    M[c, j, q] = S2[j, q] - s1[j] * s1[q] / nc
+        else:
+            for j in range(m):
+                M[c, 0, j] = S2[0, j] - s1[j] * s1[j] / nc
+        lo[c] = a_lo
+        hi[c] = a_hi
+        bad[c] = a_bad
+    return lo, hi, bad, mean, M
 
 
 class _WriteableAlias:
@@ -437,17 +459,25 @@ def centred_moments(A: np.ndarray, names=None, *, full: bool = False):
     """Column min, max and mean, and the centred sums of squares Σ (x − x̄)² (``full=False``)
     or the whole centred cross-product matrix Σ (x − x̄)(x − x̄)ᵀ (``full=True``).
 
-    Two passes (the mean first), so the result is as accurate as numpy's ``var``/``cov``.
+    One pass; the per-chunk moments are merged with the exact pairwise update of Chan,
+    Golub & LeVeque (1979): M = Σ_c M_c + Σ_c n_c (x̄_c − x̄)(x̄_c − x̄)ᵀ, so the result is
+    as accurate as numpy's two-pass ``var``/``cov``.  Raises on any NaN or infinite cell.
     """
     A = _contiguous(A)
     n = A.shape[0]
-    lo, hi, s1, _ = column_moments(A, None, names)
-    mean = s1 / n
+    nchunks = _chunks(n)
+    lo, hi, bad, cmean, M = _chunk_moments_kernel(A, full, nchunks)
+    _check_finite_flags(A, bad, names)
+    bounds = np.arange(nchunks + 1) * n // nchunks
+    counts = np.diff(bounds).astype(np.float64)[:, None]
+    mean = _total(counts * cmean) / n
+    dev = cmean - mean
     if not full:
-        return lo, hi, mean, _total(_sqdev_kernel(A, mean, _chunks(n)))
-    G = _total(_gram_kernel(A, mean, _chunks(n)))
+        return lo.min(axis=0), hi.max(axis=0), mean, _total(M[:, 0, :]) + _total(counts * dev**2)
+    G = _total(M)
     G = np.triu(G) + np.triu(G, 1).T
-    return lo, hi, mean, G
+    G += np.einsum("c,cj,cq->jq", counts[:, 0], dev, dev)
+    return lo.min(axis=0), hi.max(axis=0), mean, G
 
 
 def _affine(d, lo, hi, constant: str, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -694,8 +724,7 @@ SIGNATURES = {
     "_entropy_kernel": [(_A2, _V, _V, _F, _I)],
     "_topsis_kernel": [(_A2, _V, _V, _V, _V, _I)],
     "_moments_kernel": [(_A2, _B, _BOOL, _I)],
-    "_sqdev_kernel": [(_A2, _V, _I)],
-    "_gram_kernel": [(_A2, _V, _I)],
+    "_chunk_moments_kernel": [(_A2, _BOOL, _I)],
     "_topsis_inv_kernel": [(_A2, _B, _V, _V, _V, _V, _I)],
     "_grey_kernel": [(_A2, _V, _V, _V, _V, _F, _F, _V, _F, _F, _BOOL, _I)],
     "_absdev_kernel": [(_A2, _V, _V, _V, _I)],

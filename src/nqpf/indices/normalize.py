@@ -243,20 +243,25 @@ def vector(
     check_choice(cost, "cost", VECTOR_COSTS)
     d = as_directions(directions, A.shape[1])
     inv = (d < 0) & (cost == "reciprocal")
+    T = None
     if inv.any():
-        bad = inv & (A <= 0).any(axis=0)
+        T = A[:, inv]  # the reciprocal columns only, so the whole matrix is never copied
+        bad = T.min(axis=0) <= 0
         if bad.any():
             raise DataValidationError(
                 "the reciprocal cost form 1/x needs strictly positive values",
-                column=column_label(int(np.argmax(bad)), names),
+                column=column_label(int(np.flatnonzero(inv)[np.argmax(bad)]), names),
             )
-        A = A.copy()
-        A[:, inv] = 1.0 / A[:, inv]
-    norm = np.sqrt((A * A).sum(axis=0))
+        T = 1.0 / T
+    norm = np.sqrt(np.einsum("ij,ij->j", A, A))  # Σ x² without an n × m temporary
+    if T is not None:
+        norm[inv] = np.sqrt(np.einsum("ij,ij->j", T, T))
     if (norm <= 0).any():
         j = int(np.argmax(norm <= 0))
         raise DataValidationError("indicator is all zeros", column=column_label(j, names))
     R = A / norm
+    if T is not None:
+        R[:, inv] = T / norm[inv]
     comp = (d < 0) & (cost == "complement")
     if comp.any():
         R[:, comp] = 1.0 - R[:, comp]
@@ -302,18 +307,22 @@ def proportion(
     check_choice(cost, "cost", PROPORTION_COSTS)
     d = as_directions(directions, A.shape[1])
     inv = (d < 0) & (cost == "reciprocal")
-    neg = (A < 0).any(axis=0) | (inv & (A <= 0).any(axis=0))
+    lo = A.min(axis=0)
+    neg = (lo < 0) | (inv & (lo <= 0))
     if neg.any():
         j = int(np.argmax(neg))
         what = "strictly positive" if inv[j] else "non-negative"
         raise DataValidationError(
             f"sum normalisation needs {what} values", column=column_label(j, names)
         )
-    if inv.any():
-        A = A.copy()
-        A[:, inv] = 1.0 / A[:, inv]
     total = A.sum(axis=0)
+    T = 1.0 / A[:, inv] if inv.any() else None  # the reciprocal columns only
+    if T is not None:
+        total[inv] = T.sum(axis=0)
     if (total <= 0).any():
         j = int(np.argmax(total <= 0))
         raise DataValidationError("indicator sums to 0", column=column_label(j, names))
-    return A / total
+    P = A / total
+    if T is not None:
+        P[:, inv] = T / total[inv]
+    return P

@@ -337,8 +337,7 @@ def _chunk_moments_kernel(A, full, nchunks):  # pragma: no cover - compiled
     hi = np.empty((nchunks, m))
     bad = np.zeros((nchunks, m))
     mean = np.empty((nchunks, m))
-    mm = m if full else 1
-    M = np.zeros((nchunks, mm, m))
+    M = np.zeros((nchunks, m if full else 1, m))
     for c in numba.prange(nchunks):
         start = c * n // nchunks
         stop = (c + 1) * n // nchunks
@@ -347,36 +346,43 @@ def _chunk_moments_kernel(A, full, nchunks):  # pragma: no cover - compiled
         a_hi = K.copy()
         a_bad = np.zeros(m)
         s1 = np.zeros(m)
-        S2 = np.zeros((mm, m))
-        z = np.empty(m)
-        for i in range(start, stop):
-            row = A[i]
-            for j in range(m):
-                v = row[j]
-                a_lo[j] = min(a_lo[j], v)
-                a_hi[j] = max(a_hi[j], v)
-                # v - v is 0 for finite v and NaN for NaN or ±inf: one add flags both.
-                a_bad[j] += v - v
-                z[j] = v - K[j]
-                s1[j] += z[j]
-            if full:
+        nc = stop - start
+        if full:
+            S2 = np.zeros((m, m))
+            z = np.empty(m)
+            for i in range(start, stop):
+                row = A[i]
+                for j in range(m):
+                    v = row[j]
+                    a_lo[j] = min(a_lo[j], v)
+                    a_hi[j] = max(a_hi[j], v)
+                    # v - v is 0 for finite v and NaN for NaN or ±inf: one add flags both.
+                    a_bad[j] += v - v
+                    z[j] = v - K[j]
+                    s1[j] += z[j]
                 for j in range(m):
                     zj = z[j]
                     for q in range(j, m):
                         S2[j, q] += zj * z[q]
-            else:
-                for j in range(m):
-                    S2[0, j] += z[j] * z[j]
-        nc = stop - start
-        for j in range(m):
-            mean[c, j] = K[j] + s1[j] / nc
-        if full:
             for j in range(m):
                 for q in range(j, m):
                     M[c, j, q] = S2[j, q] - s1[j] * s1[q] / nc
         else:
+            s2 = np.zeros(m)
+            for i in range(start, stop):
+                row = A[i]
+                for j in range(m):
+                    v = row[j]
+                    a_lo[j] = min(a_lo[j], v)
+                    a_hi[j] = max(a_hi[j], v)
+                    a_bad[j] += v - v
+                    dv = v - K[j]
+                    s1[j] += dv
+                    s2[j] += dv * dv
             for j in range(m):
-                M[c, 0, j] = S2[0, j] - s1[j] * s1[j] / nc
+                M[c, 0, j] = s2[j] - s1[j] * s1[j] / nc
+        for j in range(m):
+            mean[c, j] = K[j] + s1[j] / nc
         lo[c] = a_lo
         hi[c] = a_hi
         bad[c] = a_bad

@@ -48,6 +48,8 @@ TABLES = {
     # the loop (rev 0004)
     *("need", "need_share", "solution", "provider_registration", "register_event"),
     *("proposal", "project", "project_document", "loop_counter"),
+    # background jobs (rev 0005)
+    *("job", "job_file"),
 }
 
 

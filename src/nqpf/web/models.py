@@ -646,3 +646,66 @@ class LoopCounter(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# -- background jobs (issue 13): nqpf.web.jobs ------------------------------------------------
+JOB_STATES = ("queued", "running", "done", "failed")
+JOB_FILE_ROLES = ("input", "result")
+
+
+class Job(Base):
+    """A background job of one organization: an analytics run, a PDF render …
+
+    ``state`` goes queued → running → done or failed.  ``config`` and the ``input`` files
+    are stored as given, so any run can be repeated and two runs compared; ``result``
+    files are written in the same transaction that sets ``done`` (a failed job has none).
+    ``heartbeat_at`` is renewed while the job runs: a running job whose heartbeat is older
+    than the lease is failed (its worker stopped), never left running.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        CheckConstraint(_in("state", JOB_STATES), name="state"),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str] = mapped_column(String(200), default="")
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    input_sha256: Mapped[str] = mapped_column(String(64), default="")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    rerun_of: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class JobFile(Base):
+    """A file of a job: an ``input`` (stored when the job is created) or a ``result``."""
+
+    __tablename__ = "job_file"
+    __table_args__ = (
+        UniqueConstraint("job_id", "role", "name"),
+        CheckConstraint(_in("role", JOB_FILE_ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,8 @@ from nqpf.assessment import (
     version_key,
 )
 from nqpf.assessment.answers import normalize_answers
+from nqpf.assessment.forms import RuleForm, rule_forms, score_form
+from nqpf.assessment.outcomes import Outcome
 from nqpf.exceptions import ConfigError, DataValidationError, NqpfError
 from nqpf.io.assessment_template import read_responses, write_template
 from nqpf.io.assessment_template import template_bytes as questionnaire_bytes
@@ -56,6 +58,7 @@ __all__ = [
     "responses_from_template",
     "score_file",
     "score_responses",
+    "score_rule_form",
     "template_bytes",
 ]
 
@@ -790,3 +793,22 @@ def _cell_text(value: Any) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return value if isinstance(value, str | int | float) else str(value)
+
+
+def score_rule_form(form: RuleForm | str, answers: Mapping[str, Any]) -> tuple[Any, Outcome]:
+    """Score the form answers of a rule framework (CMMM self-check, smart-factory tiers,
+    优质中小企业 2022/2026, green factory) with its engine: ``(engine result, outcome)``.
+
+    ``form`` is a :class:`~nqpf.assessment.forms.RuleForm` or its key
+    (``smart-factory-tiers-2025``); see :func:`nqpf.assessment.forms.score_form`.
+    """
+    if isinstance(form, str):
+        forms = rule_forms()
+        if form not in forms:
+            raise ConfigError(
+                f"unknown rule framework {form!r}; shipped: {', '.join(forms)}",
+                field="framework",
+                zh=f"没有评测框架 {form!r}；可选：{'、'.join(forms)}",
+            )
+        form = forms[form]
+    return score_form(form, answers)

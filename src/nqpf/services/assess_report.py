@@ -16,14 +16,18 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from nqpf.assessment import Diagnosis, Framework, Roadmap, ScoreResult, diagnose, roadmap, score
+from nqpf.assessment.outcomes import Outcome
+from nqpf.assessment.schema import fmt_num
+from nqpf.evaluation import ComparisonResult
 from nqpf.io.atomic import xlsx_bytes
+from nqpf.reports.html import Section
 from nqpf.reports.labels import confidence_label
 from nqpf.reports.pdf import PdfEngineError, find_chromium
 from nqpf.services.assess import score_tables
@@ -36,6 +40,10 @@ __all__ = [
     "PdfEngineError",
     "analysis_of",
     "analyze",
+    "effect_section",
+    "outcome_html",
+    "outcome_pdf",
+    "outcome_xlsx",
     "pdf_available",
     "report_html",
     "report_pdf",
@@ -95,11 +103,13 @@ def report_html(
     carbon: CarbonResult | None = None,
     synthetic: bool = False,
     title: str | None = None,
+    effect: Section | None = None,
 ) -> str:
     """The diagnosis report as one self-contained HTML page.
 
     ``enterprise`` holds the facts under the heading (``name``, ``credit_code``,
     ``industry``, ``region``); see :func:`nqpf.reports.assessment_report.enterprise_report`.
+    ``effect`` is the effect section (:func:`effect_section`), added at the end.
     """
     # imported here: the charts load matplotlib, which a web worker needs only now
     from nqpf.reports.assessment_report import enterprise_report
@@ -114,6 +124,7 @@ def report_html(
             synthetic=synthetic,
             framework=analysis.framework,
             title=title,
+            extra_sections=() if effect is None else (effect,),
         )
 
 
@@ -129,6 +140,7 @@ def report_pdf(
     carbon: CarbonResult | None = None,
     synthetic: bool = False,
     title: str | None = None,
+    effect: Section | None = None,
     timeout: float = 180.0,
 ) -> bytes:
     """:func:`report_html` printed to PDF by headless Chromium (``timeout`` in seconds).
@@ -141,9 +153,64 @@ def report_pdf(
     from nqpf.reports.pdf import html_to_pdf_bytes
 
     html = report_html(
-        analysis, enterprise=enterprise, carbon=carbon, synthetic=synthetic, title=title
-    )
+        analysis, enterprise=enterprise, carbon=carbon, synthetic=synthetic, title=title,
+        effect=effect,
+    )  # fmt: skip
     return html_to_pdf_bytes(html, timeout=timeout)
+
+
+# ----------------------------------------------------------------------------- effect
+def _signed(x: float) -> str:
+    return f"{x:+.4g}" if x else "0"
+
+
+def effect_section(
+    comparison: ComparisonResult,
+    kpis: Sequence[Mapping[str, Any]] = (),
+    *,
+    t0: str = "T0",
+    t1: str = "T1",
+) -> Section:
+    """The one-page effect section (效果评估) of the enterprise report: totals and level,
+    the change per dimension, the scenes that moved, the T0 conditions closed, and the
+    project KPIs (rows of :func:`nqpf.services.evaluation.project_kpis`)."""
+    c = comparison
+    change = c.level_change
+    q = c.questions["change"].value_counts()
+    text = [
+        f"{t0} → {t1}：总分 {c.total_t0:.4g} → {c.total_t1:.4g}（{_signed(c.delta_total)}），"
+        f"等级 {c.level_name_t0} → {c.level_name_t1}"
+        f"（{'提升' if change > 0 else '下降' if change < 0 else '不变'}"
+        f"{abs(change) or ''}{'级' if change else ''}）；题目提升 {q.get('提升', 0)} 道、"
+        f"下降 {q.get('下降', 0)} 道、不变 {q.get('不变', 0)} 道。",
+        "前后差值来自企业自评，含均值回归与自评偏高的可能；项目效果的因果估计见主管部门的项目评估。",
+    ]
+    dims = c.dimensions.rename(
+        columns={"dimension": "维度", "max_points": "满分", "t0": t0, "t1": t1,
+                 "delta": "变化", "delta_pct_of_max": "变化占满分%"}
+    )  # fmt: skip
+    tables = [("维度得分变化", dims)]
+    moved = c.scenes[c.scenes["delta"] != 0]
+    if len(moved):
+        tables.append(
+            ("等级变化的场景", moved[["name", "level_t0", "level_t1", "delta"]].rename(
+                columns={"name": "场景", "level_t0": t0, "level_t1": t1, "delta": "变化"}))
+        )  # fmt: skip
+    if len(c.conditions):
+        cond = c.conditions[["level_name", "label", "closed", "message"]].rename(
+            columns={"level_name": "等级", "label": "条件", "closed": f"{t1} 已达成",
+                     "message": "说明"}
+        )  # fmt: skip
+        tables.append((f"{t0} 时未满足的升级条件", cond))
+    if kpis:
+        frame = pd.DataFrame(list(kpis))[
+            ["project", "name", "unit", "baseline", "target", "achieved", "pct_of_target",
+             "status", "unit_check"]
+        ].rename(columns={"project": "项目", "name": "指标", "unit": "单位", "baseline": "基线",
+                          "target": "目标", "achieved": "实际", "pct_of_target": "完成目标增量%",
+                          "status": "状态", "unit_check": "单位核对"})  # fmt: skip
+        tables.append(("项目指标前后对比", frame))
+    return Section("效果评估（前后对比）", text="\n\n".join(text), tables=tables)
 
 
 # ------------------------------------------------------------------------------- XLSX
@@ -230,3 +297,94 @@ def _in_chinese(frame: pd.DataFrame) -> pd.DataFrame:
         elif out[column].map(lambda v: isinstance(v, tuple)).any():
             out[column] = out[column].map(lambda v: "|".join(v) if isinstance(v, tuple) else v)
     return out.rename(columns=_HEADERS)
+
+
+# ---------------------------------------------------------------- rule frameworks' reports
+def outcome_html(
+    outcome: Outcome, *, enterprise: Mapping[str, Any] | None = None, title: str | None = None
+) -> str:
+    """The report of a rule framework's outcome (CMMM, smart-factory tiers, 优质中小企业,
+    green factory) as one self-contained HTML page: conclusion, unmet conditions, steps,
+    every condition, notes."""
+    from html import escape
+
+    facts = "".join(
+        f"<li>{escape(_FACT_LABELS.get(k, k))}：{escape(str(v))}</li>"
+        for k, v in (enterprise or {}).items()
+    )
+    score = (
+        f"<p>得分 {fmt_num(round(outcome.score, 3))} / {fmt_num(round(outcome.max_score, 3))}</p>"
+        if outcome.score is not None and outcome.max_score
+        else ""
+    )
+
+    def items(lines: tuple[str, ...], empty: str) -> str:
+        return "".join(f"<li>{escape(x)}</li>" for x in lines) or f"<li>{escape(empty)}</li>"
+
+    rows = "".join(
+        f"<tr><td>{escape(c.group)}</td><td>{escape(c.text)}</td><td>{c.status_zh}</td>"
+        f"<td>{escape(c.current)}</td><td>{escape(c.required)}</td></tr>"
+        for c in outcome.checks
+    )
+    head = escape(title or outcome.name)
+    return (
+        f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{head}</title>"
+        f"<style>{_OUTCOME_CSS}</style></head><body><h1>{head}</h1><ul>{facts}</ul>"
+        f"<h2>结论：{escape(outcome.headline)}</h2>{score}"
+        f"<p>可信度：{escape(confidence_label(outcome.confidence))}</p>"
+        f"<h2>未满足的条件</h2><ol>{items(outcome.unmet, '无')}</ol>"
+        f"<h2>提升路线</h2><ol>{items(outcome.roadmap, '已达最高层级')}</ol>"
+        f"<h2>待确认</h2><ul>{items(outcome.unknown, '无')}</ul>"
+        "<h2>全部条件</h2><table><thead><tr><th>分组</th><th>条件</th><th>状态</th>"
+        f"<th>当前</th><th>要求</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<h2>说明</h2><ul>{items(outcome.notes, '—')}</ul></body></html>"
+    )
+
+
+_FACT_LABELS = {
+    "name": "企业",
+    "credit_code": "统一社会信用代码",
+    "industry": "行业",
+    "region": "地区",
+}
+_OUTCOME_CSS = (
+    "body{font-family:'Noto Sans CJK SC','Noto Sans SC',sans-serif;margin:2em;line-height:1.5}"
+    "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px 6px;"
+    "vertical-align:top}th{background:#f3f3f3;white-space:nowrap}h2{break-after:avoid}"
+)
+
+
+def outcome_pdf(
+    outcome: Outcome,
+    *,
+    enterprise: Mapping[str, Any] | None = None,
+    title: str | None = None,
+    timeout: float = 180.0,
+) -> bytes:
+    """:func:`outcome_html` printed to PDF by headless Chromium (raises PdfEngineError)."""
+    from nqpf.reports.pdf import html_to_pdf_bytes
+
+    html = outcome_html(outcome, enterprise=enterprise, title=title)
+    return html_to_pdf_bytes(html, timeout=timeout)
+
+
+def outcome_xlsx(outcome: Outcome) -> bytes:
+    """A rule framework's outcome as an XLSX workbook: 概要, 条件, 路线图 (Chinese headers)."""
+    summary = pd.DataFrame(
+        {
+            "项目": ["评测框架", "结论", "得分", "满分", "可信度"],
+            "数值": [
+                f"{outcome.name}（{outcome.framework}）",
+                outcome.headline,
+                outcome.score,
+                outcome.max_score,
+                confidence_label(outcome.confidence),
+            ],
+        }
+    )
+    checks = pd.DataFrame(
+        [(c.group, c.text, c.status_zh, c.current, c.required) for c in outcome.checks],
+        columns=["分组", "条件", "状态", "当前", "要求"],
+    )
+    steps = pd.DataFrame({"序号": range(1, len(outcome.roadmap) + 1), "事项": outcome.roadmap})
+    return xlsx_bytes({"概要": summary, "条件": checks, "路线图": steps})

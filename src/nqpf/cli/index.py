@@ -30,19 +30,32 @@ def run(
     fmt: Formats = None,
     report: Report = None,
     quiet: Quiet = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="local (in memory), duckdb (files larger than memory) or spark; "
+            "default the config's engine (local)."
+        ),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(help="Spark master: local[2] (default), spark://host:7077, yarn, k8s://…"),
+    ] = None,
 ) -> None:
     """Compute index, sub-indices, weights, ranks, coupling and obstacles from CONFIG."""
     from nqpf.services.files import check_formats, output_lock, run_output_dir, write_run
+    from nqpf.services.index_checks import check_engine
     from nqpf.services.index_run import load_index_config, run_index
 
-    cfg = load_index_config(config)
+    cfg = load_index_config(config).with_engine(engine, spark_master)
     check_formats(fmt or cfg.output.formats)
+    check_engine(cfg)  # the engine can run here: before the output folder is touched
     target = run_output_dir(cfg, out)  # checked, and locked, before computing
     with output_lock(target), progress_display(console, quiet) as progress:
         result = run_index(cfg, progress=progress, formats=fmt)
         written = write_run(result, out_dir=target, formats=fmt, report=report, progress=progress)
     print_quality(console, getattr(result, "quality", None), quiet=quiet)
-    if not quiet:
+    if not quiet and cfg.engine == "local":
         _print_top(result)
     print_written(console, written, synthetic=cfg.data.synthetic, quiet=quiet)
 

@@ -104,7 +104,12 @@ def output_folder(path: Path) -> Path:
             zh=f"无权写入 {str(base)!r}",
         )
     if out.is_dir():
-        folders = sorted(p.name for p in out.iterdir() if p.is_dir() and not p.is_symlink())
+        ours = _ours(out, ())
+        folders = sorted(
+            p.name
+            for p in out.iterdir()
+            if p.is_dir() and not p.is_symlink() and p.name not in ours
+        )
         if folders:
             raise ConfigError(
                 f"the output folder holds folder {folders[0]!r}, which no nqpf run wrote; "
@@ -130,10 +135,15 @@ class OutputBusyError(DataValidationError):
 
 @dataclass(frozen=True)
 class OutputFile:
-    """One file of an output folder: its name and a function writing its bytes."""
+    """One file of an output folder: its name and a function writing its bytes.
+
+    With ``folder``, ``write`` gets the path of folder ``name`` to create instead (a
+    dataset an engine wrote, moved in); the manifest lists each of its files.
+    """
 
     name: str
-    write: Callable[[IO[bytes]], None]
+    write: Callable[[Any], None]
+    folder: bool = False
 
 
 _held: dict[Path, list[Any]] = {}  # folder → [open lock file, depth]: re-entrant per process
@@ -325,12 +335,26 @@ class _Hashing:
 
 def _write_one(folder: Path, item: OutputFile) -> dict[str, Any]:
     path = folder / item.name
+    if item.folder:
+        item.write(path)
+        inner = [p for p in sorted(path.rglob("*")) if p.is_file()]
+        files = [_file_entry(p, p.relative_to(path).as_posix()) for p in inner]
+        return {"name": item.name, "files": files}
     with open(path, "xb") as fh:
         stream = _Hashing(fh)
         item.write(stream)
         fh.flush()
         os.fsync(fh.fileno())
     return {"name": item.name, "bytes": stream.size, "sha256": stream.sha.hexdigest()}
+
+
+def _file_entry(path: Path, name: str) -> dict[str, Any]:
+    sha, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(block)
+            size += len(block)
+    return {"name": name, "bytes": size, "sha256": sha.hexdigest()}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -494,7 +518,12 @@ def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any]:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise DataValidationError("no readable manifest.json", file=str(folder)) from None
-    for entry in manifest["files"]:
+    entries = [
+        {**f, "name": f"{e['name']}/{f['name']}"} if "files" in e else e
+        for e in manifest["files"]
+        for f in e.get("files", [e])
+    ]
+    for entry in entries:
         path = folder / entry["name"]
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -711,6 +740,7 @@ def write_run(
             OutputFile(QUALITY_FILES[0], _text_writer(page)),
             OutputFile(QUALITY_FILES[1], lambda fh: fh.write(book)),
         ]
+    extra += getattr(run, "output_folders", [])  # datasets an engine wrote (index run --engine)
     info = {"command": getattr(run, "command", None), "inputs": getattr(run, "inputs", {})}
     run.written = write_bundle(
         out,

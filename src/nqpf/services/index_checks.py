@@ -21,7 +21,7 @@ import numpy as np
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.panel import Panel
 
-__all__ = ["EXCEL_MAX_ROWS", "check_method", "check_shape", "config_terms"]
+__all__ = ["EXCEL_MAX_ROWS", "check_engine", "check_method", "check_shape", "config_terms"]
 
 #: Data rows an Excel sheet holds (1,048,576 rows less the header).
 EXCEL_MAX_ROWS = 1_048_575
@@ -365,4 +365,63 @@ def check_shape(cfg: Any, panel: Panel, formats: Sequence[str] | None = None) ->
             field="output.formats",
             zh=f"结果表将有 {panel.n_obs:,} 行，超过 Excel 工作表上限（{EXCEL_MAX_ROWS:,} 行）："
             "请从 output.formats 中去掉 xlsx",
+        )
+
+
+#: Bytes the local engine holds per numeric cell of the panel at its peak (the table as
+#: read, the panel's float64 matrix, the normalised matrix and the output columns).
+LOCAL_BYTES_PER_CELL = 32
+
+
+def check_engine(cfg: Any, data: Any = None) -> None:
+    """The config's engine against this machine, before anything is read.
+
+    An engine that cannot run here (unknown, its extra or Java missing, the Spark master
+    unreachable) or an option it does not run stops the run naming the fix; on the local
+    engine, a data file whose numbers alone would not fit in the memory available stops
+    it naming ``--engine duckdb``.
+    """
+    from nqpf.engines import check_engine as engine_ready
+    from nqpf.engines import check_supported
+
+    master = cfg.spark.master if cfg.spark is not None else None
+    engine_ready(cfg.engine, master=master)
+    if cfg.engine != "local":
+        check_supported(cfg, cfg.engine)
+    elif data is None and cfg.base_dir is not None:
+        _check_fits_memory(cfg.resolve(cfg.data.path))
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _check_fits_memory(path: Any) -> None:
+    """Refuse a file the local engine cannot hold (cells from Parquet metadata, or the CSV's
+    size as a lower bound of its cells' bytes)."""
+    if not path.is_file():
+        return  # the read names the missing file
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        meta = pq.read_metadata(path)
+        need = meta.num_rows * meta.num_columns * LOCAL_BYTES_PER_CELL
+    else:
+        need = path.stat().st_size * LOCAL_BYTES_PER_CELL // 8
+    available = _available_memory()
+    if available is not None and need > available:
+        raise ConfigError(
+            f"the data need about {need / 2**30:.1f} GB of memory on engine local, more than "
+            f"the {available / 2**30:.1f} GB available; run with --engine duckdb (files larger "
+            "than memory on one machine) or --engine spark (a cluster)",
+            field="engine",
+            zh=f"数据在 local 引擎上约需 {need / 2**30:.1f} GB 内存，超过可用的 "
+            f"{available / 2**30:.1f} GB：请使用 --engine duckdb（单机大文件）或 --engine spark（集群）",
         )

@@ -101,6 +101,16 @@ class OutputSection(_Strict):
     report: bool = True
 
 
+class SparkSection(_Strict):
+    """Where ``engine: spark`` runs (docs/engines.md)."""
+
+    master: str = Field(
+        default="local[2]",
+        description="local[n] (this machine), spark://host:7077, yarn or k8s://https://host:port",
+    )
+    driver_memory: str = Field(default="1g", description="spark.driver.memory of a new session")
+
+
 Policy = Literal["error", "warn", "fix"]
 
 
@@ -199,6 +209,21 @@ class IndexConfig(ConfigDocument):
     coupling: CouplingSection | None = None
     obstacle: ObstacleSection = Field(default_factory=ObstacleSection)
     output: OutputSection = Field(default_factory=OutputSection)
+    engine: Literal["local", "duckdb", "spark"] = Field(
+        default="local",
+        description="local: in memory; duckdb: files larger than memory on one machine; "
+        "spark: a Spark cluster (or local mode)",
+    )
+    spark: SparkSection | None = None
+
+    def with_engine(self, engine: str | None = None, master: str | None = None) -> IndexConfig:
+        """This config with the engine (and Spark master) a door chose over the file's."""
+        update: dict[str, Any] = {}
+        if engine is not None:
+            update["engine"] = engine
+        if master is not None:
+            update["spark"] = (self.spark or SparkSection()).model_copy(update={"master": master})
+        return self.model_copy(update=update) if update else self
 
 
 def parse_index_config(

@@ -218,7 +218,9 @@ def run_index(
     system: IndicatorSystem | None = None,
     progress: ProgressCallback | None = None,
     formats: Sequence[str] | None = None,
-) -> IndexRun:
+    engine: str | None = None,
+    spark_master: str | None = None,
+) -> IndexRun | Any:
     """Compute the index, sub-indices, weights, ranks, coupling and obstacles of a config.
 
     Parameters
@@ -239,14 +241,21 @@ def run_index(
     formats
         The formats the outputs will be written in (default the config's
         ``output.formats``), checked against the data's size before computing.
+    engine, spark_master
+        Override the config's ``engine`` (``local``, ``duckdb``, ``spark``) and
+        ``spark.master``; checked (the extra installed, Java, the master reachable, the
+        options supported) before anything is read.
 
     Returns
     -------
-    IndexRun
-        Results, output tables, the HTML report and the effective config.
+    IndexRun or nqpf.engines.EngineRun
+        Results, output tables, the HTML report and the effective config; on duckdb or
+        spark the small tables, with the per-unit results written by the engine
+        (docs/engines.md).
     """
     say = reporter(progress)
-    cfg = config
+    cfg = config.with_engine(engine, spark_master)
+    checks.check_engine(cfg, data)
     say("load", 0, 2, "")
     if system is None:
         ref = cfg.system
@@ -254,6 +263,10 @@ def run_index(
         system = load_system(config_path(cfg, ref, field="system") if is_file else ref)
     say("load", 1, 2, f"指标体系 {system.id} v{system.version}: {len(system.indicator_ids)} 个指标")
     checks.check_method(cfg, system)  # before reading the data
+    if cfg.engine != "local":
+        from nqpf.engines import run_on_engine
+
+        return run_on_engine(cfg, system, data, progress=progress)
 
     data = steps.config_input(cfg, data, cfg.data.path, field="data.path")
     source = steps.label(data)
@@ -537,6 +550,23 @@ def _joined(*parts: Any) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
+def weight_tables(system: IndicatorSystem, result: Any) -> dict[str, pd.DataFrame]:
+    """The ``weights`` table (each indicator with its system row, weight and the method's
+    details) and the ``dimension_weights`` table of a :class:`WeightResult`."""
+    info = system.to_frame()
+    w = result.to_frame().rename(columns={"indicator": "id"})
+    weights = info.merge(w, on="id", how="right")
+    # Per-period entropy gives one weight vector per period: group within the period.
+    keys = ["period", "dimension"] if "period" in weights.columns else ["dimension"]
+    dim_total = weights.groupby(keys)["weight"].transform("sum")
+    weights["weight_in_dimension"] = weights["weight"] / dim_total
+    first = [*keys[:-1], "dimension", "sub_dimension", "id", "name", "direction", "weight"]
+    first.append("weight_in_dimension")
+    weights = weights[first + [c for c in weights.columns if c not in first]]
+    dims = weights.groupby(keys, sort=False)["weight"].sum().reset_index()
+    return {"weights": weights, "dimension_weights": dims}
+
+
 def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str, pd.DataFrame]:
     """The output tables, keyed by sheet / file name."""
     ids = pd.DataFrame(
@@ -568,18 +598,8 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
     if "sub_dimension" in result.sub_indices:
         tables["sub_dimensions"] = _joined(ids, result.sub_indices["sub_dimension"])
 
+    tables.update(weight_tables(system, result.weights))
     info = system.to_frame()
-    w = result.weights.to_frame().rename(columns={"indicator": "id"})
-    weights = info.merge(w, on="id", how="right")
-    # Per-period entropy gives one weight vector per period: group within the period.
-    keys = ["period", "dimension"] if "period" in weights.columns else ["dimension"]
-    dim_total = weights.groupby(keys)["weight"].transform("sum")
-    weights["weight_in_dimension"] = weights["weight"] / dim_total
-    first = [*keys[:-1], "dimension", "sub_dimension", "id", "name", "direction", "weight"]
-    first.append("weight_in_dimension")
-    weights = weights[first + [c for c in weights.columns if c not in first]]
-    tables["weights"] = weights
-    tables["dimension_weights"] = weights.groupby(keys, sort=False)["weight"].sum().reset_index()
 
     ob = result.obstacles
     names = dict(zip(info["id"], info["name"], strict=True))

@@ -201,6 +201,27 @@ def test_topsis_minmax_published_opricovic_tzeng_2004():
         np.testing.assert_allclose(s, [0.500, 0.617, 0.500], rtol=0, atol=5e-4)
 
 
+def test_topsis_vector_complement_published_ersoy_2021():
+    # pyrepo-mcda tests/test_mcda_methods.py::Test_TOPSIS (Ersoy 2021, LogForum 17(3)):
+    # TOPSIS with its vector_normalization (cost columns 1 − x/‖x‖), compared at 2 d.p.
+    X6 = [
+        [256, 8, 41, 1.6, 1.77, 7347.16],
+        [256, 8, 32, 1.0, 1.8, 6919.99],
+        [256, 8, 53, 1.6, 1.9, 8400],
+        [256, 8, 41, 1.0, 1.75, 6808.9],
+        [512, 8, 35, 1.6, 1.7, 8479.99],
+        [256, 4, 35, 1.6, 1.7, 7499.99],
+    ]
+    w6 = [0.405, 0.221, 0.134, 0.199, 0.007, 0.034]
+    d6 = [1, 1, 1, 1, -1, -1]
+    published = [0.308, 0.254, 0.327, 0.263, 0.857, 0.192]
+    for engine in ("numpy", "numba"):
+        s = topsis(X6, w6, d6, vector_cost="complement", engine=engine).scores
+        # pyrepo-mcda's own check: equal after rounding both to 2 d.p.
+        np.testing.assert_array_equal(np.round(s, 2), np.round(published, 2))
+        np.testing.assert_allclose(s, published, rtol=0, atol=1e-3)
+
+
 def test_topsis_vector_cost_forms():
     # complement (pymcdm) = keep (Hwang & Yoon): reflection + shift of a column leave the
     # distances unchanged; reciprocal (scikit-criteria InvertMinimize) is another method.

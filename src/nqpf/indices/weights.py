@@ -95,7 +95,7 @@ class WeightResult(Result):
         return Summary(title="指标权重 (weights)", rows=tuple(rows))
 
 
-def _normalised_input(X, directions, normalized, names, **minmax_kw) -> np.ndarray:
+def _normalized_input(X, directions, normalized, names, **minmax_kw) -> np.ndarray:
     if normalized:
         A = as_matrix(X, names=names)
         if (A < 0).any():
@@ -108,7 +108,7 @@ def _normalised_input(X, directions, normalized, names, **minmax_kw) -> np.ndarr
     return minmax(X, directions, names=names, **minmax_kw)
 
 
-def _entropy_from_normalised(
+def _entropy_from_normalized(
     P: np.ndarray, names, *, constant_ok: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Entropy e_j (with 0·ln 0 := 0) and weights of a non-negative matrix.
@@ -225,9 +225,9 @@ def entropy_weights(
         w = _weights_from_divergence(1.0 - e)
         details = {"entropy": e, "divergence": 1.0 - e, "lo": lo, "hi": hi}
         return WeightResult(w, "entropy (pooled)", names_t, details)
-    P = _normalised_input(X, directions, normalized, names, **mm)
+    P = _normalized_input(X, directions, normalized, names, **mm)
     if scope == "pooled":
-        e, w = _entropy_from_normalised(P, names, constant_ok=constant == "zero")
+        e, w = _entropy_from_normalized(P, names, constant_ok=constant == "zero")
         details = {"entropy": e, "divergence": 1.0 - e}
         if not normalized and extremes == "pooled":
             # The extremes used, so that TOPSIS on the same matrix can skip that pass.
@@ -248,7 +248,7 @@ def entropy_weights(
                 f"period {labels[t].item()!r} has {block.shape[0]} unit(s); per-period entropy needs at least 2",
                 field="periods",
             )
-        E[t], W[t] = _entropy_from_normalised(block, names, constant_ok=constant == "zero")
+        E[t], W[t] = _entropy_from_normalized(block, names, constant_ok=constant == "zero")
     return WeightResult(
         W,
         "entropy (per period; not comparable across periods)",
@@ -380,11 +380,11 @@ def _critic_parts(X, directions, normalized, raw, correlation, ddof, constant, c
     """σ_j, the constant-column mask, the correlation matrix of the live columns and (for
     the entropy contrast) their entropies e_j, on the numpy route."""
     if normalized:
-        Z = _normalised_input(X, directions, True, names)
+        Z = _normalized_input(X, directions, True, names)
     elif raw:
         Z = as_matrix(X, names=names)
     else:
-        Z = _normalised_input(X, directions, False, names, shift=0.0, constant=constant)
+        Z = _normalized_input(X, directions, False, names, shift=0.0, constant=constant)
     sd = Z.std(axis=0, ddof=ddof)
     flat = (sd <= 0) | (Z.max(axis=0) == Z.min(axis=0))
     _check_flat(flat, constant, names)
@@ -395,7 +395,7 @@ def _critic_parts(X, directions, normalized, raw, correlation, ddof, constant, c
         R = np.corrcoef(Zl, rowvar=False)
     else:
         R = np.atleast_2d(stats.spearmanr(Zl).statistic)
-    entropy = _entropy_from_normalised(Zl, names)[0] if contrast == "entropy" else None
+    entropy = _entropy_from_normalized(Zl, names)[0] if contrast == "entropy" else None
     return sd, flat, R, entropy
 
 

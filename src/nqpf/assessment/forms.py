@@ -775,16 +775,33 @@ def score_form(form: RuleForm, answers: Mapping[str, Any]) -> tuple[Any, Outcome
         if form.kind == "quality-sme":
             result = _quality(**kwargs)
             return result, quality_outcome(form.key, form.name, result, form.version)
-        if kwargs["points"] is None:
-            raise DataValidationError(
-                "choose where the indicator points come from",
-                field="points_preset",
-                zh="请选择指标分值来源（示例分值或自定分值）",
-            )
+        _refuse_green_gaps(kwargs)
         result = score_green_factory(**kwargs)
         return result, green_outcome(form.key, form.name, result)
     except DataValidationError as exc:
         raise exc.at(field=_form_field(form, exc.field)) from None
+
+
+def _refuse_green_gaps(kwargs: Mapping[str, Any]) -> None:
+    """What the green-factory engine needs before it can score: a points source, and a
+    benchmark for every quantitative indicator given a value (at least one in all)."""
+    if kwargs["points"] is None:
+        raise DataValidationError(
+            "choose where the indicator points come from",
+            field="points_preset",
+            zh="请选择指标分值来源（示例分值或自定分值）",
+        )
+    if kwargs["benchmarks"]:
+        return
+    quantitative = [i for i in load_green_factory().indicators if i.kind == "quantitative"]
+    given = [i for i in quantitative if i.id in kwargs["indicators"]] or quantitative[:1]
+    ind = given[0]
+    raise DataValidationError(
+        f"{ind.id}: a quantitative indicator needs a benchmark and a leading value",
+        field=ind.id,
+        zh=f"定量指标“{ind.name}”需要基准值和引领值；nqpf 未内置，请填写"
+        + ("" if ind.id in kwargs["indicators"] else "（至少一项定量指标）"),
+    )
 
 
 def _quality(facts: Mapping[str, Any], version: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from starlette.datastructures import FormData
 
 from nqpf.assessment import Framework
+from nqpf.assessment.forms import RuleForm, derived
 from nqpf.assessment.schema import confidence_zh as confidence_label
 from nqpf.assessment.schema import fmt_num
 from nqpf.web import charts
@@ -184,7 +185,7 @@ class CompareOut(BaseModel):
 
 
 # ------------------------------------------------------------------------- converters
-def _progress(fw: Framework, row: Assessment) -> ProgressOut:
+def _progress(fw: Framework | RuleForm, row: Assessment) -> ProgressOut:
     p = svc.progress(fw, row.responses or {})
     return ProgressOut(
         answered_questions=p.answered_questions,
@@ -197,7 +198,7 @@ def _progress(fw: Framework, row: Assessment) -> ProgressOut:
 
 
 def _out(row: Assessment) -> AssessmentOut:
-    fw = svc.framework_of(row)
+    fw = svc.definition_of(row)
     return AssessmentOut(
         id=row.id,
         enterprise_id=row.enterprise_id,
@@ -329,7 +330,8 @@ def _compare_out(first: svc.ResultView, second: svc.ResultView) -> CompareOut:
 # --------------------------------------------------------------------------- JSON API
 @api.get("/frameworks", response_model=list[FrameworkOut])
 def frameworks(actor: ActorDep) -> list[FrameworkOut]:
-    """Assessment frameworks that can score responses (questionnaires with questions)."""
+    """Assessment frameworks that can score responses: questionnaires with questions, and
+    the rule frameworks filled as forms (``questions`` counts their fields)."""
     return [
         FrameworkOut(
             key=fw.key,
@@ -341,6 +343,17 @@ def frameworks(actor: ActorDep) -> list[FrameworkOut]:
             scenes=len(fw.scenes),
         )
         for fw in svc.available_frameworks().values()
+    ] + [
+        FrameworkOut(
+            key=f.key,
+            id=f.id,
+            version=f.version,
+            name=f.name,
+            confidence=f.confidence,
+            questions=len(f.counted),
+            scenes=0,
+        )
+        for f in svc.rule_frameworks().values()
     ]
 
 
@@ -379,6 +392,8 @@ def compare_api(
 ) -> CompareOut:
     """Two submitted assessments side by side: level, total, dimensions, scenes, deltas (b − a)."""
     first, second = svc.compare(session, actor, enterprise_id, a, b)
+    if isinstance(first, svc.RuleView):
+        raise Conflict("规则类评测的对比请打开对比页面", field="a")
     return _compare_out(first, second)
 
 
@@ -413,6 +428,51 @@ def submit_api(
 def result_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) -> ResultOut:
     """Level, total, dimensions, scene ladder, reasons, next-level conditions and roadmap."""
     return _result_out(svc.result_view(session, actor, assessment_id))
+
+
+class CheckOut(BaseModel):
+    group: str
+    text: str
+    status: str = Field(description="met / unmet / unknown")
+    current: str
+    required: str
+
+
+class OutcomeOut(BaseModel):
+    assessment: AssessmentOut
+    framework_name: str
+    outcome: str = Field(description="Level, tier or eligibility reached, in Chinese")
+    rank: int
+    ranks: list[str]
+    score: float | None
+    max_score: float | None
+    checks: list[CheckOut]
+    unmet: list[str] = Field(description="Each unmet condition, named in Chinese")
+    unknown: list[str]
+    roadmap: list[str]
+    confidence: str
+
+
+@api.get("/assessments/{assessment_id}/outcome", response_model=OutcomeOut)
+def outcome_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) -> OutcomeOut:
+    """The outcome of a submitted assessment of a rule framework (CMMM, smart-factory
+    tiers, 优质中小企业, green factory): rank reached, every condition, unmet ones, steps."""
+    view = svc.rule_view(session, actor, assessment_id)
+    o = view.outcome
+    return OutcomeOut(
+        assessment=_out(view.assessment),
+        framework_name=o.name,
+        outcome=o.headline,
+        rank=o.rank,
+        ranks=list(o.ranks),
+        score=o.score,
+        max_score=o.max_score,
+        checks=[CheckOut(**vars(c)) for c in o.checks],
+        unmet=list(o.unmet),
+        unknown=list(o.unknown),
+        roadmap=list(o.roadmap),
+        confidence=o.confidence,
+    )
 
 
 @api.get(
@@ -532,6 +592,42 @@ def _form_answers(fw: Framework, form: FormData) -> tuple[dict[str, Any], dict[s
     return answers, raw
 
 
+def _rule_display(form: RuleForm, responses: dict[str, Any]) -> dict[str, Any]:
+    """Stored answers of a rule form in the shape the page shows them."""
+    out: dict[str, Any] = {}
+    for key, value in responses.items():
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, list):
+            out[key] = list(value) or [svc.NONE_OPTION]
+        elif isinstance(value, float):
+            out[key] = fmt_num(value)
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _rule_answers(form: RuleForm, data: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(answers for the service, raw values to show again) from a rule framework's form."""
+    answers: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    for f in form.fields:
+        if f.kind == "multi":
+            chosen = [v[:64] for v in data.getlist(ANSWER_PREFIX + f.id) if isinstance(v, str)]
+            raw[f.id] = chosen
+            if svc.NONE_OPTION in chosen and len(chosen) > 1:
+                raise _FormProblem(
+                    FieldError(f"“{f.label}”：“以上均无”不能与其他选项同时选择", field=f.id), raw
+                )
+            answers[f.id] = [] if chosen == [svc.NONE_OPTION] else chosen or None
+            continue
+        value = data.get(ANSWER_PREFIX + f.id)
+        text = value[:200].strip() if isinstance(value, str) else ""
+        raw[f.id] = text
+        answers[f.id] = text or None
+    return answers, raw
+
+
 class _FormProblem(Exception):
     def __init__(self, error: FieldError, raw: dict[str, Any]) -> None:
         self.error = error
@@ -566,9 +662,33 @@ def _questionnaire(
     message: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    fw = svc.framework_of(row)
+    fw = svc.definition_of(row)
     org = enterprise_for(session, request.state.actor, row.enterprise_id, "read")
     p = svc.progress(fw, row.responses or {})
+    if isinstance(fw, RuleForm):
+        responses = row.responses or {}
+        return render(
+            request,
+            "assessments/rule_form.html",
+            {
+                "row": row,
+                "org": org,
+                "form": fw,
+                "levels": sorted({f.level for f in fw.fields if f.level}),
+                "values": values if values is not None else _rule_display(fw, responses),
+                "derived": derived(fw, responses) if values is None else {},
+                "progress": p,
+                "error": error,
+                "field": field,
+                "label_of": lambda key: _label_of(fw, key),
+                "message": message,
+                "NONE_OPTION": svc.NONE_OPTION,
+                "prefix": ANSWER_PREFIX,
+                "fmt": fmt_num,
+                "confidence": confidence_label,
+            },
+            status_code,
+        )
     return render(
         request,
         "assessments/questionnaire.html",
@@ -591,6 +711,13 @@ def _questionnaire(
     )
 
 
+def _label_of(form: RuleForm, key: str) -> str:
+    try:
+        return form.field(key).label
+    except KeyError:
+        return key
+
+
 def _revision(form: FormData) -> int | None:
     value = form.get("revision")
     if not isinstance(value, str) or not value.strip():
@@ -607,10 +734,13 @@ def _save_from_form(
     row = svc.get_assessment(session, actor, assessment_id, "assess")
     if row.status != "draft":
         raise Conflict(f"评测 {row.label} 已提交，不能再修改", field="status")
-    fw = svc.framework_of(row)
+    fw = svc.definition_of(row)
     raw: dict[str, Any] = {}
     try:
-        answers, raw = _form_answers(fw, form)
+        if isinstance(fw, RuleForm):
+            answers, raw = _rule_answers(fw, form)
+        else:
+            answers, raw = _form_answers(fw, form)
         revision = _revision(form)
         row = svc.save_answers(session, actor, assessment_id, answers, revision, replace=True)
     except _FormProblem as exc:
@@ -648,6 +778,8 @@ def list_page(
             "submitted": [r for r in rows if r.status == "submitted"],
             "can_assess": svc.can_assess(session, actor, enterprise_id),
             "frameworks": list(svc.available_frameworks().values()),
+            "rule_frameworks": list(svc.rule_frameworks().values()),
+            "fmt": fmt_num,
         },
     )
 
@@ -673,6 +805,8 @@ def compare_page(
     actor: PageActorDep,
 ) -> Response:
     first, second = svc.compare(session, actor, enterprise_id, a, b)
+    if isinstance(first, svc.RuleView):
+        return _rule_compare_page(request, session, actor, enterprise_id, first, second)
     data = _compare_out(first, second)
     dims = [d for d in data.dimensions]
     radar = charts.radar_svg(
@@ -689,6 +823,45 @@ def compare_page(
         "assessments/compare.html",
         {"org": org, "first": first, "second": second, "data": data, "radar": radar,
          "fmt": fmt_num},
+    )  # fmt: skip
+
+
+def _rule_compare_page(
+    request: Request,
+    session: SessionDep,
+    actor: Any,
+    enterprise_id: int,
+    first: svc.RuleView,
+    second: svc.RuleView,
+) -> Response:
+    a, b = first.outcome, second.outcome
+    by_name = {name: (value, top) for name, value, top in b.parts}
+    parts = [(n, x, by_name[n][0], by_name[n][1]) for n, x, _ in a.parts if n in by_name]
+    radar = (
+        charts.radar_svg(
+            [p[0] for p in parts],
+            [
+                (first.assessment.label, [charts.share(p[1], p[3]) for p in parts]),
+                (second.assessment.label, [charts.share(p[2], p[3]) for p in parts]),
+            ],
+            title="各部分达成率对比",
+        )
+        if len(parts) >= 3
+        else None
+    )
+    status_a = {(c.group, c.text): c.status_zh for c in a.checks}
+    status_b = {(c.group, c.text): c.status_zh for c in b.checks}
+    changes = [
+        (group, text, status_a.get((group, text), "未列出"), status_b.get((group, text), "未列出"))
+        for group, text in dict.fromkeys([*status_a, *status_b])
+        if status_a.get((group, text)) != status_b.get((group, text))
+    ]
+    org = enterprise_for(session, actor, enterprise_id, "read")
+    return render(
+        request,
+        "assessments/rule_compare.html",
+        {"org": org, "first": first, "second": second, "parts": parts, "radar": radar,
+         "changes": changes, "fmt": fmt_num},
     )  # fmt: skip
 
 
@@ -766,6 +939,8 @@ def result_page(
     row = svc.get_assessment(session, actor, assessment_id)
     if row.status != "submitted":
         return RedirectResponse(f"/assessments/{row.id}", status_code=303)
+    if isinstance(svc.definition_of(row), RuleForm):
+        return _rule_result_page(request, session, actor, assessment_id)
     view = svc.result_view(session, actor, assessment_id)
     data = _result_out(view)
     radar = charts.radar_svg(
@@ -780,4 +955,27 @@ def result_page(
         {"org": org, "row": row, "view": view, "data": data, "radar": radar, "fmt": fmt_num,
          "confidence": confidence_label,
          "can_assess": svc.can_assess(session, actor, row.enterprise_id)},
+    )  # fmt: skip
+
+
+def _rule_result_page(
+    request: Request, session: SessionDep, actor: Any, assessment_id: int
+) -> Response:
+    view = svc.rule_view(session, actor, assessment_id)
+    parts = view.outcome.parts
+    radar = (
+        charts.radar_svg(
+            [p[0] for p in parts],
+            [(view.assessment.label, [charts.share(p[1], p[2]) for p in parts])],
+            title="各部分达成率（当前 / 满分）",
+        )
+        if len(parts) >= 3
+        else None
+    )
+    org = enterprise_for(session, actor, view.assessment.enterprise_id, "read")
+    return render(
+        request,
+        "assessments/rule_result.html",
+        {"org": org, "row": view.assessment, "view": view, "radar": radar, "fmt": fmt_num,
+         "confidence": confidence_label},
     )  # fmt: skip

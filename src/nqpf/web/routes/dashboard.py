@@ -21,6 +21,7 @@ from nqpf.web.errors import FieldError
 from nqpf.web.routes._shared import MAX_ID, XLSX, download
 from nqpf.web.services import dashboard as svc
 from nqpf.web.services.assessments import available_frameworks
+from nqpf.web.services.framework_rollups import framework_rollups
 from nqpf.web.templating import render
 
 __all__ = ["api", "pages"]
@@ -488,6 +489,9 @@ def dashboard_page(
             "beijing": svc.beijing_time,
             "list_framework": _list_framework(f.framework),
             "level_links": _level_links(f.framework, len(level_labels)),
+            "framework_rollups": framework_rollups(
+                session, actor, region=f.region, industry=f.industry
+            ),
         },
     )
 

@@ -14,8 +14,11 @@ Rules
 * Readers of the enterprise (authorities in scope, providers it shared with) see
   submitted assessments only; a draft is 404 for them.
 
-Frameworks are offered when they can score responses (questionnaires with questions);
-new ones (smart factory, carbon, 专精特新) appear once their YAML has questions.
+Frameworks are offered when they can score responses: the questionnaires with questions
+(SME digital level) and the rule frameworks filled as forms (:func:`rule_frameworks`:
+CMMM self-check, smart-factory tiers, 优质中小企业 2022/2026, green factory), whose
+answers are checked, derived and scored by :mod:`nqpf.assessment.forms` through
+:func:`nqpf.services.assess.score_rule_form` and stored as the outcome's summary.
 
 The rules themselves (answer checks, scoring, the template, the report) live in
 :mod:`nqpf.assessment.answers`, :mod:`nqpf.services.assess` and
@@ -42,11 +45,25 @@ from nqpf.assessment import (
     list_frameworks,
     load_framework,
     score,
+    version_key,
 )
 from nqpf.assessment.answers import normalize_answer, normalize_answers
+from nqpf.assessment.forms import (
+    RuleForm,
+    answered,
+    check_answers,
+    normalize_form_answers,
+    rule_forms,
+)
+from nqpf.assessment.outcomes import Outcome
 from nqpf.exceptions import DataValidationError, NqpfError
 from nqpf.services import assess_report, maps
-from nqpf.services.assess import resolve_framework, responses_from_template, template_bytes
+from nqpf.services.assess import (
+    resolve_framework,
+    responses_from_template,
+    score_rule_form,
+    template_bytes,
+)
 from nqpf.services.assess_report import Analysis, analyze
 from nqpf.web.authz import Actor, enterprise_for, may
 from nqpf.web.errors import Conflict, FieldError, NotFound, PlatformError, field_error
@@ -58,10 +75,14 @@ __all__ = [
     "NONE_OPTION",
     "Progress",
     "ResultView",
+    "RuleView",
     "ServiceUnavailable",
+    "any_view",
     "available_frameworks",
     "can_assess",
     "compare",
+    "definition_for",
+    "definition_of",
     "delete_draft",
     "framework_for",
     "framework_of",
@@ -71,6 +92,8 @@ __all__ = [
     "report_pdf",
     "report_xlsx",
     "result_view",
+    "rule_frameworks",
+    "rule_view",
     "save_answers",
     "start",
     "submit",
@@ -126,6 +149,40 @@ def framework_of(row: Assessment) -> Framework:
     return fw
 
 
+def rule_frameworks() -> dict[str, RuleForm]:
+    """The rule frameworks filled as forms, by key: 智能制造能力成熟度自评 (cmmm-selfcheck-1),
+    智能工厂梯度培育 (smart-factory-tiers-2025), 优质中小企业梯度培育 (quality-sme-2022 /
+    2026) and 绿色工厂 (green-factory-2025); see :mod:`nqpf.assessment.forms`."""
+    return rule_forms()
+
+
+def definition_for(key_or_id: str) -> Framework | RuleForm:
+    """What an assessment is started with: a scorable questionnaire (:func:`framework_for`)
+    or a rule framework, by key or by id (its latest version)."""
+    key = (key_or_id or "").strip()
+    forms = rule_forms()
+    if key in forms:
+        return forms[key]
+    same_id = sorted(
+        (f for f in forms.values() if f.id == key), key=lambda f: version_key(f.version)
+    )
+    if same_id:
+        return same_id[-1]
+    try:
+        return framework_for(key)
+    except FieldError:
+        known = "、".join([*available_frameworks(), *forms])
+        raise FieldError(
+            f"评测框架 {key!r} 不存在或不能评分；可选：{known}", field="framework"
+        ) from None
+
+
+def definition_of(row: Assessment) -> Framework | RuleForm:
+    """The questionnaire or rule framework an assessment was started with."""
+    form = rule_forms().get(f"{row.framework_id}-{row.framework_version}")
+    return form if form is not None else framework_of(row)
+
+
 # --------------------------------------------------------------------------- answers
 def validate_answer(fw: Framework, key: str, value: Any) -> Any:
     """The normalised answer ``value`` to question/scene/form field ``key``.
@@ -140,8 +197,10 @@ def validate_answer(fw: Framework, key: str, value: Any) -> Any:
         raise field_error(exc) from None
 
 
-def _normalized(fw: Framework, answers: Mapping[str, Any]) -> dict[str, Any]:
+def _normalized(fw: Framework | RuleForm, answers: Mapping[str, Any]) -> dict[str, Any]:
     try:
+        if isinstance(fw, RuleForm):
+            return normalize_form_answers(fw, answers)
         return normalize_answers(fw, answers)
     except DataValidationError as exc:
         raise field_error(exc) from None
@@ -171,8 +230,11 @@ class Progress:
         return self.answered == self.total
 
 
-def progress(fw: Framework, responses: Mapping[str, Any]) -> Progress:
-    """How many questions and scenes of ``fw`` have an answer in ``responses``."""
+def progress(fw: Framework | RuleForm, responses: Mapping[str, Any]) -> Progress:
+    """How many questions and scenes of ``fw`` have an answer in ``responses`` (of a rule
+    framework: how many of its fields have one, given or derived)."""
+    if isinstance(fw, RuleForm):
+        return Progress(answered(fw, responses), len(fw.counted), 0, 0)
     return Progress(
         sum(1 for q in fw.questions if responses.get(q.id) is not None),
         len(fw.questions),
@@ -244,7 +306,7 @@ def start(
     Returns ``(assessment, created)``.
     """
     org = enterprise_for(session, actor, enterprise_id, "assess")
-    fw = framework_for(framework)
+    fw = definition_for(framework)
 
     def open_draft() -> Assessment | None:
         return session.scalars(
@@ -351,7 +413,7 @@ def save_answers(
     whose page carried it anyway).  ``replace`` drops the answers not given.
     """
     row = _editable(session, actor, assessment_id)
-    fw = framework_of(row)
+    fw = definition_of(row)
     given = _normalized(fw, answers)
     old = dict(row.responses or {})
     new = {} if replace else dict(old)
@@ -360,6 +422,11 @@ def save_answers(
             new.pop(k, None)
         else:
             new[k] = v
+    if isinstance(fw, RuleForm):  # answers that contradict each other are not saved
+        try:
+            check_answers(fw, new)
+        except DataValidationError as exc:
+            raise field_error(exc) from None
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     return _apply(
         session,
@@ -401,6 +468,9 @@ def submit(
 ) -> Assessment:
     """Score the draft and freeze it (result, status, audit event: one transaction)."""
     row = _editable(session, actor, assessment_id)
+    form = definition_of(row)
+    if isinstance(form, RuleForm):
+        return _submit_rules(session, actor, row, form, revision)
     fw = framework_of(row)
     responses = dict(row.responses or {})
     result = _score(fw, responses)
@@ -419,6 +489,33 @@ def submit(
             "status": "submitted",
             "result": summary,
             "submitted_at": now,
+            "submitted_by": actor.user.id,
+        },
+    )
+
+
+def _submit_rules(
+    session: Session, actor: Actor, row: Assessment, form: RuleForm, revision: int | None
+) -> Assessment:
+    """Submit a rule framework's draft: the engine's outcome is stored as ``result``."""
+    responses = dict(row.responses or {})
+    try:
+        _result, outcome = score_rule_form(form, responses)
+    except DataValidationError as exc:
+        raise field_error(exc, label="无法提交：") from None
+    return _apply(
+        session,
+        actor,
+        row,
+        revision,
+        responses,
+        "submit",
+        {"status": "draft"},
+        {"status": "submitted", "outcome": outcome.headline, "rank": outcome.rank},
+        extra={
+            "status": "submitted",
+            "result": outcome.summary_json(),
+            "submitted_at": datetime.now(UTC),
             "submitted_by": actor.user.id,
         },
     )
@@ -457,6 +554,7 @@ def upload_template(
 ) -> Assessment:
     """Replace a draft's answers with those of a filled XLSX template."""
     row = _editable(session, actor, assessment_id)
+    _refuse_rules(row)
     fw = framework_of(row)
     if not data:
         raise FieldError("请选择已填写的评测模板（.xlsx）", field="file")
@@ -486,11 +584,53 @@ class ResultView:
     analysis: Analysis
 
 
-def result_view(session: Session, actor: Actor, assessment_id: int) -> ResultView:
-    """Score, diagnosis and roadmap of a submitted assessment (404/409 otherwise)."""
+@dataclass(frozen=True)
+class RuleView:
+    """A submitted assessment of a rule framework: the engine's result and its outcome,
+    recomputed from the stored answers."""
+
+    assessment: Assessment
+    form: RuleForm
+    result: Any
+    outcome: Outcome
+
+
+def _submitted(session: Session, actor: Actor, assessment_id: int) -> Assessment:
     row = get_assessment(session, actor, assessment_id)
     if row.status != "submitted":
         raise Conflict(f"评测 {row.label} 尚未提交，没有结果", field="status")
+    return row
+
+
+def rule_view(session: Session, actor: Actor, assessment_id: int) -> RuleView:
+    """The outcome of a submitted assessment of a rule framework (404/409 otherwise)."""
+    row = _submitted(session, actor, assessment_id)
+    form = definition_of(row)
+    if not isinstance(form, RuleForm):
+        raise Conflict(f"评测 {row.label} 不是规则类评测", field="framework")
+    try:
+        result, outcome = score_rule_form(form, row.responses or {})
+    except DataValidationError as exc:  # pragma: no cover - stored responses were scored
+        raise Conflict(f"评测 {row.label} 的答案无法重新评分：{exc.reason_zh}") from None
+    return RuleView(row, form, result, outcome)
+
+
+def any_view(session: Session, actor: Actor, assessment_id: int) -> ResultView | RuleView:
+    """:func:`result_view` or :func:`rule_view`, as the assessment's framework is."""
+    row = _submitted(session, actor, assessment_id)
+    if isinstance(definition_of(row), RuleForm):
+        return rule_view(session, actor, assessment_id)
+    return result_view(session, actor, assessment_id)
+
+
+def result_view(session: Session, actor: Actor, assessment_id: int) -> ResultView:
+    """Score, diagnosis and roadmap of a submitted assessment (404/409 otherwise)."""
+    row = _submitted(session, actor, assessment_id)
+    if isinstance(definition_of(row), RuleForm):
+        raise Conflict(
+            f"评测 {row.label} 属于规则类评测框架，其结果见 /api/v1/assessments/{row.id}/outcome",
+            field="framework",
+        )
     try:
         analysis = analyze(framework_of(row), row.responses or {})
     except DataValidationError as exc:  # pragma: no cover - stored responses were scored
@@ -500,7 +640,7 @@ def result_view(session: Session, actor: Actor, assessment_id: int) -> ResultVie
 
 def compare(
     session: Session, actor: Actor, enterprise_id: int, a: int, b: int
-) -> tuple[ResultView, ResultView]:
+) -> tuple[ResultView, ResultView] | tuple[RuleView, RuleView]:
     """Two submitted assessments of the enterprise, of one framework id."""
     org = enterprise_for(session, actor, enterprise_id, "read")
     views = []
@@ -510,11 +650,11 @@ def compare(
             raise NotFound(f"评测 {aid} 不存在或无权查看")
         if row.status != "submitted":
             raise FieldError(f"评测 {row.label} 尚未提交，不能对比", field="a" if aid == a else "b")
-        views.append(result_view(session, actor, aid))
+        views.append(any_view(session, actor, aid))
     first, second = views
-    if first.analysis.framework.id != second.analysis.framework.id:
+    if first.assessment.framework_id != second.assessment.framework_id:
         raise FieldError("只能对比同一评测框架的两次评测", field="b")
-    return first, second
+    return first, second  # type: ignore[return-value]
 
 
 def enterprise_facts(org: Organization) -> dict[str, str]:
@@ -530,30 +670,35 @@ def enterprise_facts(org: Organization) -> dict[str, str]:
     return facts
 
 
-def _report_heading(session: Session, view: ResultView) -> dict[str, Any]:
+def _report_heading(session: Session, view: ResultView | RuleView) -> dict[str, Any]:
     """The enterprise facts and the title of the report of ``view``."""
     org = session.get(Organization, view.assessment.enterprise_id)
     assert org is not None
+    what = f"{view.form.name} 评测报告" if isinstance(view, RuleView) else "数字化水平诊断报告"
     return {
         "enterprise": enterprise_facts(org),
-        "title": f"{org.name} 数字化水平诊断报告（{view.assessment.label}）",
+        "title": f"{org.name} {what}（{view.assessment.label}）",
     }
 
 
-def report_html(session: Session, view: ResultView) -> str:
+def report_html(session: Session, view: ResultView | RuleView) -> str:
     """The HTML diagnosis report of a submitted assessment."""
+    if isinstance(view, RuleView):
+        return assess_report.outcome_html(view.outcome, **_report_heading(session, view))
     return assess_report.report_html(view.analysis, **_report_heading(session, view))
 
 
 def report_pdf(session: Session, actor: Actor, assessment_id: int) -> bytes:
     """The diagnosis report of a submitted assessment as PDF (503 without Chromium)."""
-    view = result_view(session, actor, assessment_id)
+    view = any_view(session, actor, assessment_id)
     if not assess_report.pdf_available():
         raise ServiceUnavailable(
             "服务器未安装 Chromium，暂时无法生成 PDF 报告；请下载 XLSX 报告，或联系管理员安装 chromium"
         )
     heading = _report_heading(session, view)
     try:
+        if isinstance(view, RuleView):
+            return assess_report.outcome_pdf(view.outcome, timeout=120, **heading)
         return assess_report.report_pdf(view.analysis, timeout=120, **heading)
     except assess_report.PdfEngineError as exc:
         raise ServiceUnavailable(f"PDF 生成失败：{exc}") from None
@@ -561,7 +706,10 @@ def report_pdf(session: Session, actor: Actor, assessment_id: int) -> bytes:
 
 def report_xlsx(session: Session, actor: Actor, assessment_id: int) -> bytes:
     """The report's tables of a submitted assessment as an XLSX workbook."""
-    return assess_report.report_xlsx(result_view(session, actor, assessment_id).analysis)
+    view = any_view(session, actor, assessment_id)
+    if isinstance(view, RuleView):
+        return assess_report.outcome_xlsx(view.outcome)
+    return assess_report.report_xlsx(view.analysis)
 
 
 @functools.cache
@@ -572,5 +720,11 @@ def _template_bytes(key: str) -> bytes:
 def template_xlsx(session: Session, actor: Actor, assessment_id: int) -> tuple[str, bytes]:
     """``(framework key, bytes)`` of the fillable XLSX template of the assessment's framework."""
     row = get_assessment(session, actor, assessment_id)
+    _refuse_rules(row)
     fw = framework_of(row)
     return fw.key, _template_bytes(fw.key)
+
+
+def _refuse_rules(row: Assessment) -> None:
+    if isinstance(definition_of(row), RuleForm):
+        raise Conflict("该评测框架没有 Excel 模板，请在页面上填写", field="file")

@@ -49,10 +49,12 @@ __all__ = [
     "Need",
     "NeedShare",
     "Organization",
+    "PasswordReset",
     "Project",
     "ProjectDocument",
     "Proposal",
     "ProviderRegistration",
+    "RecoveryCode",
     "RegisterEvent",
     "Share",
     "Solution",
@@ -131,6 +133,11 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # issue 17: a temporary password must be changed at the next sign-in; TOTP two-factor
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # no code is used twice
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -201,6 +208,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # issue 17: read / write / admin (nqpf.web.security.required_scopes)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["read"])
 
     user: Mapped[User] = relationship()
 
@@ -246,6 +255,8 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # issue 17: a sign-in still owing a step (totp, enrol, password) grants nothing else
+    stage: Mapped[str] = mapped_column(String(16), default="full")
 
     user: Mapped[User] = relationship()
 
@@ -279,6 +290,10 @@ class Share(Base):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # issue 17: the data categories shared (nqpf.web.services.shares.SHARE_CATEGORIES);
+    # ``narrowed`` marks a share the migration cut to the narrowest ones (a notice)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["profile", "results"])
+    narrowed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Assessment(Base):
@@ -709,3 +724,37 @@ class JobFile(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# -- issue 17: sign-in security ------------------------------------------------------------
+class RecoveryCode(Base):
+    """A one-time recovery code of a user's two-factor sign-in; only its SHA-256 digest
+    is stored (the codes carry 120 random bits)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PasswordReset(Base):
+    """A one-time password-reset link (issued by an admin, or mailed when SMTP is set);
+    only the SHA-256 digest of its token is stored."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

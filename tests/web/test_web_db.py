@@ -50,6 +50,8 @@ TABLES = {
     *("proposal", "project", "project_document", "loop_counter"),
     # background jobs (rev 0005)
     *("job", "job_file"),
+    # sign-in security (rev 0006)
+    *("recovery_code", "password_reset"),
 }
 
 

@@ -52,6 +52,8 @@ TABLES = {
     *("job", "job_file"),
     # sign-in security (rev 0006)
     *("recovery_code", "password_reset"),
+    # effect evaluation (rev 0007)
+    *("programme", "programme_member"),
 }
 
 

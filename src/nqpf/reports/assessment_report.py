@@ -16,7 +16,7 @@ Both return one self-contained HTML page from :func:`nqpf.reports.html.render_re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -333,6 +333,7 @@ def enterprise_report(
     synthetic: bool = False,
     framework: Framework | None = None,
     title: str | None = None,
+    extra_sections: Sequence[Section] = (),
 ) -> str:
     """HTML diagnosis report of one enterprise.
 
@@ -357,6 +358,8 @@ def enterprise_report(
         The framework used, when it is not a shipped one (a YAML path).
     title
         Page title; default ``"<name> 数字化水平诊断报告"``.
+    extra_sections
+        Sections added at the end (the effect section of a re-assessment).
 
     Returns
     -------
@@ -414,6 +417,7 @@ def enterprise_report(
         sections.append(_roadmap_section(roadmap))
     if carbon is not None:
         sections.append(_carbon_section(carbon, note))
+    sections.extend(extra_sections)
     return render_report(
         title=title,
         subtitle=f"评测等级 {result.level_name} · 总分 {_num(result.total)}",

@@ -47,7 +47,11 @@ __all__ = [
 ]
 
 #: Modules that register job kinds when imported (add yours here).
-KIND_MODULES: list[str] = ["nqpf.services.jobs_analytics", "nqpf.services.jobs_pdf"]
+KIND_MODULES: list[str] = [
+    "nqpf.services.jobs_analytics",
+    "nqpf.services.jobs_pdf",
+    "nqpf.services.evaluation",
+]
 
 #: What a job's error says when its function failed for a reason it did not name.
 INTERNAL_ERROR = "任务失败：内部错误（已记入服务器日志），请稍后重试或联系管理员"

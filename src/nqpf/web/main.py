@@ -34,8 +34,10 @@ from nqpf.web.routes import (
     auth,
     carbon,
     dashboard,
+    effects,
     enterprises,
     needs,
+    programmes,
     projects,
     providers,
 )
@@ -219,7 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     for module in (auth, enterprises, assessments, carbon, dashboard, admin, needs, providers,
-                   projects):  # fmt: skip
+                   projects, programmes, effects):  # fmt: skip
         app.include_router(module.api, prefix="/api/v1")
         app.include_router(module.pages, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -758,3 +758,73 @@ class PasswordReset(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# ------------------------------------------------------------------------ effect evaluation
+# an authority's programmes (issue 12): members with their start year, the outcome and
+# the rules; the last evaluation is stored as the JSON document that
+# nqpf.services.evaluation.programme_evaluation computes.
+
+#: 评测总分, 评测维度得分, 项目指标, 单位产值综合能耗 (tce/万元, carbon inventories)
+PROGRAMME_OUTCOMES = ("total", "dimension", "kpi", "energy_intensity")
+PROGRAMME_CONTROLS = ("never", "notyet")
+
+
+class Programme(Base):
+    """A programme (项目/专项) of an authority, evaluated on its member enterprises.
+
+    ``region_scope`` is the authority's scope when it was created: members come from it
+    and the enterprises of the scope that are not members are the never-treated group.
+    ``evaluation`` holds the last evaluation's document (None before the first);
+    ``revision`` increases with every change of the definition or its members; ``job_id``
+    is the background job evaluating it until its result is adopted.
+    """
+
+    __tablename__ = "programme"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", PROGRAMME_OUTCOMES), name="outcome"),
+        CheckConstraint(_in("control", PROGRAMME_CONTROLS), name="control"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    authority_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    region_scope: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16))
+    outcome_key: Mapped[str] = mapped_column(String(200), default="")
+    framework: Mapped[str] = mapped_column(String(64))
+    acceptance_rule: Mapped[str] = mapped_column(String(64))
+    subsidy_rule: Mapped[str] = mapped_column(String(64))
+    control: Mapped[str] = mapped_column(String(8), default="never")
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the background job evaluating it (nqpf.web.jobs), until its result is adopted
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ProgrammeMember(Base):
+    """A member enterprise of a programme and the year it joined (its DiD cohort);
+    ``scale`` is 规上 / 规下 (or empty) for the acceptance rule's population."""
+
+    __tablename__ = "programme_member"
+    __table_args__ = (UniqueConstraint("programme_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    start_year: Mapped[int] = mapped_column(Integer)
+    scale: Mapped[str] = mapped_column(String(8), default="")

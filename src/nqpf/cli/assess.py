@@ -379,10 +379,10 @@ def report(
 ) -> None:
     """Write the enterprise diagnosis report (level, radar, scene ladder, roadmap, carbon)."""
     from nqpf.exceptions import DataValidationError
-    from nqpf.io.atomic import atomic_write
     from nqpf.services import assess_report
     from nqpf.services.assess import score_file
     from nqpf.services.carbon import account_file
+    from nqpf.services.files import output_lock, publish_file
 
     if out.suffix.lower() not in _REPORT_SUFFIXES:
         raise DataValidationError(
@@ -391,27 +391,27 @@ def report(
         )
     if not out.parent.is_dir():
         raise DataValidationError(f"folder {str(out.parent)!r} does not exist", file=str(out))
-    outcome = score_file(file, framework)
-    analysis = assess_report.analysis_of(
-        outcome.result, outcome.framework, target_level=target_level
-    )
-    enterprise = {
-        "name": name,
-        "credit_code": credit_code,
-        "industry": industry,
-        "region": location,
-    }
-    accounted = account_file(carbon, year=year, region=region).result if carbon else None
-    if out.suffix.lower() == ".pdf":
-        document = assess_report.report_pdf(
-            analysis, enterprise=enterprise, carbon=accounted, synthetic=synthetic
+    with output_lock(out):  # held from the start: a second run refuses before computing
+        outcome = score_file(file, framework)
+        analysis = assess_report.analysis_of(
+            outcome.result, outcome.framework, target_level=target_level
         )
-    else:
-        html = assess_report.report_html(
-            analysis, enterprise=enterprise, carbon=accounted, synthetic=synthetic
-        )
-        document = html.encode("utf-8")
-    with atomic_write(out, "wb") as fh:
-        fh.write(document)
+        enterprise = {
+            "name": name,
+            "credit_code": credit_code,
+            "industry": industry,
+            "region": location,
+        }
+        accounted = account_file(carbon, year=year, region=region).result if carbon else None
+        if out.suffix.lower() == ".pdf":
+            document = assess_report.report_pdf(
+                analysis, enterprise=enterprise, carbon=accounted, synthetic=synthetic
+            )
+        else:
+            html = assess_report.report_html(
+                analysis, enterprise=enterprise, carbon=accounted, synthetic=synthetic
+            )
+            document = html.encode("utf-8")
+        publish_file(out, lambda fh: fh.write(document))
     r = analysis.result
     typer.echo(f"{r.level_name}，总分 {r.total:g} → {out}")

@@ -477,6 +477,59 @@ def publish(
     return [folder / n for n in [*names, MANIFEST]]
 
 
+def publish_file(
+    path: str | os.PathLike[str],
+    write: Callable[[IO[bytes]], Any],
+    *,
+    wait: float = 0.0,
+) -> Path:
+    """Write one file (a report, a workbook) whole, or leave ``path`` as it was.
+
+    The single-file counterpart of :func:`publish`: under the lock of ``path``
+    (:func:`output_lock`, so a second run refuses with :class:`OutputBusyError`), the
+    temporary files killed runs left beside it are removed, ``write`` writes a temporary
+    sibling (``.<name>.<hex>.tmp``), which is flushed to disk and renamed over ``path``.
+    A failure or a kill leaves the previous file (or none), never a truncated one.
+
+    Raises a :class:`DataValidationError` when the folder does not exist or ``path`` is
+    a folder; errors of the operating system become one-line messages.
+    """
+    target = Path(path).expanduser().resolve()
+    if not target.parent.is_dir():
+        raise DataValidationError(
+            f"folder {str(target.parent)!r} does not exist",
+            file=str(target),
+            zh=f"文件夹 {str(target.parent)!r} 不存在",
+        )
+    if target.is_dir():
+        raise DataValidationError(
+            "is a folder, expected a file to write", file=str(target), zh="是文件夹，应为文件"
+        )
+    stale = re.compile(rf"^\.{re.escape(target.name)}\.[0-9a-f]{{8}}\.tmp$")
+    try:
+        with output_lock(target, wait=wait):
+            for p in target.parent.iterdir():
+                if stale.match(p.name):
+                    p.unlink(missing_ok=True)
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+            try:
+                with open(tmp, "xb") as fh:
+                    write(fh)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                if target.exists():
+                    with contextlib.suppress(OSError):  # a replaced file keeps its mode
+                        os.chmod(tmp, target.stat().st_mode & 0o7777)
+                os.replace(tmp, target)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            _fsync_dir(target.parent)
+    except OSError as exc:
+        raise _os_error(exc, target.parent) from None
+    return target
+
+
 def _write_all(tmp: Path, files: Sequence[OutputFile], say: Callable[..., None]) -> list[dict]:
     """Write every file into ``tmp`` (several at once: the writers release the GIL)."""
     total = len(files)
@@ -528,7 +581,9 @@ def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any]:
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
-            raise DataValidationError("listed in manifest.json but missing", file=str(path)) from None
+            raise DataValidationError(
+                "listed in manifest.json but missing", file=str(path)
+            ) from None
         if digest != entry["sha256"]:
             raise DataValidationError("differs from its checksum in manifest.json", file=str(path))
     return manifest

@@ -65,6 +65,38 @@ _CHILD = textwrap.dedent(
 )
 
 
+_STAGES_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    t0, c0 = time.perf_counter(), time.process_time()
+
+    def rss():
+        status = open("/proc/self/status").read().splitlines()
+        kv = dict(line.split(":", 1) for line in status if ":" in line)
+        return int(kv["VmRSS"].split()[0]) / 1024, int(kv["VmHWM"].split()[0]) / 1024
+
+    marks = [[time.perf_counter() - t0, time.process_time() - c0, "imports", *rss()]]
+    from nqpf.services.files import write_run
+    from nqpf.services.index_run import load_index_config, run_index
+    marks.append([time.perf_counter() - t0, time.process_time() - c0, "imports", *rss()])
+
+    def record(event):
+        at, cpu = time.perf_counter() - t0, time.process_time() - c0
+        marks.append([at, cpu, str(getattr(event, "stage", event)), *rss()])
+
+    cfg = load_index_config(sys.argv[2])
+    run = run_index(cfg, progress=record)
+    try:
+        write_run(run, progress=record)
+    except TypeError:
+        write_run(run)
+    record("write")
+    with open(sys.argv[1], "w") as fh:
+        json.dump(marks, fh)
+    """
+)
+
+
 def make_panel(path: Path, firms: int, years: int) -> None:
     """Seeded lognormal firm panel: firm effect × growth trend × noise, 4 decimals."""
     import pyarrow as pa
@@ -120,7 +152,9 @@ def run_once(config: Path, tmp: Path, source: Path | None = None) -> dict:
     stats.unlink(missing_ok=True)
     env = dict(os.environ)
     if source is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(source), env.get("PYTHONPATH", "")]).strip(os.pathsep)
+        env["PYTHONPATH"] = os.pathsep.join([str(source), env.get("PYTHONPATH", "")]).strip(
+            os.pathsep
+        )
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", _CHILD, str(stats), "index", "run", str(config), "-q"],
@@ -136,6 +170,62 @@ def run_once(config: Path, tmp: Path, source: Path | None = None) -> dict:
         sys.exit(f"nqpf exited {info['code']}:\n{proc.stdout}\n{proc.stderr}")
     info["wall_s"] = wall
     return info
+
+
+def stages(config: Path, tmp: Path, source: Path | None = None) -> list[list]:
+    """One run in a fresh process without a profiler: per stage (from one progress event
+    of the services to the next stage's first) wall time, CPU time (all threads), the
+    resident memory at its end and the peak so far."""
+    marks_file = tmp / "stages.json"
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source), env.get("PYTHONPATH", "")]).strip(
+            os.pathsep
+        )
+    proc = subprocess.run(
+        [sys.executable, "-c", _STAGES_CHILD, str(marks_file), str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if proc.returncode != 0:
+        sys.exit(f"stages run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    seen: list[list] = []
+    last = last_cpu = 0.0
+    for at, cpu, stage, rss, hwm in json.loads(marks_file.read_text()):
+        if seen and seen[-1][0] == stage:
+            seen[-1][1] += at - last
+            seen[-1][2] += cpu - last_cpu
+            seen[-1][3:] = [rss, hwm]
+        else:
+            seen.append([stage, at - last, cpu - last_cpu, rss, hwm])
+        last, last_cpu = at, cpu
+    return seen
+
+
+def print_stages(runs: dict[str, list[list]], input_mib: float) -> None:
+    """The per-stage table of :func:`stages`, one column group per tree (before, after)."""
+    names = list(dict.fromkeys(s[0] for r in runs.values() for s in r))
+    head = "".join(f" | {k:^37}" for k in runs)
+    print(f"\nper stage (no profiler){head}")
+    print(f"{'':<10}" + " | wall s  CPU s  RSS MiB  peak MiB ×in" * len(runs))
+    for name in names:
+        cells = []
+        for r in runs.values():
+            row = next((s for s in r if s[0] == name), None)
+            if row is None:
+                cells.append(" | " + " " * 37)
+            else:
+                _, wall, cpu, rss, hwm = row
+                cells.append(
+                    f" | {wall:6.2f} {cpu:6.2f} {rss:8.0f} {hwm:8.0f} {hwm / input_mib:4.1f}"
+                )
+        print(f"{name:<10}" + "".join(cells))
+    totals = [
+        f" | {sum(s[1] for s in r):6.2f} {sum(s[2] for s in r):6.2f}" + " " * 23
+        for r in runs.values()
+    ]
+    print(f"{'total':<10}" + "".join(totals))
 
 
 def profile(config: Path, top: int) -> None:
@@ -194,7 +284,9 @@ def profile(config: Path, top: int) -> None:
         t = sum(v[3] for k, v in stats.stats.items() if k[0].endswith(file) and k[2] == func)
         spent += t
         print(f"  {label:<30} {t:6.2f} s")
-    print(f"  {'together':<30} {spent:6.2f} s = {100 * spent / total:.0f}% of the run ({total:.2f} s)")
+    print(
+        f"  {'together':<30} {spent:6.2f} s = {100 * spent / total:.0f}% of the run ({total:.2f} s)"
+    )
     print(f"\ntop {top} functions by cumulative time:")
     stats.sort_stats("cumulative").print_stats(top)
 
@@ -252,6 +344,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--report", action="store_true", help="also write the HTML report")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument(
+        "--stages",
+        action="store_true",
+        help="one more run per tree without a profiler: time and memory per stage",
+    )
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--keep", type=Path, help="copy the last output folder here")
     ap.add_argument("--check", type=Path, help="compare the outputs with this folder")
@@ -321,6 +418,12 @@ def main() -> None:
             shutil.copytree(out, args.keep)
         if args.check:
             compare(args.check, out)
+        if args.stages:
+            per = {}
+            if args.baseline is not None:
+                per["before"] = stages(config, tmp, args.baseline)
+            per["after" if args.baseline is not None else "this tree"] = stages(config, tmp)
+            print_stages(per, input_mib)
         if args.profile:
             profile(config, args.top)
 

@@ -202,6 +202,23 @@ def test_fences_move_with_location_and_scale(values, a, b, rule):
     assert (out == out2).all() or np.isclose(a * X[:, 0] + b, hi2[0]).any()
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from([-2.5, 0.0, 0.1, 1.0, 3.0, 1e300, np.nan]), min_size=1, max_size=30)
+    | st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=30)
+)
+def test_median_and_largest_equal_numpy_sorting(values):
+    """The fast median and top-k of the outlier scan give numpy's sorted answers exactly
+    (ties in position order, NaN as np.median gives it)."""
+    from nqpf.io.quality import _largest, _median_reordering
+
+    a = np.asarray(values, dtype=float)
+    np.testing.assert_array_equal(_median_reordering(a.copy()), np.median(a))
+    finite = a[np.isfinite(a)]
+    for k in (1, 3, len(finite)):
+        np.testing.assert_array_equal(_largest(finite, k), np.argsort(-finite, kind="stable")[:k])
+
+
 # ---------------------------------------------------------------------- the report
 def test_report_renders_as_html_and_xlsx_and_summary():
     r = report(frame(x=[1.0, 2.0, 3.0, 4.0, 5.0, 1e308]))

@@ -805,18 +805,21 @@ class QualityChecker:
                 "upper fence": HI.ravel(),
             }
         )
-        n = int(out.sum())
+        n = int(np.count_nonzero(out))
         where = f"{p.rule_text}{' within each period' if p.outlier_scope == 'per_period' else ''}"
         where_zh = f"{p.rule_text}{'（逐期）' if p.outlier_scope == 'per_period' else ''}"
         if not n:
             self.add("outliers", "ok", f"no cell outside {where}", f"无超出 {where_zh} 的离群值")
             return panel
         t_of = _block_of(blocks, X.shape[0])
-        i, j = np.nonzero(out)
+        i, j = np.divmod(np.flatnonzero(out), X.shape[1])  # as np.nonzero, 3× faster
+        del out
         lo, hi = LO[t_of[i], j], HI[t_of[i], j]
         width = np.where(hi - lo > 0, hi - lo, 1.0)
-        dev = np.where(X[i, j] > hi, X[i, j] - hi, lo - X[i, j]) / width
-        order = np.argsort(-dev, kind="stable")[:MAX_LISTED]
+        x = X[i, j]
+        dev = np.where(x > hi, x - hi, lo - x) / width
+        order = _largest(dev, MAX_LISTED)
+        per = np.bincount(j, minlength=X.shape[1])
         i, j, lo, hi = i[order], j[order], lo[order], hi[order]
         self.tables["outliers"] = pd.DataFrame(
             {
@@ -828,7 +831,6 @@ class QualityChecker:
                 "upper fence": hi,
             }
         )
-        per = out.sum(axis=0)
         cols = np.flatnonzero(per)
         worst = [panel.indicators[c] for c in cols[np.argsort(-per[cols], kind="stable")]]
         top = f"{panel.indicators[j[0]]} ({self._who(panel, i[0])} = {X[i[0], j[0]]:g})"
@@ -897,6 +899,16 @@ class QualityChecker:
         )
 
 
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest ``values``, largest first, ties in position order:
+    ``np.argsort(-values, kind="stable")[:k]`` without sorting them all."""
+    if values.size <= k:
+        return np.argsort(-values, kind="stable")
+    cut = np.partition(values, values.size - k)[values.size - k]  # the k-th largest
+    pick = np.flatnonzero(values >= cut)  # every tie of the k-th, in position order
+    return pick[np.argsort(-values[pick], kind="stable")[:k]]
+
+
 def _block_of(blocks: list[slice], n: int) -> np.ndarray:
     """The block number of each of ``n`` rows."""
     of = np.empty(n, dtype=np.intp)
@@ -961,19 +973,37 @@ def outlier_fences(
     col = np.empty(X.shape[0])
     for j in range(m):  # one contiguous column at a time: 3× faster than along axis 0
         col[:] = X[:, j]
+        # overwrite_input: the order of the scratch copy does not change its quantiles,
+        # and partitioning it in place spares a copy per quantile
         if rule == "iqr":
-            q1, q3 = np.percentile(col, [25.0, 75.0])
+            q1, q3 = np.percentile(col, [25.0, 75.0], overwrite_input=True)
             lo[j], hi[j] = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
             continue
-        med = np.median(col)
+        med = _median_reordering(col)
         np.subtract(col, med, out=col)
         np.abs(col, out=col)
-        spread = MAD_SCALE * np.median(col)
-        if spread == 0:
+        spread = MAD_SCALE * _median_reordering(col)
+        if spread == 0:  # the mean in the column's order, so its rounding stays the same
+            np.abs(np.subtract(X[:, j], med, out=col), out=col)
             spread = MEAN_AD_SCALE * col.mean()
         if spread > 0:
             lo[j], hi[j] = med - k * spread, med + k * spread
     return lo, hi
+
+
+def _median_reordering(a: np.ndarray) -> float:
+    """``np.median(a)`` of a 1-d float array, reordering ``a``.
+
+    One partition at one position (numpy's vectorised selection), the lower middle value
+    as the maximum below it: ~8× faster than the two positions :func:`numpy.median` asks
+    for, the same value (the mean of the two middle values computed as numpy does)."""
+    if np.isnan(a).any():
+        return np.nan
+    h = a.size // 2
+    a.partition(h)
+    if a.size % 2:
+        return float(a[h])
+    return float(np.mean(np.array([a[:h].max(), a[h]])))
 
 
 # ---------------------------------------------------------------------- one call

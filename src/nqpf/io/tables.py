@@ -362,8 +362,9 @@ def _read_csv_arrow(
             return None  # not UTF-8 (GB18030 after an ASCII head): decoded by the caller
         # integers beyond int64: pandas keeps them exact (uint64, text)
         if pa.types.is_floating(f.type):
-            top = pc.max(pc.abs(table[f.name])).as_py()
-            if top is not None and top >= 2.0**63:
+            bounds = pc.min_max(table[f.name])  # one pass, no |x| column
+            low, top = bounds["min"].as_py(), bounds["max"].as_py()
+            if top is not None and max(-low, top) >= 2.0**63:
                 return None
     # column by column, freeing the Arrow buffers as it goes (peak memory ~ one copy)
     return table.to_pandas(split_blocks=True, self_destruct=True)

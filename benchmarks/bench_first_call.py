@@ -5,7 +5,7 @@ Each run starts a new interpreter that imports :mod:`nqpf.indices`, then times t
 (``engine="numba"``) and the same call again; the overhead is first − second.  Scenarios:
 
 - ``cache, warm-up``: the numba cache exists (the normal case after one run or after
-  ``python -m nqpf.indices.warmup``) and ``import nqpf.indices`` starts the background
+  ``python -m nqpf.warmup``) and ``import nqpf.indices`` starts the background
   warm-up (the default); the call comes right after the import;
 - ``cache, warm-up, 0.5 s work``: the same, with half a second of other work (here a sleep,
   as when reading a file) between the import and the call;
@@ -67,7 +67,7 @@ def main() -> None:
     ap.add_argument("--skip-cold", action="store_true", help="skip the no-cache scenario")
     args = ap.parse_args()
     # Build the cache once so that the "cache" scenarios find it.
-    subprocess.run([sys.executable, "-m", "nqpf.indices.warmup"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "nqpf.warmup"], check=True, capture_output=True)
     scenarios = {
         "cache, warm-up": {},
         "cache, warm-up, 0.5 s work": {"BENCH_PAUSE": "0.5"},

@@ -355,7 +355,7 @@ def main() -> None:
         return
     # Build (or load) the kernel cache in the foreground first: no process then starts a
     # background cache build that would compete with the timings.
-    subprocess.run([sys.executable, "-m", "nqpf.indices.warmup"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "nqpf.warmup"], check=True, capture_output=True)
     if args.pairs:
         _run_pairs(args)
         return

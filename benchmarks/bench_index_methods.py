@@ -276,7 +276,7 @@ def main() -> None:
         return
     # Build (or load) the kernel cache in the foreground first: no process then starts a
     # background cache build that would compete with the timings.
-    subprocess.run([sys.executable, "-m", "nqpf.indices.warmup"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "nqpf.warmup"], check=True, capture_output=True)
     print(
         f"index methods, n × {M}, seed {SEED}; python {sys.version.split()[0]}, "
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"

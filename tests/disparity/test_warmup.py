@@ -1,12 +1,9 @@
-"""The numba warm-up of the disparity kernels (background at import, foreground command)."""
+"""The disparity part of the numba warm-up (nqpf.disparity._warmup; shared machinery in
+tests/test_warmup.py)."""
 
 from __future__ import annotations
 
-import importlib
-
-from nqpf.disparity import warmup
-
-_warmup = importlib.import_module("nqpf.disparity._warmup")
+from nqpf.disparity import _warmup, warmup
 
 
 def test_warm_up_runs_every_compiled_path():
@@ -18,14 +15,20 @@ def test_warm_up_runs_every_compiled_path():
     assert warmup.warm_up(stop=lambda: True) == {}
 
 
-def test_switch_and_background_thread(monkeypatch, capsys):
-    monkeypatch.setenv("NQPF_NUMBA_WARMUP", "0")
-    assert not _warmup.enabled()
-    monkeypatch.setenv("NQPF_NUMBA_WARMUP", "1")
-    monkeypatch.setenv("NUMBA_DISABLE_JIT", "1")
-    assert not _warmup.enabled()
-    monkeypatch.delenv("NUMBA_DISABLE_JIT")
-    assert _warmup.enabled()
-    assert _warmup.wait(timeout=60) and _warmup.error is None
-    assert warmup.main([]) == 0
-    assert "paths ready" in capsys.readouterr().out
+def test_warm_up_leaves_every_kernel_cached():
+    kernels = _warmup.kernels()
+    # Every cache=True function of the kernel modules, e.g. the Dagum prefix pass, the
+    # label hash table and the permutation shuffle.
+    assert {
+        "nqpf.disparity.gini._prefix_moments",
+        "nqpf.disparity._labels._factorize",
+        "nqpf.disparity.crand._shuffle_rows",
+    } <= set(kernels)
+    _warmup.warm_up()
+    assert _warmup.cache_complete()
+
+
+def test_cache_complete_is_false_when_one_kernel_has_no_entry(monkeypatch):
+    dispatcher = _warmup.kernels()["nqpf.disparity.crand._shuffle_rows"]
+    monkeypatch.setattr(dispatcher._cache._cache_file, "_load_index", dict)
+    assert not _warmup.cache_complete()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import numba
 import numpy as np
 import pytest
@@ -395,17 +393,9 @@ def test_every_public_path_uses_only_declared_signatures(positive):
     _assert_only_declared_signatures()
 
 
-def test_warm_up_stops_between_kernels_and_can_be_disabled(monkeypatch):
+def test_warm_up_stops_between_kernels():
     assert _kernels.warm_up(stop=lambda: True) == {}
-    monkeypatch.setenv("NQPF_NUMBA_WARMUP", "0")
-    assert not _warmup.enabled()
-    monkeypatch.setenv("NQPF_NUMBA_WARMUP", "1")
-    monkeypatch.setenv("NUMBA_DISABLE_JIT", "1")
-    assert not _warmup.enabled()
-    monkeypatch.setenv("NUMBA_DISABLE_JIT", "0")
-    assert _warmup.enabled()
-    # Within one process the background thread is started at most once.
-    assert _warmup.start() is _warmup.start()
+    assert _warmup.warm_up(stop=lambda: True) == {}
 
 
 def test_cache_complete_reads_the_index_only(monkeypatch):
@@ -415,64 +405,13 @@ def test_cache_complete_reads_the_index_only(monkeypatch):
         index = dict.fromkeys(keys)
         monkeypatch.setattr(dispatcher._cache._cache_file, "_load_index", lambda i=index: i)
         monkeypatch.setattr(dispatcher._cache, "load_overload", _fail)
-    assert _kernels.cache_complete()
+    assert _warmup.cache_complete()
     monkeypatch.setattr(_kernels._chunk_moments_kernel._cache._cache_file, "_load_index", dict)
-    assert not _kernels.cache_complete()
+    assert not _warmup.cache_complete()
 
 
 def _fail(*args, **kwargs):
     raise AssertionError("loaded a kernel")
-
-
-def test_background_warm_up_never_loads_a_parallel_kernel(monkeypatch):
-    # Loading a parallel kernel starts numba's OpenMP layer, after which fork() children
-    # cannot use it: the thread must load only the serial fast_log and delegate the build
-    # of a missing cache to another process.
-    _warmup.wait()  # the thread started at import is done before anything is patched
-    for name, dispatcher in _kernels.kernels().items():
-        if name != "fast_log":
-            monkeypatch.setattr(dispatcher, "compile", _fail)
-            monkeypatch.setattr(dispatcher._cache, "load_overload", _fail)
-    spawned = []
-    monkeypatch.setattr(_warmup.subprocess, "Popen", lambda cmd, **kw: spawned.append((cmd, kw)))
-    monkeypatch.setattr(_kernels, "cache_complete", lambda: False)
-    monkeypatch.setattr(_warmup, "error", None)
-    monkeypatch.setattr(_warmup, "_builder", None)
-    monkeypatch.setattr(_warmup, "build_lock", lambda blocking=True: _lock_state(True))
-    _warmup._run()
-    assert _warmup.error is None
-    ((cmd, kw),) = spawned
-    assert cmd[-3:] == ["-m", "nqpf.indices.warmup", "--background"]
-    assert kw["env"]["NQPF_NUMBA_WARMUP"] == "0"  # the builder does not spawn builders
-    assert kw["start_new_session"]
-
-
-def test_background_warm_up_leaves_a_running_build_alone(monkeypatch):
-    _warmup.wait()
-    spawned = []
-    monkeypatch.setattr(_warmup.subprocess, "Popen", lambda cmd, **kw: spawned.append(cmd))
-    monkeypatch.setattr(_kernels, "cache_complete", lambda: False)
-    monkeypatch.setattr(_warmup, "_builder", None)
-    # The lock is held: another process is building the cache.
-    monkeypatch.setattr(_warmup, "build_lock", lambda blocking=True: _lock_state(False))
-    _warmup._run()
-    assert spawned == []
-
-
-@contextlib.contextmanager
-def _lock_state(free):
-    yield free
-
-
-def test_build_lock_is_exclusive_across_open_files():
-    with _warmup.build_lock() as held:
-        assert held
-        # flock locks belong to the open file: a second open (as another process would
-        # do) finds it taken.
-        import fcntl
-
-        with open(_warmup.lock_path(), "a") as fh, pytest.raises(BlockingIOError):
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def test_fast_log_within_3_ulp():

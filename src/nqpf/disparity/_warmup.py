@@ -1,28 +1,31 @@
-"""Load (or build) the numba cache of the disparity kernels in a background thread.
+"""The disparity kernels' part of nqpf's one numba warm-up (see :mod:`nqpf.warmup`).
 
-Started at ``import nqpf.disparity``, like :mod:`nqpf.indices`' own warm-up (same switch:
-``NQPF_NUMBA_WARMUP=0``, or ``NUMBA_DISABLE_JIT=1``, turns it off).  The thread runs
-:func:`warm_up` (each compiled path once on a few values); a call that needs a kernel the thread has not
-reached yet compiles or loads it itself, and numba's compiler lock prevents double work.
-Before ``os.fork`` the parent waits for the thread (no child inherits a held compiler
-lock); at interpreter exit the thread stops after its current step and is joined.
+``import nqpf.disparity`` calls :func:`start`; ``python -m nqpf.warmup`` builds this
+package's cache with :func:`warm_up`, which runs each compiled path once on a few values,
+so that the compiled signatures are exactly those of real calls.  :func:`cache_complete`
+reads numba's cache index of every compiled function of :data:`KERNEL_MODULES` without
+loading anything.
 """
 
 from __future__ import annotations
 
-import atexit
-import os
-import threading
+import importlib
 import time
 from collections.abc import Callable
 
-ENV = "NQPF_NUMBA_WARMUP"
+from nqpf import warmup as _shared
 
-_lock = threading.Lock()
-_stop = threading.Event()
-_thread: threading.Thread | None = None
-#: The exception that ended the background warm-up, if any (the first call then compiles).
-error: BaseException | None = None
+ENV = _shared.ENV
+enabled = _shared.enabled
+wait = _shared.wait
+
+#: The modules that hold the disparity package's compiled (``cache=True``) functions.
+KERNEL_MODULES = ("nqpf.disparity.gini", "nqpf.disparity._labels", "nqpf.disparity.crand")
+
+
+def start():
+    """Start the background warm-up for the disparity kernels (once per process)."""
+    return _shared.start("disparity")
 
 
 def _steps() -> list[tuple[str, Callable[[], object]]]:
@@ -68,48 +71,23 @@ def warm_up(progress=None, stop=None) -> dict[str, float]:
     return spent
 
 
-def enabled() -> bool:
-    """False when ``NQPF_NUMBA_WARMUP`` is 0/false/no/off or numba's JIT is disabled."""
-    if os.environ.get(ENV, "1").strip().lower() in ("0", "false", "no", "off"):
-        return False
-    return os.environ.get("NUMBA_DISABLE_JIT", "0").strip() in ("", "0")
+def kernels() -> dict:
+    """Qualified name → numba dispatcher of every cached function of :data:`KERNEL_MODULES`."""
+    from numba.core.dispatcher import Dispatcher
+
+    out = {}
+    for module_name in KERNEL_MODULES:
+        module = importlib.import_module(module_name)
+        for name, obj in vars(module).items():
+            if isinstance(obj, Dispatcher) and obj.py_func.__module__ == module_name:
+                out[f"{module_name}.{name}"] = obj
+    return out
 
 
-def _run() -> None:
-    global error
-    try:
-        atexit.register(_finish)  # after numba's own hooks are registered: runs first
-        warm_up(stop=_stop.is_set)
-    except BaseException as exc:  # an optimisation only: the first call compiles instead
-        error = exc
+def cache_complete() -> bool:
+    """True when numba's cache holds a fresh entry for every disparity kernel.
 
-
-def start() -> threading.Thread | None:
-    """Start the background warm-up once per process (no-op when disabled)."""
-    global _thread
-    if not enabled():
-        return None
-    with _lock:
-        if _thread is None:
-            _thread = threading.Thread(target=_run, name="nqpf-disparity-warmup", daemon=True)
-            atexit.register(_finish)
-            _thread.start()
-    return _thread
-
-
-def wait(timeout: float | None = None) -> bool:
-    """Block until the warm-up has finished (or ``timeout`` seconds); True when done."""
-    thread = _thread
-    if thread is None or thread is threading.current_thread():
-        return True
-    thread.join(timeout)
-    return not thread.is_alive()
-
-
-def _finish() -> None:
-    _stop.set()
-    wait()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=wait)
+    The paths of :func:`warm_up` compile each kernel for the signatures real calls use; a
+    kernel with no fresh entry at all means the cache was never built for this source.
+    """
+    return all(d._cache._cache_file._load_index() for d in kernels().values())

@@ -17,10 +17,10 @@ Compilation
 -----------
 Every kernel is ``cache=True`` and is listed with the exact argument types the wrappers
 pass in :data:`SIGNATURES`.  :func:`warm_up` loads (or, in a fresh environment, compiles
-and caches) all of them: ``python -m nqpf.indices.warmup`` runs it — e.g. in a Docker build
-or CI image, right after ``pip install`` — and ``import nqpf.indices`` runs it in a
-separate background process when :func:`cache_complete` says the cache lacks something
-(see :mod:`nqpf.indices._warmup`).
+and caches) all of them: ``python -m nqpf.warmup`` runs it — e.g. in a Docker build or CI
+image, right after ``pip install`` — and ``import nqpf.indices`` runs it in a separate
+background process when :func:`cache_complete` says the cache lacks something (see
+:mod:`nqpf.warmup`).
 """
 
 from __future__ import annotations
@@ -746,7 +746,7 @@ def kernels() -> dict:
 def cache_complete() -> bool:
     """True when numba's on-disk cache holds every signature of :data:`SIGNATURES`, fresh
     for this source and machine.  Reads the cache indexes only: loading nothing, it does
-    not start the threading layer (see :mod:`nqpf.indices._warmup`)."""
+    not start the threading layer (see :mod:`nqpf.warmup`)."""
     for name, dispatcher in kernels().items():
         cache = dispatcher._cache
         codegen = dispatcher.targetctx.codegen()

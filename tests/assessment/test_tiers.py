@@ -241,8 +241,13 @@ def test_bad_facts_in_chinese():
         return err.value.reason_zh
 
     assert zh(maturity_level=6) == "“智能制造能力成熟度等级”应为 0–5 级，收到 6"
-    assert zh(maturiy_level=2) == "“maturiy_level”不是已知的事实；是否应为 'maturity_level'？"
-    assert zh(links=["生产"]).startswith("“覆盖的环节”中没有环节 '生产'；可选：工厂建设、")
+    assert zh(maturiy_level=2) == "“maturiy_level”不是已知的事实；是否指“maturity_level”？"
+    assert zh(links=["生产"]).startswith(
+        "“覆盖的环节”中没有环节 '生产'（是否指“生产作业”或“生产管理”？）；可选：工厂建设、"
+    )
+    assert zh(kpis={"x": {"value": 1, "provincal_average": 2, "higher_is_better": True}}) == (
+        "“成效指标”中有未知的键 ['provincal_average']（是否指“provincial_average”？）"
+    )
     assert zh(above_scale="yes") == "“规上工业企业”应为是或否，收到 'yes'"
 
 

@@ -39,7 +39,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import os
@@ -65,6 +64,7 @@ from nqpf._datafile import (
     refuse_duplicates,
     require_number,
 )
+from nqpf._suggest import did_you_mean
 from nqpf.assessment.schema import confidence_zh, parse_rule_model, read_rule_file
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
@@ -450,8 +450,8 @@ def load_cmmm(
     root, _ = compose_yaml(text, name)
     for i, it in enumerate(items.items):
         if it.sub_domain not in known:
-            near = difflib.get_close_matches(it.sub_domain, sorted(known), n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
+            en, _ = did_you_mean(it.sub_domain, sorted(known))
+            hint = f"; {en}" if en else ""
             line = key_line(root, ("items", i, "sub_domain"))
             raise located_error(
                 f"item {it.id!r}: unknown sub_domain {it.sub_domain!r} for model "
@@ -486,9 +486,8 @@ def _resolve_weights(
     known_keys |= {f"{d.name}/{s.name}" for d in model.domains for s in d.sub_domains}
     for key, value in overrides.items():
         if key not in known_keys:
-            near = difflib.get_close_matches(str(key), sorted(known_keys), n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            hint_cn = f"；是否应为 {near[0]!r}？" if near else ""
+            en, zh = did_you_mean(key, sorted(known_keys))
+            hint, hint_cn = (f"; {en}", f"；{zh}") if en else ("", "")
             raise DataValidationError(
                 f"unknown weight key {key!r}{hint} (use an element, a domain or "
                 "'domain/sub-domain' name)",
@@ -573,10 +572,13 @@ def _variants_cn(variants: tuple[str, ...]) -> str:
 
 def _satisfaction(item_id: str, value: Any, table: Mapping[str, float]) -> float:
     numbers = " / ".join(f"{v:g}" for v in table.values())
+    en, zh = did_you_mean(value, list(table)) if isinstance(value, str) else ("", "")
+    hint, hint_cn = (f" ({en})", f"（{zh}）") if en else ("", "")
     bad = DataValidationError(
-        f"expected one of {' / '.join(table)} (or {numbers}), got {value!r}",
+        f"expected one of {' / '.join(table)} (or {numbers}), got {value!r}{hint}",
         field=item_id,
-        zh=f"要求 {item_id} 的满足程度应为 {'、'.join(table)} 之一（或 {numbers}），收到 {value!r}",
+        zh=f"要求 {item_id} 的满足程度应为 {'、'.join(table)} 之一（或 {numbers}），"
+        f"收到 {value!r}{hint_cn}",
     )
     if isinstance(value, str):
         v = value.strip()
@@ -786,9 +788,8 @@ def score_cmmm(
     known = set(ids)
     for key in answers:
         if key not in known:
-            near = difflib.get_close_matches(str(key), ids, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            hint_cn = f"；是否应为 {near[0]!r}？" if near else ""
+            en, zh = did_you_mean(key, ids)
+            hint, hint_cn = (f"; {en}", f"；{zh}") if en else ("", "")
             raise DataValidationError(
                 f"unknown item {key!r} in item set {items.id}-{items.version}{hint}",
                 field=str(key),

@@ -23,7 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import os
@@ -44,6 +43,7 @@ from nqpf._datafile import (
     Text,
     Version,
 )
+from nqpf._suggest import did_you_mean
 from nqpf.assessment.cmmm import CMMMResult
 from nqpf.assessment.schema import confidence_zh, parse_rule_model, read_rule_file
 from nqpf.exceptions import DataValidationError
@@ -394,9 +394,12 @@ def _kpis(value: Any) -> dict[str, bool]:
             raise _bad(
                 field, "expected {value, provincial_average, higher_is_better}", _KPI_SHAPE_CN
             )
-        extra = set(row) - {"value", "provincial_average", "higher_is_better"}
+        shape = ("value", "provincial_average", "higher_is_better")
+        extra = sorted(set(row) - set(shape))
         if extra:
-            raise _bad(field, f"unknown key(s) {sorted(extra)}", f"中有未知的键 {sorted(extra)}")
+            en, zh = did_you_mean(extra[0], shape)
+            hint, hint_cn = (f" ({en})", f"（{zh}）") if en else ("", "")
+            raise _bad(field, f"unknown key(s) {extra}{hint}", f"中有未知的键 {extra}{hint_cn}")
         try:
             v, avg = row["value"], row["provincial_average"]
             hib = row["higher_is_better"]
@@ -460,9 +463,8 @@ def assess_tier(
     allowed = (*_FACT_KEYS, *flags)
     for key in facts:
         if key not in allowed:
-            near = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            hint_cn = f"；是否应为 {near[0]!r}？" if near else ""
+            en, zh = did_you_mean(key, allowed)
+            hint, hint_cn = (f"; {en}", f"；{zh}") if en else ("", "")
             raise _bad(str(key), f"unknown fact{hint}", f"不是已知的事实{hint_cn}")
     notes: list[str] = [f"条件来源：{rules.source}（{confidence_zh(rules.confidence)}）"]
 
@@ -477,10 +479,12 @@ def assess_tier(
         links = set()
         for v in raw:
             if v not in rules.links:
+                en, zh = did_you_mean(v, rules.links)
+                hint, hint_cn = (f" ({en})", f"（{zh}）") if en else ("", "")
                 raise _bad(
                     "links",
-                    f"unknown 环节 {v!r}; known: {', '.join(rules.links)}",
-                    f"中没有环节 {v!r}；可选：{'、'.join(rules.links)}",
+                    f"unknown 环节 {v!r}{hint}; known: {', '.join(rules.links)}",
+                    f"中没有环节 {v!r}{hint_cn}；可选：{'、'.join(rules.links)}",
                 )
             links.add(v)
     scenes = None
@@ -524,10 +528,13 @@ def assess_tier(
     positions = [p.id for p in rules.kpi_positions]
     if position is not None and position not in positions:
         names = "、".join(f"{p.id}（{p.name}）" for p in rules.kpi_positions)
+        by_name = {p.id: p.id for p in rules.kpi_positions}
+        en, zh = did_you_mean(position, by_name | {p.name: p.id for p in rules.kpi_positions})
+        hint, hint_cn = (f" ({en})", f"（{zh}）") if en else ("", "")
         raise _bad(
             "kpi_position",
-            f"expected one of {', '.join(positions)}, got {position!r}",
-            f"应为以下之一：{names}，收到 {position!r}",
+            f"expected one of {', '.join(positions)}, got {position!r}{hint}",
+            f"应为以下之一：{names}，收到 {position!r}{hint_cn}",
         )
     kpis = _kpis(facts["kpis"]) if facts.get("kpis") is not None else None
     flag_values: dict[str, bool] = {}

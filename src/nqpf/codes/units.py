@@ -21,13 +21,13 @@ Quantity(value=1234.0, unit='万元')
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from nqpf._suggest import did_you_mean
 from nqpf.exceptions import DataValidationError
 
 __all__ = [
@@ -132,14 +132,12 @@ def unit_info(unit: str, *, field: str = "unit") -> Unit:
     name = t.lookup.get(_key(str(unit)))
     if name is None:
         shown = str(unit).strip()[:30]
-        key = _key(str(unit))
-        scored = sorted(
-            (-difflib.SequenceMatcher(None, key, k).ratio(), k != _key(u), u)
-            for k, u in t.lookup.items()
-        )  # best ratio first; a unit's own spelling before its aliases
-        names = list(dict.fromkeys(u for r, _, u in scored if -r >= 0.5))[:3]
-        hint = f"; did you mean {' or '.join(map(repr, names))}?" if names else ""
-        hint_zh = f"；是否为 {' 或 '.join(map(repr, names))}？" if names else ""
+        # every spelling (万立方米, 万Nm³ …) is compared; its unit is suggested, units first
+        spellings = {u: u for u in t.units} | {
+            alias: u for u, entry in t.units.items() for alias in entry.aliases
+        }
+        en, zh = did_you_mean(unit, spellings)
+        hint, hint_zh = (f"; {en}", f"；{zh}") if en else ("", "")
         raise DataValidationError(
             f"unknown unit {shown!r}{hint} (known: {', '.join(t.units)})",
             field=field,
@@ -238,7 +236,7 @@ def parse_quantity(text: Any, default_unit: str | None = None, *, field: str = "
     >>> parse_quantity("5 万美元")
     Traceback (most recent call last):
     ...
-    nqpf.exceptions.DataValidationError: field 'value': unknown unit '万美元'; did you mean '万元' or '百万元' or '元'? (known: 元, 千元, 万元, 百万元, 亿元, tce, kgce, 万tce, kWh, MWh, GWh, 万kWh, 亿kWh, m³, 万m³, 亿m³, t, kg, kt, 万t, Mt, tCO2, kgCO2, 万tCO2, GJ, MJ, TJ)
+    nqpf.exceptions.DataValidationError: field 'value': unknown unit '万美元'; did you mean '万元' or '元'? (known: 元, 千元, 万元, 百万元, 亿元, tce, kgce, 万tce, kWh, MWh, GWh, 万kWh, 亿kWh, m³, 万m³, 亿m³, t, kg, kt, 万t, Mt, tCO2, kgCO2, 万tCO2, GJ, MJ, TJ)
     """
     value, unit, raw = _split(text, field)
     if unit[:1] in ",.0123456789":

@@ -43,6 +43,7 @@ from typing import Any
 
 import pandas as pd
 
+from nqpf._suggest import did_you_mean
 from nqpf.exceptions import DataValidationError
 from nqpf.io.atomic import atomic_write
 from nqpf.matching import (
@@ -152,12 +153,14 @@ def _header_keys(columns: Sequence[str], file: str) -> dict[str, str]:
     for col in columns:
         key = spellings.get(str(col).strip().lower())
         if key is None:
+            en, zh = did_you_mean(col, {s: COLUMNS[k][0] for s, k in spellings.items()})
+            hint, hint_zh = (f" ({en})", f"（{zh}）") if en else ("", "")
             raise DataValidationError(
-                f"unknown column {col!r}; the catalogue's columns are {', '.join(COLUMNS)} "
-                "(or their Chinese headers)",
+                f"unknown column {col!r}{hint}; the catalogue's columns are "
+                f"{', '.join(COLUMNS)} (or their Chinese headers)",
                 file=file,
                 column=str(col),
-                zh=f"未知列“{col}”；目录的列见模板“{HELP_SHEET}”工作表",
+                zh=f"未知列“{col}”{hint_zh}；目录的列见模板“{HELP_SHEET}”工作表",
             )
         if key in found:
             raise DataValidationError(

@@ -9,11 +9,14 @@ their own language.
 
 from __future__ import annotations
 
+import re
+import typing
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from nqpf._datafile import format_loc
+from nqpf._suggest import close_matches, did_you_mean
 from nqpf.exceptions import DataValidationError
 
 __all__ = ["Invalid", "model_error"]
@@ -36,7 +39,46 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _reasons(err: Any) -> tuple[str, str]:
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside a field's type (``list[SceneLift]``, ``Kpi | None`` …)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _fields_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the (sub-)model holding the field at ``loc``."""
+    for part in loc[:-1]:
+        if model is None:
+            return []
+        if isinstance(part, str):
+            field = model.model_fields.get(part)
+            model = None if field is None else _model_in(field.annotation)
+    return [] if model is None else list(model.model_fields)
+
+
+def _suggestion(err: Any, model: type[BaseModel] | None) -> tuple[str, str]:
+    """Did-you-mean for an unknown field (its model's fields) or a value outside a list of
+    choices (the choices pydantic names); ``("", "")`` otherwise."""
+    if err["type"] == "extra_forbidden" and err["loc"]:
+        return did_you_mean(err["loc"][-1], _fields_at(model, tuple(err["loc"])))
+    if err["type"] == "literal_error" and isinstance(err.get("input"), str):
+        choices = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        return did_you_mean(err["input"], choices)
+    return "", ""
+
+
+def _reasons(err: Any, model: type[BaseModel] | None = None) -> tuple[str, str]:
+    en, zh = _plain_reasons(err)
+    hint, hint_zh = _suggestion(err, model)
+    return (f"{en}; {hint}", f"{zh}；{hint_zh}") if hint else (en, zh)
+
+
+def _plain_reasons(err: Any) -> tuple[str, str]:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     got = _show(err.get("input"))
@@ -106,13 +148,30 @@ def _path(err: Any) -> tuple[str | int, ...]:
     return loc
 
 
-def model_error(exc: ValidationError) -> DataValidationError:
+def _typo_echoes(errors: list[Any], model: type[BaseModel] | None) -> set[tuple[Any, ...]]:
+    """Locations of "required" errors caused by a misspelt key beside them (``to_levl``
+    given, so ``to_level`` is missing): the unknown key's message says it better."""
+    echoes = set()
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] == "extra_forbidden" and loc:
+            for name in close_matches(loc[-1], _fields_at(model, loc), n=1):
+                echoes.add((*loc[:-1], name))
+    return echoes
+
+
+def model_error(exc: ValidationError, model: type[BaseModel] | None = None) -> DataValidationError:
     """The first problem of ``exc`` as a :class:`DataValidationError` naming its field.
 
     ``field`` is the key path (``scenes[0].to_level``); further problems are counted in
-    the English message.  ``problems`` keeps every ``(field, reason, reason_zh)``.
+    the English message.  ``problems`` keeps every ``(field, reason, reason_zh)``.  With
+    the ``model`` validated, an unknown key suggests the field meant (and the "required"
+    error of that field is left out as its echo); a value outside a list of choices
+    suggests the choice meant.
     """
     errors = exc.errors()
+    echoes = _typo_echoes(errors, model)
+    errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in echoes)]
     # pydantic counts only the valid items of a list against its minimum length, so one bad
     # item also yields "at least 1 item" on the list: an echo that would hide the real fault
     deeper = [tuple(e["loc"]) for e in errors]
@@ -128,7 +187,7 @@ def model_error(exc: ValidationError) -> DataValidationError:
     ]
     problems = []
     for err in errors:
-        en, zh = _reasons(err)
+        en, zh = _reasons(err, model)
         problems.append((format_loc(_path(err)), en, zh))
     field, en, zh = problems[0]
     if len(problems) > 1:

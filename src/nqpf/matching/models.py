@@ -428,7 +428,7 @@ def _validated(model: type[_Model], data: Mapping[str, Any]) -> Any:
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
-        raise model_error(exc) from None
+        raise model_error(exc, model) from None
 
 
 def need_from_mapping(data: Mapping[str, Any]) -> Need:

@@ -107,22 +107,17 @@ def in_periods(frame: nw.LazyFrame, period: str, start: Any, end: Any) -> nw.Laz
 
 @dataclass(frozen=True)
 class Profile:
-    """Counts of one pass over the panel: its size and each indicator's gaps and range."""
+    """Counts of one pass over the panel: its size and each indicator's gaps."""
 
     rows: int
-    units: int
     periods: int
     missing: dict[str, int]
     infinite: dict[str, int]
 
 
 def profile(frame: nw.LazyFrame, layout: Layout) -> Profile:
-    """Rows, units, periods, and per indicator its missing (null or NaN) and infinite cells."""
-    exprs = [
-        nw.len().alias("rows"),
-        nw.col(layout.entity).n_unique().alias("units"),
-        nw.col(layout.period).n_unique().alias("periods"),
-    ]
+    """Rows, periods, and per indicator its missing (null or NaN) and infinite cells."""
+    exprs = [nw.len().alias("rows"), nw.col(layout.period).n_unique().alias("periods")]
     for k, c in enumerate(layout.ids):
         col = nw.col(c)
         exprs += [
@@ -133,28 +128,32 @@ def profile(frame: nw.LazyFrame, layout: Layout) -> Profile:
     ids = layout.ids
     return Profile(
         int(got["rows"]),
-        int(got["units"]),
         int(got["periods"]),
         {c: int(got[f"m{k}"] or 0) for k, c in enumerate(ids)},
         {c: int(got[f"i{k}"] or 0) for k, c in enumerate(ids)},
     )
 
 
-def duplicate_keys(frame: nw.LazyFrame, layout: Layout) -> tuple[int, str | None]:
-    """How many unit-periods occur more than once, and the first of them."""
+def unit_counts(frame: nw.LazyFrame, layout: Layout, periods: int) -> tuple[int, int, int]:
+    """Units, rows repeating a unit-period, and units observed in fewer than ``periods``
+    periods (an unbalanced panel), from one aggregation per unit."""
+    per_unit = frame.group_by(layout.entity).agg(
+        nw.len().alias("__rows"), nw.col(layout.period).n_unique().alias("__t")
+    )
+    got = one_row(
+        per_unit,
+        nw.len().alias("units"),
+        (nw.col("__rows") - nw.col("__t")).sum().alias("repeats"),
+        (nw.col("__t") < periods).cast(nw.Int64).sum().alias("short"),
+    )
+    return int(got["units"]), int(got["repeats"] or 0), int(got["short"] or 0)
+
+
+def first_repeat(frame: nw.LazyFrame, layout: Layout) -> str:
+    """The first unit-period that occurs more than once."""
     keys = [layout.entity, layout.period]
     dup = frame.group_by(keys).agg(nw.len().alias("__n")).filter(nw.col("__n") > 1)
-    count = one_row(dup, nw.len().alias("n"))["n"]
-    if not count:
-        return 0, None
-    first = dup.select(keys).sort(keys).head(1).collect().rows(named=True)[0]
-    return int(count), layout.where(first)
-
-
-def short_units(frame: nw.LazyFrame, layout: Layout, periods: int) -> int:
-    """Units observed in fewer than ``periods`` periods (an unbalanced panel)."""
-    per_unit = frame.group_by(layout.entity).agg(nw.col(layout.period).n_unique().alias("__t"))
-    return int(one_row(per_unit.filter(nw.col("__t") < periods), nw.len().alias("n"))["n"])
+    return layout.where(dup.select(keys).sort(keys).head(1).collect().rows(named=True)[0])
 
 
 def filled(frame: nw.LazyFrame, ids: Sequence[str], value: float) -> nw.LazyFrame:
@@ -223,7 +222,7 @@ def x01(layout: Layout, extremes: Extremes | None, constant: str) -> dict[str, n
             lo, hi = float(extremes.lo[j]), float(extremes.hi[j])
             span = hi - lo
             if span <= 0:
-                out[c] = nw.lit(0.0)
+                out[c] = col.abs() * 0.0  # 0 on every row (a literal cannot be summed)
                 continue
             num = col - lo if layout.directions[j] > 0 else hi - col
             out[c] = num / span
@@ -394,56 +393,68 @@ def coupling(U: Sequence[nw.Expr], alpha: Sequence[float], method: str) -> tuple
     return C, T
 
 
-def obstacle_columns(
+def obstacle_degrees(
+    frame: nw.LazyFrame,
     x01s: Mapping[str, nw.Expr],
     ids: Sequence[str],
     w: np.ndarray,
     groups: Mapping[str, Sequence[int]],
-) -> tuple[dict[str, nw.Expr], dict[str, nw.Expr]]:
-    """Obstacle degrees O_ij = F_ij / Σ_j F_ij with F = w_j (1 − clip(x01, 0, 1)) and their
-    dimension sums (methods.md §9; ``obstacle_degree(scaled=True)``)."""
+) -> nw.LazyFrame:
+    """``frame`` with the obstacle degrees ``__o{j}`` = F_j / Σ F with
+    F_j = w_j (1 − clip(x01_j, 0, 1)) and their dimension sums ``obstacle_in_<group>``
+    (methods.md §9; ``obstacle_degree(scaled=True)``).  F and Σ F are columns of their own,
+    so each is computed once per row."""
     wn = w / w.sum()
-    F = {
-        c: float(wn[j]) * (1.0 - x01s[c].clip(0.0, 1.0)).clip(lower_bound=0.0)
+    m = len(ids)
+    frame = frame.with_columns(
+        (float(wn[j]) * (1.0 - x01s[c].clip(0.0, 1.0)).clip(lower_bound=0.0)).alias(f"__f{j}")
         for j, c in enumerate(ids)
-    }
-    total = _sum(list(F.values()))
-    degrees = {c: nw.when(total > 0).then(f / total).otherwise(nw.lit(0.0)) for c, f in F.items()}
-    by_group = {g: _sum([nw.col(f"__o{j}") for j in cols]) for g, cols in groups.items()}
-    return degrees, by_group
+    )
+    frame = frame.with_columns(_sum([nw.col(f"__f{j}") for j in range(m)]).alias("__ft"))
+    total = nw.col("__ft")
+    frame = frame.with_columns(
+        nw.when(total > 0).then(nw.col(f"__f{j}") / total).otherwise(nw.lit(0.0)).alias(f"__o{j}")
+        for j in range(m)
+    )
+    frame = frame.with_columns(
+        _sum([nw.col(f"__o{j}") for j in cols]).alias(f"obstacle_in_{g}")
+        for g, cols in groups.items()
+    )
+    return frame.drop([*(f"__f{j}" for j in range(m)), "__ft"])
 
 
-def top_obstacles(frame: nw.LazyFrame, m: int, labels: Sequence[str], k: int) -> nw.LazyFrame:
-    """The ``k`` largest of the degree columns ``__o0 … __o{m-1}`` per row, ties to the
-    first indicator (a stable descending sort), as ``obstacle_r`` label and ``degree_r``."""
-    cols = [f"__m{j}" for j in range(m)]
-    frame = frame.with_columns(nw.col(f"__o{j}").alias(cols[j]) for j in range(m))
+def top_obstacles(
+    frame: nw.LazyFrame, degrees: Sequence[str], labels: Sequence[str], k: int
+) -> nw.LazyFrame:
+    """``frame`` with the ``k`` largest of the ``degrees`` columns of each row as
+    ``obstacle_r`` (label) and ``degree_r``, ties to the first indicator as a stable
+    descending sort orders them.
+
+    Round r takes the largest degree among the indicators not picked in rounds 1 … r − 1
+    and picks the first indicator holding it (k·m comparisons per row, no sort).
+    """
+    m = len(degrees)
+    d = [nw.col(c) for c in degrees]
+    picks: list[nw.Expr] = []
     for r in range(1, k + 1):
-        top = nw.max_horizontal(*(nw.col(c) for c in cols))
-        pick = nw.lit(m - 1)
-        name = nw.lit(labels[m - 1])
+        left = [
+            nw.when(nw.any_horizontal(*(p == j for p in picks), ignore_nulls=True))
+            .then(nw.lit(-1.0))
+            .otherwise(d[j])
+            if picks
+            else d[j]
+            for j in range(m)
+        ]
+        frame = frame.with_columns(nw.max_horizontal(*left).alias(f"degree_{r}"))
+        top = nw.col(f"degree_{r}")
+        pick, name = nw.lit(m - 1, nw.Int64), nw.lit(labels[m - 1])
         for j in reversed(range(m - 1)):
-            hit = nw.col(cols[j]) == nw.col(f"degree_{r}")
-            pick = nw.when(hit).then(nw.lit(j)).otherwise(pick)
+            hit = left[j] == top
+            pick = nw.when(hit).then(nw.lit(j, nw.Int64)).otherwise(pick)
             name = nw.when(hit).then(nw.lit(labels[j])).otherwise(name)
-        frame = frame.with_columns(top.alias(f"degree_{r}"))
-        frame = frame.with_columns(pick.alias("__pick"), name.alias(f"obstacle_{r}"))
-        frame = frame.with_columns(
-            nw.when(nw.col("__pick") == j).then(nw.lit(-1.0)).otherwise(nw.col(c)).alias(c)
-            for j, c in enumerate(cols)
-        )
-    return frame.drop([*cols, "__pick"])
-
-
-def check_no_nan(frame: nw.LazyFrame, layout: Layout, column: str) -> None:
-    """Refuse a result column with NaN or null rows (TOPSIS 0/0), naming the first row."""
-    bad = nw.col(column).is_null() | nw.col(column).is_nan()
-    if one_row(frame.filter(bad), nw.len().alias("n"))["n"]:
-        raise DataValidationError(
-            f"TOPSIS is undefined for {first_where(frame, layout, bad)}: it is at both the "
-            "ideal and the anti-ideal (all rows identical in every weighted indicator)",
-            zh="TOPSIS 无定义：该行同时位于正、负理想解",
-        )
+        frame = frame.with_columns(pick.alias(f"__p{r}"), name.alias(f"obstacle_{r}"))
+        picks.append(nw.col(f"__p{r}"))
+    return frame.drop([f"__p{r}" for r in range(1, k + 1)])
 
 
 def refuse_constant(found: list[tuple[str, float, Any]], period: str) -> None:

@@ -206,7 +206,7 @@ def run_on_engine(
         units = _units(cfg, system, frame, fit, layout, x01, weights)
         write_partitioned(units, staged, by=d.period)
         written = scan_dataset(engine, staged, master=master)
-        summary = _checked_summary(cfg, system, written, layout)
+        summary = _checked_summary(cfg, written, layout)
     except BaseException:
         shutil.rmtree(staged.parent, ignore_errors=True)
         raise
@@ -258,15 +258,14 @@ def _validate(cfg: Any, frame: Any, layout: P.Layout, source: str) -> tuple[Qual
             )
     if cfg.data.missing == "fill" and any(prof.missing.values()):
         frame = P.filled(frame, layout.ids, float(cfg.data.fill_value))
-    dupes, first = P.duplicate_keys(frame, layout)
+    units, dupes, short = P.unit_counts(frame, layout, prof.periods)
     if dupes:
         raise DataValidationError(
-            f"{dupes} unit-period(s) occur more than once, the first {first}; keep one row "
-            "per unit and period",
+            f"{dupes} row(s) repeat a unit-period, the first {P.first_repeat(frame, layout)}; "
+            "keep one row per unit and period",
             file=source,
-            zh=f"有 {dupes} 个单位-期间重复出现：每个单位每期只能有一行",
+            zh=f"有 {dupes} 行重复了已有的单位-期间：每个单位每期只能有一行",
         )
-    short = P.short_units(frame, layout, prof.periods)
     if short and cfg.quality.unbalanced == "error":
         raise DataValidationError(
             f"unbalanced panel: {short} unit(s) lack some of the {prof.periods} periods; set "
@@ -276,9 +275,9 @@ def _validate(cfg: Any, frame: Any, layout: P.Layout, source: str) -> tuple[Qual
         )
     table = pd.DataFrame(
         {
-            "check": ["rows", "units", "periods", "duplicate unit-periods", "units lacking periods"]
+            "check": ["rows", "units", "periods", "repeated unit-periods", "units lacking periods"]
             + [f"missing: {c}" for c in layout.ids],
-            "count": [prof.rows, prof.units, prof.periods, dupes, short]
+            "count": [prof.rows, units, prof.periods, dupes, short]
             + [prof.missing[c] for c in layout.ids],
         }
     )
@@ -289,7 +288,7 @@ def _validate(cfg: Any, frame: Any, layout: P.Layout, source: str) -> tuple[Qual
         )
     if short:
         table.loc[table["check"] == "units lacking periods", "action"] = "warn"
-    return Quality(prof.rows, prof.units, prof.periods, table), frame
+    return Quality(prof.rows, units, prof.periods, table), frame
 
 
 def _weights(cfg, system, fit, layout, x01, extremes) -> WeightResult:
@@ -392,53 +391,60 @@ def _units(cfg, system, frame, fit, layout, x01, weights: WeightResult) -> Any:
 
     pos = {c: j for j, c in enumerate(ids)}
     groups = {g: [pos[i] for i in members] for g, members in dims.items()}
-    degrees, by_group = P.obstacle_columns(x, ids, weights.weights, groups)
-    frame = frame.with_columns(degrees[c].alias(f"__o{j}") for j, c in enumerate(ids))
+    frame = P.obstacle_degrees(frame, x, ids, weights.weights, groups)
     info = system.to_frame()
     label = dict(zip(info["id"], info["name"], strict=True))
     labels = [f"{label.get(i, i)} ({i})" for i in ids]
     k = max(0, min(int(cfg.obstacle.top_k), len(ids)))
-    frame = P.top_obstacles(frame, len(ids), labels, k)
-    frame = frame.with_columns(e.alias(f"obstacle_in_{g}") for g, e in by_group.items())
+    frame = P.top_obstacles(frame, [f"__o{j}" for j in range(len(ids))], labels, k)
     for r in range(1, k + 1):
         out += [f"obstacle_{r}", f"degree_{r}"]
-    out += [f"obstacle_in_{g}" for g in by_group]
+    out += [f"obstacle_in_{g}" for g in groups]
     return frame.select(out)
 
 
-def _checked_summary(cfg, system, written, layout) -> pd.DataFrame:
-    """Per-period mean, std, min and max of the index, from the written dataset; refuses
-    a TOPSIS 0/0 and, under ``coupling.zero: error``, a subsystem score of 0."""
-    P.check_no_nan(written, layout, "index")
-    schema = written.collect_schema()
-    U = [c for c in schema if c.startswith("U_")]
-    zero_error = cfg.coupling is None or cfg.coupling.zero == "error"
-    if U and zero_error:
-        hit = nw.any_horizontal(*(nw.col(u) == 0 for u in U), ignore_nulls=True)
-        count = P.one_row(written.filter(hit), nw.len().alias("n"))["n"]
-        if count:
-            raise ConfigError(
-                f"a subsystem scores 0 for {P.first_where(written, layout, hit)} ({count} "
-                "unit-period(s) in all), so the coupling degree C is undefined; set "
-                "coupling.zero: zero to give such rows C = 0, or use a method whose scores stay "
-                "above 0 (weighted_sum with a shift)",
-                field="coupling.zero",
-            )
-    per = layout.period
+def _checked_summary(cfg, written, layout) -> pd.DataFrame:
+    """Per-period mean, std, min and max of the index, from the written dataset in one
+    query; refuses a TOPSIS 0/0 (NaN index) and, under ``coupling.zero: error``, a
+    subsystem score of 0, naming the first such row."""
+    U = [c for c in written.collect_schema() if c.startswith("U_")]
+    nan = nw.col("index").is_null() | nw.col("index").is_nan()
+    zero = nw.any_horizontal(*(nw.col(u) == 0 for u in U), ignore_nulls=True) if U else None
+    if cfg.coupling is not None and cfg.coupling.zero != "error":
+        zero = None
+    per, idx = layout.period, nw.col("index")
+    counts = [nan.cast(nw.Int64).sum().alias("__nan")]
+    if zero is not None:
+        counts.append(zero.cast(nw.Int64).sum().alias("__zero"))
     summary = (
         written.group_by(per)
         .agg(
-            nw.col("index").mean().alias("mean"),
-            nw.col("index").std(ddof=1).alias("std"),
-            nw.col("index").min().alias("min"),
-            nw.col("index").max().alias("max"),
+            idx.mean().alias("mean"),
+            idx.std(ddof=1).alias("std"),
+            idx.min().alias("min"),
+            idx.max().alias("max"),
+            *counts,
         )
         .sort(per)
         .collect()
         .to_pandas()
     )
+    if summary["__nan"].sum():
+        raise DataValidationError(
+            f"TOPSIS is undefined for {P.first_where(written, layout, nan)}: it is at both the "
+            "ideal and the anti-ideal (all rows identical in every weighted indicator)",
+            zh="TOPSIS 无定义：该行同时位于正、负理想解",
+        )
+    if zero is not None and summary["__zero"].sum():
+        raise ConfigError(
+            f"a subsystem scores 0 for {P.first_where(written, layout, zero)} "
+            f"({int(summary['__zero'].sum())} unit-period(s) in all), so the coupling degree C "
+            "is undefined; set coupling.zero: zero to give such rows C = 0, or use a method "
+            "whose scores stay above 0 (weighted_sum with a shift)",
+            field="coupling.zero",
+        )
     summary[per] = summary[per].astype(np.int64)
-    return summary
+    return summary.drop(columns=[c for c in summary if c.startswith("__")])
 
 
 def _metadata(cfg, system, quality: Quality, weights, engine: str, master: str) -> dict[str, str]:

@@ -32,6 +32,7 @@ SPARK_CONF = {
     "spark.driver.memory": "1g",
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.sources.partitionOverwriteMode": "static",
 }
@@ -133,7 +134,9 @@ def spark_session(master: str = DEFAULT_MASTER, driver_memory: str | None = None
     conf = {**SPARK_CONF, **({"spark.driver.memory": driver_memory} if driver_memory else {})}
     for key, value in conf.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def scan(engine: str, path: Path, *, text: Sequence[str], master: str | None = None) -> Any:

@@ -201,12 +201,14 @@ def test_demo_cli(sqlite_url):
 
     runner = CliRunner()
     r = runner.invoke(
-        cli, ["demo", "--database-url", sqlite_url, "--enterprises", "30", "--seed", "3"]
+        cli, ["demo", "--no-serve", "--database-url", sqlite_url, "--enterprises", "30", "--seed", "3"]
     )
     assert r.exit_code == 0, r.output
     assert "admin@demo.nqpf.example" in r.output and "nqpf serve" in r.output
     assert "示例数据" in r.output
-    r2 = runner.invoke(cli, ["demo", "--database-url", sqlite_url, "--enterprises", "30"])
+    r2 = runner.invoke(
+        cli, ["demo", "--no-serve", "--database-url", sqlite_url, "--enterprises", "30"]
+    )
     assert r2.exit_code != 0
     assert "--reset" in str(r2.exception) + r2.output
     from nqpf.web.db import make_engine, make_session_factory
@@ -216,6 +218,6 @@ def test_demo_cli(sqlite_url):
         assert s.scalar(select(func.count()).select_from(Organization)) == 30 + 6 + 37
     engine.dispose()
     r3 = runner.invoke(
-        cli, ["demo", "--database-url", sqlite_url, "--enterprises", "20", "--reset"]
+        cli, ["demo", "--no-serve", "--database-url", sqlite_url, "--enterprises", "20", "--reset"]
     )
     assert r3.exit_code == 0, r3.output

@@ -35,6 +35,7 @@ app.add_typer(evaluate_cli.app, name="evaluate")
 app.add_typer(web_cli.db_app, name="db")
 app.command("serve")(web_cli.serve_cmd)
 app.command("demo")(web_cli.demo_cmd)
+app.command("worker")(web_cli.worker_cmd)
 
 
 def _print_version(value: bool) -> None:

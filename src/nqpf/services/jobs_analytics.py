@@ -148,8 +148,11 @@ def _choice(value: Any, options: Mapping[str, Any], field: str, label: str) -> s
     return str(value)
 
 
-def build_config(form: Mapping[str, Any]) -> dict[str, Any]:
+def build_config(form: Mapping[str, Any], *, draft: bool = False) -> dict[str, Any]:
     """The canonical JSON config of a run from the form's fields.
+
+    ``draft=True`` (the data check before the choices are complete) accepts a custom
+    system without indicators yet.
 
     Fields: ``title``, ``filename``, ``entity``, ``period``, ``code`` and ``group``
     (columns; the last two may be empty), ``system`` (a preset id or ``custom``),
@@ -184,7 +187,7 @@ def build_config(form: Mapping[str, Any]) -> dict[str, Any]:
             direction = str(form.get(f"direction_{ind}") or "+")
             _choice(direction, {"+": 0, "-": 0}, f"direction_{ind}", f"指标 {ind} 的方向")
             indicators.append({"id": str(ind), "direction": direction})
-        if len(indicators) < 2:
+        if len(indicators) < 2 and not draft:
             raise DataValidationError(
                 "a custom system needs at least two indicators",
                 field="indicators",

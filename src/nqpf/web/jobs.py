@@ -73,6 +73,12 @@ HEARTBEAT = 5.0
 PROGRESS_EVERY = 0.3
 #: The error of a job whose worker stopped while running it.
 ABANDONED = "任务中断：工作进程在运行中停止（重启或被终止），未保存任何结果，请重新运行"
+#: The error of a job still running when its worker was asked to stop (server shutdown).
+INTERRUPTED = "任务中断：服务在任务运行中停止，未保存任何结果，请重新运行"
+
+# (session factory, job id) of the jobs this process runs now: a stopping worker fails
+# those of its database left over
+_RUNNING: set[tuple[int, int]] = set()
 
 
 @dataclass(frozen=True)
@@ -337,6 +343,7 @@ def run_job(
     (None when the job was not queued, e.g. already run)."""
     if not _claim(factory, job_id):
         return None
+    _RUNNING.add((id(factory), job_id))
     last = [0.0, ""]
 
     def progress(fraction: float, stage: str) -> None:
@@ -355,6 +362,8 @@ def run_job(
         log.exception("job %s failed", job_id)
         _fail(factory, job_id, error_text(exc))
         return "failed"
+    finally:
+        _RUNNING.discard((id(factory), job_id))
     return "done"
 
 
@@ -382,7 +391,7 @@ class WorkerThread:
 
     ``start()`` first fails the jobs a previous worker abandoned, then takes job ids off
     the queue until ``stop()``; a job already running when ``stop()`` is called finishes
-    first.
+    first (or, after ``stop(timeout)``, is failed).
     """
 
     def __init__(
@@ -421,8 +430,14 @@ class WorkerThread:
                 self._stop.wait(self.poll)
 
     def stop(self, timeout: float | None = None) -> None:
+        """Stop taking jobs; wait up to ``timeout`` seconds (None: as long as it takes)
+        for the running job, then fail it if it is still running."""
         self._stop.set()
         self._thread.join(timeout)
+        if self._thread.is_alive():
+            for factory, job_id in list(_RUNNING):
+                if factory == id(self.session_factory):
+                    _fail(self.session_factory, job_id, INTERRUPTED)
 
     def __enter__(self) -> WorkerThread:
         return self.start()

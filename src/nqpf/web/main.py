@@ -30,6 +30,7 @@ from nqpf.web.db import make_engine, make_session_factory
 from nqpf.web.errors import LoginRequired, PlatformError, RateLimited
 from nqpf.web.routes import (
     admin,
+    analytics,
     assessments,
     auth,
     carbon,
@@ -224,6 +225,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    projects, programmes, effects):  # fmt: skip
         app.include_router(module.api, prefix="/api/v1")
         app.include_router(module.pages, include_in_schema=False)
+    # background jobs (/jobs, /api/v1/jobs) and regional analytics (/analytics)
+    app.include_router(analytics.api, prefix="/api/v1")
+    app.include_router(analytics.pages, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     _install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)

@@ -367,7 +367,12 @@ def _read_csv_arrow(
             if top is not None and max(-low, top) >= 2.0**63:
                 return None
     # column by column, freeing the Arrow buffers as it goes (peak memory ~ one copy)
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    # Arrow's allocator keeps the parser's freed blocks for reuse; numpy cannot use them,
+    # so they go back to the system (~200 MB less resident for a 150 MB file)
+    pa.default_memory_pool().release_unused()
+    return frame
 
 
 #: The cells :func:`pandas.read_csv` reads as missing by default.

@@ -789,11 +789,10 @@ def write_run(
     html = run.report_html if want_report else None
     extra = []
     quality = getattr(run, "quality", None)
-    if quality is not None:
-        page, book = quality.to_html(), quality.to_xlsx()
+    if quality is not None:  # rendered by the writers, beside the tables being written
         extra = [
-            OutputFile(QUALITY_FILES[0], _text_writer(page)),
-            OutputFile(QUALITY_FILES[1], lambda fh: fh.write(book)),
+            OutputFile(QUALITY_FILES[0], _text_writer(quality.to_html)),
+            OutputFile(QUALITY_FILES[1], lambda fh: fh.write(quality.to_xlsx())),
         ]
     extra += getattr(run, "output_folders", [])  # datasets an engine wrote (index run --engine)
     info = {"command": getattr(run, "command", None), "inputs": getattr(run, "inputs", {})}

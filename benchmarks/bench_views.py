@@ -76,6 +76,7 @@ OTHER = ("440103", "440604", "441900", "440781")
 
 def _load(url: str, n: int, seed: int = 7) -> None:
     from sqlalchemy import insert, text
+    from sqlalchemy.orm import Session
     from tests.web.world import password_hash
 
     from nqpf.assessment import load_framework
@@ -89,6 +90,7 @@ def _load(url: str, n: int, seed: int = 7) -> None:
         Organization,
         User,
     )
+    from nqpf.web.services.latest_results import refresh_latest
 
     upgrade_database(url)
     fw = load_framework("sme-digital-2024")
@@ -156,15 +158,22 @@ def _load(url: str, n: int, seed: int = 7) -> None:
             conn.execute(insert(Assessment), assessments)
             conn.execute(insert(CarbonInventory), carbon)
         conn.execute(text("SELECT setval('organization_id_seq', :n)"), {"n": n + 2})
+    loaded = time.perf_counter()
+    # bulk SQL skips the submit's summary: rebuild it as the migration back-fills it
+    with Session(engine) as session:
+        refresh_latest(session)
+        session.commit()
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     engine.dispose()
     print(
-        f"loaded {n:,} enterprises, {3 * n:,} assessments in {time.perf_counter() - started:.0f} s"
+        f"loaded {n:,} enterprises, {3 * n:,} assessments in {loaded - started:.0f} s; "
+        f"latest-result summary back-filled in {time.perf_counter() - loaded:.0f} s"
     )
 
 
-def _bench(url: str, runs: int, only: str = "") -> None:
+def _bench(url: str, runs: int, only: str = "") -> dict[str, tuple[float, float]]:
+    """p50 and p95 wall time (ms) of each call, by label (printed as they come)."""
     from sqlalchemy import select
 
     from nqpf.services.assess_rollup import rollup_xlsx
@@ -177,6 +186,7 @@ def _bench(url: str, runs: int, only: str = "") -> None:
 
     engine = make_engine(url)
     factory = make_session_factory(engine)
+    out: dict[str, tuple[float, float]] = {}
 
     def timed(label: str, call, k: int = runs) -> None:
         if only and not label.startswith(tuple(only.split(","))):
@@ -191,8 +201,9 @@ def _bench(url: str, runs: int, only: str = "") -> None:
                     wall.append(time.perf_counter() - t)
         wall.sort()
         p95 = wall[min(len(wall) - 1, round(0.95 * (len(wall) - 1)))]
-        print(f"{label:<44} p50 {1000 * statistics.median(wall):7.0f} ms   "
-              f"p95 {1000 * p95:7.0f} ms")  # fmt: skip
+        out[label] = (1000 * statistics.median(wall), 1000 * p95)
+        print(f"{label:<44} p50 {out[label][0]:7.0f} ms   p95 {out[label][1]:7.0f} ms",
+              file=sys.stderr)  # fmt: skip
 
     def lf(**kw):
         return profiles.clean_list_filters(**kw)
@@ -224,8 +235,21 @@ def _bench(url: str, runs: int, only: str = "") -> None:
 
     timed("XLSX export of the whole list", export, k=2)
     if hasattr(export, "n"):
-        print(f"  (export: {export.n:,} rows, {export.size / 1e6:.1f} MB)")  # type: ignore[attr-defined]
+        print(f"  (export: {export.n:,} rows, {export.size / 1e6:.1f} MB)", file=sys.stderr)  # type: ignore[attr-defined]
     engine.dispose()
+    return out
+
+
+def _baseline(src: str, url: str, runs: int, only: str) -> dict[str, tuple[float, float]]:
+    """The same calls timed with another tree's ``src`` (e.g. ``git archive`` of the
+    commit before the summary table) on the same database, in a subprocess."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": src}
+    args = [sys.executable, __file__, "--url", url, "--runs", str(runs), "--only", only]
+    done = subprocess.run(args, env=env, check=True, stdout=subprocess.PIPE, text=True)
+    return {k: tuple(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
 
 
 def main() -> None:
@@ -233,14 +257,29 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--only", default="", help="comma-separated label prefixes to time")
+    parser.add_argument("--baseline", default="", help="another tree's src folder, timed too")
+    parser.add_argument("--baseline-runs", type=int, default=3)
+    parser.add_argument("--url", default="", help="time an already loaded database only")
     args = parser.parse_args()
+    if args.url:  # the baseline's subprocess: timings as one JSON line
+        print(json.dumps(_bench(args.url, args.runs, args.only)))
+        return
     from tests.web.postgres_server import postgres_for_tests
 
     with postgres_for_tests() as server:
         url = server.create_database("nqpf_bench_views")
         _load(url, args.enterprises)
-        _bench(url, args.runs, args.only)
-    print(json.dumps({"enterprises": args.enterprises, "runs": args.runs}))
+        before = (
+            _baseline(args.baseline, url, args.baseline_runs, args.only) if args.baseline else {}
+        )
+        after = _bench(url, args.runs, args.only)
+    if before:
+        print(f"\n{'call':<44} {'before p95':>11} {'after p95':>10} {'ratio':>7}")
+        for label, (_p50, p95) in after.items():
+            b = before.get(label, (float("nan"),) * 2)[1]
+            print(f"{label:<44} {b:9.0f} ms {p95:8.0f} ms {b / p95:6.0f}×")
+    print(json.dumps({"enterprises": args.enterprises, "runs": args.runs,
+                      "before": before, "after": after}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -786,3 +786,69 @@ def test_benchmark_against_scipy_and_sql(app, client, fw, monkeypatch, login):
         assert r.status_code == 200, url
         assert "data-export" in r.text
     assert c.get("/dashboard/chain", params={"mode": "x"}).status_code == 422
+
+# ------------------------------------------------ the latest result's summary (issue 13 speed)
+def _summaries(app):
+    from nqpf.web.models import AssessmentLatest
+
+    with app.state.session_factory() as s:
+        return {r.enterprise_id: r for r in s.scalars(select(AssessmentLatest))}
+
+
+def _expected_summary(fw, last, first):
+    """What the roll-up reads of a latest (and first) stored result, computed here from the
+    JSON alone: level, total, dimension points and scene levels by name, unmet
+    conditions."""
+    return {
+        "level": last["level"],
+        "total": pytest.approx(last["total"]),
+        "level_name": last["level_name"],
+        "dims": pytest.approx({d.name: last["dimensions"][d.name] for d in fw.scored_dimensions}),
+        "scenes": pytest.approx({s.id: last["scenes"][s.id] for s in fw.scenes}),
+        "gaps": sorted({g for m in last["next_level"] if (g := _gap(m))}),
+        "first": None if first is None else (first["level"], pytest.approx(first["total"])),
+    }
+
+
+def _got_summary(fw, row):
+    import json as _json
+
+    return {
+        "level": row.level,
+        "total": row.total,
+        "level_name": row.level_name,
+        "dims": {d.name: getattr(row, f"dim_{i}") for i, d in enumerate(fw.scored_dimensions, 1)},
+        "scenes": {s.id: getattr(row, f"scene_{i}") for i, s in enumerate(fw.scenes, 1)},
+        "gaps": _json.loads(row.gaps),
+        "first": None if row.first_level is None else (row.first_level, row.first_total),
+    }
+
+
+def test_summary_equals_the_stored_json_of_every_demo_assessment(app, fw, monkeypatch):
+    from nqpf.services.assess_rollup import summary_fits
+    from nqpf.web.services.assessments import available_frameworks
+
+    assert all(summary_fits(f) for f in available_frameworks().values())
+    _demo_world(app, monkeypatch)
+    expected = {k: v for k, v in _sql_latest(app, fw).items() if v[1] is not None}
+    got = _summaries(app)
+    assert len(expected) > 20 and set(got) == set(expected)
+    assert sum(1 for _p, _l, first in expected.values() if first is not None) > 5
+    for eid, (_p, last, first) in expected.items():
+        assert _got_summary(fw, got[eid]) == _expected_summary(fw, last, first), eid
+
+
+def test_summary_follows_resubmission_and_ignores_drafts(app, world, fw):
+    e, ent = world.emails, world.orgs["ent_sz"]
+    first_id = _submit(app, e["ent_admin"], ent, better_answers(fw))
+    row = _summaries(app)[ent]
+    assert (row.assessment_id, row.seq, row.level, row.first_level) == (first_id, 0, 3, None)
+    assert row.total == pytest.approx(100.0) and row.level_name == "三级"
+    second_id = _submit(app, e["ent_admin"], ent, complete_answers(fw))
+    _draft(app, e["ent_admin"], ent, better_answers(fw))
+    row = _summaries(app)[ent]  # superseded in the submit's transaction; the draft not counted
+    assert (row.assessment_id, row.seq, row.level) == (second_id, 1, 1)
+    assert row.total == pytest.approx(23.2)
+    assert (row.first_level, row.first_total) == (3, pytest.approx(100.0))
+    assert "二级：总分需≥40" in row.gaps
+    assert set(_summaries(app)) == {ent}  # enterprises never assessed have no row

@@ -9,6 +9,7 @@ older file of the same name survives intact.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import io
 import math
 import os
@@ -191,7 +192,7 @@ def dump_table(df: Any, stream: IO[bytes], fmt: str, *, sheet: str = "Sheet1") -
     '名称,x,n\na,0.1,1.0\nc,,2.0\n'
     """
     if fmt == "xlsx":
-        _workbook({sheet: df}).save(stream)
+        _write_xlsx({sheet: df}, stream)
         return
     frame = _to_pandas(df)
     if fmt == "csv":
@@ -341,7 +342,7 @@ def write_tables(tables: Mapping[str, Any], path: str | os.PathLike[str]) -> Pat
     if not tables:
         raise DataValidationError("no tables to write", file=path.name)
     with atomic_write(path, "wb") as f:
-        _workbook(tables).save(f)
+        _write_xlsx(tables, f)
     return path
 
 
@@ -368,56 +369,74 @@ def xlsx_bytes(tables: Mapping[str, Any]) -> bytes:
     if not tables:
         raise DataValidationError("no tables to write")
     buffer = io.BytesIO()
-    _workbook(tables).save(buffer)
+    _write_xlsx(tables, buffer)
     return buffer.getvalue()
 
 
 _WIDTH_ROWS = 1000  # rows looked at to size a column
 
 
-def _workbook(tables: Mapping[str, Any]) -> Any:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+def _write_xlsx(tables: Mapping[str, Any], stream: IO[bytes]) -> None:
+    """Write the workbook with XlsxWriter in constant-memory mode (rows are streamed to a
+    temporary file, so memory stays flat for big tables).
 
-    wb = Workbook(write_only=True)  # streams rows: memory stays flat for big tables
-    bold = Font(bold=True)
+    Cells are written by type, never through XlsxWriter's guessing ``write()``: text is a
+    string cell even when it starts with ``=`` (no formula runs in Excel or WPS), numbers
+    are numbers, missing values are empty.
+    """
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(stream, {"constant_memory": True, "remove_timezone": True})
+    bold = wb.add_format({"bold": True})
+    formats = {
+        "datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+        "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+    }
     taken: set[str] = set()
     for name, table in tables.items():
         title = sanitize_sheet_name(name, taken)
         taken.add(title.lower())
-        ws = wb.create_sheet(title)
-        ws.freeze_panes = "A2"
+        ws = wb.add_worksheet(title)
+        ws.freeze_panes(1, 0)
         frame = _to_pandas(table)
         head = frame.head(_WIDTH_ROWS).astype(object)
-        for k, column in enumerate(frame.columns, 1):
-            text = [str(column), *(str(v) for v in head.iloc[:, k - 1] if not _is_missing(v))]
+        for k, column in enumerate(frame.columns):
+            text = [str(column), *(str(v) for v in head.iloc[:, k] if not _is_missing(v))]
             width = max(sum(2 if ord(ch) > 0x2E7F else 1 for ch in t) for t in text)
-            ws.column_dimensions[get_column_letter(k)].width = min(60, max(8, width + 2))
-        header = []
-        for column in frame.columns:
-            cell = WriteOnlyCell(ws, value=str(column))
-            cell.font = bold
-            cell.data_type = "s"
-            header.append(cell)
-        ws.append(header)
-        for row in frame.astype(object).itertuples(index=False, name=None):
-            ws.append([_cell(ws, value, WriteOnlyCell) for value in row])
-    return wb
+            ws.set_column(k, k, min(60, max(8, width + 2)))
+        for k, column in enumerate(frame.columns):
+            ws.write_string(0, k, str(column), bold)
+        for r, row in enumerate(frame.astype(object).itertuples(index=False, name=None), 1):
+            for k, value in enumerate(row):
+                _write_cell(ws, r, k, value, formats)
+    wb.close()
 
 
-def _cell(ws: Any, value: Any, cell_type: Any) -> Any:
-    if _is_missing(value):
-        value = None
+def _write_cell(ws: Any, r: int, k: int, value: Any, formats: Mapping[str, Any]) -> None:
+    kind = type(value)
+    if kind is str:
+        ws.write_string(r, k, value)
+    elif kind is int or kind is float:
+        if math.isfinite(value):
+            ws.write_number(r, k, value)
+        elif not math.isnan(value):
+            ws.write_string(r, k, str(value))  # ±inf: Excel has no such number
+    elif value is None or _is_missing(value):
+        return
+    elif kind is bool or isinstance(value, np.bool_):
+        ws.write_boolean(r, k, bool(value))
+    elif isinstance(value, np.integer | np.floating):
+        _write_cell(ws, r, k, value.item(), formats)
+    elif isinstance(value, datetime.datetime):
+        ws.write_datetime(r, k, value, formats["datetime"])
+    elif isinstance(value, datetime.date):
+        ws.write_datetime(r, k, value, formats["date"])
     elif isinstance(value, tuple | list | set | dict | np.ndarray):
         # A cell holds one value: several (e.g. the peak locations of a density) are
         # written as their text, as they would show in CSV.
-        value = str(list(value) if isinstance(value, np.ndarray) else value)
-    cell = cell_type(ws, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl would store text that starts with = as a formula
-    return cell
+        ws.write_string(r, k, str(list(value) if isinstance(value, np.ndarray) else value))
+    else:
+        ws.write_string(r, k, str(value))
 
 
 def _is_missing(value: Any) -> bool:

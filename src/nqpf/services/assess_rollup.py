@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from nqpf.assessment.rollup import (
     chain_rollup,
     chains_from_memberships,
     common_gaps,
+    condition_key,
     industry_keys,
     level_names,
     parse_chains,
@@ -55,10 +56,13 @@ __all__ = [
     "MIN_PEERS",
     "ROLLUP_TABLES",
     "STORED_FIELDS",
+    "SUMMARY_DIMENSIONS",
+    "SUMMARY_SCENES",
     "RollupOutcome",
     "StoredRollup",
     "carbon_rollup",
     "group_view",
+    "latest_summaries",
     "peer_distribution",
     "read_chains",
     "read_enterprises",
@@ -66,6 +70,8 @@ __all__ = [
     "rollup_stored",
     "rollup_xlsx",
     "stored_frame",
+    "stored_summary",
+    "summary_fits",
 ]
 
 BY_CHOICES = ("industry", "region", "chain")
@@ -739,3 +745,125 @@ def carbon_rollup(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         key=lambda d: (-d["tco2"], str(d["name"])),
     )
     return {"total": summary(rows), "industries": industries, "enterprises": enterprises}
+
+
+# -- the latest result's summary (issue 13: the views aggregate it in SQL) -------------------
+
+#: Slots for scored-dimension points and scene levels in a summary row: ``dim_1`` … and
+#: ``scene_1`` … hold them in the framework's order (:func:`summary_fits` checks a
+#: framework fits; the ``latest_results`` migration creates the columns).
+SUMMARY_DIMENSIONS = 8
+SUMMARY_SCENES = 32
+
+
+def summary_fits(framework: Framework) -> bool:
+    """Whether the framework's scored dimensions and scenes fit the summary's slots."""
+    return (
+        len(framework.scored_dimensions) <= SUMMARY_DIMENSIONS
+        and len(framework.scenes) <= SUMMARY_SCENES
+    )
+
+
+def _number(v: Any) -> float | None:
+    """A stored number as the roll-up reads it (exact types: a bool is no number)."""
+    if (type(v) is float or type(v) is int) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _whole(v: Any) -> int | None:
+    x = _number(v)
+    return int(x) if x is not None and x.is_integer() else None
+
+
+def stored_summary(framework: Framework | None, result: Any) -> dict[str, Any]:
+    """What the roll-up reads of one stored result (``Assessment.result``), as the summary
+    row's columns.
+
+    ``level`` (within 0 … top, as :func:`stored_frame` clips it) and ``total`` are set
+    together or not at all (a result is *valid* when it has both); ``level_name`` is the
+    result's own; for a valid result ``dim_<i>`` holds the points of the framework's
+    *i*-th scored dimension and ``scene_<i>`` the level of its *i*-th scene (None where
+    the result has no number), and ``gaps`` the JSON list of its unmet next-level
+    conditions (:func:`~nqpf.assessment.rollup.condition_key`, each once, sorted).  An
+    unknown ``framework`` (None) leaves the slots empty.
+    """
+    result = result if isinstance(result, Mapping) else {}
+    level, total = _whole(result.get("level")), _number(result.get("total"))
+    valid = level is not None and total is not None
+    name = result.get("level_name")
+    out: dict[str, Any] = {
+        "level": None,
+        "total": None,
+        "level_name": str(name)[:32] if name is not None else None,
+        "gaps": "[]",
+        **{f"dim_{i}": None for i in range(1, SUMMARY_DIMENSIONS + 1)},
+        **{f"scene_{i}": None for i in range(1, SUMMARY_SCENES + 1)},
+    }
+    if not valid:
+        return out
+    assert level is not None
+    top = framework.level_rule.top_level if framework is not None else level
+    out["level"], out["total"] = min(max(level, 0), top), total
+    messages = result.get("next_level")
+    if isinstance(messages, list | tuple):
+        keys = sorted({key for m in messages if (key := condition_key(m))})
+        out["gaps"] = json.dumps(keys, ensure_ascii=False)
+    if framework is not None and summary_fits(framework):
+        dims = result.get("dimensions")
+        scenes = result.get("scenes")
+        dims = dims if isinstance(dims, Mapping) else {}
+        scenes = scenes if isinstance(scenes, Mapping) else {}
+        for i, d in enumerate(framework.scored_dimensions, 1):
+            out[f"dim_{i}"] = _number(dims.get(d.name))
+        for i, s in enumerate(framework.scenes, 1):
+            out[f"scene_{i}"] = _number(scenes.get(s.id))
+    return out
+
+
+#: A submitted assessment as :func:`latest_summaries` reads it: enterprise id, framework
+#: id and version, seq, assessment id, submission time, stored result.
+SubmittedRecord = tuple[int, str, str, int, int, Any, Any]
+
+
+def latest_summaries(
+    records: Iterable[SubmittedRecord],
+    framework: Callable[[str, str], Framework | None],
+) -> list[dict[str, Any]]:
+    """One summary row per (enterprise, framework id, version) of submitted assessments:
+    the latest (highest ``seq``) one's :func:`stored_summary` with its ``assessment_id``,
+    ``seq`` and ``submitted_at``, and the first (lowest ``seq``) one's level and total
+    (``first_level``, ``first_total``) when there are two or more and the latest is valid
+    — the T0 → latest movement of the roll-up.
+
+    ``framework(id, version)`` gives the framework (None when unknown).
+    """
+    latest: dict[tuple[int, str, str], SubmittedRecord] = {}
+    first: dict[tuple[int, str, str], SubmittedRecord] = {}
+    for rec in records:
+        key = (rec[0], rec[1], rec[2])
+        if key not in latest or rec[3] > latest[key][3]:
+            latest[key] = rec
+        if key not in first or rec[3] < first[key][3]:
+            first[key] = rec
+    rows = []
+    for key, (eid, fid, version, seq, aid, at, result) in latest.items():
+        fw = framework(fid, version)
+        row = stored_summary(fw, result)
+        f = first[key]
+        compared = f[3] < seq and row["level"] is not None
+        f_result = f[6] if compared and isinstance(f[6], Mapping) else {}
+        rows.append(
+            {
+                "enterprise_id": eid,
+                "framework_id": fid,
+                "framework_version": version,
+                "assessment_id": aid,
+                "seq": seq,
+                "submitted_at": at,
+                **row,
+                "first_level": _number(f_result.get("level")),
+                "first_total": _number(f_result.get("total")),
+            }
+        )
+    return rows

@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -39,6 +40,7 @@ __all__ = [
     "SOLUTION_STATUSES",
     "ApiToken",
     "Assessment",
+    "AssessmentLatest",
     "AuditEvent",
     "Base",
     "CarbonInventory",
@@ -828,3 +830,47 @@ class ProgrammeMember(Base):
     )
     start_year: Mapped[int] = mapped_column(Integer)
     scale: Mapped[str] = mapped_column(String(8), default="")
+
+# -- the latest result's summary (issue 13): what the officers' views aggregate in SQL ---------
+class AssessmentLatest(Base):
+    """The latest submitted assessment of an enterprise per framework id and version, as
+    the roll-up reads it: one row, written in the submit's transaction
+    (:func:`nqpf.web.services.latest_results.refresh_latest`) and back-filled by its
+    migration (``latest_results``), so views and lists aggregate indexed columns instead
+    of decoding result JSON.
+
+    Columns are :func:`nqpf.services.assess_rollup.stored_summary`'s (level within 0 …
+    top and total set together, ``dim_<i>`` / ``scene_<i>`` in the framework's order,
+    ``gaps`` a JSON list of unmet next-level conditions) plus ``first_level`` /
+    ``first_total`` of the first submitted one (two or more, T0 → latest).
+    """
+
+    __tablename__ = "assessment_latest"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "framework_id", "framework_version"),
+        Index("ix_assessment_latest_fw_level", "framework_id", "framework_version", "level"),
+        Index("ix_assessment_latest_fw_total", "framework_id", "framework_version", "total"),
+        Index("ix_assessment_latest_fw_at", "framework_id", "framework_version", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    framework_id: Mapped[str] = mapped_column(String(64))
+    framework_version: Mapped[str] = mapped_column(String(32))
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    level: Mapped[int | None] = mapped_column(Integer)
+    level_name: Mapped[str | None] = mapped_column(String(32))
+    total: Mapped[float | None] = mapped_column(Float)
+    first_level: Mapped[float | None] = mapped_column(Float)
+    first_total: Mapped[float | None] = mapped_column(Float)
+    gaps: Mapped[str] = mapped_column(Text, default="[]")
+
+
+for _i in range(1, 9):  # SUMMARY_DIMENSIONS of nqpf.services.assess_rollup
+    setattr(AssessmentLatest, f"dim_{_i}", mapped_column(f"dim_{_i}", Float))
+for _i in range(1, 33):  # SUMMARY_SCENES
+    setattr(AssessmentLatest, f"scene_{_i}", mapped_column(f"scene_{_i}", Float))

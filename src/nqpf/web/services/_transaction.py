@@ -54,13 +54,15 @@ def save_revision(
     stale: str,
     where: Sequence[ColumnElement[bool]] = (),
     conflict: Callable[[], PlatformError] | None = None,
+    also: Callable[[], None] | None = None,
 ) -> None:
     """Write ``values`` to ``row`` if it is still at revision ``seen``, audit it, commit.
 
     The check is an ``UPDATE … WHERE id = :id AND revision = :seen`` (plus ``where``), so
     two concurrent saves of the same revision cannot both win: the loser gets a 409
     ``stale`` on ``revision`` and nothing is written.  The revision becomes ``seen + 1``;
-    ``before``/``after`` of the audit event carry both revisions.  ``row`` is refreshed.
+    ``before``/``after`` of the audit event carry both revisions; ``also`` runs last in
+    the same transaction (what must change with the row).  ``row`` is refreshed.
     """
     model = type(row)
     with committing(session, conflict=conflict):
@@ -82,4 +84,6 @@ def save_revision(
             before={"revision": seen, **before},
             after={"revision": seen + 1, **after},
         )
+        if also is not None:
+            also()
     session.refresh(row)

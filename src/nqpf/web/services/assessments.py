@@ -29,7 +29,7 @@ revisions and audit, and answers their errors in Chinese (:func:`~nqpf.web.error
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +70,7 @@ from nqpf.web.errors import Conflict, FieldError, NotFound, PlatformError, field
 from nqpf.web.models import Assessment, Organization
 from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing, save_revision
+from nqpf.web.services.latest_results import refresh_latest
 
 __all__ = [
     "NONE_OPTION",
@@ -373,6 +374,7 @@ def _apply(
     before: dict[str, Any],
     after: dict[str, Any],
     extra: Mapping[str, Any] | None = None,
+    also: Callable[[], None] | None = None,
 ) -> Assessment:
     """Write ``new_responses`` if the row is still the draft at ``revision``; audit; commit."""
     seen = row.revision if revision is None else revision
@@ -394,6 +396,7 @@ def _apply(
         after=after,
         stale="草稿已在别处更新或已提交，请刷新后重试",
         where=[Assessment.status == "draft"],
+        also=also,
     )
     return row
 
@@ -491,6 +494,8 @@ def submit(
             "submitted_at": now,
             "submitted_by": actor.user.id,
         },
+        # the new latest result supersedes the old in the views' summary, same commit
+        also=lambda: refresh_latest(session, [row.enterprise_id]),
     )
 
 
@@ -518,6 +523,7 @@ def _submit_rules(
             "submitted_at": datetime.now(UTC),
             "submitted_by": actor.user.id,
         },
+        also=lambda: refresh_latest(session, [row.enterprise_id]),
     )
 
 

@@ -12,13 +12,16 @@ Rules
 * Filters only narrow the visible set: a ``region`` code prefix outside the actor's scope
   yields zero enterprises, never another region's data.  ``industry`` is a GB/T 4754
   prefix (``C``, ``C34``, ``C3484``), ``chain`` an industry-chain name.
-* One query reads one row per visible enterprise with the needed parts of its latest
-  result (and the level and total of its first submitted assessment, for the T0 →
-  latest movement); :func:`nqpf.services.assess_rollup.rollup_stored` computes every
-  aggregate from those rows with the library's roll-up (:mod:`nqpf.assessment.rollup`,
-  the same as ``nqpf assess batch --by``).  A second, small query lists the region codes
-  present (filter options).  10,000 enterprises take about 0.3 s on SQLite and 0.5 s
-  on PostgreSQL, also without table statistics (``benchmarks/bench_dashboard.py``).
+* The database adds up the latest results' summary (``assessment_latest``: level,
+  total, dimension points, scene levels, unmet conditions, the first result's level and
+  total — :mod:`nqpf.web.services.latest_results`) in one statement grouped four ways
+  (by region code, industry code, chain list, unmet-condition list); the roll-up's
+  statistics (:mod:`nqpf.assessment.rollup`, the same as ``nqpf assess batch --by``:
+  counts, level distribution, means, shares, T0 → latest movement, common gaps, weakest
+  scenes) are computed from those sums, so no result JSON is decoded.  A second, small
+  query lists the region codes present (filter options).  The chain, industry and map
+  views group the same sums their way (``benchmarks/bench_views.py``: 100,000
+  enterprises on PostgreSQL).
 * Shares (``assessed_share``, ``share_target``, level shares, gap shares) are fractions
   0–1; a share of the assessed is ``None`` when nothing is assessed.
 
@@ -31,19 +34,22 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Row, Text, and_, case, cast, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Text, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 
 from nqpf.assessment import Framework
+from nqpf.assessment.rollup import STAGE_ORDER, level_names
 from nqpf.assessment.rollup import condition_key as gap_key  # the web's names, kept
-from nqpf.assessment.rollup import level_names
 from nqpf.codes import (
     province_names,
+    region_key,
     region_label,
     validate_industry_prefix,
     validate_region_prefix,
@@ -52,18 +58,23 @@ from nqpf.datasets.synthetic import SYNTHETIC_LABEL
 from nqpf.exceptions import DataValidationError
 from nqpf.services import maps as map_service
 from nqpf.services.assess_rollup import (
-    StoredRollup,
     carbon_rollup,
-    group_view,
     peer_distribution,
-    rollup_stored,
     rollup_xlsx,
+    summary_fits,
 )
-from nqpf.services.maps import MEASURES, MapData, MapRecord, industry_display, region_display
+from nqpf.services.maps import MEASURES, MapData, industry_display, region_display
 from nqpf.web.authz import Actor, visible_enterprises
 from nqpf.web.errors import FieldError, field_error
-from nqpf.web.models import Assessment, CarbonInventory, EnterpriseProfile, Organization
+from nqpf.web.models import (
+    Assessment,
+    AssessmentLatest,
+    CarbonInventory,
+    EnterpriseProfile,
+    Organization,
+)
 from nqpf.web.services.assessments import framework_for
+from nqpf.web.services.latest_results import Sums, sum_columns
 
 __all__ = [
     "CHAIN_MODES",
@@ -111,6 +122,7 @@ __all__ = [
 DEFAULT_FRAMEWORK = "sme-digital-2024"
 TARGET_LEVEL = 2  # 二级及以上
 WHOLE_CHAIN = "全链"
+UNNAMED_STAGE = "未标注环节"  # a chain membership without a stage
 TOP_GAPS = 10
 CHAIN_MAX = 50
 BEIJING = timezone(timedelta(hours=8), "北京时间")
@@ -282,75 +294,97 @@ def _optional(x: Any) -> float | None:
 
 
 # --------------------------------------------------------------------------- queries
-def _rows(session: Session, actor: Actor, fw: Framework, filters: Filters) -> list[Row[Any]]:
-    """One row per visible enterprise (region / industry filters applied in SQL) with its
-    latest submitted result of ``fw`` and the level/total of its first one: the fields of
-    :data:`nqpf.services.assess_rollup.STORED_FIELDS`, in that order."""
+#: What each branch of the dashboard's one statement groups by (see :func:`_aggregates`).
+_BRANCHES = ("region", "industry", "chains", "gaps")
 
-    # The latest and first submitted seq of each enterprise are correlated subqueries
-    # (index lookups on (enterprise_id, framework_id, seq)); joining them to the
-    # assessment rows by that unique key keeps the plan cheap even without table
-    # statistics (a join against an aggregated subquery made PostgreSQL pick a nested
-    # loop over 10,000 × 6,000 rows on a freshly loaded database).
-    def seq_of(agg: Any) -> Any:
-        a = aliased(Assessment)
-        return (
-            select(agg(a.seq))
-            .where(
-                a.enterprise_id == Organization.id,
-                a.framework_id == fw.id,
-                a.framework_version == fw.version,
-                a.status == "submitted",
-            )
-            .correlate(Organization)
-            .scalar_subquery()
-        )
 
-    clauses = [visible_enterprises(actor, action="read")]
+def _visible(actor: Actor, fw: Framework, filters: Filters, *columns: Any) -> Any:
+    """SELECT ``columns`` FROM the enterprises ``actor`` may read (region / industry
+    filters applied) outer-joined to their profile and their ``fw`` summary row."""
+    clauses: list[Any] = [visible_enterprises(actor, action="read")]
     if filters.region:
         clauses.append(EnterpriseProfile.region_code.startswith(filters.region, autoescape=True))
     if filters.industry:
         clauses.append(EnterpriseProfile.industry.startswith(filters.industry, autoescape=True))
-    ents = (
-        select(
-            Organization.id.label("id"),
-            EnterpriseProfile.region_code.label("region_code"),
-            EnterpriseProfile.industry.label("industry"),
-            # as text: a few distinct lists, each decoded once by the roll-up
-            cast(EnterpriseProfile.chains, Text).label("chains"),
-            seq_of(func.max).label("last_seq"),
-            seq_of(func.min).label("first_seq"),
-        )
+    return _visible_query(fw, clauses, *columns)
+
+
+def _visible_query(fw: Framework, clauses: list[Any], *columns: Any) -> Any:
+    """SELECT ``columns`` FROM organizations matching ``clauses`` outer-joined to their
+    profile and their ``fw`` summary row."""
+    return (
+        select(*columns)
         .select_from(Organization)
         .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
-        .where(*clauses)
-        .subquery("ents")
-    )
-    last = aliased(Assessment, name="last_a")
-    first = aliased(Assessment, name="first_a")
-
-    def at_seq(a: Any, seq: Any, *more: Any) -> Any:
-        return and_(a.enterprise_id == ents.c.id, a.framework_id == fw.id, a.seq == seq, *more)
-
-    query = (
-        select(
-            ents.c.id,
-            ents.c.region_code,
-            ents.c.industry,
-            ents.c.chains,
-            # only the parts needed (decoding whole results would dominate the time)
-            last.result["level"].as_integer(),
-            last.result["total"].as_float(),
-            last.result["dimensions"],
-            last.result["next_level"],
-            first.result["level"].as_integer(),
-            first.result["total"].as_float(),
+        .outerjoin(
+            AssessmentLatest,
+            and_(
+                AssessmentLatest.enterprise_id == Organization.id,
+                AssessmentLatest.framework_id == fw.id,
+                AssessmentLatest.framework_version == fw.version,
+            ),
         )
-        .select_from(ents)
-        .outerjoin(last, at_seq(last, ents.c.last_seq))
-        .outerjoin(first, at_seq(first, ents.c.first_seq, ents.c.first_seq < ents.c.last_seq))
+        .where(*clauses)
     )
-    return list(session.execute(query).all())
+
+
+def _chains_text() -> Any:
+    # as text: a few distinct lists, each decoded once
+    return cast(EnterpriseProfile.chains, Text)
+
+
+def _in_chain(chains_text: Any, chain: str) -> Any:
+    """Membership of ``chain`` as a match on the stored JSON text (SQLAlchemy writes
+    ``json.dumps``; the value's closing quote keeps 新能源 from matching 新能源汽车)."""
+    return chains_text.contains(json.dumps({"chain": chain})[1:-1], autoescape=True)
+
+
+def _aggregates(
+    session: Session, actor: Actor, fw: Framework, filters: Filters
+) -> dict[str, list[dict[str, Any]]]:
+    """The sums of :func:`~nqpf.web.services.latest_results.sum_columns` over the visible
+    enterprises grouped four ways in one statement (:data:`_BRANCHES`): by region code,
+    by industry code and by unmet-condition list (chain filter applied), and by chain
+    list (not filtered: the chain options).  Branch → rows (``key`` and the sums)."""
+    ents = _visible(
+        actor, fw, filters,
+        func.coalesce(EnterpriseProfile.region_code, "").label("region"),
+        func.coalesce(EnterpriseProfile.industry, "").label("industry"),
+        func.coalesce(_chains_text(), "[]").label("chains"),
+        AssessmentLatest.gaps.label("gaps"),
+        *[c for c in AssessmentLatest.__table__.c if c.name not in ("id", "gaps")],
+    ).cte("ents")  # fmt: skip
+    sums = sum_columns(fw)
+
+    def branch(kind: str, key: Any, *where: Any) -> Any:
+        cols = [literal(kind).label("kind"), key.label("key")]
+        # the sums read the summary's columns of the CTE: rebind them by name
+        adapted = [_rebind(c, ents) for c in sums]
+        return select(*cols, *adapted).select_from(ents).where(*where).group_by(key)
+
+    chain = [_in_chain(ents.c.chains, filters.chain)] if filters.chain else []
+    statement = union_all(
+        branch("region", ents.c.region, *chain),
+        branch("industry", ents.c.industry, *chain),
+        branch("chains", ents.c.chains),
+        branch("gaps", ents.c.gaps, ents.c.level.is_not(None), *chain),
+    )
+    out: dict[str, list[dict[str, Any]]] = {b: [] for b in _BRANCHES}
+    for row in session.execute(statement).mappings():
+        out[row["kind"]].append(dict(row))
+    return out
+
+
+def _rebind(column: Any, cte: Any) -> Any:
+    """``column`` (an expression over ``assessment_latest``) over the same-named columns
+    of ``cte``."""
+
+    def swap(element: Any) -> Any:
+        if getattr(element, "table", None) is AssessmentLatest.__table__:
+            return cte.c[element.name]
+        return None
+
+    return visitors.replacement_traverse(column, {}, swap)
 
 
 def _region_options(session: Session, actor: Actor) -> tuple[RegionOption, ...]:
@@ -373,6 +407,22 @@ def _region_options(session: Session, actor: Actor) -> tuple[RegionOption, ...]:
 Record = Mapping[str, Any]
 
 
+def _missing(code: str | None) -> bool:
+    return code is None or not code.strip()
+
+
+def _grouped(
+    rows: list[dict[str, Any]], fw: Framework, key: Callable[[str], str | None]
+) -> dict[str, Sums]:
+    """The rows' sums added up per ``key`` of their code (None: left out), by key."""
+    out: dict[str, Sums] = {}
+    for row in rows:
+        k = key(row["key"])
+        if k is not None:
+            out.setdefault(k, Sums(fw)).add(row)
+    return dict(sorted(out.items()))
+
+
 def _counts(row: Record, names: tuple[str, ...], target: int) -> dict[str, Any]:
     """The counts of one roll-up group as the fields :class:`GroupRow` and
     :class:`ChainRow` share."""
@@ -386,27 +436,68 @@ def _counts(row: Record, names: tuple[str, ...], target: int) -> dict[str, Any]:
 
 
 def _group_rows(
-    groups: list[dict[str, Any]], names: tuple[str, ...], target: int, label: Callable[[str], str]
+    groups: Mapping[str, Sums], names: tuple[str, ...], target: int, label: Callable[[str], str]
 ) -> tuple[GroupRow, ...]:
     return tuple(
-        GroupRow(key=str(g["group"]), label=label(str(g["group"])), **_counts(g, names, target))
-        for g in groups
+        GroupRow(key=key, label=label(key), **_counts(g.record(target), names, target))
+        for key, g in groups.items()
     )
 
 
-def _chain_rows(roll: StoredRollup, target: int) -> tuple[ChainRow, ...]:
-    """Each chain's stages (上游, 中游, 下游, others) and then the whole chain."""
-    names = roll.level_names
-    stages: dict[str, list[ChainRow]] = {}
-    for row in roll.stages:
-        stages.setdefault(row["chain_id"], []).append(
-            ChainRow(row["chain_name"], row["stage_name"], False, **_counts(row, names, target))
-        )
-    rows: list[ChainRow] = []
-    for row in roll.chains:
-        total = ChainRow(row["chain_name"], WHOLE_CHAIN, True, **_counts(row, names, target))
-        rows += [*stages[row["chain_id"]], total]
-    return tuple(rows)
+def _chain_pairs(text: str, decoded: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The (chain, stage) pairs of a stored chain list, each once (decoded once per text)."""
+    if text not in decoded:
+        items = json.loads(text)
+        pairs = {
+            (str(c["chain"]), str(c.get("stage") or "")): None
+            for c in (items if isinstance(items, list) else [])
+            if isinstance(c, dict) and c.get("chain")
+        }
+        decoded[text] = tuple(pairs)
+    return decoded[text]  # type: ignore[no-any-return]
+
+
+def _chain_rows(
+    rows: list[dict[str, Any]], fw: Framework, chain: str, target: int
+) -> tuple[tuple[ChainRow, ...], tuple[str, ...]]:
+    """Each chain's stages (上游, 中游, 下游, then others by name; a blank stage is
+    未标注环节) and then the whole chain (an enterprise in two stages counts once), as
+    :func:`~nqpf.assessment.rollup.chain_rollup` of the profiles' memberships; and the
+    chains the rows name (before the ``chain`` filter)."""
+    names = level_names(fw)
+    decoded: dict[str, Any] = {}
+    options: set[str] = set()
+    whole: dict[str, Sums] = {}
+    stages: dict[str, dict[str, Sums]] = {}
+    for row in rows:
+        pairs = _chain_pairs(row["key"], decoded)
+        options.update(c for c, _s in pairs)
+        for c in dict.fromkeys(c for c, _s in pairs):
+            if not chain or c == chain:
+                whole.setdefault(c, Sums(fw)).add(row)
+        for c, s in pairs:
+            if not chain or c == chain:
+                stages.setdefault(c, {}).setdefault(s, Sums(fw)).add(row)
+    rank = {s: i for i, s in enumerate(STAGE_ORDER)}
+    out: list[ChainRow] = []
+    for c in sorted(whole):
+        for s in sorted(stages[c], key=lambda s: (rank.get(s, len(rank)), s)):
+            counts = _counts(stages[c][s].record(target), names, target)
+            out.append(ChainRow(c, s or UNNAMED_STAGE, False, **counts))
+        counts = _counts(whole[c].record(target), names, target)
+        out.append(ChainRow(c, WHOLE_CHAIN, True, **counts))
+    return tuple(out), tuple(sorted(options))
+
+
+def _gaps(rows: list[dict[str, Any]], n_valid: int) -> tuple[Gap, ...]:
+    """The most frequent unmet next-level conditions (共性短板) of the valid results, as
+    :func:`~nqpf.assessment.rollup.common_gaps` counts them (once per enterprise)."""
+    counts: Counter[str] = Counter()
+    for row in rows:
+        for condition in json.loads(row["key"] or "[]"):
+            counts[condition] += int(row["n"])
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_GAPS]
+    return tuple(Gap(c, n, n / n_valid) for c, n in ranked)
 
 
 def _kpis(overall: Record, fw: Framework, names: tuple[str, ...], target: int) -> Kpis:
@@ -466,8 +557,8 @@ def dashboard(
 ) -> DashboardData:
     """The dashboard of ``framework`` over the enterprises ``actor`` may read.
 
-    The numbers come from :func:`nqpf.services.assess_rollup.rollup_stored` (the
-    library's roll-up) over the rows of :func:`_rows`.
+    The numbers are the roll-up's (:mod:`nqpf.assessment.rollup`) computed from sums
+    the database adds up over the latest results' summary (:func:`_aggregates`).
 
     Raises
     ------
@@ -475,21 +566,35 @@ def dashboard(
         Unknown framework, or a malformed ``region`` / ``industry`` / ``chain`` filter.
     """
     fw, filters = _clean_filters(framework, region, chain, industry)
-    return _dashboard(session, actor, fw, filters, _rows(session, actor, fw, filters))
+    return _dashboard(session, actor, fw, filters, _aggregates(session, actor, fw, filters))
+
+
+def _division(code: str) -> str | None:
+    code = code.upper()
+    return code[:3] if len(code) >= 3 else None
+
+
+def _region_at(level: str) -> Callable[[str], str | None]:
+    def key(code: str) -> str | None:
+        return None if _missing(code) else region_key(code, level)
+
+    return key
 
 
 def _dashboard(
-    session: Session, actor: Actor, fw: Framework, filters: Filters, rows: list[Row[Any]]
+    session: Session,
+    actor: Actor,
+    fw: Framework,
+    filters: Filters,
+    sums: dict[str, list[dict[str, Any]]],
 ) -> DashboardData:
     target = min(TARGET_LEVEL, fw.level_rule.top_level)
-    roll = rollup_stored(
-        rows,
-        fw,
-        chain=filters.chain,
-        target_level=target,
-        top_gaps=TOP_GAPS,
-    )
-    names, overall = roll.level_names, roll.overall
+    names = level_names(fw)
+    total = Sums(fw)
+    for row in sums["region"]:
+        total.add(row)
+    overall = total.record(target)
+    chains, chain_options = _chain_rows(sums["chains"], fw, filters.chain, target)
     return DashboardData(
         framework=fw.key,
         framework_name=fw.name,
@@ -499,13 +604,19 @@ def _dashboard(
         kpis=_kpis(overall, fw, names, target),
         levels=_levels(overall, names),
         dimensions=_dimensions(overall, fw),
-        chains=_chain_rows(roll, target),
-        prefectures=_group_rows(roll.prefectures, names, target, region_display),
-        counties=_group_rows(roll.counties, names, target, region_display),
-        industries=_group_rows(roll.industries, names, target, industry_display),
+        chains=chains,
+        prefectures=_group_rows(
+            _grouped(sums["region"], fw, _region_at("city")), names, target, region_display
+        ),
+        counties=_group_rows(
+            _grouped(sums["region"], fw, _region_at("county")), names, target, region_display
+        ),
+        industries=_group_rows(
+            _grouped(sums["industry"], fw, _division), names, target, industry_display
+        ),
         movement=_movement(overall),
-        gaps=tuple(Gap(str(g["condition"]), int(g["n"]), float(g["share"])) for g in roll.gaps),
-        chain_options=roll.chain_options,
+        gaps=_gaps(sums["gaps"], overall["n_valid"]),
+        chain_options=chain_options,
         region_options=_region_options(session, actor),
     )
 
@@ -621,18 +732,11 @@ class MapView:
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def _chain_member(chains: Any, chain: str) -> bool:
-    if not chain:
-        return True
-    items = json.loads(chains) if isinstance(chains, str) else chains
-    return any(isinstance(c, dict) and c.get("chain") == chain for c in items or [])
-
-
-def _carbon(
-    session: Session, actor: Actor, year: int | None, *, ids: bool = True
-) -> tuple[dict[int, tuple[float | None, float | None]], int | None, tuple[int, ...]]:
-    """(enterprise id → (tCO₂, output 万元) of ``year``, the year, the years available)
-    over the inventories of the enterprises ``actor`` may read."""
+def _carbon_years(
+    session: Session, actor: Actor, year: int | None
+) -> tuple[int | None, tuple[int, ...]]:
+    """The carbon year shown (``year``, else the latest) and the years with inventories
+    of the enterprises ``actor`` may read."""
     visible = (
         select(Organization.id)
         .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
@@ -650,16 +754,7 @@ def _carbon(
     )
     if year is None:
         year = years[0] if years else None
-    if year is None or not ids:
-        return {}, year, years
-    rows = session.execute(
-        select(
-            CarbonInventory.enterprise_id,
-            CarbonInventory.result["e_total"].as_float(),
-            CarbonInventory.inputs["output"].as_float(),
-        ).where(CarbonInventory.enterprise_id.in_(visible), CarbonInventory.year == year)
-    ).all()
-    return {eid: (co2, output) for eid, co2, output in rows}, year, years
+    return year, years
 
 
 def default_map_parent(actor: Actor, region: str) -> str:
@@ -684,7 +779,7 @@ def map_view(
     year: int | None = None,
     boundary_path: Any = None,
     href: Callable[[str], str] | None = None,
-    _given: tuple[Framework, Filters, list[Row[Any]]] | None = None,
+    _given: tuple[Framework, Filters, list[dict[str, Any]]] | None = None,
 ) -> MapView:
     """The map of ``measure`` over the enterprises ``actor`` may read (filters as
     :func:`dashboard`): the provinces of China (``parent`` "") or the regions of one
@@ -692,14 +787,13 @@ def map_view(
 
     ``href`` turns a region key into its click-through link.  A boundary file that does
     not pass :func:`nqpf.services.maps.load_boundaries` is reported in ``warning`` and
-    the tile grid is used.
+    the tile grid is used.  ``_given``: the framework, filters and the dashboard's sums
+    by region code (the page reads them once).
     """
-    code_stats = None
     if _given is None:
         fw, filters = _clean_filters(framework, region, chain, industry)
-        all_rows: list[Row[Any]] = []
     else:
-        fw, filters, all_rows = _given
+        fw, filters, region_sums = _given
     if measure not in MEASURES:
         raise FieldError(f"地图指标（measure）应为 {'、'.join(MEASURES)} 之一", field="measure")
     try:
@@ -713,19 +807,13 @@ def map_view(
         raise field_error(exc, label="地图范围（parent）") from None
     target = min(TARGET_LEVEL, fw.level_rule.top_level)
     names = level_names(fw)
-    rows = [r for r in all_rows if _chain_member(r[3], filters.chain)]
-    carbon, year, years = _carbon(session, actor, year, ids=_given is not None)
-    if _given is None:  # one GROUP BY region_code in the database
-        code_stats = _map_stats(session, actor, fw, filters, target, year)
-    records = [
-        MapRecord(
-            r[1],
-            r[4] if r[4] is not None and r[5] is not None else None,
-            r[5] if r[4] is not None else None,
-            *carbon.get(r[0], (None, None)),
-        )
-        for r in rows
-    ]
+    year, years = _carbon_years(session, actor, year)
+    by_code = (
+        _assessed_by_code(session, actor, fw, filters)
+        if _given is None
+        else {r["key"]: r for r in region_sums}
+    )
+    code_stats = _map_stats(session, actor, fw, filters, by_code, target, year)
     boundaries, warning = None, ""
     if boundary_path:
         try:
@@ -734,7 +822,7 @@ def map_view(
             warning = f"边界文件不可用（{exc.reason_zh}），已改用方格示意图"
     try:
         data = map_service.map_data(
-            records,
+            [],
             measure=measure,
             parent=parent,
             target_level=target,
@@ -748,96 +836,67 @@ def map_view(
     return MapView(data, filters, fw.name, year, years, warning)
 
 
+def _assessed_by_code(
+    session: Session, actor: Actor, fw: Framework, filters: Filters
+) -> dict[str, dict[str, Any]]:
+    """Region code → the sums of the visible enterprises (all filters), grouped in the
+    database over the latest results' summary."""
+    code = func.coalesce(EnterpriseProfile.region_code, "")
+    query = _visible(actor, fw, filters, code.label("key"), *sum_columns(fw)).group_by(code)
+    if filters.chain:
+        query = query.where(_in_chain(_chains_text(), filters.chain))
+    return {row["key"]: dict(row) for row in session.execute(query).mappings()}
+
+
 def _map_stats(
     session: Session,
     actor: Actor,
     fw: Framework,
     filters: Filters,
+    by_code: Mapping[str, Mapping[str, Any]],
     target: int,
     year: int | None,
 ) -> dict[str, map_service.RegionStats]:
     """Per region code, the sums a map needs (enterprises, assessed, sum of latest totals,
-    at the target level, carbon of ``year``), grouped in the database."""
-    a = aliased(Assessment, name="seq_a")
-    last_seq = (
-        select(func.max(a.seq))
-        .where(
-            a.enterprise_id == Organization.id,
-            a.framework_id == fw.id,
-            a.framework_version == fw.version,
-            a.status == "submitted",
+    at the target level from ``by_code``; carbon of ``year`` grouped in the database)."""
+    stats = {
+        code: map_service.RegionStats(
+            int(r["n"]),
+            int(r["n_valid"]),
+            float(r["sum_total"] or 0.0),
+            sum(int(r[f"n_{k}"] or 0) for k in range(target, fw.level_rule.top_level + 1)),
         )
-        .correlate(Organization)
-        .scalar_subquery()
-    )
-    last = aliased(Assessment, name="last_a")
-    level = last.result["level"].as_integer()
-    total = last.result["total"].as_float()
-    clauses = [visible_enterprises(actor, action="read")]
+        for code, r in by_code.items()
+    }
+    if year is None:
+        return stats
+    clauses: list[Any] = [visible_enterprises(actor, action="read")]
     if filters.region:
         clauses.append(EnterpriseProfile.region_code.startswith(filters.region, autoescape=True))
     if filters.industry:
         clauses.append(EnterpriseProfile.industry.startswith(filters.industry, autoescape=True))
     if filters.chain:
-        clauses.append(
-            cast(EnterpriseProfile.chains, Text).contains(
-                json.dumps({"chain": filters.chain})[:-1], autoescape=True
-            )
-        )
+        clauses.append(_in_chain(_chains_text(), filters.chain))
     region = func.coalesce(EnterpriseProfile.region_code, "")
-    # each result's JSON is read once per enterprise: OFFSET 0 keeps the planner from
-    # pulling the subquery up and re-evaluating the extractions in every aggregate
-    per_enterprise = (
-        select(region.label("code"), level.label("level"), total.label("total"))
+    output = CarbonInventory.inputs["output"].as_float()
+    co2 = CarbonInventory.result["e_total"].as_float()
+    has_output = and_(output.is_not(None), output > 0)
+    carbon = (
+        select(
+            region.label("code"),
+            func.count().label("n"),
+            func.sum(case((has_output, co2), else_=0.0)),
+            func.sum(case((has_output, output), else_=0.0)),
+        )
         .select_from(Organization)
+        .join(CarbonInventory, CarbonInventory.enterprise_id == Organization.id)
         .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
-        .outerjoin(
-            last,
-            and_(
-                last.enterprise_id == Organization.id,
-                last.framework_id == fw.id,
-                last.seq == last_seq,
-            ),
-        )
-        .where(*clauses)
-        .offset(0)
-        .subquery("per_enterprise")
+        .where(*clauses, CarbonInventory.year == year)
+        .group_by(region)
     )
-    e = per_enterprise.c
-    assessed = and_(e.level.is_not(None), e.total.is_not(None))
-    base = select(
-        e.code,
-        func.count().label("n"),
-        func.sum(case((assessed, 1), else_=0)).label("assessed"),
-        func.sum(case((assessed, e.total), else_=0.0)).label("total"),
-        func.sum(case((and_(assessed, e.level >= target), 1), else_=0)).label("at_target"),
-    ).group_by(e.code)
-    stats = {
-        code: map_service.RegionStats(int(n), int(k or 0), float(t or 0.0), int(g or 0))
-        for code, n, k, t, g in session.execute(base)
-    }
-    if year is not None:
-        output = CarbonInventory.inputs["output"].as_float()
-        co2 = CarbonInventory.result["e_total"].as_float()
-        has_output = and_(output.is_not(None), output > 0)
-        carbon = (
-            select(
-                region.label("code"),
-                func.count().label("n"),
-                func.sum(case((has_output, co2), else_=0.0)),
-                func.sum(case((has_output, output), else_=0.0)),
-            )
-            .select_from(Organization)
-            .join(CarbonInventory, CarbonInventory.enterprise_id == Organization.id)
-            .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
-            .where(*clauses, CarbonInventory.year == year)
-            .group_by(region)
-        )
-        for code, n, c, o in session.execute(carbon):
-            s0 = stats.get(code, map_service.RegionStats())
-            stats[code] = replace(
-                s0, inventories=int(n), co2=float(c or 0.0), output=float(o or 0.0)
-            )
+    for code, n, c, o in session.execute(carbon):
+        s0 = stats.get(code, map_service.RegionStats())
+        stats[code] = replace(s0, inventories=int(n), co2=float(c or 0.0), output=float(o or 0.0))
     return stats
 
 
@@ -916,9 +975,9 @@ def dashboard_with_map(
 ) -> tuple[DashboardData, MapView]:
     """:func:`dashboard` and :func:`map_view` from one read of the rows (the page)."""
     fw, filters = _clean_filters(framework, region, chain, industry)
-    rows = _rows(session, actor, fw, filters)
-    data = _dashboard(session, actor, fw, filters, rows)
-    return data, map_view(session, actor, _given=(fw, filters, rows), **map_options)
+    sums = _aggregates(session, actor, fw, filters)
+    data = _dashboard(session, actor, fw, filters, sums)
+    return data, map_view(session, actor, _given=(fw, filters, sums["region"]), **map_options)
 
 
 # ------------------------------------------------------------ views (线): chain, industry
@@ -934,86 +993,28 @@ MIN_PEERS = 5
 
 def _latest_rows(session: Session, fw: Framework, clauses: list[Any]) -> list[dict[str, Any]]:
     """One dict per enterprise matching ``clauses`` (on Organization outer-joined to
-    EnterpriseProfile): id, name, region, industry, size, chains, the latest submitted
-    result's level, total, dimensions and scenes, and the first one's level and total
-    (when there are two or more)."""
-
-    def seq_of(agg: Any) -> Any:
-        a = aliased(Assessment)
-        return (
-            select(agg(a.seq))
-            .where(
-                a.enterprise_id == Organization.id,
-                a.framework_id == fw.id,
-                a.framework_version == fw.version,
-                a.status == "submitted",
-            )
-            .correlate(Organization)
-            .scalar_subquery()
-        )
-
-    ents = (
-        select(
-            Organization.id.label("id"),
-            Organization.name.label("name"),
-            EnterpriseProfile.region_code.label("region"),
-            EnterpriseProfile.industry.label("industry"),
-            EnterpriseProfile.size_class.label("size"),
-            cast(EnterpriseProfile.chains, Text).label("chains"),
-            seq_of(func.max).label("last_seq"),
-            seq_of(func.min).label("first_seq"),
-        )
-        .select_from(Organization)
-        .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
-        .where(Organization.kind == "enterprise", *clauses)
-        .subquery("ents")
+    EnterpriseProfile): id, region, industry and its latest submitted result's level,
+    total and dimension points (from the summary: None when not assessed)."""
+    dims = list(fw.scored_dimensions) if summary_fits(fw) else []
+    slots = [getattr(AssessmentLatest, f"dim_{i}") for i in range(1, len(dims) + 1)]
+    query = _visible_query(
+        fw,
+        [Organization.kind == "enterprise", *clauses],
+        Organization.id,
+        EnterpriseProfile.region_code,
+        EnterpriseProfile.industry,
+        AssessmentLatest.level,
+        AssessmentLatest.total,
+        *slots,
     )
-    last = aliased(Assessment, name="last_a")
-    first = aliased(Assessment, name="first_a")
-
-    def at_seq(a: Any, seq: Any, *more: Any) -> Any:
-        return and_(a.enterprise_id == ents.c.id, a.framework_id == fw.id, a.seq == seq, *more)
-
-    query = (
-        select(
-            ents.c.id, ents.c.name, ents.c.region, ents.c.industry, ents.c.size, ents.c.chains,
-            last.result["level"].as_integer(), last.result["total"].as_float(),
-            last.result["dimensions"], last.result["scenes"],
-            first.result["level"].as_integer(), first.result["total"].as_float(),
-        )
-        .select_from(ents)
-        .outerjoin(last, at_seq(last, ents.c.last_seq))
-        .outerjoin(first, at_seq(first, ents.c.first_seq, ents.c.first_seq < ents.c.last_seq))
-    )  # fmt: skip
-    decoded: dict[str, Any] = {}
-    out = []
-    for r in session.execute(query):
-        chains = r[5] or "[]"
-        if chains not in decoded:
-            decoded[chains] = json.loads(chains) if isinstance(chains, str) else chains
-        assessed = r[6] is not None and r[7] is not None
-        out.append(
-            {
-                "id": r[0], "name": r[1], "region": r[2] or "", "industry": (r[3] or "").upper(),
-                "size": r[4] or "", "chains": decoded[chains] or [],
-                "level": r[6] if assessed else None, "total": r[7] if assessed else None,
-                "dimensions": r[8] if assessed and isinstance(r[8], dict) else {},
-                "scenes": r[9] if assessed and isinstance(r[9], dict) else {},
-                "first_level": r[10], "first_total": r[11],
-            }
-        )  # fmt: skip
-    return out
-
-
-def _visible_rows(
-    session: Session, actor: Actor, fw: Framework, filters: Filters
-) -> list[dict[str, Any]]:
-    clauses: list[Any] = [visible_enterprises(actor, action="read")]
-    if filters.region:
-        clauses.append(EnterpriseProfile.region_code.startswith(filters.region, autoescape=True))
-    if filters.industry:
-        clauses.append(EnterpriseProfile.industry.startswith(filters.industry, autoescape=True))
-    return _latest_rows(session, fw, clauses)
+    return [
+        {
+            "id": r[0], "region": r[1] or "", "industry": (r[2] or "").upper(),
+            "level": r[3], "total": r[4],
+            "dimensions": {d.name: v for d, v in zip(dims, r[5:], strict=True) if v is not None},
+        }
+        for r in session.execute(query)
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -1055,31 +1056,38 @@ class GroupView:
 
 
 def _stage_rows(
-    rows: list[dict[str, Any]],
-    fw: Framework,
-    order: list[tuple[str, str]],
-    target: int,
-    href: Callable[[str], str] | None = None,
+    groups: Mapping[str, Sums], fw: Framework, order: list[tuple[str, str]], target: int
 ) -> tuple[StageRow, ...]:
+    """The view's rows in ``order`` (key, label); a key without sums (or the blank key,
+    which the roll-up leaves out) has zero counts."""
     names = level_names(fw)
-    records = group_view(rows, fw, [k for k, _l in order], target_level=target)
     out = []
-    for (key, label), g in zip(order, records, strict=True):
+    for key, label in order:
+        sums = groups.get(key) if key else None
+        g = (sums or Sums(fw, scenes=True)).record(target)
         out.append(
             StageRow(
                 key=key, label=label, enterprises=int(g["n"]), assessed=int(g["n_valid"]),
-                levels=tuple(int(g.get(f"n_{n}") or 0) for n in names),
-                mean_total=_optional(g.get("mean_total")),
-                share_target=_optional(g.get(f"share_ge_{names[target]}")),
+                levels=tuple(int(g[f"n_{n}"]) for n in names),
+                mean_total=_optional(g["mean_total"]),
+                share_target=_optional(g[f"share_ge_{names[target]}"]),
                 weakest=tuple((w["scene"], float(w["mean_level"]), bool(w["binding"]))
-                              for w in g["weakest"]),
-                compared=int(g.get("n_compared") or 0), up=int(g.get("n_up") or 0),
-                same=int(g.get("n_same") or 0), down=int(g.get("n_down") or 0),
-                mean_change=_optional(g.get("mean_change_total")),
-                href=href(key) if href else "",
+                              for w in (sums.weakest() if sums else [])),
+                compared=g["n_compared"], up=g["n_up"], same=g["n_same"], down=g["n_down"],
+                mean_change=_optional(g["mean_change_total"]),
             )
         )  # fmt: skip
     return tuple(out)
+
+
+def _view_sums(
+    session: Session, actor: Actor, fw: Framework, filters: Filters, *keys: Any
+) -> list[dict[str, Any]]:
+    """The sums (with the scenes) of the visible enterprises grouped by ``keys``."""
+    query = _visible(actor, fw, filters, *keys, *sum_columns(fw, scenes=True)).where(
+        Organization.kind == "enterprise"
+    )
+    return [dict(r) for r in session.execute(query.group_by(*keys)).mappings()]
 
 
 def chain_view(
@@ -1096,42 +1104,41 @@ def chain_view(
     with its level distribution, weakest scenes and T0 → latest movement.
 
     Groups, from the profiles (no other data exists): ``cluster`` — the stages 上游, 中游,
-    下游 (then any other stage); ``lead`` — 上游配套, 中游配套, 龙头企业 (the chain's
-    large enterprises, size class ``large``), 下游配套; ``platform`` — 平台企业 (GB/T 4754
-    门类 I, 信息传输、软件和信息技术服务业), then 用户 by stage.  An enterprise listed in
-    two stages of the chain counts in each.
+    下游 (then any other stage, by name); ``lead`` — 上游配套, 中游配套, 龙头企业 (the
+    chain's large enterprises, size class ``large``), 下游配套; ``platform`` — 平台企业
+    (GB/T 4754 门类 I, 信息传输、软件和信息技术服务业), then 用户 by stage.  An
+    enterprise listed in two stages of the chain counts in each.  The database adds up
+    the sums per chain list, size class and 门类 letter; the groups are made from those.
     """
     if mode not in CHAIN_MODES:
         raise FieldError(f"模式（mode）应为 {'、'.join(CHAIN_MODES)} 之一", field="mode")
     fw, filters = _clean_filters(framework, region, chain, None)
     target = min(TARGET_LEVEL, fw.level_rule.top_level)
-    rows = _visible_rows(session, actor, fw, filters)
-    options = tuple(
-        sorted({c.get("chain") for r in rows for c in r["chains"] if isinstance(c, dict)} - {None})
-    )
+    chains = func.coalesce(_chains_text(), "[]").label("chains")
+    size = func.coalesce(EnterpriseProfile.size_class, "").label("size")
+    letter = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, 1))
+    rows = _view_sums(session, actor, fw, filters, chains, size, letter.label("letter"))
+    decoded: dict[str, Any] = {}
+    lists = {r["chains"]: _stage_lists(r["chains"], decoded) for r in rows}
+    options = tuple(sorted({c for stages in lists.values() for c in stages}))
     chosen = filters.chain or (options[0] if options else "")
     filters = replace(filters, chain=chosen)
-    members: list[dict[str, Any]] = []
-    stages_seen: list[str] = []
+    groups: dict[str, Sums] = {}
+    stages_seen: set[str] = set()
     for r in rows:
-        stages = list(dict.fromkeys(
-            str(c.get("stage") or "") for c in r["chains"]
-            if isinstance(c, dict) and c.get("chain") == chosen
-        ))  # fmt: skip
-        for stage in stages:
-            if stage not in stages_seen:
-                stages_seen.append(stage)
+        for stage in lists[r["chains"]].get(chosen, ()):
+            stages_seen.add(stage)
             if mode == "lead" and r["size"] == "large":
                 group = "lead"
-            elif mode == "platform" and r["industry"][:1] == "I":
+            elif mode == "platform" and r["letter"] == "I":
                 group = "platform"
             else:
                 group = stage
-            members.append({**r, "group": group})
+            groups.setdefault(group, Sums(fw, scenes=True)).add(r)
             if group in ("lead", "platform"):
                 break  # the lead firm / platform counts once
     stage_order = ["上游", "中游", "下游"]  # always shown, left to right
-    stage_order += [s for s in stages_seen if s not in stage_order]
+    stage_order += sorted(stages_seen - set(stage_order))
     prefix = {"lead": "配套·", "platform": "用户·"}.get(mode, "")
     order = [(s, f"{prefix}{s}" if prefix else s) for s in stage_order]
     if mode == "lead":
@@ -1148,9 +1155,21 @@ def chain_view(
         framework_name=fw.name,
         level_names=names,
         target_name=f"{names[target]}及以上",
-        rows=_stage_rows(members, fw, order, target) if chosen else (),
+        rows=_stage_rows(groups, fw, order, target) if chosen else (),
         options=options,
     )
+
+
+def _stage_lists(text: str, decoded: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """chain → its stages (each once, in order) of a stored chain list."""
+    if text not in decoded:
+        items = json.loads(text)
+        out: dict[str, dict[str, None]] = {}
+        for c in items if isinstance(items, list) else []:
+            if isinstance(c, dict) and c.get("chain") is not None:
+                out.setdefault(c["chain"], {})[str(c.get("stage") or "")] = None
+        decoded[text] = {k: tuple(v) for k, v in out.items()}
+    return decoded[text]  # type: ignore[no-any-return]
 
 
 def _next_industry_level(prefix: str) -> int:
@@ -1169,15 +1188,19 @@ def industry_view(
     """The industry view over the enterprises ``actor`` may read: the classes directly
     below ``industry`` (门类 → 大类 → 中类 → 小类; all 门类 when empty), each named by
     GB/T 4754-2017 (未知行业 when the code is not in the table), with the level
-    distribution, weakest scenes and T0 → latest movement."""
+    distribution, weakest scenes and T0 → latest movement (sums added up per class in
+    the database)."""
     fw, filters = _clean_filters(framework, region, None, industry)
     target = min(TARGET_LEVEL, fw.level_rule.top_level)
-    rows = _visible_rows(session, actor, fw, filters)
     n = _next_industry_level(filters.industry)
-    for r in rows:
-        r["group"] = r["industry"][:n] if r["industry"] else ""
-    keys = sorted({r["group"] for r in rows})
-    order = [(k, industry_display(k) if k else map_service.UNKNOWN_INDUSTRY) for k in keys]
+    key = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, n))
+    groups = {
+        r["key"]: Sums(fw, scenes=True).add(r)
+        for r in _view_sums(session, actor, fw, filters, key.label("key"))
+    }
+    order = [
+        (k, industry_display(k) if k else map_service.UNKNOWN_INDUSTRY) for k in sorted(groups)
+    ]
     names = level_names(fw)
     where = industry_display(filters.industry) if filters.industry else "全部行业"
     return GroupView(
@@ -1189,7 +1212,7 @@ def industry_view(
         framework_name=fw.name,
         level_names=names,
         target_name=f"{names[target]}及以上",
-        rows=_stage_rows(rows, fw, order, target),
+        rows=_stage_rows(groups, fw, order, target),
         options=(),
     )
 

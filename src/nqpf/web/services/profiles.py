@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy.orm import Session, contains_eager
 
 from nqpf.exceptions import DataValidationError
 from nqpf.services.enterprises import (
@@ -32,7 +32,7 @@ from nqpf.services.enterprises import (
 )
 from nqpf.web.authz import Actor, enterprise_for, in_scope, visible_enterprises
 from nqpf.web.errors import Conflict, FieldError, Forbidden, field_error
-from nqpf.web.models import Assessment, EnterpriseProfile, Organization
+from nqpf.web.models import Assessment, AssessmentLatest, EnterpriseProfile, Organization
 from nqpf.web.services import audit
 from nqpf.web.services._transaction import committing
 
@@ -280,28 +280,17 @@ def _chain_clauses(f: ListFilters) -> list[ColumnElement[bool]]:
     return []
 
 
-def _latest_query(actor: Actor, f: ListFilters, now: datetime) -> Any:
-    """The list's SELECT: visible enterprises (profile outer-joined) with the level, total
-    and time of their latest submitted assessment of ``f.framework``, all filters as SQL
-    clauses (an index lookup per enterprise for the latest seq)."""
+def _latest_query(actor: Actor, f: ListFilters, now: datetime, *columns: Any) -> Any:
+    """The list's SELECT: visible enterprises (profile outer-joined) with the level, level
+    name, total and time of their latest submitted assessment of ``f.framework`` (its
+    summary row, :class:`~nqpf.web.models.AssessmentLatest`), all filters as SQL clauses;
+    ``columns`` replace the Organization entity (plain rows for the export).  Returns the
+    query and its ORDER BY."""
     from nqpf.web.services.assessments import framework_for
 
     fw = framework_for(f.framework)
-    a = aliased(Assessment, name="seq_a")
-    last_seq = (
-        select(func.max(a.seq))
-        .where(
-            a.enterprise_id == Organization.id,
-            a.framework_id == fw.id,
-            a.framework_version == fw.version,
-            a.status == "submitted",
-        )
-        .correlate(Organization)
-        .scalar_subquery()
-    )
-    last = aliased(Assessment, name="last_a")
-    level = last.result["level"].as_integer()
-    total = last.result["total"].as_float()
+    last = AssessmentLatest
+    level, total = last.level, last.total
     clauses = _filters(actor, f.q, f.region, f.industry, f.size) + _chain_clauses(f)
     if f.level is not None:
         clauses.append(level == f.level)
@@ -319,19 +308,21 @@ def _latest_query(actor: Actor, f: ListFilters, now: datetime) -> Any:
     elif f.status == "due":
         clauses.append(or_(last.id.is_(None), stale))
     query = (
-        select(Organization, level, last.result["level_name"].as_string(), total, last.submitted_at)
+        select(*(columns or (Organization,)), level, last.level_name, total, last.submitted_at)
+        .select_from(Organization)
         .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
         .outerjoin(
             last,
             and_(
                 last.enterprise_id == Organization.id,
                 last.framework_id == fw.id,
-                last.seq == last_seq,
+                last.framework_version == fw.version,
             ),
         )
-        .options(contains_eager(Organization.profile))
         .where(*clauses)
     )
+    if not columns:
+        query = query.options(contains_eager(Organization.profile))
     keys = {
         "name": Organization.name,
         "region": EnterpriseProfile.region_code,
@@ -452,11 +443,16 @@ def export_rows(
     enterprise's admins (for mail merge)."""
     from nqpf.web.models import Membership, User
 
-    query, order = _latest_query(actor, filters, datetime.now(UTC))
-    rows = session.execute(query.order_by(*order).limit(EXPORT_MAX)).unique().all()
+    query, order = _latest_query(
+        actor, filters, datetime.now(UTC),
+        Organization.id, Organization.name, EnterpriseProfile.credit_code,
+        EnterpriseProfile.industry, EnterpriseProfile.region_code, EnterpriseProfile.size_class,
+        EnterpriseProfile.chains,
+    )  # fmt: skip
+    rows = session.execute(query.order_by(*order).limit(EXPORT_MAX)).all()
     people: dict[int, list[tuple[str, str]]] = {}
     if contacts and rows:
-        ids = [r[0].id for r in rows]
+        ids = [r[0] for r in rows]
         for i in range(0, len(ids), 5000):
             for org, name, email in session.execute(
                 select(Membership.organization_id, User.display_name, User.email)
@@ -469,26 +465,13 @@ def export_rows(
                 .order_by(User.email)
             ):
                 people.setdefault(org, []).append((name, email))
-    out = []
-    for org, level, level_name, total, at in rows:
-        p = org.profile
-        out.append(
-            ExportRow(
-                org.id,
-                org.name,
-                p.credit_code if p else "",
-                p.industry if p else "",
-                p.region_code if p else "",
-                p.size_class if p else "",
-                list(p.chains or []) if p else [],
-                level,
-                level_name,
-                total,
-                at,
-                tuple(people.get(org.id, ())),
-            )
+    return [
+        ExportRow(
+            oid, name, code or "", industry or "", region or "", size or "",
+            list(chains or []), level, level_name, total, at, tuple(people.get(oid, ())),
         )
-    return out
+        for oid, name, code, industry, region, size, chains, level, level_name, total, at in rows
+    ]  # fmt: skip
 
 
 def latest_levels(session: Session, enterprise_ids: list[int]) -> dict[int, str]:

@@ -1,0 +1,123 @@
+"""batch_score takes a DataFrame, an Arrow table (or a frame with ``to_arrow()``) or a list
+of dicts, with the same scores and the same problems in every form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from nqpf.assessment import batch_score, load_framework, score
+from nqpf.exceptions import DataValidationError
+
+FW = load_framework("sme-digital", "2024")
+
+
+def good() -> dict:
+    """One complete, valid response (answers as score() takes them)."""
+    row: dict = {}
+    for q in FW.questions:
+        if q.kind == "number":
+            row[q.id] = 55.0
+        elif q.kind == "single":
+            row[q.id] = q.options[-1].id
+        else:
+            row[q.id] = "|".join(o.id for o in q.options[:2] if not o.exclusive)
+    row.update({s.id: 3 for s in FW.scenes})
+    return row
+
+
+def responses() -> list[dict]:
+    """Valid rows around the cells each form must read as given: out of range, text with
+    %, a bool for a number, an unknown option, a list, a level 7, a level as text."""
+    rows = [good() for _ in range(12)]
+    number = next(q.id for q in FW.questions if q.kind == "number")
+    multi = next(q.id for q in FW.questions if q.kind == "multi")
+    single = next(q.id for q in FW.questions if q.kind == "single")
+    rows[1][number] = 130
+    rows[2][number] = "35%"
+    rows[3][number] = True
+    rows[4][single] = "Z"
+    rows[5][multi] = [o.id for o in FW.question(multi).options if not o.exclusive][:2]
+    rows[6][FW.scenes[0].id] = 7
+    rows[7][FW.scenes[1].id] = "3"
+    rows[8][number] = None
+    rows[9][number] = 20  # an int among floats
+    return rows
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return batch_score(FW, pd.DataFrame(responses()))
+
+
+def assert_same(got, expected):
+    pd.testing.assert_frame_equal(got.scores, expected.scores)
+    pd.testing.assert_frame_equal(got.errors, expected.errors, check_dtype=False)
+
+
+def test_the_reference_run_has_real_numbers_and_problems(expected):
+    rows = responses()
+    assert expected.scores["valid"].tolist() == [
+        True, False, True, False, False, True, False, True, False, True, True, True,
+    ]  # fmt: skip
+    assert expected.scores.loc[0, "total"] == pytest.approx(score(FW, rows[0]).total)
+    assert expected.scores.loc[9, "total"] == pytest.approx(score(FW, rows[9]).total)
+    messages = dict(zip(expected.errors["position"], expected.errors["message"], strict=True))
+    assert "收到 True" in messages[3]
+    assert messages[6].endswith("收到 7")  # a level read as the int it was
+
+
+def test_list_of_dicts(expected):
+    assert_same(batch_score(FW, responses()), expected)
+
+
+def test_arrow_table_and_record_batch(expected):
+    frame = pd.DataFrame(responses()).astype(object)
+    # Arrow columns need one type: the odd cells travel as text, as in a CSV.
+    frame = frame.map(lambda v: "|".join(v) if isinstance(v, list) else v)
+    typed = frame.astype({c: str for c in frame.columns if frame[c].map(type).nunique() > 1})
+    table = pa.Table.from_pandas(typed, preserve_index=False)
+    want = batch_score(FW, typed)
+    assert_same(batch_score(FW, table), want)
+    assert_same(batch_score(FW, table.to_batches()[0]), want)
+    assert want.scores["valid"].sum() == expected.scores["valid"].sum()
+
+
+def test_polars_frame_through_arrow(expected):
+    pl = pytest.importorskip("polars")
+    rows = [good() for _ in range(3)]
+    assert_same(batch_score(FW, pl.DataFrame(rows)), batch_score(FW, pd.DataFrame(rows)))
+
+
+def test_records_missing_a_key_are_missing_answers():
+    rows = [good() for _ in range(3)]
+    del rows[1]["planning"]
+    out = batch_score(FW, rows)
+    assert out.scores["valid"].tolist() == [True, False, True]
+    assert out.errors[["position", "column"]].values.tolist() == [[1, "planning"]]
+
+
+def test_a_key_no_record_has_is_a_missing_column():
+    rows = [good() for _ in range(2)]
+    for r in rows:
+        del r["planning"]
+    with pytest.raises(DataValidationError, match="missing column") as info:
+        batch_score(FW, rows)
+    assert info.value.column == "planning"
+
+
+def test_a_record_that_is_not_a_mapping():
+    with pytest.raises(DataValidationError, match="mapping"):
+        batch_score(FW, [good(), ["not", "a", "dict"]])
+
+
+def test_whole_numbers_and_floats_read_as_in_a_frame():
+    rows = [good() for _ in range(4)]
+    number = next(q.id for q in FW.questions if q.kind == "number")
+    for i, v in enumerate([np.float64(40.0), 40, 40.0, np.int64(40)]):
+        rows[i][number] = v
+    out = batch_score(FW, rows)
+    assert out.scores["valid"].all()
+    assert out.scores["total"].nunique() == 1

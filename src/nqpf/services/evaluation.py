@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import os
@@ -281,7 +282,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             return None
         return None if v is pd.NA else v
 
-    return [{k: plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    # column by column (``tolist`` gives Python scalars): a fraction of to_dict("records")
+    columns = [str(c) for c in frame.columns]
+    values = [[plain(v) for v in frame[c].tolist()] for c in frame.columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def compare_document(outcome: CompareOutcome) -> dict[str, Any]:
@@ -364,10 +368,21 @@ def compare_stored(
     t0: Mapping[str, Any], t1: Mapping[str, Any], *, framework: Any
 ) -> CompareOutcome:
     """Score two stored response mappings (an enterprise's T0 and T1 as the platform keeps
-    them) with ``framework`` and compare them (:func:`nqpf.evaluation.compare`)."""
+    them) with ``framework`` and compare them (:func:`nqpf.evaluation.compare`).
+
+    Remembered by the answers (a page shows the same pair again and again); the outcome
+    is frozen and its tables are not to be changed.
+    """
+    texts = (json.dumps(dict(t), sort_keys=True, ensure_ascii=False) for t in (t0, t1))
+    return _compare_stored(framework, *texts)
+
+
+@functools.lru_cache(maxsize=256)
+def _compare_stored(framework: Any, t0_json: str, t1_json: str) -> CompareOutcome:
     from nqpf.assessment import score
 
-    result = compare(score(framework, dict(t0)), score(framework, dict(t1)), framework=framework)
+    a, b = (score(framework, json.loads(t)) for t in (t0_json, t1_json))
+    result = compare(a, b, framework=framework)
     return CompareOutcome(result, None, dict(result.tables()))
 
 
@@ -377,8 +392,14 @@ def project_kpis(projects: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]) ->
     rows: list[dict[str, Any]] = []
     for title, kpis in projects:
         if kpis:
-            rows += [{"project": title, **r} for r in _records(kpi_effects(list(kpis)).table)]
+            text = json.dumps(list(kpis), sort_keys=True, ensure_ascii=False)
+            rows += [{"project": title, **r} for r in _kpi_records(text)]
     return rows
+
+
+@functools.lru_cache(maxsize=1024)
+def _kpi_records(kpis_json: str) -> tuple[dict[str, Any], ...]:
+    return tuple(_records(kpi_effects(json.loads(kpis_json)).table))
 
 
 _MEMBER_COLUMNS = {

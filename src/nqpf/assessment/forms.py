@@ -38,11 +38,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from nqpf.assessment.answers import MAX_FORM_NUMBER, _number, _show
-from nqpf.assessment.cmmm import load_cmmm, load_cmmm_spec, score_cmmm
+from nqpf.assessment.cmmm import CMMMItemSet, load_cmmm, load_cmmm_spec, score_cmmm
 from nqpf.assessment.green_factory import EXAMPLE_PRESET, load_green_factory, score_green_factory
 from nqpf.assessment.outcomes import (
     Outcome,
@@ -111,9 +111,9 @@ class RuleField:
     def range_text(self) -> str:
         lo = "" if self.min is None else fmt_num(self.min)
         hi = "" if self.max is None else fmt_num(self.max)
-        if not lo and not hi:
-            return ""
-        return f"{lo or '-∞'}–{hi or '+∞'}"
+        if not hi:
+            return f"≥ {lo}" if lo else ""
+        return f"≤ {hi}" if not lo else f"{lo}–{hi}"
 
 
 @dataclass(frozen=True)
@@ -178,8 +178,14 @@ def rule_forms() -> dict[str, RuleForm]:
 _SATISFACTION_HELP = "全部满足 1、大部分满足 0.8、部分满足 0.5、不满足 0"
 
 
+@functools.cache
+def _cmmm_items(item_set: str) -> CMMMItemSet:
+    """A shipped CMMM item set, parsed once (each score of a form reuses it)."""
+    return load_cmmm(item_set)
+
+
 def _cmmm_form() -> RuleForm:
-    items = load_cmmm("cmmm-selfcheck")
+    items = _cmmm_items("cmmm-selfcheck")
     spec = load_cmmm_spec()
     model = spec.model(items.model.version)
     names = {s.id: (d.name, s.name) for d in model.domains for s in d.sub_domains}
@@ -532,7 +538,7 @@ def normalize_form_answers(form: RuleForm, answers: Mapping[str, Any]) -> dict[s
 
 
 def _bad(f: RuleField, reason: str, zh: str) -> DataValidationError:
-    return DataValidationError(f"field {f.id!r}: {reason}", field=f.id, zh=f"“{f.label}”{zh}")
+    return DataValidationError(reason, field=f.id, zh=f"“{f.label}”{zh}")
 
 
 def _choice(f: RuleField, value: Any) -> str:
@@ -596,7 +602,7 @@ def _num(f: RuleField, value: Any) -> float:
     hi = f.max if f.max is not None else MAX_FORM_NUMBER
     if (lo is not None and x < lo) or x > hi:
         span = f"[{'-∞' if lo is None else fmt_num(lo)}, {fmt_num(hi)}]{f.unit}"
-        if lo == 0 and f.max is None:
+        if lo == 0 and x < lo and f.max is None:
             zh = f"应为不小于 0 的数值{unit}，收到 {fmt_num(x)}"
         else:
             zh = f"的数值 {fmt_num(x)} 超出范围 {span}"
@@ -695,7 +701,7 @@ def engine_input(form: RuleForm, answers: Mapping[str, Any]) -> dict[str, Any]:
     a = effective_answers(form, answers)
     if form.kind == "cmmm":
         return {
-            "items": form.id,
+            "items": _cmmm_items(form.id),
             "answers": {f.id: a[f.id] for f in form.fields if f.id in a},
             "fill": "equal",
         }
@@ -777,7 +783,7 @@ def score_form(form: RuleForm, answers: Mapping[str, Any]) -> tuple[Any, Outcome
             return result, quality_outcome(form.key, form.name, result, form.version)
         _refuse_green_gaps(kwargs)
         result = score_green_factory(**kwargs)
-        return result, green_outcome(form.key, form.name, result)
+        return result, _example_points_note(green_outcome(form.key, form.name, result), answers)
     except DataValidationError as exc:
         raise exc.at(field=_form_field(form, exc.field)) from None
 
@@ -802,6 +808,20 @@ def _refuse_green_gaps(kwargs: Mapping[str, Any]) -> None:
         zh=f"定量指标“{ind.name}”需要基准值和引领值；nqpf 未内置，请填写"
         + ("" if ind.id in kwargs["indicators"] else "（至少一项定量指标）"),
     )
+
+
+def _example_points_note(outcome: Outcome, answers: Mapping[str, Any]) -> Outcome:
+    """The example points minus the 不涉及 indicators reach the engine as the user's own
+    mapping; say where they come from instead of "用户指定"."""
+    skipped = [
+        i.name for i in load_green_factory().indicators if answers.get(i.id) == NOT_APPLICABLE
+    ]
+    if answers.get("points_preset") != EXAMPLE_PRESET or not skipped:
+        return outcome
+    note = (
+        f"权重来源：表 C.1 示例分值（二手来源，仅供示意），不含“不涉及”的指标：{'、'.join(skipped)}"
+    )
+    return replace(outcome, notes=(note, *outcome.notes[1:]))
 
 
 def _quality(facts: Mapping[str, Any], version: str) -> dict[str, Any]:

@@ -283,7 +283,8 @@ def quality_outcome(
                 checks.append(Check(t.name, "　" * depth + (c.text or c.id), c.status,
                                     c.current, c.required))  # fmt: skip
         if t.status != "met":
-            unmet += [f"{t.name}：{x}" for x in t.reasons if not x.startswith("无法判定")]
+            unmet += [f"{t.name}：{x.removeprefix('未满足：')}" for x in t.reasons
+                      if x.startswith("未满足")]  # fmt: skip
             unknown += [f"{t.name}：{x}" for x in t.not_evaluated]
         maxima = {p.name: p.points for p in rules.tiers[key].parts}  # type: ignore[index]
         parts += [(f"{t.name}·{p}", lo, maxima[p]) for p, (lo, _hi) in t.part_scores.items()]
@@ -326,7 +327,10 @@ def green_outcome(framework: str, name: str, r: GreenFactoryResult) -> Outcome:
         else:
             status = "met" if s.fraction >= 1 - 1e-9 else "unmet"
             current = f"{_num(s.value)}（{_num(s.points)} / {_num(s.max_points)} 分）"
-        required = "评判比例 1" if s.method == "judged" else f"引领值 {_num(s.leading)}"
+        if s.leading is not None:
+            required = f"引领值 {_num(s.leading)}"
+        else:  # judged indicators (no benchmark) aim at a share of 1
+            required = "评判比例 1" if s.direction is None else "引领值（待填写）"
         checks.append(Check(s.area, s.name, status, current, required))
         if s.method != "missing" and s.points < s.max_points - 1e-9:
             lost.append((s.max_points - s.points, s, required))
@@ -335,7 +339,7 @@ def green_outcome(framework: str, name: str, r: GreenFactoryResult) -> Outcome:
     unmet += [f"{s.area}：{s.name} 未达{req}（得 {_num(s.points)} / {_num(s.max_points)} 分）"
               for _, s, req in lost]  # fmt: skip
     unknown = [f"基本要求：{q.text}" for q in r.requirements if q.status == "unknown"]
-    unknown += [f"未填写：{m}" for m in r.missing]
+    unknown += [f"未填写：{s.area} · {s.name}" for s in r.indicators if s.method == "missing"]
     roadmap = [f"消除否决项：{v}" for v in r.vetoes]
     roadmap += [f"{s.name}：提升到{req}（可增 {_num(gain)} 分）" for gain, s, req in lost]
     return Outcome(

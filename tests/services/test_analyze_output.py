@@ -44,6 +44,10 @@ ALL = {
     "spatial_markov": {"k": 4},
     "moran": {"permutations": 99},
     "local_moran": {"permutations": 99},
+    "moran_rate": {"events": "events", "population": "population", "permutations": 99},
+    "moran_bv": {"other": "population", "permutations": 99},
+    "local_moran_bv": {"other": "population", "permutations": 99},
+    "mobility": {},  # needs markov: not run alone
     "sigma": {},
     "beta": {},
 }
@@ -56,6 +60,9 @@ TABLES_OF = {
     "spatial_markov": ["spatial_markov", "spatial_markov_tests"],
     "moran": ["moran"],
     "local_moran": ["local_moran"],
+    "moran_rate": ["moran_rate"],
+    "moran_bv": ["moran_bv"],
+    "local_moran_bv": ["local_moran_bv"],
     "sigma": ["sigma"],
     "beta": ["beta", "beta_summary"],
 }
@@ -70,6 +77,10 @@ SECTIONS = {
     "spatial_markov": "空间马尔可夫链",
     "moran": "空间相关性：莫兰指数",
     "local_moran": TABLE_TITLES["local_moran"],
+    "moran_rate": "空间相关性：比率与双变量莫兰指数",
+    "moran_bv": "空间相关性：比率与双变量莫兰指数",
+    "local_moran_bv": "空间相关性：比率与双变量莫兰指数",
+    "mobility": "流动性指数",
     "sigma": "收敛性检验",
     "beta": "收敛性检验",
 }
@@ -83,21 +94,29 @@ REPORT_TABLE = {
     "spatial_markov": "spatial_markov_tests",
     "moran": "moran",
     "local_moran": "local_moran",
+    "moran_rate": "moran_rate",
+    "moran_bv": "moran_bv",
+    "local_moran_bv": "local_moran_bv",
     "sigma": "sigma",
     "beta": "beta_summary",
 }
 
 
 def analysis_frame() -> pd.DataFrame:
-    """province_code, province, region, year, index: 12 provinces × 6 years (synthetic)."""
+    """province_code, province, region, year, index, population, events: 12 provinces × 6
+    years (synthetic, seeded)."""
     raw = make_demo_panel(SYSTEM, years=YEARS, provinces=list(PROVINCES), seed=11)
     system = load_system(SYSTEM)
     panel = Panel.from_frame(raw, entity="province", period="year", indicators=system.indicator_ids)
     index = CompositeIndex(system=system).fit_transform(panel).to_frame()
     index = index.rename(columns={"entity": "province", "period": "year"})
-    return raw[["province_code", "province", "region", "year"]].merge(
+    frame = raw[["province_code", "province", "region", "year"]].merge(
         index[["province", "year", "index"]], on=["province", "year"], validate="1:1"
     )
+    rng = np.random.default_rng(15)
+    frame["population"] = rng.integers(2_000, 9_000, len(frame))
+    frame["events"] = rng.binomial(frame["population"], (frame["index"] / 400).clip(0.001, 0.5))
+    return frame
 
 
 @pytest.fixture(scope="module")
@@ -428,6 +447,16 @@ def test_full_report(full):
     assert not re.search(r"<link[^>]+href=[\"']https?://", html)
 
 
+def test_mobility_tables_and_section(full):
+    r, tables = full
+    assert len(tables["mobility"]) == 4  # one row per Markov class (k = 4)
+    indices = tables["mobility_indices"]
+    assert {"index", "value", "source"} <= set(indices.columns)
+    assert indices["value"].notna().all()
+    html = build_report(r, tables)
+    assert SECTIONS["mobility"] in html and TABLE_TITLES["mobility_indices"] in html
+
+
 def test_report_without_synthetic_flag_has_no_label(run):
     r = run({"gini": {}}, synthetic=False)
     html = build_report(r, finish_tables(r))
@@ -449,7 +478,7 @@ def test_report_without_groups_has_no_regional_density(tmp_path, frame):
 
 @pytest.mark.parametrize(
     "analysis",
-    [a for a in ALL],
+    [a for a in ALL if a != "mobility"],
 )
 def test_each_analysis_alone_has_its_report_section(analysis, run):
     r = run({analysis: ALL[analysis]})

@@ -25,8 +25,11 @@ from nqpf.disparity import (
     gini,
     kde,
     local_moran,
+    local_moran_bv,
     markov,
     moran,
+    moran_bv,
+    moran_rate,
     province_weights,
     sigma_convergence,
     spatial_markov,
@@ -174,6 +177,12 @@ def test_defaults_and_paths_resolve_against_the_config_folder(write, tmp_path, m
         ({"markov": {"k": 1}}, {}, "greater than or equal to 2"),
         ({"local_moran": {"permutations": 10}}, {}, "99"),
         ({"gini": {}}, {"weights": {"kind": "rook"}}, "rook"),
+        ({"mobility": {}}, {}, "mobility needs analyses.markov"),
+        ({"moran_bv": {"other": "edu_years"}}, {"weights": DROP}, "weights section"),
+        ({"moran_rate": {"events": "e", "population": "n"}}, {"weights": DROP}, "weights"),
+        ({"spatial_markov": {"lag_ties": "low"}}, {}, "'fractional', 'tryself'"),
+        ({"markov": {}, "mobility": {"initial": [0.5, 0.6]}}, {}, "summing to 1"),
+        ({"moran": {"transform": "row"}}, {}, "'r', 'b' or 'none'"),
     ],
     ids=[
         "dagum-no-group",
@@ -186,6 +195,12 @@ def test_defaults_and_paths_resolve_against_the_config_folder(write, tmp_path, m
         "k-1",
         "lisa-perms",
         "bad-kind",
+        "mobility-no-markov",
+        "moran-bv-no-weights",
+        "moran-rate-no-weights",
+        "bad-lag-ties",
+        "bad-initial",
+        "bad-transform",
     ],
 )
 def test_config_errors(analyses, overrides, match, write):
@@ -808,3 +823,148 @@ def test_check_data_reports_without_running(frame, write):
     report = check_data(load_analyze_config(write({"gini": {}}, data=frame)))
     assert report.finding("balance").status == "warn"
     assert report.errors == []
+
+
+# ---------------------------------------------------------------------- issue-15 options
+def test_new_disparity_keys_and_their_defaults(write):
+    cfg = load_analyze_config(
+        write({"spatial_markov": {}, "theil": {}, "moran": {}, "markov": {}, "mobility": {}})
+    )
+    a = cfg.analyses
+    sm = a.spatial_markov
+    assert (sm.lag_ties, sm.seed, sm.dof_convention) == ("fractional", 20241, "observed")
+    assert (a.theil.permutations, a.theil.seed) == (0, 20241)
+    assert a.moran.transform is None  # weights.transform applies
+    assert a.mobility.initial is None
+    assert a.moran_rate is None and a.moran_bv is None and a.local_moran_bv is None
+
+
+def test_spatial_markov_tie_rule_and_dof_convention_reach_the_library(run, frame):
+    opts = {"k": 4, "lag_cutoff_mode": "same", "dof_convention": "giddy"}
+    r = run({"spatial_markov": {**opts, "lag_ties": "random", "seed": 7}})
+    wide = wide_of(frame)
+    w = province_weights(provinces=list(wide.index), labels="name")
+    exp = spatial_markov(
+        wide.to_numpy(),
+        w,
+        4,
+        lag_cutoff_mode="same",
+        lag_ties="random",
+        rng=np.random.default_rng(7),
+        dof_convention="giddy",
+    )
+    got = r.results["spatial_markov"]
+    np.testing.assert_array_equal(got.T, exp.T)
+    assert got.dof == exp.dof
+    np.testing.assert_allclose(got.Q, exp.Q, rtol=1e-12)
+    lowest = run({"spatial_markov": {**opts, "lag_ties": "lowest"}}).results["spatial_markov"]
+    exp_low = spatial_markov(wide.to_numpy(), w, 4, lag_cutoff_mode="same", lag_ties="lowest")
+    np.testing.assert_array_equal(lowest.T, exp_low.T)
+
+
+def test_theil_permutations_give_the_library_p_values(run):
+    r = run({"theil": {"permutations": 99, "seed": 4}})
+    panel = r.panel  # the permutations follow the rows in the panel's order
+    exp = theil(
+        panel.values[:, 0],
+        panel.extra["region"].to_numpy(),
+        periods=panel.periods,
+        permutations=99,
+        rng=np.random.default_rng(4),
+    )
+    table = r.output_tables["theil"].set_index("year")
+    for year, e in exp.results.items():
+        assert table.loc[year, "between"] == pytest.approx(e.between, rel=1e-12)
+        assert table.loc[year, "between_p_value"] == pytest.approx(e.between_p_value)
+    assert table["between_p_value"].between(0.01, 1).all()
+    assert "between_p_value" not in run({"theil": {}}).output_tables["theil"]
+
+
+def test_moran_transform_overrides_the_weights_section(run, frame):
+    r = run({"moran": {"permutations": 0, "transform": "b"}})
+    names = list(wide_of(frame).index)
+    w = province_weights(provinces=names, labels="name", transform="b")
+    np.testing.assert_allclose(moran_I(r), direct_I(frame, w), rtol=1e-12)
+    row = run({"moran": {"permutations": 0}})
+    assert not np.allclose(moran_I(r), moran_I(row))
+
+
+def rates_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The test panel with event counts and populations (synthetic, seeded)."""
+    rng = np.random.default_rng(15)
+    out = frame.copy()
+    out["population"] = rng.integers(2_000, 9_000, len(out))
+    out["events"] = rng.binomial(out["population"], (out["index"] / 400).clip(0.001, 0.5))
+    return out
+
+
+def test_moran_rate_equals_the_library_per_year(run, frame):
+    data = rates_frame(frame)
+    mr = {"events": "events", "population": "population", "permutations": 99, "seed": 8}
+    r = run({"moran_rate": mr}, data=data)
+    wide = wide_of(data)
+    w = province_weights(provinces=list(wide.index), labels="name")
+    E, N = wide_of(data, "events"), wide_of(data, "population")
+    rng = np.random.default_rng(8)
+    table = r.tables["moran_rate"].set_index("year")
+    for year in wide.columns:
+        e = moran_rate(E[year].to_numpy(), N[year].to_numpy(), w, 99, rng)
+        assert table.loc[year, "I"] == pytest.approx(e.I, rel=1e-12)
+        assert table.loc[year, "p_sim"] == pytest.approx(e.p_sim)
+    assert "moran_rate" in r.output_tables
+
+
+def test_moran_rate_refuses_a_non_positive_population(run, frame):
+    data = rates_frame(frame)
+    data.loc[3, "population"] = 0
+    with pytest.raises(DataValidationError, match="population") as err:
+        run({"moran_rate": {"events": "events", "population": "population"}}, data=data)
+    assert err.value.column == "population"
+
+
+def test_bivariate_moran_equals_the_library(run, frame):
+    r = run(
+        {
+            "moran_bv": {"other": "edu_years", "permutations": 99, "seed": 2},
+            "local_moran_bv": {"other": "edu_years", "period": 2017, "seed": 6},
+        }
+    )
+    wide, other = wide_of(frame), wide_of(frame, "edu_years")
+    w = province_weights(provinces=list(wide.index), labels="name")
+    rng = np.random.default_rng(2)
+    table = r.tables["moran_bv"].set_index("year")
+    for year in wide.columns:
+        e = moran_bv(wide[year].to_numpy(), other[year].to_numpy(), w, 99, rng)
+        assert table.loc[year, "I"] == pytest.approx(e.I, rel=1e-12)
+        assert table.loc[year, "p_sim"] == pytest.approx(e.p_sim)
+    exp = local_moran_bv(
+        wide[2017].to_numpy(), other[2017].to_numpy(), w, 999, np.random.default_rng(6)
+    )
+    got = r.results["local_moran_bv"]
+    np.testing.assert_allclose(got.Is, exp.Is, rtol=1e-12)
+    np.testing.assert_allclose(got.p_sim, exp.p_sim)
+    lisa = r.tables["local_moran_bv"]
+    assert lisa["province"].tolist() == list(wide.index) and (lisa["year"] == 2017).all()
+
+
+def test_bivariate_moran_of_a_missing_column_names_it(run):
+    with pytest.raises(DataValidationError, match="nope") as err:
+        run({"moran_bv": {"other": "nope", "permutations": 0}})
+    assert err.value.column == "nope"
+
+
+def test_mobility_equals_the_library(run, frame):
+    r = run({"markov": {"k": 3}, "mobility": {"initial": [0.5, 0.3, 0.2]}})
+    exp = markov(wide_of(frame).to_numpy(), 3).mobility([0.5, 0.3, 0.2])
+    got = r.results["mobility"]
+    np.testing.assert_allclose(got.prais, exp.prais, rtol=1e-12)
+    assert got.bartholomew_1 == pytest.approx(exp.bartholomew_1, rel=1e-12)
+    indices = r.output_tables["mobility_indices"]
+    assert len(indices) >= 4 and indices["value"].notna().all()
+    assert len(r.output_tables["mobility"]) == 3
+
+
+def test_mobility_initial_of_the_wrong_length(run):
+    with pytest.raises(ConfigError, match="3 classes") as err:
+        run({"markov": {"k": 3}, "mobility": {"initial": [0.5, 0.5]}})
+    assert err.value.field == "analyses.mobility.initial"

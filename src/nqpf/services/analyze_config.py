@@ -72,7 +72,13 @@ class GiniSection(_Strict):
 
 
 class TheilSection(_Strict):
-    pass
+    permutations: int = Field(
+        default=0,
+        ge=0,
+        description="random relabellings of the groups for the p-value of the between-group "
+        "component (PySAL TheilDSim); 0 (default): no inference",
+    )
+    seed: int = Field(default=20241, description="seed of the permutations")
 
 
 class KDESection(_Strict):
@@ -89,11 +95,58 @@ class MarkovSection(_Strict):
 
 class SpatialMarkovSection(MarkovSection):
     lag_cutoff_mode: Literal["quantile", "same"] = "same"
+    lag_ties: Literal["fractional", "tryself", "random", "lowest"] = Field(
+        default="fractional",
+        description="a spatial lag tied between lag classes: counted 1/c in each of the c "
+        "tied classes (default, unbiased), the unit's own class if tied (giddy's tryself), "
+        "a seeded random one, or the lowest (biased towards class 0)",
+    )
+    seed: int = Field(default=20241, description="seed of lag_ties: random (and of tryself)")
+    dof_convention: Literal["observed", "giddy"] = Field(
+        default="observed",
+        description="degrees of freedom of the homogeneity tests when a pooled cell is 0: "
+        "only observed transitions count (default, Bickenbach & Bode 2003) or giddy's count",
+    )
+
+
+#: Transformations of the spatial weights an analysis may ask for instead of ``weights.transform``.
+Transform = Literal["r", "b", "none"]
 
 
 class MoranSection(_Strict):
     permutations: int = Field(default=999, ge=0)
     seed: int = 20241
+    transform: Transform | None = Field(
+        default=None,
+        description="weights transformation for this statistic (r row-standardised, b binary, "
+        "none as given); default weights.transform",
+    )
+
+
+class MoranRateSection(_Strict):
+    """Moran's I of rates events/population, empirical-Bayes standardised (Assunção–Reis)."""
+
+    events: str = Field(description="data column of event counts (the rates' numerators)")
+    population: str = Field(description="data column of the population at risk")
+    permutations: int = Field(default=999, ge=0)
+    seed: int = 20241
+    adjusted: bool = Field(
+        default=True,
+        description="Assunção–Reis adjustment of the EB variance (esda Moran_Rate default)",
+    )
+    transform: Transform | None = None
+
+
+class MoranBVSection(_Strict):
+    """Bivariate Moran's I of data.value against the spatial lag of another column."""
+
+    other: str = Field(
+        description="data column whose spatial lag is compared with data.value "
+        "(esda Moran_BV(x=value, y=other))"
+    )
+    permutations: int = Field(default=999, ge=0)
+    seed: int = 20241
+    transform: Transform | None = None
 
 
 class LocalMoranSection(_Strict):
@@ -102,6 +155,40 @@ class LocalMoranSection(_Strict):
     seed: int = 20241
     quadrant_scheme: Literal["pysal", "geoda"] = "pysal"
     alpha: float = Field(default=0.05, gt=0, lt=1)
+
+
+class LocalMoranBVSection(_Strict):
+    """Local bivariate Moran (LISA) of data.value against the lag of another column."""
+
+    other: str = Field(
+        description="data column whose spatial lag is used (esda Moran_Local_BV's y)"
+    )
+    period: int | str | Literal["last"] = "last"
+    permutations: int = Field(default=999, ge=99)
+    seed: int = 20241
+    quadrant_scheme: Literal["pysal", "geoda"] = "pysal"
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    transform: Transform | None = None
+
+
+class MobilitySection(_Strict):
+    """Mobility indices of the traditional Markov chain (Prais, Shorrocks, Bartholomew)."""
+
+    initial: list[float] | None = Field(
+        default=None,
+        description="initial class distribution for Bartholomew's indices, one share per "
+        "Markov class; default uniform (giddy markov_mobility)",
+    )
+
+    @model_validator(mode="after")
+    def _a_distribution(self) -> MobilitySection:
+        shares = self.initial
+        if shares is not None and (min(shares) < 0 or abs(sum(shares) - 1.0) > 1e-9):
+            raise ValueError(
+                f"initial must be non-negative shares summing to 1, got {shares} "
+                f"(sum {sum(shares):g})"
+            )
+        return self
 
 
 class SigmaSection(_Strict):
@@ -124,6 +211,10 @@ class Analyses(_Strict):
     spatial_markov: SpatialMarkovSection | None = None
     moran: MoranSection | None = None
     local_moran: LocalMoranSection | None = None
+    moran_rate: MoranRateSection | None = None
+    moran_bv: MoranBVSection | None = None
+    local_moran_bv: LocalMoranBVSection | None = None
+    mobility: MobilitySection | None = None
     sigma: SigmaSection | None = None
     beta: BetaSection | None = None
 
@@ -157,12 +248,26 @@ def parse_analyze_config(
     return cfg
 
 
+#: Analyses that need the ``weights`` section.
+SPATIAL_ANALYSES = (
+    "spatial_markov",
+    "moran",
+    "local_moran",
+    "moran_rate",
+    "moran_bv",
+    "local_moran_bv",
+)
+
+
 def _check_requirements(cfg: AnalyzeConfig, text: str, filename: str) -> None:
     """Keys that one analysis needs from another section, named with the section to add."""
     a = cfg.analyses
     grouped = [n for n in ("dagum", "theil") if getattr(a, n) is not None]
-    spatial = [n for n in ("spatial_markov", "moran", "local_moran") if getattr(a, n) is not None]
-    if grouped and cfg.data.group is None:
+    spatial = [n for n in SPATIAL_ANALYSES if getattr(a, n) is not None]
+    if a.mobility is not None and a.markov is None:
+        needs, field = "mobility needs analyses.markov", "analyses.markov"
+        hint, first = "the chain whose mobility is measured, e.g. markov: {k: 4}", "mobility"
+    elif grouped and cfg.data.group is None:
         needs, field = f"{' and '.join(grouped)} need data.group", "data.group"
         hint, first = "the column of region groups, e.g. region", grouped[0]
     elif spatial and cfg.weights is None:

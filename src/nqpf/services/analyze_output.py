@@ -41,8 +41,13 @@ TABLE_TITLES = {
     "markov": "传统马尔可夫转移概率矩阵",
     "spatial_markov": "空间马尔可夫转移概率矩阵",
     "spatial_markov_tests": "空间马尔可夫同质性检验",
+    "mobility": "流动性指数：各类型（Prais、平均停留时间）",
+    "mobility_indices": "流动性指数（Shorrocks、Bartholomew）",
     "moran": "全局莫兰指数",
     "local_moran": "局部莫兰指数（LISA）",
+    "moran_rate": "比率的全局莫兰指数（经验贝叶斯标准化）",
+    "moran_bv": "双变量全局莫兰指数",
+    "local_moran_bv": "双变量局部莫兰指数",
     "sigma": "σ 收敛",
     "beta": "β 收敛回归",
     "beta_summary": "β 收敛速度与半衰期",
@@ -97,6 +102,9 @@ def finish_tables(run: AnalysisRun) -> dict[str, pd.DataFrame]:
         for c in shares.columns:
             if c != "total":
                 t["theil"][f"{c}_pct"] = shares[c].to_numpy()
+        if cfg.analyses.theil.permutations:
+            between = comp[comp["component"] == "between"].set_index(per)["p_value"]
+            t["theil"]["between_p_value"] = between.loc[t["theil"][per]].to_numpy()
         t["theil_groups"] = _per_period(r["theil"], "groups", per)
         if cfg.data.subgroup:
             t["theil_subgroups"] = _per_period(r["theil"], "subgroups", per)
@@ -116,6 +124,8 @@ def finish_tables(run: AnalysisRun) -> dict[str, pd.DataFrame]:
                 "p_value": [sm.Q_p_value, sm.LR_p_value],
             }
         )
+    if "mobility" in r:
+        t["mobility_indices"] = r["mobility"].to_frame(table="indices")
     if "beta" in r:
         b = r["beta"]
         t["beta_summary"] = pd.DataFrame(
@@ -211,6 +221,17 @@ def build_report(run: AnalysisRun, tables: dict[str, pd.DataFrame]) -> str:
                 ],
             )
         )
+    if "mobility" in r:
+        sections.append(
+            Section(
+                "流动性指数",
+                text="传统马尔可夫链的 Prais 流动性（1 − p_ii）、平均停留时间与 Shorrocks、Bartholomew 指数（giddy）。",
+                tables=[
+                    (TABLE_TITLES["mobility"], tables["mobility"]),
+                    (TABLE_TITLES["mobility_indices"], tables["mobility_indices"]),
+                ],
+            )
+        )
     if "moran" in r or "local_moran" in r:
         figs, tabs = [], []
         if "moran" in r:
@@ -229,6 +250,18 @@ def build_report(run: AnalysisRun, tables: dict[str, pd.DataFrame]) -> str:
             figs.append((f"{r['local_moran_period']} 年莫兰散点图", uri(scatter)))
             tabs.append((TABLE_TITLES["local_moran"], tables["local_moran"]))
         sections.append(Section("空间相关性：莫兰指数", figures=figs, tables=tabs))
+    variants = [n for n in ("moran_rate", "moran_bv", "local_moran_bv") if n in tables]
+    if variants:
+        sections.append(
+            Section(
+                "空间相关性：比率与双变量莫兰指数",
+                text=(
+                    "比率按经验贝叶斯标准化（Assunção–Reis，esda Moran_Rate）；双变量莫兰指数为"
+                    f"{cfg.data.value} 与另一变量空间滞后的相关（esda Moran_BV）。"
+                ),
+                tables=[(TABLE_TITLES[n], tables[n]) for n in variants],
+            )
+        )
     if "sigma" in tables or "beta" in tables:
         figs, tabs = [], []
         if "sigma" in tables:

@@ -26,8 +26,11 @@ from nqpf.disparity import (
     gini,
     kde,
     local_moran,
+    local_moran_bv,
     markov,
     moran,
+    moran_bv,
+    moran_rate,
     province_weights,
     sigma_convergence,
     spatial_markov,
@@ -39,7 +42,12 @@ from nqpf.io import read_table
 from nqpf.io.quality import period_year
 from nqpf.panel import Panel
 from nqpf.services import _run_steps as steps
-from nqpf.services.analyze_config import AnalyzeConfig, dump_analyze_config, parse_analyze_config
+from nqpf.services.analyze_config import (
+    SPATIAL_ANALYSES,
+    AnalyzeConfig,
+    dump_analyze_config,
+    parse_analyze_config,
+)
 from nqpf.services.analyze_output import TABLE_TITLES, build_report, finish_tables
 from nqpf.services.files import InputFile, load_config
 from nqpf.services.progress import ProgressCallback, reporter
@@ -148,7 +156,12 @@ def run_analysis(
     loaded = _read_panel(cfg, data)
     panel = loaded.panel
     _check_shape(cfg, panel, source)  # before any analysis runs
-    event("load", 1, 1, f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期, 变量 {cfg.data.value}")
+    event(
+        "load",
+        1,
+        1,
+        f"面板: {panel.n_entities} 个单位 × {panel.n_periods} 期, 变量 {cfg.data.value}",
+    )
     event("quality", 1, 1, _quality_line(loaded.quality))
     steps_done = [0]
     total = _count_analyses(cfg)
@@ -193,14 +206,16 @@ def _check_shape(cfg: AnalyzeConfig, panel: Panel, source: str | None) -> None:
             file=source,
             field=f"analyses.{dynamic[0]}",
         )
-    lm = a.local_moran
-    if lm is not None and lm.period != "last":
+    for name in ("local_moran", "local_moran_bv"):
+        lm = getattr(a, name)
+        if lm is None or lm.period == "last":
+            continue
         labels = panel.period_labels
         wanted = period_year(lm.period) if labels.dtype.kind in "iuf" else str(lm.period)
         if wanted not in labels.tolist():
             raise ConfigError(
                 f"period {lm.period!r} is not in the data ({labels[0]}–{labels[-1]})",
-                field="analyses.local_moran.period",
+                field=f"analyses.{name}.period",
                 zh=f"数据中没有期间 {lm.period!r}",
             )
 
@@ -208,7 +223,7 @@ def _check_shape(cfg: AnalyzeConfig, panel: Panel, source: str | None) -> None:
 def _count_analyses(cfg: AnalyzeConfig) -> int:
     """The progress messages the analyses send (one per long analysis)."""
     a = cfg.analyses
-    named = ("dagum", "kde", "markov", "spatial_markov", "moran", "beta")
+    named = ("dagum", "kde", "markov", "spatial_markov", "moran", "moran_rate", "moran_bv", "beta")
     return max(1, sum(getattr(a, n) is not None for n in named))
 
 
@@ -233,6 +248,9 @@ def _read_panel(cfg: AnalyzeConfig, data: InputFile | Any, *, strict: bool = Tru
         keep.append(cfg.weights.id_column)
     controls = a.beta.controls if a.beta else []
     nonnegative, positive = {}, {}
+    if a.moran_rate is not None:
+        nonnegative[a.moran_rate.events] = "moran_rate events must be non-negative counts"
+        positive[a.moran_rate.population] = "moran_rate population must be positive"
     if any(x is not None for x in (a.gini, a.dagum, a.theil)):
         nonnegative[d.value] = "Gini, Dagum and Theil need non-negative values"
     if a.sigma is not None and a.sigma.measure == "sd_log":
@@ -240,7 +258,7 @@ def _read_panel(cfg: AnalyzeConfig, data: InputFile | Any, *, strict: bool = Tru
     return steps.load_panel(
         data,
         d,
-        indicators=[d.value, *controls],
+        indicators=list(dict.fromkeys([d.value, *controls, *_spatial_columns(cfg)])),
         keep=tuple(keep),
         quality=cfg.quality,
         periods=cfg.periods,
@@ -248,6 +266,18 @@ def _read_panel(cfg: AnalyzeConfig, data: InputFile | Any, *, strict: bool = Tru
         nonnegative=nonnegative,
         strict=strict,
     )
+
+
+def _spatial_columns(cfg: AnalyzeConfig) -> list[str]:
+    """Data columns the spatial analyses read besides data.value (rates, bivariate)."""
+    a = cfg.analyses
+    columns = []
+    if a.moran_rate is not None:
+        columns += [a.moran_rate.events, a.moran_rate.population]
+    for section in (a.moran_bv, a.local_moran_bv):
+        if section is not None:
+            columns.append(section.other)
+    return columns
 
 
 def _cross_sections(
@@ -267,7 +297,15 @@ def _cross_sections(
         say("Dagum 基尼系数分解")
     if a.theil is not None:
         nested = panel.extra[d.subgroup].to_numpy() if d.subgroup else None
-        res["theil"] = theil(y, group, periods=periods, nested=nested)
+        t = a.theil
+        res["theil"] = theil(
+            y,
+            group,
+            periods=periods,
+            nested=nested,
+            permutations=t.permutations,
+            rng=np.random.default_rng(t.seed),
+        )
     if a.kde is not None:
         res["kde"] = kde(y, periods=periods, bandwidth=a.kde.bandwidth, grid_size=a.kde.grid_size)
         if group is not None:
@@ -296,7 +334,7 @@ def _dynamics(
 ) -> tuple[pd.DataFrame, SpatialWeights | None]:
     """Markov chains, Moran's I and convergence, added to ``res``; the wide panel and W."""
     a = cfg.analyses
-    needs_wide = any(s is not None for s in (a.markov, a.spatial_markov, a.moran, a.local_moran))
+    needs_wide = a.markov is not None or any(getattr(a, n) is not None for n in SPATIAL_ANALYSES)
     dynamic = [n for n in ("markov", "spatial_markov", "beta") if getattr(a, n) is not None]
     if dynamic and panel.n_periods < 2:
         raise ConfigError(
@@ -316,10 +354,12 @@ def _dynamics(
             fill_empty_classes=a.markov.fill_empty_classes,
         )
         say("传统马尔可夫链")
+    if a.mobility is not None:
+        res["mobility"] = _mobility(a.mobility, res["markov"])
     w = None
-    if a.spatial_markov is not None or a.moran is not None or a.local_moran is not None:
+    if any(getattr(a, n) is not None for n in SPATIAL_ANALYSES):
         w = _weights(cfg, panel, list(wide.index), source, weights)
-        res.update(_spatial(cfg, wide, w, say))
+        res.update(_spatial(cfg, panel, wide, w, source, say))
     y, periods = panel.values[:, 0], panel.periods
     if a.sigma is not None:
         res["sigma"] = sigma_convergence(y, periods, measure=a.sigma.measure, ddof=a.sigma.ddof)
@@ -337,10 +377,28 @@ def _dynamics(
     return wide, w
 
 
+def _mobility(section, chain) -> Any:
+    """Mobility indices of the Markov chain, with the config's initial distribution."""
+    if section.initial is not None and len(section.initial) != chain.k:
+        raise ConfigError(
+            f"analyses.mobility.initial has {len(section.initial)} shares; the Markov chain "
+            f"has {chain.k} classes (one share per class)",
+            field="analyses.mobility.initial",
+            zh=f"初始分布应有 {chain.k} 个份额（每个马尔可夫类型一个），实际 {len(section.initial)} 个",
+        )
+    return chain.mobility(section.initial)
+
+
 def _spatial(
-    cfg: AnalyzeConfig, wide: pd.DataFrame, w: SpatialWeights, say: Callable[[str], None]
+    cfg: AnalyzeConfig,
+    panel: Panel,
+    wide: pd.DataFrame,
+    w: SpatialWeights,
+    source: str | None,
+    say: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Spatial Markov chain, global and local Moran's I of the balanced panel."""
+    """Spatial Markov chain, global and local Moran's I (plain, of rates, bivariate) of the
+    balanced panel."""
     a, Y = cfg.analyses, wide.to_numpy()
     res: dict[str, Any] = {}
     if a.spatial_markov is not None:
@@ -353,26 +411,22 @@ def _spatial(
             lag_cutoff_mode=s.lag_cutoff_mode,
             cutoff_scope=s.cutoff_scope,
             fill_empty_classes=s.fill_empty_classes,
+            lag_ties=s.lag_ties,
+            rng=np.random.default_rng(s.seed),
+            dof_convention=s.dof_convention,
         )
         say("空间马尔可夫链")
     if a.moran is not None:
-        rng = np.random.default_rng(a.moran.seed)
+        m = a.moran
+        rng = np.random.default_rng(m.seed)
         res["moran"] = {
-            p: moran(Y[:, t], w, a.moran.permutations, rng) for t, p in enumerate(wide.columns)
+            p: moran(Y[:, t], w, m.permutations, rng, transform=m.transform)
+            for t, p in enumerate(wide.columns)
         }
         say("全局莫兰指数")
     if a.local_moran is not None:
         lm = a.local_moran
-        numeric = np.asarray(wide.columns).dtype.kind in "iuf"
-        col = (
-            wide.columns[-1]
-            if lm.period == "last"
-            else (period_year(lm.period) if numeric else type(wide.columns[0])(lm.period))
-        )
-        if col not in wide.columns:
-            raise ConfigError(
-                f"period {lm.period!r} is not in the data", field="analyses.local_moran.period"
-            )
+        col = _local_period(wide, lm.period, "local_moran")
         res["local_moran"] = local_moran(
             wide[col].to_numpy(),
             w,
@@ -382,12 +436,91 @@ def _spatial(
             alpha=lm.alpha,
         )
         res["local_moran_period"] = col
+    res.update(_spatial_variants(cfg, panel, wide, w, source, say))
     return res
 
 
-def _balanced_wide(panel: Panel, source: str | None) -> pd.DataFrame:
-    """Units × periods matrix of the value; Markov chains and Moran need a balanced panel."""
-    frame = pd.DataFrame({"e": panel.entities, "p": panel.periods, "v": panel.values[:, 0]})
+def _spatial_variants(
+    cfg: AnalyzeConfig,
+    panel: Panel,
+    wide: pd.DataFrame,
+    w: SpatialWeights,
+    source: str | None,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Moran's I of rates (per period) and bivariate Moran (global per period, local)."""
+    a, Y = cfg.analyses, wide.to_numpy()
+    res: dict[str, Any] = {}
+    if a.moran_rate is not None:
+        mr = a.moran_rate
+        E = _wide_of(panel, mr.events, wide, source)
+        N = _wide_of(panel, mr.population, wide, source)
+        rng = np.random.default_rng(mr.seed)
+        res["moran_rate"] = {
+            p: moran_rate(
+                E[:, t],
+                N[:, t],
+                w,
+                mr.permutations,
+                rng,
+                adjusted=mr.adjusted,
+                transform=mr.transform,
+            )
+            for t, p in enumerate(wide.columns)
+        }
+        say("比率的莫兰指数")
+    if a.moran_bv is not None:
+        bv = a.moran_bv
+        other = _wide_of(panel, bv.other, wide, source)
+        rng = np.random.default_rng(bv.seed)
+        res["moran_bv"] = {
+            p: moran_bv(Y[:, t], other[:, t], w, bv.permutations, rng, transform=bv.transform)
+            for t, p in enumerate(wide.columns)
+        }
+        say("双变量莫兰指数")
+    if a.local_moran_bv is not None:
+        lb = a.local_moran_bv
+        other = _wide_of(panel, lb.other, wide, source)
+        col = _local_period(wide, lb.period, "local_moran_bv")
+        t = list(wide.columns).index(col)
+        res["local_moran_bv"] = local_moran_bv(
+            Y[:, t],
+            other[:, t],
+            w,
+            lb.permutations,
+            np.random.default_rng(lb.seed),
+            quadrant_scheme=lb.quadrant_scheme,
+            alpha=lb.alpha,
+            transform=lb.transform,
+        )
+        res["local_moran_bv_period"] = col
+    return res
+
+
+def _local_period(wide: pd.DataFrame, period, analysis: str):
+    """The column of ``wide`` a local statistic's ``period`` key names (``last``: the last)."""
+    if period == "last":
+        return wide.columns[-1]
+    numeric = np.asarray(wide.columns).dtype.kind in "iuf"
+    col = period_year(period) if numeric else type(wide.columns[0])(period)
+    if col not in wide.columns:
+        raise ConfigError(
+            f"period {period!r} is not in the data", field=f"analyses.{analysis}.period"
+        )
+    return col
+
+
+def _wide_of(panel: Panel, column: str, wide: pd.DataFrame, source: str | None) -> np.ndarray:
+    """Units × periods matrix of another data column, in the rows and columns of ``wide``."""
+    j = panel.indicators.index(column)
+    other = _balanced_wide(panel, source, j)
+    return other.loc[wide.index, wide.columns].to_numpy()
+
+
+def _balanced_wide(panel: Panel, source: str | None, column: int = 0) -> pd.DataFrame:
+    """Units × periods matrix of the value (or another column of ``panel.values``); Markov
+    chains and Moran need a balanced panel."""
+    frame = pd.DataFrame({"e": panel.entities, "p": panel.periods, "v": panel.values[:, column]})
     wide = frame.pivot(index="e", columns="p", values="v")
     if wide.isna().any().any():
         e, p = next((e, p) for e, row in wide.iterrows() for p, v in row.items() if pd.isna(v))
@@ -516,17 +649,18 @@ def build_tables(cfg, panel, res, wide, meta) -> dict[str, pd.DataFrame]:
         tables["markov"] = res["markov"].to_frame()
     if "spatial_markov" in res:
         tables["spatial_markov"] = res["spatial_markov"].to_frame()
-    if "moran" in res:
-        rows = []
-        for p, r in res["moran"].items():
-            row = r.to_frame().to_dict("records")[0]
-            rows.append({per: p, **row})
-        tables["moran"] = pd.DataFrame(rows)
-    if "local_moran" in res:
-        lm = res["local_moran"].to_frame()
-        lm.insert(0, cfg.data.entity, list(wide.index))
-        lm.insert(1, per, res["local_moran_period"])
-        tables["local_moran"] = lm
+    for name in ("moran", "moran_rate", "moran_bv"):  # one row per period
+        if name in res:
+            rows = [{per: p, **r.to_frame().to_dict("records")[0]} for p, r in res[name].items()]
+            tables[name] = pd.DataFrame(rows)
+    for name in ("local_moran", "local_moran_bv"):  # one row per unit
+        if name in res:
+            lm = res[name].to_frame()
+            lm.insert(0, cfg.data.entity, list(wide.index))
+            lm.insert(1, per, res[f"{name}_period"])
+            tables[name] = lm
+    if "mobility" in res:
+        tables["mobility"] = res["mobility"].to_frame().reset_index()
     if "beta" in res:
         tables["beta"] = res["beta"].to_frame()
     tables["metadata"] = steps.metadata_frame(meta)

@@ -24,6 +24,14 @@ def sign_in(client, email: str, password: str | None = None) -> None:
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
+    if r.headers["location"].startswith("/login/totp"):  # two-factor sign-in
+        from tests.web.security.totp_support import fresh_code
+
+        step = client.get(r.headers["location"])
+        code = fresh_code(client.app.state.session_factory, email)
+        data = {"code": code, "csrf_token": form_csrf(step.text)}
+        r = client.post("/login/totp", data=data, follow_redirects=False)
+        assert r.status_code == 303, r.text
     home = client.get("/account")
     client.csrf = form_csrf(home.text)
     client.headers["X-CSRF-Token"] = client.csrf

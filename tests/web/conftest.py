@@ -104,11 +104,15 @@ def app(db_url: str):
 
 @pytest.fixture
 def world(app):
-    """The seeded :class:`tests.web.world.World` in the app's database."""
+    """The seeded :class:`tests.web.world.World` in the app's database; the users whose
+    role requires two-factor sign-in are enrolled (tests/web/security/totp_support.py)."""
+    from tests.web.security.totp_support import enrol_required
     from tests.web.world import seed_world
 
     with app.state.session_factory() as session:
-        return seed_world(session)
+        world = seed_world(session)
+        enrol_required(session, app.state.settings)
+        return world
 
 
 @pytest.fixture
@@ -141,12 +145,17 @@ def login(app):
 
 
 @pytest.fixture
-def token_for(client):
-    """``token_for(email)`` → headers with a fresh bearer token of that user."""
+def token_for(app, client):
+    """``token_for(email)`` → headers with a fresh bearer token of that user (every scope;
+    with the two-factor code when the user has one)."""
+    from tests.web.security.totp_support import fresh_code, needs_code
     from tests.web.world import PASSWORD
 
     def _token(email: str) -> dict[str, str]:
-        r = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+        body = {"email": email, "password": PASSWORD, "scopes": ["read", "write", "admin"]}
+        if needs_code(app.state.session_factory, email):
+            body["totp_code"] = fresh_code(app.state.session_factory, email)
+        r = client.post("/api/v1/auth/token", json=body)
         assert r.status_code == 201, r.text
         return {"Authorization": f"Bearer {r.json()['token']}"}
 

@@ -114,7 +114,7 @@ def test_org_admin_adds_users_to_own_org_only(app, world, token_for, client):
     new = {
         "email": "  New.User@Example.CN ",
         "display_name": XSS,
-        "password": "0123456789",
+        "password": "quiet-lamp-river-42",
         "role": "member",
     }
     r = client.post(f"{API}/organizations/{world.orgs['ent_sz']}/members", json=new, headers=h)
@@ -124,10 +124,10 @@ def test_org_admin_adds_users_to_own_org_only(app, world, token_for, client):
     assert r.status_code == 201, r.text
     assert r.json()["email"] == "new.user@example.cn" and r.json()["display_name"] == XSS
     user = _user(app, "new.user@example.cn")
-    assert verify_password(user.password_hash, "0123456789")
+    assert verify_password(user.password_hash, "quiet-lamp-river-42")
     creates = [e for e in _events(app, "create") if e.object_type == "user"]
     assert creates and "password_hash" not in str(creates[-1].after)
-    assert "0123456789" not in str(creates[-1].after)
+    assert "quiet-lamp-river-42" not in str(creates[-1].after)
     # duplicate e-mail (any case) → 409, nothing written
     users, members = _count(app, User), _count(app, Membership)
     dup = dict(new, email="NEW.user@example.cn")
@@ -255,8 +255,9 @@ def test_password_reset_ends_sessions_and_tokens(app, world, token_for, client, 
         assert all(t.revoked for t in s.scalars(select(ApiToken).where(ApiToken.user_id == uid)))
     r = client.post(f"{API}/auth/token", json={"email": email, "password": PASSWORD})
     assert r.status_code == 401
+    # the temporary password signs in, but grants nothing until it is replaced
     r = client.post(f"{API}/auth/token", json={"email": email, "password": temporary})
-    assert r.status_code == 201
+    assert r.status_code == 403 and r.json()["field"] == "password"
     (event,) = _events(app, "reset_password")
     assert event.organization_id == world.orgs["ent_sz"] and event.after["password"] == "reset"
     assert temporary not in str(event.after) and "argon2" not in str(event.after)
@@ -381,7 +382,7 @@ def test_admin_pages(app, world, login):
         data={
             "email": "bad",
             "display_name": SQLI,
-            "password": "0123456789",
+            "password": "quiet-lamp-river-42",
             "role": "admin",
             "csrf_token": admin.csrf,
         },
@@ -392,7 +393,7 @@ def test_admin_pages(app, world, login):
         data={
             "email": "p@example.cn",
             "display_name": SQLI,
-            "password": "0123456789",
+            "password": "quiet-lamp-river-42",
             "role": "admin",
             "csrf_token": admin.csrf,
         },

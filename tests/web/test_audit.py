@@ -13,11 +13,11 @@ def _make_events(world, token_for, client) -> None:
     r = client.post(f"{API}/organizations", json={"name": XSS, "kind": "provider"}, headers=h)
     assert r.status_code == 201
     h = token_for(world.emails["ent_admin"])
-    body = {"email": "n@example.cn", "display_name": XSS, "password": "0123456789"}
+    body = {"email": "n@example.cn", "display_name": XSS, "password": "quiet-lamp-river-42"}
     r = client.post(f"{API}/organizations/{world.orgs['ent_sz']}/members", json=body, headers=h)
     assert r.status_code == 201
     h = token_for(world.emails["su_ent_admin"])
-    body = {"email": "m@example.cn", "display_name": "M", "password": "0123456789"}
+    body = {"email": "m@example.cn", "display_name": "M", "password": "quiet-lamp-river-42"}
     r = client.post(f"{API}/organizations/{world.orgs['ent_su']}/members", json=body, headers=h)
     assert r.status_code == 201
 

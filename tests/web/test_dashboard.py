@@ -360,6 +360,15 @@ def test_invalid_filters(app, world, token_for, client):
     assert r.status_code == 422 and r.json()["field"] == "chain"
 
 
+def _credentials(app, account) -> dict[str, str]:
+    """Token request of a demo account (officers answer their two-factor code)."""
+    from tests.web.security.totp_support import fresh_code
+
+    body = {"email": account.email, "password": account.password}
+    if account.totp_secret:
+        body["totp_code"] = fresh_code(app.state.session_factory, account.email)
+    return body
+
 def test_demo_park_matches_recomputation(app, client, fw, monkeypatch):
     from argon2 import PasswordHasher
 
@@ -391,7 +400,7 @@ def test_demo_park_matches_recomputation(app, client, fw, monkeypatch):
     assert sum(c.enterprises for c in park.counties) == park.kpis.enterprises
     # the same numbers through the API (bearer token of the demo account)
     acc = accounts.by_role("园区工作人员")
-    r = client.post("/api/v1/auth/token", json={"email": acc.email, "password": acc.password})
+    r = client.post("/api/v1/auth/token", json=_credentials(app, acc))
     token = {"Authorization": f"Bearer {r.json()['token']}"}
     body = client.get("/api/v1/dashboard", headers=token).json()
     _check(body, _recompute(app, fw, cases["园区工作人员"]))
@@ -618,7 +627,7 @@ def _sql_latest(app, fw):
 def test_views_match_direct_sql(app, client, fw, monkeypatch):
     accounts = _demo_world(app, monkeypatch)
     acc = accounts.by_role("园区工作人员")
-    r = client.post("/api/v1/auth/token", json={"email": acc.email, "password": acc.password})
+    r = client.post("/api/v1/auth/token", json=_credentials(app, acc))
     h = {"Authorization": f"Bearer {r.json()['token']}"}
     rows = {k: v for k, v in _sql_latest(app, fw).items() if v[0]["region"].startswith("4403")}
     chain = "新能源汽车"
@@ -685,7 +694,7 @@ def test_park_carbon_matches_direct_sql(app, client, monkeypatch):
 
     accounts = _demo_world(app, monkeypatch)
     acc = accounts.by_role("园区工作人员")
-    r = client.post("/api/v1/auth/token", json={"email": acc.email, "password": acc.password})
+    r = client.post("/api/v1/auth/token", json=_credentials(app, acc))
     h = {"Authorization": f"Bearer {r.json()['token']}"}
     body = client.get("/api/v1/dashboard/park", headers=h).json()
     year = body["year"]
@@ -718,7 +727,7 @@ def test_park_carbon_matches_direct_sql(app, client, monkeypatch):
     assert all(not g["label"].startswith("未知") for g in body["industries"])
     # an authority of another region sees none of these inventories
     other = accounts.by_role("外地主管部门人员")
-    r = client.post("/api/v1/auth/token", json={"email": other.email, "password": other.password})
+    r = client.post("/api/v1/auth/token", json=_credentials(app, other))
     body = client.get("/api/v1/dashboard/park", params={"region": "4403"},
                       headers={"Authorization": f"Bearer {r.json()['token']}"}).json()  # fmt: skip
     assert body["total"]["n"] == 0 and body["enterprises"] == []
@@ -747,7 +756,7 @@ def test_benchmark_against_scipy_and_sql(app, client, fw, monkeypatch, login):
     eid = assessed[0]
     p, last, _f = rows[eid]
     acc = accounts.by_role("园区工作人员")
-    r = client.post("/api/v1/auth/token", json={"email": acc.email, "password": acc.password})
+    r = client.post("/api/v1/auth/token", json=_credentials(app, acc))
     h = {"Authorization": f"Bearer {r.json()['token']}"}
     body = client.get(f"/api/v1/dashboard/benchmark/{eid}", headers=h).json()
     peers = [
@@ -774,7 +783,7 @@ def test_benchmark_against_scipy_and_sql(app, client, fw, monkeypatch, login):
     assert total["region"]["p25"] == pytest.approx(np.quantile(region_peers, 0.25))
     # the page renders; an authority of another region gets 404 (never a peer's number)
     other = accounts.by_role("外地主管部门人员")
-    r = client.post("/api/v1/auth/token", json={"email": other.email, "password": other.password})
+    r = client.post("/api/v1/auth/token", json=_credentials(app, other))
     r = client.get(f"/api/v1/dashboard/benchmark/{eid}",
                    headers={"Authorization": f"Bearer {r.json()['token']}"})  # fmt: skip
     assert r.status_code == 404
@@ -786,6 +795,7 @@ def test_benchmark_against_scipy_and_sql(app, client, fw, monkeypatch, login):
         assert r.status_code == 200, url
         assert "data-export" in r.text
     assert c.get("/dashboard/chain", params={"mode": "x"}).status_code == 422
+
 
 # ------------------------------------------------ the latest result's summary (issue 13 speed)
 def _summaries(app):

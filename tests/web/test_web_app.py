@@ -117,7 +117,12 @@ def test_cli_serve_migrates_then_runs_on_localhost(invoke, sqlite_url, monkeypat
     assert result.code == 0, (result.stdout, result.stderr)
     assert f"at revision {head_revision()}" in result.stdout
     [(app, kwargs)] = calls
-    assert kwargs == {"host": "127.0.0.1", "port": 8123}
+    assert kwargs == {
+        "host": "127.0.0.1",
+        "port": 8123,
+        "server_header": False,  # issue 17: no server banner
+        "proxy_headers": False,  # forwarded headers judged by the app (NQPF_TRUSTED_PROXIES)
+    }
     with TestClient(app) as test_client:
         assert test_client.get("/healthz").status_code == 200
         assert test_client.get("/api/v1/organizations").status_code == 401
@@ -134,7 +139,14 @@ def test_cli_serve_with_workers_hands_the_factory_to_uvicorn(invoke, sqlite_url,
     assert result.code == 0, (result.stdout, result.stderr)
     [(app, kwargs)] = calls
     assert app == "nqpf.web.main:create_app"
-    assert kwargs == {"factory": True, "host": "127.0.0.1", "port": 8000, "workers": 2}
+    assert kwargs == {
+        "factory": True,
+        "host": "127.0.0.1",
+        "port": 8000,
+        "workers": 2,
+        "server_header": False,
+        "proxy_headers": False,
+    }
     import os
 
     assert os.environ["NQPF_DATABASE_URL"] == sqlite_url  # what the workers will read

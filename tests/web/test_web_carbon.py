@@ -204,7 +204,7 @@ def test_visibility(app, world, client, token_for):
     iid = iid.json()["id"]
     for who, status in (
         ("sz_officer", 200),
-        ("prov_member", 200),  # ent_sz shares with prov
+        ("prov_member", 403),  # ent_sz shares profile and results with prov, not carbon
         ("su_officer", 404),
         ("prov2_member", 404),
         ("ent2_admin", 404),

@@ -40,6 +40,7 @@ from nqpf.services.enterprises import STAGES
 from nqpf.services.needs import needs_from_steps, step_suggestions
 from nqpf.services.projects import check_plan
 from nqpf.services.solutions import solution_data
+from nqpf.web import totp
 from nqpf.web.models import (
     Assessment,
     Base,
@@ -170,6 +171,9 @@ class DemoAccount:
     email: str
     password: str
     organization: str
+    # issue 17: officers and the platform admin sign in with two-factor codes; the demo
+    # enrols them with this secret (add it to an authenticator app by hand)
+    totp_secret: str = ""
 
 
 @dataclass
@@ -516,11 +520,21 @@ def _add_accounts(
             password_hash=hash_password(password),
             is_platform_admin=org_key is None,
         )
+        officer = org_key in organizations and organizations[org_key].kind == "authority"
+        if org_key is None or officer:  # the roles NQPF_TOTP_REQUIRED_ROLES names by default
+            user.totp_secret = totp.new_secret()
+            user.totp_enabled_at = datetime.now(UTC)
         if org_key is not None:
             user.memberships.append(Membership(organization_id=org_ids[org_key], role=role))
         session.add(user)
         accounts.append(
-            DemoAccount(label, user.email, password, org_names[org_key] if org_key else "—")
+            DemoAccount(
+                label,
+                user.email,
+                password,
+                org_names[org_key] if org_key else "—",
+                user.totp_secret or "",
+            )
         )
     session.flush()
     return accounts

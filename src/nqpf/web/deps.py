@@ -4,7 +4,10 @@
 401 without one; ``PageActorDep`` (pages) redirects to the sign-in page instead.  With a
 cookie, every unsafe request (POST, PUT, PATCH, DELETE) must carry the session's CSRF
 token in the form field ``csrf_token`` or the header ``X-CSRF-Token``; bearer-token calls
-need none (a browser never attaches them by itself).
+need none (a browser never attaches them by itself), but each token carries scopes and a
+request its token's scopes do not cover answers 403
+(:func:`nqpf.web.security.required_scopes`).  :func:`client_ip` is the caller's address,
+taking ``X-Forwarded-For`` only from the proxies in ``NQPF_TRUSTED_PROXIES``.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from nqpf.web import crud
 from nqpf.web.authz import Actor, load_actor
 from nqpf.web.config import Settings
 from nqpf.web.errors import Forbidden, LoginRequired, Unauthorized
-from nqpf.web.services.auth import actor_for_session_token
+from nqpf.web.security import client_address, required_scopes
+from nqpf.web.services.auth import actor_for_session_token, token_access
 
 __all__ = [
     "CSRF_FIELD",
@@ -31,6 +34,7 @@ __all__ = [
     "PageActorDep",
     "SessionDep",
     "SettingsDep",
+    "client_ip",
     "get_actor",
     "get_page_actor",
     "get_session",
@@ -51,6 +55,13 @@ def get_session(request: Request) -> Iterator[Session]:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address (the TCP peer, or what a trusted proxy forwarded)."""
+    peer = request.client.host if request.client else None
+    settings: Settings = request.app.state.settings
+    return client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -80,8 +91,13 @@ def _authenticate(
     if credentials is not None:
         if credentials.scheme.lower() != "bearer":
             return None
-        user = crud.user_for_token(session, credentials.credentials)
-        return load_actor(session, user, via="token") if user is not None else None
+        access = token_access(session, credentials.credentials)
+        if access is None:
+            return None
+        missing = required_scopes(request.method, request.url.path) - access.scopes
+        if missing:
+            raise Forbidden(f"API 令牌缺少权限范围：{'、'.join(sorted(missing))}", field="scopes")
+        return load_actor(session, access.user, via="token")
     cookie = request.cookies.get(SESSION_COOKIE)
     return actor_for_session_token(session, cookie) if cookie else None
 

@@ -25,9 +25,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import nqpf
 from nqpf.exceptions import DataValidationError
+from nqpf.web.apidocs import install_docs
 from nqpf.web.config import Settings
 from nqpf.web.db import make_engine, make_session_factory
 from nqpf.web.errors import LoginRequired, PlatformError, RateLimited
+from nqpf.web.mail import smtp_mailer
 from nqpf.web.routes import (
     admin,
     analytics,
@@ -42,6 +44,7 @@ from nqpf.web.routes import (
     projects,
     providers,
 )
+from nqpf.web.security import is_https
 from nqpf.web.templating import render
 
 __all__ = ["create_app"]
@@ -62,11 +65,18 @@ SECURITY_HEADERS = [
 
 class BodyLimitMiddleware:
     """Answer 413 to a request body larger than ``limit`` bytes (declared or streamed),
-    before any route reads it; add the security headers to every answer."""
+    before any route reads it; add the security headers to every answer (and HSTS with
+    ``hsts_max_age`` seconds to those served over HTTPS, directly or through a trusted
+    proxy)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, hsts_max_age: int = 0, trusted: Sequence[str] = ()
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.hsts = [(b"strict-transport-security", f"max-age={hsts_max_age}".encode())]
+        self.hsts_max_age = hsts_max_age
+        self.trusted = list(trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,9 +98,13 @@ class BodyLimitMiddleware:
                     raise _BodyTooLarge
             return message
 
+        extra = list(SECURITY_HEADERS)
+        if self.hsts_max_age and is_https(scope, self.trusted):
+            extra += self.hsts
+
         async def secure_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
         try:
@@ -211,11 +225,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="新质生产力 — 企业数字化评测与区域监测平台 API",
         version=nqpf.__version__,
         lifespan=lifespan,
+        openapi_url=None,  # served by install_docs, from local assets, maybe signed-in only
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.demo = _is_demo(app)
+    app.state.mailer = smtp_mailer(settings)
 
     @app.get("/healthz", tags=["system"])
     def healthz() -> dict[str, str]:
@@ -229,6 +247,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics.api, prefix="/api/v1")
     app.include_router(analytics.pages, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    install_docs(app, public=settings.openapi_is_public)
     _install_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_upload_bytes,
+        hsts_max_age=settings.hsts_max_age,
+        trusted=settings.trusted_proxies,
+    )
     return app

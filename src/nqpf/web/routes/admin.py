@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from nqpf.services.maps import region_path
 from nqpf.web import crud
 from nqpf.web.authz import Actor
-from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
+from nqpf.web.deps import ActorDep, PageActorDep, SessionDep, SettingsDep
 from nqpf.web.errors import Forbidden, PlatformError
 from nqpf.web.routes._shared import MAX_ID, NO_CONTROL
 from nqpf.web.services import accounts
 from nqpf.web.services import audit as audit_service
+from nqpf.web.services import auth as auth_service
 from nqpf.web.templating import render
 
 __all__ = ["api", "pages"]
@@ -100,7 +101,15 @@ class UserOut(BaseModel):
 
 class PasswordResetOut(BaseModel):
     user_id: int
-    temporary_password: str = Field(description="Shown once; give it to the user")
+    temporary_password: str = Field(
+        description="Shown once; give it to the user, who must replace it at the next sign-in"
+    )
+
+
+class ResetLinkOut(BaseModel):
+    user_id: int
+    reset_url: str = Field(description="One-time link to set a new password; shown once")
+    expires_at: datetime
 
 
 class PasswordChange(BaseModel):
@@ -192,7 +201,11 @@ def _one_member(session: SessionDep, actor: Actor, organization_id: int, user_id
 
 @api.post("/organizations/{organization_id}/members", response_model=MemberOut, status_code=201)
 def add_member(
-    organization_id: IdPath, body: MemberCreate, session: SessionDep, actor: ActorDep
+    organization_id: IdPath,
+    body: MemberCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
 ) -> MemberOut:
     """Add a member: with ``password`` (and ``display_name``) a new user is created
     (409 if the e-mail is taken); without, an existing user joins by e-mail.
@@ -205,6 +218,7 @@ def add_member(
         role=body.role,
         display_name=body.display_name,
         password=body.password,
+        min_score=settings.password_min_score,
     )
     return _one_member(session, actor, organization_id, membership.user_id)
 
@@ -240,6 +254,38 @@ def reset_password(user_id: IdPath, session: SessionDep, actor: ActorDep) -> Pas
     return PasswordResetOut(user_id=user_id, temporary_password=temporary)
 
 
+def _reset_url(request: Request, settings: SettingsDep, token: str) -> str:
+    base = settings.public_url or str(request.base_url)
+    return f"{base.rstrip('/')}/reset/{token}"
+
+
+@api.post("/users/{user_id}/password-reset-link", response_model=ResetLinkOut)
+def password_reset_link(
+    user_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+) -> ResetLinkOut:
+    """Issue a one-time link with which the user chooses a new password (returned once,
+    valid ``NQPF_PASSWORD_RESET_HOURS``); same rule as the password reset."""
+    token = accounts.issue_reset_link(session, settings, actor, user_id)
+    row = auth_service.reset_link_user(session, token)
+    assert row is not None
+    return ResetLinkOut(
+        user_id=user_id,
+        reset_url=_reset_url(request, settings, token),
+        expires_at=row[0].expires_at,
+    )
+
+
+@api.post("/users/{user_id}/totp-reset", response_model=UserOut)
+def totp_reset(user_id: IdPath, session: SessionDep, actor: ActorDep) -> UserOut:
+    """Clear a user's two-factor set-up and recovery codes (a lost phone); they set it up
+    again at the next sign-in where their role requires it."""
+    return UserOut.model_validate(accounts.reset_totp(session, actor, user_id))
+
+
 @api.post("/users/{user_id}/deactivate", response_model=UserOut)
 def deactivate_user(user_id: IdPath, session: SessionDep, actor: ActorDep) -> UserOut:
     """Deactivate a user: sign-in and tokens are refused (platform admin, or the admin of
@@ -254,9 +300,14 @@ def activate_user(user_id: IdPath, session: SessionDep, actor: ActorDep) -> User
 
 
 @api.post("/account/password", status_code=204)
-def change_own_password(body: PasswordChange, session: SessionDep, actor: ActorDep) -> Response:
-    """Change the caller's own password (the old one is required)."""
-    accounts.change_own_password(session, actor, body.old_password, body.new_password)
+def change_own_password(
+    body: PasswordChange, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> Response:
+    """Change the caller's own password (the old one is required; the new one passes the
+    password policy: length, strength estimate, common patterns)."""
+    accounts.change_own_password(
+        session, actor, body.old_password, body.new_password, min_score=settings.password_min_score
+    )
     return Response(status_code=204)
 
 
@@ -350,6 +401,14 @@ def _admin_index(
 
 
 ORG_PAGE_SIZE = 50
+# Chinese labels of the audit actions of sign-in and administration (others show as is)
+AUDIT_ACTION_LABELS = {
+    **auth_service.ACTION_LABELS,
+    "reset_password": "重置密码（临时密码）",
+    "reset_totp": "重置两步验证",
+    "change_password": "修改密码",
+    "narrow_share": "共享范围收窄（迁移）",
+}
 
 
 @pages.get("/admin")
@@ -406,6 +465,7 @@ def _org_page(
     errors: dict[str, str] | None = None,
     notice: str | None = None,
     temporary: dict[str, Any] | None = None,
+    reset_link: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
     org = accounts.get_organization(session, actor, organization_id)
@@ -422,6 +482,7 @@ def _org_page(
             "errors": errors or {},
             "notice": notice,
             "temporary": temporary,
+            "reset_link": reset_link,
         },
         status_code,
     )
@@ -441,6 +502,7 @@ def admin_add_member(
     organization_id: IdPath,
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     actor: PageActorDep,
     email: Annotated[str, Form(max_length=1000)] = "",
     display_name: Annotated[str, Form(max_length=1000)] = "",
@@ -457,6 +519,7 @@ def admin_add_member(
             role=role,
             display_name=display_name,
             password=password or None,
+            min_score=settings.password_min_score,
         )
     except PlatformError as exc:
         if exc.status not in (409, 422):
@@ -566,6 +629,45 @@ def admin_reset_password(
     )
 
 
+@pages.post("/admin/organizations/{organization_id}/members/{user_id}/reset-link")
+def admin_reset_link(
+    organization_id: IdPath,
+    user_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: PageActorDep,
+) -> Response:
+    """Shows a one-time password-reset link once (for the admin to hand over)."""
+    accounts.get_organization(session, actor, organization_id)
+    token = accounts.issue_reset_link(session, settings, actor, user_id)
+    user = accounts.get_user(session, actor, user_id)
+    link = {
+        "email": user.email,
+        "url": _reset_url(request, settings, token),
+        "hours": settings.password_reset_hours,
+    }
+    return _org_page(request, session, actor, organization_id, reset_link=link)
+
+
+@pages.post("/admin/organizations/{organization_id}/members/{user_id}/reset-totp")
+def admin_reset_totp(
+    organization_id: IdPath,
+    user_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    actor: PageActorDep,
+) -> Response:
+    accounts.get_organization(session, actor, organization_id)
+    return _member_action(
+        request,
+        session,
+        actor,
+        organization_id,
+        lambda: accounts.reset_totp(session, actor, user_id),
+    )
+
+
 @pages.get("/admin/audit")
 def admin_audit(
     request: Request,
@@ -616,6 +718,7 @@ def admin_audit(
             "errors": errors,
             "actions": actions,
             "object_types": types,
+            "action_labels": AUDIT_ACTION_LABELS,
             "compact": _compact_json,
         },
         422 if errors else 200,
@@ -633,6 +736,7 @@ def account_password_form(
 def account_password(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     actor: PageActorDep,
     old_password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD_LENGTH)] = "",
     new_password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD_LENGTH)] = "",
@@ -643,7 +747,9 @@ def account_password(
         errors = {"new_password2": "两次输入的新密码不一致"}
         return render(request, "admin/password.html", {"errors": errors, "done": False}, 422)
     try:
-        accounts.change_own_password(session, actor, old_password, new_password)
+        accounts.change_own_password(
+            session, actor, old_password, new_password, min_score=settings.password_min_score
+        )
     except PlatformError as exc:
         if exc.status != 422:
             raise

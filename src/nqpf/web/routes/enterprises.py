@@ -103,8 +103,16 @@ class EnterpriseList(BaseModel):
     items: list[EnterpriseOut]
 
 
+ShareCategory = Literal["profile", "results", "energy_carbon", "revenue_output"]
+
+
 class ShareIn(BaseModel):
     provider_id: int = Field(ge=1, le=MAX_ID)
+    categories: list[ShareCategory] = Field(
+        default_factory=lambda: list(shares.MIGRATED_CATEGORIES),
+        max_length=4,
+        description="Data shared: profile (always), results, energy_carbon, revenue_output",
+    )
 
 
 class ShareOut(BaseModel):
@@ -112,6 +120,8 @@ class ShareOut(BaseModel):
     provider_name: str
     created_at: datetime | None
     created_by: str | None
+    categories: list[str]
+    narrowed: bool = Field(description="Narrowed to profile and results by the migration")
 
 
 class ImportRowError(BaseModel):
@@ -399,7 +409,11 @@ def get_enterprise(
 ) -> EnterpriseOut:
     """One enterprise (404 when it does not exist or the caller may not see it)."""
     organization = profiles.get_enterprise(session, actor, enterprise_id)
-    level = profiles.latest_levels(session, [organization.id]).get(organization.id)
+    level = (
+        profiles.latest_levels(session, [organization.id]).get(organization.id)
+        if shares.may_read_category(session, actor, organization, "results")
+        else None
+    )
     return _out(organization, level)
 
 
@@ -429,7 +443,7 @@ def add_share(
     enterprise_id: EnterpriseId, body: ShareIn, session: SessionDep, actor: ActorDep
 ) -> ShareOut:
     """Share with a service provider (enterprise admin or platform admin; 409 if shared)."""
-    row = shares.add_share(session, actor, enterprise_id, body.provider_id)
+    row = shares.add_share(session, actor, enterprise_id, body.provider_id, body.categories)
     return ShareOut.model_validate(row, from_attributes=True)
 
 
@@ -738,7 +752,10 @@ def detail_page(
         {
             "org": organization,
             "profile": organization.profile,
-            "level": profiles.latest_levels(session, [organization.id]).get(organization.id),
+            "level": profiles.latest_levels(session, [organization.id]).get(organization.id)
+            if shares.may_read_category(session, actor, organization, "results")
+            else None,
+            "share_categories": shares.SHARE_CATEGORIES,
             "can_manage": may(actor, organization, "manage", session),
             "share_admin": share_admin,
             "shares": shared,
@@ -795,8 +812,9 @@ def share_submit(
     session: SessionDep,
     actor: PageActorDep,
     provider_id: Annotated[int, Form(ge=1, le=MAX_ID)],
+    categories: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
-    shares.add_share(session, actor, enterprise_id, provider_id)
+    shares.add_share(session, actor, enterprise_id, provider_id, categories)
     return RedirectResponse(f"/enterprises/{enterprise_id}#shares", status_code=303)
 
 

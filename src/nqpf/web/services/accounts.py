@@ -10,7 +10,12 @@ Rules
   their own organizations: 403 on changes); other organizations answer 404.
 * An organization keeps at least one admin (409 otherwise).
 * A password reset by an admin sets a generated temporary password (shown once), deletes
-  the user's browser sessions and revokes their API tokens.
+  the user's browser sessions and revokes their API tokens; the user must replace it at
+  the next sign-in.  Instead, an admin may issue a one-time reset link
+  (:func:`issue_reset_link`), or clear a user's two-factor set-up after a lost phone
+  (:func:`reset_totp`: the user sets it up again at the next sign-in).
+* New passwords pass :func:`nqpf.web.passwords.check` (length, zxcvbn score, common
+  Chinese patterns; ``min_score`` is ``NQPF_PASSWORD_MIN_SCORE``).
 * Every write leaves an audit event; passwords and their hashes never appear in it.
 """
 
@@ -26,7 +31,9 @@ from sqlalchemy.orm import Session
 
 from nqpf.codes import SCOPE_LENGTHS, province_codes, validate_region_prefix
 from nqpf.exceptions import DataValidationError
+from nqpf.web import passwords
 from nqpf.web.authz import Actor
+from nqpf.web.config import Settings
 from nqpf.web.errors import Conflict, FieldError, Forbidden, NotFound, field_error
 from nqpf.web.models import (
     MEMBERSHIP_ROLES,
@@ -34,6 +41,7 @@ from nqpf.web.models import (
     ApiToken,
     Membership,
     Organization,
+    RecoveryCode,
     User,
     WebSession,
 )
@@ -50,18 +58,20 @@ __all__ = [
     "change_role",
     "create_organization",
     "get_organization",
+    "issue_reset_link",
     "list_members",
     "manageable_organizations",
     "normalize_email",
     "province_codes",
     "remove_member",
     "reset_password",
+    "reset_totp",
     "set_active",
     "validate_region_scope",
 ]
 
-MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 1024
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+MAX_PASSWORD_LENGTH = passwords.MAX_LENGTH
 TEMPORARY_PASSWORD_BYTES = 15  # token_urlsafe(15) → 20 characters
 EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
 _EMAIL = re.compile(EMAIL_PATTERN)
@@ -95,12 +105,13 @@ def _clean_email(email: str | None) -> str:
     return value
 
 
-def _check_password(password: str | None, field: str = "password") -> str:
+def _check_password(
+    password: str | None, field: str = "password", *, personal: tuple = (), min_score: int = 3
+) -> str:
     value = password or ""
-    if len(value) < MIN_PASSWORD_LENGTH:
-        raise FieldError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符", field=field)
-    if len(value) > MAX_PASSWORD_LENGTH:
-        raise FieldError(f"密码不能超过 {MAX_PASSWORD_LENGTH} 个字符", field=field)
+    verdict = passwords.check(value, personal=personal, min_score=min_score)
+    if not verdict.ok:
+        raise FieldError(verdict.message, field=field)
     return value
 
 
@@ -241,6 +252,7 @@ def add_member(
     role: str = "member",
     display_name: str | None = None,
     password: str | None = None,
+    min_score: int = 3,
 ) -> Membership:
     """Add a user to an organization.
 
@@ -257,7 +269,7 @@ def add_member(
     ):
         if password:
             name = _clean_text(display_name, "display_name", "姓名", 100)
-            _check_password(password)
+            _check_password(password, personal=(email, name), min_score=min_score)
             if existing is not None:
                 raise Conflict("该邮箱已被注册", field="email")
             user = User(email=email, display_name=name, password_hash=hash_password(password))
@@ -443,12 +455,13 @@ def generate_temporary_password() -> str:
 
 
 def reset_password(session: Session, actor: Actor, user_id: int) -> str:
-    """Set a generated temporary password (returned, shown once); end the user's browser
-    sessions and revoke their API tokens."""
+    """Set a generated temporary password (returned, shown once) that must be replaced at
+    the next sign-in; end the user's browser sessions and revoke their API tokens."""
     user, org_id = _user_for_admin(session, actor, user_id, all_orgs=False)
     temporary = generate_temporary_password()
     with committing(session):
         user.password_hash = hash_password(temporary)
+        user.must_change_password = True
         ended, revoked = _end_all_access(session, user.id)
         audit.record(
             session,
@@ -462,17 +475,61 @@ def reset_password(session: Session, actor: Actor, user_id: int) -> str:
     return temporary
 
 
+def issue_reset_link(session: Session, settings: Settings, actor: Actor, user_id: int) -> str:
+    """A one-time password-reset token for the user (same rule as :func:`reset_password`);
+    the admin hands the link over, so it works without e-mail."""
+    # the sign-in service owns reset links and imports this module: imported here
+    from nqpf.web.services import auth as auth_service
+
+    user, org_id = _user_for_admin(session, actor, user_id, all_orgs=False)
+    return auth_service.issue_reset_link(session, settings, actor, user, org_id)
+
+
+def reset_totp(session: Session, actor: Actor, user_id: int) -> User:
+    """Clear a user's two-factor set-up and recovery codes (a lost phone); the user sets
+    it up again at the next sign-in where the role requires it.  Browser sessions end."""
+    user, org_id = _user_for_admin(session, actor, user_id, all_orgs=False)
+    with committing(session):
+        had = user.totp_enabled_at is not None
+        user.totp_secret = None
+        user.totp_enabled_at = None
+        user.totp_last_step = None
+        session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        audit.record(
+            session,
+            actor,
+            "reset_totp",
+            "user",
+            user.id,
+            organization_id=org_id,
+            before={"totp": had},
+            after={"totp": False},
+        )
+    return user
+
+
 def change_own_password(
-    session: Session, actor: Actor, old_password: str, new_password: str
+    session: Session,
+    actor: Actor,
+    old_password: str,
+    new_password: str,
+    *,
+    min_score: int = 3,
 ) -> None:
-    """Change the caller's password (the old one is required, the new one has at least
-    ``MIN_PASSWORD_LENGTH`` characters)."""
+    """Change the caller's password (the old one is required, the new one passes the
+    password policy)."""
     user = session.get(User, actor.user.id)
     if user is None:  # pragma: no cover - the actor was just loaded
         raise NotFound("用户不存在")
     if not verify_password(user.password_hash, old_password or ""):
         raise FieldError("原密码不正确", field="old_password")
-    _check_password(new_password, "new_password")
+    _check_password(
+        new_password,
+        "new_password",
+        personal=(user.email, user.display_name),
+        min_score=min_score,
+    )
     if new_password == old_password:
         raise FieldError("新密码不能与原密码相同", field="new_password")
     with committing(session):

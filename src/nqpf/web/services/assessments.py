@@ -68,7 +68,7 @@ from nqpf.services.assess_report import Analysis, analyze
 from nqpf.web.authz import Actor, enterprise_for, may
 from nqpf.web.errors import Conflict, FieldError, NotFound, PlatformError, field_error
 from nqpf.web.models import Assessment, Organization
-from nqpf.web.services import audit
+from nqpf.web.services import audit, shares
 from nqpf.web.services._transaction import committing, save_revision
 from nqpf.web.services.latest_results import refresh_latest
 
@@ -275,6 +275,7 @@ def get_assessment(
         raise NotFound(f"评测 {assessment_id} 不存在或无权查看")
     if action == "assess" and not assessor:
         enterprise_for(session, actor, row.enterprise_id, "assess")  # raises Forbidden
+    shares.require_category(session, actor, org, "results")  # issue 17: shared categories
     return row
 
 
@@ -288,6 +289,7 @@ def _editable(session: Session, actor: Actor, assessment_id: int) -> Assessment:
 def list_assessments(session: Session, actor: Actor, enterprise_id: int) -> list[Assessment]:
     """The enterprise's assessments (drafts only for those who may assess), newest first."""
     org = enterprise_for(session, actor, enterprise_id, "read")
+    shares.require_category(session, actor, org, "results")  # issue 17: shared categories
     query = select(Assessment).where(Assessment.enterprise_id == org.id)
     if not may(actor, org, "assess", session):
         query = query.where(Assessment.status == "submitted")

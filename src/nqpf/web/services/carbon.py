@@ -42,7 +42,7 @@ from nqpf.services.carbon import CONFIDENCE_LABELS
 from nqpf.web.authz import Actor, enterprise_for, may
 from nqpf.web.errors import Conflict, NotFound, field_error
 from nqpf.web.models import CarbonInventory, Organization
-from nqpf.web.services import audit
+from nqpf.web.services import audit, shares
 from nqpf.web.services._transaction import committing, save_revision
 
 __all__ = [
@@ -148,24 +148,24 @@ def get_inventory(
     if row is None:
         raise NotFound(f"碳排放盘查 {inventory_id} 不存在或无权查看")
     try:
-        enterprise_for(session, actor, row.enterprise_id, "read")
+        org = enterprise_for(session, actor, row.enterprise_id, "read")
     except NotFound:  # the same answer as for a missing row: no existence oracle
         raise NotFound(f"碳排放盘查 {inventory_id} 不存在或无权查看") from None
     if action != "read":
         enterprise_for(session, actor, row.enterprise_id, "assess")  # Forbidden
-    return row
+    return shares.shared_inventory(session, actor, org, row)  # issue 17: shared categories
 
 
 def list_inventories(session: Session, actor: Actor, enterprise_id: int) -> list[CarbonInventory]:
     """The enterprise's inventories, newest year first."""
     org = enterprise_for(session, actor, enterprise_id, "read")
-    return list(
-        session.scalars(
-            select(CarbonInventory)
-            .where(CarbonInventory.enterprise_id == org.id)
-            .order_by(CarbonInventory.year.desc())
-        )
+    shares.require_category(session, actor, org, "energy_carbon")  # issue 17
+    rows = session.scalars(
+        select(CarbonInventory)
+        .where(CarbonInventory.enterprise_id == org.id)
+        .order_by(CarbonInventory.year.desc())
     )
+    return [shares.shared_inventory(session, actor, org, row) for row in rows]  # issue 17
 
 
 def year_over_year(rows: Sequence[CarbonInventory]) -> list[dict[str, Any]]:

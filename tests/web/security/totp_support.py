@@ -1,0 +1,65 @@
+"""Two-factor codes for the tests: seeded secrets and fresh, never-replayed codes.
+
+The world's users whose role requires two-factor sign-in (officers, the platform admin)
+are enrolled with a secret derived from their e-mail (:func:`secret_for`), so a test can
+compute the current code as an authenticator app would.  A code is accepted only for a
+step later than the user's last one; :func:`fresh_code` takes the next unused step and,
+when a test has used every step the clock allows, moves the user's last step back as if
+half a minute had passed (test time travel, not a bypass: the server still checks).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from nqpf.web import totp
+from nqpf.web.config import Settings
+from nqpf.web.models import User
+from nqpf.web.services.auth import TOTP_DRIFT_STEPS, totp_required
+
+
+def secret_for(email: str) -> str:
+    """The test secret of ``email`` (base32, 160 bits)."""
+    digest = hashlib.sha256(f"nqpf-test-totp:{email}".encode()).digest()[:20]
+    return base64.b32encode(digest).decode("ascii")
+
+
+def enrol(session, user: User) -> None:
+    user.totp_secret = secret_for(user.email)
+    user.totp_enabled_at = datetime.now(UTC)
+    user.totp_last_step = None
+
+
+def enrol_required(session, settings: Settings) -> list[str]:
+    """Enrol every user whose role requires two-factor sign-in; their e-mails."""
+    done = []
+    for user in session.scalars(select(User).order_by(User.id)):
+        if totp_required(session, settings, user):
+            enrol(session, user)
+            done.append(user.email)
+    session.commit()
+    return done
+
+
+def fresh_code(session_factory, email: str) -> str:
+    """A valid code of ``email`` the server has not seen yet."""
+    with session_factory() as session:
+        user = session.scalars(select(User).where(User.email == email)).one()
+        now = totp.current_step()
+        last = user.totp_last_step
+        step = now - TOTP_DRIFT_STEPS if last is None else max(now - TOTP_DRIFT_STEPS, last + 1)
+        if step > now + TOTP_DRIFT_STEPS:  # every step the clock allows is spent
+            user.totp_last_step = now - TOTP_DRIFT_STEPS - 1
+            session.commit()
+            step = now - TOTP_DRIFT_STEPS
+        return totp.code_for_step(user.totp_secret, step)
+
+
+def needs_code(session_factory, email: str) -> bool:
+    with session_factory() as session:
+        user = session.scalars(select(User).where(User.email == email)).first()
+        return user is not None and user.totp_enabled_at is not None

@@ -215,6 +215,25 @@ def test_estimate_recovers_the_known_effect_and_exports(app, world, login):
     assert float(sheet.cell(2, 3).value) == pytest.approx(est[("cs", "never")]["att"])
     page = sz.get(f"/programmes/{p['id']}")
     assert page.status_code == 200 and 'id="event-chart"' in page.text
+    # the roll-up report adds the evaluated programmes the officer sees
+    import pandas as pd
+    from tests.web.loop_world import actor_of
+
+    from nqpf.reports.assessment_report import rollup_report
+    from nqpf.services.evaluation import programme_sections
+
+    with app.state.session_factory() as s:
+        entries = svc.rollup_entries(s, actor_of(s, world.emails["sz_officer"]))
+        assert svc.rollup_entries(s, actor_of(s, world.emails["su_officer"])) == []
+    assert [e["name"] for e in entries] == ["数字化转型试点"]
+    region = pd.DataFrame([{"group": "南山区", "n": 3, "n_valid": 3, "n_一级": 1, "n_二级": 2,
+                            "share_ge_二级": 2 / 3, "mean_total": 45.0}])  # fmt: skip
+    html = rollup_report(
+        {"rollup_region": region}, title="辖区汇总",
+        extra_sections=programme_sections(entries[0]["evaluation"], name=entries[0]["name"]),
+    )  # fmt: skip
+    assert "项目效果评估：数字化转型试点" in html and "验收与补助：数字化转型试点" in html
+    assert f"ATT = {est[('cs', 'never')]['att']:.4g}" in html
 
 
 @SQLITE_ONLY

@@ -629,6 +629,7 @@ def rollup_report(
     framework: Framework | str | None = None,
     meta: Mapping[str, str] | None = None,
     weakest: int = 10,
+    extra_sections: Sequence[Section] = (),
 ) -> str:
     """HTML roll-up of many scored enterprises for a park or region.
 
@@ -661,6 +662,9 @@ def rollup_report(
         Extra facts under the heading.
     weakest
         Number of weakest scenes (or questions) to list.
+    extra_sections
+        Sections added after the roll-up (the evaluations of the authority's programmes,
+        :func:`nqpf.services.evaluation.programme_sections`).
 
     Returns
     -------
@@ -691,6 +695,7 @@ def rollup_report(
         else:
             scenes = None
         sections.append(_group_table_section(key, rollup_tables[key], scenes, fw, note))
+    sections.extend(extra_sections)
     extra = [(k, v) for k, v in rollup_tables.items() if k not in used]
     if extra:
         sections.append(Section("附表", tables=[(str(k), v) for k, v in extra]))

@@ -62,9 +62,12 @@ def run_rollup_pdf(
     ``meta`` (facts under the heading) and ``tables``: roll-up tables by name
     (``rollup_region``, ``rollup_industry`` …) as lists of rows with the columns of
     :mod:`nqpf.assessment.rollup` (group, ``n``, ``n_valid``, ``n_<level name>``,
-    ``share_ge_<level name>``, ``mean_total``).
+    ``share_ge_<level name>``, ``mean_total``); optionally ``programmes``: evaluated
+    programmes (``name``, ``evaluation``: :func:`nqpf.services.evaluation.programme_evaluation`)
+    added after the roll-up.
     """
     from nqpf.reports.assessment_report import rollup_report
+    from nqpf.services.evaluation import programme_sections
 
     progress(0.05, "整理汇总表")
     tables = {name: pd.DataFrame(rows) for name, rows in config["tables"].items() if rows}
@@ -81,5 +84,10 @@ def run_rollup_pdf(
         synthetic=bool(config.get("synthetic")),
         framework=resolve_framework(str(config["framework"]), allow_path=False),
         meta=config.get("meta") or {},
+        extra_sections=[
+            section
+            for p in config.get("programmes") or []
+            for section in programme_sections(p["evaluation"], name=str(p["name"]))
+        ],
     )
     return pdf_output(html, "rollup.pdf", progress, summary={"tables": sorted(tables)})

@@ -27,6 +27,7 @@ from nqpf.web.authz import Actor
 from nqpf.web.errors import FieldError, Forbidden, NotFound, field_error
 from nqpf.web.models import Job, JobFile
 from nqpf.web.services import audit
+from nqpf.web.services import programmes as programme_service
 from nqpf.web.services.dashboard import BEIJING, dashboard
 
 __all__ = [
@@ -383,5 +384,6 @@ def rollup_pdf(
             "生成时间（北京时间）": generated,
         },
         "tables": tables,
+        "programmes": programme_service.rollup_entries(session, actor),
     }
     return _submit(session, queue, actor, organization, config, {}, kind=ROLLUP_PDF)

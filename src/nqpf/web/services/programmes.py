@@ -74,6 +74,7 @@ __all__ = [
     "panel_rows",
     "programme_for",
     "remove_member",
+    "rollup_entries",
     "scope_candidates",
     "set_members",
     "update",
@@ -750,6 +751,17 @@ def get_view(session: Session, actor: Actor, programme_id: int) -> ProgrammeView
         row, authority.name if authority else "", _members(session, row.id),
         outcome_label(row), job if row.job_id is not None else None,
     )  # fmt: skip
+
+
+def rollup_entries(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The evaluated programmes the actor may see (``name``, ``evaluation``), newest first:
+    the roll-up report adds a section for each."""
+    rows = session.execute(
+        select(Programme.name, Programme.evaluation)
+        .where(visible_programmes(actor), Programme.evaluation.is_not(None))
+        .order_by(Programme.id.desc())
+    ).all()
+    return [{"name": name, "evaluation": doc} for name, doc in rows]
 
 
 def evaluation_xlsx(session: Session, actor: Actor, programme_id: int) -> bytes:

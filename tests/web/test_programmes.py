@@ -322,3 +322,39 @@ def test_only_officers_create_and_the_admin_reads(app, world, login):
     assert admin.get(f"/api/v1/programmes/{pid}").status_code == 200
     with app.state.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Programme)) == 1
+
+
+@SQLITE_ONLY
+def test_a_large_programme_is_evaluated_as_a_job_and_adopted(app, world, login, monkeypatch):
+    import time
+
+    from nqpf.web import jobs
+
+    with app.state.session_factory() as s:
+        cohorts, _, _ = seed_panel(s, n_units=30, seed=3)
+    monkeypatch.setenv("NQPF_PROGRAMME_JOB_ROWS", "0")  # every panel counts as large
+    sz = login(world.emails["sz_officer"])
+    p = _create(sz)
+    members = [{"enterprise_id": e, "start_year": g} for e, g in cohorts.items() if g]
+    assert _put_members(sz, p["id"], 0, members).status_code == 200
+    r = sz.post(f"/api/v1/programmes/{p['id']}/evaluate")
+    assert r.status_code == 200 and r.json()["evaluation"] is None
+    assert r.json()["job"]["state"] == "queued"
+    queue = jobs.queue_for(app.state.settings.database_url)
+    try:
+        with jobs.WorkerThread(queue, app.state.session_factory, poll=0.05):
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                doc = sz.get(f"/api/v1/programmes/{p['id']}").json()
+                if doc["evaluation"] is not None or (doc["job"] or {}).get("state") == "failed":
+                    break
+                time.sleep(0.2)
+    finally:
+        queue.close()
+    assert doc["job"] is None and doc["evaluation"] is not None, doc["job"]
+    assert doc["evaluation"]["did"]["estimates"][0]["n_treated"] == len(members)
+    with app.state.session_factory() as s:
+        actions = s.scalars(
+            select(AuditEvent.action).where(AuditEvent.object_type == "programme")
+        ).all()
+    assert actions[-2:] == ["evaluate_queued", "evaluate"]

@@ -30,7 +30,6 @@ DEFAULT_MASTER = "local[2]"
 #: weights, ideals and per-period summaries; per-unit results are written by the executors).
 SPARK_CONF = {
     "spark.driver.memory": "1g",
-    "spark.sql.shuffle.partitions": "8",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
@@ -132,6 +131,10 @@ def spark_session(master: str = DEFAULT_MASTER, driver_memory: str | None = None
         return active
     builder = SparkSession.builder.master(master).appName("nqpf")
     conf = {**SPARK_CONF, **({"spark.driver.memory": driver_memory} if driver_memory else {})}
+    if master.startswith("local"):
+        # Spark's 200 shuffle partitions suit a cluster; on one machine they are 200 tiny
+        # tasks per aggregation.
+        conf["spark.sql.shuffle.partitions"] = "4"
     for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()

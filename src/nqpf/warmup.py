@@ -73,11 +73,15 @@ def _plan(package: str):
     return importlib.import_module(f"nqpf.{package}._warmup")
 
 
+def _kernels():
+    """nqpf.indices._kernels, importable while ``nqpf.indices`` itself is still importing
+    (``from nqpf.indices import _kernels`` would wait for the package)."""
+    return importlib.import_module("nqpf.indices._kernels")
+
+
 def lock_path() -> str:
     """The build lock, in the directory where numba keeps the index kernels' cache."""
-    from nqpf.indices import _kernels
-
-    return os.path.join(_kernels.fast_log._cache.cache_path, LOCK_NAME)
+    return os.path.join(_kernels().fast_log._cache.cache_path, LOCK_NAME)
 
 
 @contextlib.contextmanager
@@ -141,9 +145,8 @@ def _spawn_builder() -> None:
 
 def _run(package: str) -> None:
     try:
-        from nqpf.indices import _kernels
-
-        _kernels.fast_log.compile(_kernels.SIGNATURES["fast_log"][0])  # target context
+        kernels = _kernels()
+        kernels.fast_log.compile(kernels.SIGNATURES["fast_log"][0])  # target context
         if not _plan(package).cache_complete():
             _spawn_builder()
     except BaseException as exc:  # the warm-up is an optimisation: the call compiles instead
@@ -192,12 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     spent = build()
     if not args.background:
-        from nqpf.indices import _kernels
-
         for name, seconds in spent.items():
             print(f"{name:<36} {seconds:7.3f} s")
         print(f"{len(spent)} steps ready in {time.perf_counter() - t0:.2f} s")
-        print(f"index kernels cached in {_kernels.fast_log._cache.cache_path}")
+        print(f"index kernels cached in {_kernels().fast_log._cache.cache_path}")
     return 0
 
 

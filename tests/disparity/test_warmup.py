@@ -1,5 +1,5 @@
 """The disparity part of the numba warm-up (nqpf.disparity._warmup; shared machinery in
-tests/test_warmup.py)."""
+tests/test_numba_warmup.py)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,15 @@ aggregation (:func:`weighted_sum`, :func:`topsis`,
 :func:`obstacle_degree` and the :class:`CompositeIndex` estimator.
 """
 
+# ruff: noqa: E402 - the imports below come after the warm-up has started.
+
+# Start the numba warm-up before the other imports, so that numba's start-up (its target
+# context) overlaps them; it loads or, in a fresh environment, has a builder process compile
+# the kernel cache (see nqpf.warmup; NQPF_NUMBA_WARMUP=0 turns it off).
+from nqpf.indices import _warmup
+
+_warmup.start()
+
 from nqpf.indices.aggregate import (
     AggregateResult,
     ScoreResult,
@@ -59,10 +68,3 @@ __all__ = [
     "weighted_sum",
     "zscore",
 ]
-
-# Load (or, in a fresh environment, build) the numba kernel cache in the background, so that
-# the first large call does not pay for it; see nqpf.indices._warmup (NQPF_NUMBA_WARMUP=0
-# turns it off).
-from nqpf.indices import _warmup
-
-_warmup.start()

@@ -22,13 +22,9 @@ def start():
 
 def cache_complete() -> bool:
     """True when numba's cache holds every declared signature of the index kernels."""
-    from nqpf.indices import _kernels
-
-    return _kernels.cache_complete()
+    return _shared._kernels().cache_complete()
 
 
 def warm_up(progress=None, stop=None) -> dict[str, float]:
     """Load (or compile and cache) every index kernel; seconds per kernel."""
-    from nqpf.indices import _kernels
-
-    return _kernels.warm_up(progress=progress, stop=stop)
+    return _shared._kernels().warm_up(progress=progress, stop=stop)

@@ -5,7 +5,9 @@ Every (method, n) runs in its own subprocess on the same seeded matrix, so that 
 resident memory of one method is not inflated by another.  Reported per size:
 
 - wall time of "entropy weights + TOPSIS closeness" (data creation excluded): the median of
-  ``--repeat`` runs and their spread (the peers above 1e6, and numpy at 1e7, run once);
+  ``--repeat`` runs and their spread (the peers above 1e6, and numpy at 1e7, run once), and
+  the median CPU time of the process (all its threads: on a machine loaded by others the
+  wall time waits for a core, the CPU time much less);
 - extra peak memory above the input matrix, and total peak / input size;
 - ratio to nqpf, and to the floor (one numpy pass, ``X.sum()``, over the same bytes);
 - max |difference| of weights and scores against the plain numpy version.
@@ -252,18 +254,24 @@ def worker(name: str, path: str, n: int, out: str, repeat: int) -> None:
         _warmup.wait()
         run(make_matrix(10_000), path)  # above the fused-path threshold: starts the threads
     base = rss_bytes()
-    times = []
+    times, cpus = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         try:
             w, s = run(data, path)
         except NotImplementedError as exc:
             print(json.dumps({"skip": str(exc)}))
             return
         times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     np.savez(out, w=np.asarray(w if w is not None else []), s=np.asarray(s))
-    record = {"time": float(np.median(times)), "times": times, "extra": max(0, peak - base)}
+    record = {
+        "time": float(np.median(times)),
+        "times": times,
+        "cpu": float(np.median(cpus)),
+        "extra": max(0, peak - base),
+    }
     print(json.dumps(record))
 
 
@@ -365,7 +373,8 @@ def main() -> None:
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
     )
     header = (
-        f"{'path':>17} {'n':>9} {'method':>16} {'median s':>8} {'min–max s':>15} {'× nqpf':>8} "
+        f"{'path':>17} {'n':>9} {'method':>16} {'median s':>8} {'min–max s':>15} {'CPU s':>7} "
+        f"{'× nqpf':>8} "
         f"{'× floor':>8} {'extra MB':>9} {'peak/in':>8} {'|Δw|':>8} {'|Δscore|':>8}"
     )
     print(header)
@@ -413,7 +422,7 @@ def _run_size(args, path: str, n: int, tmp: str) -> None:
             ds = float(np.abs(got["s"] - ref["s"]).max())
         spread = f"{min(r['times']):.4f}–{max(r['times']):.4f}"
         print(
-            f"{path:>17} {n:>9} {name:>16} {r['time']:>8.4f} {spread:>15} "
+            f"{path:>17} {n:>9} {name:>16} {r['time']:>8.4f} {spread:>15} {r['cpu']:>7.2f} "
             f"{(r['time'] / t_n if t_n else float('nan')):>8.2f} "
             f"{(r['time'] / t_f if t_f else float('nan')):>8.1f} "
             f"{r['extra'] / 2**20:>9.1f} {(input_bytes + r['extra']) / input_bytes:>8.2f} "

@@ -368,9 +368,10 @@ def check_shape(cfg: Any, panel: Panel, formats: Sequence[str] | None = None) ->
         )
 
 
-#: Bytes the local engine holds per numeric cell of the panel at its peak (the table as
-#: read, the panel's float64 matrix, the normalised matrix and the output columns).
-LOCAL_BYTES_PER_CELL = 32
+#: Bytes the local engine holds per cell of the data file at its peak (the table as read,
+#: the panel's float64 matrix, the normalised matrix, the output columns): measured 1.7 GB
+#: for 1e6 rows × 22 columns (benchmarks/bench_index_run.py), i.e. ~77 bytes a cell.
+LOCAL_BYTES_PER_CELL = 80
 
 
 def check_engine(cfg: Any, data: Any = None) -> None:

@@ -4,6 +4,9 @@ result pages, reports, T0/T1 comparison, and another organisation's access."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 from sqlalchemy import select
 
@@ -396,3 +399,24 @@ def test_no_template_for_rule_frameworks(app, login, world):
     assert r.status_code == 409 and "没有 Excel 模板" in r.json()["detail"]
     keys = [f["key"] for f in c.get("/api/v1/frameworks").json()]
     assert {CMMM, TIERS, GREEN, Q22, Q26} <= set(keys)
+
+
+def test_pdf_report_of_a_rule_framework(app, login, world):
+    from nqpf.services.assess_report import pdf_available
+
+    if not pdf_available():
+        pytest.skip("no chromium: PDF reports cannot be printed here")
+    if app.state.engine.url.get_backend_name() != "sqlite":
+        pytest.skip("the PDF does not depend on the database: printed once, on SQLite")
+    c = login(world.emails["ent_member"])
+    body = _fill_submit(c, world, TIERS, tier_answers())
+    r = c.get(f"/api/v1/assessments/{body['id']}/report.pdf")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF") and len(r.content) > 5000
+    if shutil.which("pdftotext") is None:
+        pytest.skip("no pdftotext (poppler-utils) to read the PDF's text layer")
+    out = subprocess.run(
+        ["pdftotext", "-", "-"], input=r.content, capture_output=True, check=True
+    ).stdout.decode()
+    text = out.replace("\n", "").replace(" ", "")
+    assert "南山精密制造有限公司" in text and "结论：基础级" in text
+    assert "工艺路线、布局、物流仿真" in text

@@ -779,6 +779,8 @@ def list_page(
             "can_assess": svc.can_assess(session, actor, enterprise_id),
             "frameworks": list(svc.available_frameworks().values()),
             "rule_frameworks": list(svc.rule_frameworks().values()),
+            "names": {k: f.name for k, f in svc.available_frameworks().items()}
+            | {k: f.name for k, f in svc.rule_frameworks().items()},
             "fmt": fmt_num,
         },
     )

@@ -847,6 +847,7 @@ def _build_b(app: Any, world: Any) -> Ids:
         # A's loop without prov2 and without an assessment (the dashboard check counts none)
         ids.update(seed_loop(session, world, prov2=False, assessment=False))
     ids["ent_su_code"] = world.credit_codes["ent_su"]  # type: ignore[assignment]
+    ids["reset_token"] = "no-such-reset-token-0000"  # type: ignore[assignment]
     return ids
 
 
@@ -1217,7 +1218,54 @@ def _own_objects(app: Any, world: Any, ids: Ids) -> Ids:
         "proposal_id": ids["proposal"],
         "registration_id": ids["reg_prov"],
         "solution_id": ids["sol_prov"],
+        "token": ids["reset_token"],
     }
+
+
+# -- sign-in security (issue 17) ------------------------------------------------------------
+# the steps of a sign-in act only on the pending sign-in of the browser's own cookie, and
+# the reset pages only with a valid one-time link (a made-up one: 403)
+PUBLIC_ROUTES.update({
+    **dict.fromkeys(
+        [(m, f"/login/{step}") for step in ("totp", "enrol", "password") for m in ("GET", "POST")],
+        "a step of this browser's own pending sign-in (else: back to /login)",
+    ),
+    # the OpenAPI documents: public by NQPF_OPENAPI_PUBLIC (on outside production)
+    ("GET", "/openapi.json"): "OpenAPI document (NQPF_OPENAPI_PUBLIC)",
+    ("GET", "/docs"): "Swagger UI (NQPF_OPENAPI_PUBLIC)",
+    ("GET", "/redoc"): "ReDoc (NQPF_OPENAPI_PUBLIC)",
+    ("GET", "/reset"): "ask for a reset link by mail",
+    ("POST", "/reset"): "ask for a reset link by mail (own CSRF cookie; same answer for all)",
+    ("GET", "/reset/{token}"): "one-time reset link",
+    ("POST", "/reset/{token}"): "one-time reset link (own CSRF cookie)",
+})
+PATH_PARAMS["token"] = ("reset_token",)
+BODYLESS = BODYLESS | {
+    ("POST", "/api/v1/users/{user_id}/password-reset-link"),
+    ("POST", "/api/v1/users/{user_id}/totp-reset"),
+    ("POST", "/admin/organizations/{organization_id}/members/{user_id}/reset-link"),
+    ("POST", "/admin/organizations/{organization_id}/members/{user_id}/reset-totp"),
+}
+BODIES.update({
+    ("POST", "/account/totp"): lambda ids: ("form", {"code": "000000"}),
+    ("POST", "/account/totp/recovery-codes"): lambda ids: ("form", {"code": "000000"}),
+    ("POST", "/account/totp/disable"): lambda ids: ("form", {"password": "not-the-password"}),
+})
+
+
+def _own_account_only(caller: str, r: Any, ctx: Ctx) -> str | None:
+    """The caller's own two-factor settings: a page, or refused for its own state."""
+    if r.status_code not in (200, 403, 422) or _no_foreign_text(r):
+        return f"status {r.status_code}: {r.text[:200]}"
+    return None
+
+
+OPEN_ROUTES.update({
+    ("GET", "/account/totp"): (_own_account_only, False),
+    ("POST", "/account/totp"): (_own_account_only, False),
+    ("POST", "/account/totp/recovery-codes"): (_own_account_only, False),
+    ("POST", "/account/totp/disable"): (_own_account_only, False),
+})  # fmt: skip
 
 
 def test_every_route_refuses_foreign_objects(app, client, world, login, token_for):

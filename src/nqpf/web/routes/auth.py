@@ -149,10 +149,15 @@ def login(
     return response
 
 
-def _step(request: Request, session: SessionDep, stage: str) -> tuple[WebSession, User]:
-    """The pending sign-in of this browser if it is in ``stage`` (else LoginRequired)."""
+def _step(
+    request: Request, session: SessionDep, stage: str, *, post: bool = False
+) -> tuple[WebSession, User]:
+    """The pending sign-in of this browser if it is in ``stage``; else the page sends
+    the browser to sign in and a form post is refused (403: nothing to act on)."""
     pending = _pending(request, session)
     if pending is None or pending[0].stage != stage:
+        if post:
+            raise Forbidden("登录已过期或已完成，请重新登录", field="csrf_token")
         raise LoginRequired("请先登录")
     return pending
 
@@ -190,7 +195,7 @@ def totp_submit(
     csrf_token: Annotated[str, Form(max_length=128)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    row, user = _step(request, session, "totp")
+    row, user = _step(request, session, "totp", post=True)
     _check_step_csrf(row, csrf_token)
     try:
         auth_service.verify_second_factor(session, settings, row, user, code, client_ip(request))
@@ -229,7 +234,7 @@ def enrol_submit(
     csrf_token: Annotated[str, Form(max_length=128)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    row, user = _step(request, session, "enrol")
+    row, user = _step(request, session, "enrol", post=True)
     _check_step_csrf(row, csrf_token)
     try:
         codes = auth_service.confirm_enrolment(session, settings, user, code, row)
@@ -265,7 +270,7 @@ def first_password_submit(
     csrf_token: Annotated[str, Form(max_length=128)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    row, user = _step(request, session, "password")
+    row, user = _step(request, session, "password", post=True)
     _check_step_csrf(row, csrf_token)
     try:
         if new_password != new_password2:

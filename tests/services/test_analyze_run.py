@@ -947,10 +947,16 @@ def test_bivariate_moran_equals_the_library(run, frame):
     assert lisa["province"].tolist() == list(wide.index) and (lisa["year"] == 2017).all()
 
 
-def test_bivariate_moran_of_a_missing_column_names_it(run):
-    with pytest.raises(DataValidationError, match="nope") as err:
+def test_a_missing_column_of_a_spatial_analysis_names_its_key(run, frame):
+    with pytest.raises(ConfigError, match=r"analyses\.moran_bv\.other names column 'nope'") as err:
         run({"moran_bv": {"other": "nope", "permutations": 0}})
-    assert err.value.column == "nope"
+    assert err.value.field == "analyses.moran_bv.other"
+    assert "panel.csv" in str(err.value) and "edu_years" in str(err.value)  # what there is
+    assert "不在数据中" in err.value.reason_zh
+    rates = {"events": "events", "population": "people"}
+    with pytest.raises(ConfigError) as err:
+        run({"moran_rate": rates}, data=rates_frame(frame))
+    assert err.value.field == "analyses.moran_rate.population"
 
 
 def test_mobility_equals_the_library(run, frame):

@@ -255,29 +255,45 @@ def _read_panel(cfg: AnalyzeConfig, data: InputFile | Any, *, strict: bool = Tru
         nonnegative[d.value] = "Gini, Dagum and Theil need non-negative values"
     if a.sigma is not None and a.sigma.measure == "sd_log":
         positive[d.value] = "sigma measure sd_log needs positive values"
-    return steps.load_panel(
-        data,
-        d,
-        indicators=list(dict.fromkeys([d.value, *controls, *_spatial_columns(cfg)])),
-        keep=tuple(keep),
-        quality=cfg.quality,
-        periods=cfg.periods,
-        positive=positive,
-        nonnegative=nonnegative,
-        strict=strict,
-    )
+    spatial = _spatial_columns(cfg)
+    try:
+        return steps.load_panel(
+            data,
+            d,
+            indicators=list(dict.fromkeys([d.value, *controls, *spatial])),
+            keep=tuple(keep),
+            quality=cfg.quality,
+            periods=cfg.periods,
+            positive=positive,
+            nonnegative=nonnegative,
+            strict=strict,
+        )
+    except DataValidationError as exc:
+        # A column only a spatial analysis names: say which key names it.
+        key = spatial.get(exc.column) if exc.column not in (d.value, *controls) else None
+        if key is None or "not found" not in exc.reason:
+            raise
+        raise ConfigError(
+            f"{key} names column {exc.column!r}, which the data do not have ({exc.reason})",
+            file=exc.file,
+            field=key,
+            zh=f"{key} 指定的列“{exc.column}”不在数据中",
+        ) from None
 
 
-def _spatial_columns(cfg: AnalyzeConfig) -> list[str]:
-    """Data columns the spatial analyses read besides data.value (rates, bivariate)."""
+def _spatial_columns(cfg: AnalyzeConfig) -> dict[str, str]:
+    """Data columns the spatial analyses read besides data.value (rates, bivariate), each
+    with the config key that names it."""
     a = cfg.analyses
-    columns = []
+    keys: dict[str, str] = {}
     if a.moran_rate is not None:
-        columns += [a.moran_rate.events, a.moran_rate.population]
-    for section in (a.moran_bv, a.local_moran_bv):
+        keys[a.moran_rate.events] = "analyses.moran_rate.events"
+        keys.setdefault(a.moran_rate.population, "analyses.moran_rate.population")
+    for name in ("moran_bv", "local_moran_bv"):
+        section = getattr(a, name)
         if section is not None:
-            columns.append(section.other)
-    return columns
+            keys.setdefault(section.other, f"analyses.{name}.other")
+    return keys
 
 
 def _cross_sections(

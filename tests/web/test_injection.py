@@ -829,6 +829,17 @@ QUERY: dict[tuple[str, str], bool] = {
         for p in ("/api/v1/dashboard/park", "/api/v1/dashboard/park.xlsx", "/dashboard/park")
     },
 }
+# background jobs and analytics (issue 13): the check stores nothing (column names and
+# choices of an upload, echoed escaped); the roll-up filters are pattern-checked (chain:
+# no control characters) and only select what the dashboard selects — both covered by
+# tests/web/test_analytics.py (test_form_text_is_escaped)
+SKIP.update({
+    **{("POST", "/analytics/check", f): "analytics data check, nothing stored (see above)"
+       for f in ("entity", "period", "system", "dataset", "code", "group", "title", "file")},
+    **{("POST", "/analytics/rollup-pdf", f): "roll-up PDF filter (see above)"
+       for f in ("framework", "region", "chain", "industry")},
+})  # fmt: skip
+
 # routes that answer a file: (path) → what user text it may contain
 DOWNLOADS: dict[str, str] = {
     "/api/v1/enterprises/import/template.csv": "static template",

@@ -42,6 +42,7 @@ __all__ = [
     "error_text",
     "get_kind",
     "job_kind",
+    "located_text",
     "stage_label",
     "stage_progress",
 ]
@@ -169,20 +170,25 @@ def stage_progress(
     return on_event
 
 
+def located_text(exc: DataValidationError) -> str:
+    """An error's Chinese reason with where it is: ``文件 a.csv，第 7 行，列 'y'，应为数字``."""
+    where = [
+        text
+        for value, text in (
+            (exc.file, f"文件 {exc.file}"),
+            (exc.row, f"第 {exc.row} 行"),
+            (exc.column, f"列 {exc.column!r}"),
+            (exc.field, f"字段 {exc.field!r}"),
+        )
+        if value is not None
+    ]
+    return "，".join([*where, exc.reason_zh])
+
+
 def error_text(exc: BaseException) -> str:
     """The Chinese error a job shows for ``exc`` (no traceback)."""
     if isinstance(exc, DataValidationError):
-        where = [
-            text
-            for value, text in (
-                (exc.file, f"文件 {exc.file}"),
-                (exc.row, f"第 {exc.row} 行"),
-                (exc.column, f"列 {exc.column!r}"),
-                (exc.field, f"字段 {exc.field!r}"),
-            )
-            if value is not None
-        ]
-        return f"任务失败：{'，'.join([*where, exc.reason_zh])}"
+        return f"任务失败：{located_text(exc)}"
     if isinstance(exc, NqpfError):
         return f"任务失败：{exc}"
     return INTERNAL_ERROR

@@ -30,7 +30,14 @@ from nqpf.reports.maps import NO_DATA_COLOR, SEQUENTIAL, LegendEntry, MapCell, t
 from nqpf.reports.maps import tile_map_svg as _tile_map_svg
 from nqpf.services import analyze_run, index_run
 from nqpf.services.files import InputFile
-from nqpf.services.jobs import JobOutput, JobProgress, OutputFile, job_kind, stage_progress
+from nqpf.services.jobs import (
+    JobOutput,
+    JobProgress,
+    OutputFile,
+    job_kind,
+    located_text,
+    stage_progress,
+)
 from nqpf.systems import list_systems, load_system
 from nqpf.systems.schema import IndicatorSystem
 
@@ -259,6 +266,8 @@ def _index_config(config: Mapping[str, Any]) -> Any:
             },
             "system": config["system"] if config["system"] != CUSTOM else "custom",
             "method": {"weighting": config["weighting"], "aggregation": config["aggregation"]},
+            # obstacle factors: the three largest, or all of a smaller custom system
+            "obstacle": {"top_k": min(3, len(config["indicators"]) or 3)},
             "output": {"formats": ["xlsx"]},
         }
     )
@@ -315,19 +324,26 @@ class QualityView:
         return any(f[1] == "error" for f in self.findings) or bool(self.missing_indicators)
 
 
+def _mostly_numbers(column: pd.Series) -> bool:
+    """A candidate indicator: at least half its cells read as numbers (the quality check
+    then names the cells that do not)."""
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    parsed = pd.to_numeric(column.astype(str).str.replace(",", ""), errors="coerce")
+    return bool(parsed.notna().mean() >= 0.5)
+
+
 def check_upload(name: str, data: bytes, config: Mapping[str, Any]) -> QualityView:
     """The data-quality report (:mod:`nqpf.io.quality`) of an upload under ``config``.
 
-    For a custom system without chosen indicators yet, every numeric column but the
-    id columns is checked.  Unreadable files raise :class:`DataValidationError`.
+    For a custom system without chosen indicators yet, every column but the id columns
+    whose cells are mostly numbers is checked.  Unreadable files raise :class:`DataValidationError`.
     """
     table = read_table(data, name=name)
     ids = {config["data"][k] for k in ("entity", "period", "code", "group")}
     columns = tuple(str(c) for c in table.columns)
     numeric = tuple(
-        str(c)
-        for c in table.columns
-        if str(c) not in ids and pd.api.types.is_numeric_dtype(table[c])
+        str(c) for c in table.columns if str(c) not in ids and _mostly_numbers(table[c])
     )
     cfg = dict(config)
     if cfg["system"] == CUSTOM and len(cfg.get("indicators") or ()) < 2:
@@ -337,7 +353,10 @@ def check_upload(name: str, data: bytes, config: Mapping[str, Any]) -> QualityVi
     if system is None or missing:
         return QualityView(len(table), 0, 0, (), columns, numeric, missing)
     report = index_run.check_data(_index_config(cfg), InputFile(name, data), system=system)
-    findings = tuple((f.check, f.status, f.zh or f.message, f.count) for f in report.findings)
+    findings = tuple(
+        (f.check, f.status, located_text(f.error) if f.error else f.zh or f.message, f.count)
+        for f in report.findings
+    )
     return QualityView(report.rows, report.units, report.periods, findings, columns, numeric, ())
 
 

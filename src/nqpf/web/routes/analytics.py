@@ -230,16 +230,16 @@ def rerun_page(
     return RedirectResponse(f"/analytics/jobs/{job.id}", status_code=303)
 
 
-@pages.get("/analytics/compare")
+@pages.get("/analytics/jobs/{job_id}/compare")
 def compare_page(
     request: Request,
+    job_id: DbId,
     session: SessionDep,
     actor: PageActorDep,
-    a: Annotated[int, Query(ge=1, le=MAX_ID)],
-    b: Annotated[int, Query(ge=1, le=MAX_ID)],
+    b: Annotated[int, Query(ge=1, le=MAX_ID, description="The other run")],
 ) -> Response:
-    result = svc.comparison(session, actor, a, b)
-    return render(request, "analytics/compare.html", {"a": a, "b": b, "cmp": result})
+    result = svc.comparison(session, actor, job_id, b)
+    return render(request, "analytics/compare.html", {"a": job_id, "b": b, "cmp": result})
 
 
 @pages.post("/analytics/rollup-pdf")

@@ -758,6 +758,67 @@ OPEN_ROUTES.update({
     ("POST", "/register"): (_check_provider_only(409), False),
 })  # fmt: skip
 
+# ------------------------------------------------ background jobs and analytics (issue 13)
+# auth_su's finished analytics job with a result file (_seed_foreign_job)
+PATH_PARAMS["job_id"] = ("job_su",)
+PATH_PARAMS["name"] = ("job_su_file",)
+FOREIGN_JOB_TITLE = "苏州分析任务"
+
+
+def _seed_foreign_job(session: Any, ids: Ids) -> Ids:
+    from nqpf.web.models import Job, JobFile
+
+    job = Job(
+        organization_id=ids["auth_su"], owner_id=ids["su_officer"], kind="analytics",
+        title=FOREIGN_JOB_TITLE, state="done", progress=1.0, stage="完成",
+        config={"title": FOREIGN_JOB_TITLE}, input_sha256="0" * 64,
+        summary={"ranking": [], "series": {}, "weights": []}, error="",
+    )  # fmt: skip
+    session.add(job)
+    session.flush()
+    session.add(
+        JobFile(job_id=job.id, role="result", name="report.html", media_type="text/html",
+                size=len(FOREIGN_JOB_TITLE), sha256="0" * 64, data=FOREIGN_JOB_TITLE.encode())
+    )  # fmt: skip
+    session.commit()
+    return {"job_su": job.id, "job_su_file": "report.html"}  # type: ignore[dict-item]
+
+
+def _no_foreign_job(r: Any) -> str | None:
+    return f"shows B's job {FOREIGN_JOB_TITLE}" if FOREIGN_JOB_TITLE in r.text else None
+
+
+def _check_analyst(ok: int) -> Check:
+    """Analytics belongs to authority members (answer ``ok``); everyone else gets 403."""
+
+    def check(caller: str, r: Any, ctx: Ctx) -> str | None:
+        if caller not in ("sz_admin", "sz_officer"):
+            return _status(r, 403)
+        return _status(r, ok) or _no_foreign_text(r) or _no_foreign_job(r)
+
+    return check
+
+
+def _check_job_list(caller: str, r: Any, ctx: Ctx) -> str | None:
+    return _status(r, 200) or _no_foreign_job(r)
+
+
+BODIES.update({
+    ("POST", "/analytics/check"): lambda ids: (
+        "multipart", ({"dataset": "demo", "entity": "province", "period": "year",
+                       "system": "nqpf-three-factor"}, {"file": ("", b"", "text/csv")})),
+    ("POST", "/analytics/rollup-pdf"): lambda ids: ("form", {"framework": FW}),
+})  # fmt: skip
+# /analytics/run reads its form itself (the custom indicators' direction fields)
+BODYLESS = BODYLESS | {("POST", "/analytics/jobs/{job_id}/rerun"), ("POST", "/analytics/run")}
+OPEN_ROUTES.update({
+    ("GET", "/api/v1/jobs"): (_check_job_list, False),
+    ("GET", "/analytics"): (_check_analyst(200), False),
+    ("POST", "/analytics/check"): (_check_analyst(200), False),
+    ("POST", "/analytics/run"): (_check_analyst(422), False),  # an empty form
+    ("POST", "/analytics/rollup-pdf"): (_check_analyst(303), False),  # of the caller's scope
+})  # fmt: skip
+
 
 # Known cross-tenant leaks: (method, path template, caller) → reason.  While they are the
 # only problems the sweep xfails (listing them); one that no longer reproduces fails it
@@ -846,6 +907,7 @@ def _build_b(app: Any, world: Any) -> Ids:
         ids.update(seed_foreign_loop(session, world))
         # A's loop without prov2 and without an assessment (the dashboard check counts none)
         ids.update(seed_loop(session, world, prov2=False, assessment=False))
+        ids.update(_seed_foreign_job(session, ids))
     ids["ent_su_code"] = world.credit_codes["ent_su"]  # type: ignore[assignment]
     ids["reset_token"] = "no-such-reset-token-0000"  # type: ignore[assignment]
     return ids
@@ -1139,6 +1201,7 @@ def _positive_controls(
         ("prov2_member", f"/api/v1/projects/{ids['project_su']}/documents/{ids['document_su']}", prov2),
         ("prov2_member", f"/api/v1/solutions/{ids['sol_su']}", prov2),
         ("su_officer", f"/api/v1/register/{ids['reg_su']}", su_officer),
+        ("su_officer", f"/api/v1/jobs/{ids['job_su']}", su_officer),
         ("prov2_member", f"/api/v1/register/{ids['reg_su']}", prov2),
     ]  # fmt: skip
     for who, url, headers in loop_checks:
@@ -1218,6 +1281,8 @@ def _own_objects(app: Any, world: Any, ids: Ids) -> Ids:
         "proposal_id": ids["proposal"],
         "registration_id": ids["reg_prov"],
         "solution_id": ids["sol_prov"],
+        "job_id": ids["job_su"],  # refused for the missing token before any lookup
+        "name": "report.html",
         "token": ids["reset_token"],
     }
 

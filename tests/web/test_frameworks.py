@@ -378,6 +378,22 @@ def test_t0_t1_comparison_and_dashboard_rollup(app, login, world):
     assert page.status_code == 200
     assert "基础级" in page.text and "先进级" in page.text and "+1" in page.text
     assert "工艺路线、布局、物流仿真" in page.text  # a condition whose status changed
+    api = c.get(
+        f"/api/v1/enterprises/{world.orgs['ent_sz']}/assessments/compare-outcomes",
+        params={"a": t0["id"], "b": t1["id"]},
+    ).json()
+    assert (api["outcome_a"], api["outcome_b"], api["rank_change"]) == ("基础级", "先进级", 1)
+    assert api["score_change"] is None
+    changed = {x["text"]: (x["a"], x["b"]) for x in api["changes"]}
+    assert changed["工艺路线、布局、物流仿真"] == ("不满足", "满足")
+    assert changed["设计仿真迭代"] == ("无法判定", "满足")
+    assert "规上工业企业" not in changed
+    advanced = next(p for p in api["parts"] if p["name"] == "先进级")
+    assert (advanced["a"], advanced["b"], advanced["max_value"]) == (
+        7.0,
+        14.0,
+        14.0,
+    )  # 6 基本要求 + 成熟度 → all 14
     officer = login(world.emails["sz_officer"])
     dash = officer.get("/dashboard")
     assert dash.status_code == 200 and 'id="framework-rollups"' in dash.text

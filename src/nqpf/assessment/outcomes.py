@@ -26,7 +26,9 @@ from nqpf.assessment.smart_factory_tiers import TierResult, load_tiers
 __all__ = [
     "Check",
     "Outcome",
+    "OutcomeDelta",
     "cmmm_outcome",
+    "compare_outcomes",
     "green_outcome",
     "quality_outcome",
     "tiers_outcome",
@@ -373,3 +375,39 @@ def rank_counts(summaries: Sequence[Mapping[str, Any]], ranks: Sequence[str]) ->
         if isinstance(k, int) and 0 <= k < len(ranks):
             counts[k] += 1
     return counts
+
+
+@dataclass(frozen=True)
+class OutcomeDelta:
+    """Two outcomes of one framework side by side (T0 → T1).
+
+    ``parts`` pairs the parts both have: ``(name, a, b, maximum of b)``; ``changes`` lists
+    the conditions whose status differs: ``(group, text, status in a, status in b)``
+    (``未列出`` where one outcome does not list the condition, e.g. a CMMM requirement of a
+    level that is no longer the next one).
+    """
+
+    rank_change: int
+    score_change: float | None
+    parts: tuple[tuple[str, float, float, float], ...]
+    changes: tuple[tuple[str, str, str, str], ...]
+
+
+def compare_outcomes(a: Outcome, b: Outcome) -> OutcomeDelta:
+    """What changed from outcome ``a`` to outcome ``b`` (b − a)."""
+    by_name = {name: (value, top) for name, value, top in b.parts}
+    parts = tuple((n, x, *by_name[n]) for n, x, _ in a.parts if n in by_name)
+    status_a = {(c.group, c.text): c.status_zh for c in a.checks}
+    status_b = {(c.group, c.text): c.status_zh for c in b.checks}
+    changes = tuple(
+        (group, text, status_a.get((group, text), "未列出"), status_b.get((group, text), "未列出"))
+        for group, text in dict.fromkeys([*status_a, *status_b])
+        if status_a.get((group, text)) != status_b.get((group, text))
+    )
+    both = a.score is not None and b.score is not None
+    return OutcomeDelta(
+        rank_change=b.rank - a.rank,
+        score_change=round(b.score - a.score, 9) if both else None,  # type: ignore[operator]
+        parts=parts,
+        changes=changes,
+    )

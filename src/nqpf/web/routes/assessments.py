@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from nqpf.assessment import Framework
 from nqpf.assessment.forms import RuleForm, derived
+from nqpf.assessment.outcomes import compare_outcomes
 from nqpf.assessment.schema import confidence_zh as confidence_label
 from nqpf.assessment.schema import fmt_num
 from nqpf.web import charts
@@ -393,8 +394,60 @@ def compare_api(
     """Two submitted assessments side by side: level, total, dimensions, scenes, deltas (b − a)."""
     first, second = svc.compare(session, actor, enterprise_id, a, b)
     if isinstance(first, svc.RuleView):
-        raise Conflict("规则类评测的对比请打开对比页面", field="a")
+        raise Conflict(
+            "规则类评测的对比见 /api/v1/enterprises/{id}/assessments/compare-outcomes", field="a"
+        )
     return _compare_out(first, second)
+
+
+class PartDelta(BaseModel):
+    name: str
+    a: float
+    b: float
+    max_value: float
+
+
+class ConditionChange(BaseModel):
+    group: str
+    text: str
+    a: str = Field(description="Status in a (满足 / 不满足 / 无法判定 / 未列出)")
+    b: str
+
+
+class OutcomeCompareOut(BaseModel):
+    a: AssessmentOut
+    b: AssessmentOut
+    outcome_a: str
+    outcome_b: str
+    rank_change: int
+    score_change: float | None
+    parts: list[PartDelta]
+    changes: list[ConditionChange]
+
+
+@api.get(
+    "/enterprises/{enterprise_id}/assessments/compare-outcomes",
+    response_model=OutcomeCompareOut,
+)
+def compare_outcomes_api(
+    enterprise_id: DbId, a: QueryId, b: QueryId, session: SessionDep, actor: ActorDep
+) -> OutcomeCompareOut:
+    """Two submitted assessments of a rule framework: outcome, rank and score change, parts
+    and the conditions whose status changed (b − a)."""
+    first, second = svc.compare(session, actor, enterprise_id, a, b)
+    if not isinstance(first, svc.RuleView) or not isinstance(second, svc.RuleView):
+        raise Conflict("问卷类评测的对比见 /api/v1/enterprises/{id}/assessments/compare", field="a")
+    delta = compare_outcomes(first.outcome, second.outcome)
+    return OutcomeCompareOut(
+        a=_out(first.assessment),
+        b=_out(second.assessment),
+        outcome_a=first.outcome.headline,
+        outcome_b=second.outcome.headline,
+        rank_change=delta.rank_change,
+        score_change=delta.score_change,
+        parts=[PartDelta(name=n, a=x, b=y, max_value=m) for n, x, y, m in delta.parts],
+        changes=[ConditionChange(group=g, text=t, a=x, b=y) for g, t, x, y in delta.changes],
+    )
 
 
 @api.get("/assessments/{assessment_id}", response_model=AssessmentOut)
@@ -836,9 +889,8 @@ def _rule_compare_page(
     first: svc.RuleView,
     second: svc.RuleView,
 ) -> Response:
-    a, b = first.outcome, second.outcome
-    by_name = {name: (value, top) for name, value, top in b.parts}
-    parts = [(n, x, by_name[n][0], by_name[n][1]) for n, x, _ in a.parts if n in by_name]
+    delta = compare_outcomes(first.outcome, second.outcome)
+    parts = delta.parts
     radar = (
         charts.radar_svg(
             [p[0] for p in parts],
@@ -851,19 +903,12 @@ def _rule_compare_page(
         if len(parts) >= 3
         else None
     )
-    status_a = {(c.group, c.text): c.status_zh for c in a.checks}
-    status_b = {(c.group, c.text): c.status_zh for c in b.checks}
-    changes = [
-        (group, text, status_a.get((group, text), "未列出"), status_b.get((group, text), "未列出"))
-        for group, text in dict.fromkeys([*status_a, *status_b])
-        if status_a.get((group, text)) != status_b.get((group, text))
-    ]
     org = enterprise_for(session, actor, enterprise_id, "read")
     return render(
         request,
         "assessments/rule_compare.html",
-        {"org": org, "first": first, "second": second, "parts": parts, "radar": radar,
-         "changes": changes, "fmt": fmt_num},
+        {"org": org, "first": first, "second": second, "delta": delta, "radar": radar,
+         "fmt": fmt_num},
     )  # fmt: skip
 
 

@@ -302,6 +302,8 @@ def main(argv=None) -> int:
     parser.add_argument("--side", type=int, default=55, help="lattice side of the methods")
     parser.add_argument("--perms", type=int, default=999)
     args = parser.parse_args(argv)
+    # Build (or load) the kernel cache in the foreground: no background build competes.
+    subprocess.run([sys.executable, "-m", "nqpf.warmup"], check=True, capture_output=True)
     import numba
 
     print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
@@ -87,7 +88,7 @@ class ProgrammeOut(BaseModel):
     control: str
     revision: int
     members: list[MemberOut]
-    evaluated_at: Any = None
+    evaluated_at: datetime | None = None
     job: dict[str, Any] | None = Field(
         default=None, description="The evaluation job (id, state, progress, stage, error)"
     )

@@ -24,7 +24,12 @@ from nqpf.services import evaluation as evaluation_service
 from nqpf.web.authz import Actor, enterprise_for, in_scope
 from nqpf.web.errors import Conflict, FieldError, NotFound
 from nqpf.web.models import Assessment, Organization, Project
-from nqpf.web.services.assessments import ServiceUnavailable, enterprise_facts, framework_of
+from nqpf.web.services.assessments import (
+    ServiceUnavailable,
+    available_frameworks,
+    enterprise_facts,
+    framework_of,
+)
 
 __all__ = ["EffectView", "Wave", "effect_report_html", "effect_report_pdf", "effect_view"]
 
@@ -75,7 +80,9 @@ def effect_view(
     session: Session, actor: Actor, enterprise_id: int, a: int | None = None, b: int | None = None
 ) -> EffectView:
     """The effect page of an enterprise: T0 = ``a`` (default its first submitted
-    assessment of the framework of its latest one), T1 = ``b`` (default the latest)."""
+    assessment of the framework of its latest one), T1 = ``b`` (default the latest).
+    Assessments of questionnaire frameworks are compared (the rule-framework forms have
+    no questions to pair)."""
     org = _enterprise(session, actor, enterprise_id)
     rows = {
         r.id: r
@@ -85,10 +92,12 @@ def effect_view(
             .order_by(Assessment.submitted_at, Assessment.id)
         )
     }
+    scorable = available_frameworks()  # questionnaires: compared question by question
     waves = [
         Wave(r.id, r.label, f"{r.framework_id}-{r.framework_version}", r.submitted_at,
              float((r.result or {}).get("total", 0.0)), (r.result or {}).get("level_name", ""))
         for r in rows.values()
+        if f"{r.framework_id}-{r.framework_version}" in scorable
     ]  # fmt: skip
     projects = session.execute(
         select(Project.title, Project.kpis)

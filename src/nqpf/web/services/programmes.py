@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from nqpf.exceptions import DataValidationError
@@ -228,8 +229,16 @@ def create(
 
 
 def _bump(session: Session, row: Programme, seen: int) -> None:
-    """Refuse a stale revision (409); the caller's transaction sets the new one."""
-    if row.revision != seen:
+    """Move the programme from revision ``seen`` to the next in the caller's transaction,
+    or refuse (409): one ``UPDATE … WHERE revision = :seen``, so of two concurrent
+    changes of the same revision only one wins."""
+    done = session.execute(
+        sql_update(Programme)
+        .where(Programme.id == row.id, Programme.revision == seen)
+        .values(revision=seen + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
         raise Conflict("项目已被他人修改，请刷新页面后重试", field="revision")
     row.revision = seen + 1
 

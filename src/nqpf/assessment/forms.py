@@ -223,14 +223,12 @@ def _order(model: Any, sub_domain: str) -> int:
     return model.sub_domain_ids.index(sub_domain)
 
 
-_MATURITY_OPTIONS = (
-    ("0", "未达一级"),
-    ("1", "一级（规划级）"),
-    ("2", "二级（规范级）"),
-    ("3", "三级（集成级）"),
-    ("4", "四级（优化级）"),
-    ("5", "五级（引领级）"),
-)
+def _maturity_options() -> tuple[tuple[str, str], ...]:
+    """Levels 0–5 of GB/T 39116 with their names from the CMMM model file."""
+    spec = load_cmmm_spec()
+    numerals = "一二三四五"
+    levels = [(str(lv.level), f"{numerals[lv.level - 1]}级（{lv.name}）") for lv in spec.levels]
+    return (("0", "未达一级"), *levels)
 
 
 def _tiers_form() -> RuleForm:
@@ -242,7 +240,7 @@ def _tiers_form() -> RuleForm:
             "智能制造能力成熟度等级（GB/T 39116 评估结果）",
             basics,
             "choice",
-            options=_MATURITY_OPTIONS,
+            options=_maturity_options(),
         ),
         RuleField(
             "links",
@@ -347,9 +345,6 @@ def _quality_form(version: str) -> RuleForm:
                 "上年度研发费用", "上年度研发费用总额", section, "number", "万元", 0, aux=True
             ),
         )
-    if "营业收入" not in keys:  # pragma: no cover - both shipped versions have it
-        raise AssertionError("quality-sme rules without 营业收入")
-    fields = _move_before(fields, "营业收入", "研发费用占比")
     return RuleForm(
         id=rules.id,
         version=rules.version,
@@ -369,16 +364,6 @@ def _facts_of(rule: Any) -> list[str]:
     for sub in (*(rule.all or ()), *(rule.any or ())):
         out += _facts_of(sub)
     return out
-
-
-def _move_before(fields: list[RuleField], key: str, before: str) -> list[RuleField]:
-    """``fields`` with ``key`` moved just before ``before`` (the whole next to its rate)."""
-    moving = next(f for f in fields if f.id == key)
-    if fields.index(moving) < next(i for i, f in enumerate(fields) if f.id == before):
-        return fields
-    rest = [f for f in fields if f.id != key]
-    at = next(i for i, f in enumerate(rest) if f.id == before)
-    return [*rest[:at], moving, *rest[at:]]
 
 
 #: Rates of the green-factory structure with the two amounts they are computed from:

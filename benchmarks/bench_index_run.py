@@ -226,6 +226,12 @@ def print_stages(runs: dict[str, list[list]], input_mib: float) -> None:
         for r in runs.values()
     ]
     print(f"{'total':<10}" + "".join(totals))
+    for key, r in runs.items():  # the imports' memory is the same whatever the input
+        above = max(s[4] for s in r) - r[0][3]
+        print(
+            f"{key}: peak {above:.0f} MiB above the imports' {r[0][3]:.0f} MiB "
+            f"= {above / input_mib:.1f}× the CSV"
+        )
 
 
 def profile(config: Path, top: int) -> None:

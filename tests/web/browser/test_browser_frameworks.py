@@ -68,6 +68,8 @@ def test_fill_every_rule_framework(page, live_server, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 1000})
     enterprise = world.orgs["ent_sz"]
     sign_in(page, base, world.emails["ent_admin"])
+    page.get_by_role("navigation").get_by_role("link", name="评测", exact=True).click()
+    expect(page).to_have_url(f"{base}/enterprises/{enterprise}/assessments")
 
     # CMMM: levels 1–2 全部满足, 3–5 部分满足 (whole levels at once), one item lowered
     key = "cmmm-selfcheck-1"

@@ -101,6 +101,7 @@ def test_answers_normalised(key, field, value, stored):
         ("green-factory-2025", "iso9001", 1.5, "应为“是”或“否”，收到 1.5"),
         ("smart-factory-tiers-2025", "links", ["生产作业", "生产作业"], "的选项“生产作业”重复"),
         ("smart-factory-tiers-2025", "nope", 1, "中没有填写项 'nope'"),
+        ("smart-factory-tiers-2025", "n_scene", 1, "是否指 n_scenes（“已建典型场景数”）？"),
     ],
 )
 def test_bad_answers_named_in_chinese(key, field, value, zh):

@@ -41,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from nqpf._suggest import close_matches
 from nqpf.assessment.answers import MAX_FORM_NUMBER, _number, _show
 from nqpf.assessment.cmmm import CMMMItemSet, load_cmmm, load_cmmm_spec, score_cmmm
 from nqpf.assessment.green_factory import EXAMPLE_PRESET, load_green_factory, score_green_factory
@@ -504,10 +505,14 @@ def normalize_form_answer(form: RuleForm, key: str, value: Any) -> Any:
     try:
         f = form.field(key)
     except KeyError:
+        spellings = {f.id: f.id for f in form.fields} | {f.label: f.id for f in form.fields}
+        near = close_matches(key, spellings, n=2)
+        en = "; did you mean " + " or ".join(map(repr, near)) + "?" if near else ""
+        zh = "；是否指" + "或".join(f" {k}（“{form.field(k).label}”）" for k in near) + "？"
         raise DataValidationError(
-            f"form {form.key} has no field {_show(key)}",
+            f"form {form.key} has no field {_show(key)}{en}",
             field=key,
-            zh=f"评测框架 {form.name} 中没有填写项 {_show(key)}",
+            zh=f"评测框架 {form.name} 中没有填写项 {_show(key)}{zh if near else ''}",
         ) from None
     if f.na and isinstance(value, str) and value.strip() in f.na:
         return value.strip()

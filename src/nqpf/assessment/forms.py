@@ -198,7 +198,7 @@ def _cmmm_form() -> RuleForm:
             section=_section(*names[it.sub_domain]),
             kind="choice",
             options=options,
-            help=f"{it.level}级（{spec.level_name(it.level)}）",
+            help=f"{it.level}级 · {spec.level_name(it.level)}",
             level=it.level,
         )
         for it in sorted(items.items, key=lambda i: (_order(model, i.sub_domain), i.level))
@@ -212,7 +212,7 @@ def _cmmm_form() -> RuleForm:
         confidence=items.confidence,
         fields=fields,
         note="每项按满足程度作答（" + _SATISFACTION_HELP + "）；参考资料未给出 2020 版权重，"
-        "各组按等分计（fill='equal'）。本要求集非官方，仅供自查。",
+        "各组按等分计。本要求集非官方，仅供自查。",
     )
 
 

@@ -820,6 +820,73 @@ OPEN_ROUTES.update({
 })  # fmt: skip
 
 
+# ---------------------------------------------- effect evaluation (issue 12): programmes
+# auth_su's programme with ent_su as its member (_seed_foreign_programme); the effect pages
+# of an enterprise are covered by enterprise_id (ent_su)
+PATH_PARAMS["programme_id"] = ("programme_su",)
+FOREIGN_PROGRAMME = "苏州数字化专项"
+
+
+def _seed_foreign_programme(session: Any, ids: Ids) -> Ids:
+    from nqpf.web.models import Programme, ProgrammeMember
+
+    row = Programme(
+        authority_id=ids["auth_su"], region_scope="3205", name=FOREIGN_PROGRAMME,
+        outcome="total", outcome_key="", framework=FW,
+        acceptance_rule="acceptance-sme-pilot-2023", subsidy_rule="subsidy-longyan-2025",
+        control="never", revision=0,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    session.add(ProgrammeMember(programme_id=row.id, enterprise_id=ids["ent_su"], start_year=2023))
+    session.commit()
+    return {"programme_su": row.id}
+
+
+def _check_programme_create(ok: int) -> Check:
+    """Authority members define programmes (answer ``ok``); everyone else gets 403."""
+
+    def check(caller: str, r: Any, ctx: Ctx) -> str | None:
+        if caller not in ("sz_admin", "sz_officer"):
+            return _status(r, 403)
+        return _status(r, ok) or _no_foreign_text(r)
+
+    return check
+
+
+def _check_programme_list(caller: str, r: Any, ctx: Ctx) -> str | None:
+    shown = FOREIGN_PROGRAMME in r.text
+    return _status(r, 200) or (f"shows B's programme {FOREIGN_PROGRAMME}" if shown else None)
+
+
+BODIES.update({
+    ("POST", "/api/v1/programmes"): lambda ids: ("json", {"name": "越权项目"}),
+    ("PUT", "/api/v1/programmes/{programme_id}"): lambda ids: (
+        "json", {"revision": 0, "name": "越权改名"}),
+    ("PUT", "/api/v1/programmes/{programme_id}/members"): lambda ids: (
+        "json", {"revision": 0, "members": []}),
+    ("POST", "/programmes"): lambda ids: ("form", {"name": "越权项目", "framework": FW,
+        "acceptance_rule": "acceptance-sme-pilot-2023", "subsidy_rule": "subsidy-longyan-2025"}),
+    ("POST", "/programmes/{programme_id}/save"): lambda ids: ("form", {"revision": "0",
+                                                                        "name": "越权改名"}),
+    ("POST", "/programmes/{programme_id}/members/add"): lambda ids: (
+        "form", {"revision": "0", "enterprise_id": str(ids["ent_sz"]), "start_year": "2023"}),
+    ("POST", "/programmes/{programme_id}/members/remove"): lambda ids: (
+        "form", {"revision": "0", "enterprise_id": str(ids["ent_su"])}),
+    ("POST", "/programmes/{programme_id}/members/upload"): lambda ids: (
+        "multipart", ({"revision": "0"}, _csv_file())),
+})  # fmt: skip
+BODYLESS = BODYLESS | {
+    ("POST", "/api/v1/programmes/{programme_id}/evaluate"),
+    ("POST", "/programmes/{programme_id}/evaluate"),
+}
+OPEN_ROUTES.update({
+    ("GET", "/api/v1/programmes"): (_check_programme_list, False),
+    ("GET", "/programmes"): (_check_programme_list, False),
+    ("POST", "/api/v1/programmes"): (_check_programme_create(201), False),
+    ("POST", "/programmes"): (_check_programme_create(303), False),
+})  # fmt: skip
+
 # Known cross-tenant leaks: (method, path template, caller) → reason.  While they are the
 # only problems the sweep xfails (listing them); one that no longer reproduces fails it
 # (strict).  Empty: the sweep found none.
@@ -908,6 +975,7 @@ def _build_b(app: Any, world: Any) -> Ids:
         # A's loop without prov2 and without an assessment (the dashboard check counts none)
         ids.update(seed_loop(session, world, prov2=False, assessment=False))
         ids.update(_seed_foreign_job(session, ids))
+        ids.update(_seed_foreign_programme(session, ids))
     ids["ent_su_code"] = world.credit_codes["ent_su"]  # type: ignore[assignment]
     ids["reset_token"] = "no-such-reset-token-0000"  # type: ignore[assignment]
     return ids
@@ -1282,6 +1350,7 @@ def _own_objects(app: Any, world: Any, ids: Ids) -> Ids:
         "registration_id": ids["reg_prov"],
         "solution_id": ids["sol_prov"],
         "job_id": ids["job_su"],  # refused for the missing token before any lookup
+        "programme_id": ids["programme_su"],  # likewise
         "name": "report.html",
         "token": ids["reset_token"],
     }

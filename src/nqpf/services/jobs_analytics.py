@@ -55,6 +55,7 @@ __all__ = [
     "dataset_bytes",
     "index_map_svg",
     "run_analytics",
+    "series_svg",
     "system_options",
 ]
 
@@ -420,7 +421,7 @@ def _summary(config: Mapping[str, Any], run: Any, analysis: Any) -> dict[str, An
             if values:
                 series[label] = values
     weights = run.tables["weights"]
-    id_col = "indicator" if "indicator" in weights.columns else weights.columns[0]
+    id_col = "id" if "id" in weights.columns else weights.columns[0]
     name_col = "name" if "name" in weights.columns else id_col
     weight_rows = [
         {"indicator": str(r[id_col]), "name": str(r[name_col]), "weight": _num(r["weight"])}
@@ -534,6 +535,52 @@ def index_map_svg(summary: Mapping[str, Any], *, note: str = "") -> str | None:
     ] + [LegendEntry("无数据", NO_DATA_COLOR)]
     title = f"综合指数（{summary.get('last_period', '')}）"
     return _tile_map_svg(cells, title=title, legend=legend, note=note)
+
+
+def series_svg(name: str, values: Mapping[str, float | None], *, width: int = 460) -> str:
+    """A yearly series as a small line chart (SVG text): the axis from the series' own
+    minimum to maximum (three decimals), each point with its value as a tooltip."""
+    from html import escape
+
+    points = [(str(p), float(v)) for p, v in values.items() if v is not None]
+    height, left, right, top, bottom = 220, 56, 16, 30, 34
+    lo = min((v for _, v in points), default=0.0)
+    hi = max((v for _, v in points), default=1.0)
+    span = (hi - lo) or 1.0
+    step = (width - left - right) / max(len(points) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return left + i * step, top + (height - top - bottom) * (1 - (v - lo) / span)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart series" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
+        f"<title>{escape(name)}</title>"
+        f'<text x="{left}" y="18" font-size="14" font-weight="600" fill="#1f2933">'
+        f"{escape(name)}</text>",
+    ]
+    for v in (lo, hi):
+        y = xy(0, v)[1]
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e4e7eb"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" fill="#7b8794" '
+            f'text-anchor="end">{v:.3f}</text>'
+        )
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, (_, v) in enumerate(points)))
+    parts.append(f'<polyline points="{line}" fill="none" stroke="#3182bd" stroke-width="2"/>')
+    for i, (period, v) in enumerate(points):
+        x, y = xy(i, v)
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#08519c">'
+            f"<title>{escape(period)}：{v:.4f}</title></circle>"
+        )
+        if i % max(1, len(points) // 6) == 0 or i == len(points) - 1:
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - bottom + 18}" font-size="11" fill="#1f2933" '
+                f'text-anchor="middle">{escape(period)}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from nqpf.services import jobs_analytics
-from nqpf.web import charts
 from nqpf.web import jobs as job_queue
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import FieldError
@@ -211,8 +210,7 @@ def analytics_job_page(
             s, note="示意图：每个方块代表一个省级行政区，大小相同，不表示行政区域界线与面积"
         )
         context["charts"] = [
-            charts.bar_svg(list(values), list(values.values()), title=name, integer=False)
-            for name, values in s.get("series", {}).items()
+            jobs_analytics.series_svg(name, values) for name, values in s.get("series", {}).items()
         ]
         context["others"] = [
             r

@@ -44,8 +44,7 @@ def test_account_lockout_spans_addresses_but_not_other_accounts(app, world):
     # 20 failures from 20 addresses: each (account, address) pair stays below 5
     with app.state.session_factory() as s:
         s.add_all(
-            LoginAttempt(email=email, client=f"198.51.100.{i}", succeeded=False)
-            for i in range(20)
+            LoginAttempt(email=email, client=f"198.51.100.{i}", succeeded=False) for i in range(20)
         )
         s.commit()
     with TestClientAt(app, "203.0.113.9") as fresh:
@@ -132,9 +131,11 @@ def test_a_weak_new_password_is_refused_by_the_api(login, world):
 # -- 2.5 temporary passwords and reset links ---------------------------------------------
 def test_a_temporary_password_must_be_replaced_at_the_first_sign_in(app, client, login, world):
     uid = _user_id(app, world.emails["ent_member"])
-    temporary = login(world.emails["ent_admin"]).post(
-        f"/api/v1/users/{uid}/password-reset"
-    ).json()["temporary_password"]
+    temporary = (
+        login(world.emails["ent_admin"])
+        .post(f"/api/v1/users/{uid}/password-reset")
+        .json()["temporary_password"]
+    )
     r = post_login(client, world.emails["ent_member"], temporary)
     assert r.status_code == 303 and r.headers["location"].startswith("/login/password")
     assert client.get("/api/v1/me").status_code == 401  # nothing before the change

@@ -108,8 +108,12 @@ def test_existing_shares_migrate_to_the_narrowest_categories(tmp_path):
     upgrade_database(url, "0005")
     engine = make_engine(url)
     with engine.begin() as c:
-        c.execute(text("INSERT INTO organization (id, name, kind, created_at) VALUES "
-                       "(1, 'E', 'enterprise', '2026-01-01'), (2, 'P', 'provider', '2026-01-01')"))
+        c.execute(
+            text(
+                "INSERT INTO organization (id, name, kind, created_at) VALUES "
+                "(1, 'E', 'enterprise', '2026-01-01'), (2, 'P', 'provider', '2026-01-01')"
+            )
+        )
         c.execute(text("INSERT INTO share (enterprise_id, provider_id, created_at) "
                        "VALUES (1, 2, '2026-01-01')"))  # fmt: skip
     engine.dispose()

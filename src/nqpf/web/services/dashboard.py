@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import Text, and_, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 
@@ -342,29 +342,38 @@ def _in_chain(chains_text: Any, chain: str) -> Any:
 def _aggregates(
     session: Session, actor: Actor, fw: Framework, filters: Filters
 ) -> dict[str, list[dict[str, Any]]]:
-    """The sums of :func:`~nqpf.web.services.latest_results.sum_columns` over the visible
-    enterprises grouped four ways in one statement (:data:`_BRANCHES`): by region code,
-    by industry code and by unmet-condition list (chain filter applied), and by chain
-    list (not filtered: the chain options).  Branch → rows (``key`` and the sums)."""
+    """Sums (:func:`~nqpf.web.services.latest_results.sum_columns`) over the visible
+    enterprises grouped four ways in one statement (:data:`_BRANCHES`), each also by
+    level: by region code (with the dimension points and the movement), by industry code
+    and by unmet-condition list (chain filter applied), and by chain list (not filtered:
+    the chain options).  Branch → rows (``key``, ``level`` and the sums)."""
+    L = AssessmentLatest
+    slots = [getattr(L, f"dim_{i}") for i in range(1, len(fw.scored_dimensions) + 1)]
     ents = _visible(
         actor, fw, filters,
         func.coalesce(EnterpriseProfile.region_code, "").label("region"),
         func.coalesce(EnterpriseProfile.industry, "").label("industry"),
         func.coalesce(_chains_text(), "[]").label("chains"),
-        AssessmentLatest.gaps.label("gaps"),
-        *[c for c in AssessmentLatest.__table__.c if c.name not in ("id", "gaps")],
+        L.gaps, L.level, L.total, L.first_level, L.first_total,
+        *(slots if summary_fits(fw) else []),
     ).cte("ents")  # fmt: skip
-    sums = sum_columns(fw)
+    full = sum_columns(fw, dims=True, movement=True)
+    basic = {c.name for c in sum_columns(fw)}
 
-    def branch(kind: str, key: Any, *where: Any) -> Any:
-        cols = [literal(kind).label("kind"), key.label("key")]
-        # the sums read the summary's columns of the CTE: rebind them by name
-        adapted = [_rebind(c, ents) for c in sums]
-        return select(*cols, *adapted).select_from(ents).where(*where).group_by(key)
+    def branch(kind: str, key: Any, *where: Any, more: bool = False) -> Any:
+        # the sums read the CTE's columns (rebound by name); a branch without the
+        # dimensions and movement fills them with NULL (one column list for the union)
+        sums = [_rebind(c, ents) if more or c.name in basic else null().label(c.name) for c in full]
+        keys = [key.label("key"), ents.c.level.label("level")]
+        return (
+            select(literal(kind).label("kind"), *keys, *sums)
+            .where(*where)
+            .group_by(key, ents.c.level)
+        )
 
     chain = [_in_chain(ents.c.chains, filters.chain)] if filters.chain else []
     statement = union_all(
-        branch("region", ents.c.region, *chain),
+        branch("region", ents.c.region, *chain, more=True),
         branch("industry", ents.c.industry, *chain),
         branch("chains", ents.c.chains),
         branch("gaps", ents.c.gaps, ents.c.level.is_not(None), *chain),
@@ -808,12 +817,11 @@ def map_view(
     target = min(TARGET_LEVEL, fw.level_rule.top_level)
     names = level_names(fw)
     year, years = _carbon_years(session, actor, year)
-    by_code = (
-        _assessed_by_code(session, actor, fw, filters)
-        if _given is None
-        else {r["key"]: r for r in region_sums}
-    )
-    code_stats = _map_stats(session, actor, fw, filters, by_code, target, year)
+    if _given is None:
+        region_sums = _assessed_by_code(session, actor, fw, filters)
+    # the carbon sums only feed the carbon measure
+    carbon_year = year if measure == "carbon_intensity" else None
+    code_stats = _map_stats(session, actor, fw, filters, region_sums, target, carbon_year)
     boundaries, warning = None, ""
     if boundary_path:
         try:
@@ -838,14 +846,15 @@ def map_view(
 
 def _assessed_by_code(
     session: Session, actor: Actor, fw: Framework, filters: Filters
-) -> dict[str, dict[str, Any]]:
-    """Region code → the sums of the visible enterprises (all filters), grouped in the
-    database over the latest results' summary."""
+) -> list[dict[str, Any]]:
+    """The sums of the visible enterprises (all filters) by region code (``key``) and
+    level, grouped in the database over the latest results' summary."""
     code = func.coalesce(EnterpriseProfile.region_code, "")
-    query = _visible(actor, fw, filters, code.label("key"), *sum_columns(fw)).group_by(code)
+    level = AssessmentLatest.level
+    query = _visible(actor, fw, filters, code.label("key"), level, *sum_columns(fw))
     if filters.chain:
         query = query.where(_in_chain(_chains_text(), filters.chain))
-    return {row["key"]: dict(row) for row in session.execute(query).mappings()}
+    return [dict(row) for row in session.execute(query.group_by(code, level)).mappings()]
 
 
 def _map_stats(
@@ -853,20 +862,21 @@ def _map_stats(
     actor: Actor,
     fw: Framework,
     filters: Filters,
-    by_code: Mapping[str, Mapping[str, Any]],
+    region_sums: list[dict[str, Any]],
     target: int,
     year: int | None,
 ) -> dict[str, map_service.RegionStats]:
     """Per region code, the sums a map needs (enterprises, assessed, sum of latest totals,
-    at the target level from ``by_code``; carbon of ``year`` grouped in the database)."""
+    at the target level from ``region_sums``, rows of :func:`_assessed_by_code`; carbon
+    of ``year`` grouped in the database)."""
     stats = {
         code: map_service.RegionStats(
-            int(r["n"]),
-            int(r["n_valid"]),
-            float(r["sum_total"] or 0.0),
-            sum(int(r[f"n_{k}"] or 0) for k in range(target, fw.level_rule.top_level + 1)),
+            int(g.values["n"]),
+            sum(g.levels),
+            g.values.get("sum_total", 0.0),
+            sum(g.levels[target:]),
         )
-        for code, r in by_code.items()
+        for code, g in _grouped(region_sums, fw, lambda code: code).items()
     }
     if year is None:
         return stats
@@ -1064,7 +1074,7 @@ def _stage_rows(
     out = []
     for key, label in order:
         sums = groups.get(key) if key else None
-        g = (sums or Sums(fw, scenes=True)).record(target)
+        g = (sums or Sums(fw)).record(target)
         out.append(
             StageRow(
                 key=key, label=label, enterprises=int(g["n"]), assessed=int(g["n_valid"]),
@@ -1081,13 +1091,15 @@ def _stage_rows(
 
 
 def _view_sums(
-    session: Session, actor: Actor, fw: Framework, filters: Filters, *keys: Any
+    session: Session, actor: Actor, fw: Framework, filters: Filters, *keys: Any, where: Any = ()
 ) -> list[dict[str, Any]]:
-    """The sums (with the scenes) of the visible enterprises grouped by ``keys``."""
-    query = _visible(actor, fw, filters, *keys, *sum_columns(fw, scenes=True)).where(
-        Organization.kind == "enterprise"
-    )
-    return [dict(r) for r in session.execute(query.group_by(*keys)).mappings()]
+    """The sums (with the scenes and the movement) of the visible enterprises matching
+    ``where``, grouped by ``keys`` and level."""
+    level = AssessmentLatest.level
+    sums = sum_columns(fw, scenes=True, movement=True)
+    query = _visible(actor, fw, filters, *keys, level, *sums)
+    query = query.where(Organization.kind == "enterprise", *where).group_by(*keys, level)
+    return [dict(r) for r in session.execute(query).mappings()]
 
 
 def chain_view(
@@ -1115,18 +1127,23 @@ def chain_view(
     fw, filters = _clean_filters(framework, region, chain, None)
     target = min(TARGET_LEVEL, fw.level_rule.top_level)
     chains = func.coalesce(_chains_text(), "[]").label("chains")
-    size = func.coalesce(EnterpriseProfile.size_class, "").label("size")
-    letter = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, 1))
-    rows = _view_sums(session, actor, fw, filters, chains, size, letter.label("letter"))
+    texts = _visible(actor, fw, filters, chains).where(Organization.kind == "enterprise")
     decoded: dict[str, Any] = {}
-    lists = {r["chains"]: _stage_lists(r["chains"], decoded) for r in rows}
+    lists = {t: _stage_lists(t, decoded) for t in session.scalars(texts.distinct())}
     options = tuple(sorted({c for stages in lists.values() for c in stages}))
     chosen = filters.chain or (options[0] if options else "")
     filters = replace(filters, chain=chosen)
+    size = func.coalesce(EnterpriseProfile.size_class, "").label("size")
+    letter = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, 1))
+    rows = (
+        _view_sums(session, actor, fw, filters, chains, size, letter.label("letter"),
+                   where=[_in_chain(_chains_text(), chosen)])
+        if chosen else []
+    )  # fmt: skip
     groups: dict[str, Sums] = {}
     stages_seen: set[str] = set()
     for r in rows:
-        for stage in lists[r["chains"]].get(chosen, ()):
+        for stage in _stage_lists(r["chains"], decoded).get(chosen, ()):
             stages_seen.add(stage)
             if mode == "lead" and r["size"] == "large":
                 group = "lead"
@@ -1134,7 +1151,7 @@ def chain_view(
                 group = "platform"
             else:
                 group = stage
-            groups.setdefault(group, Sums(fw, scenes=True)).add(r)
+            groups.setdefault(group, Sums(fw)).add(r)
             if group in ("lead", "platform"):
                 break  # the lead firm / platform counts once
     stage_order = ["上游", "中游", "下游"]  # always shown, left to right
@@ -1194,10 +1211,7 @@ def industry_view(
     target = min(TARGET_LEVEL, fw.level_rule.top_level)
     n = _next_industry_level(filters.industry)
     key = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, n))
-    groups = {
-        r["key"]: Sums(fw, scenes=True).add(r)
-        for r in _view_sums(session, actor, fw, filters, key.label("key"))
-    }
+    groups = _grouped(_view_sums(session, actor, fw, filters, key.label("key")), fw, str)
     order = [
         (k, industry_display(k) if k else map_service.UNKNOWN_INDUSTRY) for k in sorted(groups)
     ]

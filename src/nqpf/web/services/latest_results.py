@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from nqpf.assessment import Framework
@@ -73,85 +73,90 @@ def refresh_latest(session: Session, enterprise_ids: Iterable[int] | None = None
 L = AssessmentLatest
 
 
-def _slots(fw: Framework, scenes: bool) -> list[tuple[str, Any]]:
-    """(name, column) of the framework's dimension (and scene) slots."""
+def _slots(fw: Framework, *, dims: bool, scenes: bool) -> list[tuple[str, Any]]:
+    """(name, column) of the framework's dimension and/or scene slots."""
     if not summary_fits(fw):  # pragma: no cover - a test keeps every framework fitting
         return []
-    out = [(f"d{i}", getattr(L, f"dim_{i}")) for i in range(1, len(fw.scored_dimensions) + 1)]
+    out = []
+    if dims:
+        out += [(f"d{i}", getattr(L, f"dim_{i}")) for i in range(1, len(fw.scored_dimensions) + 1)]
     if scenes:
         out += [(f"s{i}", getattr(L, f"scene_{i}")) for i in range(1, len(fw.scenes) + 1)]
     return out
 
 
-def sum_columns(fw: Framework, *, scenes: bool = False) -> list[Any]:
+def sum_columns(
+    fw: Framework, *, dims: bool = False, scenes: bool = False, movement: bool = False
+) -> list[Any]:
     """The additive sums of a group of enterprises (rows of ``organization`` outer-joined
-    to ``assessment_latest`` of ``fw``), labelled: ``n``, ``n_valid``, ``n_<level>``,
-    ``sum_total``, per dimension (and scene) slot its sum and count, and the T0 → latest
-    movement (``n_compared``, ``n_up``, ``n_same``, ``n_down``, ``sum_change``,
+    to ``assessment_latest`` of ``fw``; the query groups by ``assessment_latest.level``
+    too, labelled ``level``, so the level distribution costs no aggregate), labelled:
+    ``n`` and ``sum_total``; with ``dims`` / ``scenes`` each slot's sum and count
+    (``sum_d1``, ``n_d1`` …, ``sum_s1`` …); with ``movement`` the T0 → latest counts
+    ``n_up``, ``n_same``, ``n_down`` and the change of the total (``sum_change``,
     ``n_change``).  A valid result is one with a level (level and total are stored
-    together); slots are filled for valid results only."""
-    valid = L.level.is_not(None)
-    compared = and_(valid, L.first_level.is_not(None))
-    changed = and_(compared, L.first_total.is_not(None))
-
-    def count_if(condition: Any, label: str) -> Any:
-        return func.sum(case((condition, 1), else_=0)).label(label)
-
-    cols = [func.count().label("n"), func.count(L.level).label("n_valid")]
-    cols += [count_if(L.level == k, f"n_{k}") for k in range(fw.level_rule.top_level + 1)]
-    cols.append(func.sum(L.total).label("sum_total"))
-    for name, column in _slots(fw, scenes):
+    together); slots and first results are filled for valid results only."""
+    cols = [func.count().label("n"), func.sum(L.total).label("sum_total")]
+    for name, column in _slots(fw, dims=dims, scenes=scenes):
         cols += [func.sum(column).label(f"sum_{name}"), func.count(column).label(f"n_{name}")]
-    cols += [
-        count_if(compared, "n_compared"),
-        count_if(and_(compared, L.level > L.first_level), "n_up"),
-        count_if(and_(compared, L.level == L.first_level), "n_same"),
-        count_if(and_(compared, L.level < L.first_level), "n_down"),
-        func.sum(case((changed, L.total - L.first_total))).label("sum_change"),
-        count_if(changed, "n_change"),
-    ]
+    if movement:
+
+        def count_if(condition: Any, label: str) -> Any:
+            return func.sum(case((condition, 1), else_=0)).label(label)
+
+        changed = L.first_total.is_not(None) & L.first_level.is_not(None)
+        cols += [
+            count_if(L.level > L.first_level, "n_up"),
+            count_if(L.level == L.first_level, "n_same"),
+            count_if(L.level < L.first_level, "n_down"),
+            func.sum(case((changed, L.total - L.first_total))).label("sum_change"),
+            count_if(changed, "n_change"),
+        ]
     return cols
 
 
 class Sums:
-    """The sums of :func:`sum_columns` added up over rows (groups of groups), and the
-    roll-up's statistics of them (:meth:`record`, :meth:`weakest`)."""
+    """Rows of :func:`sum_columns` (each with its ``level``) added up, and the roll-up's
+    statistics of them (:meth:`record`, :meth:`weakest`)."""
 
-    def __init__(self, fw: Framework, *, scenes: bool = False) -> None:
+    def __init__(self, fw: Framework) -> None:
         self.fw = fw
-        self.names = [str(c.name) for c in sum_columns(fw, scenes=scenes)]
-        self.values = dict.fromkeys(self.names, 0.0)
+        self.levels = [0] * (fw.level_rule.top_level + 1)
+        self.values: dict[str, float] = {}
 
     def add(self, row: Mapping[str, Any]) -> Sums:
-        for name in self.names:
-            value = row[name]
-            if value is not None:
-                self.values[name] += value
+        level = row["level"]
+        if level is not None:
+            self.levels[int(level)] += int(row["n"])
+        for name, value in row.items():
+            if value is not None and (name == "n" or name.startswith(("n_", "sum_"))):
+                self.values[name] = self.values.get(name, 0.0) + value
         return self
 
     def _mean(self, total: str, count: str) -> float | None:
-        n = self.values[count]
-        return self.values[total] / n if n else None
+        n = self.values.get(count)
+        return self.values.get(total, 0.0) / n if n else None
 
     def record(self, target_level: int) -> dict[str, Any]:
         """The group's statistics as :attr:`RollupResult.groups
         <nqpf.assessment.rollup.RollupResult>` names them: ``n``, ``n_valid``,
         ``n_<level name>``, ``mean_total``, ``share_ge_<target name>``,
         ``mean_<dimension>``, ``n_compared``, ``n_up``, ``n_same``, ``n_down``,
-        ``mean_change_total`` (None where there is nothing to average)."""
+        ``mean_change_total`` (None where there is nothing to average; dimension means
+        and movement None when not summed)."""
         v, fw = self.values, self.fw
         names = level_names(fw)
-        n_valid = int(v["n_valid"])
-        levels = [int(v[f"n_{k}"]) for k in range(len(names))]
-        out: dict[str, Any] = {"n": int(v["n"]), "n_valid": n_valid}
-        out.update({f"n_{name}": c for name, c in zip(names, levels, strict=True)})
-        out["mean_total"] = v["sum_total"] / n_valid if n_valid else None
+        n_valid = sum(self.levels)
+        out: dict[str, Any] = {"n": int(v.get("n", 0)), "n_valid": n_valid}
+        out.update({f"n_{name}": c for name, c in zip(names, self.levels, strict=True)})
+        out["mean_total"] = v.get("sum_total", 0.0) / n_valid if n_valid else None
         out[f"share_ge_{names[target_level]}"] = (
-            sum(levels[target_level:]) / n_valid if n_valid else None
+            sum(self.levels[target_level:]) / n_valid if n_valid else None
         )
         for i, d in enumerate(fw.scored_dimensions, 1):
-            out[f"mean_{d.name}"] = self._mean(f"sum_d{i}", f"n_d{i}") if f"n_d{i}" in v else None
-        out.update({k: int(v[k]) for k in ("n_compared", "n_up", "n_same", "n_down")})
+            out[f"mean_{d.name}"] = self._mean(f"sum_d{i}", f"n_d{i}")
+        moves = {k: int(v.get(k, 0)) for k in ("n_up", "n_same", "n_down")}
+        out.update(moves, n_compared=sum(moves.values()))
         out["mean_change_total"] = self._mean("sum_change", "n_change")
         return out
 
@@ -160,7 +165,7 @@ class Sums:
         framework's order), as :func:`nqpf.assessment.rollup.rollup` picks them."""
         items = []
         for i, s in enumerate(self.fw.scenes, 1):
-            mean = self._mean(f"sum_s{i}", f"n_s{i}") if f"n_s{i}" in self.values else None
+            mean = self._mean(f"sum_s{i}", f"n_s{i}")
             if mean is not None:
                 items.append((mean, not s.binding, i, s))
         items.sort(key=lambda t: t[:3])

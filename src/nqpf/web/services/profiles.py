@@ -33,7 +33,7 @@ from nqpf.services.enterprises import (
 from nqpf.web.authz import Actor, enterprise_for, in_scope, visible_enterprises
 from nqpf.web.errors import Conflict, FieldError, Forbidden, field_error
 from nqpf.web.models import Assessment, AssessmentLatest, EnterpriseProfile, Organization
-from nqpf.web.services import audit
+from nqpf.web.services import audit, shares
 from nqpf.web.services._transaction import committing
 
 __all__ = [
@@ -317,6 +317,7 @@ def _latest_query(actor: Actor, f: ListFilters, now: datetime, *columns: Any) ->
                 last.enterprise_id == Organization.id,
                 last.framework_id == fw.id,
                 last.framework_version == fw.version,
+                shares.results_visible(actor),  # issue 17: a provider needs "results"
             ),
         )
         .where(*clauses)
@@ -409,7 +410,10 @@ def list_enterprises(
     return EnterprisePage(
         total=total or 0,
         items=items,
-        levels=latest_levels(session, [o.id for o in items]),
+        levels=latest_levels(
+            session,
+            [o.id for o in items if shares.may_read_category(session, actor, o, "results")],
+        ),
         limit=limit,
         offset=offset,
         latest=latest,

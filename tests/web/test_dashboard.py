@@ -796,6 +796,7 @@ def test_benchmark_against_scipy_and_sql(app, client, fw, monkeypatch, login):
         assert "data-export" in r.text
     assert c.get("/dashboard/chain", params={"mode": "x"}).status_code == 422
 
+
 # ------------------------------------------------ the latest result's summary (issue 13 speed)
 def _summaries(app):
     from nqpf.web.models import AssessmentLatest

@@ -436,3 +436,20 @@ def test_pdf_report_of_a_rule_framework(app, login, world):
     text = out.replace("\n", "").replace(" ", "")
     assert "南山精密制造有限公司" in text and "结论：基础级" in text
     assert "工艺路线、布局、物流仿真" in text
+
+
+def test_json_nan_and_infinity_named_in_chinese(app, login, world):
+    c = login(world.emails["ent_member"])
+    a = _start(c, world, Q26)
+    body = '{"revision": 0, "answers": {"细分市场年限": 3, "营业收入": NaN}}'
+    r = c.patch(
+        f"/api/v1/assessments/{a['id']}",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert r.json() == {
+        "detail": "“上年度营业收入”应为有限数值（万元），收到 nan",
+        "field": "营业收入",
+    }
+    assert _row(app, a["id"]).responses == {}

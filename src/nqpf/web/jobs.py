@@ -371,12 +371,17 @@ def fail_stale(
     session: Session, *, lease: float = DEFAULT_LEASE, now: datetime | None = None
 ) -> int:
     """Fail every running job whose heartbeat is older than ``lease`` seconds; return
-    how many (committed)."""
+    how many (committed).  A read first, so the pages' polls write nothing (and take no
+    SQLite write lock) unless a job was abandoned."""
     cutoff = (now or _now()) - timedelta(seconds=lease)
+    stale = (Job.state == "running", Job.heartbeat_at < cutoff)
+    if session.scalar(select(Job.id).where(*stale).limit(1)) is None:
+        session.commit()  # ends the read; nothing expires (expire_on_commit=False)
+        return 0
     failed = session.execute(
         update(Job)
         .execution_options(synchronize_session=False)
-        .where(Job.state == "running", Job.heartbeat_at < cutoff)
+        .where(*stale)
         .values(state="failed", error=ABANDONED, finished_at=_now())
     ).rowcount
     session.commit()

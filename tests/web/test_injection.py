@@ -1420,6 +1420,47 @@ QUERY.update({
 DOWNLOADS["/api/v1/solutions/template.xlsx"] = "static catalogue template"
 
 
+# ------------------------------------------------- effect evaluation (issue 12): programmes
+# The Shenzhen officer ("sz" in _setup) defines programmes; the name and a KPI outcome's
+# name are stored and shown, the other definition fields are closed choices (refused).
+def _programme_spec(fld: str) -> Spec:
+    def send(ctx: Ctx, v: str) -> Any:
+        body = {"name": "注入测试项目", "outcome": "kpi" if fld == "outcome_key" else "total",
+                "outcome_key": "设备联网率", fld: v}  # fmt: skip
+        return ctx.api("POST", "/api/v1/programmes", who="sz", json=body)
+
+    return Spec(
+        send=send,
+        max_len={"name": 200, "outcome_key": 200, "outcome": 16, "control": 8}.get(fld, 64),
+        fields=(fld,),
+        stored=(lambda ctx, r: r.json()[fld]) if fld in ("name", "outcome_key") else None,
+        shown=lambda ctx, r: ["/programmes", f"/programmes/{r.json()['id']}"],
+        normal=str.strip,
+        viewer="sz",
+    )
+
+
+PROGRAMME_FIELDS = ("name", "outcome", "outcome_key", "framework", "acceptance_rule",
+                    "subsidy_rule", "control")  # fmt: skip
+FIELDS.update({("POST", "/api/v1/programmes", f): _programme_spec(f) for f in PROGRAMME_FIELDS})
+SKIP.update({
+    **{("PUT", "/api/v1/programmes/{programme_id}", f): "the definition checks of POST "
+       "/api/v1/programmes (one function, programmes._definition)" for f in PROGRAMME_FIELDS},
+    ("PUT", "/api/v1/programmes/{programme_id}/members", "members[].scale"): "closed choice "
+    "('', 规上, 规下): refused by the schema",
+    ("POST", "/programmes/{programme_id}/members/upload", "file"): "member list upload: "
+    "credit codes, years and 规上/规下 are validated by row (test_programmes)",
+    ("POST", "/programmes/{programme_id}/members/upload", "revision"): "a number (form_revision),"
+    " never stored or shown",
+})  # fmt: skip
+DOWNLOADS.update({
+    "/api/v1/programmes/{programme_id}/evaluation.xlsx": "programme tables: enterprise names "
+    "(typed text through xlsx_bytes)",
+    "/api/v1/enterprises/{enterprise_id}/effect/report.pdf": "HTML report (enterprise, "
+    "project and KPI names, escaped)",
+})
+
+
 # --------------------------------------------------------------------------- enumeration
 
 
@@ -1772,9 +1813,11 @@ def _setup(app: Any, world: Any, client: Any, login: Any, token_for: Any) -> Ctx
     anonymous.__enter__()
     cookies = {"admin": login(world.emails["admin"]), "ent_admin": login(world.emails["ent_admin"])}
     cookies["anonymous"] = anonymous
+    cookies["sz"] = login(world.emails["sz_officer"])  # programmes (issue 12)
     bearer = {
         "admin": token_for(world.emails["admin"]),
         "ent_admin": token_for(world.emails["ent_admin"]),
+        "sz": token_for(world.emails["sz_officer"]),
     }
     return Ctx(app=app, client=client, cookie=cookies, bearer=bearer, ids=ids)
 

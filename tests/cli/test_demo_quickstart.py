@@ -43,14 +43,20 @@ def test_demo_no_serve_seeds_the_data_dir_and_writes_the_accounts(tmp_path: Path
     assert f"nqpf serve --database-url sqlite:///{(data / 'nqpf.db').resolve()}" in r.output
 
     from nqpf.web.db import make_engine, make_session_factory
-    from nqpf.web.models import User
+    from nqpf.web.models import Job, User
     from nqpf.web.security import verify_password
 
     engine = make_engine(f"sqlite:///{(data / 'nqpf.db').as_posix()}")
     with make_session_factory(engine)() as s:
         user = s.scalar(select(User).where(User.email == "park.officer@demo.nqpf.example"))
         assert verify_password(user.password_hash, password)
+        # the park's first analytics run waits in the queue for the server's worker
+        (job,) = s.scalars(select(Job)).all()
+        assert (job.kind, job.state, job.owner_id) == ("analytics", "queued", user.id)
+        assert job.organization_id == user.memberships[0].organization_id
+        assert job.config["data"]["synthetic"] and len(job.config["analyses"]) == 9
     engine.dispose()
+    assert (data / "nqpf-queue.db").is_file()
 
     # again with --reuse: the park and the file are kept; without it: refused
     again = _demo("--data-dir", str(data), "--no-serve", "--reuse")

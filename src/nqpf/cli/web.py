@@ -264,6 +264,7 @@ def demo_cmd(
                     if reset and is_demo_database(session):
                         reset_demo(session)
                     accounts = seed_demo(session, seed=seed, n_enterprises=enterprises)
+                    _queue_demo_run(session, settings, accounts)
                 except DemoRefused as exc:
                     hint = (
                         "（--reset 只会清空此前由 nqpf demo 生成的数据库）"
@@ -297,6 +298,21 @@ def demo_cmd(
         f" --database-url {_shown(settings.database_url)}" if database_url or data_dir else ""
     )
     typer.echo(f"  nqpf serve{url_option}")
+
+
+def _queue_demo_run(session: Any, settings: Settings, accounts: Any) -> None:
+    """Queue the demo park's first analytics run (its officer's; run by the worker)."""
+    from sqlalchemy import select
+
+    from nqpf.web.jobs import queue_for
+    from nqpf.web.models import User
+    from nqpf.web.services.analytics import queue_demo_run
+
+    officer = next(a for a in accounts.accounts if a.email.startswith("park.officer@"))
+    owner = session.scalar(select(User.id).where(User.email == officer.email))
+    queue = queue_for(settings.database_url)
+    queue_demo_run(session, queue, organization_id=accounts.organizations["park"], owner_id=owner)
+    queue.close()
 
 
 def _account_lines(accounts: Any) -> list[str]:

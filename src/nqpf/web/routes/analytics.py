@@ -25,6 +25,7 @@ from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import FieldError
 from nqpf.web.routes._shared import MAX_ID, NO_CONTROL, DbId, attachment
 from nqpf.web.services import analytics as svc
+from nqpf.web.services.assessments import available_frameworks
 from nqpf.web.templating import render
 
 __all__ = ["api", "pages"]
@@ -46,6 +47,7 @@ class JobOut(BaseModel):
 
     id: int
     kind: str
+    kind_label: str
     title: str
     state: str
     state_label: str
@@ -118,13 +120,14 @@ def _options() -> dict[str, Any]:
         "weightings": jobs_analytics.WEIGHTINGS,
         "aggregations": jobs_analytics.AGGREGATIONS,
         "analyses": jobs_analytics.ANALYSES,
+        "frameworks": {key: fw.name for key, fw in available_frameworks().items()},
     }
 
 
 @pages.get("/analytics")
 def analytics_page(request: Request, session: SessionDep, actor: PageActorDep) -> Response:
     svc.analyst_organization(actor)
-    runs = svc.list_jobs(session, actor, kind=svc.ANALYTICS)
+    runs = svc.list_jobs(session, actor)
     return render(request, "analytics/index.html", {"runs": runs, "form": {}, **_options()})
 
 
@@ -150,7 +153,7 @@ async def check_page(
     try:
         view = await run_in_threadpool(svc.check, actor, form, dataset=dataset, upload=upload)
     except FieldError as exc:
-        runs = await run_in_threadpool(svc.list_jobs, session, actor, kind=svc.ANALYTICS)
+        runs = await run_in_threadpool(svc.list_jobs, session, actor)
         context = {"runs": runs, "form": form, "error": exc.message, **_options()}
         return render(request, "analytics/index.html", context, 422)
     return render(request, "analytics/check.html", {"view": view, "form": form, **_options()})

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from nqpf.exceptions import DataValidationError
 from nqpf.services import jobs_analytics as analytics
+from nqpf.services.jobs import get_kind
 from nqpf.web import jobs
 from nqpf.web.authz import Actor
 from nqpf.web.errors import FieldError, Forbidden, NotFound, field_error
@@ -41,6 +42,7 @@ __all__ = [
     "job_view",
     "list_jobs",
     "poll",
+    "queue_demo_run",
     "rerun",
     "result",
     "rollup_pdf",
@@ -78,6 +80,7 @@ class JobView:
 
     id: int
     kind: str
+    kind_label: str
     title: str
     state: str
     state_label: str
@@ -99,6 +102,13 @@ class JobView:
         return self.state in ("done", "failed")
 
 
+def _kind_label(kind: str) -> str:
+    try:
+        return get_kind(kind).label
+    except DataValidationError:  # a kind this version no longer has
+        return kind
+
+
 def job_view(session: Session, job: Job) -> JobView:
     files = session.scalars(
         select(JobFile.name)
@@ -108,6 +118,7 @@ def job_view(session: Session, job: Job) -> JobView:
     return JobView(
         id=job.id,
         kind=job.kind,
+        kind_label=_kind_label(job.kind),
         title=job.title,
         state=job.state,
         state_label=STATE_LABELS.get(job.state, job.state),
@@ -322,6 +333,45 @@ def result(session: Session, actor: Actor, job_id: int, name: str) -> JobFile:
     if job.state != "done":
         raise NotFound("任务尚未完成，没有结果文件")
     return jobs.result_file(session, job, name)
+
+
+def queue_demo_run(
+    session: Session, queue: jobs.JobQueue, *, organization_id: int, owner_id: int | None
+) -> Job:
+    """The demo park's first analytics run, queued: the bundled demo panel with every
+    analysis (the worker of ``nqpf demo`` runs it, so 区域分析 opens on a finished run)."""
+    ds = analytics.DATASETS["demo"]
+    config = analytics.build_config(
+        {
+            "title": "示例：省域新质生产力综合指数与区域差异",
+            "filename": ds.filename,
+            "entity": ds.entity,
+            "period": ds.period,
+            "code": ds.code,
+            "group": ds.group,
+            "system": ds.system,
+            "weighting": "entropy",
+            "aggregation": "weighted_sum",
+            "analyses": list(analytics.ANALYSES),
+            "synthetic": True,
+        }
+    )
+
+    def audited(job: Job) -> None:
+        audit.record(session, None, "job.submit", "job", job.id, organization_id=organization_id,
+                     after={"kind": ANALYTICS, "title": job.title, "demo": True})  # fmt: skip
+
+    return jobs.submit(
+        session,
+        queue,
+        organization_id=organization_id,
+        owner_id=owner_id,
+        kind=ANALYTICS,
+        title=config["title"],
+        config=config,
+        inputs=[jobs.InputFile(ds.filename, "text/csv", analytics.dataset_bytes("demo"))],
+        audit=audited,
+    )
 
 
 # ------------------------------------------------------------------ roll-up PDF job

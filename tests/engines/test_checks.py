@@ -76,7 +76,7 @@ def test_cli_spark_master_checked_before_output(invoke, firm_config, tmp_path, s
             "method.weighting_options.scope",
         ),
         ({"data": {"missing": "interpolate"}}, "data.missing"),
-        ({"quality": {"outliers": "fix"}}, "quality.outliers"),
+        ({"quality": {"outliers": "error"}}, "quality.outliers"),
     ],
 )
 def test_unsupported_option_refused(firm_config, section, key):

@@ -281,7 +281,9 @@ def _validate(cfg: Any, frame: Any, layout: P.Layout, source: str) -> tuple[Qual
             + [prof.missing[c] for c in layout.ids],
         }
     )
+    table.loc[len(table)] = ["outliers (median ± k·MAD)", None]
     table["action"] = ""
+    table.loc[table.index[-1], "action"] = "not checked on this engine (--engine local checks)"
     if cfg.data.missing == "fill":
         table.loc[table["check"].str.startswith("missing: "), "action"] = (
             f"filled with {cfg.data.fill_value}"

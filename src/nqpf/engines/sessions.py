@@ -35,6 +35,10 @@ SPARK_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.sources.partitionOverwriteMode": "static",
 }
+#: Settings of the DuckDB connection a run opens: a memory cap it spills beyond (to a
+#: temporary folder), and no row order kept that the outputs do not need (order costs
+#: memory when writing).
+DUCKDB_CONF = {"memory_limit": "512MB", "preserve_insertion_order": False}
 _EXTRAS = {"duckdb": "duckdb", "spark": "pyspark"}
 
 
@@ -160,7 +164,7 @@ def scan(engine: str, path: Path, *, text: Sequence[str], master: str | None = N
     if engine == "duckdb":
         import duckdb
 
-        con = duckdb.connect()
+        con = duckdb.connect(config=dict(DUCKDB_CONF))
         if csv:
             types = dict.fromkeys(text, "VARCHAR")
             rel = con.read_csv(str(path), header=True, dtype=types or None)

@@ -20,7 +20,7 @@ SUPPORTED = {
     "method.weighting_options.scope": ("pooled",),
     "method.aggregation": ("weighted_sum", "topsis"),
     "quality.unbalanced": ("error", "warn"),
-    "quality.outliers": ("error", "warn"),
+    "quality.outliers": ("warn",),
 }
 
 #: Why an option is not on the engines: what it would need that lazy row-wise
@@ -37,8 +37,8 @@ _WHY = {
     "unit against the reference series, fixed on the local engine",
     "quality.unbalanced": "fix drops units missing a period, which needs every unit's "
     "periods in one place",
-    "quality.outliers": "fix clips cells to median ± k·MAD fences, which needs exact "
-    "medians of every column in one place",
+    "quality.outliers": "the engines do not look for outliers (median ± k·MAD needs exact "
+    "medians of every column in one place); their data_quality table says so",
 }
 
 

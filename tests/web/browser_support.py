@@ -69,7 +69,12 @@ def live_server(tmp_path: Path):
 
     url = f"sqlite:///{tmp_path / 'browser.db'}"
     upgrade_database(url)
-    app = create_app(Settings(database_url=url, env="test", secret_key="b" * 32))
+    # officers sign in with the password alone here (an empty NQPF_TOTP_REQUIRED_ROLES,
+    # refused in production); tests/web/browser/test_browser_totp.py enrols one and goes
+    # through the two-factor step
+    app = create_app(
+        Settings(database_url=url, env="test", secret_key="b" * 32, totp_required_roles=[])
+    )
     with app.state.session_factory() as session:
         world = seed_world(session)
     with socket.socket() as sock:

@@ -5,17 +5,21 @@ The JavaScript and CSS come from the ``fastapi-offline`` package (MIT; it ships 
 Apache-2.0, and ReDoc, MIT, with their licence files) and are served at
 ``/docs-assets``; Swagger UI is started by ``static/apidocs.js`` (no inline script, which
 the CSP's ``script-src 'self'`` forbids) with the validator badge off (it would call
-validator.swagger.io).  ``NQPF_OPENAPI_PUBLIC`` decides whether the three need a
-signed-in user (a browser session or a bearer token with the ``read`` scope).
+validator.swagger.io).  ReDoc runs without its search (a ``blob:`` worker the CSP forbids)
+from ``/docs-assets/redoc.js``: the package's bundle with its one remote image (the footer
+logo on cdn.redoc.ly) replaced by an empty inline one, so nothing is fetched from outside.
+``NQPF_OPENAPI_PUBLIC`` decides whether the three need a signed-in user (a browser session
+or a bearer token with the ``read`` scope).
 """
 
 from __future__ import annotations
 
+import functools
 from html import escape
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from nqpf.web.errors import LoginRequired, Unauthorized
@@ -23,12 +27,20 @@ from nqpf.web.errors import LoginRequired, Unauthorized
 __all__ = ["ASSETS_URL", "install_docs"]
 
 ASSETS_URL = "/docs-assets"
+REDOC_REMOTE_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+EMPTY_SVG = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
 
 
 def _assets_dir() -> Path:
     import fastapi_offline
 
     return Path(fastapi_offline.__file__).with_name("static")
+
+
+@functools.cache
+def _redoc_bundle() -> bytes:
+    text = (_assets_dir() / "redoc.standalone.js").read_text("utf-8")
+    return text.replace(REDOC_REMOTE_LOGO, EMPTY_SVG).encode("utf-8")
 
 
 def _signed_in(request: Request) -> bool:
@@ -58,6 +70,15 @@ def _page(title: str, head: str, body: str) -> HTMLResponse:
 def install_docs(app: FastAPI, *, public: bool) -> None:
     """Add ``/openapi.json``, ``/docs`` and ``/redoc`` (create the app with
     ``openapi_url=None, docs_url=None, redoc_url=None``)."""
+
+    @app.get(f"{ASSETS_URL}/redoc.js", include_in_schema=False)
+    def redoc_bundle() -> Response:
+        return Response(
+            _redoc_bundle(),
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     app.mount(ASSETS_URL, StaticFiles(directory=str(_assets_dir())), name="docs-assets")
 
     def guard(request: Request, *, page: bool) -> None:
@@ -84,7 +105,7 @@ def install_docs(app: FastAPI, *, public: bool) -> None:
     def redoc(request: Request) -> HTMLResponse:
         guard(request, page=True)
         body = (
-            '<redoc spec-url="/openapi.json"></redoc>'
-            f'<script src="{ASSETS_URL}/redoc.standalone.js"></script>'
+            '<redoc spec-url="/openapi.json" disable-search></redoc>'
+            f'<script src="{ASSETS_URL}/redoc.js"></script>'
         )
         return _page(f"{app.title} · API 文档（ReDoc）", "", body)

@@ -84,3 +84,15 @@ def test_missing_cells_filled_and_constant_zero(firm_config, firm_frame):
     assert w["websites_per_100_firms"] == 0.0
     # codes keep their leading zeros through the CSV reader
     assert engine.units()["firm"].str.len().eq(6).all()
+
+
+def test_lazy_frame_as_data(firm_config, firm_frame):
+    """A DuckDB relation given as the data runs as the file does (library use)."""
+    import duckdb
+
+    cfg = firm_config()
+    relation = duckdb.connect().from_df(firm_frame)
+    from_file = run_index(cfg, engine="duckdb")
+    from_frame = run_index(cfg, relation, engine="duckdb")
+    assert_same_numbers(run_index(cfg), from_frame)
+    assert from_frame.inputs == {} and from_file.inputs["data"]["bytes"] > 0

@@ -528,8 +528,8 @@ def assess_tier(
     positions = [p.id for p in rules.kpi_positions]
     if position is not None and position not in positions:
         names = "、".join(f"{p.id}（{p.name}）" for p in rules.kpi_positions)
-        by_name = {p.id: p.id for p in rules.kpi_positions}
-        en, zh = did_you_mean(position, by_name | {p.name: p.id for p in rules.kpi_positions})
+        spellings = {p.id: p.id for p in rules.kpi_positions}  # ids, and their Chinese names
+        en, zh = did_you_mean(position, spellings | {p.name: p.id for p in rules.kpi_positions})
         hint, hint_cn = (f" ({en})", f"（{zh}）") if en else ("", "")
         raise _bad(
             "kpi_position",

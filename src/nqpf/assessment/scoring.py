@@ -622,19 +622,13 @@ def _item_columns(table: Any, needed: Sequence[str], choices: set[str]) -> Any:
 
 
 _ABSENT = object()  # a key a response does not have
-#: pandas' inferred kinds of an object column that holds plain numbers only (no bools).
-_PLAIN_NUMBERS = ("floating", "integer", "mixed-integer-float")
 
 
 def _columns_of_records(
     records: Sequence[Mapping], needed: Sequence[str], choices: set[str]
 ) -> dict[str, pd.Series]:
-    """One column per key a response has, read in one pass over the records.
-
-    Choice columns stay Python objects; number and level columns become float or int
-    where every cell is a plain number (``True`` is not one), objects otherwise, so that
-    the answer module sees each unusual cell as given.
-    """
+    """One column per key a response has, read in one pass over the records and typed
+    by :func:`_typed` (``choices`` are the choice-question ids)."""
     n, k = len(records), len(needed)
     get = operator.itemgetter(*needed)
     cells = map(get, records) if k == 1 else itertools.chain.from_iterable(map(get, records))
@@ -657,16 +651,26 @@ def _columns_of_records(
     return {c: _typed(values, c not in choices) for c, values in by_key.items()}
 
 
+#: pandas' inferred kinds of an object column that holds plain numbers only (no bools).
+_PLAIN_NUMBERS = ("floating", "integer", "mixed-integer-float")
+
+
 def _typed(values: np.ndarray, numeric: bool) -> pd.Series:
-    """An object column as floats (or ints) when it holds plain numbers only."""
-    kind = infer_dtype(values, skipna=True) if numeric else "choice"
-    if kind in _PLAIN_NUMBERS:
-        missing = pd.isna(values)
-        whole = kind == "integer" and not missing.any()  # levels stay ints, as given
+    """An object column typed as a table column would be: plain numbers of a number or
+    level column as floats (ints where whole and complete), text of a choice column as
+    pandas' Arrow strings; anything else (a ``True``, ``"35%"``, a list of options) stays
+    Python objects, so the answer module sees each such cell as given."""
+    kind = infer_dtype(values, skipna=True)  # one C-level scan; True is never a number
+    if numeric and kind in _PLAIN_NUMBERS:
+        whole = kind == "integer" and not pd.isna(values).any()  # levels stay ints
         try:
             return pd.Series(values.astype(np.int64 if whole else np.float64), copy=False)
         except (OverflowError, TypeError, ValueError):  # e.g. an int beyond int64, pd.NA
             pass
+    if not numeric and kind == "string":
+        import pyarrow as pa
+
+        return pd.Series(pa.array(values, type=pa.string(), from_pandas=True).to_pandas())
     return pd.Series(values, dtype=object)
 
 

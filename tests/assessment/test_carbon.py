@@ -510,11 +510,15 @@ def test_check_inputs_normalises():
     )
 
 
-def test_check_year_keeps_inventories_to_years_with_factors():
+def test_check_year_keeps_inventories_from_the_first_factor_to_this_year():
     assert carbon.check_year(" 2021 ") == 2021
-    with pytest.raises(DataValidationError, match="2021, 2022, 2023") as e:
-        carbon.check_year(2019)
+    assert carbon.check_year(2026, today=2026) == 2026  # after the latest factor (2023)
+    assert carbon.inventory_years(2025) == (2021, 2022, 2023, 2024, 2025)
+    with pytest.raises(DataValidationError, match="2021–2026") as e:
+        carbon.check_year(2019, today=2026)
     assert e.value.field == "year" and "2019 年，没有电网排放因子" in e.value.reason_zh
+    with pytest.raises(DataValidationError, match="2021–2025"):
+        carbon.check_year(2026, today=2025)  # next year: not yet
     with pytest.raises(DataValidationError, match="integer year") as e:
         carbon.check_year("二〇二二")
     assert e.value.reason_zh.startswith("应为整数")
@@ -542,12 +546,13 @@ def test_year_without_factor_names_years():
     with pytest.raises(DataValidationError, match="2021, 2022, 2023") as e:
         account({"电力": 1}, year=2019)
     assert e.value.field == "year"
-    with pytest.raises(DataValidationError, match=r"广东 in 2023.*2021, 2022") as e:
-        account({"电力": 1}, year=2023, region="广东")
+    # a provincial factor for a year before the province's first one: never another year's
+    with pytest.raises(DataValidationError, match=r"广东 in 2020.*2021, 2022") as e:
+        account({"电力": 1}, year=2020, region="广东")
     assert e.value.field == "year"
     # a provincial factor chosen explicitly: the choice is at fault, even without 电力
-    with pytest.raises(DataValidationError, match=r"广东 in 2023") as e:
-        account({"柴油": 1}, year=2023, region="广东", grid_factor="provincial")
+    with pytest.raises(DataValidationError, match=r"广东 in 2020") as e:
+        account({"柴油": 1}, year=2020, region="广东", grid_factor="provincial")
     assert e.value.field == "grid_factor"
     assert e.value.reason_zh.startswith("不能取广东省级平均：表内仅有 2021、2022 年")
     # no electricity: no grid factor needed, any year is fine
@@ -558,7 +563,7 @@ def test_unit_mismatch():
     with pytest.raises(DataValidationError, match=r"does not fit 电力.*kWh") as e:
         account([{"carrier": "电力", "quantity": 1, "unit": "t"}], year=2022)
     assert e.value.field == "inventory[0].unit"
-    assert e.value.reason_zh.startswith("单位“t”不适用于电力（表内单位 MWh；可用：MWh、")
+    assert e.value.reason_zh.startswith("单位“t”不适用于电力（表内单位 MWh；可用：kWh、千瓦时、MWh")
 
 
 def test_listed_entries_name_their_field():

@@ -70,7 +70,6 @@ BAD = [
     ),
     ({"records": [BASE["records"][0]] * 101}, "inventory", "records"),
     ({"region": "火星"}, "region", "region"),
-    ({"year": 2023}, "grid_factor", "grid_factor"),  # 广东 has provincial factors for 2021/2022
     ({"grid_factor": 570}, "grid_factor", "grid_factor"),
     ({"grid_factor": "lots"}, "grid_factor", "grid_factor"),
     ({"output": -1}, "output", "output"),

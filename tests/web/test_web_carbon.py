@@ -169,7 +169,7 @@ BAD = [
     ({"year": 2019}, "year"),
     ({"region": "99"}, "region"),
     ({"region": INJECTION}, "region"),
-    ({"year": 2023}, "grid_factor"),  # provincial factors exist for 2021/2022 only
+    ({"year": 2099}, "year"),  # after this year (2023 falls back to the latest factor)
     ({"grid_factor": "national", "output": -1}, "output"),
     ({"records": [RECORDS[0]] * 101}, "records"),
 ]

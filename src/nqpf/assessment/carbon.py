@@ -37,10 +37,12 @@ import contextlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from numbers import Real
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import yaml
@@ -48,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from nqpf._datafile import FileId, FrozenModel, LocatedValueError, Text, Version, parse_yaml_model
 from nqpf._suggest import did_you_mean, normal_form
+from nqpf.codes.units import convert, unit_info, units
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.results import Result, Summary
 
@@ -70,10 +73,12 @@ __all__ = [
     "carriers",
     "check_inputs",
     "check_year",
+    "current_year",
     "energy_coefficients",
     "factor_years",
     "fuel_parameters",
     "grid_factors",
+    "inventory_years",
     "parse_grid_factor",
     "provinces",
     "provincial_years",
@@ -326,33 +331,19 @@ def _by_normal_form() -> dict[str, str]:
 ELECTRICITY = "电力"
 HEAT = "热力"
 
-# Activity units each canonical unit accepts, with the multiplier to the canonical unit;
-# the Chinese spellings are those of the statistical forms (能源购进、消费与库存).
-_UNITS: dict[str, dict[str, float]] = {
-    "t": {"t": 1.0, "吨": 1.0, "kg": 1e-3, "千克": 1e-3, "公斤": 1e-3, "万t": 1e4, "万吨": 1e4},
-    "万Nm³": {
-        "万Nm³": 1.0,
-        "万Nm3": 1.0,
-        "万m³": 1.0,
-        "万m3": 1.0,
-        "万立方米": 1.0,
-        "10^4Nm3": 1.0,
-        "Nm³": 1e-4,
-        "Nm3": 1e-4,
-        "m³": 1e-4,
-        "m3": 1e-4,
-        "立方米": 1e-4,
-    },
-    "MWh": {
-        "MWh": 1.0,
-        "兆瓦时": 1.0,
-        "kWh": 1e-3,
-        "千瓦时": 1e-3,
-        "万kWh": 10.0,
-        "万千瓦时": 10.0,
-    },
-    "GJ": {"GJ": 1.0, "吉焦": 1.0, "MJ": 1e-3, "兆焦": 1e-3},
-}
+
+# Activity units: every spelling of ``nqpf/codes/data/units.yaml`` (万立方米, 立方米, 万千瓦时,
+# 千瓦时, 吨, 千克, 吉焦 …) whose dimension is the carrier's table unit's, converted by that
+# file's factors; the carbon engine keeps no unit table of its own.
+def _unit_names(table_unit: str) -> tuple[str, ...]:
+    """Units of the table unit's dimension, each with its first Chinese spelling."""
+    dim = unit_info(table_unit).dimension
+    out: list[str] = []
+    for u in units(dim):
+        out.append(u.unit)
+        out += [a for a in u.aliases if not a.isascii()][:1]
+    return tuple(out)
+
 
 # Coefficient unit (as printed) → tce per canonical activity unit.
 _TCE_PER_UNIT: dict[tuple[str, str], float] = {
@@ -449,6 +440,15 @@ class CarrierInfo:
         return not self.factors_missing
 
 
+def _missing_factors(c: _Carrier) -> tuple[str, ...]:
+    """Factors ``c`` lacks for an accounting: a 折标煤 coefficient is not lacking when the
+    NCV is given (it is derived from it)."""
+    missing = tuple(k for k, f in c.factors.items() if f.value is None)
+    if "tce" in missing and "ncv" not in missing:
+        missing = tuple(k for k in missing if k != "tce")
+    return missing
+
+
 @cache
 def carrier_infos() -> tuple[CarrierInfo, ...]:
     """The known energy carriers in the tables' order.
@@ -463,8 +463,8 @@ def carrier_infos() -> tuple[CarrierInfo, ...]:
             c.name,
             c.kind,
             c.unit,
-            tuple(_UNITS[c.unit]),
-            tuple(k for k, f in c.factors.items() if f.value is None),
+            _unit_names(c.unit),
+            _missing_factors(c),
         )
         for c in _carriers().values()
     )
@@ -486,9 +486,9 @@ def carriers() -> pd.DataFrame:
                 "carrier": c.name,
                 "kind": c.kind,
                 "unit": c.unit,
-                "accepted_units": ", ".join(_UNITS[c.unit]),
+                "accepted_units": ", ".join(_unit_names(c.unit)),
                 "factors_given": ", ".join(k for k, f in c.factors.items() if f.value is not None),
-                "factors_missing": ", ".join(k for k, f in c.factors.items() if f.value is None),
+                "factors_missing": ", ".join(_missing_factors(c)),
             }
         )
     return pd.DataFrame(rows).set_index("carrier")
@@ -605,6 +605,10 @@ class CarbonResult(Result):
         ``id vversion`` of the factor tables read.
     notes_zh : tuple of str
         ``notes`` in Chinese, one for one.
+    grid_factor_year : int or None
+        Year of the table's grid factor used: ``year``, or the latest published year when
+        ``year``'s factor is not published yet (its confidence is then ``provisional``);
+        None when no electricity is accounted or the user gave the factor.
     """
 
     year: int
@@ -627,6 +631,16 @@ class CarbonResult(Result):
     notes: tuple[str, ...]
     tables: tuple[str, ...]
     notes_zh: tuple[str, ...] = ()
+    grid_factor_year: int | None = None
+
+    @property
+    def grid_factor_label(self) -> str:
+        """The grid factor's kind in Chinese, with the year it is from when that is an
+        earlier year standing in for an unpublished one."""
+        label = GRID_KIND_LABELS.get(self.grid_factor_kind, self.grid_factor_kind)
+        if self.grid_factor_year is not None and self.grid_factor_year != self.year:
+            label += f"（{self.year} 年因子尚未发布，暂沿用 {self.grid_factor_year} 年）"
+        return label
 
     def intensity(self, name: str) -> float:
         """Value of one intensity by name (e.g. ``"tCO2/万元产值"``)."""
@@ -653,7 +667,7 @@ class CarbonResult(Result):
         rows: list[tuple[str, Any]] = [
             ("核算年份", self.year),
             ("地区", region),
-            ("电网排放因子", GRID_KIND_LABELS.get(self.grid_factor_kind, self.grid_factor_kind)),
+            ("电网排放因子", self.grid_factor_label),
             ("电力折标煤口径", self.electricity_convention),
             ("综合能耗 (tce)", self.energy_tce),
             ("化石燃料燃烧排放 E燃烧 (tCO2)", self.e_combustion),
@@ -776,22 +790,43 @@ def _year(value: Any) -> int:
     return year
 
 
-def check_year(year: Any) -> int:
-    """The year of an inventory: an integer with a grid factor in the table.
+def current_year() -> int:
+    """This year in Beijing time (the default last year of an inventory)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).year
+
+
+def inventory_years(today: int | None = None) -> tuple[int, ...]:
+    """Years an inventory can be kept for: the first year with a grid factor up to this
+    year (``today``, default :func:`current_year`).
+
+    A year after the latest published factor is accounted with that latest factor, flagged
+    (see :func:`account`), or with the user's own.
+
+    >>> inventory_years(2025)
+    (2021, 2022, 2023, 2024, 2025)
+    """
+    last = current_year() if today is None else today
+    return tuple(range(factor_years()[0], max(last, factor_years()[-1]) + 1))
+
+
+def check_year(year: Any, *, today: int | None = None) -> int:
+    """The year of an inventory: an integer in :func:`inventory_years`.
 
     :func:`account` needs a grid factor only when electricity is accounted; an inventory
-    that will collect a year's records (the web's) is kept to the years with factors.
+    that will collect a year's records (the web's) is kept to the years from the first
+    factor up to this year (``today``, default :func:`current_year`).
 
     >>> check_year("2022")
     2022
     """
     y = _year(year)
-    years = factor_years()
+    years = inventory_years(today)
     if y not in years:
+        first, last = years[0], years[-1]
         raise DataValidationError(
-            f"no grid factor for {y}; years with a factor: {', '.join(map(str, years))}",
+            f"no grid factor for {y}; inventories are kept for {first}–{last}",
             field="year",
-            zh=f"为 {y} 年，没有电网排放因子，无法核算；可选年份：{'、'.join(map(str, years))}",
+            zh=f"为 {y} 年，没有电网排放因子，无法核算；可选年份：{first}—{last} 年",
         )
     return y
 
@@ -950,20 +985,32 @@ def _near_carriers(name: str, allowed: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _unit(value: Any, carrier: _Carrier, field: str) -> tuple[str, float]:
-    """The unit as given (the table unit when blank) and its multiplier to the table unit."""
+    """The unit as given (the table unit when blank) and its multiplier to the table unit.
+
+    Any spelling of the units table fits when its dimension is the table unit's (``万立方米``,
+    ``立方米`` and ``万Nm³`` for gases; ``千瓦时`` and ``万千瓦时`` for electricity).
+    """
     if _missing_cell(value):
         return carrier.unit, 1.0
-    table = _UNITS[carrier.unit]
     key = str(value).strip()
-    if key not in table:
+    accepted = _unit_names(carrier.unit)
+    try:
+        given = unit_info(key, field=field)  # an unknown spelling: its did-you-mean
+    except DataValidationError as e:
+        raise DataValidationError(
+            f"{e.reason}; accepted for {carrier.name}: {', '.join(accepted)}",
+            field=field,
+            zh=f"{e.reason_zh}；{carrier.name}可用：{'、'.join(accepted)}",
+        ) from e
+    if given.dimension != unit_info(carrier.unit).dimension:
         raise DataValidationError(
             f"unit {_quote(value)} does not fit {carrier.name} (table unit {carrier.unit}); "
-            f"accepted units: {', '.join(table)}",
+            f"accepted units: {', '.join(accepted)}",
             field=field,
             zh=f"单位“{key[:40]}”不适用于{carrier.name}（表内单位 {carrier.unit}；"
-            f"可用：{'、'.join(table)}）",
+            f"可用：{'、'.join(accepted)}）",
         )
-    return key, table[key]
+    return key, float(convert(1.0, key, carrier.unit, field=field))
 
 
 def _entry(
@@ -1159,6 +1206,7 @@ class _FactorBook:
         self.convention = inputs.electricity_convention
         self.used: dict[str, FactorUsed] = {}
         self.notes = notes
+        self.grid_year: int | None = None  # year of the table's grid factor used
 
     def value(self, c: _Carrier, name: str, *, why: str) -> float:
         """Factor ``name`` of carrier ``c``; ``why`` says what needs it (for the error)."""
@@ -1231,14 +1279,33 @@ class _FactorBook:
         return ncv / kg.value
 
 
-def _grid_factor(inputs: CarbonInputs) -> FactorUsed:
-    """The grid factor in force: the year's national or provincial value, or the user's."""
+def _fallback_year(year: int, published: Any, today: int) -> int | None:
+    """The latest published year standing in for ``year``: only for a year after every
+    published one and not after ``today`` (a year not yet published, never an old gap)."""
+    latest = max(published)
+    return latest if latest < year <= max(today, latest) else None
+
+
+def _fallback_note(year: int, used: int, what: str) -> str:
+    return f"沿用 {used} 年{what}（{year} 年因子尚未发布）"
+
+
+def _grid_factor(inputs: CarbonInputs, today: int | None = None) -> tuple[FactorUsed, int | None]:
+    """The grid factor in force (the year's national or provincial value, or the user's)
+    and the year it is from (None for the user's).
+
+    A year after the latest published factor and not after this year (``today``) takes
+    the latest published factor, with confidence ``provisional`` and the year it is from
+    in its source.
+    """
     gf = grid_factors()
     src = f"{gf.id} v{gf.version}"
     year = inputs.year
+    today = current_year() if today is None else today
     if inputs.grid_factor == "national":
         years = gf.national.values
-        if year not in years:
+        used = year if year in years else _fallback_year(year, years, today)
+        if used is None:
             listed = sorted(years)
             raise DataValidationError(
                 f"no national grid factor for {year}; years with a factor: "
@@ -1247,14 +1314,20 @@ def _grid_factor(inputs: CarbonInputs) -> FactorUsed:
                 zh=f"为 {year} 年，没有全国电网排放因子；可选年份：{'、'.join(map(str, listed))}"
                 "（或直接给出电网排放因子数值）",
             )
-        y = years[year]
-        source = f"{src}: {gf.national.variant} {year} ({y.notice})"
-        return FactorUsed(
-            "电力.ef", ELECTRICITY, "ef", y.value, gf.unit, source, y.confidence, False
+        y = years[used]
+        if used == year:
+            source, confidence = f"{src}: {gf.national.variant} {year} ({y.notice})", y.confidence
+        else:
+            what = f"{gf.national.variant}因子 {y.value:g}（{y.notice}）"
+            source, confidence = f"{src}: {_fallback_note(year, used, what)}", "provisional"
+        factor = FactorUsed(
+            "电力.ef", ELECTRICITY, "ef", y.value, gf.unit, source, confidence, False
         )
+        return factor, used
     if inputs.grid_factor == "provincial":
         p = next(p for p in gf.provincial.regions if p.code == inputs.region_code)
-        if year not in p.values:
+        used = year if year in p.values else _fallback_year(year, p.values, today)
+        if used is None:
             listed = sorted(p.values)
             en, zh = ", ".join(map(str, listed)), "、".join(map(str, listed))
             explain = f"表内仅有 {zh} 年；{year} 年请选择全国电网平均因子或填写数值（不同年份的因子不混用）"
@@ -1268,16 +1341,22 @@ def _grid_factor(inputs: CarbonInputs) -> FactorUsed:
                 if inputs.grid_factor_given
                 else f"为 {year} 年，没有{p.name}省级电网因子：{explain}",
             )
-        notice = gf.provincial.notices.get(year, "")
-        source = f"{src}: {gf.provincial.variant} {p.name} {year} ({notice})"
-        return FactorUsed(
-            "电力.ef", ELECTRICITY, "ef", p.values[year], gf.unit, source,
-            gf.provincial.confidence, False,
+        notice = gf.provincial.notices.get(used, "")
+        if used == year:
+            source = f"{src}: {gf.provincial.variant} {p.name} {year} ({notice})"
+            confidence = gf.provincial.confidence
+        else:
+            what = f"{p.name}{gf.provincial.variant}因子 {p.values[used]:g}（{notice}）"
+            source, confidence = f"{src}: {_fallback_note(year, used, what)}", "provisional"
+        factor = FactorUsed(
+            "电力.ef", ELECTRICITY, "ef", p.values[used], gf.unit, source, confidence, False,
         )  # fmt: skip
+        return factor, used
     value = float(inputs.grid_factor)
-    return FactorUsed(
+    factor = FactorUsed(
         "电力.ef", ELECTRICITY, "ef", value, gf.unit, "user (grid_factor)", "user", True
     )
+    return factor, None
 
 
 def _resolve_grid(inputs: CarbonInputs, needed: bool, book: _FactorBook) -> float:
@@ -1298,15 +1377,26 @@ def _resolve_grid(inputs: CarbonInputs, needed: bool, book: _FactorBook) -> floa
     chosen_table = inputs.grid_factor_given and isinstance(kind, str)
     if not (needed or chosen_table):
         return math.nan
-    factor = _grid_factor(inputs)
+    factor, used = _grid_factor(inputs)
     if not needed:
         return math.nan
     book.used[factor.key] = factor
+    book.grid_year = used
     if factor.overridden:
         book.notes.append(
             _Note(
                 f"grid factor set by user: {factor.value:g} tCO2/MWh",
                 f"电网排放因子由用户指定：{factor.value:g} tCO2/MWh",
+            )
+        )
+    if factor.confidence == "provisional":
+        book.notes.append(
+            _Note(
+                f"the {inputs.year} grid factor is not published yet: the latest published "
+                f"one ({used}, {factor.value:g} tCO2/MWh) is used; give grid_factor: "
+                "<tCO2/MWh> to use your own",
+                f"{inputs.year} 年电网排放因子尚未发布，暂沿用最新已发布的 {used} 年因子"
+                f"（{factor.value:g} tCO2/MWh）；也可填写自有数值",
             )
         )
     return factor.value
@@ -1506,6 +1596,7 @@ def account_inputs(inputs: CarbonInputs) -> CarbonResult:
         notes=tuple(n.en for n in notes),
         tables=tables,
         notes_zh=tuple(n.zh for n in notes),
+        grid_factor_year=book.grid_year,
     )
 
 

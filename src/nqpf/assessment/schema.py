@@ -77,6 +77,7 @@ CONFIDENCE_ZH = {
     "unverified": "未核实（常用引用值，使用前请核对标准）",
     "design": "nqpf 设计值（非官方）",
     "user": "用户指定",
+    "provisional": "暂用值（当年因子尚未发布，沿用最新已发布年份）",
 }
 
 

@@ -260,14 +260,16 @@ def default_inputs(region_code: str | None, year: int) -> dict[str, Any]:
 
 
 def _grid_label(result: CarbonResult) -> str:
+    year = result.grid_factor_year or result.year
+    stand_in = f"；{result.year} 年因子尚未发布，暂沿用 {year} 年" if year != result.year else ""
     if result.grid_factor_kind == "provincial":
         years = "/".join(map(str, provincial_years(result.region_code)))
         return (
-            f"区域电网因子为 {result.year} 年{result.region}省级电力平均（表内仅有 {years} 年"
-            "省级平均；来源为公开实现转录，待与生态环境部/国家统计局公告核对）"
+            f"区域电网因子为 {year} 年{result.region}省级电力平均（表内仅有 {years} 年"
+            f"省级平均；来源为公开实现转录，待与生态环境部/国家统计局公告核对{stand_in}）"
         )
     if result.grid_factor_kind == "national":
-        return f"全国电力平均排放因子（{result.year} 年）"
+        return f"全国电力平均排放因子（{year} 年{stand_in}）"
     return "电网排放因子由用户指定"
 
 

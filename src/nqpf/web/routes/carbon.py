@@ -320,7 +320,7 @@ def _inventory_page(
             "carriers": svc.carrier_table(),
             "units": sorted({u for c in svc.carrier_table() for u in c.accepted_units}),
             "provinces": svc.provinces(),
-            "years": svc.factor_years(),
+            "years": svc.inventory_years(),
             "CONFIDENCE_LABELS": svc.CONFIDENCE_LABELS,
             "GRID_KIND_LABELS": svc.GRID_KIND_LABELS,
             "fmt": _fmt,
@@ -343,7 +343,7 @@ def _list_page(
     org = enterprise_for(session, actor, enterprise_id, "read")
     rows = svc.list_inventories(session, actor, enterprise_id)
     taken = {r.year for r in rows}
-    free = [y for y in svc.factor_years() if y not in taken]
+    free = [y for y in svc.inventory_years() if y not in taken]
     return render(
         request,
         "carbon/list.html",
@@ -352,7 +352,7 @@ def _list_page(
             "rows": rows,
             "yoy": svc.year_over_year(rows),
             "can_assess": svc.can_assess(session, actor, enterprise_id),
-            "years": svc.factor_years(),
+            "years": svc.inventory_years(),
             "free_years": free,
             "year": year,
             "error": error,

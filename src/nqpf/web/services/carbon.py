@@ -34,6 +34,7 @@ from nqpf.assessment.carbon import (
     carrier_infos,
     check_year,
     factor_years,
+    inventory_years,
     provinces,
 )
 from nqpf.exceptions import DataValidationError
@@ -58,6 +59,7 @@ __all__ = [
     "delete",
     "factor_years",
     "get_inventory",
+    "inventory_years",
     "list_inventories",
     "provinces",
     "report_xlsx",

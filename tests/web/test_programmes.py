@@ -358,3 +358,29 @@ def test_a_large_programme_is_evaluated_as_a_job_and_adopted(app, world, login, 
             select(AuditEvent.action).where(AuditEvent.object_type == "programme")
         ).all()
     assert actions[-2:] == ["evaluate_queued", "evaluate"]
+
+
+def test_energy_intensity_panel_from_the_carbon_inventories(app, world, login):
+    from nqpf.web.models import CarbonInventory
+
+    inventories = {  # (enterprise, year) → (综合能耗 tce, 工业总产值 万元); no output: left out
+        ("ent_sz", 2022): (120.0, 800.0), ("ent_sz", 2023): (110.0, 1000.0),
+        ("ent_sz2", 2022): (50.0, 250.0), ("ent_sz2", 2023): (45.0, None),
+        ("ent_su", 2023): (10.0, 100.0),  # another authority's scope
+    }  # fmt: skip
+    with app.state.session_factory() as s:
+        for (name, year), (tce, output) in inventories.items():
+            s.add(CarbonInventory(enterprise_id=world.orgs[name], year=year, revision=0,
+                                  inputs={"output": output}, result={"energy_tce": tce}))  # fmt: skip
+        s.commit()
+    sz = login(world.emails["sz_officer"])
+    p = _create(sz, outcome="energy_intensity")
+    members = [{"enterprise_id": world.orgs["ent_sz"], "start_year": 2023}]
+    assert _put_members(sz, p["id"], 0, members).status_code == 200
+    with app.state.session_factory() as s:
+        rows = svc.panel_rows(s, s.get(Programme, p["id"]))
+    got = {(r["unit"], r["year"], r["cohort"]): r["y"] for r in rows}
+    e1, e2 = world.orgs["ent_sz"], world.orgs["ent_sz2"]
+    assert got == pytest.approx(
+        {(e1, 2022, 2023): 0.15, (e1, 2023, 2023): 0.11, (e2, 2022, 0): 0.2}
+    )

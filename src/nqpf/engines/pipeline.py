@@ -209,7 +209,7 @@ def constant_columns(
     return found
 
 
-def x01(layout: Layout, extremes: Extremes | None, constant: str) -> dict[str, nw.Expr]:
+def x01(layout: Layout, extremes: Extremes | None) -> dict[str, nw.Expr]:
     """Shift-free direction-aware min-max values of each indicator (``minmax(shift=0)``).
 
     ``extremes`` None takes them within each period (window expressions).  A zero range

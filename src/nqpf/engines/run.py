@@ -36,6 +36,7 @@ from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.indices.coupling import coordination_classes, coupling_stages
 from nqpf.indices.weights import WeightResult, combine_weights
 from nqpf.io.quality import period_year
+from nqpf.services import _run_steps as steps
 from nqpf.services.files import InputFile, OutputFile, config_path
 from nqpf.services.progress import ProgressCallback, reporter
 
@@ -195,7 +196,7 @@ def run_on_engine(
         P.refuse_constant(
             P.constant_columns(frame if extremes is None else fit, layout, extremes), d.period
         )
-    x01 = P.x01(layout, extremes, nrm.constant)
+    x01 = P.x01(layout, extremes)
     say("weights", 0, 1, "")
     weights = _weights(cfg, system, fit, layout, x01, extremes)
     say("weights", 1, 1, f"权重: {weights.method}")
@@ -218,7 +219,7 @@ def run_on_engine(
     tables["period_summary"] = summary
     tables["data_quality"] = quality.table
     meta = _metadata(cfg, system, quality, weights, engine, master)
-    tables["metadata"] = pd.DataFrame({"item": list(meta), "value": list(meta.values())})
+    tables["metadata"] = steps.metadata_frame(meta)
     return EngineRun(cfg, system, engine, weights, tables, meta, staged, _inputs(cfg, data))
 
 
@@ -450,7 +451,6 @@ def _checked_summary(cfg, written, layout) -> pd.DataFrame:
 
 
 def _metadata(cfg, system, quality: Quality, weights, engine: str, master: str) -> dict[str, str]:
-    from nqpf.services import _run_steps as steps
     from nqpf.services.index_run import _describe_normalisation
 
     if engine == "duckdb":

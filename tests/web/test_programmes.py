@@ -384,3 +384,27 @@ def test_energy_intensity_panel_from_the_carbon_inventories(app, world, login):
     assert got == pytest.approx(
         {(e1, 2022, 2023): 0.15, (e1, 2023, 2023): 0.11, (e2, 2022, 0): 0.2}
     )
+
+
+def test_kpi_panel_baseline_in_the_start_year_actual_when_it_ended(app, world, login):
+    import datetime as dt
+
+    from tests.web.loop_world import seed_loop
+
+    from nqpf.web.models import Project
+
+    with app.state.session_factory() as s:
+        ids = seed_loop(s, world, prov2=False, assessment=False)
+        project = s.get(Project, ids["project"])
+        project.start_date, project.end_date = dt.date(2023, 3, 1), dt.date(2024, 6, 30)
+        project.kpis = [
+            {"name": "设备联网率", "baseline": 40, "target": 90, "actual": 75, "unit": "%"},
+            {"name": "其他指标", "baseline": 1, "target": 2, "actual": 2, "unit": "%"},
+        ]
+        s.commit()
+    sz = login(world.emails["sz_officer"])
+    p = _create(sz, outcome="kpi", outcome_key="设备联网率")
+    with app.state.session_factory() as s:
+        rows = svc.panel_rows(s, s.get(Programme, p["id"]))
+    eid = world.orgs["ent_sz"]
+    assert [(r["unit"], r["year"], r["y"]) for r in rows] == [(eid, 2023, 40.0), (eid, 2024, 75.0)]

@@ -21,14 +21,7 @@ from nqpf.web.models import EnterpriseProfile
 expect = pytest.importorskip("playwright.sync_api").expect
 
 
-@pytest.fixture
-def _officers_without_totp(monkeypatch):
-    """Sign-in with a password alone (two-factor sign-in has its own browser tests); set
-    before the live server reads its settings."""
-    monkeypatch.setenv("NQPF_TOTP_REQUIRED_ROLES", "[]")
-
-
-def test_programme_job_chart_xlsx(_officers_without_totp, page, live_server, tmp_path, monkeypatch):
+def test_programme_job_chart_xlsx(page, live_server, tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
     base, world = live_server

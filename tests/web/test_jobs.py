@@ -224,3 +224,16 @@ def test_worker_killed_mid_job_is_failed_cleanly(app, world, queue):
 def test_error_text_without_location():
     assert error_text(DataValidationError("x", zh="缺少列")) == "任务失败：缺少列"
     assert get_kind("test_steps").label == "测试任务"
+
+
+def test_a_job_the_queue_refuses_is_failed_not_left_waiting(app, world, queue):
+    def refuse(job_id: int) -> None:
+        raise OSError("queue storage unavailable")
+
+    broken = jobs.JobQueue(queue.database_url, queue.huey, refuse)
+    with app.state.session_factory() as session:
+        job_id = _submit(session, broken, world, "test_steps", {"steps": 1}).id
+    with app.state.session_factory() as session:
+        stored = session.get(Job, job_id)
+        assert (stored.state, stored.error) == ("failed", jobs.NOT_QUEUED)
+        assert stored.finished_at is not None

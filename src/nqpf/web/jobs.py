@@ -31,7 +31,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,6 +73,8 @@ HEARTBEAT = 5.0
 PROGRESS_EVERY = 0.3
 #: The error of a job whose worker stopped while running it.
 ABANDONED = "任务中断：工作进程在运行中停止（重启或被终止），未保存任何结果，请重新运行"
+#: The error of a job the queue's storage refused.
+NOT_QUEUED = "任务未能加入后台队列（队列存储不可用），请稍后重新运行"
 #: The error of a job still running when its worker was asked to stop (server shutdown).
 INTERRUPTED = "任务中断：服务在任务运行中停止，未保存任何结果，请重新运行"
 
@@ -164,7 +166,7 @@ def submit(
     kind: str,
     title: str,
     config: Mapping[str, Any],
-    inputs: Mapping[str, InputFile] | list[InputFile] = (),  # type: ignore[assignment]
+    inputs: Sequence[InputFile] = (),
     rerun_of: int | None = None,
     audit: Callable[[Job], None] | None = None,
 ) -> Job:
@@ -174,7 +176,7 @@ def submit(
     kind is checked first (:func:`nqpf.services.jobs.get_kind`).
     """
     get_kind(kind)
-    files = list(inputs.values()) if isinstance(inputs, Mapping) else list(inputs)
+    files = list(inputs)
     digest = hashlib.sha256()
     for f in sorted(files, key=lambda f: f.name):
         digest.update(f"{f.name}\0{_sha256(f.data)}\0".encode())
@@ -203,7 +205,12 @@ def submit(
     except Exception:
         session.rollback()
         raise
-    queue.run_task(job.id)
+    try:
+        queue.run_task(job.id)
+    except Exception:  # the queue's storage refused: the job must not wait forever
+        log.exception("queueing job %s", job.id)
+        job.state, job.error, job.finished_at = "failed", NOT_QUEUED, _now()
+        session.commit()
     return job
 
 

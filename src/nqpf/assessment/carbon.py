@@ -1223,7 +1223,7 @@ class _FactorBook:
                         f"因子 {key}（{FACTOR_NAMES_ZH[name]}）由用户指定：{v:g} {f.unit}（{was_zh}）",
                     )
                 )
-            self.used[key] = FactorUsed(key, c.name, name, v, f.unit, "user", "user", True)
+            self.used[key] = FactorUsed(key, c.name, name, v, f.unit, "用户指定", "user", True)
             return v
         if f.value is None:
             raise DataValidationError(
@@ -1354,7 +1354,7 @@ def _grid_factor(inputs: CarbonInputs, today: int | None = None) -> tuple[Factor
         return factor, used
     value = float(inputs.grid_factor)
     factor = FactorUsed(
-        "电力.ef", ELECTRICITY, "ef", value, gf.unit, "user (grid_factor)", "user", True
+        "电力.ef", ELECTRICITY, "ef", value, gf.unit, "用户指定", "user", True
     )
     return factor, None
 

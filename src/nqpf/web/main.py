@@ -28,7 +28,13 @@ from nqpf.exceptions import DataValidationError
 from nqpf.web.apidocs import install_docs
 from nqpf.web.config import Settings
 from nqpf.web.db import make_engine, make_session_factory
-from nqpf.web.errors import LoginRequired, PlatformError, RateLimited
+from nqpf.web.errors import (
+    LoginRequired,
+    PlatformError,
+    RateLimited,
+    field_error,
+    validation_message_zh,
+)
 from nqpf.web.mail import smtp_mailer
 from nqpf.web.routes import (
     admin,
@@ -178,22 +184,28 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DataValidationError)
     async def _data(request: Request, exc: DataValidationError) -> Response:
-        field = exc.field or exc.column
-        return _error_response(request, 422, str(exc), field)
+        error = field_error(exc)
+        return _error_response(request, 422, error.message, error.field)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
         if _wants_json(request):
             detail = [
-                {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
+                {
+                    "loc": list(e.get("loc", ())),
+                    "msg": validation_message_zh(e, field=_field_name(e.get("loc", ()))),
+                    "type": e.get("type"),
+                }
                 for e in errors
             ]
             field = _field_name(errors[0].get("loc", ())) if errors else None
             return JSONResponse({"detail": detail, "field": field}, status_code=422)
         first = errors[0] if errors else {}
         field = _field_name(first.get("loc", ()))
-        return _error_response(request, 422, f"输入有误：{first.get('msg', '')}", field)
+        return _error_response(
+            request, 422, f"输入有误：{validation_message_zh(first, field=field)}", field
+        )
 
 
 def _is_demo(app: FastAPI) -> bool:

@@ -9,7 +9,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from nqpf.assessment.carbon import FACTOR_NAMES_ZH
+from nqpf.assessment.schema import CONFIDENCE_ZH as CONFIDENCE_LABELS
+from nqpf.assessment.schema import confidence_zh as confidence_label
 from nqpf.datasets.synthetic import SYNTHETIC_LABEL
+from nqpf.web.formatting import beijing, number, score
 
 __all__ = ["KIND_LABELS", "ROLE_LABELS", "SIZE_LABELS", "render", "templates"]
 
@@ -27,6 +31,16 @@ templates.env.globals.update(
     SIZE_LABELS=SIZE_LABELS,
     STATUS_LABELS=STATUS_LABELS,
     SYNTHETIC_LABEL=SYNTHETIC_LABEL,
+    CONFIDENCE_LABELS=CONFIDENCE_LABELS,
+    FACTOR_NAMES_ZH=FACTOR_NAMES_ZH,
+    confidence_label=confidence_label,
+    beijing=beijing,
+    score=score,
+    number=number,
+)
+# one way to write numbers and times on every page (nqpf.web.formatting)
+templates.env.filters.update(
+    beijing=beijing, score=score, number=number, confidence=confidence_label
 )
 
 

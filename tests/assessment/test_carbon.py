@@ -253,9 +253,7 @@ def test_national_and_user_grid_factor():
     r = account({"电力": 1000}, year=2030, grid_factor=0.5)
     assert r.e_total == pytest.approx(500.0)
     used = r.factors_frame().set_index("key")
-    assert bool(used.loc["电力.ef", "overridden"]) and used.loc["电力.ef", "source"].startswith(
-        "user"
-    )
+    assert bool(used.loc["电力.ef", "overridden"]) and used.loc["电力.ef", "source"] == ("用户指定")
 
 
 def test_unit_conversions_agree():
@@ -290,7 +288,7 @@ def test_override_flow_and_report_flag():
     r = account({"柴油": 10}, year=2022, overrides={"柴油.ncv": 42.0})
     assert r.e_combustion == pytest.approx(10 * 42.0 * 0.0202 * 0.98 * 44 / 12)
     used = r.factors_frame().set_index("key")
-    assert bool(used.loc["柴油.ncv", "overridden"]) and used.loc["柴油.ncv", "source"] == "user"
+    assert bool(used.loc["柴油.ncv", "overridden"]) and used.loc["柴油.ncv", "source"] == "用户指定"
     assert not bool(used.loc["柴油.carbon_content", "overridden"])
     assert any("柴油.ncv overridden by user" in n for n in r.notes)
     assert "柴油.ncv（低位发热量）由用户指定" in r.summary().as_text()  # the summary speaks Chinese

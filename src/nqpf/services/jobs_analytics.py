@@ -44,6 +44,7 @@ from nqpf.systems.schema import IndicatorSystem
 __all__ = [
     "AGGREGATIONS",
     "ANALYSES",
+    "ANALYSIS_OPTIONS",
     "DATASETS",
     "WEIGHTINGS",
     "Comparison",
@@ -85,10 +86,20 @@ ANALYSES: dict[str, tuple[str, str]] = {
     "sigma": ("σ 收敛", ""),
     "beta": ("β 收敛", ""),
 }
-#: Permutations of the Moran tests in a job (the CLI example uses 999).
+#: Permutations of the Moran tests in a job (as the CLI example, examples/nqpf-analyze.yaml).
 PERMUTATIONS = 999
-#: Seed of the permutation tests (stored in the config, so a re-run repeats them).
+#: Seed of the permutation tests.
 SEED = 20241
+#: Options of the analyses that take any (as the CLI example).  :func:`build_config`
+#: writes them into each run's config, so a re-run repeats them even if these change.
+ANALYSIS_OPTIONS: dict[str, dict[str, Any]] = {
+    "kde": {"bandwidth": "silverman"},
+    "markov": {"k": 4},
+    "spatial_markov": {"k": 4, "lag_cutoff_mode": "same"},
+    "moran": {"permutations": PERMUTATIONS, "seed": SEED},
+    "sigma": {"measure": "cv", "ddof": 0},
+    "beta": {"kind": "absolute"},
+}
 CUSTOM = "custom"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -216,7 +227,9 @@ def build_config(form: Mapping[str, Any], *, draft: bool = False) -> dict[str, A
         "weighting": _choice(form.get("weighting"), WEIGHTINGS, "weighting", "赋权方法"),
         "aggregation": _choice(form.get("aggregation"), AGGREGATIONS, "aggregation", "集成方法"),
         "analyses": analyses,
-        "seed": int(form.get("seed") or SEED),
+        "analysis_options": {
+            a: dict(ANALYSIS_OPTIONS[a]) for a in analyses if a in ANALYSIS_OPTIONS
+        },
     }
 
 
@@ -276,12 +289,7 @@ def _index_config(config: Mapping[str, Any]) -> Any:
 
 def _analyze_config(config: Mapping[str, Any]) -> Any:
     d = config["data"]
-    seed = int(config.get("seed", SEED))
-    options: dict[str, dict[str, Any]] = {
-        "markov": {"k": 4},
-        "spatial_markov": {"k": 4, "lag_cutoff_mode": "same"},
-        "moran": {"permutations": PERMUTATIONS, "seed": seed},
-    }
+    options = config.get("analysis_options", {})
     analyses = {a: options.get(a, {}) for a in config["analyses"]}
     spatial = any(ANALYSES[a][1] == "code" for a in analyses)
     return analyze_run.parse_analyze_config(

@@ -36,6 +36,7 @@ from nqpf.reports.assessment_plots import (
 )
 from nqpf.reports.html import Section, render_report
 from nqpf.reports.labels import CARBON_LINE_COLUMNS, confidence_label
+from nqpf.reports.numbers import score
 from nqpf.reports.plots import figure_to_data_uri
 
 __all__ = ["SYNTHETIC_LABEL", "enterprise_report", "rollup_report"]
@@ -55,6 +56,12 @@ _KIND_CN = {"single": "单选题", "multi": "多选题", "number": "数值题", 
 def _num(x: float) -> str:
     """Short number text: 51.7, 40, 0.025."""
     return f"{float(x):.6f}".rstrip("0").rstrip(".") if float(x) != int(x) else str(int(x))
+
+
+def _question_numbers(questions: Any) -> dict[str, int]:
+    """Question id → its number in the questionnaire (1, 2, …): readers see the number,
+    never the id (``funding_rate``)."""
+    return {q.id: i for i, q in enumerate(questions, start=1)}
 
 
 def _level_name(level: int | None) -> str:
@@ -121,6 +128,7 @@ def _dimension_section(result: ScoreResult, note: str | None) -> Section:
     dims = {n: (float(p), max_by_dim[n]) for n, p in result.dimensions.items() if max_by_dim.get(n)}
     if len(dims) >= 3:
         figures.append(("各维度得分率雷达图", figure_to_data_uri(radar(dims, note=note))))
+    number = _question_numbers(result.questions)
     lost = sorted(
         (q for q in result.questions if q.max_points - q.points > 1e-9),
         key=lambda q: q.points - q.max_points,
@@ -128,7 +136,7 @@ def _dimension_section(result: ScoreResult, note: str | None) -> Section:
     lost_frame = pd.DataFrame(
         [
             {
-                "题号": q.id,
+                "题号": number[q.id],
                 "题目": q.title,
                 "维度": q.dimension,
                 "作答": _answer_text(q.answer),
@@ -230,7 +238,7 @@ def _roadmap_section(rm: Roadmap) -> Section:
         paragraphs.append(rm.message)
     if rm.projected is not None:
         paragraphs.append(
-            f"全部实施后：总分 {_num(rm.projected.total)}，等级 {rm.projected.level_name}。"
+            f"全部实施后：总分 {score(rm.projected.total)}，等级 {rm.projected.level_name}。"
         )
     paragraphs.append(
         f"成本表可信度：{confidence_label(rm.cost_confidence)}；成本为 nqpf 示例默认值，"
@@ -379,7 +387,7 @@ def enterprise_report(
         title = f"{name} 数字化水平诊断报告" if name else "企业数字化水平诊断报告"
     meta = _enterprise_meta(enterprise)
     meta["评测等级"] = result.level_name
-    meta["总分"] = f"{_num(result.total)} / {_num(result.max_total)}"
+    meta["总分"] = f"{score(result.total)} / {score(result.max_total)}"
     meta["评测框架"] = f"{fw.name}（{result.framework}）" if fw is not None else result.framework
     meta["等级规则可信度"] = confidence_label(result.rule_confidence)
 
@@ -387,7 +395,7 @@ def enterprise_report(
         {(c.level, c.level_name, float(c.required)) for c in result.conditions if c.kind == "score"}
     )
     overview = [
-        f"评测等级：{result.level_name}；总分 {_num(result.total)} 分（满分 {_num(result.max_total)}）。"
+        f"评测等级：{result.level_name}；总分 {score(result.total)} 分（满分 {score(result.max_total)}）。"
     ]
     if result.next_level:
         overview.append(
@@ -420,7 +428,7 @@ def enterprise_report(
     sections.extend(extra_sections)
     return render_report(
         title=title,
-        subtitle=f"评测等级 {result.level_name} · 总分 {_num(result.total)}",
+        subtitle=f"评测等级 {result.level_name} · 总分 {score(result.total)}",
         synthetic_label=SYNTHETIC_LABEL if synthetic else None,
         meta=meta,
         sections=sections,
@@ -524,6 +532,7 @@ def _scores_sections(
         )
     else:
         qs = [q for q in fw.questions if q.id in data.columns]
+        number = _question_numbers(fw.questions)
         if qs:
             rows = []
             for q in qs:
@@ -531,7 +540,7 @@ def _scores_sections(
                 pts = pd.to_numeric(data[q.id], errors="coerce")
                 rows.append(
                     {
-                        "题号": q.id,
+                        "题号": number[q.id],
                         "题目": q.title,
                         "维度": fw.dimension_of.get(q.id, ""),
                         "平均得分": float(pts.mean()),

@@ -104,7 +104,7 @@ def output_folder(path: Path) -> Path:
             zh=f"无权写入 {str(base)!r}",
         )
     if out.is_dir():
-        ours = _ours(out, ())
+        ours = _our_folders(out)
         folders = sorted(
             p.name
             for p in out.iterdir()
@@ -281,6 +281,15 @@ def _ours(out: Path, names: Collection[str]) -> set[str]:
         listed = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
         ours.update(str(f["name"]) for f in listed)
     return ours
+
+
+def _our_folders(out: Path) -> set[str]:
+    """Folders the manifest in ``out`` lists (datasets an engine wrote), not its files: a
+    folder where nqpf wrote a file is the user's and stops the run."""
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        listed = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
+        return {str(f["name"]) for f in listed if "files" in f}
+    return set()
 
 
 def _carry_over(out: Path, tmp: Path, ours: set[str]) -> None:

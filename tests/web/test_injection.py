@@ -42,6 +42,7 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, inspect, select
 from tests.web.answers import complete_answers
+from tests.web.security.totp_support import fresh_code
 from tests.web.world import PASSWORD, credit_code
 
 from nqpf.assessment import load_framework
@@ -169,6 +170,7 @@ class Spec:
     viewer: str = "admin"
     display: Callable[[Any], str] = lambda v: v  # the text pages show of the stored value
     any_field: bool = False  # the error may name another field (e.g. credentials)
+    audited_refusal: bool = False  # the refusal itself is audited (failed sign-ins, ASVS V7)
 
 
 # -- enterprises
@@ -652,13 +654,15 @@ FIELDS: dict[tuple[str, str, str], Spec] = {
     ("POST", "/api/v1/auth/token", "name"): Spec(
         send=lambda ctx, v: ctx.client.post(
             "/api/v1/auth/token",
-            json={"email": "admin@nqpf.test", "password": PASSWORD, "name": v}),
+            json={"email": "admin@nqpf.test", "password": PASSWORD, "name": v,
+                  "totp_code": fresh_code(ctx.app.state.session_factory, "admin@nqpf.test")}),
         max_len=100, fields=("name",), stored=_token_name_stored,
         shown=lambda ctx, r: ["/admin/audit?object_type=api_token"]),
     ("POST", "/api/v1/auth/token", "email"): Spec(
         send=lambda ctx, v: ctx.client.post(
             "/api/v1/auth/token", json={"email": v, "password": PASSWORD}),
-        max_len=254, fields=("email",), reject=REJECT | {401}, any_field=True),
+        max_len=254, fields=("email",), reject=REJECT | {401}, any_field=True,
+        audited_refusal=True),
     # -- pages
     **{("POST", "/enterprises/new", f): _page_create_enterprise(f) for f in (
         "name", "credit_code", "industry", "region_code", "size_class", "chains")},
@@ -688,12 +692,12 @@ FIELDS: dict[tuple[str, str, str], Spec] = {
     ("POST", "/login", "email"): Spec(
         send=lambda ctx, v: _login_form(ctx, {"email": v, "password": "wrong-pass-1", "next": "/"}),
         max_len=254, fields=("email",), reject=REJECT | {401}, any_field=True,
-        viewer="anonymous"),
+        viewer="anonymous", audited_refusal=True),
     ("POST", "/login", "next"): Spec(
         send=lambda ctx, v: _login_form(
             ctx, {"email": "ent_admin@nqpf.test", "password": "wrong-pass-1", "next": v}),
         max_len=2000, fields=("next",), reject=REJECT | {401}, any_field=True,
-        transform=lambda p, label, ctx: "/" + p, viewer="anonymous"),
+        transform=lambda p, label, ctx: "/" + p, viewer="anonymous", audited_refusal=True),
     # -- carbon inventories (every text input is a closed choice or a number: refused)
     **{("PUT", "/api/v1/carbon/{inventory_id}", f): _api_save_carbon(f) for f in (
         "region", "grid_factor", "records[].carrier", "records[].unit")},
@@ -710,6 +714,30 @@ SKIP: dict[tuple[str, str, str], str] = {
     ("POST", "/api/v1/auth/token", "password"): "credential: checked, never stored or shown",
     ("POST", "/login", "password"): "credential: checked, never stored or shown",
     ("POST", "/login", "csrf_token"): "compared with the login cookie, never stored or shown",
+    # sign-in security (issue 17): codes and passwords are checked or hashed, never stored
+    # as text or shown; the steps' next is the login form's (tested there), reached only
+    # with a pending sign-in; scopes and categories are closed choices (422 otherwise)
+    **dict.fromkeys(
+        [("POST", "/login/totp", "code"), ("POST", "/login/enrol", "code"),
+         ("POST", "/account/totp", "code"), ("POST", "/account/totp/recovery-codes", "code"),
+         ("POST", "/api/v1/auth/token", "totp_code")],
+        "one-time code: compared, never stored or shown",
+    ),
+    **dict.fromkeys(
+        [("POST", u, f) for u in ("/login/password", "/reset/{token}")
+         for f in ("new_password", "new_password2")],
+        "new password: checked and hashed, never shown",
+    ),
+    ("POST", "/account/totp/disable", "password"): "credential, never stored or shown",
+    ("POST", "/reset", "email"): "looked up only; the answer is the same for every address",
+    **dict.fromkeys(
+        [("POST", f"/login/{step}", "next") for step in ("totp", "enrol", "password")],
+        "the sign-in form's next (tested on /login), carried through the steps",
+    ),
+    ("POST", "/api/v1/auth/token", "scopes[]"): "closed choice (read/write/admin): 422 else",
+    ("POST", "/api/v1/enterprises/{enterprise_id}/shares", "categories[]"): (
+        "closed choice (profile/results/energy_carbon/revenue_output): 422 else"
+    ),
     ("POST", "/api/v1/organizations/{organization_id}/members", "password"): "hashed, never shown",
     ("POST", "/admin/organizations/{organization_id}/members", "password"): "hashed, never shown",
     ("POST", "/api/v1/account/password", "old_password"): "credential, never stored or shown",
@@ -748,6 +776,7 @@ FORM_PAGES = (
 HTML_ONLY_NOT_TEXT = frozenset({"csrf_token"})
 
 # (GET path, str query parameter) → echoed in the page (HTML-escaped) on success
+SIGN_IN_STEPS = frozenset({"/login/totp", "/login/enrol", "/login/password"})
 QUERY: dict[tuple[str, str], bool] = {
     ("/api/v1/enterprises", "q"): False,
     ("/api/v1/enterprises", "region"): False,
@@ -766,6 +795,8 @@ QUERY: dict[tuple[str, str], bool] = {
     ("/admin/audit", "date_from"): True,
     ("/admin/audit", "date_to"): True,
     ("/login", "next"): True,
+    # the steps of a sign-in: without a pending sign-in they send the browser to /login
+    **{(step, "next"): False for step in ("/login/totp", "/login/enrol", "/login/password")},
     ("/account/password", "changed"): False,
     # the dashboard's filters
     **{
@@ -1653,6 +1684,11 @@ def _state(app: Any) -> tuple[dict[str, int], str]:
     return counts, digest
 
 
+def _unaudited(state: tuple[dict[str, int], str]) -> tuple[dict[str, int], str]:
+    counts, digest = state
+    return {k: v for k, v in counts.items() if k != "audit_event"}, digest
+
+
 def _is_html(r: Any) -> bool:
     return r.headers.get("content-type", "").startswith("text/html")
 
@@ -1726,6 +1762,8 @@ def _probe(ctx: Ctx, key: tuple[str, str, str], spec: Spec, findings: Findings) 
             _check_success(ctx, key, spec, label, sent, r, before, findings)
         elif r.status_code in spec.reject:
             after = _state(ctx.app)
+            if spec.audited_refusal:
+                before, after = _unaudited(before), _unaudited(after)
             if after != before:
                 changed = {k: (before[0][k], after[0][k]) for k in before[0]
                            if before[0][k] != after[0][k]}  # fmt: skip
@@ -1915,6 +1953,10 @@ def test_query_filters_resist_injection(app, client, world, login, token_for):
                     )
             except Exception as exc:  # a server error is a finding, not a crash
                 findings.add(key, label, f"server exception {type(exc).__name__}: {exc!s:.200}")
+                continue
+            if path in SIGN_IN_STEPS and r.status_code == 303:  # no pending sign-in
+                if not r.headers["location"].startswith("/login?next=/login/"):
+                    findings.add(key, label, f"redirect to {r.headers['location'][:100]}")
                 continue
             if r.status_code >= 500 or r.status_code not in (200, 422):
                 findings.add(key, label, f"status {r.status_code}: {r.text[:200]}")

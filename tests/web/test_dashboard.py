@@ -369,6 +369,7 @@ def _credentials(app, account) -> dict[str, str]:
         body["totp_code"] = fresh_code(app.state.session_factory, account.email)
     return body
 
+
 def test_demo_park_matches_recomputation(app, client, fw, monkeypatch):
     from argon2 import PasswordHasher
 
@@ -862,3 +863,33 @@ def test_summary_follows_resubmission_and_ignores_drafts(app, world, fw):
     assert (row.first_level, row.first_total) == (3, pytest.approx(100.0))
     assert "二级：总分需≥40" in row.gaps
     assert set(_summaries(app)) == {ent}  # enterprises never assessed have no row
+
+
+def test_migration_back_fills_what_submit_writes(app, monkeypatch):
+    """Down to the revision before the summary and up again: the migration's back-fill of
+    the demo park equals the rows the platform wrote."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from nqpf.web.db import alembic_config, upgrade_database
+    from nqpf.web.models import AssessmentLatest
+
+    def rows():
+        with app.state.session_factory() as s:
+            return sorted(
+                tuple(getattr(r, c.key) for c in AssessmentLatest.__table__.c if c.key != "id")
+                for r in s.scalars(select(AssessmentLatest))
+            )
+
+    _demo_world(app, monkeypatch)
+    written = rows()
+    url = app.state.engine.url.render_as_string(hide_password=False)
+    config = alembic_config(url)
+    mine = next(
+        r for r in ScriptDirectory.from_config(config).walk_revisions()
+        if r.path.endswith("_latest_results.py")
+    )  # fmt: skip
+    app.state.engine.dispose()
+    command.downgrade(config, mine.down_revision)
+    upgrade_database(url)
+    assert len(written) > 20 and rows() == written

@@ -162,7 +162,7 @@ def test_carbon_tables_and_workbook():
     assert totals["电网排放因子"] == "省级电力平均"
     assert list(tables["分品种"].columns[:4]) == ["能源品种", "类别", "用量", "单位"]
     factors = tables["因子"].set_index("因子")
-    assert factors.loc["tce", "可信度说明"].iloc[0].startswith("未核实")
+    assert factors.loc["折标煤系数", "可信度"].iloc[0].startswith("未核实")
     assert "使用了标注为“未核实”的因子" in tables["说明"]["内容"].iloc[0]
     assert "企业" not in dict(svc.carbon_tables(result)["汇总"].itertuples(index=False, name=None))
 

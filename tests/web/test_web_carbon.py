@@ -144,8 +144,8 @@ def test_api_accounts_like_the_engine(app, world, client, token_for):
     assert math.isclose(summary["排放总量 E (tCO2)"], expected.e_total, abs_tol=1e-9)
     factors = list(book["因子"].iter_rows(values_only=True))
     assert factors[0][4:6] == ("来源", "可信度")
-    grid = next(row for row in factors if row[0] == "电力" and row[1] == "ef")
-    assert "广东" in grid[4] and grid[5] == "secondary"
+    grid = next(row for row in factors if row[0] == "电力" and row[1] == "排放因子")
+    assert "广东" in grid[4] and grid[5] == "二手来源（待与官方公告核对）"
     book.close()
 
     # carriers

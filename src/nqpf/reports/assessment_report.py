@@ -35,8 +35,13 @@ from nqpf.reports.assessment_plots import (
     scene_ladder,
 )
 from nqpf.reports.html import Section, render_report
-from nqpf.reports.labels import CARBON_LINE_COLUMNS, confidence_label
-from nqpf.reports.numbers import score
+from nqpf.reports.labels import (
+    CARBON_LINE_COLUMNS,
+    answer_text,
+    confidence_label,
+    question_numbers,
+)
+from nqpf.reports.number_format import score
 from nqpf.reports.plots import figure_to_data_uri
 
 __all__ = ["SYNTHETIC_LABEL", "enterprise_report", "rollup_report"]
@@ -58,20 +63,8 @@ def _num(x: float) -> str:
     return f"{float(x):.6f}".rstrip("0").rstrip(".") if float(x) != int(x) else str(int(x))
 
 
-def _question_numbers(questions: Any) -> dict[str, int]:
-    """Question id → its number in the questionnaire (1, 2, …): readers see the number,
-    never the id (``funding_rate``)."""
-    return {q.id: i for i, q in enumerate(questions, start=1)}
-
-
 def _level_name(level: int | None) -> str:
     return "—" if level is None else LEVEL_NAMES.get(int(level), f"{int(level)}级")
-
-
-def _answer_text(value: Any) -> str:
-    if isinstance(value, tuple | list):
-        return "、".join(map(str, value)) or "（无）"
-    return "" if value is None else str(value)
 
 
 def _framework(result: ScoreResult, framework: Framework | None) -> Framework | None:
@@ -101,7 +94,9 @@ def _enterprise_meta(enterprise: Mapping[str, Any] | None) -> dict[str, str]:
 # ----------------------------------------------------------------------- enterprise
 
 
-def _dimension_section(result: ScoreResult, note: str | None) -> Section:
+def _dimension_section(
+    result: ScoreResult, note: str | None, fw: Framework | None = None
+) -> Section:
     max_by_dim: dict[str, float] = {}
     for q in result.questions:
         max_by_dim[q.dimension] = max_by_dim.get(q.dimension, 0.0) + float(q.max_points)
@@ -128,7 +123,8 @@ def _dimension_section(result: ScoreResult, note: str | None) -> Section:
     dims = {n: (float(p), max_by_dim[n]) for n, p in result.dimensions.items() if max_by_dim.get(n)}
     if len(dims) >= 3:
         figures.append(("各维度得分率雷达图", figure_to_data_uri(radar(dims, note=note))))
-    number = _question_numbers(result.questions)
+    number = question_numbers(result.questions)
+    asked = {q.id: q for q in fw.questions} if fw is not None else {}
     lost = sorted(
         (q for q in result.questions if q.max_points - q.points > 1e-9),
         key=lambda q: q.points - q.max_points,
@@ -139,7 +135,7 @@ def _dimension_section(result: ScoreResult, note: str | None) -> Section:
                 "题号": number[q.id],
                 "题目": q.title,
                 "维度": q.dimension,
-                "作答": _answer_text(q.answer),
+                "作答": answer_text(asked.get(q.id), q.answer),
                 "得分": float(q.points),
                 "满分": float(q.max_points),
                 "失分": float(q.max_points - q.points),
@@ -415,7 +411,7 @@ def enterprise_report(
         figures.append(("总分与等级门槛", figure_to_data_uri(gauge)))
     sections = [
         Section("评测结论", text="\n\n".join(overview), figures=figures),
-        _dimension_section(result, note),
+        _dimension_section(result, note, fw),
         _conditions_section(result),
     ]
     if diagnosis is not None:
@@ -532,7 +528,7 @@ def _scores_sections(
         )
     else:
         qs = [q for q in fw.questions if q.id in data.columns]
-        number = _question_numbers(fw.questions)
+        number = question_numbers(fw.questions)
         if qs:
             rows = []
             for q in qs:

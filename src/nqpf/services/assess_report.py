@@ -28,7 +28,7 @@ from nqpf.assessment.schema import fmt_num
 from nqpf.evaluation import ComparisonResult
 from nqpf.io.atomic import xlsx_bytes
 from nqpf.reports.html import Section
-from nqpf.reports.labels import confidence_label
+from nqpf.reports.labels import answer_text, confidence_label, question_numbers
 from nqpf.reports.pdf import PdfEngineError, find_chromium
 from nqpf.services.assess import score_tables
 
@@ -283,7 +283,27 @@ def report_xlsx(analysis: Analysis) -> bytes:
         }
     )
     tables["roadmap"] = analysis.roadmap.to_frame().rename(columns={"title": "事项"})
+    _readable_ids(fw, tables)
     return xlsx_bytes({_SHEETS[name]: _in_chinese(frame) for name, frame in tables.items()})
+
+
+def _readable_ids(fw: Framework, tables: dict[str, pd.DataFrame]) -> None:
+    """Questions and scenes by their number, coded answers by their label (no ids)."""
+    asked = {q.id: q for q in fw.questions}
+    for name, numbers in (
+        ("questions", question_numbers(fw.questions)),
+        ("scenes", question_numbers(fw.scenes)),
+    ):
+        frame = tables.get(name)
+        if frame is None or "id" not in frame.columns:
+            continue
+        if name == "questions" and "answer" in frame.columns:
+            pairs = zip(frame["id"], frame["answer"], strict=True)
+            frame["answer"] = [  # a multi-select is stored joined by "|"
+                answer_text(asked.get(i), tuple(a.split("|")) if isinstance(a, str) else a)
+                for i, a in pairs
+            ]
+        frame["id"] = frame["id"].map(lambda i, n=numbers: n.get(i, i))
 
 
 def _in_chinese(frame: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 
 from nqpf.assessment.carbon import (
+    FACTOR_NAMES_ZH,
     GRID_KIND_LABELS,
     CarbonResult,
     account,
@@ -395,7 +396,7 @@ def year_over_year(summaries: Mapping[int, Mapping[str, Any]]) -> list[dict[str,
 
 
 # --------------------------------------------------------------------------- the download
-_FACTOR_COLUMNS = ["能源品种", "因子", "数值", "单位", "来源", "可信度", "可信度说明", "用户指定"]
+_FACTOR_COLUMNS = ["能源品种", "因子", "数值", "单位", "来源", "可信度", "用户指定"]
 
 
 def carbon_tables(
@@ -420,6 +421,10 @@ def carbon_tables(
         ("核算年份", r.get("year")),
         ("地区", r.get("region") or "全国"),
         ("电网排放因子", GRID_KIND_LABELS.get(grid.get("kind"), grid.get("kind"))),
+        (
+            "电网排放因子可信度",
+            confidence_label(grid["confidence"]) if grid.get("confidence") else None,
+        ),
         ("电网排放因子取值 (tCO2/MWh)", grid.get("value")),
         ("电网排放因子说明", grid.get("label")),
         ("电力折标煤口径", r.get("electricity_convention")),
@@ -446,11 +451,10 @@ def carbon_tables(
         [
             [
                 f["carrier"],
-                f["factor"],
+                FACTOR_NAMES_ZH.get(f["factor"], f["factor"]),
                 f["value"],
                 f["unit"],
                 f["source"],
-                f["confidence"],
                 confidence_label(f["confidence"]),
                 "是" if f["overridden"] else "否",
             ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from nqpf.reports.numbers import SCORE_DIGITS, number, score
+from nqpf.reports.number_format import SCORE_DIGITS, number, score
 
 __all__ = ["BEIJING", "SCORE_DIGITS", "beijing", "number", "score"]
 

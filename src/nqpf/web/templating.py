@@ -14,6 +14,7 @@ from nqpf.assessment.schema import CONFIDENCE_ZH as CONFIDENCE_LABELS
 from nqpf.assessment.schema import confidence_zh as confidence_label
 from nqpf.datasets.synthetic import SYNTHETIC_LABEL
 from nqpf.web.formatting import beijing, number, score
+from nqpf.web.services.audit import OBJECT_TYPE_LABELS
 
 __all__ = ["KIND_LABELS", "ROLE_LABELS", "SIZE_LABELS", "render", "templates"]
 
@@ -33,14 +34,27 @@ templates.env.globals.update(
     SYNTHETIC_LABEL=SYNTHETIC_LABEL,
     CONFIDENCE_LABELS=CONFIDENCE_LABELS,
     FACTOR_NAMES_ZH=FACTOR_NAMES_ZH,
+    OBJECT_TYPE_LABELS=OBJECT_TYPE_LABELS,
     confidence_label=confidence_label,
     beijing=beijing,
     score=score,
     number=number,
 )
+
+
+def fact_label(fact_id: str) -> str:
+    """The Chinese label of an assessment fact (``equipment_network_rate`` → 设备联网率)."""
+    from nqpf.matching import load_facts
+
+    try:
+        return load_facts().spec(fact_id).label
+    except (KeyError, ValueError, LookupError):
+        return fact_id
+
+
 # one way to write numbers and times on every page (nqpf.web.formatting)
 templates.env.filters.update(
-    beijing=beijing, score=score, number=number, confidence=confidence_label
+    beijing=beijing, score=score, number=number, confidence=confidence_label, fact=fact_label
 )
 
 

@@ -403,6 +403,7 @@ def _admin_index(
 ORG_PAGE_SIZE = 50
 # Chinese labels of the audit actions of sign-in and administration (others show as is)
 AUDIT_ACTION_LABELS = {
+    **audit_service.ACTION_LABELS,
     **auth_service.ACTION_LABELS,
     "reset_password": "重置密码（临时密码）",
     "reset_totp": "重置两步验证",

@@ -25,14 +25,89 @@ from nqpf.web.errors import FieldError, Forbidden
 from nqpf.web.models import AuditEvent, User
 
 __all__ = [
+    "ACTION_LABELS",
+    "OBJECT_TYPE_LABELS",
     "AuditFilter",
     "AuditPage",
     "AuditRow",
+    "action_label",
     "browse",
     "may_browse",
+    "object_type_label",
     "record",
     "snapshot",
 ]
+
+
+# -- labels: what the audit page shows for the codes stored -------------------------------
+#: Audit action code → its Chinese label (sign-in actions: ``services.auth.ACTION_LABELS``).
+ACTION_LABELS = {
+    "create": "创建",
+    "update": "修改",
+    "delete": "删除",
+    "close": "关闭",
+    "import": "批量导入",
+    "upload": "上传",
+    "share": "共享",
+    "unshare": "取消共享",
+    "add_member": "添加成员",
+    "remove_member": "移除成员",
+    "change_role": "变更角色",
+    "members": "变更成员",
+    "change_password": "修改密码",
+    "reset_password": "重置密码（临时密码）",
+    "reset_totp": "重置两步验证",
+    "create_from_roadmap": "由路线图创建",
+    "propose": "提交方案",
+    "withdraw": "撤回",
+    "matched": "匹配成功",
+    "in_project": "转入项目",
+    "evaluate": "效果评估",
+    "evaluate_queued": "效果评估（已排队）",
+    "revoke": "吊销",
+    "job.submit": "提交后台任务",
+    "seed_demo": "生成演示数据",
+    "narrow_share": "共享范围收窄（迁移）",
+    "register_apply": "服务商申请入库",
+    "register_review": "服务商专家评审",
+    "register_admit": "服务商入库",
+    "register_sanction": "服务商处理",
+    "register_lift": "解除服务商处理",
+    "register_appeal": "服务商申诉",
+    "register_decide_appeal": "服务商申诉裁定",
+}
+#: Audit object type code → its Chinese label.
+OBJECT_TYPE_LABELS = {
+    "api_token": "API 令牌",
+    "assessment": "评测",
+    "carbon_inventory": "碳排放盘查",
+    "demo": "演示数据",
+    "enterprise": "企业",
+    "enterprise_import": "企业导入",
+    "job": "后台任务",
+    "membership": "成员关系",
+    "need": "需求",
+    "need_share": "需求共享",
+    "organization": "组织",
+    "programme": "效果评估项目",
+    "project": "项目",
+    "project_document": "项目文件",
+    "proposal": "方案响应",
+    "provider_registration": "服务商入库",
+    "share": "数据共享",
+    "solution": "解决方案",
+    "user": "用户",
+}
+
+
+def action_label(action: str) -> str:
+    """The Chinese label of an audit action (an unknown code as it is)."""
+    return ACTION_LABELS.get(action, action)
+
+
+def object_type_label(object_type: str) -> str:
+    """The Chinese label of an audit object type (an unknown code as it is)."""
+    return OBJECT_TYPE_LABELS.get(object_type, object_type)
 
 
 # -- writing -------------------------------------------------------------------------------

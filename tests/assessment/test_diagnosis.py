@@ -87,7 +87,7 @@ def test_crosswalk_matches_reference_and_framework():
 def test_default_cost_table_is_marked_as_design():
     c = load_step_costs()
     assert c.confidence == "design"
-    assert "not money" in c.units
+    assert "非金额" in c.units
     assert set(c.scene_level.to_level) >= {2, 3, 4}
 
 

@@ -239,7 +239,7 @@ class StepCosts(_Model):
     id: str = "custom"
     version: str = ""
     confidence: str = "design"
-    units: str = "relative effort units"
+    units: str = "相对工作量单位"
     source: str = ""
     scene_level: _SceneCosts
     single_option: _Linear
@@ -284,7 +284,7 @@ def load_step_costs(
     --------
     >>> c = load_step_costs()
     >>> c.confidence, c.units
-    ('design', 'relative effort units (相对工作量单位), not money')
+    ('design', '相对工作量单位（非金额）')
     """
     if isinstance(costs, StepCosts):
         return costs
@@ -578,7 +578,7 @@ class Roadmap(Result):
     projected: ScoreResult | None
     responses: Mapping[str, Any] = field(repr=False)
     message: str = ""
-    cost_units: str = "relative effort units"
+    cost_units: str = "相对工作量单位"
     cost_confidence: str = "design"
 
     def summary(self) -> Summary:

@@ -71,6 +71,7 @@ __all__ = [
     "ConditionResult",
     "ItemScore",
     "QualitySmeRules",
+    "QualitySmeTierResult",
     "TierResult",
     "assess_innovative",
     "assess_little_giant",
@@ -443,7 +444,7 @@ class ItemScore:
 
 
 @dataclass(frozen=True, eq=False)
-class TierResult(Result):
+class QualitySmeTierResult(Result):
     """Outcome of one tier's assessment.
 
     Attributes
@@ -708,7 +709,7 @@ def _eval(
     )
 
 
-def _assess(tier_key: str, facts: Mapping[str, Any], version: str) -> TierResult:
+def _assess(tier_key: str, facts: Mapping[str, Any], version: str) -> QualitySmeTierResult:
     rules = load_quality_sme(version)
     if tier_key not in rules.tiers:
         raise ConfigError(
@@ -770,7 +771,7 @@ def _assess(tier_key: str, facts: Mapping[str, Any], version: str) -> TierResult
         if status == "met":
             reasons.append("全部条件满足")
     has_score = bool(tier.items or tier.missing_items)
-    return TierResult(
+    return QualitySmeTierResult(
         tier=tier_key,
         name=tier.name,
         version=rules.version,
@@ -789,7 +790,7 @@ def _assess(tier_key: str, facts: Mapping[str, Any], version: str) -> TierResult
     )
 
 
-def assess_innovative(facts: Mapping[str, Any], *, version: str = "2022") -> TierResult:
+def assess_innovative(facts: Mapping[str, Any], *, version: str = "2022") -> QualitySmeTierResult:
     """创新型中小企业 (63号 附件1; in 2026 科技和创新型, same criteria).
 
     Passes on any 直通条件, or on a score ≥ 60 with 创新能力 ≥ 20, 成长性 ≥ 15 and
@@ -798,7 +799,7 @@ def assess_innovative(facts: Mapping[str, Any], *, version: str = "2022") -> Tie
     return _assess("innovative", facts, str(version))
 
 
-def assess_specialized(facts: Mapping[str, Any], *, version: str = "2022") -> TierResult:
+def assess_specialized(facts: Mapping[str, Any], *, version: str = "2022") -> QualitySmeTierResult:
     """专精特新中小企业 (2022: 63号 附件2; 2026: 2号文).
 
     The published score tables are only partly in the reference, so the result is
@@ -808,9 +809,14 @@ def assess_specialized(facts: Mapping[str, Any], *, version: str = "2022") -> Ti
     return _assess("specialized", facts, str(version))
 
 
-def assess_little_giant(facts: Mapping[str, Any], *, version: str = "2022") -> TierResult:
+def assess_little_giant(facts: Mapping[str, Any], *, version: str = "2022") -> QualitySmeTierResult:
     """专精特新"小巨人" (63号 附件3): the prerequisite and the six groups 专精特新链品.
 
     Only ``version="2022"`` has these conditions; 2026 raises :class:`ConfigError`.
     """
     return _assess("little_giant", facts, str(version))
+
+
+TierResult = QualitySmeTierResult
+"""Old name of :class:`QualitySmeTierResult`, kept for existing imports (renamed because
+``smart_factory_tiers`` had a result class of the same name)."""

@@ -51,6 +51,7 @@ from nqpf.results import Result, Summary
 
 __all__ = [
     "ConditionResult",
+    "SmartFactoryTierResult",
     "TierCondition",
     "TierResult",
     "TierRules",
@@ -229,7 +230,7 @@ class ConditionResult:
 
 
 @dataclass(frozen=True)
-class TierResult(Result):
+class SmartFactoryTierResult(Result):
     """Outcome of :func:`assess_tier`.
 
     Attributes
@@ -427,7 +428,7 @@ def _kpis(value: Any) -> dict[str, bool]:
 
 def assess_tier(
     facts: Mapping[str, Any], rules: TierRules | str | os.PathLike[str] | None = None
-) -> TierResult:
+) -> SmartFactoryTierResult:
     """Check the facts of one enterprise against every tier.
 
     Parameters
@@ -626,7 +627,7 @@ def assess_tier(
     }
     if scenes is None:
         notes.append("未给出已建典型场景；参考资料未规定各层级的最少场景数")
-    return TierResult(
+    return SmartFactoryTierResult(
         rules=f"{rules.id}-{rules.version}",
         tier=reached,
         possible=possible,
@@ -635,3 +636,8 @@ def assess_tier(
         scenes_by_group=by_group,
         notes=tuple(notes),
     )
+
+
+TierResult = SmartFactoryTierResult
+"""Old name of :class:`SmartFactoryTierResult`, kept for existing imports (renamed because
+``quality_sme_tiers`` had a result class of the same name)."""

@@ -38,7 +38,7 @@ SPARK_CONF = {
 #: Settings of the DuckDB connection a run opens: a memory cap it spills beyond (to a
 #: temporary folder), and no row order kept that the outputs do not need (order costs
 #: memory when writing).
-DUCKDB_CONF = {"memory_limit": "512MB", "preserve_insertion_order": False}
+DUCKDB_CONF = {"memory_limit": "768MB", "preserve_insertion_order": False}
 _EXTRAS = {"duckdb": "duckdb", "spark": "pyspark"}
 
 

@@ -13,6 +13,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is a dev dependency")
 from fastapi.testclient import TestClient  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
+from tests.web.security.totp_support import enrol_required, fresh_code, needs_code  # noqa: E402
 from tests.web.world import PASSWORD, seed_world  # noqa: E402
 
 from nqpf.web.config import Settings  # noqa: E402
@@ -30,8 +31,11 @@ LABELS = _labels()
 
 
 def _token(app, email: str) -> dict[str, str]:
+    body = {"email": email, "password": PASSWORD, "scopes": ["read", "write", "admin"]}
+    if needs_code(app.state.session_factory, email):  # two-factor sign-in (issue 17)
+        body["totp_code"] = fresh_code(app.state.session_factory, email)
     with TestClient(app) as client:
-        r = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+        r = client.post("/api/v1/auth/token", json=body)
         assert r.status_code == 201, r.text
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
@@ -42,6 +46,7 @@ def test_no_server_errors(label: str, sqlite_url: str):
     app = create_app(Settings(database_url=sqlite_url, env="test", secret_key="t" * 32))
     with app.state.session_factory() as session:
         seed_world(session)
+        enrol_required(session, app.state.settings)
     callers = {
         "admin": _token(app, "admin@nqpf.test"),
         "enterprise": _token(app, "ent_admin@nqpf.test"),

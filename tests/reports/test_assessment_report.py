@@ -105,6 +105,26 @@ def test_radar_shares_and_png(result, fw, tmp_path):
     _no_missing_glyphs(fig, tmp_path / "radar.png")
 
 
+def test_radar_labels_clear_of_the_rings_and_inside_the_figure():
+    dims = {"数字化基础": (30.5, 40), "数字化经营": (20.125, 30), "数字化管理": (10, 20),
+            "数字化成效": (8, 20), "绿色化": (3, 10)}  # fmt: skip
+    fig = ap.radar(dims)
+    ax = fig.axes[0]
+    # ring labels halfway between the first two axes (72° apart), never on an axis
+    assert ax.get_rlabel_position() == pytest.approx(36.0)
+    names = ax.get_xticklabels()
+    assert [t.get_text() for t in names][:2] == ["数字化基础\n30.5/40", "数字化经营\n20.1/30"]
+    assert [t.get_ha() for t in names] == ["center", "left", "left", "right", "right"]
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    for t in [*names, *ax.get_yticklabels()]:
+        e = t.get_window_extent(renderer)
+        assert box.x0 <= e.x0 and e.x1 <= box.x1 and box.y0 <= e.y0 and e.y1 <= box.y1, t
+    circle = ax.get_window_extent(renderer)
+    for t in names[1:3]:  # names on the right start right of the circle's centre line
+        assert t.get_window_extent(renderer).x0 > (circle.x0 + circle.x1) / 2
+
+
 def test_radar_needs_three_dimensions():
     with pytest.raises(DataValidationError, match="at least 3"):
         ap.radar({"a": (1, 2), "b": (1, 2)})

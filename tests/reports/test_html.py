@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from nqpf.reports import html as html_module
 from nqpf.reports.html import Section, format_cell, render_report
 
 EVIL = "<script>alert(1)</script>"
@@ -77,7 +79,7 @@ def test_user_strings_are_escaped_everywhere():
 def test_table_cell_with_script_is_escaped():
     frame = pd.DataFrame({"省份": [EVIL], "指数": [0.5]})
     html = _report(sections=[Section("结果", tables=[("表", frame)])])
-    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in html
+    assert '<td class="wide">&lt;script&gt;alert(1)&lt;/script&gt;</td>' in html
     assert "<script>" not in html
 
 
@@ -174,11 +176,12 @@ def test_numbers_formatted_ints_kept():
     html = _report(sections=[Section("结果", tables=[("指数表", frame)])])
     rows = _tbody_rows(html)
     assert rows[0] == (
-        '<tr><td>北京</td><td class="num">2021</td><td class="num">0.1235</td>'
-        '<td class="num"></td><td class="num">7</td></tr>'
+        '<tr><td class="nowrap">北京</td><td class="num nowrap">2021</td>'
+        '<td class="num nowrap">0.1235</td><td class="num nowrap"></td>'
+        '<td class="num nowrap">7</td></tr>'
     )
-    assert '<td class="num">0.3333</td>' in rows[1]
-    assert '<td class="num">2.5000</td>' in rows[1]
+    assert '<td class="num nowrap">0.3333</td>' in rows[1]
+    assert '<td class="num nowrap">2.5000</td>' in rows[1]
     # No index column for a default RangeIndex.
     assert '<th scope="row">' not in html
 
@@ -186,14 +189,38 @@ def test_numbers_formatted_ints_kept():
 def test_named_and_multi_index_are_shown():
     frame = pd.DataFrame({"指数": [0.5, 0.25]}, index=pd.Index(["东部", "西部"], name="区域"))
     html = _report(sections=[Section("s", tables=[("t", frame)])])
-    assert '<th scope="col">区域</th><th scope="col">指数</th>' in html
-    assert '<th scope="row">东部</th><td class="num">0.5000</td>' in html
+    assert (
+        '<th scope="col" class="nowrap">区域</th><th scope="col" class="nowrap">指数</th>' in html
+    )
+    assert '<th scope="row" class="nowrap">东部</th><td class="num nowrap">0.5000</td>' in html
 
     multi = frame.set_index(pd.MultiIndex.from_tuples([("东部", 2020), ("西部", 2020)]))
     multi.columns = pd.MultiIndex.from_tuples([("指数", "值")])
     html = _report(sections=[Section("s", tables=[("t", multi)])])
-    assert '<th scope="row">东部</th><th scope="row">2020</th>' in html
-    assert '<th scope="col">指数 / 值</th>' in html
+    assert (
+        '<th scope="row" class="nowrap">东部</th><th scope="row" class="nowrap">2020</th>' in html
+    )
+    assert '<th scope="col" class="nowrap">指数 / 值</th>' in html
+
+
+def test_print_layout_keeps_short_columns_on_one_line_and_long_text_wide():
+    frame = pd.DataFrame(
+        {
+            "题号": [1, 22],
+            "维度": ["数字化管理", "数字化基础"],
+            "题目": ["近三年平均数字化投入占营业额比例（按营业收入计，含软硬件与服务）", "短"],
+            "作答说明": ["选项B（单个业务环节）", "选项A"],
+        }
+    )
+    html = _report(sections=[Section("s", tables=[("t", frame)])])
+    heads = re.findall(r'<th scope="col"(?: class="(\w+)")?>', html)
+    assert heads == ["nowrap", "nowrap", "wide", ""]
+    assert '<td class="nowrap">数字化管理</td>' in html
+    css = (Path(html_module.__file__).parent / "templates" / "base.css").read_text("utf-8")
+    print_rules = css[css.index("@media print") :]
+    assert "th.nowrap, td.nowrap, td.num { white-space: nowrap; }" in print_rules
+    assert "th.wide, td.wide { min-width: 12em; }" in print_rules
+    assert "break-after: avoid" in print_rules and "break-before: avoid" in print_rules
 
 
 def test_wide_tables_scroll_horizontally():
@@ -224,7 +251,7 @@ def test_short_tables_have_no_truncation_note():
 
 def test_empty_table_renders_header_only():
     html = _report(sections=[Section("空", tables=[("t", pd.DataFrame({"a": []}))])])
-    assert '<th scope="col">a</th>' in html and _tbody_rows(html) == []
+    assert '<th scope="col" class="nowrap">a</th>' in html and _tbody_rows(html) == []
 
 
 # --------------------------------------------------------------------------- Section

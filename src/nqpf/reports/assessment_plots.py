@@ -18,6 +18,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from nqpf.exceptions import DataValidationError
 from nqpf.reports._figure import hide_spines, label_axes, new_figure
+from nqpf.reports.number_format import score
 
 __all__ = [
     "LEVEL_COLORS",
@@ -108,6 +109,7 @@ def radar(
 
     values = shares(dimensions)
     fig, ax = new_figure(6.4, 6.0, note, projection="polar")
+    ax.set_position((0.2, 0.14, 0.6, 0.68))  # room for the names left and right of the circle
     ax.set_theta_offset(np.pi / 2)
     ax.set_theta_direction(-1)
     angles = np.linspace(0, 2 * np.pi, len(names), endpoint=False)
@@ -129,11 +131,23 @@ def radar(
             fontsize=9,
             color=_ACCENT,
         )
-    ticks = [f"{n}\n{float(dimensions[n][0]):g}/{float(dimensions[n][1]):g}" for n in names]
+    ticks = [f"{n}\n{score(dimensions[n][0])}/{score(dimensions[n][1])}" for n in names]
     ax.set_xticks(angles, ticks, fontsize=10)
+    # dimension names clear of the rings: outside the circle, aligned away from it
+    for label, a in zip(ax.get_xticklabels(), angles, strict=True):
+        side = np.sin(a)
+        label.set_horizontalalignment(
+            "left" if side > 0.2 else "right" if side < -0.2 else "center"
+        )
+    ax.tick_params(axis="x", pad=12)
     ax.set_ylim(0, 1.0)
-    ax.set_yticks([0.2, 0.4, 0.6, 0.8, 1.0], ["20%", "40%", "60%", "80%", "100%"], fontsize=8)
-    ax.tick_params(axis="x", pad=10)
+    # the ring labels (20 % … 100 %) halfway between the first two axes, on a white
+    # ground, so that neither an axis, a name nor a polygon runs through them
+    ax.set_rlabel_position(float(np.degrees(angles[1] / 2)))
+    ax.set_yticks([0.2, 0.4, 0.6, 0.8, 1.0], ["20%", "40%", "60%", "80%", "100%"], fontsize=7.5)
+    for label in ax.get_yticklabels():
+        label.set_color("#5f6b7a")
+        label.set_bbox({"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
     ax.set_title(title, fontsize=14, pad=18)
     return fig
 

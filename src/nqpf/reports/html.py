@@ -128,6 +128,31 @@ def _label(key: Any) -> str:
     return str(key)
 
 
+SHORT_CELL = 8
+"""Longest text (characters) of a column that is kept on one line in print: codes, short
+labels and numbers never wrap one character per line."""
+
+
+def _column_layout(columns: list[str], rows: list[list[dict]]) -> list[str]:
+    """Each column's layout class: ``nowrap`` for numbers and short text (no cell and not
+    the header longer than :data:`SHORT_CELL`), ``wide`` for long text (given a minimum
+    width so that the narrow columns do not squeeze it), else ``""``.  Number cells never
+    wrap whatever their column (``td.num``)."""
+    out = []
+    for j, header in enumerate(columns):
+        cells = [r[j] for r in rows]
+        longest = max((len(c["text"]) for c in cells), default=0)
+        if len(header) <= SHORT_CELL and all(
+            c["num"] or len(c["text"]) <= SHORT_CELL for c in cells
+        ):
+            out.append("nowrap")
+        elif longest > 3 * SHORT_CELL:
+            out.append("wide")
+        else:
+            out.append("")
+    return out
+
+
 def _table_context(caption: str, frame: pd.DataFrame, max_rows: int, decimals: int) -> dict:
     """Everything the template needs for one table, already formatted as text."""
     show_index = not (
@@ -148,9 +173,14 @@ def _table_context(caption: str, frame: pd.DataFrame, max_rows: int, decimals: i
             for v, num in zip(values, numeric_cols, strict=True)
         ]
         rows.append(cells)
+    layout = _column_layout(columns, rows)
+    for cells in rows:
+        for cell, kind in zip(cells, layout, strict=True):
+            cell["layout"] = kind
     return {
         "caption": caption,
         "columns": columns,
+        "layout": layout,
         "rows": rows,
         "n_total": len(frame),
         "n_shown": len(head),

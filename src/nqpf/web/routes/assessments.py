@@ -19,7 +19,8 @@ from nqpf.web import charts
 from nqpf.web.authz import enterprise_for
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import Conflict, FieldError
-from nqpf.web.models import Assessment
+from nqpf.web.i18n import download_filename
+from nqpf.web.models import Assessment, Organization
 from nqpf.web.routes._shared import MAX_ID, XLSX, DbId, download
 from nqpf.web.services import assessments as svc
 from nqpf.web.templating import render
@@ -528,6 +529,15 @@ def outcome_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) -> Ou
     )
 
 
+def _report_name(session: Any, row: Assessment, ext: str) -> str:
+    """``企业名称-评测框架中文名-T0.pdf``: the download name a reader files."""
+    key = f"{row.framework_id}-{row.framework_version}"
+    names = {k: f.name for k, f in svc.available_frameworks().items()}
+    names |= {k: f.name for k, f in svc.rule_frameworks().items()}
+    org = session.get(Organization, row.enterprise_id)
+    return download_filename(org.name if org else None, names.get(key, key), row.label, ext=ext)
+
+
 @api.get(
     "/assessments/{assessment_id}/report.pdf",
     response_class=Response,
@@ -537,7 +547,8 @@ def report_pdf_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) ->
     """The diagnosis report as PDF (headless Chromium; 503 when it is not installed)."""
     data = svc.report_pdf(session, actor, assessment_id)
     row = svc.get_assessment(session, actor, assessment_id)
-    return download(data, f"assessment-{row.id}-{row.label}.pdf", "application/pdf")
+    label = _report_name(session, row, "pdf")
+    return download(data, f"assessment-{row.id}-{row.label}.pdf", "application/pdf", label)
 
 
 @api.get(
@@ -549,7 +560,8 @@ def report_xlsx_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) -
     """The score tables (summary, dimensions, questions, scenes, conditions, roadmap) as XLSX."""
     data = svc.report_xlsx(session, actor, assessment_id)
     row = svc.get_assessment(session, actor, assessment_id)
-    return download(data, f"assessment-{row.id}-{row.label}.xlsx")
+    label = _report_name(session, row, "xlsx")
+    return download(data, f"assessment-{row.id}-{row.label}.xlsx", label=label)
 
 
 @api.get(

@@ -13,7 +13,8 @@ from starlette.datastructures import FormData
 from nqpf.web.authz import enterprise_for
 from nqpf.web.deps import ActorDep, PageActorDep, SessionDep
 from nqpf.web.errors import Conflict, FieldError
-from nqpf.web.models import CarbonInventory
+from nqpf.web.i18n import download_filename
+from nqpf.web.models import CarbonInventory, Organization
 from nqpf.web.routes._shared import MAX_ID, XLSX, DbId, download
 from nqpf.web.services import carbon as svc
 from nqpf.web.templating import render
@@ -189,7 +190,9 @@ def delete_api(inventory_id: DbId, session: SessionDep, actor: ActorDep) -> Resp
 def report_xlsx_api(inventory_id: DbId, session: SessionDep, actor: ActorDep) -> Response:
     """Per-carrier lines, totals, factors used (source, confidence) and notes as XLSX."""
     row, data = svc.report_xlsx(session, actor, inventory_id)
-    return download(data, f"carbon-{row.enterprise_id}-{row.year}.xlsx")
+    org = session.get(Organization, row.enterprise_id)
+    label = download_filename(org.name if org else None, "碳排放盘查", f"{row.year}年", ext="xlsx")
+    return download(data, f"carbon-{row.enterprise_id}-{row.year}.xlsx", label=label)
 
 
 # ------------------------------------------------------------------------------ pages

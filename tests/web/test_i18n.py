@@ -83,3 +83,50 @@ def test_inventory_of_an_unpublished_year_and_its_download_name(app, world, clie
     assert r.status_code == 200
     name = quote("南山精密制造有限公司-碳排放盘查-2024年.xlsx")
     assert f"filename*=UTF-8''{name}" in r.headers["content-disposition"]
+
+
+def test_report_pdf_as_a_job_shows_progress_and_offers_the_file(app, world, login, monkeypatch):
+    """The report PDF printed by the worker: the job page, then the PDF (or, on a machine
+    without Chromium, the job's Chinese reason)."""
+    import time
+
+    from tests.web.answers import complete_answers
+
+    from nqpf.assessment import load_framework
+    from nqpf.web import jobs
+    from nqpf.web.models import Job
+
+    fw = load_framework("sme-digital-2024")
+    c = login(world.emails["ent_member"])
+    ent = world.orgs["ent_sz"]
+    a = c.post(f"/api/v1/enterprises/{ent}/assessments", json={"framework": fw.key}).json()
+    c.patch(f"/api/v1/assessments/{a['id']}", json={"revision": 0, "answers": complete_answers(fw)})
+    assert c.post(f"/api/v1/assessments/{a['id']}/submit").status_code == 200
+    page = c.get(f"/assessments/{a['id']}")
+    assert f"/assessments/{a['id']}/report-pdf-job" in page.text  # the button is offered
+    if shutil.which("chromium") is None:
+        monkeypatch.setenv("NQPF_CHROMIUM", "/nonexistent/chromium")
+    r = c.post(f"/assessments/{a['id']}/report-pdf-job", data={"csrf_token": c.csrf},
+               follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")
+    job_id = int(r.headers["location"].rsplit("/", 1)[1])
+    queue = jobs.queue_for(app.state.settings.database_url)
+    try:
+        with jobs.WorkerThread(queue, app.state.session_factory, poll=0.05):
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                with app.state.session_factory() as s:
+                    job = s.get(Job, job_id)
+                    state, error = job.state, job.error
+                if state in ("done", "failed"):
+                    break
+                time.sleep(0.1)
+    finally:
+        queue.close()
+    assert c.get(f"/jobs/{job_id}").status_code == 200
+    if shutil.which("chromium") is None:
+        assert state == "failed" and "Chromium" in error
+        return
+    assert state == "done", error
+    pdf = c.get(f"/jobs/{job_id}/files/assessment-{a['id']}-T0.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

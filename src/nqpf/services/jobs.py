@@ -52,6 +52,7 @@ KIND_MODULES: list[str] = [
     "nqpf.services.jobs_analytics",
     "nqpf.services.jobs_pdf",
     "nqpf.services.evaluation",
+    "nqpf.services.jobs_report_pdf",
 ]
 
 #: What a job's error says when its function failed for a reason it did not name.

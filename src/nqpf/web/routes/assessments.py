@@ -551,6 +551,24 @@ def report_pdf_api(assessment_id: DbId, session: SessionDep, actor: ActorDep) ->
     return download(data, f"assessment-{row.id}-{row.label}.pdf", "application/pdf", label)
 
 
+@pages.post("/assessments/{assessment_id}/report-pdf-job")
+def report_pdf_job_page(
+    request: Request, assessment_id: DbId, session: SessionDep, actor: PageActorDep
+) -> Response:
+    """Print the report PDF in the background; the job page shows progress and the file."""
+    from nqpf.web import jobs
+
+    row = svc.get_assessment(session, actor, assessment_id)
+    queue = jobs.queue_for(request.app.state.settings.database_url)
+    try:
+        job = svc.report_pdf_job(
+            session, queue, actor, assessment_id, file=f"assessment-{row.id}-{row.label}.pdf"
+        )
+    finally:
+        queue.close()
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
 @api.get(
     "/assessments/{assessment_id}/report.xlsx",
     response_class=Response,

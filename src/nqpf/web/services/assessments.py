@@ -736,3 +736,41 @@ def template_xlsx(session: Session, actor: Actor, assessment_id: int) -> tuple[s
 def _refuse_rules(row: Assessment) -> None:
     if isinstance(definition_of(row), RuleForm):
         raise Conflict("该评测框架没有 Excel 模板，请在页面上填写", field="file")
+
+
+# -- the report PDF as a background job (issue 17: a PDF render shows its progress) --------
+def report_pdf_job(
+    session: Session, queue: Any, actor: Actor, assessment_id: int, *, file: str
+) -> Any:
+    """Start printing the report of a submitted assessment as a job (kind ``report_pdf``):
+    the HTML is written now and stored as the job's input; the job page shows the
+    progress and offers the PDF ``file``.  Returns the job."""
+    from nqpf.services.jobs_report_pdf import REPORT_HTML
+    from nqpf.web import jobs
+
+    view = any_view(session, actor, assessment_id)
+    row = view.assessment
+    html = report_html(session, view)
+
+    # the job belongs to an organization of the reader, so that its page is theirs
+    owner = (
+        row.enterprise_id
+        if row.enterprise_id in actor.roles
+        else min(actor.roles, default=row.enterprise_id)
+    )
+
+    def audited(job: Any) -> None:
+        audit.record(session, actor, "job.submit", "job", job.id, organization_id=owner,
+                     after={"kind": "report_pdf", "assessment": row.id})  # fmt: skip
+
+    return jobs.submit(
+        session,
+        queue,
+        organization_id=owner,
+        owner_id=actor.user.id,
+        kind="report_pdf",
+        title=f"评测报告 PDF（{row.label}）",
+        config={"file": file, "assessment": row.id},
+        inputs=[jobs.InputFile(REPORT_HTML, "text/html", html.encode("utf-8"))],
+        audit=audited,
+    )

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import nqpf
 from nqpf.exceptions import DataValidationError
+from nqpf.web import i18n_routes
 from nqpf.web.apidocs import install_docs
 from nqpf.web.config import Settings
 from nqpf.web.db import make_engine, make_session_factory
@@ -258,6 +259,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # background jobs (/jobs, /api/v1/jobs) and regional analytics (/analytics)
     app.include_router(analytics.api, prefix="/api/v1")
     app.include_router(analytics.pages, include_in_schema=False)
+    app.include_router(i18n_routes.pages, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     install_docs(app, public=settings.openapi_is_public)
     _install_handlers(app)

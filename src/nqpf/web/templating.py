@@ -14,6 +14,7 @@ from nqpf.assessment.schema import CONFIDENCE_ZH as CONFIDENCE_LABELS
 from nqpf.assessment.schema import confidence_zh as confidence_label
 from nqpf.datasets.synthetic import SYNTHETIC_LABEL
 from nqpf.web.formatting import beijing, number, score
+from nqpf.web.i18n_catalogue import LANGUAGES, language_of, translator
 from nqpf.web.services.audit import OBJECT_TYPE_LABELS
 
 __all__ = ["KIND_LABELS", "ROLE_LABELS", "SIZE_LABELS", "render", "templates"]
@@ -63,7 +64,11 @@ def render(
 ) -> HTMLResponse:
     """Render template ``name`` with the signed-in actor and its CSRF token in context."""
     actor = getattr(request.state, "actor", None)
+    lang = language_of(request)
     base = {
+        "lang": lang,
+        "_": translator(lang),
+        "LANGUAGES": LANGUAGES,
         "actor": actor,
         "csrf_token": actor.csrf_token if actor is not None else None,
         "demo": getattr(request.app.state, "demo", False),

@@ -169,7 +169,7 @@ def _crawl(app, account, downloads_seen: set[str], tmp: Path) -> dict[str, set[s
                     link
                     for link in page.links
                     if link.startswith("/")
-                    and not link.startswith(("/static", "/docs", "/redoc", "/logout"))
+                    and not link.startswith(("/static", "/docs", "/redoc", "/logout", "/language"))
                 ]
             elif "pdf" in ctype:
                 downloads_seen.add(kind)

@@ -3,10 +3,14 @@ of dicts, with the same scores and the same problems in every form."""
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nqpf.assessment import batch_score, load_framework, score
 from nqpf.exceptions import DataValidationError
@@ -121,3 +125,77 @@ def test_whole_numbers_and_floats_read_as_in_a_frame():
     out = batch_score(FW, rows)
     assert out.scores["valid"].all()
     assert out.scores["total"].nunique() == 1
+
+
+def test_records_that_are_mappings_but_not_dicts(expected):
+    """Arrow reads dicts only: other mappings take the object route to the same result."""
+    assert_same(batch_score(FW, [MappingProxyType(r) for r in responses()]), expected)
+
+
+def test_a_key_every_record_leaves_empty_is_missing_answers_not_a_missing_column():
+    rows = [dict(good(), planning=None) for _ in range(2)]
+    out = batch_score(FW, rows)
+    assert_same(out, batch_score(FW, pd.DataFrame(rows)))
+    assert out.errors[["position", "column"]].values.tolist() == [[0, "planning"], [1, "planning"]]
+
+
+def test_text_and_number_columns_holding_other_kinds_read_as_in_a_frame():
+    rows = [good() for _ in range(4)]
+    single = next(q.id for q in FW.questions if q.kind == "single")
+    number = next(q.id for q in FW.questions if q.kind == "number")
+    rows[1][single], rows[2][single] = 1, ["A"]  # not text: the object route
+    rows[1][number], rows[3][number] = 2**70, np.float32(40.5)  # beyond int64, a float32
+    out = batch_score(FW, rows)
+    assert_same(out, batch_score(FW, pd.DataFrame(rows)))
+    assert out.scores["valid"].tolist() == [True, False, False, True]
+
+
+_KEEP, _DROP = object(), object()  # leave the good answer; delete the key
+_NUMBER = next(q.id for q in FW.questions if q.kind == "number")
+_SINGLE = next(q.id for q in FW.questions if q.kind == "single")
+_MULTI = next(q.id for q in FW.questions if q.kind == "multi")
+_SCENE = FW.scenes[0].id
+_CELLS = st.one_of(
+    st.just(_KEEP),
+    st.just(_DROP),
+    st.sampled_from([None, float("nan"), "35", "35%", "abc", "", "A", "A|B", "3", ["A", "B"]]),
+    st.sampled_from([np.int64(3), np.float64(40.5), 2**70]),
+    st.booleans(),
+    st.integers(-5, 150),
+    st.floats(-10, 150, allow_nan=False),
+)
+
+
+@st.composite
+def _messy_rows(draw) -> list[dict]:
+    """A few good responses with cells replaced, keys dropped and extra keys added."""
+    rows = []
+    for _ in range(draw(st.integers(1, 5))):
+        row = good()
+        for key in (_NUMBER, _SINGLE, _MULTI, _SCENE, draw(st.sampled_from(sorted(row)))):
+            cell = draw(_CELLS)
+            if cell is _DROP:
+                row.pop(key, None)
+            elif cell is not _KEEP:
+                row[key] = cell
+        row.update(draw(st.dictionaries(st.sampled_from(["note", "企业名称"]), _CELLS)))
+        rows.append({k: v for k, v in row.items() if v is not _KEEP and v is not _DROP})
+    return rows
+
+
+def _outcome(data):
+    try:
+        return batch_score(FW, data)
+    except DataValidationError as exc:
+        return exc
+
+
+@settings(max_examples=60, deadline=None)
+@given(_messy_rows())
+def test_any_mix_of_cells_scores_as_the_same_rows_in_a_frame(rows):
+    got, want = _outcome(rows), _outcome(pd.DataFrame(rows))
+    if isinstance(want, DataValidationError):
+        assert isinstance(got, DataValidationError)
+        assert (str(got), got.column) == (str(want), want.column)
+    else:
+        assert_same(got, want)

@@ -627,51 +627,128 @@ _ABSENT = object()  # a key a response does not have
 def _columns_of_records(
     records: Sequence[Mapping], needed: Sequence[str], choices: set[str]
 ) -> dict[str, pd.Series]:
-    """One column per key a response has, read in one pass over the records and typed
-    by :func:`_typed` (``choices`` are the choice-question ids)."""
-    n, k = len(records), len(needed)
-    get = operator.itemgetter(*needed)
+    """One column per key a response has, typed as ``pd.DataFrame(records)`` types it
+    (``choices`` are the choice-question ids, the rest number and level columns).
+
+    Each number or level column is typed by one scan (:func:`_number_column`), the text
+    choice columns by one scan and one Arrow conversion of them all
+    (:func:`_text_columns`).  A column those fast paths do not fit (a ``True`` or
+    ``"35%"`` among numbers, a list of options, bytes) is typed by pandas itself
+    (:func:`_inferred`), so every cell reaches the answer module as a DataFrame would
+    hand it over.
+    """
+    numbers = [c for c in needed if c not in choices]
+    by_key = {c: _number_column(v) for c, v in _object_columns(records, numbers).items()}
+    by_key.update(_text_columns(records, [c for c in needed if c in choices]))
+    return {c: by_key[c] for c in needed if c in by_key}
+
+
+def _row_major(records: Sequence[Mapping], keys: Sequence[str]) -> np.ndarray | None:
+    """The ``keys`` of every record, record after record, as one flat n·k object array
+    (each response's dict visited once, its cells side by side in memory), or None when
+    some record lacks a key."""
+    n, k = len(records), len(keys)
+    get = operator.itemgetter(*keys)
     cells = map(get, records) if k == 1 else itertools.chain.from_iterable(map(get, records))
     try:
-        # Row by row (each response's dict is visited once), as a flat n·k object array.
-        flat = np.fromiter(cells, dtype=object, count=n * k)
-        by_key = {c: flat[j::k] for j, c in enumerate(needed)}
-    except KeyError:  # some responses lack a key: None there, unless all of them lack it
-        by_key = {}
-        for c in needed:
-            got = [r.get(c, _ABSENT) for r in records]
-            if any(v is not _ABSENT for v in got):
-                by_key[c] = np.empty(n, dtype=object)
-                by_key[c][:] = [None if v is _ABSENT else v for v in got]
+        return np.fromiter(cells, dtype=object, count=n * k)
+    except KeyError:
+        return None
     except TypeError:
         raise DataValidationError(
             "every response must be a mapping of question/scene id to answer",
             zh="每条回答都应是“题目/场景编号 → 答案”的映射",
         ) from None
-    return {c: _typed(values, c not in choices) for c, values in by_key.items()}
+
+
+def _object_columns(records: Sequence[Mapping], keys: Sequence[str]) -> dict[str, np.ndarray]:
+    """The ``keys`` of ``records`` as object arrays; NaN where a record lacks a key (as
+    in ``pd.DataFrame(records)``), and no array for a key no record has."""
+    if not keys:
+        return {}
+    flat = _row_major(records, keys)
+    if flat is None:
+        return {c: v for c in keys if (v := _object_column(records, c)) is not None}
+    return {c: flat[j :: len(keys)] for j, c in enumerate(keys)}
+
+
+def _object_column(records: Sequence[Mapping], key: str) -> np.ndarray | None:
+    """``key`` of every record (NaN where a record lacks it), or None if none has it."""
+    got = [r.get(key, _ABSENT) for r in records]
+    if all(v is _ABSENT for v in got):
+        return None
+    values = np.empty(len(records), dtype=object)
+    values[:] = [np.nan if v is _ABSENT else v for v in got]
+    return values
+
+
+def _text_columns(records: Sequence[Mapping], keys: Sequence[str]) -> dict[str, pd.Series]:
+    """The ``keys`` of ``records`` as pandas' Arrow string columns when every cell is
+    text (None or NaN where missing): checked by one scan and converted by one Arrow call
+    over the cells in record order (read column by column, the scattered string objects
+    take Arrow twice as long), then split by ``take``.  Otherwise, or when a record lacks
+    a key, each column on its own (:func:`_text_column`)."""
+    if not keys:
+        return {}
+    n, k = len(records), len(keys)
+    flat = _row_major(records, keys)
+    texts = None if flat is None else _arrow_text(flat)
+    if flat is None or texts is None:
+        return {c: _text_column(v) for c, v in _object_columns(records, keys).items()}
+    out = {}
+    for j, c in enumerate(keys):
+        column = texts.take(np.arange(j, n * k, k))
+        # A column with no text at all is not text to pandas either.
+        out[c] = _inferred(flat[j::k]) if column.null_count == n else column.to_pandas()
+    return out
+
+
+def _text_column(values: np.ndarray) -> pd.Series:
+    """A choice column: text as pandas' Arrow strings, anything else typed by pandas."""
+    texts = _arrow_text(values)
+    return _inferred(values) if texts is None else texts.to_pandas()
+
+
+def _arrow_text(values: np.ndarray) -> Any:
+    """``values`` as an Arrow string array if pandas would read them as text (str cells,
+    None/NaN/NA missing), else None."""
+    import pyarrow as pa
+
+    if infer_dtype(values, skipna=True) != "string":  # one C-level scan; bytes are not text
+        return None
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    except pa.ArrowException:  # a missing cell Arrow does not take, e.g. a float32 NaN
+        return None
 
 
 #: pandas' inferred kinds of an object column that holds plain numbers only (no bools).
 _PLAIN_NUMBERS = ("floating", "integer", "mixed-integer-float")
 
 
-def _typed(values: np.ndarray, numeric: bool) -> pd.Series:
-    """An object column typed as a table column would be: plain numbers of a number or
-    level column as floats (ints where whole and complete), text of a choice column as
-    pandas' Arrow strings; anything else (a ``True``, ``"35%"``, a list of options) stays
-    Python objects, so the answer module sees each such cell as given."""
+def _number_column(values: np.ndarray) -> pd.Series:
+    """A number or level column: plain ints (none missing) as int64, plain ints and floats
+    as float64, as pandas types them; any other column (a ``True`` or ``"35%"`` among
+    the numbers) typed by pandas' own inference (:func:`_inferred`)."""
     kind = infer_dtype(values, skipna=True)  # one C-level scan; True is never a number
-    if numeric and kind in _PLAIN_NUMBERS:
-        whole = kind == "integer" and not pd.isna(values).any()  # levels stay ints
-        try:
-            return pd.Series(values.astype(np.int64 if whole else np.float64), copy=False)
-        except (OverflowError, TypeError, ValueError):  # e.g. an int beyond int64, pd.NA
-            pass
-    if not numeric and kind == "string":
-        import pyarrow as pa
+    if kind not in _PLAIN_NUMBERS:
+        return _inferred(values)
+    try:
+        if kind == "integer" and not pd.isna(values).any():  # levels stay ints
+            return pd.Series(values.astype(np.int64), copy=False)
+        x = values.astype(np.float64)
+    except (OverflowError, TypeError, ValueError):  # e.g. an int beyond int64, pd.NA
+        return _inferred(values)
+    if kind == "floating" or not (np.abs(x) >= 2.0**63).any():
+        return pd.Series(x, copy=False)
+    return _inferred(values)  # pandas keeps an int beyond 64 bits as given
 
-        return pd.Series(pa.array(values, type=pa.string(), from_pandas=True).to_pandas())
-    return pd.Series(values, dtype=object)
+
+def _inferred(values: np.ndarray) -> pd.Series:
+    """An object column typed by pandas' inference for a list, the one
+    ``pd.DataFrame(records)`` applies to each column (numbers with None or NaN as
+    floats, text as strings, a ``True`` or a list of options kept as given)."""
+    return pd.Series(values.tolist())
 
 
 def _near_columns(missing: Sequence[str], others: Sequence[str]) -> tuple[str, str]:

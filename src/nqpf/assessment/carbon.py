@@ -1623,15 +1623,19 @@ def account(
     inventory : mapping, list of dicts or DataFrame
         Energy consumed: ``{carrier: quantity}`` in the carrier's table unit (see
         :func:`carriers`), or records ``{"carrier", "quantity", "unit"}`` whose unit is
-        converted when it is an obvious variant (t ↔ kg ↔ 万t, 万Nm³ ↔ m³ ↔ 万立方米,
-        MWh ↔ kWh ↔ 万kWh, GJ ↔ MJ); a blank unit is the table unit.  Repeated carriers
+        any spelling of ``nqpf/codes/data/units.yaml`` of the table unit's dimension,
+        converted by that file's factors (吨 ↔ 千克 ↔ 万吨, 万立方米 ↔ 立方米 ↔ 万Nm³,
+        万千瓦时 ↔ 千瓦时 ↔ MWh, 吉焦 ↔ 兆焦); a blank unit is the table unit.  Repeated carriers
         are added up; at most :data:`MAX_RECORDS` entries.  Quantities are numbers or
         numeric text (``"1,200.5"``), ≥ 0 and ≤ :data:`MAX_NUMBER`.  A carrier may be
         named by an alias of :func:`carrier_aliases` (``"diesel"`` → 柴油), here and in
         ``exported`` and ``overrides``; the notes say which.
     year : int
-        Accounting year; selects the grid factor.  Years are never mixed: a year without
-        a factor in the table is an error naming the years that exist.
+        Accounting year; selects the grid factor.  A year after the latest published
+        factor (up to this year, Beijing time) takes that latest factor, flagged: its
+        confidence is ``provisional``, ``grid_factor_year`` names the year it is from and a
+        note says so.  An earlier year without a factor is an error naming the years
+        that exist.
     region : str or int, optional
         Province as NBS 2-digit code (``"44"``, ``44``, ``"440000"``) or Chinese name
         (``"广东"``, ``"广东省"``).
@@ -1639,10 +1643,10 @@ def account(
         Grid emission factor of purchased and exported electricity: the 全国电力平均 of
         ``year``, the provincial average of ``region`` and ``year`` (2021, 2022 only), or
         a value in tCO2/MWh given by the user (≤ :data:`MAX_GRID_FACTOR`).  Default: ``"provincial"`` when ``region``
-        is given, else ``"national"``.  A missing provincial year raises (no silent
-        fallback to the national factor); pass ``"national"`` explicitly instead.  A
-        national or provincial factor chosen explicitly must exist for ``year`` even
-        when no electricity is accounted.
+        is given, else ``"national"``.  A provincial year before the province's first
+        raises (no silent fallback to the national factor); pass ``"national"``
+        explicitly instead.  A national or provincial factor chosen explicitly must
+        exist for ``year`` (or stand in for it) even when no electricity is accounted.
     electricity_convention : {"当量值", "等价值"}
         折标煤 of electricity.  ``"当量值"`` (default, 0.1229 kgce/kWh, GB/T 2589-2020 as
         quoted in frameworks.md §4.5) or ``"等价值"``, the year's 供电煤耗, which the

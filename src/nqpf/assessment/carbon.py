@@ -1353,9 +1353,7 @@ def _grid_factor(inputs: CarbonInputs, today: int | None = None) -> tuple[Factor
         )  # fmt: skip
         return factor, used
     value = float(inputs.grid_factor)
-    factor = FactorUsed(
-        "电力.ef", ELECTRICITY, "ef", value, gf.unit, "用户指定", "user", True
-    )
+    factor = FactorUsed("电力.ef", ELECTRICITY, "ef", value, gf.unit, "用户指定", "user", True)
     return factor, None
 
 

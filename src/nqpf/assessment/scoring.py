@@ -577,8 +577,7 @@ def _with_item_columns(framework: Framework, table: Any) -> Any:
     column per question and scene id."""
     needed = framework.question_ids + framework.scene_ids
     if not isinstance(table, pd.DataFrame):
-        choices = {q.id for q in framework.questions if q.kind != "number"}
-        table = _item_columns(table, needed, choices)
+        table = _item_columns(framework, table)
     missing = [c for c in needed if c not in table.columns]
     if missing:
         en, zh = _near_columns(missing, [str(c) for c in table.columns if c not in needed])
@@ -606,10 +605,11 @@ class _Columns:
         return len(self.index)
 
 
-def _item_columns(table: Any, needed: Sequence[str], choices: set[str]) -> Any:
-    """The ``needed`` columns of an Arrow table, a frame with ``to_arrow()`` or a list of
-    dicts, converted one column at a time (no per-row path, no DataFrame assembled);
-    other kinds through ``pd.DataFrame``."""
+def _item_columns(framework: Framework, table: Any) -> Any:
+    """The question and scene columns of an Arrow table, a frame with ``to_arrow()`` or a
+    list of dicts, converted one column at a time (no per-row path, no DataFrame
+    assembled); other kinds through ``pd.DataFrame``."""
+    needed = framework.question_ids + framework.scene_ids
     if hasattr(table, "to_arrow") and not hasattr(table, "column_names"):
         table = table.to_arrow()  # Polars and the like
     if hasattr(table, "column_names") and hasattr(table, "column"):  # pyarrow Table/RecordBatch
@@ -617,29 +617,29 @@ def _item_columns(table: Any, needed: Sequence[str], choices: set[str]) -> Any:
         columns = {c: table.column(c).to_pandas() for c in needed if c in names}
         return _Columns(columns, pd.RangeIndex(table.num_rows))
     if isinstance(table, Sequence) and table and isinstance(table[0], Mapping):
-        return _Columns(_columns_of_records(table, needed, choices), pd.RangeIndex(len(table)))
+        return _Columns(_columns_of_records(framework, table), pd.RangeIndex(len(table)))
     return pd.DataFrame(table)
 
 
 _ABSENT = object()  # a key a response does not have
 
 
-def _columns_of_records(
-    records: Sequence[Mapping], needed: Sequence[str], choices: set[str]
-) -> dict[str, pd.Series]:
-    """One column per key a response has, typed as ``pd.DataFrame(records)`` types it
-    (``choices`` are the choice-question ids, the rest number and level columns).
+def _columns_of_records(framework: Framework, records: Sequence[Mapping]) -> dict[str, pd.Series]:
+    """One column per question or scene id a response has, typed as
+    ``pd.DataFrame(records)`` types it.
 
-    Each number or level column is typed by one scan (:func:`_number_column`), the text
-    choice columns by one scan and one Arrow conversion of them all
-    (:func:`_text_columns`).  A column those fast paths do not fit (a ``True`` or
+    The number questions (rates, floats), the scene levels (ints) and the choice
+    questions (text) are each read in one pass over the records and typed by one scan
+    and one conversion of the whole group (:func:`_number_columns`,
+    :func:`_text_columns`).  A column those fast paths do not fit (a ``True`` or
     ``"35%"`` among numbers, a list of options, bytes) is typed by pandas itself
     (:func:`_inferred`), so every cell reaches the answer module as a DataFrame would
     hand it over.
     """
-    numbers = [c for c in needed if c not in choices]
-    by_key = {c: _number_column(v) for c, v in _object_columns(records, numbers).items()}
-    by_key.update(_text_columns(records, [c for c in needed if c in choices]))
+    by_key = _number_columns(records, [q.id for q in framework.questions if q.kind == "number"])
+    by_key.update(_number_columns(records, framework.scene_ids))
+    by_key.update(_text_columns(records, [q.id for q in framework.questions if q.kind != "number"]))
+    needed = framework.question_ids + framework.scene_ids
     return {c: by_key[c] for c in needed if c in by_key}
 
 
@@ -726,6 +726,40 @@ def _arrow_text(values: np.ndarray) -> Any:
 _PLAIN_NUMBERS = ("floating", "integer", "mixed-integer-float")
 
 
+def _number_columns(records: Sequence[Mapping], keys: Sequence[str]) -> dict[str, pd.Series]:
+    """The ``keys`` of ``records`` as number columns.  When the cells are all floats
+    (None or NaN where missing) or all ints (none missing), one scan and one ``astype``
+    in record order type them all, as pandas types each such column; otherwise, or when a
+    record lacks a key, each column on its own (:func:`_number_column`)."""
+    if not keys:
+        return {}
+    k = len(keys)
+    flat = _row_major(records, keys)
+    block = None if flat is None else _plain_block(flat)
+    if flat is None or block is None:
+        return {c: _number_column(v) for c, v in _object_columns(records, keys).items()}
+    out = {}
+    for j, c in enumerate(keys):
+        x = np.ascontiguousarray(block[j::k])
+        # A column with no number at all is not a number column to pandas either.
+        out[c] = _inferred(flat[j::k]) if np.isnan(x).all() else pd.Series(x, copy=False)
+    return out
+
+
+def _plain_block(values: np.ndarray) -> np.ndarray | None:
+    """``values`` as float64 if all are floats or missing, as int64 if all are ints (none
+    missing), else None."""
+    kind = infer_dtype(values, skipna=True)  # one C-level scan; True is never a number
+    try:
+        if kind == "integer":
+            return values.astype(np.int64)  # refuses None, NaN and ints beyond int64
+        if kind == "floating":
+            return values.astype(np.float64)
+    except (OverflowError, TypeError, ValueError):  # also pd.NA among floats
+        pass
+    return None
+
+
 def _number_column(values: np.ndarray) -> pd.Series:
     """A number or level column: plain ints (none missing) as int64, plain ints and floats
     as float64, as pandas types them; any other column (a ``True`` or ``"35%"`` among
@@ -733,9 +767,12 @@ def _number_column(values: np.ndarray) -> pd.Series:
     kind = infer_dtype(values, skipna=True)  # one C-level scan; True is never a number
     if kind not in _PLAIN_NUMBERS:
         return _inferred(values)
-    try:
-        if kind == "integer" and not pd.isna(values).any():  # levels stay ints
+    if kind == "integer":  # levels stay ints unless one is missing (or beyond int64)
+        try:
             return pd.Series(values.astype(np.int64), copy=False)
+        except (OverflowError, TypeError, ValueError):
+            pass
+    try:
         x = values.astype(np.float64)
     except (OverflowError, TypeError, ValueError):  # e.g. an int beyond int64, pd.NA
         return _inferred(values)

@@ -99,6 +99,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/login"): "sign-in (own login CSRF cookie)",
     ("POST", "/api/v1/auth/token"): "credential exchange: answers 401 to a wrong password",
     ("GET", "/language"): "interface language cookie; redirects within the site only",
+    ("GET", "/docs-assets/redoc.js"): "ReDoc's bundled script (a library file, no data)",
 }
 PUBLIC_PREFIXES = ("/static", "/openapi.json", "/docs", "/redoc")
 
@@ -253,8 +254,8 @@ BODYLESS: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/logout"),
         ("POST", "/enterprises/{enterprise_id}/shares/{provider_id}/delete"),
         ("POST", "/assessments/{assessment_id}/submit"),
-        ("POST", "/assessments/{assessment_id}/delete"),
         ("POST", "/assessments/{assessment_id}/report-pdf-job"),
+        ("POST", "/assessments/{assessment_id}/delete"),
         ("POST", "/admin/organizations/{organization_id}/members/{user_id}/remove"),
         ("POST", "/admin/organizations/{organization_id}/members/{user_id}/reset-password"),
         ("DELETE", "/api/v1/carbon/{inventory_id}"),

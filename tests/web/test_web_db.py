@@ -48,14 +48,14 @@ TABLES = {
     # the loop (rev 0004)
     *("need", "need_share", "solution", "provider_registration", "register_event"),
     *("proposal", "project", "project_document", "loop_counter"),
-    # the latest result's summary of the officers' views (issue 13)
-    "assessment_latest",
     # background jobs (rev 0005)
     *("job", "job_file"),
     # sign-in security (rev 0006)
     *("recovery_code", "password_reset"),
     # effect evaluation (rev 0007)
     *("programme", "programme_member"),
+    # the latest result's summary of the officers' views (issue 13)
+    "assessment_latest",
 }
 
 

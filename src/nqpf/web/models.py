@@ -831,6 +831,7 @@ class ProgrammeMember(Base):
     start_year: Mapped[int] = mapped_column(Integer)
     scale: Mapped[str] = mapped_column(String(8), default="")
 
+
 # -- the latest result's summary (issue 13): what the officers' views aggregate in SQL ---------
 class AssessmentLatest(Base):
     """The latest submitted assessment of an enterprise per framework id and version, as

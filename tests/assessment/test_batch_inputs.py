@@ -159,7 +159,8 @@ _CELLS = st.one_of(
     st.just(_KEEP),
     st.just(_DROP),
     st.sampled_from([None, float("nan"), "35", "35%", "abc", "", "A", "A|B", "3", ["A", "B"]]),
-    st.sampled_from([np.int64(3), np.float64(40.5), 2**70]),
+    st.sampled_from([np.int64(3), np.float64(40.5), np.float32(40.5), 2**63, 2**70, 1e20]),
+    st.sampled_from([pd.NA, pd.NaT, b"A", np.bool_(True), ("A",)]),  # read as pandas reads them
     st.booleans(),
     st.integers(-5, 150),
     st.floats(-10, 150, allow_nan=False),

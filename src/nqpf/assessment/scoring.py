@@ -519,7 +519,9 @@ def batch_score(framework: Framework, table: Any) -> BatchScoreResult:
         A pandas DataFrame, a PyArrow ``Table``/``RecordBatch`` (or a frame with
         ``to_arrow()``, e.g. Polars), or a list of dicts (one response each, as
         :func:`score` takes it): only the question and scene columns are converted,
-        column by column, so every form is as fast as the others.
+        each read as a DataFrame of the same rows would hold it (the same scores and
+        problems in every form).  A list of dicts costs more than a table: each cell is
+        a Python object to visit once.
 
     Returns
     -------
@@ -607,8 +609,8 @@ class _Columns:
 
 def _item_columns(framework: Framework, table: Any) -> Any:
     """The question and scene columns of an Arrow table, a frame with ``to_arrow()`` or a
-    list of dicts, converted one column at a time (no per-row path, no DataFrame
-    assembled); other kinds through ``pd.DataFrame``."""
+    list of dicts, converted by column or group of columns (no DataFrame assembled);
+    other kinds through ``pd.DataFrame``."""
     needed = framework.question_ids + framework.scene_ids
     if hasattr(table, "to_arrow") and not hasattr(table, "column_names"):
         table = table.to_arrow()  # Polars and the like

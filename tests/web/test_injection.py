@@ -798,6 +798,9 @@ QUERY: dict[tuple[str, str], bool] = {
     # the steps of a sign-in: without a pending sign-in they send the browser to /login
     **{(step, "next"): False for step in ("/login/totp", "/login/enrol", "/login/password")},
     ("/account/password", "changed"): False,
+    # the interface language: a cookie and a redirect within the site, nothing echoed
+    ("/language", "lang"): False,
+    ("/language", "next"): False,
     # the dashboard's filters
     **{
         (p, q): False

@@ -11,6 +11,7 @@ from tests.web.world import PASSWORD
 
 from nqpf.assessment import Framework, load_framework
 from nqpf.assessment.schema import fmt_num
+from nqpf.web.formatting import score as shown_score
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -158,7 +159,7 @@ def expect_result_page(page: Page, fw: Framework, answers: dict[str, Any]) -> No
     level = page.locator("p.muted", has_text="评测等级").locator("xpath=following-sibling::p[1]")
     expect(level).to_have_text(expected.level_name)
     expect(page.locator(".big-level")).to_have_text(expected.level_name)
-    expect(page.locator("strong.total")).to_have_text(fmt_num(expected.total))
+    expect(page.locator("strong.total")).to_have_text(shown_score(expected.total))
     radar = page.locator(".radar-box svg")
     expect(radar).to_be_visible()
     expect(radar.locator("polygon.series")).to_have_count(1)

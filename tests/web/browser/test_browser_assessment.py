@@ -105,7 +105,9 @@ def test_download_pdf_and_xlsx_reports(page, live_server):
         page.get_by_role("link", name="下载 PDF 报告").click()
     download = info.value
     assert download.failure() is None
-    assert download.suggested_filename == f"assessment-{aid}-T0.pdf"
+    # the enterprise's name and the framework's Chinese name (issue 17)
+    stem = f"南山精密制造有限公司-{fw.name}-T0"
+    assert download.suggested_filename == f"{stem}.pdf"
     pdf = download.path().read_bytes()
     assert pdf.startswith(b"%PDF")
     assert len(pdf) > 1000
@@ -114,7 +116,7 @@ def test_download_pdf_and_xlsx_reports(page, live_server):
         page.get_by_role("link", name="下载 XLSX 评分表").click()
     download = info.value
     assert download.failure() is None
-    assert download.suggested_filename == f"assessment-{aid}-T0.xlsx"
+    assert download.suggested_filename == f"{stem}.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(download.path().read_bytes()), read_only=True)
     assert "路线图" in book.sheetnames
     assert len(book.sheetnames) >= 2

@@ -650,6 +650,14 @@ class _Alt:
     step: Step
 
 
+def _option_move(q: Question, current: str, target: Any) -> str:
+    """``选项B→D（…）``, or by labels where option ids are keys, not letters."""
+    if len(target.id) == 1:
+        return f"选项{current}→{target.id}（{target.label}）"
+    now = next((o.label for o in q.options if o.id == current), current)
+    return f"选项“{now}”→“{target.label}”"
+
+
 def _band_value(b: Any) -> float:
     return b.lower if b.lower_closed else (b.lower + b.upper) / 2
 
@@ -675,7 +683,7 @@ def _question_groups(
                     step = Step(
                         "single", q.id, q.title, qs.answer, o.id, round(gain, 6),
                         base + per * gain, False, ts,
-                        f"选项{qs.answer}→{o.id}（{o.label}）",
+                        _option_move(q, qs.answer, o),
                     )  # fmt: skip
                     alts.append(_Alt(round(gain * scale), gain, step.cost, step))
             if alts:

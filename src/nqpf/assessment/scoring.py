@@ -263,11 +263,15 @@ def _answer_points(q: Question, answer: Any) -> float:
     return q.band_for(answer).points
 
 
+def _option_text(o: Any) -> str:
+    """An option as a reader names it: the official letter with its label (``选项D（…）``),
+    or the label alone where the option's id is a key, not a letter (``选项“工艺设计”``)."""
+    return f"选项{o.id}（{o.label}）" if len(o.id) == 1 else f"选项“{o.label}”"
+
+
 def _single_points(q: Question, oid: str) -> tuple[Any, float, str]:
     opt = q.option(oid)
-    reason = (
-        f"选项{opt.id}（{opt.label}）：{fmt_num(opt.points)}分（满分{fmt_num(q.max_points)}分）"
-    )
+    reason = f"{_option_text(opt)}：{fmt_num(opt.points)}分（满分{fmt_num(q.max_points)}分）"
     return opt.id, opt.points, reason
 
 
@@ -280,7 +284,7 @@ def _multi_points(q: Question, ids: list[str]) -> tuple[Any, float, str]:
     names = "、".join(o.id if len(o.id) == 1 else o.label for o in chosen)
     if len(chosen) == 1:
         o = chosen[0]
-        reason = f"选项{o.id}（{o.label}）：{fmt_num(pts)}分（满分{top}分）"
+        reason = f"{_option_text(o)}：{fmt_num(pts)}分（满分{top}分）"
     else:
         terms = "+".join(fmt_num(o.points) for o in chosen)
         reason = f"选项{names}：{terms}={fmt_num(pts)}分（满分{top}分）"

@@ -27,6 +27,7 @@ import nqpf
 from nqpf.engines import pipeline as P
 from nqpf.engines.sessions import (
     DEFAULT_MASTER,
+    DUCKDB_CONF,
     scan,
     scan_dataset,
     spark_session,
@@ -161,6 +162,29 @@ def run_on_engine(
     progress: ProgressCallback | None = None,
 ) -> EngineRun:
     """Compute ``cfg`` on its engine (``cfg.engine``: duckdb or spark); see module doc."""
+    try:
+        return _run_on_engine(cfg, system, data, progress=progress)
+    except Exception as exc:
+        if type(exc).__name__ != "OutOfMemoryException":  # duckdb's, without importing it
+            raise
+        cap = DUCKDB_CONF["memory_limit"]
+        raise ConfigError(
+            f"the duckdb engine ran out of its {cap} memory cap ({str(exc).splitlines()[0]}); "
+            "write the Parquet file in smaller row groups (e.g. 100,000 rows each), "
+            "or run with --engine spark",
+            field="engine",
+            zh=f"DuckDB 引擎超出其 {cap} 内存上限；请把 Parquet 文件按较小的行组（例如每组 10 万行）"
+            "重新写出，或改用 --engine spark",
+        ) from None
+
+
+def _run_on_engine(
+    cfg: Any,
+    system: Any,
+    data: Any = None,
+    *,
+    progress: ProgressCallback | None = None,
+) -> EngineRun:
     say = reporter(progress)
     engine = cfg.engine
     master = cfg.spark.master if cfg.spark is not None else DEFAULT_MASTER

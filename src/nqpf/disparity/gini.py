@@ -553,9 +553,25 @@ def _dagum_one(y: np.ndarray, groups, weights: np.ndarray | None, group_order) -
     labels, counts, Wj, Tj, means = (a[perm] for a in (labels, counts, Wj, Tj, means))
     within_abs, cross = within_abs[perm], cross[np.ix_(perm, perm)]
 
+    return dagum_from_sums(
+        tuple(python_scalar(v) for v in labels), counts, Wj, Tj, within_abs, cross,
+        n=n, weighted=weights is not None, order=order_name,
+    )  # fmt: skip
+
+
+def dagum_from_sums(
+    labels: tuple, counts: np.ndarray, Wj: np.ndarray, Tj: np.ndarray,
+    within_abs: np.ndarray, cross: np.ndarray, *, n: int, weighted: bool = False,
+    order: str = "ascending mean",
+) -> DagumResult:  # fmt: skip
+    """The decomposition from group sums, groups already in their order: sizes ``counts``,
+    weights ``Wj``, weighted totals ``Tj``, within-group pair sums ``within_abs`` and the
+    between-group pair-sum matrix ``cross`` (Σ_i Σ_r w w |y_ji − y_hr|).  Shared with the
+    engines, which compute the same sums where the data lie."""
+    cross = cross.copy()
     Wt, T = float(Wj.sum()), float(Tj.sum())
     WT = Wt * T
-    mu = T / Wt
+    means = Tj / Wj
     G_jj = within_abs / (2.0 * Wj * Tj)
     ww = np.multiply.outer(Wj, Wj)
     gap = ww * np.abs(np.subtract.outer(means, means))  # n_j n_h |μ_j − μ_h|
@@ -569,28 +585,28 @@ def _dagum_one(y: np.ndarray, groups, weights: np.ndarray | None, group_order) -
     trans_jh = np.maximum(cross - gap, 0.0) / WT
     np.fill_diagonal(between_jh, 0.0)
     within_j = within_abs / (2.0 * WT)
-    iu = np.triu_indices(labels.size, 1)
+    iu = np.triu_indices(len(labels), 1)
     total = (float(within_abs.sum()) + 2.0 * float(cross[iu].sum())) / (2.0 * WT)
     return DagumResult(
         total=max(total, 0.0),
         within=float(within_j.sum()),
         between=float(between_jh[iu].sum()),
         transvariation=float(trans_jh[iu].sum()),
-        groups=tuple(python_scalar(v) for v in labels),
+        groups=tuple(labels),
         G_jj=G_jj,
         G_jh=G_jh,
         D_jh=D_jh,
         p=Wj / Wt,
         s=Tj / T,
         means=means,
-        sizes=counts.astype(np.int64),
+        sizes=np.asarray(counts).astype(np.int64),
         within_j=within_j,
         between_jh=between_jh,
         transvariation_jh=trans_jh,
         n=n,
-        mean=mu,
-        weighted=weights is not None,
-        order=order_name,
+        mean=T / Wt,
+        weighted=weighted,
+        order=order,
     )
 
 

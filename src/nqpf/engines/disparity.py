@@ -28,7 +28,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from nqpf.disparity.gini import DagumResult
+from nqpf.disparity.gini import DagumResult, dagum_from_sums
 from nqpf.exceptions import DataValidationError
 
 
@@ -157,47 +157,11 @@ def _dagum_from_sums(labels: list, n: np.ndarray, Y: np.ndarray, cross: np.ndarr
             "G_jj is undefined",
             field="groups",
         )
-    means = Y / n
-    perm = np.argsort(means, kind="stable")
-    labels = [labels[i] for i in perm]
-    n, Y, means = n[perm], Y[perm], means[perm]
-    cross = cross[np.ix_(perm, perm)].copy()
-    within_abs = np.diag(cross).copy()
-    N, T = float(n.sum()), float(Y.sum())
-    WT = N * T
-    G_jj = within_abs / (2.0 * n * Y)
-    ww = np.multiply.outer(n, n)
-    gap = ww * np.abs(np.subtract.outer(means, means))
-    np.fill_diagonal(cross, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        G_jh = cross / (ww * np.add.outer(means, means))
-        D_jh = np.where(cross > 0, np.minimum(gap / cross, 1.0), 0.0)
-    np.fill_diagonal(G_jh, G_jj)
-    np.fill_diagonal(D_jh, 0.0)
-    between_jh = gap / WT
-    trans_jh = np.maximum(cross - gap, 0.0) / WT
-    np.fill_diagonal(between_jh, 0.0)
-    within_j = within_abs / (2.0 * WT)
-    iu = np.triu_indices(len(labels), 1)
-    total = (float(within_abs.sum()) + 2.0 * float(cross[iu].sum())) / (2.0 * WT)
-    return DagumResult(
-        total=max(total, 0.0),
-        within=float(within_j.sum()),
-        between=float(between_jh[iu].sum()),
-        transvariation=float(trans_jh[iu].sum()),
-        groups=tuple(labels),
-        G_jj=G_jj,
-        G_jh=G_jh,
-        D_jh=D_jh,
-        p=n / N,
-        s=Y / T,
-        means=means,
-        sizes=n.astype(np.int64),
-        within_j=within_j,
-        between_jh=between_jh,
-        transvariation_jh=trans_jh,
-        n=int(N),
-        mean=T / N,
+    perm = np.argsort(Y / n, kind="stable")
+    cross = cross[np.ix_(perm, perm)]
+    return dagum_from_sums(
+        tuple(labels[i] for i in perm), n[perm], n[perm], Y[perm], np.diag(cross).copy(), cross,
+        n=int(n.sum()),
     )
 
 

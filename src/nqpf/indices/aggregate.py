@@ -383,7 +383,7 @@ def grey_relation(
         x0 = R.max(axis=0) if reference == "max" else R.min(axis=0)
     xi, dmin, dmax = _grey_coefficients(R, x0, rho, delta_range)
     return AggregateResult(
-        xi @ w,
+        (xi * w).sum(axis=1),  # row by row (a matrix product's bits depend on the row count)
         label,
         {"coefficients": xi, "delta_min": dmin, "delta_max": dmax, "reference": x0},
     )

@@ -12,7 +12,7 @@ from scipy.stats import rankdata
 
 from nqpf.exceptions import DataValidationError, NotFittedError
 from nqpf.indices._validate import as_directions, as_matrix, as_periods, check_choice
-from nqpf.indices.aggregate import grey_relation, topsis
+from nqpf.indices.aggregate import FAST_PATH_CELLS, grey_relation, topsis
 from nqpf.indices.normalize import _resolve_offset, minmax, minmax_extremes
 from nqpf.indices.obstacle import ObstacleResult, obstacle_degree
 from nqpf.indices.weights import (
@@ -32,6 +32,10 @@ WEIGHTINGS = ("entropy", "critic", "std", "variance", "cv", "equal", "given", "a
 #: Objective weightings that ``weighting="combined"`` can pair with AHP or given weights.
 OBJECTIVE_WEIGHTINGS = ("entropy", "critic", "std", "variance", "cv")
 AGGREGATIONS = ("weighted_sum", "topsis", "grey", "gra_topsis")
+#: Rows :class:`CompositeIndex` normalises and scores at a time (its ``chunk_rows``):
+#: 65,536 rows × 18 indicators are 9 MB a matrix, small beside the input yet long enough
+#: that the per-chunk overhead is lost in the arithmetic (benchmarks/bench_index_run.py).
+CHUNK_ROWS = 65_536
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,6 +203,11 @@ class CompositeIndex:
         Multiply the index and sub-indices by this (100 for a 0–100 scale).
     top_k : int
         Number of top obstacles reported per unit-period.
+    chunk_rows : int or None
+        Rows normalised and scored at a time by :meth:`fit` and :meth:`transform`
+        (default :data:`CHUNK_ROWS`); ``None`` takes all rows at once.  The numbers do
+        not depend on it; it bounds the working memory to a few (chunk_rows, m) arrays.
+        Per-period extremes, ideals and weights take all rows at once.
     """
 
     def __init__(
@@ -222,6 +231,7 @@ class CompositeIndex:
         rho: float = 0.5,
         scale: float = 1.0,
         top_k: int = 3,
+        chunk_rows: int | None = CHUNK_ROWS,
     ) -> None:
         self.weighting = weighting
         self.weighting_options = weighting_options
@@ -241,6 +251,7 @@ class CompositeIndex:
         self.rho = rho
         self.scale = scale
         self.top_k = top_k
+        self.chunk_rows = chunk_rows
 
     # -- input ---------------------------------------------------------------------------
     def _unpack(self, data, periods, entities, indicators):
@@ -261,7 +272,9 @@ class CompositeIndex:
                     column=missing[0],
                 )
             order = [names.index(i) for i in wanted]
-            X = np.asarray(X, dtype=np.float64)[:, order]
+            X = np.asarray(X, dtype=np.float64)
+            if order != list(range(X.shape[1])):  # the system's order: a copy only if needed
+                X = X[:, order]
             names = wanted
         A = as_matrix(X, names=names)
         if names is None:
@@ -297,19 +310,30 @@ class CompositeIndex:
                 "per-period weights work only with aggregation='weighted_sum'",
                 field="weighting_options",
             )
-        X01 = self._x01(A, periods)
         # Reference points in x' space, fixed here so transform() measures new data against
         # the base panel: TOPSIS ideals and grey reference series with their Δ ranges.
-        self.best01_, self.worst01_ = X01.max(axis=0), X01.min(axis=0)
+        # Rows are normalised a chunk at a time (maxima and minima do not depend on it).
+        chunks = _row_chunks(A.shape[0], None if self.extremes == "per_period" else self.chunk_rows)
+        best, worst = np.full(A.shape[1], -np.inf), np.full(A.shape[1], np.inf)
+        for rows in chunks:
+            X01 = self._x01(A[rows], periods[rows])
+            best, worst = np.maximum(best, X01.max(axis=0)), np.minimum(worst, X01.min(axis=0))
+        self.best01_, self.worst01_ = best, worst
         self.delta_ranges_ = {}
         if self.aggregation in ("grey", "gra_topsis"):
             parts = {"total": list(range(A.shape[1]))}
             for level, groups in self.groups_.items():
                 parts.update({(level, g): c for g, c in groups.items()})
-            for key, c in parts.items():
-                for ref_name, ref in (("max", self.best01_), ("min", self.worst01_)):
-                    delta = np.abs(X01[:, c] - ref[c])
-                    self.delta_ranges_[key, ref_name] = (float(delta.min()), float(delta.max()))
+            for rows in chunks:
+                X01 = self._x01(A[rows], periods[rows])
+                for key, c in parts.items():
+                    for ref_name, ref in (("max", self.best01_), ("min", self.worst01_)):
+                        delta = np.abs(X01[:, c] - ref[c])
+                        lo, hi = self.delta_ranges_.get((key, ref_name), (np.inf, -np.inf))
+                        self.delta_ranges_[key, ref_name] = (
+                            min(lo, float(delta.min())),
+                            max(hi, float(delta.max())),
+                        )
         self.fit_periods_ = np.unique(periods)
         return self
 
@@ -446,24 +470,35 @@ class CompositeIndex:
             )
         return w[[pos[p] for p in periods]]
 
-    def _score(self, X01, w, periods, cols=None, key="total") -> np.ndarray:
-        """Score on the columns ``cols`` (all by default) with weights renormalised to them."""
+    def _score(self, X01, w, periods, cols=None, key="total", *, n_rows=None) -> np.ndarray:
+        """Score on the columns ``cols`` (all by default) with weights renormalised to them.
+
+        ``n_rows`` is the number of rows of the whole panel when ``X01`` is a chunk of it:
+        TOPSIS and grey relations then take the engine the whole panel would (the fused
+        kernels above ``FAST_PATH_CELLS`` cells), so every chunk gives the same numbers.
+        """
         if cols is not None:
             X01 = X01[:, cols]
             w = w[..., cols]
             w = w / w.sum(axis=-1, keepdims=True)
         c = slice(None) if cols is None else cols
+        cells = (X01.shape[0] if n_rows is None else n_rows) * X01.shape[1]
+        engine = "numba" if cells > FAST_PATH_CELLS else "numpy"
         if self.aggregation == "weighted_sum":
             scale, offset = _resolve_offset(self.shift, self.rescale)
             Xs = X01 * scale + offset
-            return (Xs * w).sum(axis=1) if w.ndim == 2 else Xs @ w
+            # Row by row, so a chunk of rows gets the bits of the whole panel (a matrix
+            # product's summation order depends on the number of rows).
+            return (Xs * w).sum(axis=1)
         if self.aggregation == "topsis":
             if self.ideal == "per_period":
                 return topsis(
                     X01, w, normalization="none", ideal="per_period", periods=periods
                 ).scores
             best, worst = self.best01_[c] * w, self.worst01_[c] * w
-            return topsis(X01, w, normalization="none", best=best, worst=worst).scores
+            return topsis(
+                X01, w, normalization="none", best=best, worst=worst, engine=engine
+            ).scores
         plus = grey_relation(
             X01,
             w,
@@ -471,6 +506,7 @@ class CompositeIndex:
             normalized=True,
             reference=self.best01_[c],
             delta_range=self.delta_ranges_[key, "max"],
+            engine=engine,
         ).scores
         if self.aggregation == "grey":
             return plus
@@ -481,49 +517,97 @@ class CompositeIndex:
             normalized=True,
             reference=self.worst01_[c],
             delta_range=self.delta_ranges_[key, "min"],
+            engine=engine,
         ).scores
         return plus / (plus + minus)
 
-    def transform(self, data, periods=None, *, entities=None, indicators=None) -> CompositeResult:
-        """Score ``data`` with the fitted extremes, weights and ideals."""
+    def transform(
+        self, data, periods=None, *, entities=None, indicators=None, matrices: bool = True
+    ) -> CompositeResult:
+        """Score ``data`` with the fitted extremes, weights and ideals.
+
+        Rows are scored ``chunk_rows`` at a time (see the class), so the working memory
+        beyond the input and the results is a few chunks of (rows, m) values; the numbers
+        do not depend on the chunk size.
+
+        Parameters
+        ----------
+        data : Panel or array_like, shape (n, m)
+            The panel to score, or its matrix with ``periods``, ``entities`` and
+            ``indicators`` as for :meth:`fit`.
+        matrices : bool
+            Keep the two (n, m) matrices of the result, ``normalized`` and
+            ``obstacles.degrees`` (default).  ``False`` leaves both ``None`` — the result
+            then holds only per-row values (index, rank, sub-indices, the top obstacles
+            with their degrees, the dimension obstacle degrees) and the mean obstacle
+            degree of each indicator (``obstacles.mean_degrees``), which is what a run
+            writes; for a 1e6 × 18 panel that is 275 MB less.
+
+        Returns
+        -------
+        CompositeResult
+        """
         self._check_fitted()
         A, names, periods, entities = self._unpack(data, periods, entities, indicators)
         if names != self.indicators_:
             raise DataValidationError(
                 f"indicators {list(names)} differ from the fitted {list(self.indicators_)}"
             )
-        X01 = self._x01(A, periods)
-        w = self._row_weights(periods)
-        index = self._score(X01, w, periods) * self.scale
+        n, m = A.shape
+        # Per-period extremes, ideals and weights need every row of a period at once.
+        whole = (
+            self.extremes == "per_period"
+            or self.weights_.weights.ndim == 2
+            or (self.aggregation == "topsis" and self.ideal == "per_period")
+        )
+        chunks = _row_chunks(n, None if whole else self.chunk_rows)
         scale, offset = _resolve_offset(self.shift, self.rescale)
-        subs = {}
-        for level, groups in self.groups_.items():
-            cols = {}
-            for g, c in groups.items():
-                if self.aggregation == "weighted_sum":
-                    # Additive contributions Σ_{j∈g} w_j x'_j: they sum to the index.
-                    part = (X01[:, c] * scale + offset) * w[..., c]
-                    cols[g] = part.sum(axis=1) * self.scale
-                else:
-                    cols[g] = self._score(X01, w, periods, cols=c, key=(level, g)) * self.scale
-            subs[level] = pd.DataFrame(cols)
         groups_dim = self.groups_.get("dimension")
-        # Later periods may lie beyond the fitted extremes; an indicator above the base
-        # maximum is no obstacle (deviation 0), one below the base minimum a full one.
-        obstacles = obstacle_degree(
-            np.clip(X01, 0.0, 1.0),
-            w if w.ndim == 1 else w.mean(axis=0),
-            top_k=self.top_k,
-            names=names,
-            groups={g: c for g, c in groups_dim.items()} if groups_dim else None,
+        ob_groups = dict(groups_dim) if groups_dim else None
+        k = max(0, min(int(self.top_k), m))
+        index = np.empty(n)
+        subs = {level: {g: np.empty(n) for g in gs} for level, gs in self.groups_.items()}
+        top, top_degrees = np.empty((n, k), dtype=np.intp), np.empty((n, k))
+        by_group = np.empty((n, len(ob_groups))) if ob_groups else None
+        normalized = np.empty((n, m)) if matrices else None
+        degrees = np.empty((n, m)) if matrices else None
+        degree_sums = np.zeros(m)
+        for rows in chunks:
+            try:
+                X01, parts, ob = self._score_rows(A[rows], periods[rows], n, ob_groups)
+            except DataValidationError:
+                if len(chunks) == 1:
+                    raise
+                # Score all rows at once, so that the error names a row of the whole panel.
+                self._score_rows(A, periods, n, ob_groups)
+                raise  # pragma: no cover - the whole panel raises the same error
+            index[rows] = parts.pop("total")
+            for (level, g), values in parts.items():
+                subs[level][g][rows] = values
+            if matrices:
+                normalized[rows] = X01 * scale + offset
+                degrees[rows] = ob.degrees
+            top[rows], top_degrees[rows] = ob.top, ob.top_degrees
+            if by_group is not None:
+                by_group[rows] = ob.by_group
+            degree_sums += ob.degrees.sum(axis=0)
+        obstacles = ObstacleResult(
+            degrees,
+            by_group,
+            tuple(ob_groups or ()),
+            top,
+            ob.names,
+            ob.scaled,
+            top_degrees=top_degrees,
+            mean_degrees=degrees.mean(axis=0) if matrices else degree_sums / n,
         )
         rank = _rank_within(index, periods)
         method = f"{self.weights_.method} + {self.aggregation}"
         return CompositeResult(
             index,
             rank,
-            subs,
-            X01 * scale + offset,
+            {level: pd.DataFrame(cols) for level, cols in subs.items()},
+            normalized,
             self.weights_,
             obstacles,
             entities,
@@ -538,12 +622,53 @@ class CompositeIndex:
             panel=data if hasattr(data, "frame") and hasattr(data, "indicators") else None,
         )
 
+    def _score_rows(self, A, periods, n_rows, ob_groups):
+        """x', scores (``"total"`` and ``(level, group)``, ×``scale``) and obstacle
+        degrees of the rows ``A`` of a panel of ``n_rows`` rows."""
+        X01 = self._x01(A, periods)
+        w = self._row_weights(periods)
+        parts = {"total": self._score(X01, w, periods, n_rows=n_rows) * self.scale}
+        scale, offset = _resolve_offset(self.shift, self.rescale)
+        for level, groups in self.groups_.items():
+            for g, c in groups.items():
+                if self.aggregation == "weighted_sum":
+                    # Additive contributions Σ_{j∈g} w_j x'_j: they sum to the index.
+                    part = (X01[:, c] * scale + offset) * w[..., c]
+                    parts[level, g] = part.sum(axis=1) * self.scale
+                else:
+                    score = self._score(X01, w, periods, c, (level, g), n_rows=n_rows)
+                    parts[level, g] = score * self.scale
+        # Later periods may lie beyond the fitted extremes; an indicator above the base
+        # maximum is no obstacle (deviation 0), one below the base minimum a full one.
+        obstacles = obstacle_degree(
+            np.clip(X01, 0.0, 1.0),
+            w if w.ndim == 1 else w.mean(axis=0),
+            top_k=self.top_k,
+            names=self.indicators_,
+            groups=ob_groups,
+        )
+        return X01, parts, obstacles
+
     def fit_transform(
         self, data, periods=None, *, entities=None, indicators=None
     ) -> CompositeResult:
         return self.fit(data, periods, entities=entities, indicators=indicators).transform(
             data, periods, entities=entities, indicators=indicators
         )
+
+
+def _row_chunks(n: int, rows: int | None) -> list[slice]:
+    """Slices of at most ``rows`` of ``n`` rows (one slice of all when ``rows`` is None);
+    a last slice of a single row joins the one before, as the core's functions take at
+    least two rows."""
+    if rows is None or rows >= n:
+        return [slice(0, n)]
+    if rows < 2:
+        raise DataValidationError(f"chunk_rows must be at least 2, got {rows}", field="chunk_rows")
+    starts = list(range(0, n, rows))
+    if n - starts[-1] < 2:
+        starts.pop()
+    return [slice(a, b) for a, b in zip(starts, [*starts[1:], n], strict=True)]
 
 
 def _rank_within(values: np.ndarray, periods: np.ndarray) -> np.ndarray:

@@ -19,8 +19,10 @@ class ObstacleResult(Result):
 
     Attributes
     ----------
-    degrees : ndarray, shape (n, m)
+    degrees : ndarray, shape (n, m), or None
         O_ij; rows sum to 1 when ``scaled`` (0 for a unit at the ideal everywhere).
+        ``None`` where the matrix was not kept
+        (:meth:`~nqpf.indices.CompositeIndex.transform` with ``matrices=False``).
     by_group : ndarray, shape (n, g) or None
         U_i,g = Σ_{j∈g} O_ij for each dimension g.
     groups : tuple of str
@@ -30,14 +32,27 @@ class ObstacleResult(Result):
         broken by column order).
     names : tuple of str
         Indicator names.
+    top_degrees : ndarray, shape (n, k)
+        The degrees of the ``top`` obstacles (``degrees[i, top[i]]``).
+    mean_degrees : ndarray, shape (m,)
+        The mean obstacle degree of each indicator over the rows.
     """
 
-    degrees: np.ndarray
+    degrees: np.ndarray | None
     by_group: np.ndarray | None
     groups: tuple[str, ...]
     top: np.ndarray
     names: tuple[str, ...]
     scaled: bool
+    top_degrees: np.ndarray | None = None
+    mean_degrees: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.top_degrees is None:  # from the matrix; given where it was not kept
+            rows = np.arange(self.top.shape[0])[:, None]
+            object.__setattr__(self, "top_degrees", self.degrees[rows, self.top])
+        if self.mean_degrees is None:
+            object.__setattr__(self, "mean_degrees", self.degrees.mean(axis=0))
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: row, indicator, obstacle degree."""
@@ -54,15 +69,14 @@ class ObstacleResult(Result):
         """Wide table of the top-k obstacles: ``obstacle_1``, ``degree_1``, …"""
         out = {}
         names = np.asarray(self.names, dtype=object)
-        rows = np.arange(self.degrees.shape[0])[:, None]
-        vals = self.degrees[rows, self.top]
+        vals = self.top_degrees
         for r in range(self.top.shape[1]):
             out[f"obstacle_{r + 1}"] = names[self.top[:, r]]
             out[f"degree_{r + 1}"] = vals[:, r]
         return pd.DataFrame(out)
 
     def summary(self) -> Summary:
-        mean = self.degrees.mean(axis=0)
+        mean = self.mean_degrees
         order = np.argsort(-mean, kind="stable")[:10]
         return Summary(
             title="障碍度 (mean obstacle degree)",

@@ -125,7 +125,7 @@ def build_report(run: IndexRun) -> str:
             )
         )
     ob = run.result.obstacles
-    mean_ob = pd.DataFrame({"indicator": list(ob.names), "obstacle": ob.degrees.mean(axis=0)})
+    mean_ob = pd.DataFrame({"indicator": list(ob.names), "obstacle": ob.mean_degrees})
     names = dict(zip(weights["id"], weights["label"], strict=True))
     mean_ob["label"] = mean_ob["indicator"].map(names)
     sections.append(

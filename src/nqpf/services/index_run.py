@@ -205,7 +205,8 @@ def _subsystem_scores(
         with _rows_as_units(fit_panel, source):
             est.fit(fit.values, fit.periods, indicators=ids)
         with _rows_as_units(panel, source):
-            scores[g] = est.transform(panel.select(ids).values, panel.periods, indicators=ids).index
+            values = panel.select(ids).values
+            scores[g] = est.transform(values, panel.periods, indicators=ids, matrices=False).index
     # U must lie in [0, 1]: the zero shift can lift a unit that is best on every indicator
     # to 1 + shift, and years beyond the base range (fit_periods) exceed 1.  Both saturate.
     return pd.DataFrame(scores).clip(0.0, 1.0)
@@ -290,7 +291,8 @@ def run_index(
     say("weights", 1, 1, f"权重: {est.weights_.method}")
     say("aggregate", 0, 1, "")
     with _rows_as_units(panel, source):
-        result = est.transform(panel)
+        # Per-row results only: the (n, m) normalised and obstacle matrices are not kept.
+        result = est.transform(panel, matrices=False)
     say("aggregate", 1, 1, f"权重与综合指数: {result.method}")
 
     coupling = scores = None
@@ -605,10 +607,9 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
     names = dict(zip(info["id"], info["name"], strict=True))
     labels = [f"{names.get(i, i)} ({i})" for i in ob.names]
     top = {}  # as ObstacleResult.top_frame(), the ids shown as "name (id)"
-    rows = np.arange(ob.degrees.shape[0])
     for r in range(ob.top.shape[1]):
         top[f"obstacle_{r + 1}"] = _decode(ob.top[:, r], labels)
-        top[f"degree_{r + 1}"] = ob.degrees[rows, ob.top[:, r]]
+        top[f"degree_{r + 1}"] = ob.top_degrees[:, r]
     tables["obstacles_top"] = _joined(ids, top)
     if ob.by_group is not None:
         groups = {g: ob.by_group[:, k] for k, g in enumerate(ob.groups)}

@@ -1,0 +1,84 @@
+"""Scoring a panel a chunk of rows at a time gives the numbers of scoring it whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nqpf.exceptions import DataValidationError
+from nqpf.indices import CompositeIndex
+from nqpf.indices.composite import CHUNK_ROWS, _row_chunks
+
+
+def _pair(demo_panel, **params):
+    whole = CompositeIndex(system=_system(), chunk_rows=None, **params).fit(demo_panel)
+    chunked = CompositeIndex(system=_system(), chunk_rows=3, **params).fit(demo_panel)
+    return whole, chunked
+
+
+def _system():
+    from nqpf.systems import load_system
+
+    return load_system("nqpf-three-factor")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"aggregation": "topsis"},
+        {"aggregation": "grey", "rho": 0.3},
+        {"aggregation": "gra_topsis"},
+        {"weighting": "critic", "shift": 0.01, "scale": 100},
+        {"extremes": "per_period"},
+    ],
+)
+def test_chunks_give_the_same_bits(demo_panel, params):
+    whole, chunked = _pair(demo_panel, **params)
+    np.testing.assert_array_equal(chunked.best01_, whole.best01_)
+    np.testing.assert_array_equal(chunked.worst01_, whole.worst01_)
+    assert chunked.delta_ranges_ == whole.delta_ranges_
+    a, b = whole.transform(demo_panel), chunked.transform(demo_panel)
+    for name in ("index", "rank", "normalized"):
+        np.testing.assert_array_equal(getattr(b, name), getattr(a, name))
+    for level, frame in a.sub_indices.items():
+        np.testing.assert_array_equal(b.sub_indices[level].to_numpy(), frame.to_numpy())
+        assert list(b.sub_indices[level].columns) == list(frame.columns)
+    for name in ("degrees", "by_group", "top", "top_degrees", "mean_degrees"):
+        np.testing.assert_array_equal(getattr(b.obstacles, name), getattr(a.obstacles, name))
+
+
+def test_without_matrices_the_per_row_results_are_the_same(demo_panel):
+    whole, chunked = _pair(demo_panel)
+    a, b = whole.transform(demo_panel), chunked.transform(demo_panel, matrices=False)
+    assert b.normalized is None and b.obstacles.degrees is None
+    np.testing.assert_array_equal(b.index, a.index)
+    np.testing.assert_array_equal(b.obstacles.top_degrees, a.obstacles.top_degrees)
+    np.testing.assert_array_equal(b.obstacles.by_group, a.obstacles.by_group)
+    # the mean is summed by chunks: the same to rounding
+    np.testing.assert_allclose(b.obstacles.mean_degrees, a.obstacles.degrees.mean(axis=0), 1e-13)
+    rows = np.arange(a.index.size)[:, None]
+    np.testing.assert_array_equal(
+        a.obstacles.top_degrees, a.obstacles.degrees[rows, a.obstacles.top]
+    )
+    assert b.obstacles.top_frame().equals(a.obstacles.top_frame())
+
+
+def test_an_error_names_the_row_of_the_whole_panel(demo_panel):
+    whole, chunked = _pair(demo_panel)
+    X = demo_panel.values.copy()
+    X[37, 4] = np.nan  # a row of the last chunk but one
+    for est in (whole, chunked):
+        with pytest.raises(DataValidationError, match="row 37") as err:
+            est.transform(X, demo_panel.periods, indicators=demo_panel.indicators)
+        assert err.value.data_row == 37
+
+
+def test_row_chunks():
+    assert _row_chunks(10, None) == [slice(0, 10)]
+    assert _row_chunks(10, 4) == [slice(0, 4), slice(4, 8), slice(8, 10)]
+    # a last chunk of one row joins the one before (the core takes at least two rows)
+    assert _row_chunks(9, 4) == [slice(0, 4), slice(4, 9)]
+    assert _row_chunks(3, CHUNK_ROWS) == [slice(0, 3)]
+    with pytest.raises(DataValidationError, match="at least 2"):
+        _row_chunks(10, 1)

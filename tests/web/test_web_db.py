@@ -56,6 +56,8 @@ TABLES = {
     *("programme", "programme_member"),
     # the latest result's summary of the officers' views (issue 13)
     "assessment_latest",
+    # the carbon inventories' summary of the park view and map (issue 13)
+    "carbon_summary",
 }
 
 

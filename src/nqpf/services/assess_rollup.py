@@ -60,7 +60,9 @@ __all__ = [
     "SUMMARY_SCENES",
     "RollupOutcome",
     "StoredRollup",
+    "carbon_from_sums",
     "carbon_rollup",
+    "carbon_totals",
     "group_view",
     "latest_summaries",
     "peer_distribution",
@@ -714,20 +716,16 @@ def carbon_rollup(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         def num(v: Any) -> float:
             return float(v) if v is not None and not math.isnan(float(v)) else 0.0
 
-        tce = sum(num(r.get("tce")) for r in items)
-        tco2 = sum(num(r.get("tco2")) for r in items)
         with_output = [r for r in items if r.get("output")]
-        output = sum(num(r.get("output")) for r in with_output)
-        co2_o = sum(num(r.get("tco2")) for r in with_output)
-        tce_o = sum(num(r.get("tce")) for r in with_output)
-        return {
-            "n": len(items),
-            "tce": tce,
-            "tco2": tco2,
-            "output": output if with_output else None,
-            "co2_intensity": co2_o / output if output > 0 else None,
-            "energy_intensity": tce_o / output if output > 0 else None,
-        }
+        return carbon_from_sums(
+            n=len(items),
+            tce=sum(num(r.get("tce")) for r in items),
+            tco2=sum(num(r.get("tco2")) for r in items),
+            n_output=len(with_output),
+            output=sum(num(r.get("output")) for r in with_output),
+            tco2_output=sum(num(r.get("tco2")) for r in with_output),
+            tce_output=sum(num(r.get("tce")) for r in with_output),
+        )
 
     by_industry: dict[str, list[Mapping[str, Any]]] = {}
     for r in rows:
@@ -745,6 +743,54 @@ def carbon_rollup(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         key=lambda d: (-d["tco2"], str(d["name"])),
     )
     return {"total": summary(rows), "industries": industries, "enterprises": enterprises}
+
+
+def carbon_from_sums(
+    *,
+    n: int,
+    tce: float,
+    tco2: float,
+    n_output: int,
+    output: float,
+    tco2_output: float,
+    tce_output: float,
+) -> dict[str, Any]:
+    """One group of :func:`carbon_rollup` from its sums (what a database adds up): ``n``
+    inventories, their ``tce`` and ``tco2`` (a missing value counts 0), and over the
+    ``n_output`` that report a non-zero output the sums of ``output``, ``tco2_output``
+    and ``tce_output``.  Returns ``n``, ``tce``, ``tco2``, ``output`` (None when none
+    reports one) and the intensities (ratios of the sums; None unless the output is > 0).
+
+    >>> carbon_from_sums(n=2, tce=15.0, tco2=40.0, n_output=1, output=100.0,
+    ...                  tco2_output=30.0, tce_output=10.0)["co2_intensity"]
+    0.3
+    """
+    return {
+        "n": int(n),
+        "tce": float(tce),
+        "tco2": float(tco2),
+        "output": float(output) if n_output else None,
+        "co2_intensity": tco2_output / output if output > 0 else None,
+        "energy_intensity": tce_output / output if output > 0 else None,
+    }
+
+
+def carbon_totals(result: Any, inputs: Any) -> dict[str, float | None]:
+    """What :func:`carbon_rollup` reads of one stored inventory: ``tce``
+    (``result["energy_tce"]``), ``tco2`` (``result["e_total"]``) and ``output``
+    (``inputs["output"]``, 工业总产值 万元), each the stored number (an int or a finite
+    float; a bool or text is none) or None.
+
+    >>> carbon_totals({"energy_tce": 12, "e_total": 30.5}, {"output": None})
+    {'tce': 12.0, 'tco2': 30.5, 'output': None}
+    """
+    r = result if isinstance(result, Mapping) else {}
+    i = inputs if isinstance(inputs, Mapping) else {}
+    return {
+        "tce": _number(r.get("energy_tce")),
+        "tco2": _number(r.get("e_total")),
+        "output": _number(i.get("output")),
+    }
 
 
 # -- the latest result's summary (issue 13: the views aggregate it in SQL) -------------------

@@ -62,6 +62,7 @@ from nqpf.web.security import hash_password
 from nqpf.web.services import audit
 from nqpf.web.services.assessments import result_summary
 from nqpf.web.services.carbon import carrier_table, compute, validate_inputs
+from nqpf.web.services.carbon_summary import refresh_carbon_summary
 from nqpf.web.services.latest_results import refresh_latest
 from nqpf.web.services.loop_common import bump_catalogue
 
@@ -496,6 +497,7 @@ def _insert_inventories(
             )
     if inventories:
         session.execute(insert(CarbonInventory), inventories)
+        refresh_carbon_summary(session, ids)  # bulk SQL skips the save's summary of the views
     return len(inventories)
 
 

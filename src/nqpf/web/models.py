@@ -44,6 +44,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CarbonInventory",
+    "CarbonSummary",
     "EnterpriseProfile",
     "LoginAttempt",
     "LoopCounter",
@@ -875,3 +876,29 @@ for _i in range(1, 9):  # SUMMARY_DIMENSIONS of nqpf.services.assess_rollup
     setattr(AssessmentLatest, f"dim_{_i}", mapped_column(f"dim_{_i}", Float))
 for _i in range(1, 33):  # SUMMARY_SCENES
     setattr(AssessmentLatest, f"scene_{_i}", mapped_column(f"scene_{_i}", Float))
+
+
+# -- the carbon inventories' summary (issue 13): what the park view and map aggregate in SQL --
+class CarbonSummary(Base):
+    """An inventory's totals as the carbon roll-up reads them: one row per
+    :class:`CarbonInventory`, written in the transaction that creates or saves it
+    (:func:`nqpf.web.services.carbon_summary.refresh_carbon_summary`; deleted with it by
+    the foreign key) and back-filled by its migration (``carbon_summary``), so the park
+    view and the map add up columns instead of decoding result JSON.
+
+    ``tce`` (综合能耗, ``result.energy_tce``), ``tco2`` (排放总量, ``result.e_total``) and
+    ``output`` (工业总产值 万元, ``inputs.output``): the stored number, None when absent or
+    not a number.
+    """
+
+    __tablename__ = "carbon_summary"
+    __table_args__ = (Index("ix_carbon_summary_year_enterprise", "year", "enterprise_id"),)
+
+    inventory_id: Mapped[int] = mapped_column(
+        ForeignKey("carbon_inventory.id", ondelete="CASCADE"), primary_key=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    tce: Mapped[float | None] = mapped_column(Float)
+    tco2: Mapped[float | None] = mapped_column(Float)
+    output: Mapped[float | None] = mapped_column(Float)

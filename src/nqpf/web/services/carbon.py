@@ -45,6 +45,7 @@ from nqpf.web.errors import Conflict, NotFound, field_error
 from nqpf.web.models import CarbonInventory, Organization
 from nqpf.web.services import audit, shares
 from nqpf.web.services._transaction import committing, save_revision
+from nqpf.web.services.carbon_summary import refresh_carbon_summary
 
 __all__ = [
     "CONFIDENCE_LABELS",
@@ -221,6 +222,7 @@ def create(session: Session, actor: Actor, enterprise_id: int, year: Any) -> Car
     with committing(session, conflict=lambda: Conflict(f"{y} 年的碳排放盘查已存在", field="year")):
         session.add(row)
         session.flush()
+        refresh_carbon_summary(session, [row.enterprise_id])
         audit.record(
             session,
             actor,
@@ -292,6 +294,7 @@ def save(
         after={"year": y, **_totals(result, inputs)},
         stale="盘查已在别处更新，请刷新后重试",
         conflict=lambda: Conflict(f"{y} 年的碳排放盘查已存在", field="year"),
+        also=lambda: refresh_carbon_summary(session, [row.enterprise_id]),
     )
     return row
 
@@ -310,7 +313,7 @@ def delete(session: Session, actor: Actor, inventory_id: int) -> int:
             organization_id=enterprise_id,
             before={"year": row.year, "revision": row.revision, **_totals(row.result, row.inputs)},
         )
-        session.delete(row)
+        session.delete(row)  # its carbon_summary row goes by the foreign key
     return enterprise_id
 
 

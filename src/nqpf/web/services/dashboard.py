@@ -58,7 +58,7 @@ from nqpf.datasets.synthetic import SYNTHETIC_LABEL
 from nqpf.exceptions import DataValidationError
 from nqpf.services import maps as map_service
 from nqpf.services.assess_rollup import (
-    carbon_rollup,
+    carbon_from_sums,
     peer_distribution,
     rollup_xlsx,
     summary_fits,
@@ -69,11 +69,12 @@ from nqpf.web.errors import FieldError, field_error
 from nqpf.web.models import (
     Assessment,
     AssessmentLatest,
-    CarbonInventory,
+    CarbonSummary,
     EnterpriseProfile,
     Organization,
 )
 from nqpf.web.services.assessments import framework_for
+from nqpf.web.services.carbon_summary import carbon_group, carbon_sum_columns
 from nqpf.web.services.latest_results import Sums, sum_columns
 
 __all__ = [
@@ -754,8 +755,8 @@ def _carbon_years(
     years = tuple(
         sorted(
             session.scalars(
-                select(CarbonInventory.year)
-                .where(CarbonInventory.enterprise_id.in_(visible))
+                select(CarbonSummary.year)
+                .where(CarbonSummary.enterprise_id.in_(visible))
                 .distinct()
             ),
             reverse=True,
@@ -888,20 +889,19 @@ def _map_stats(
     if filters.chain:
         clauses.append(_in_chain(_chains_text(), filters.chain))
     region = func.coalesce(EnterpriseProfile.region_code, "")
-    output = CarbonInventory.inputs["output"].as_float()
-    co2 = CarbonInventory.result["e_total"].as_float()
-    has_output = and_(output.is_not(None), output > 0)
+    S = CarbonSummary
+    has_output = and_(S.output.is_not(None), S.output > 0)
     carbon = (
         select(
             region.label("code"),
             func.count().label("n"),
-            func.sum(case((has_output, co2), else_=0.0)),
-            func.sum(case((has_output, output), else_=0.0)),
+            func.sum(case((has_output, S.tco2), else_=0.0)),
+            func.sum(case((has_output, S.output), else_=0.0)),
         )
         .select_from(Organization)
-        .join(CarbonInventory, CarbonInventory.enterprise_id == Organization.id)
+        .join(S, S.enterprise_id == Organization.id)
         .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
-        .where(*clauses, CarbonInventory.year == year)
+        .where(*clauses, S.year == year)
         .group_by(region)
     )
     for code, n, c, o in session.execute(carbon):
@@ -1274,58 +1274,63 @@ def park_view(
 ) -> ParkView:
     """The park view: the carbon roll-up (综合能耗 tce, 排放 tCO₂, intensities per 万元
     output) of the enterprises ``actor`` may read in ``region``, by enterprise and by
-    GB/T 4754 大类, for ``year`` (default: the latest year with inventories), computed by
-    :func:`nqpf.services.assess_rollup.carbon_rollup` from the stored results."""
+    GB/T 4754 大类, for ``year`` (default: the latest year with inventories): the figures
+    of :func:`nqpf.services.assess_rollup.carbon_rollup`, added up in the database over
+    the inventories' summary (``carbon_summary``)."""
     _fw, filters = _clean_filters(DEFAULT_FRAMEWORK, region, None, None)
     clauses: list[Any] = [visible_enterprises(actor, action="read")]
     if filters.region:
         clauses.append(EnterpriseProfile.region_code.startswith(filters.region, autoescape=True))
-    visible = (
-        select(Organization.id)
-        .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
-        .where(*clauses)
-    )
-    n_view = session.scalar(select(func.count()).select_from(visible.subquery())) or 0
-    years = tuple(
-        sorted(
-            session.scalars(
-                select(CarbonInventory.year)
-                .where(CarbonInventory.enterprise_id.in_(visible))
-                .distinct()
-            ),
-            reverse=True,
-        )
-    )
+
+    def in_view(*columns: Any, carbon: bool = True) -> Any:
+        query = select(*columns).select_from(Organization)
+        if carbon:
+            query = query.join(CarbonSummary, CarbonSummary.enterprise_id == Organization.id)
+        return query.outerjoin(
+            EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id
+        ).where(*clauses)
+
+    n_view = session.scalar(in_view(func.count(), carbon=False)) or 0
+    years = tuple(sorted(session.scalars(in_view(CarbonSummary.year).distinct()), reverse=True))
     year = year if year is not None else (years[0] if years else None)
-    rows = []
+    groups: list[dict[str, Any]] = []
+    enterprises: list[dict[str, Any]] = []
     if year is not None:
+        # GB/T 4754 大类 as the roll-up keys it: the first three characters, upper case
+        major = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, 3))
+        groups = [
+            dict(row)
+            for row in session.execute(
+                in_view(major.label("key"), *carbon_sum_columns())
+                .where(CarbonSummary.year == year)
+                .group_by(major)
+            ).mappings()
+        ]
+        S = CarbonSummary
         for eid, name, industry, tce, tco2, output in session.execute(
-            select(
-                Organization.id, Organization.name, EnterpriseProfile.industry,
-                CarbonInventory.result["energy_tce"].as_float(),
-                CarbonInventory.result["e_total"].as_float(),
-                CarbonInventory.inputs["output"].as_float(),
-            )
-            .join(CarbonInventory, CarbonInventory.enterprise_id == Organization.id)
-            .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
-            .where(CarbonInventory.enterprise_id.in_(visible), CarbonInventory.year == year)
+            in_view(Organization.id, Organization.name, EnterpriseProfile.industry,
+                    S.tce, S.tco2, S.output).where(S.year == year)
         ):  # fmt: skip
-            rows.append(
-                {"id": eid, "name": name, "industry": industry, "tce": tce, "tco2": tco2,
-                 "output": output}
-            )  # fmt: skip
-    roll = carbon_rollup(rows)
-    for g in roll["industries"]:
+            t, c, o = tce or 0.0, tco2 or 0.0, 1.0 if output else 0.0
+            one = carbon_from_sums(n=1, tce=t, tco2=c, n_output=int(o), output=o * (output or 0.0),
+                                   tco2_output=o * c, tce_output=o * t)  # fmt: skip
+            enterprises.append({"id": eid, "name": name, "industry": industry, **one})
+    industries = sorted(
+        ({"key": g["key"], **carbon_group([g])} for g in groups),
+        key=lambda d: (-d["tco2"], d["key"]),
+    )
+    for g in industries:
         g["label"] = industry_display(g["key"]) if g["key"] else map_service.UNKNOWN_INDUSTRY
-    for e in roll["enterprises"]:
+    enterprises.sort(key=lambda d: (-d["tco2"], str(d["name"])))
+    for e in enterprises:
         e["industry_label"] = industry_display(e["industry"])
     return ParkView(
         filters=filters,
         year=year,
         years=years,
-        total=roll["total"],
-        industries=tuple(roll["industries"]),
-        enterprises=tuple(roll["enterprises"]),
+        total=carbon_group(groups),
+        industries=tuple(industries),
+        enterprises=tuple(enterprises),
         enterprises_in_view=n_view,
     )
 

@@ -94,6 +94,32 @@ _STAGES_CHILD = textwrap.dedent(
         at, cpu = time.perf_counter() - t0, time.process_time() - c0
         marks.append([at, cpu, str(getattr(event, "stage", event)), *rss()])
 
+    # The data-quality report runs inside other stages (its checks while loading, the
+    # weight-shift refit while weighting, quality.html/xlsx while writing): timed apart.
+    spent = {}
+
+    def timed(owner, name):
+        fn = getattr(owner, name, None)
+        if fn is None:
+            return
+
+        def wrapper(*args, **kwargs):
+            w, c = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                old = spent.get(name, [0.0, 0.0])
+                spent[name] = [old[0] + time.perf_counter() - w, old[1] + time.process_time() - c]
+
+        setattr(owner, name, wrapper)
+
+    import nqpf.services.index_run as index_run
+    from nqpf.io import quality
+
+    for owner, name in ((quality.QualityChecker, "clean"), (quality.QualityChecker, "check_panel"),
+                        (index_run, "_weight_shift"), (quality.QualityReport, "to_html"),
+                        (quality.QualityReport, "to_xlsx")):
+        timed(owner, name)
     cfg = load_index_config(sys.argv[2])
     run = run_index(cfg, progress=record)
     try:
@@ -102,7 +128,7 @@ _STAGES_CHILD = textwrap.dedent(
         write_run(run)
     record("write")
     with open(sys.argv[1], "w") as fh:
-        json.dump(marks, fh)
+        json.dump({"marks": marks, "quality": spent}, fh)
     """
 )
 
@@ -202,7 +228,10 @@ def stages(config: Path, tmp: Path, source: Path | None = None) -> list[list]:
         sys.exit(f"stages run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     seen: list[list] = []
     last = last_cpu = 0.0
-    for at, cpu, stage, rss, hwm in json.loads(marks_file.read_text()):
+    found = json.loads(marks_file.read_text())
+    if isinstance(found, list):  # a tree from before the quality report was timed
+        found = {"marks": found, "quality": {}}
+    for at, cpu, stage, rss, hwm in found["marks"]:
         if seen and seen[-1][0] == stage:
             seen[-1][1] += at - last
             seen[-1][2] += cpu - last_cpu
@@ -210,6 +239,9 @@ def stages(config: Path, tmp: Path, source: Path | None = None) -> list[list]:
         else:
             seen.append([stage, at - last, cpu - last_cpu, rss, hwm])
         last, last_cpu = at, cpu
+    if found["quality"]:
+        wall, cpu = (sum(v[k] for v in found["quality"].values()) for k in (0, 1))
+        seen.append(["(quality)", wall, cpu, float("nan"), float("nan"), found["quality"]])
     return seen
 
 
@@ -219,6 +251,7 @@ def print_stages(runs: dict[str, list[list]], input_mib: float) -> None:
     head = "".join(f" | {k:^37}" for k in runs)
     print(f"\nper stage (no profiler){head}")
     print(f"{'':<10}" + " | wall s  CPU s  RSS MiB  peak MiB ×in" * len(runs))
+    names = [n for n in names if n != "(quality)"]
     for name in names:
         cells = []
         for r in runs.values():
@@ -232,11 +265,25 @@ def print_stages(runs: dict[str, list[list]], input_mib: float) -> None:
                 )
         print(f"{name:<10}" + "".join(cells))
     totals = [
-        f" | {sum(s[1] for s in r):6.2f} {sum(s[2] for s in r):6.2f}" + " " * 23
+        f" | {sum(s[1] for s in r if s[0] in names):6.2f} "
+        f"{sum(s[2] for s in r if s[0] in names):6.2f}" + " " * 23
         for r in runs.values()
     ]
     print(f"{'total':<10}" + "".join(totals))
+    for key, r in runs.items():
+        q = next((s for s in r if s[0] == "(quality)"), None)
+        if q is None:
+            continue
+        total = sum(s[1] for s in r if s[0] in names)
+        total_cpu = sum(s[2] for s in r if s[0] in names)
+        parts = ", ".join(f"{k} {v[0]:.2f}" for k, v in q[5].items())
+        print(
+            f"{key}: the data-quality report (inside load, weights, write: {parts} s wall) "
+            f"{q[1]:.2f} s wall = {100 * q[1] / total:.0f}% of the run, CPU {q[2]:.2f} s = "
+            f"{100 * q[2] / total_cpu:.0f}%"
+        )
     for key, r in runs.items():  # the imports' memory is the same whatever the input
+        r = [s for s in r if s[0] != "(quality)"]
         above = max(s[4] for s in r) - r[0][3]
         print(
             f"{key}: peak {above:.0f} MiB above the imports' {r[0][3]:.0f} MiB "

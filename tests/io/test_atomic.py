@@ -9,6 +9,7 @@ import stat
 import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,7 +17,7 @@ from openpyxl import load_workbook
 
 from nqpf.exceptions import DataValidationError
 from nqpf.io import atomic_write, read_table, sanitize_sheet_name, write_table, write_tables
-from nqpf.io.atomic import dump_table
+from nqpf.io.atomic import _write_csv, _write_parquet, dump_table
 
 
 @pytest.fixture
@@ -178,7 +179,7 @@ def test_csv_text_matches_pandas_where_it_can():
 
 
 def test_csv_quotes_text_that_needs_it_and_reads_back():
-    frame = pd.DataFrame({"名称": ['a,b', 'say "hi"', "two\nlines", "plain"], "v": [1.5] * 4})
+    frame = pd.DataFrame({"名称": ["a,b", 'say "hi"', "two\nlines", "plain"], "v": [1.5] * 4})
     back = pd.read_csv(io.StringIO(csv_text(frame)))
     pd.testing.assert_frame_equal(back, frame)
 
@@ -211,3 +212,39 @@ def test_csv_floats_are_pandas_bytes_and_read_back_exactly(values):
     assert text == frame.to_csv(index=False, lineterminator="\n")  # Python's repr, as before
     back = pd.read_csv(io.StringIO(text))
     np.testing.assert_array_equal(back["x"].to_numpy(dtype=float), frame["x"].to_numpy())
+
+
+def _mixed_frame():
+    """Floats in every text form (whole, tiny, huge, missing), ints, bools, text with
+    a comma only in the last rows, and a categorical column."""
+    n = 11
+    return pd.DataFrame(
+        {
+            "名称": ["a"] * (n - 1) + ["b, c"],
+            "x": [0.1, 2.0, 3.6e-05, 27644845107.78, np.nan, 1e16, -0.5, 1 / 3, 7.0, 0.0, 5.5],
+            "n": np.arange(n),
+            "ok": [True, False] * 5 + [True],
+            "障碍": pd.Categorical(["森林覆盖率 (f)", "环保 (e)"] * 5 + ["环保 (e)"]),
+        }
+    )
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 100])
+def test_writers_in_slices_write_what_they_write_whole(rows):
+    frame = _mixed_frame()
+    whole, sliced = io.BytesIO(), io.BytesIO()
+    _write_csv(frame, whole, rows=len(frame))
+    _write_csv(frame, sliced, rows=rows)
+    assert sliced.getvalue() == whole.getvalue()
+    # the comma in the last row quotes every text cell, whichever slice it is in
+    assert '"b, c"' in whole.getvalue().decode("utf-8-sig")
+    assert '"a"' in whole.getvalue().decode("utf-8-sig")
+    whole, sliced = io.BytesIO(), io.BytesIO()
+    _write_parquet(frame, whole, rows=len(frame))
+    _write_parquet(frame, sliced, rows=rows)
+    a, b = (pq.read_table(io.BytesIO(buf.getvalue())) for buf in (whole, sliced))
+    assert b.equals(a, check_metadata=True)
+    assert pq.ParquetFile(io.BytesIO(sliced.getvalue())).num_row_groups == -(-len(frame) // rows)
+    back = pd.read_parquet(io.BytesIO(sliced.getvalue()))
+    assert back["障碍"].tolist() == frame["障碍"].astype(str).tolist()  # text, as in the CSV
+    assert back["x"].equals(frame["x"])

@@ -203,63 +203,128 @@ def dump_table(df: Any, stream: IO[bytes], fmt: str, *, sheet: str = "Sheet1") -
         raise DataValidationError(f"cannot write format {fmt!r}; use csv, parquet or xlsx")
 
 
-def _write_parquet(frame: pd.DataFrame, stream: IO[bytes]) -> None:
+#: Rows the CSV and Parquet writers convert and write at a time, so that a 1e6-row table
+#: is never held whole as text (CSV) or as an Arrow table (Parquet) beside the frame.
+WRITE_ROWS = 65_536
+
+
+def _row_slices(frame: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
+    """``frame`` as consecutive slices of at most ``rows`` rows (views, no copies)."""
+    return [frame.iloc[a : a + rows] for a in range(0, len(frame), rows)] or [frame]
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with categorical columns as the text they hold (as CSV writes them)."""
+    coded = [c for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
+    if not coded:
+        return frame
+    return frame.astype(dict.fromkeys(coded, "str"))
+
+
+def _write_parquet(frame: pd.DataFrame, stream: IO[bytes], rows: int = WRITE_ROWS) -> None:
     """Parquet as :meth:`pandas.DataFrame.to_parquet` writes it (same schema and pandas
     metadata, so it reads back the same), with dictionary encoding only for columns that
-    are not floats: trying it on float columns, where it seldom pays, doubles the time."""
+    are not floats: trying it on float columns, where it seldom pays, doubles the time.
+
+    Categorical columns are written as their text.  A table whose column types do not
+    depend on its values (no ``object`` columns) is converted and written ``rows`` rows
+    at a time, one row group each.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    coded = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
-    pq.write_table(table, stream, use_dictionary=coded or False)
+    typed = not any(pd.api.types.is_object_dtype(t) for t in frame.dtypes)
+    writer = None
+    for part in _row_slices(frame, rows) if typed else [frame]:
+        table = pa.Table.from_pandas(_as_text(part), preserve_index=False)
+        if writer is None:
+            coded = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
+            writer = pq.ParquetWriter(stream, table.schema, use_dictionary=coded or False)
+        writer.write_table(table)
+    writer.close()
 
 
-def _write_csv(frame: pd.DataFrame, stream: IO[bytes]) -> None:
-    """UTF-8-with-BOM CSV of ``frame``: the header by :mod:`csv`, the body by PyArrow."""
+def _write_csv(frame: pd.DataFrame, stream: IO[bytes], rows: int = WRITE_ROWS) -> None:
+    """UTF-8-with-BOM CSV of ``frame``: the header by :mod:`csv`, the body by PyArrow,
+    converted and written ``rows`` rows at a time (the same bytes as all at once)."""
     import csv
 
     import pyarrow.csv as pacsv
 
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow([str(c) for c in frame.columns])
+    slices = _row_slices(frame, rows)
+    # Float columns of which some cell is written as text are text in every slice.
+    text_floats = frozenset(
+        k
+        for k, dtype in enumerate(frame.dtypes)
+        if len(slices) > 1 and getattr(dtype, "kind", "") == "f"
+        if any(m.any() for m in _float_text(frame.iloc[:, k].to_numpy(np.float64, na_value=np.nan)))
+    )
     # One column: pandas writes a missing cell as "" (an empty line would be skipped).
-    table = _arrow_for_csv(frame) if frame.shape[1] > 1 else None
-    if table is None:  # a column PyArrow cannot write as pandas would
+    first = _arrow_for_csv(slices[0], text_floats) if frame.shape[1] > 1 else None
+    if first is None:  # a column PyArrow cannot write as pandas would
         text = frame.to_csv(index=False, lineterminator="\n")
         stream.write(text.encode("utf-8-sig"))
         return
     stream.write(("\ufeff" + head.getvalue()).encode("utf-8"))
     if frame.shape[0]:
-        import pyarrow.compute as pc
-
         # Quote nothing, as pandas, unless some text holds a separator, quote or line
         # break; then PyArrow quotes every text cell (still valid CSV, same values).
-        special = any(
-            pc.any(pc.match_substring_regex(col, '[,"\r\n]')).as_py()
-            for col in table.columns
-            if pa_is_text(col.type)
-        )
-        style = "needed" if special else "none"
-        pacsv.write_csv(table, stream, pacsv.WriteOptions(include_header=False, quoting_style=style))
+        style = "needed" if _needs_quotes(frame, slices, first) else "none"
+        options = pacsv.WriteOptions(include_header=False, quoting_style=style)
+        for k, part in enumerate(slices):
+            table = first if k == 0 else _arrow_for_csv(part, text_floats)
+            pacsv.write_csv(table, stream, options)
 
 
-def _python_floats(arr: Any, values: np.ndarray) -> Any:
+def _needs_quotes(frame: pd.DataFrame, slices: list[pd.DataFrame], first: Any) -> bool:
+    """Whether a text cell of ``frame`` holds a separator, quote or line break (``first``
+    is the CSV table of the first slice; the text columns of the others are converted)."""
+    import pyarrow.compute as pc
+
+    special = '[,"\r\n]'
+    for k, col in enumerate(first.columns):
+        dtype = frame.dtypes.iloc[k]
+        if not pa_is_text(col.type) or getattr(dtype, "kind", "") == "f":
+            continue  # numbers, also as text, hold none of those
+        if isinstance(dtype, pd.CategoricalDtype):  # the categories are the cells' text
+            cells = _arrow_column(pd.Series(dtype.categories))
+            if cells is not None and pc.any(pc.match_substring_regex(cells, special)).as_py():
+                return True
+            continue
+        for j, part in enumerate(slices):
+            cells = first.column(k) if j == 0 else _arrow_column(part.iloc[:, k])
+            if pc.any(pc.match_substring_regex(cells, special)).as_py():
+                return True
+    return False
+
+
+def _float_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of ``values`` whose Arrow text differs from Python's: whole numbers, and
+    the magnitudes Python writes in exponent form (see :func:`_python_floats`)."""
+    magnitude = np.abs(values)
+    finite = np.isfinite(values)
+    whole = finite & (values == np.trunc(values)) & (magnitude < 1e9)
+    other = finite & (((magnitude < 1e-4) & (magnitude > 0)) | (magnitude >= 1e9))
+    return whole, other
+
+
+def _python_floats(arr: Any, values: np.ndarray, as_text: bool | None = None) -> Any:
     """Floats as Python's ``repr`` writes them (pandas' CSV text), from Arrow's formatting.
 
     Arrow and Python both write the shortest digits that read back exactly; they differ
     in form only for whole numbers (Arrow ``29``, Python ``29.0``), below 1e-4 (Arrow
     ``0.000036``, Python ``3.6e-05``) and from about 1e10 (Arrow ``2.76e+10``, Python
     ``27644845107.78``).  Those cells get Python's text, the others keep Arrow's fast one.
+    The column becomes text where some cell needs it, or where ``as_text`` says that a
+    cell of the whole column does (so that slices of a column are quoted alike).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    magnitude = np.abs(values)
-    finite = np.isfinite(values)
-    whole = finite & (values == np.trunc(values)) & (magnitude < 1e9)
-    other = finite & (((magnitude < 1e-4) & (magnitude > 0)) | (magnitude >= 1e9))
-    if not (whole.any() or other.any()):
+    whole, other = _float_text(values)
+    if not (as_text or whole.any() or other.any()):
         return arr
     text = pc.cast(arr, pa.string())
     if whole.any():
@@ -278,45 +343,53 @@ def pa_is_text(dtype: Any) -> bool:
     return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
 
 
-def _arrow_for_csv(frame: pd.DataFrame) -> Any:
-    """The columns of ``frame`` as a PyArrow table whose CSV text matches pandas' values."""
+def _arrow_for_csv(frame: pd.DataFrame, text_floats: frozenset[int] = frozenset()) -> Any:
+    """The columns of ``frame`` as a PyArrow table whose CSV text matches pandas' values;
+    None when a column has a type only pandas writes as pandas would.  Float columns at
+    the positions ``text_floats`` are written as text (see :func:`_python_floats`)."""
     import pyarrow as pa
 
     columns = []
     for k in range(frame.shape[1]):
-        col = frame.iloc[:, k]
-        dtype = col.dtype
-        kind = getattr(dtype, "kind", "O")
-        if isinstance(dtype, pd.CategoricalDtype):
-            col, kind = col.astype(object), "O"
-        if kind == "f":
-            values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-            arr = _python_floats(pa.array(values, from_pandas=True), values)
-        elif kind in "iu":
-            arr = pa.array(col, from_pandas=True)
-        elif kind == "b" or str(dtype) == "boolean":
-            values = col.to_numpy(dtype=object)
-            arr = pa.array(
-                [None if _is_missing(v) else ("True" if v else "False") for v in values],
-                type=pa.string(),
-            )
-        elif pd.api.types.is_string_dtype(dtype) or kind == "O":
-            try:
-                arr = pa.array(col, from_pandas=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                arr = None
-            if arr is None or not pa_is_text(arr.type):
-                if arr is not None and pa.types.is_null(arr.type):
-                    arr = pa.nulls(len(col), pa.string())
-                else:  # numbers, lists … in a text column: their str(), as pandas writes
-                    values = col.to_numpy(dtype=object)
-                    arr = pa.array(
-                        [None if _is_missing(v) else str(v) for v in values], type=pa.string()
-                    )
-        else:  # dates, durations, periods, complex …: pandas' own text
+        arr = _arrow_column(frame.iloc[:, k], k in text_floats)
+        if arr is None:
             return None
         columns.append(arr)
     return pa.table(columns, names=[f"c{k}" for k in range(len(columns))])
+
+
+def _arrow_column(col: pd.Series, text_floats: bool = False) -> Any:
+    """One column as the PyArrow array of its CSV text (None for dates, durations …)."""
+    import pyarrow as pa
+
+    dtype = col.dtype
+    kind = getattr(dtype, "kind", "O")
+    if isinstance(dtype, pd.CategoricalDtype):
+        col, kind = col.astype(object), "O"
+    if kind == "f":
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        return _python_floats(pa.array(values, from_pandas=True), values, text_floats)
+    if kind in "iu":
+        return pa.array(col, from_pandas=True)
+    if kind == "b" or str(dtype) == "boolean":
+        values = col.to_numpy(dtype=object)
+        return pa.array(
+            [None if _is_missing(v) else ("True" if v else "False") for v in values],
+            type=pa.string(),
+        )
+    if pd.api.types.is_string_dtype(dtype) or kind == "O":
+        try:
+            arr = pa.array(col, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = None
+        if arr is not None and pa_is_text(arr.type):
+            return arr
+        if arr is not None and pa.types.is_null(arr.type):
+            return pa.nulls(len(col), pa.string())
+        # numbers, lists … in a text column: their str(), as pandas writes
+        values = col.to_numpy(dtype=object)
+        return pa.array([None if _is_missing(v) else str(v) for v in values], type=pa.string())
+    return None  # dates, durations, periods, complex …: pandas' own text
 
 
 def write_tables(tables: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:

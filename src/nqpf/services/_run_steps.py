@@ -68,6 +68,21 @@ def read_panel_input(
 
 
 @dataclass
+class Handover:
+    """An input handed over to :func:`load_panel`, which lets it go once the table is read.
+
+    The caller keeps no reference, so a big file's bytes are freed before the panel is
+    built from the table (150 MB less at the peak of loading a 150 MB CSV).
+    """
+
+    data: Any
+
+    def take(self) -> Any:
+        data, self.data = self.data, None
+        return data
+
+
+@dataclass
 class Loaded:
     """A panel read and checked: the panel to compute on, its quality report, and the
     panel as read (before a ``fix`` policy changed it; the same object when none did)."""
@@ -95,13 +110,16 @@ def load_panel(
 ) -> Loaded:
     """Read a panel with the data-quality checks of :mod:`nqpf.io.quality`.
 
-    The table is read (a file's bytes, or a dataframe), its text numbers and period
+    The table is read (a file's bytes, or a dataframe; a :class:`Handover` of them is let
+    go once read), its text numbers and period
     labels cleaned as the config's ``quality`` section allows, the panel built, the
     ``periods`` range chosen (config key ``periods``), and the panel checked (balance,
     constant columns, signs, outliers).  With ``strict`` (a run) the first problem the
     policy refuses is raised; without it (a door showing the report before a run) every
     problem is in the report.
     """
+    if isinstance(data, Handover):
+        data = data.take()
     policy = QualityPolicy.of(quality)
     source = label(data)
     checker = QualityChecker(policy, source=source)
@@ -113,6 +131,7 @@ def load_panel(
             first_row = int(frame.attrs.get("first_row", 2))
         else:
             frame, first_row = _pandas(data), 2
+        data = None  # a Handover's bytes go now
         frame = checker.clean(
             frame,
             entity=section.entity,

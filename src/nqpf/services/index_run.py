@@ -271,11 +271,13 @@ def run_index(
 
     data = steps.config_input(cfg, data, cfg.data.path, field="data.path")
     source = steps.label(data)
-    loaded = _load(cfg, system, data)
-    panel, quality = loaded.panel, loaded.quality
-    # What the outputs say of the input; then its bytes are let go (a big file's copy).
+    # What the outputs say of the input; then its bytes are handed to the reader, which
+    # lets them go once the table is read (a big file's copy).
     head, inputs = steps.metadata_head(cfg, data), steps.input_hashes(data)
+    handover = steps.Handover(data)
     del data
+    loaded = _load(cfg, system, handover)
+    panel, quality = loaded.panel, loaded.quality
     fit_panel = steps.select_periods(panel, cfg.fit_periods, "fit_periods")
     checks.check_shape(cfg, fit_panel if cfg.fit_periods else panel, formats)
     if cfg.fit_periods:
@@ -608,7 +610,9 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
     labels = [f"{names.get(i, i)} ({i})" for i in ob.names]
     top = {}  # as ObstacleResult.top_frame(), the ids shown as "name (id)"
     for r in range(ob.top.shape[1]):
-        top[f"obstacle_{r + 1}"] = _decode(ob.top[:, r], labels)
+        # Categories: a row holds the code of one of m labels, not its text (the writers
+        # write the text; 1e6 rows × 3 columns of ~45-byte labels are 140 MB as text).
+        top[f"obstacle_{r + 1}"] = pd.Categorical.from_codes(ob.top[:, r], categories=labels)
         top[f"degree_{r + 1}"] = ob.top_degrees[:, r]
     tables["obstacles_top"] = _joined(ids, top)
     if ob.by_group is not None:

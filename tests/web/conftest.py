@@ -27,10 +27,16 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def migrated_url(sqlite_url: str) -> str:
-    from nqpf.web.db import upgrade_database
+def migrated_url(sqlite_url: str, sqlite_template: Path) -> str:
+    """``sqlite_url`` holding a copy of the migrated template: the file ``upgrade_database``
+    writes, without migrating again for every test."""
+    import shutil
 
-    upgrade_database(sqlite_url)
+    from sqlalchemy.engine import make_url
+
+    target = Path(make_url(sqlite_url).database)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sqlite_template, target)
     return sqlite_url
 
 
@@ -74,14 +80,7 @@ def db_url(request: pytest.FixtureRequest, sqlite_url: str, worker_id: str):
     """URL of a migrated, empty platform database: every test using it runs twice, on
     SQLite and on PostgreSQL (a fresh database copied from a migrated template)."""
     if request.param == "sqlite":
-        import shutil
-
-        from sqlalchemy.engine import make_url
-
-        target = Path(make_url(sqlite_url).database)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
-        yield sqlite_url
+        yield request.getfixturevalue("migrated_url")
         return
     server, template = request.getfixturevalue("postgres")
     name = f"nqpf_test_{worker_id}_{next(_db_counter)}"

@@ -134,7 +134,8 @@ def demo(tmp_path_factory, sqlite_template):
     shutil.copyfile(sqlite_template, make_url(url).database)
     app = create_app(Settings(database_url=url, env="test", secret_key="t" * 32))
     with app.state.session_factory() as session:
-        accounts = seed_demo(session, seed=7, n_enterprises=12)
+        key = app.state.settings.secret_key
+        accounts = seed_demo(session, secret_key=key, seed=7, n_enterprises=12)
         enrol_required(session, app.state.settings)
     app.state.demo = True
     yield app, accounts

@@ -380,7 +380,7 @@ def test_demo_park_matches_recomputation(app, client, fw, monkeypatch):
     monkeypatch.setattr(demo, "hash_password", cheap.hash)
     seed_demo = demo.seed_demo
     with app.state.session_factory() as s:
-        accounts = seed_demo(s, n_enterprises=60)
+        accounts = seed_demo(s, secret_key=app.state.settings.secret_key, n_enterprises=60)
     orgs = accounts.organizations
     cases = {
         "平台管理员": _visible_ids(app),
@@ -591,7 +591,7 @@ def _demo_world(app, monkeypatch, n=60):
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(demo, "hash_password", cheap.hash)
     with app.state.session_factory() as s:
-        return demo.seed_demo(s, n_enterprises=n)
+        return demo.seed_demo(s, secret_key=app.state.settings.secret_key, n_enterprises=n)
 
 
 def _sql_latest(app, fw):
@@ -882,6 +882,8 @@ def test_migration_back_fills_what_submit_writes(app, monkeypatch):
             )
 
     _demo_world(app, monkeypatch)
+    # the TOTP migration (0010) opens and seals the demo's secrets with the app's key
+    monkeypatch.setenv("NQPF_SECRET_KEY", app.state.settings.secret_key)
     written = rows()
     url = app.state.engine.url.render_as_string(hide_password=False)
     config = alembic_config(url)

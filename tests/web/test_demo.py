@@ -60,7 +60,7 @@ def _snapshot(session):
 
 def test_seed_demo(app, login):
     with app.state.session_factory() as s:
-        accounts = seed_demo(s, seed=7, n_enterprises=60)
+        accounts = seed_demo(s, secret_key=app.state.settings.secret_key, seed=7, n_enterprises=60)
         assert is_demo_database(s)
         enterprises = s.scalars(select(Organization).where(Organization.kind == "enterprise")).all()
         assert len(enterprises) == 60 == accounts.n_enterprises
@@ -84,7 +84,7 @@ def test_seed_demo(app, login):
         assert s.scalar(select(func.count()).select_from(Share)) == accounts.n_shares > 0
         assert s.scalar(select(func.count()).select_from(User)) == len(accounts.accounts) == 10
         with pytest.raises(DemoRefused):
-            seed_demo(s, seed=7, n_enterprises=60)
+            seed_demo(s, secret_key=app.state.settings.secret_key, seed=7, n_enterprises=60)
     # accounts sign in and see what their role allows
     park = login(accounts.by_role("园区工作人员").email, accounts.by_role("园区工作人员").password)
     assert park.get("/api/v1/me").json()["memberships"][0]["kind"] == "authority"
@@ -107,7 +107,7 @@ def _recomputed(row):
 
 def test_seed_demo_carbon_inventories(app, login):
     with app.state.session_factory() as s:
-        accounts = seed_demo(s, seed=7, n_enterprises=60)
+        accounts = seed_demo(s, secret_key=app.state.settings.secret_key, seed=7, n_enterprises=60)
         rows = s.scalars(select(CarbonInventory).order_by(CarbonInventory.id)).all()
         assert len(rows) == accounts.n_inventories
         by_ent: dict[int, dict[int, CarbonInventory]] = {}
@@ -178,12 +178,12 @@ def test_seed_demo_carbon_inventories(app, login):
 
 def test_seed_is_deterministic(app, db_url):
     with app.state.session_factory() as s:
-        seed_demo(s, seed=11, n_enterprises=12)
+        seed_demo(s, secret_key=app.state.settings.secret_key, seed=11, n_enterprises=12)
         first = _snapshot(s)
         assert first[3]  # inventories are part of the comparison
         reset_demo(s)
         assert s.scalar(select(func.count()).select_from(Organization)) == 0
-        seed_demo(s, seed=11, n_enterprises=12)
+        seed_demo(s, secret_key=app.state.settings.secret_key, seed=11, n_enterprises=12)
         assert _snapshot(s) == first
 
 
@@ -193,7 +193,7 @@ def test_reset_refuses_foreign_data(app, world):
         with pytest.raises(DemoRefused):
             reset_demo(s)
         with pytest.raises(DemoRefused):
-            seed_demo(s, n_enterprises=5)
+            seed_demo(s, secret_key=app.state.settings.secret_key, n_enterprises=5)
 
 
 def test_demo_cli(sqlite_url):

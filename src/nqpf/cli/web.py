@@ -263,7 +263,12 @@ def demo_cmd(
                 try:
                     if reset and is_demo_database(session):
                         reset_demo(session)
-                    accounts = seed_demo(session, seed=seed, n_enterprises=enterprises)
+                    accounts = seed_demo(
+                        session,
+                        secret_key=settings.secret_key,
+                        seed=seed,
+                        n_enterprises=enterprises,
+                    )
                     _queue_demo_run(session, settings, accounts)
                 except DemoRefused as exc:
                     hint = (

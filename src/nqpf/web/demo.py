@@ -506,9 +506,10 @@ def _add_accounts(
     organizations: dict[str, Organization],
     ids: list[int],
     specs: list[dict[str, Any]],
+    secret_key: str,
 ) -> list[DemoAccount]:
     """The :data:`PEOPLE`, each with a fresh password; the first two enterprises are the
-    sample ones."""
+    sample ones.  TOTP secrets are stored sealed under ``secret_key``."""
     org_ids = {k: o.id for k, o in organizations.items()}
     org_ids.update({"enterprise1": ids[0], "enterprise2": ids[1]})
     org_names = {k: o.name for k, o in organizations.items()}
@@ -523,8 +524,10 @@ def _add_accounts(
             is_platform_admin=org_key is None,
         )
         officer = org_key in organizations and organizations[org_key].kind == "authority"
+        secret = ""
         if org_key is None or officer:  # the roles NQPF_TOTP_REQUIRED_ROLES names by default
-            user.totp_secret = totp.new_secret()
+            secret = totp.new_secret()
+            user.totp_secret = totp.seal_secret(secret, secret_key)
             user.totp_enabled_at = datetime.now(UTC)
         if org_key is not None:
             user.memberships.append(Membership(organization_id=org_ids[org_key], role=role))
@@ -535,7 +538,7 @@ def _add_accounts(
                 user.email,
                 password,
                 org_names[org_key] if org_key else "—",
-                user.totp_secret or "",
+                secret,
             )
         )
     session.flush()
@@ -777,8 +780,11 @@ def _insert_needs_and_projects(
     return n_needs, n_projects
 
 
-def seed_demo(session: Session, *, seed: int = 20245, n_enterprises: int = 300) -> DemoAccounts:
-    """Fill an empty, migrated database with the demo park (see the module docstring).
+def seed_demo(
+    session: Session, *, secret_key: str, seed: int = 20245, n_enterprises: int = 300
+) -> DemoAccounts:
+    """Fill an empty, migrated database with the demo park (see the module docstring);
+    ``secret_key`` is the platform's ``NQPF_SECRET_KEY`` (it seals the TOTP secrets).
 
     Raises
     ------
@@ -808,7 +814,7 @@ def seed_demo(session: Session, *, seed: int = 20245, n_enterprises: int = 300) 
         out.n_needs, out.n_projects = _insert_needs_and_projects(
             session, seed, fw, ids, specs, orgs, catalogue, standing, now
         )
-        out.accounts = _add_accounts(session, fixed, ids, specs)
+        out.accounts = _add_accounts(session, fixed, ids, specs, secret_key)
         audit.record(
             session,
             None,

@@ -6,6 +6,10 @@ is stored, so a leaked database does not leak usable tokens.  A token carries sc
 (:data:`TOKEN_SCOPES`): ``read`` for GET/HEAD, ``write`` for every other method, and
 ``admin`` besides for changes through the administration API and for reading the audit
 trail (:func:`required_scopes`).
+
+Secrets the platform must read back (TOTP secrets) are encrypted under sub-keys of
+``NQPF_SECRET_KEY`` (:func:`derive_key`: HKDF-SHA256 with a label per use), so the key
+that signs sessions is never used as is for anything else.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = [
     "ADMIN_API_PREFIXES",
     "TOKEN_SCOPES",
     "client_address",
+    "derive_key",
     "generate_token",
     "hash_password",
     "hash_token",
@@ -55,6 +62,16 @@ def verify_password(password_hash: str, password: str) -> bool:
 def password_needs_rehash(password_hash: str) -> bool:
     """True if the hash was made with weaker parameters than the current ones."""
     return _hasher.check_needs_rehash(password_hash)
+
+
+def derive_key(secret_key: str, label: str, length: int = 32) -> bytes:
+    """A sub-key of ``secret_key`` for one use, named by ``label`` (HKDF-SHA256, RFC 5869).
+
+    Different labels give independent keys, so a key derived for encryption reveals
+    nothing about the session-signing key or about another label's key.
+    """
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=label.encode())
+    return hkdf.derive(secret_key.encode("utf-8"))
 
 
 def generate_token() -> str:

@@ -238,7 +238,8 @@ def test_totp_is_required_for_officers(app, client, world):
     page = client.get("/login/enrol")
     assert 'src="data:image/svg+xml' in page.text and "/login/enrol" in page.text
     with app.state.session_factory() as s:
-        secret = s.scalars(select(User.totp_secret).where(User.email == email)).one()
+        stored = s.scalars(select(User.totp_secret).where(User.email == email)).one()
+    secret = totp.open_secret(stored, app.state.settings.secret_key)
     wrong = client.post("/login/enrol", data={"code": "000000", "csrf_token": form_csrf(page.text)})
     assert wrong.status_code == 422 and "验证码不正确" in wrong.text
     code = totp.code_for_step(secret, totp.current_step())
@@ -309,7 +310,8 @@ def test_enterprise_users_may_enrol_and_disable(app, login, world):
     page = c.get("/account/totp")
     assert page.status_code == 200
     with app.state.session_factory() as s:
-        secret = s.scalars(select(User.totp_secret).where(User.email == email)).one()
+        stored = s.scalars(select(User.totp_secret).where(User.email == email)).one()
+    secret = totp.open_secret(stored, app.state.settings.secret_key)
     code = totp.code_for_step(secret, totp.current_step())
     r = c.post("/account/totp", data={"code": code, "csrf_token": c.csrf})
     assert r.status_code == 200 and "两步验证已启用" in r.text

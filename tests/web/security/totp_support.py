@@ -6,6 +6,10 @@ compute the current code as an authenticator app would.  A code is accepted only
 step later than the user's last one; :func:`fresh_code` takes the next unused step and,
 when a test has used every step the clock allows, moves the user's last step back as if
 half a minute had passed (test time travel, not a bypass: the server still checks).
+
+Secrets are stored sealed under the app's ``NQPF_SECRET_KEY``; the helpers that only get a
+session factory open them with the keys the test apps are built with
+(:data:`TEST_SECRET_KEYS`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,19 @@ from nqpf.web.config import Settings
 from nqpf.web.models import User
 from nqpf.web.services.auth import TOTP_DRIFT_STEPS, totp_required
 
+# the secret keys of the test apps (tests/web/conftest.py, security/helpers.py, browser_support)
+TEST_SECRET_KEYS = tuple(letter * 32 for letter in "tspb")
+
+
+def plain_secret(stored: str) -> str:
+    """The TOTP secret ``stored`` sealed under one of :data:`TEST_SECRET_KEYS`."""
+    for key in TEST_SECRET_KEYS:
+        try:
+            return totp.open_secret(stored, key)
+        except totp.SecretKeyMismatch:
+            continue
+    raise AssertionError(f"{stored[:12]}… is not sealed under a test app's key")
+
 
 def secret_for(email: str) -> str:
     """The test secret of ``email`` (base32, 160 bits)."""
@@ -28,8 +45,10 @@ def secret_for(email: str) -> str:
     return base64.b32encode(digest).decode("ascii")
 
 
-def enrol(session, user: User) -> None:
-    user.totp_secret = secret_for(user.email)
+def enrol(session, user: User, secret_key: str = "b" * 32) -> None:
+    """Enrol ``user`` with :func:`secret_for` sealed under ``secret_key`` (default: the
+    browser tests' app key)."""
+    user.totp_secret = totp.seal_secret(secret_for(user.email), secret_key)
     user.totp_enabled_at = datetime.now(UTC)
     user.totp_last_step = None
 
@@ -39,7 +58,7 @@ def enrol_required(session, settings: Settings) -> list[str]:
     done = []
     for user in session.scalars(select(User).order_by(User.id)):
         if totp_required(session, settings, user):
-            enrol(session, user)
+            enrol(session, user, settings.secret_key)
             done.append(user.email)
     session.commit()
     return done
@@ -56,7 +75,7 @@ def fresh_code(session_factory, email: str) -> str:
             user.totp_last_step = now - TOTP_DRIFT_STEPS - 1
             session.commit()
             step = now - TOTP_DRIFT_STEPS
-        return totp.code_for_step(user.totp_secret, step)
+        return totp.code_for_step(plain_secret(user.totp_secret), step)
 
 
 def needs_code(session_factory, email: str) -> bool:

@@ -221,7 +221,7 @@ def enrol_form(
 ) -> Response:
     """Set up two-factor sign-in (required for this role) before the first use."""
     row, user = _step(request, session, "enrol")
-    secret = auth_service.begin_enrolment(session, user)
+    secret = auth_service.begin_enrolment(session, settings, user)
     return _step_page(request, "enrol", row, next, **_enrol_context(settings, user, secret))
 
 
@@ -241,7 +241,7 @@ def enrol_submit(
     except PlatformError as exc:
         if exc.status != 422:
             raise
-        secret = auth_service.begin_enrolment(session, user)
+        secret = auth_service.begin_enrolment(session, settings, user)
         context = _enrol_context(settings, user, secret)
         return _step_page(request, "enrol", row, next, 422, errors={"code": exc.message}, **context)
     return _no_store(
@@ -414,7 +414,7 @@ def account_totp_form(
     """Set up two-factor sign-in (optional for this role)."""
     user = session.get(User, actor.user.id)
     assert user is not None
-    secret = auth_service.begin_enrolment(session, user)
+    secret = auth_service.begin_enrolment(session, settings, user)
     context = {"errors": {}, "action": "/account/totp", **_enrol_context(settings, user, secret)}
     return _no_store(render(request, "auth/enrol.html", context))
 
@@ -434,7 +434,7 @@ def account_totp(
     except PlatformError as exc:
         if exc.status != 422:
             raise
-        secret = auth_service.begin_enrolment(session, user)
+        secret = auth_service.begin_enrolment(session, settings, user)
         context = {
             "errors": {"code": exc.message},
             "action": "/account/totp",
@@ -456,7 +456,7 @@ def account_new_recovery_codes(
 ) -> Response:
     """New recovery codes (the old ones stop working); needs a current code."""
     try:
-        codes = auth_service.renew_recovery_codes(session, actor, code)
+        codes = auth_service.renew_recovery_codes(session, settings, actor, code)
     except PlatformError as exc:
         if exc.status != 422:
             raise

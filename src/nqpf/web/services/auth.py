@@ -326,12 +326,11 @@ def pending_session(session: Session, token: str) -> tuple[WebSession, User] | N
     return row, user
 
 
-def _use_totp_code(user: User, code: str) -> bool:
+def _use_totp_code(settings: Settings, user: User, code: str) -> bool:
     if not user.totp_secret:
         return False
-    step = totp.accepted_step(
-        user.totp_secret, code, last_step=user.totp_last_step, drift=TOTP_DRIFT_STEPS
-    )
+    secret = totp.open_secret(user.totp_secret, settings.secret_key)
+    step = totp.accepted_step(secret, code, last_step=user.totp_last_step, drift=TOTP_DRIFT_STEPS)
     if step is None:
         return False
     user.totp_last_step = step
@@ -377,7 +376,7 @@ def verify_second_factor(
     client = (client or "unknown")[:64]
     _check_lockout(session, settings, user.email, client)
     code = (code or "").strip()
-    if not (_use_totp_code(user, code) or _use_recovery_code(session, user, code)):
+    if not (_use_totp_code(settings, user, code) or _use_recovery_code(session, user, code)):
         _record_failure(session, settings, user, user.email, client, "second_factor_failed")
         raise Unauthorized(
             "验证码或恢复码不正确（验证码每 30 秒更新，且只能使用一次）", field="code"
@@ -387,14 +386,17 @@ def verify_second_factor(
     session.commit()
 
 
-def begin_enrolment(session: Session, user: User) -> str:
-    """The secret being enrolled for ``user`` (a new one unless enrolment is under way)."""
+def begin_enrolment(session: Session, settings: Settings, user: User) -> str:
+    """The secret being enrolled for ``user`` (a new one unless enrolment is under way);
+    stored sealed under ``NQPF_SECRET_KEY``."""
     if user.totp_enabled_at is not None:
         raise Forbidden("已启用两步验证")
     if not user.totp_secret:
-        user.totp_secret = totp.new_secret()
+        secret = totp.new_secret()
+        user.totp_secret = totp.seal_secret(secret, settings.secret_key)
         session.commit()
-    return user.totp_secret
+        return secret
+    return totp.open_secret(user.totp_secret, settings.secret_key)
 
 
 def _new_recovery_codes(session: Session, user: User) -> list[str]:
@@ -414,7 +416,7 @@ def confirm_enrolment(
     the ``enrol`` step, that sign-in is finished too."""
     if user.totp_enabled_at is not None or not user.totp_secret:
         raise Forbidden("请先开始设置两步验证")
-    if not _use_totp_code(user, code):
+    if not _use_totp_code(settings, user, code):
         raise FieldError("验证码不正确：请输入身份验证器当前显示的 6 位数字", field="code")
     user.totp_enabled_at = _now()
     codes = _new_recovery_codes(session, user)
@@ -434,13 +436,15 @@ def recovery_codes_left(session: Session, user: User) -> int:
     )
 
 
-def renew_recovery_codes(session: Session, actor: Actor, code: str) -> list[str]:
+def renew_recovery_codes(
+    session: Session, settings: Settings, actor: Actor, code: str
+) -> list[str]:
     """New recovery codes for the caller (a current code proves the device is at hand)."""
     user = session.get(User, actor.user.id)
     assert user is not None
     if user.totp_enabled_at is None:
         raise Forbidden("尚未启用两步验证")
-    if not _use_totp_code(user, code):
+    if not _use_totp_code(settings, user, code):
         raise FieldError("验证码不正确：请输入身份验证器当前显示的 6 位数字", field="code")
     codes = _new_recovery_codes(session, user)
     audit.record(session, actor, "renew_recovery_codes", "user", user.id)
@@ -622,7 +626,7 @@ def exchange_for_token(
         raise Forbidden("您的角色必须使用两步验证：请先在浏览器中登录并完成设置", field="totp_code")
     if user.totp_enabled_at is not None:
         _check_lockout(session, settings, user.email, client)
-        if not totp_code or not _use_totp_code(user, totp_code):
+        if not totp_code or not _use_totp_code(settings, user, totp_code):
             _record_failure(session, settings, user, user.email, client, "second_factor_failed")
             raise Unauthorized("需要有效的两步验证码", field="totp_code")
         session.add(LoginAttempt(email=user.email[:254], client=client, succeeded=True))

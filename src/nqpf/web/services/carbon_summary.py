@@ -60,27 +60,26 @@ def refresh_carbon_summary(session: Session, enterprise_ids: Iterable[int] | Non
 
 
 # ------------------------------------------------------------------- sums in the database
-C = CarbonSummary
-
-
-def carbon_sum_columns() -> list[Any]:
-    """The additive sums of a group of inventories (rows of ``carbon_summary``), labelled
-    as :func:`nqpf.services.assess_rollup.carbon_from_sums` takes them: ``n``, ``tce``,
-    ``tco2`` (missing values count 0) and over the inventories with a non-zero output
-    ``n_output``, ``output``, ``tco2_output``, ``tce_output``."""
-    has_output = and_(C.output.is_not(None), C.output != 0)
+def carbon_sum_columns(source: Any = CarbonSummary) -> list[Any]:
+    """The additive sums of a group of inventories (rows of ``carbon_summary``, possibly
+    outer-joined: a row without an inventory adds nothing; or of ``source``, anything with
+    its columns ``inventory_id``, ``tce``, ``tco2``, ``output``, such as a CTE's ``c``),
+    labelled as :func:`nqpf.services.assess_rollup.carbon_from_sums` takes them: ``n``,
+    ``tce``, ``tco2`` (missing values count 0) and over the inventories with a non-zero
+    output ``n_output``, ``output``, ``tco2_output``, ``tce_output``."""
+    has_output = and_(source.output.is_not(None), source.output != 0)
 
     def with_output(column: Any) -> Any:
         return func.sum(case((has_output, func.coalesce(column, 0.0)), else_=0.0))
 
     return [
-        func.count().label("n"),
-        func.sum(func.coalesce(C.tce, 0.0)).label("tce"),
-        func.sum(func.coalesce(C.tco2, 0.0)).label("tco2"),
+        func.count(source.inventory_id).label("n"),
+        func.sum(func.coalesce(source.tce, 0.0)).label("tce"),
+        func.sum(func.coalesce(source.tco2, 0.0)).label("tco2"),
         func.sum(case((has_output, 1), else_=0)).label("n_output"),
-        with_output(C.output).label("output"),
-        with_output(C.tco2).label("tco2_output"),
-        with_output(C.tce).label("tce_output"),
+        with_output(source.output).label("output"),
+        with_output(source.tco2).label("tco2_output"),
+        with_output(source.tce).label("tce_output"),
     ]
 
 

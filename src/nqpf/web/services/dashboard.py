@@ -397,15 +397,21 @@ def _rebind(column: Any, cte: Any) -> Any:
     return visitors.replacement_traverse(column, {}, swap)
 
 
-def _region_options(session: Session, actor: Actor) -> tuple[RegionOption, ...]:
-    codes = set(
-        session.scalars(
-            select(EnterpriseProfile.region_code)
-            .join(Organization, Organization.id == EnterpriseProfile.organization_id)
-            .where(visible_enterprises(actor, action="read"))
-            .distinct()
+def _region_options(
+    session: Session, actor: Actor, codes: set[str] | None = None
+) -> tuple[RegionOption, ...]:
+    """The region filter's options: the actor's scopes and the province, prefecture and
+    county of each region code of the enterprises ``actor`` may read (``codes``, read
+    when None)."""
+    if codes is None:
+        codes = set(
+            session.scalars(
+                select(EnterpriseProfile.region_code)
+                .join(Organization, Organization.id == EnterpriseProfile.organization_id)
+                .where(visible_enterprises(actor, action="read"))
+                .distinct()
+            )
         )
-    )
     prefixes: set[str] = set(actor.region_scopes())
     for code in codes:
         if code:
@@ -627,7 +633,14 @@ def _dashboard(
         movement=_movement(overall),
         gaps=_gaps(sums["gaps"], overall["n_valid"]),
         chain_options=chain_options,
-        region_options=_region_options(session, actor),
+        # unfiltered, the sums by region code have every visible enterprise's code
+        region_options=_region_options(
+            session,
+            actor,
+            {r["key"] for r in sums["region"]}
+            if not (filters.region or filters.industry or filters.chain)
+            else None,
+        ),
     )
 
 
@@ -1282,46 +1295,65 @@ def park_view(
     if filters.region:
         clauses.append(EnterpriseProfile.region_code.startswith(filters.region, autoescape=True))
 
-    def in_view(*columns: Any, carbon: bool = True) -> Any:
+    S = CarbonSummary
+
+    def in_view(*columns: Any, on: Any = None) -> Any:
+        """``columns`` of the visible enterprises joined to their inventories, or
+        outer-joined to those matching ``on``."""
         query = select(*columns).select_from(Organization)
-        if carbon:
-            query = query.join(CarbonSummary, CarbonSummary.enterprise_id == Organization.id)
+        if on is None:
+            query = query.join(S, S.enterprise_id == Organization.id)
+        else:
+            query = query.outerjoin(S, and_(S.enterprise_id == Organization.id, on))
         return query.outerjoin(
             EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id
         ).where(*clauses)
 
-    n_view = session.scalar(in_view(func.count(), carbon=False)) or 0
-    years = tuple(sorted(session.scalars(in_view(CarbonSummary.year).distinct()), reverse=True))
+    # the years with a visible inventory: each year of the table that has one (a probe
+    # stops at the first; grouping the visible inventories by year would read them all)
+    years = tuple(
+        y
+        for y in session.scalars(select(S.year).distinct().order_by(S.year.desc()))
+        if session.scalar(select(in_view(S.inventory_id).where(S.year == y).exists()))
+    )
     year = year if year is not None else (years[0] if years else None)
-    groups: list[dict[str, Any]] = []
-    enterprises: list[dict[str, Any]] = []
-    if year is not None:
-        # GB/T 4754 大类 as the roll-up keys it: the first three characters, upper case
-        major = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, 3))
-        groups = [
-            dict(row)
-            for row in session.execute(
-                in_view(major.label("key"), *carbon_sum_columns())
-                .where(CarbonSummary.year == year)
-                .group_by(major)
-            ).mappings()
-        ]
-        S = CarbonSummary
-        for eid, name, industry, tce, tco2, output in session.execute(
-            in_view(Organization.id, Organization.name, EnterpriseProfile.industry,
-                    S.tce, S.tco2, S.output).where(S.year == year)
-        ):  # fmt: skip
-            t, c, o = tce or 0.0, tco2 or 0.0, 1.0 if output else 0.0
-            one = carbon_from_sums(n=1, tce=t, tco2=c, n_output=int(o), output=o * (output or 0.0),
-                                   tco2_output=o * c, tce_output=o * t)  # fmt: skip
-            enterprises.append({"id": eid, "name": name, "industry": industry, **one})
+    # one statement reading the visible enterprises once, with the year's inventory if
+    # any: each inventory, and by GB/T 4754 大类 (keyed as the roll-up keys it: the first
+    # three characters, upper case) the inventories' sums and the enterprises in view
+    major = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, 3))
+    ents = in_view(
+        Organization.id, Organization.name, EnterpriseProfile.industry, major.label("key"),
+        S.inventory_id, S.tce, S.tco2, S.output, on=S.year == year,
+    ).cte("ents")  # fmt: skip
+    sums = carbon_sum_columns(ents.c)
+    # an inventory's own numbers in the sums' columns (the rest NULL: one column list)
+    own = [ents.c[c.name] if c.name in ("tce", "tco2", "output") else null().label(c.name)
+           for c in sums]  # fmt: skip
+    statement = union_all(
+        select(ents.c.id, ents.c.name, ents.c.industry, ents.c.key, *own,
+               null().label("n_view")).where(ents.c.inventory_id.is_not(None)),
+        select(null(), null(), null(), ents.c.key, *sums, func.count()).group_by(ents.c.key),
+    )  # fmt: skip
+    names = ["key", *(c.name for c in sums)]
+    n_view, groups, enterprises = 0, [], []
+    for eid, name, industry, *values, in_group in session.connection().execute(statement).all():
+        if eid is None:  # a group's sums
+            n_view += in_group
+            if values[1]:
+                groups.append(dict(zip(names, values, strict=True)))
+            continue
+        _key, _n, tce, tco2, _no, output, _co, _to = values
+        t, c, o = tce or 0.0, tco2 or 0.0, 1.0 if output else 0.0
+        one = carbon_from_sums(n=1, tce=t, tco2=c, n_output=int(o), output=o * (output or 0.0),
+                               tco2_output=o * c, tce_output=o * t)  # fmt: skip
+        enterprises.append({"id": eid, "name": name, "industry": industry, **one})
     industries = sorted(
         ({"key": g["key"], **carbon_group([g])} for g in groups),
         key=lambda d: (-d["tco2"], d["key"]),
     )
     for g in industries:
         g["label"] = industry_display(g["key"]) if g["key"] else map_service.UNKNOWN_INDUSTRY
-    enterprises.sort(key=lambda d: (-d["tco2"], str(d["name"])))
+    enterprises.sort(key=lambda d: (-d["tco2"], d["name"]))
     for e in enterprises:
         e["industry_label"] = industry_display(e["industry"])
     return ParkView(

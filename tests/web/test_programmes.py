@@ -332,7 +332,7 @@ def test_a_large_programme_is_evaluated_as_a_job_and_adopted(app, world, login, 
 
     with app.state.session_factory() as s:
         cohorts, _, _ = seed_panel(s, n_units=30, seed=3)
-    monkeypatch.setenv("NQPF_PROGRAMME_JOB_ROWS", "0")  # every panel counts as large
+    monkeypatch.setattr(app.state.settings, "programme_job_rows", 0)  # every panel is large
     sz = login(world.emails["sz_officer"])
     p = _create(sz)
     members = [{"enterprise_id": e, "start_year": g} for e, g in cohorts.items() if g]

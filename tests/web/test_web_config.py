@@ -66,3 +66,18 @@ def test_cli_reports_the_default_secret_in_one_line(monkeypatch: pytest.MonkeyPa
     assert result.code == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     assert "NQPF_SECRET_KEY must be set" in result.stderr
+
+
+def test_programme_job_rows_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    assert Settings().programme_job_rows == 5000
+    monkeypatch.setenv("NQPF_PROGRAMME_JOB_ROWS", "12,000")
+    assert Settings().programme_job_rows == 12000
+    monkeypatch.setenv("NQPF_PROGRAMME_JOB_ROWS", "0")
+    assert Settings().programme_job_rows == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "five", "2.5", ""])
+def test_programme_job_rows_refused_by_name(monkeypatch: pytest.MonkeyPatch, value):
+    monkeypatch.setenv("NQPF_PROGRAMME_JOB_ROWS", value)
+    with pytest.raises(ValidationError, match=r"NQPF_PROGRAMME_JOB_ROWS: expected a whole"):
+        Settings()

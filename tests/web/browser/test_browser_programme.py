@@ -21,7 +21,12 @@ from nqpf.web.models import EnterpriseProfile
 expect = pytest.importorskip("playwright.sync_api").expect
 
 
-def test_programme_job_chart_xlsx(page, live_server, tmp_path, monkeypatch):
+@pytest.fixture
+def _every_evaluation_queued(monkeypatch):
+    monkeypatch.setenv("NQPF_PROGRAMME_JOB_ROWS", "0")  # read by live_server's Settings
+
+
+def test_programme_job_chart_xlsx(_every_evaluation_queued, page, live_server, tmp_path):
     from openpyxl import load_workbook
 
     base, world = live_server
@@ -37,7 +42,6 @@ def test_programme_job_chart_xlsx(page, live_server, tmp_path, monkeypatch):
     members = "".join(f"{codes[e]},{g},规上\n" for e, g in cohorts.items() if g)
     csv = tmp_path / "成员名单.csv"
     csv.write_text("统一社会信用代码,起始年份,规模\n" + members, encoding="utf-8")
-    monkeypatch.setenv("NQPF_PROGRAMME_JOB_ROWS", "0")  # every evaluation goes to the queue
 
     with jobs.WorkerThread(jobs.queue_for(url), factory, poll=0.05):
         sign_in(page, base, world.emails["sz_officer"])

@@ -129,6 +129,10 @@ def _queue(request: Request) -> job_queue.JobQueue:
     return job_queue.queue_for(request.app.state.settings.database_url)
 
 
+def _job_rows(request: Request) -> int:
+    return svc.job_threshold(request.app.state.settings)
+
+
 # --------------------------------------------------------------------------- JSON API
 @api.get("/programmes", response_model=list[ProgrammeOut])
 def list_api(session: SessionDep, actor: ActorDep) -> list[ProgrammeOut]:
@@ -181,7 +185,7 @@ def evaluate_api(
     """Evaluate the programme and store the result (422 in Chinese on bad input); a large
     panel is queued as a background job instead (``job`` in the answer, the result is
     adopted when it is done)."""
-    svc.evaluate(session, actor, programme_id, queue=_queue(request))
+    svc.evaluate(session, actor, programme_id, queue=_queue(request), job_rows=_job_rows(request))
     return _out(svc.get_view(session, actor, programme_id))
 
 
@@ -401,7 +405,9 @@ def evaluate_page(
     queued: list[bool] = []
 
     def run() -> None:
-        row = svc.evaluate(session, actor, programme_id, queue=_queue(request))
+        row = svc.evaluate(
+            session, actor, programme_id, queue=_queue(request), job_rows=_job_rows(request)
+        )
         queued.append(row.job_id is not None)
 
     response = _act(request, session, actor, programme_id, run, "evaluated")

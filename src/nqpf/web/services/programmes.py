@@ -29,7 +29,6 @@ Rules
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +41,7 @@ from sqlalchemy.orm import Session
 from nqpf.exceptions import DataValidationError
 from nqpf.services import evaluation as evaluation_service
 from nqpf.web.authz import Actor, in_scope
+from nqpf.web.config import DEFAULT_PROGRAMME_JOB_ROWS, Settings
 from nqpf.web.errors import Conflict, FieldError, Forbidden, NotFound, field_error
 from nqpf.web.models import (
     PROGRAMME_CONTROLS,
@@ -89,7 +89,6 @@ OUTCOME_LABELS = {
 }
 CONTROL_LABELS = {"never": "从未参与的企业", "notyet": "尚未参与的企业（含从未参与）"}
 MIN_YEAR, MAX_YEAR = 1990, 2100
-DEFAULT_JOB_ROWS = 5000
 
 
 # ------------------------------------------------------------------------ access
@@ -630,12 +629,12 @@ def _member_rows(
 
 
 # -------------------------------------------------------------------- evaluation
-def job_threshold() -> int:
+def job_threshold(settings: Settings) -> int:
     """Panel rows above which an evaluation runs as a background job:
-    ``NQPF_PROGRAMME_JOB_ROWS`` (default 5,000 enterprise-years, a few seconds of the
-    five estimators on this class of machine; 0 sends every evaluation to the queue)."""
-    text = os.environ.get("NQPF_PROGRAMME_JOB_ROWS", "").strip()
-    return int(text) if text.isdigit() else DEFAULT_JOB_ROWS
+    ``NQPF_PROGRAMME_JOB_ROWS`` (:attr:`Settings.programme_job_rows`, default 5,000
+    enterprise-years, a few seconds of the five estimators on this class of machine; 0
+    sends every evaluation to the queue)."""
+    return settings.programme_job_rows
 
 
 def _inputs(session: Session, programme: Programme) -> tuple[list[dict], list[dict]]:
@@ -692,18 +691,26 @@ def _submit(
     )  # fmt: skip
 
 
-def evaluate(session: Session, actor: Actor, programme_id: int, *, queue: Any = None) -> Programme:
-    """Evaluate the programme: in the request when its panel is small (the document is
-    stored, or nothing on an error), else as a background job on ``queue`` whose result
-    the programme adopts when it is done (:func:`adopt_job`).
+def evaluate(
+    session: Session,
+    actor: Actor,
+    programme_id: int,
+    *,
+    queue: Any = None,
+    job_rows: int = DEFAULT_PROGRAMME_JOB_ROWS,
+) -> Programme:
+    """Evaluate the programme: in the request when its panel has at most ``job_rows`` rows
+    (the document is stored, or nothing on an error), else as a background job on
+    ``queue`` whose result the programme adopts when it is done (:func:`adopt_job`).
 
-    The one place that decides how an evaluation runs (:func:`job_threshold`).
+    The one place that decides how an evaluation runs; the doors pass
+    :func:`job_threshold` of the platform's settings as ``job_rows``.
     """
     row = programme_for(session, actor, programme_id)
     if not _members(session, row.id):
         raise FieldError("项目还没有成员企业，请先添加成员", field="members")
     members, panel = _inputs(session, row)
-    if queue is not None and len(panel) > job_threshold():
+    if queue is not None and len(panel) > job_rows:
         _submit(session, queue, actor, row, members, panel)
         return row
     try:

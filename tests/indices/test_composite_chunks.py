@@ -82,3 +82,19 @@ def test_row_chunks():
     assert _row_chunks(3, CHUNK_ROWS) == [slice(0, 3)]
     with pytest.raises(DataValidationError, match="at least 2"):
         _row_chunks(10, 1)
+
+
+def test_rank_within_periods_as_rankdata():
+    from scipy.stats import rankdata
+
+    from nqpf.indices.composite import _rank_within
+
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 6, 300).astype(float) / 4  # many ties
+    values[:5] = [0.0, -0.0, 0.5, 0.5, 1.25]
+    periods = rng.choice([2021, 2019, 2020], 300)
+    rank = _rank_within(values, periods)
+    for p in np.unique(periods):
+        rows = periods == p
+        expected = rankdata(-values[rows], method="min").astype(np.int64)
+        np.testing.assert_array_equal(rank[rows], expected)

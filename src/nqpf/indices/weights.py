@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 from scipy.special import xlogy
 
 from nqpf.exceptions import ConsistencyError, DataValidationError
@@ -394,6 +393,8 @@ def _critic_parts(X, directions, normalized, raw, correlation, ddof, constant, c
     elif correlation == "pearson":
         R = np.corrcoef(Zl, rowvar=False)
     else:
+        from scipy import stats  # 50 MB and a second to import: only where Spearman is asked
+
         R = np.atleast_2d(stats.spearmanr(Zl).statistic)
     entropy = _entropy_from_normalized(Zl, names)[0] if contrast == "entropy" else None
     return sd, flat, R, entropy

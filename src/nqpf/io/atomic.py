@@ -254,28 +254,34 @@ def _write_csv(frame: pd.DataFrame, stream: IO[bytes], rows: int = WRITE_ROWS) -
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow([str(c) for c in frame.columns])
     slices = _row_slices(frame, rows)
-    # Float columns of which some cell is written as text are text in every slice.
-    text_floats = frozenset(
-        k
-        for k, dtype in enumerate(frame.dtypes)
-        if len(slices) > 1 and getattr(dtype, "kind", "") == "f"
-        if any(m.any() for m in _float_text(frame.iloc[:, k].to_numpy(np.float64, na_value=np.nan)))
-    )
     # One column: pandas writes a missing cell as "" (an empty line would be skipped).
-    first = _arrow_for_csv(slices[0], text_floats) if frame.shape[1] > 1 else None
+    first = _arrow_for_csv(slices[0]) if frame.shape[1] > 1 else None
     if first is None:  # a column PyArrow cannot write as pandas would
         text = frame.to_csv(index=False, lineterminator="\n")
         stream.write(text.encode("utf-8-sig"))
         return
     stream.write(("\ufeff" + head.getvalue()).encode("utf-8"))
-    if frame.shape[0]:
-        # Quote nothing, as pandas, unless some text holds a separator, quote or line
-        # break; then PyArrow quotes every text cell (still valid CSV, same values).
-        style = "needed" if _needs_quotes(frame, slices, first) else "none"
-        options = pacsv.WriteOptions(include_header=False, quoting_style=style)
-        for k, part in enumerate(slices):
-            table = first if k == 0 else _arrow_for_csv(part, text_floats)
-            pacsv.write_csv(table, stream, options)
+    if not frame.shape[0]:
+        return
+    # Quote nothing, as pandas, unless some text holds a separator, quote or line break;
+    # then PyArrow quotes every text cell (still valid CSV, same values), and a float
+    # column of which some cell is written as text is text in every slice.
+    text_floats: frozenset[int] = frozenset()
+    style = "none"
+    if _needs_quotes(frame, slices, first):
+        style = "needed"
+        if len(slices) > 1:
+            text_floats = frozenset(
+                k
+                for k, dtype in enumerate(frame.dtypes)
+                if getattr(dtype, "kind", "") == "f"
+                and any(m.any() for m in _float_text(_floats(frame.iloc[:, k])))
+            )
+            first = _arrow_for_csv(slices[0], text_floats)
+    options = pacsv.WriteOptions(include_header=False, quoting_style=style)
+    for k, part in enumerate(slices):
+        table = first if k == 0 else _arrow_for_csv(part, text_floats)
+        pacsv.write_csv(table, stream, options)
 
 
 def _needs_quotes(frame: pd.DataFrame, slices: list[pd.DataFrame], first: Any) -> bool:
@@ -298,6 +304,10 @@ def _needs_quotes(frame: pd.DataFrame, slices: list[pd.DataFrame], first: Any) -
             if pc.any(pc.match_substring_regex(cells, special)).as_py():
                 return True
     return False
+
+
+def _floats(col: pd.Series) -> np.ndarray:
+    return col.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _float_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -367,7 +377,7 @@ def _arrow_column(col: pd.Series, text_floats: bool = False) -> Any:
     if isinstance(dtype, pd.CategoricalDtype):
         col, kind = col.astype(object), "O"
     if kind == "f":
-        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = _floats(col)
         return _python_floats(pa.array(values, from_pandas=True), values, text_floats)
     if kind in "iu":
         return pa.array(col, from_pandas=True)

@@ -7,6 +7,9 @@ frame their HTML report the same way.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,7 +167,7 @@ def load_panel(
             raise
         checker.failed(exc)
         return Loaded(None, checker.report(), None, checker)  # type: ignore[arg-type]
-    _release_arrow_memory()  # the table was read through Arrow; numpy cannot reuse its pool
+    _release_freed_memory()  # the table was read through Arrow and pandas
     checked = checker.check_panel(panel, positive=positive, nonnegative=nonnegative)
     report = checker.report(checked)
     if strict:
@@ -172,13 +175,19 @@ def load_panel(
     return Loaded(checked, report, panel, checker)
 
 
-def _release_arrow_memory() -> None:
+def _release_freed_memory() -> None:
+    """Give the memory the reading freed back to the system: Arrow's pool keeps it for
+    reuse by Arrow, and glibc's heap keeps the freed pages of the table's columns below
+    the ones still in use (~150 MB resident for a 150 MB CSV); numpy reuses neither."""
     try:
         import pyarrow as pa
 
         pa.default_memory_pool().release_unused()
     except (ImportError, AttributeError):  # pragma: no cover - older PyArrow
         pass
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # musl and other C libraries
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _pandas(data: Any) -> pd.DataFrame:

@@ -41,13 +41,20 @@ def run(
         str | None,
         typer.Option(help="Spark master: local[2] (default), spark://host:7077, yarn, k8s://…"),
     ] = None,
+    duckdb_memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            help="DuckDB's memory cap (duckdb.memory_limit), e.g. 768MB (default) or 2GiB; "
+            "it spills to disk beyond it."
+        ),
+    ] = None,
 ) -> None:
     """Compute index, sub-indices, weights, ranks, coupling and obstacles from CONFIG."""
     from nqpf.services.files import check_formats, output_lock, run_output_dir, write_run
     from nqpf.services.index_checks import check_engine
     from nqpf.services.index_run import load_index_config, run_index
 
-    cfg = load_index_config(config).with_engine(engine, spark_master)
+    cfg = load_index_config(config).with_engine(engine, spark_master, duckdb_memory_limit)
     check_formats(fmt or cfg.output.formats)
     check_engine(cfg)  # the engine can run here: before the output folder is touched
     target = run_output_dir(cfg, out)  # checked, and locked, before computing

@@ -26,8 +26,9 @@ import pandas as pd
 import nqpf
 from nqpf.engines import pipeline as P
 from nqpf.engines.sessions import (
+    DEFAULT_DUCKDB_MEMORY,
     DEFAULT_MASTER,
-    DUCKDB_CONF,
+    duckdb_conf,
     scan,
     scan_dataset,
     spark_session,
@@ -126,13 +127,23 @@ def _bound(value: Any, key: str) -> Any:
     return year
 
 
+def _duckdb_conf(cfg: Any) -> dict[str, Any]:
+    """The DuckDB connection settings of the config's ``duckdb`` section."""
+    section = cfg.duckdb
+    if section is None:
+        return duckdb_conf()
+    return duckdb_conf(section.memory_limit, section.threads)
+
+
 def _source(cfg: Any, data: Any, engine: str, master: str, layout: P.Layout) -> tuple[Any, str]:
     """The panel as a lazy frame of the engine, and its name for messages."""
     if data is None:
         path = config_path(cfg, cfg.data.path, field="data.path")
         if not path.is_file():
             raise DataValidationError("file not found", file=str(path))
-        return scan(engine, path, text=[layout.entity, *layout.keep], master=master), str(path)
+        text = [layout.entity, *layout.keep]
+        frame = scan(engine, path, text=text, master=master, conf=_duckdb_conf(cfg))
+        return frame, str(path)
     if isinstance(data, InputFile | bytes | bytearray):
         raise ConfigError(
             f"engine {engine} reads the data where they lie (data.path, or a lazy frame of "
@@ -167,13 +178,15 @@ def run_on_engine(
     except Exception as exc:
         if type(exc).__name__ != "OutOfMemoryException":  # duckdb's, without importing it
             raise
-        cap = DUCKDB_CONF["memory_limit"]
+        cap = cfg.duckdb.memory_limit if cfg.duckdb is not None else DEFAULT_DUCKDB_MEMORY
         raise ConfigError(
             f"the duckdb engine ran out of its {cap} memory cap ({str(exc).splitlines()[0]}); "
+            "raise duckdb.memory_limit (--duckdb-memory-limit) if the machine has the memory, "
             "write the Parquet file in smaller row groups (e.g. 100,000 rows each), "
             "or run with --engine spark",
             field="engine",
-            zh=f"DuckDB 引擎超出其 {cap} 内存上限；请把 Parquet 文件按较小的行组（例如每组 10 万行）"
+            zh=f"DuckDB 引擎超出其 {cap} 内存上限；内存充足时可调高 duckdb.memory_limit"
+            "（--duckdb-memory-limit），或把 Parquet 文件按较小的行组（例如每组 10 万行）"
             "重新写出，或改用 --engine spark",
         ) from None
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -35,11 +36,43 @@ SPARK_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.sources.partitionOverwriteMode": "static",
 }
+#: DuckDB's memory cap of a run that names none (``duckdb.memory_limit``): measured on
+#: 1e7 rows × 30 indicators in row groups of 1e6 rows (benchmarks/bench_engines.py), a
+#: 600 MB cap peaked at 0.99 GiB for the whole process and 540 MB ran out of memory, so
+#: 768 MB leaves a margin; files with DuckDB's usual 122,880-row groups need less.
+DEFAULT_DUCKDB_MEMORY = "768MB"
 #: Settings of the DuckDB connection a run opens: a memory cap it spills beyond (to a
 #: temporary folder), and no row order kept that the outputs do not need (order costs
 #: memory when writing).
-DUCKDB_CONF = {"memory_limit": "768MB", "preserve_insertion_order": False}
+DUCKDB_CONF = {"memory_limit": DEFAULT_DUCKDB_MEMORY, "preserve_insertion_order": False}
+#: Units DuckDB reads in a memory setting: powers of 1000 and of 1024.
+MEMORY_UNITS = {
+    **{u: 1000**i for i, u in enumerate(("KB", "MB", "GB", "TB"), start=1)},
+    **{u: 1024**i for i, u in enumerate(("KiB", "MiB", "GiB", "TiB"), start=1)},
+}
+_UNIT_BYTES = {unit.upper(): size for unit, size in MEMORY_UNITS.items()}
+_MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*")
 _EXTRAS = {"duckdb": "duckdb", "spark": "pyspark"}
+
+
+def memory_bytes(text: str) -> int | None:
+    """Bytes of a DuckDB memory setting such as ``768MB`` or ``2GiB`` (a number, then one
+    of :data:`MEMORY_UNITS`, any case); None when ``text`` is not one."""
+    match = _MEMORY.fullmatch(str(text))
+    if match is None or match.group(2).upper() not in _UNIT_BYTES:
+        return None
+    return int(float(match.group(1)) * _UNIT_BYTES[match.group(2).upper()])
+
+
+def duckdb_conf(memory_limit: str | None = None, threads: int | None = None) -> dict[str, Any]:
+    """:data:`DUCKDB_CONF` with a run's memory cap and thread count (None: the defaults,
+    768 MB and one thread per core)."""
+    conf: dict[str, Any] = dict(DUCKDB_CONF)
+    if memory_limit is not None:
+        conf["memory_limit"] = memory_limit
+    if threads is not None:
+        conf["threads"] = threads
+    return conf
 
 
 def check_engine(engine: str, *, master: str | None = None) -> None:
@@ -146,11 +179,19 @@ def spark_session(master: str = DEFAULT_MASTER, driver_memory: str | None = None
     return session
 
 
-def scan(engine: str, path: Path, *, text: Sequence[str], master: str | None = None) -> Any:
+def scan(
+    engine: str,
+    path: Path,
+    *,
+    text: Sequence[str],
+    master: str | None = None,
+    conf: Mapping[str, Any] | None = None,
+) -> Any:
     """A lazy narwhals frame over a CSV or Parquet file, ``text`` columns read as text.
 
     Key columns (entity codes such as ``000001``) must keep their leading zeros, so they
-    are typed before any value is read; the engine infers the other columns.
+    are typed before any value is read; the engine infers the other columns.  ``conf``
+    configures the DuckDB connection (default :data:`DUCKDB_CONF`; see :func:`duckdb_conf`).
     """
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
@@ -164,7 +205,7 @@ def scan(engine: str, path: Path, *, text: Sequence[str], master: str | None = N
     if engine == "duckdb":
         import duckdb
 
-        con = duckdb.connect(config=dict(DUCKDB_CONF))
+        con = duckdb.connect(config=dict(DUCKDB_CONF if conf is None else conf))
         if csv:
             types = dict.fromkeys(text, "VARCHAR")
             rel = con.read_csv(str(path), header=True, dtype=types or None)

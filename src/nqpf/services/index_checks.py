@@ -378,8 +378,8 @@ def check_engine(cfg: Any, data: Any = None) -> None:
     """The config's engine against this machine, before anything is read.
 
     An engine that cannot run here (unknown, its extra or Java missing, the Spark master
-    unreachable) or an option it does not run stops the run naming the fix; on the local
-    engine, a data file whose numbers alone would not fit in the memory available stops
+    unreachable), an option it does not run or a ``duckdb.memory_limit`` that is not a
+    size stops the run naming the fix; on the local engine, a data file whose numbers alone would not fit in the memory available stops
     it naming ``--engine duckdb``.
     """
     from nqpf.engines import check_engine as engine_ready
@@ -387,10 +387,29 @@ def check_engine(cfg: Any, data: Any = None) -> None:
 
     master = cfg.spark.master if cfg.spark is not None else None
     engine_ready(cfg.engine, master=master)
+    if cfg.duckdb is not None:
+        _check_duckdb_memory(cfg.duckdb.memory_limit)
     if cfg.engine != "local":
         check_supported(cfg, cfg.engine)
     elif data is None and cfg.base_dir is not None:
         _check_fits_memory(cfg.resolve(cfg.data.path))
+
+
+def _check_duckdb_memory(limit: str) -> None:
+    """Refuse a ``duckdb.memory_limit`` DuckDB would not read as a size, or one of zero
+    (DuckDB reads ``768`` without a unit as an error, and a negative one as no cap)."""
+    from nqpf.engines.sessions import MEMORY_UNITS, memory_bytes
+
+    size = memory_bytes(limit)
+    if size is None or size <= 0:
+        units = "/".join(MEMORY_UNITS)
+        raise ConfigError(
+            f"duckdb.memory_limit: {limit!r} is not a memory size; expected a positive number "
+            f"and a unit ({units}), e.g. 768MB (the default) or 2GiB",
+            field="duckdb.memory_limit",
+            zh=f"duckdb.memory_limit: {limit!r} 不是内存大小：应为正数加单位（{units}），"
+            "例如 768MB（默认）或 2GiB",
+        )
 
 
 def _available_memory() -> int | None:

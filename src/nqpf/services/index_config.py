@@ -111,6 +111,19 @@ class SparkSection(_Strict):
     driver_memory: str = Field(default="1g", description="spark.driver.memory of a new session")
 
 
+class DuckDBSection(_Strict):
+    """How ``engine: duckdb`` runs (docs/engines.md)."""
+
+    memory_limit: str = Field(
+        default="768MB",  # nqpf.engines.sessions.DEFAULT_DUCKDB_MEMORY: measured, see there
+        description="DuckDB's memory cap, e.g. 768MB or 2GiB (KB/MB/GB/TB or KiB/MiB/GiB/TiB); "
+        "beyond it DuckDB spills to a temporary folder",
+    )
+    threads: int | None = Field(
+        default=None, ge=1, description="DuckDB's worker threads (default: one per core)"
+    )
+
+
 Policy = Literal["error", "warn", "fix"]
 
 
@@ -215,14 +228,24 @@ class IndexConfig(ConfigDocument):
         "spark: a Spark cluster (or local mode)",
     )
     spark: SparkSection | None = None
+    duckdb: DuckDBSection | None = None
 
-    def with_engine(self, engine: str | None = None, master: str | None = None) -> IndexConfig:
-        """This config with the engine (and Spark master) a door chose over the file's."""
+    def with_engine(
+        self,
+        engine: str | None = None,
+        master: str | None = None,
+        duckdb_memory_limit: str | None = None,
+    ) -> IndexConfig:
+        """This config with the engine (and Spark master, DuckDB memory cap) a door chose
+        over the file's."""
         update: dict[str, Any] = {}
         if engine is not None:
             update["engine"] = engine
         if master is not None:
             update["spark"] = (self.spark or SparkSection()).model_copy(update={"master": master})
+        if duckdb_memory_limit is not None:
+            section = self.duckdb or DuckDBSection()
+            update["duckdb"] = section.model_copy(update={"memory_limit": duckdb_memory_limit})
         return self.model_copy(update=update) if update else self
 
 

@@ -71,11 +71,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -84,6 +86,8 @@ CHAINS = ("新能源汽车", "高端装备", "电子信息", "生物医药")
 INDUSTRIES = ("C3484", "C3670", "C3971", "C2710", "C3311", "I6513", "C3421", "C3990")
 COUNTIES = ("440303", "440304", "440305", "440306", "440307", "440308", "440309", "440310")
 OTHER = ("440103", "440604", "441900", "440781")
+OFFICER = "officer@bench.test"  # the park officer (scope 4403, 90 % of the enterprises)
+ADMIN = "admin@bench.test"  # a platform admin (every enterprise: the 100,000-row export)
 
 
 def _load(url: str, n: int, seed: int = 7) -> None:
@@ -102,6 +106,7 @@ def _load(url: str, n: int, seed: int = 7) -> None:
         Organization,
         User,
     )
+    from nqpf.web.services.carbon_summary import refresh_carbon_summary
     from nqpf.web.services.latest_results import refresh_latest
 
     upgrade_database(url)
@@ -119,8 +124,10 @@ def _load(url: str, n: int, seed: int = 7) -> None:
         )
         conn.execute(
             insert(User),
-            [{"id": 1, "email": "officer@bench.test", "display_name": "officer",
-              "password_hash": password_hash()}],
+            [{"id": 1, "email": OFFICER, "display_name": "officer",
+              "password_hash": password_hash(), "is_platform_admin": False},
+             {"id": 2, "email": ADMIN, "display_name": "admin", "password_hash": password_hash(),
+              "is_platform_admin": True}],
         )  # fmt: skip
         conn.execute(insert(Membership), [{"user_id": 1, "organization_id": 1, "role": "member"}])
         batch = 10_000
@@ -171,16 +178,20 @@ def _load(url: str, n: int, seed: int = 7) -> None:
             conn.execute(insert(CarbonInventory), carbon)
         conn.execute(text("SELECT setval('organization_id_seq', :n)"), {"n": n + 2})
     loaded = time.perf_counter()
-    # bulk SQL skips the submit's summary: rebuild it as the migration back-fills it
+    # bulk SQL skips the submit's and the save's summaries: rebuild them as the
+    # migrations back-fill them
     with Session(engine) as session:
         refresh_latest(session)
+        summarized = time.perf_counter()
+        refresh_carbon_summary(session)
         session.commit()
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     engine.dispose()
     print(
-        f"loaded {n:,} enterprises, {3 * n:,} assessments in {loaded - started:.0f} s; "
-        f"latest-result summary back-filled in {time.perf_counter() - loaded:.0f} s"
+        f"loaded {n:,} enterprises, {3 * n:,} assessments, {len(range(0, n, 5)):,} carbon "
+        f"inventories in {loaded - started:.0f} s; summaries back-filled: latest results "
+        f"{summarized - loaded:.0f} s, carbon {time.perf_counter() - summarized:.1f} s"
     )
 
 
@@ -200,13 +211,13 @@ def _bench(url: str, runs: int, only: str = "") -> dict[str, tuple[float, float]
     factory = make_session_factory(engine)
     out: dict[str, tuple[float, float]] = {}
 
-    def timed(label: str, call, k: int = runs) -> None:
+    def timed(label: str, call, k: int = runs, email: str = OFFICER) -> None:
         if only and not label.startswith(tuple(only.split(","))):
             return
         wall = []
         for i in range(k + 1):
             with factory() as session:
-                actor = load_actor(session, session.scalar(select(User).where(User.id == 1)))
+                actor = load_actor(session, session.scalar(select(User).where(User.email == email)))
                 t = time.perf_counter()
                 call(session, actor)
                 if i:  # the first call warms caches
@@ -245,10 +256,189 @@ def _bench(url: str, runs: int, only: str = "") -> dict[str, tuple[float, float]
         export.n = len(rows)  # type: ignore[attr-defined]
         export.size = len(data)  # type: ignore[attr-defined]
 
-    timed("XLSX export of the whole list", export, k=min(2, runs))
+    timed("XLSX export of the whole list (admin)", export, k=min(2, runs), email=ADMIN)
     if hasattr(export, "n"):
         print(f"  (export: {export.n:,} rows, {export.size / 1e6:.1f} MB)", file=sys.stderr)  # type: ignore[attr-defined]
     engine.dispose()
+    return out
+
+
+# ------------------------------------------------------------------------ over HTTP
+def _requests() -> list[tuple[str, str, str]]:
+    """(label, path, what the answer is) of the calls timed over HTTP: each view's page,
+    its JSON and its downloads, as the park officer; the export as the platform admin."""
+    chain = "chain=%E6%96%B0%E8%83%BD%E6%BA%90%E6%B1%BD%E8%BD%A6"  # 新能源汽车
+    out = [
+        ("dashboard page (with map)", "/dashboard", "html"),
+        ("dashboard JSON", "/api/v1/dashboard", "json"),
+        ("dashboard XLSX", "/api/v1/dashboard.xlsx", "xlsx"),
+        ("map JSON, province", "/api/v1/dashboard/map", "json"),
+        ("map JSON, national coverage", "/api/v1/dashboard/map?measure=coverage&parent=", "json"),
+        ("map JSON, carbon intensity", "/api/v1/dashboard/map?measure=carbon_intensity", "json"),
+        ("map PNG, province", "/api/v1/dashboard/map.png", "png"),
+        ("map XLSX, province", "/api/v1/dashboard/map.xlsx", "xlsx"),
+    ]
+    for mode in ("cluster", "lead", "platform"):
+        out += [
+            (f"chain page ({mode})", f"/dashboard/chain?{chain}&mode={mode}", "html"),
+            (f"chain JSON ({mode})", f"/api/v1/dashboard/chain?{chain}&mode={mode}", "json"),
+        ]
+    out += [
+        ("chain XLSX (cluster)", f"/api/v1/dashboard/chain.xlsx?{chain}", "xlsx"),
+        ("industry page (门类 C)", "/dashboard/industry?industry=C", "html"),
+        ("industry JSON (门类 C)", "/api/v1/dashboard/industry?industry=C", "json"),
+        ("industry XLSX (门类 C)", "/api/v1/dashboard/industry.xlsx?industry=C", "xlsx"),
+        ("park page (carbon 2023)", "/dashboard/park", "html"),
+        ("park JSON (carbon 2023)", "/api/v1/dashboard/park", "json"),
+        ("park XLSX (carbon 2023)", "/api/v1/dashboard/park.xlsx", "xlsx"),
+    ]
+    for label, query in (
+        ("list page 1, by name", ""),
+        ("list: region 440305 + chain", f"region=440305&{chain}"),
+        ("list: level 2, score 40–60", "level=2&score_min=40&score_max=60"),
+        ("list: sorted by total desc, page 50", "sort=total&desc=true"),
+        ("list: reminders (due)", "status=due"),
+    ):
+        page = "&page=50" if "page 50" in label else ""
+        offset = "&offset=2450" if "page 50" in label else ""
+        out += [
+            (f"{label} (page)", f"/enterprises?{query}{page}", "html"),
+            (f"{label} (JSON)", f"/api/v1/enterprises?{query}{offset}", "json"),
+        ]
+    return out
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _sign_in(base: str, email: str) -> Any:
+    """An httpx client signed in as ``email`` through the pages, as a browser does: the
+    password form, then (first sign-in of a role that requires it) the two-factor
+    enrolment with the code an authenticator app would show for the page's secret."""
+    import httpx
+    from tests.web.world import PASSWORD
+
+    from nqpf.web import totp
+
+    client = httpx.Client(base_url=base, timeout=300)
+    token = _CSRF.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
+    r = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    step = r.headers.get("location", "")
+    if step.startswith("/login/enrol"):
+        page = client.get(step).text
+        secret = re.search(r'class="totp-secret">([^<]+)<', page).group(1).replace(" ", "")  # type: ignore[union-attr]
+        code = totp.code_for_step(secret, totp.current_step())
+        r = client.post(
+            "/login/enrol", data={"code": code, "csrf_token": _CSRF.search(page).group(1)}
+        )  # type: ignore[union-attr]
+    elif step.startswith("/login/"):
+        raise RuntimeError(f"{email}: unexpected sign-in step {step}")
+    me = client.get("/api/v1/dashboard/park")
+    if me.status_code != 200:
+        raise RuntimeError(f"{email}: not signed in ({r.status_code}, {me.status_code})")
+    return client
+
+
+_TYPES = {"html": "text/html", "json": "application/json", "png": "image/png",
+          "xlsx": "application/vnd.openxmlformats"}  # fmt: skip
+
+
+def _bench_http(
+    url: str, runs: int, clients: list[int], workers: int, only: str = ""
+) -> dict[str, tuple[float, float]]:
+    """p50 and p95 wall time (ms) of each request of :func:`_requests` through
+    ``nqpf serve`` (uvicorn, ``workers`` processes, no job worker) on ``url``, sent by each
+    number of concurrent ``clients`` in turn (``runs`` requests in all per call; the
+    export twice, one at a time), by label and number of clients ("… ×4")."""
+    import contextlib
+    import os
+    import secrets
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, NQPF_ENV="production", NQPF_SECRET_KEY=secrets.token_urlsafe(32),
+               NQPF_COOKIE_SECURE="false", NQPF_LOGIN_MAX_FAILURES="1000")  # fmt: skip
+    nqpf = shutil.which("nqpf", path=str(Path(sys.executable).parent)) or "nqpf"
+    from sqlalchemy import update
+
+    from nqpf.web.db import make_engine
+    from nqpf.web.models import User
+
+    engine = make_engine(url)
+    with engine.begin() as conn:  # a first sign-in each time: enrolled under this run's key
+        conn.execute(
+            update(User)
+            .where(User.email.in_((OFFICER, ADMIN)))
+            .values(totp_secret=None, totp_enabled_at=None, totp_last_step=None)
+        )
+    engine.dispose()
+    log = Path(tempfile.mkdtemp()) / "serve.log"
+    server = subprocess.Popen(
+        [nqpf, "serve", "--port", str(port), "--workers", str(workers), "--no-worker",
+         "--database-url", url], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    out: dict[str, tuple[float, float]] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"{base}/healthz") as r:
+                if r.status == 200:
+                    break
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(f"nqpf serve did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        print(f"\nover HTTP: nqpf serve, {workers} uvicorn workers, no job worker",
+              file=sys.stderr)  # fmt: skip
+        cookies = {who: _sign_in(base, who).cookies for who in (OFFICER, ADMIN)}
+
+        def fetch(path: str, kind: str, who: str, n: int) -> list[float]:
+            wall = []
+            with httpx.Client(base_url=base, cookies=cookies[who], timeout=300) as c:
+                for _ in range(n):
+                    t = time.perf_counter()
+                    r = c.get(path)
+                    wall.append(time.perf_counter() - t)
+                    if r.status_code != 200 or not r.headers["content-type"].startswith(
+                        _TYPES[kind]
+                    ):
+                        raise RuntimeError(f"{path}: {r.status_code} {r.headers['content-type']}")
+            fetch.size = len(r.content)  # type: ignore[attr-defined]
+            return wall
+
+        calls = [(label, path, kind, OFFICER) for label, path, kind in _requests()]
+        calls.append(("XLSX export of the whole list (admin)", "/api/v1/enterprises.xlsx",
+                      "xlsx", ADMIN))  # fmt: skip
+        for label, path, kind, who, c in [(*call, c) for c in clients for call in calls]:
+            if only and not label.startswith(tuple(only.split(","))):
+                continue
+            export = "export" in label
+            if export and c != clients[0]:
+                continue  # one at a time anyway
+            fetch(path, kind, who, 1)  # warm-up
+            k = min(2, runs) if export else runs
+            n = 1 if export else min(c, k)
+            with ThreadPoolExecutor(n) as pool:
+                shares = [k // n + (i < k % n) for i in range(n)]  # requests per client
+                parts = pool.map(fetch, [path] * n, [kind] * n, [who] * n, shares)
+                wall = sorted(w for part in parts for w in part)
+            p95 = wall[min(len(wall) - 1, round(0.95 * (len(wall) - 1)))]
+            key = f"{label} ×{n}"
+            out[key] = (1000 * statistics.median(wall), 1000 * p95)
+            print(f"{key:<48} p50 {out[key][0]:7.0f} ms   p95 {out[key][1]:7.0f} ms"
+                  f"   ({fetch.size / 1e3:,.0f} kB)", file=sys.stderr)  # type: ignore[attr-defined]  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(30)
     return out
 
 
@@ -272,7 +462,14 @@ def main() -> None:
     parser.add_argument("--baseline", default="", help="another tree's src folder, timed too")
     parser.add_argument("--baseline-runs", type=int, default=3)
     parser.add_argument("--url", default="", help="time an already loaded database only")
+    parser.add_argument("--http", action="store_true", help="also time the pages over HTTP")
+    parser.add_argument("--clients", default="1,4", help="concurrent HTTP clients, in turn")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (--http)")
     args = parser.parse_args()
+    clients = [int(c) for c in args.clients.split(",")]
+    if args.url and args.http:  # an already loaded database, over HTTP only
+        _bench_http(args.url, args.runs, clients, args.workers, args.only)
+        return
     if args.url:  # the baseline's subprocess: timings as one JSON line
         print(json.dumps(_bench(args.url, args.runs, args.only)))
         return
@@ -285,13 +482,16 @@ def main() -> None:
             _baseline(args.baseline, url, args.baseline_runs, args.only) if args.baseline else {}
         )
         after = _bench(url, args.runs, args.only)
+        http = (
+            _bench_http(url, args.runs, args.clients, args.workers, args.only) if args.http else {}
+        )
     if before:
         print(f"\n{'call':<44} {'before p95':>11} {'after p95':>10} {'ratio':>7}")
         for label, (_p50, p95) in after.items():
             b = before.get(label, (float("nan"),) * 2)[1]
             print(f"{label:<44} {b:9.0f} ms {p95:8.0f} ms {b / p95:6.0f}×")
     print(json.dumps({"enterprises": args.enterprises, "runs": args.runs,
-                      "before": before, "after": after}))  # fmt: skip
+                      "before": before, "after": after, "http": http}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -760,24 +760,31 @@ def _carbon_years(
 ) -> tuple[int | None, tuple[int, ...]]:
     """The carbon year shown (``year``, else the latest) and the years with inventories
     of the enterprises ``actor`` may read."""
-    visible = (
-        select(Organization.id)
-        .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
-        .where(visible_enterprises(actor, action="read"))
-    )
-    years = tuple(
-        sorted(
-            session.scalars(
-                select(CarbonSummary.year)
-                .where(CarbonSummary.enterprise_id.in_(visible))
-                .distinct()
-            ),
-            reverse=True,
-        )
-    )
+    years = _inventory_years(session, [visible_enterprises(actor, action="read")])
     if year is None:
         year = years[0] if years else None
     return year, years
+
+
+def _inventory_years(session: Session, clauses: list[Any]) -> tuple[int, ...]:
+    """The years, latest first, with an inventory of an enterprise matching ``clauses``
+    (on ``Organization`` outer-joined to ``EnterpriseProfile``): each year of the table
+    that has one, by a probe that stops at the first (grouping the matching inventories
+    by year would read them all)."""
+
+    def probe(y: int) -> Any:
+        return select(
+            select(CarbonSummary.inventory_id)
+            .join(Organization, Organization.id == CarbonSummary.enterprise_id)
+            .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+            .where(CarbonSummary.year == y, *clauses)
+            .exists()
+        )
+
+    every = session.scalars(
+        select(CarbonSummary.year).distinct().order_by(CarbonSummary.year.desc())
+    ).all()
+    return tuple(y for y in every if session.scalar(probe(y)))
 
 
 def default_map_parent(actor: Actor, region: str) -> str:
@@ -1295,36 +1302,22 @@ def park_view(
     if filters.region:
         clauses.append(EnterpriseProfile.region_code.startswith(filters.region, autoescape=True))
 
-    S = CarbonSummary
-
-    def in_view(*columns: Any, on: Any = None) -> Any:
-        """``columns`` of the visible enterprises joined to their inventories, or
-        outer-joined to those matching ``on``."""
-        query = select(*columns).select_from(Organization)
-        if on is None:
-            query = query.join(S, S.enterprise_id == Organization.id)
-        else:
-            query = query.outerjoin(S, and_(S.enterprise_id == Organization.id, on))
-        return query.outerjoin(
-            EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id
-        ).where(*clauses)
-
-    # the years with a visible inventory: each year of the table that has one (a probe
-    # stops at the first; grouping the visible inventories by year would read them all)
-    years = tuple(
-        y
-        for y in session.scalars(select(S.year).distinct().order_by(S.year.desc()))
-        if session.scalar(select(in_view(S.inventory_id).where(S.year == y).exists()))
-    )
+    years = _inventory_years(session, clauses)
     year = year if year is not None else (years[0] if years else None)
     # one statement reading the visible enterprises once, with the year's inventory if
     # any: each inventory, and by GB/T 4754 大类 (keyed as the roll-up keys it: the first
     # three characters, upper case) the inventories' sums and the enterprises in view
     major = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, 3))
-    ents = in_view(
-        Organization.id, Organization.name, EnterpriseProfile.industry, major.label("key"),
-        S.inventory_id, S.tce, S.tco2, S.output, on=S.year == year,
-    ).cte("ents")  # fmt: skip
+    S = CarbonSummary
+    ents = (
+        select(Organization.id, Organization.name, EnterpriseProfile.industry,
+               major.label("key"), S.inventory_id, S.tce, S.tco2, S.output)
+        .select_from(Organization)
+        .outerjoin(S, and_(S.enterprise_id == Organization.id, S.year == year))
+        .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+        .where(*clauses)
+        .cte("ents")
+    )  # fmt: skip
     sums = carbon_sum_columns(ents.c)
     # an inventory's own numbers in the sums' columns (the rest NULL: one column list)
     own = [ents.c[c.name] if c.name in ("tce", "tco2", "output") else null().label(c.name)

@@ -104,6 +104,11 @@ def test_park_view_equals_the_rollup_of_the_json(app, monkeypatch):
             actor = load_actor(s, user)
             years = park_view(s, actor).years
             assert 2021 in years and len(years) >= 3
+            in_view = s.scalar(
+                text("SELECT count(*) FROM organization o JOIN enterprise_profile p "
+                     "ON p.organization_id = o.id WHERE o.kind = 'enterprise' "
+                     "AND p.region_code LIKE :r"), {"r": f"{region}%"}
+            )  # fmt: skip
             for year in years:
                 view = park_view(s, actor, year=year)
                 rows = _json_rows(s, year, region)
@@ -113,6 +118,7 @@ def test_park_view_equals_the_rollup_of_the_json(app, monkeypatch):
                 expected = carbon_rollup(rows)
                 _assert_close(view.total, expected["total"])
                 assert view.total["n"] == len(rows) > 0
+                assert view.enterprises_in_view == in_view > len(rows)
                 got = [{k: v for k, v in g.items() if k != "label"} for g in view.industries]
                 assert [g["key"] for g in got] == [g["key"] for g in expected["industries"]]
                 for g, e in zip(got, expected["industries"], strict=True):

@@ -218,7 +218,27 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     coded = [c for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
     if not coded:
         return frame
-    return frame.astype(dict.fromkeys(coded, "str"))
+    out = frame.copy(deep=False)
+    for c in coded:
+        text = _category_text(frame[c])
+        if text is None:
+            out[c] = frame[c].astype("str")
+        else:
+            out[c] = pd.Series(text.to_pandas().array, index=frame.index, name=c)
+    return out
+
+
+def _category_text(col: pd.Series) -> Any:
+    """The Arrow text array of a categorical column of text, by one take from its
+    categories (a tenth of the time of converting each cell); None for other categories."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    categories = pa.array(col.cat.categories.to_numpy(dtype=object), from_pandas=True)
+    if not pa_is_text(categories.type):
+        return None
+    codes = col.cat.codes.to_numpy()
+    return pc.take(categories, pa.array(codes, mask=codes < 0))
 
 
 def _write_parquet(frame: pd.DataFrame, stream: IO[bytes], rows: int = WRITE_ROWS) -> None:
@@ -375,6 +395,9 @@ def _arrow_column(col: pd.Series, text_floats: bool = False) -> Any:
     dtype = col.dtype
     kind = getattr(dtype, "kind", "O")
     if isinstance(dtype, pd.CategoricalDtype):
+        text = _category_text(col)
+        if text is not None:
+            return text
         col, kind = col.astype(object), "O"
     if kind == "f":
         values = _floats(col)

@@ -211,13 +211,13 @@ def test_enterprise_html_minimal(result):
     assert "数字化经营场景" in page  # diagnosis computed from the shipped framework
 
 
-def test_override_flag_shown(result):
+def test_override_flag_shown(result, html):
     c = account(INVENTORY, year=2022, region="广东", grid_factor=0.5)
     assert [f.key for f in c.factors_used if f.overridden] == ["电力.ef"]
     page = enterprise_report(result, carbon=c)
     assert page.count("是（用户指定）") == 1
-    plain = enterprise_report(result, carbon=account(INVENTORY, year=2022, region="广东"))
-    assert "是（用户指定）" not in plain
+    # the shared report holds the same inventory with the default factors (no flag)
+    assert "是（用户指定）" not in html
 
 
 def test_enterprise_rejects_non_result():
@@ -357,13 +357,27 @@ def test_cli_report_html(cli_app, files, tmp_path, result, carbon):
     assert str(out) in res.output
 
 
-def test_cli_report_pdf(cli_app, files, tmp_path):
-    _need_chromium()
+def test_cli_report_pdf(cli_app, files, tmp_path, monkeypatch, result):
+    """``-o x.pdf`` prints the report through :func:`html_to_pdf`.  Chromium's printing
+    itself is checked once, in test_pdf_embeds_fonts_and_renders; here a stand-in browser
+    writes the page it was given behind a PDF header (a real print cost ~3 s), so the test
+    sees which page the CLI printed."""
+    browser = tmp_path / "stand-in-chromium"
+    browser.write_text(
+        "#!/bin/sh\n"
+        'for arg; do case "$arg" in --print-to-pdf=*) out="${arg#--print-to-pdf=}";; esac; done\n'
+        'page="$(echo "$arg" | sed "s|^file://||")"\n'
+        '{ printf "%%PDF-\\n"; cat "$page"; } > "$out"\n'
+    )
+    browser.chmod(0o755)
+    monkeypatch.setenv("NQPF_CHROMIUM", str(browser))
     resp, _ = files
     out = tmp_path / "report.pdf"
     res = CliRunner().invoke(cli_app, ["report", str(resp), "-o", str(out)])
     assert res.exit_code == 0, (res.output, res.exception)
-    assert out.read_bytes()[:5] == b"%PDF-"
+    printed = out.read_bytes()
+    assert printed[:5] == b"%PDF-"
+    assert "数字化水平诊断报告".encode() in printed and result.level_name.encode() in printed
 
 
 def test_cli_report_bad_suffix_and_help(cli_app, files, tmp_path):

@@ -322,6 +322,21 @@ class Zygote:
         self.proc.wait(timeout=30)
 
 
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory, demo_frame_session, write_config):
+    """One forking process for the tests below: its start and warm-up run (a few seconds)
+    are paid once; each test forks its own runs, on its own folders."""
+    if not hasattr(os, "fork"):
+        pytest.skip("needs os.fork")
+    tmp = tmp_path_factory.mktemp("zygote")
+    demo_frame_session.to_csv(tmp / "a.csv", index=False)
+    out = {"dir": "warm", "formats": ["xlsx", "csv", "parquet"], "report": False}
+    warm = write_config(tmp, {"data": {"path": "a.csv"}, "output": out}, name="warm.yaml")
+    process = Zygote(tmp, ["index", "run", str(warm), "-q"])
+    yield process
+    process.close()
+
+
 @pytest.fixture
 def two_configs(tmp_path, demo_frame, write_config):
     """Configs A and B on different data (so their outputs differ) writing one folder."""
@@ -339,74 +354,60 @@ def two_configs(tmp_path, demo_frame, write_config):
                 folder, {"data": {"path": f"../{name}.csv"}, "output": {**out, "dir": "../out"}}
             )
         )
-    warm = write_config(
-        tmp_path, {"data": {"path": "a.csv"}, "output": {**out, "dir": "warm"}}, name="warm.yaml"
-    )
-    return cfgs, warm
+    return cfgs
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_sigkill_at_random_points_leaves_a_whole_set(tmp_path, two_configs):
+def test_sigkill_at_random_points_leaves_a_whole_set(tmp_path, two_configs, zygote):
     """SIGKILL ``nqpf index run`` 24 times at seeded random points of the run: the folder
     is always the previous complete set or the new one (checked against its manifest),
     and the next complete run leaves no temporary file behind."""
-    cfgs, warm = two_configs
-    zygote = Zygote(tmp_path, ["index", "run", str(warm), "-q"])
+    cfgs = two_configs
     out, log = tmp_path / "out", tmp_path / "run.log"
-    try:
-        start = time.monotonic()
-        pid = zygote.start(["index", "run", cfgs[0], "-q"], log)
-        assert zygote.wait(pid) == 0, log.read_text()
-        duration = time.monotonic() - start
-        current = whole(out)["run_id"]
-        rng = np.random.default_rng(20241206)
-        killed_while_running = killed_while_writing = 0
-        for k in range(24):
-            pid = zygote.start(["index", "run", cfgs[(k + 1) % 2], "-q"], log)
-            time.sleep(rng.uniform(0.0, duration))
-            os.kill(pid, signal.SIGKILL)
-            status = zygote.wait(pid)
-            killed_while_running += os.WIFSIGNALED(status)
-            killed_while_writing += any(n.startswith(".out.tmp-") for n in leftovers(tmp_path))
-            run_id = whole(out)["run_id"]  # never a mixture
-            if run_id != current:  # the run finished (or swapped in) before the kill
-                assert run_id > current  # a later run's id: ids sort by time
-                current = run_id
-        assert killed_while_running >= 12  # most kills land inside the run,
-        assert killed_while_writing >= 3  # and some while its files were being written
-        pid = zygote.start(["index", "run", cfgs[0], "-q"], log)
-        assert zygote.wait(pid) == 0, log.read_text()
-        assert whole(out)["run_id"] > current
-        assert leftovers(tmp_path) == []
-    finally:
-        zygote.close()
+    start = time.monotonic()
+    pid = zygote.start(["index", "run", cfgs[0], "-q"], log)
+    assert zygote.wait(pid) == 0, log.read_text()
+    duration = time.monotonic() - start
+    current = whole(out)["run_id"]
+    rng = np.random.default_rng(20241206)
+    killed_while_running = killed_while_writing = 0
+    for k in range(24):
+        pid = zygote.start(["index", "run", cfgs[(k + 1) % 2], "-q"], log)
+        time.sleep(rng.uniform(0.0, duration))
+        os.kill(pid, signal.SIGKILL)
+        status = zygote.wait(pid)
+        killed_while_running += os.WIFSIGNALED(status)
+        killed_while_writing += any(n.startswith(".out.tmp-") for n in leftovers(tmp_path))
+        run_id = whole(out)["run_id"]  # never a mixture
+        if run_id != current:  # the run finished (or swapped in) before the kill
+            assert run_id > current  # a later run's id: ids sort by time
+            current = run_id
+    assert killed_while_running >= 12  # most kills land inside the run,
+    assert killed_while_writing >= 3  # and some while its files were being written
+    pid = zygote.start(["index", "run", cfgs[0], "-q"], log)
+    assert zygote.wait(pid) == 0, log.read_text()
+    assert whole(out)["run_id"] > current
+    assert leftovers(tmp_path) == []
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_two_runs_on_one_folder_never_mix(tmp_path, two_configs):
+def test_two_runs_on_one_folder_never_mix(tmp_path, two_configs, zygote):
     """Two runs started together: each finishes or is refused naming the other; the
     folder ends whole, holding the data of a run that finished."""
-    cfgs, warm = two_configs
-    zygote = Zygote(tmp_path, ["index", "run", str(warm), "-q"])
+    cfgs = two_configs
     out = tmp_path / "out"
-    try:
-        for _round in range(3):
-            logs = [tmp_path / "a.log", tmp_path / "b.log"]
-            pids = [
-                zygote.start(["index", "run", c, "-q"], lg)
-                for c, lg in zip(cfgs, logs, strict=True)
-            ]
-            codes = [os.waitstatus_to_exitcode(zygote.wait(p)) for p in pids]
-            assert 0 in codes, [lg.read_text() for lg in logs]
-            for code, lg in zip(codes, logs, strict=True):
-                if code != 0:
-                    assert code == 2
-                    assert "is writing this output folder" in lg.read_text(encoding="utf-8")
-            manifest = whole(out)
-            used = (out / "config.used.yaml").read_text(encoding="utf-8")
-            winners = [c for c, code in zip("ab", codes, strict=True) if code == 0]
-            assert any(f"{w}.csv" in used for w in winners)
-            assert json.loads((out / MANIFEST).read_text())["run_id"] == manifest["run_id"]
-        assert leftovers(tmp_path) == []
-    finally:
-        zygote.close()
+    for _round in range(3):
+        logs = [tmp_path / "a.log", tmp_path / "b.log"]
+        pids = [
+            zygote.start(["index", "run", c, "-q"], lg) for c, lg in zip(cfgs, logs, strict=True)
+        ]
+        codes = [os.waitstatus_to_exitcode(zygote.wait(p)) for p in pids]
+        assert 0 in codes, [lg.read_text() for lg in logs]
+        for code, lg in zip(codes, logs, strict=True):
+            if code != 0:
+                assert code == 2
+                assert "is writing this output folder" in lg.read_text(encoding="utf-8")
+        manifest = whole(out)
+        used = (out / "config.used.yaml").read_text(encoding="utf-8")
+        winners = [c for c, code in zip("ab", codes, strict=True) if code == 0]
+        assert any(f"{w}.csv" in used for w in winners)
+        assert json.loads((out / MANIFEST).read_text())["run_id"] == manifest["run_id"]
+    assert leftovers(tmp_path) == []

@@ -482,9 +482,7 @@ def main() -> None:
             _baseline(args.baseline, url, args.baseline_runs, args.only) if args.baseline else {}
         )
         after = _bench(url, args.runs, args.only)
-        http = (
-            _bench_http(url, args.runs, args.clients, args.workers, args.only) if args.http else {}
-        )
+        http = _bench_http(url, args.runs, clients, args.workers, args.only) if args.http else {}
     if before:
         print(f"\n{'call':<44} {'before p95':>11} {'after p95':>10} {'ratio':>7}")
         for label, (_p50, p95) in after.items():

@@ -1304,42 +1304,47 @@ def park_view(
 
     years = _inventory_years(session, clauses)
     year = year if year is not None else (years[0] if years else None)
-    # one statement reading the visible enterprises once, with the year's inventory if
-    # any: each inventory, and by GB/T 4754 大类 (keyed as the roll-up keys it: the first
-    # three characters, upper case) the inventories' sums and the enterprises in view
-    major = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, 3))
-    S = CarbonSummary
-    ents = (
-        select(Organization.id, Organization.name, EnterpriseProfile.industry,
-               major.label("key"), S.inventory_id, S.tce, S.tco2, S.output)
+    n_view = session.scalar(
+        select(func.count())
         .select_from(Organization)
-        .outerjoin(S, and_(S.enterprise_id == Organization.id, S.year == year))
         .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
         .where(*clauses)
-        .cte("ents")
-    )  # fmt: skip
-    sums = carbon_sum_columns(ents.c)
-    # an inventory's own numbers in the sums' columns (the rest NULL: one column list)
-    own = [ents.c[c.name] if c.name in ("tce", "tco2", "output") else null().label(c.name)
-           for c in sums]  # fmt: skip
-    statement = union_all(
-        select(ents.c.id, ents.c.name, ents.c.industry, ents.c.key, *own,
-               null().label("n_view")).where(ents.c.inventory_id.is_not(None)),
-        select(null(), null(), null(), ents.c.key, *sums, func.count()).group_by(ents.c.key),
-    )  # fmt: skip
-    names = ["key", *(c.name for c in sums)]
-    n_view, groups, enterprises = 0, [], []
-    for eid, name, industry, *values, in_group in session.connection().execute(statement).all():
-        if eid is None:  # a group's sums
-            n_view += in_group
-            if values[1]:
+    )
+    groups: list[dict[str, Any]] = []
+    enterprises: list[dict[str, Any]] = []
+    if year is not None:
+        # one statement reading the year's visible inventories once: each of them, and
+        # their sums by GB/T 4754 大类 (keyed as the roll-up keys it: the first three
+        # characters, upper case)
+        major = func.upper(func.substr(func.coalesce(EnterpriseProfile.industry, ""), 1, 3))
+        S = CarbonSummary
+        inv = (
+            select(Organization.id, Organization.name, EnterpriseProfile.industry,
+                   major.label("key"), S.inventory_id, S.tce, S.tco2, S.output)
+            .select_from(Organization)
+            .join(S, and_(S.enterprise_id == Organization.id, S.year == year))
+            .outerjoin(EnterpriseProfile, EnterpriseProfile.organization_id == Organization.id)
+            .where(*clauses)
+            .cte("inventories")
+        )  # fmt: skip
+        sums = carbon_sum_columns(inv.c)
+        # an inventory's own numbers in the sums' columns (the rest NULL: one column list)
+        own = [inv.c[c.name] if c.name in ("tce", "tco2", "output") else null().label(c.name)
+               for c in sums]  # fmt: skip
+        statement = union_all(
+            select(inv.c.id, inv.c.name, inv.c.industry, inv.c.key, *own),
+            select(null(), null(), null(), inv.c.key, *sums).group_by(inv.c.key),
+        )
+        names = ["key", *(c.name for c in sums)]
+        for eid, name, industry, *values in session.connection().execute(statement).all():
+            if eid is None:  # a group's sums
                 groups.append(dict(zip(names, values, strict=True)))
-            continue
-        _key, _n, tce, tco2, _no, output, _co, _to = values
-        t, c, o = tce or 0.0, tco2 or 0.0, 1.0 if output else 0.0
-        one = carbon_from_sums(n=1, tce=t, tco2=c, n_output=int(o), output=o * (output or 0.0),
-                               tco2_output=o * c, tce_output=o * t)  # fmt: skip
-        enterprises.append({"id": eid, "name": name, "industry": industry, **one})
+                continue
+            _key, _n, tce, tco2, _no, output, _co, _to = values  # carbon_sum_columns' order
+            t, c, o = tce or 0.0, tco2 or 0.0, 1.0 if output else 0.0
+            one = carbon_from_sums(n=1, tce=t, tco2=c, n_output=int(o), output=o * (output or 0.0),
+                                   tco2_output=o * c, tce_output=o * t)  # fmt: skip
+            enterprises.append({"id": eid, "name": name, "industry": industry, **one})
     industries = sorted(
         ({"key": g["key"], **carbon_group([g])} for g in groups),
         key=lambda d: (-d["tco2"], d["key"]),
@@ -1356,7 +1361,7 @@ def park_view(
         total=carbon_group(groups),
         industries=tuple(industries),
         enterprises=tuple(enterprises),
-        enterprises_in_view=n_view,
+        enterprises_in_view=n_view or 0,
     )
 
 

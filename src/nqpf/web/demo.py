@@ -8,7 +8,8 @@ it is invented), the province's authority (``44``), a second authority elsewhere
 manufacturing classes, industry-chain memberships, shares with providers and submitted
 ``sme-digital-2024`` assessments (T0 for about 60 %, T1 for about 25 %), energy and
 carbon inventories for 2022 and 2023 (about 40 % of the enterprises, always the first
-sample enterprise) and a handful of accounts whose passwords are generated per run.
+sample enterprise), one programme of the park (:data:`PROGRAMME_NAME`, see
+:func:`_insert_programme`) and a handful of accounts whose passwords are generated per run.
 
 Every generated name carries :data:`DEMO_SUFFIX` (（示例）); the park authority is named
 :data:`DEMO_MARKER`, which :func:`is_demo_database` looks for (the app shows the
@@ -50,6 +51,8 @@ from nqpf.web.models import (
     Need,
     NeedShare,
     Organization,
+    Programme,
+    ProgrammeMember,
     Project,
     Proposal,
     ProviderRegistration,
@@ -81,6 +84,7 @@ DEMO_SUFFIX = "（示例）"
 DEMO_MARKER = "示范高新区管委会（示例数据）"
 DEMO_DOMAIN = "demo.nqpf.example"
 FRAMEWORK_KEY = "sme-digital-2024"
+PROGRAMME_NAME = "中小企业数字化转型试点（示例数据，非真实统计）"
 
 PARK_SCOPE = "4403"
 PARK_DISTRICTS = (
@@ -191,6 +195,7 @@ class DemoAccounts:
     n_providers: int = 0
     n_needs: int = 0
     n_projects: int = 0
+    n_programme_members: int = 0
 
     def by_role(self, role: str) -> DemoAccount:
         return next(a for a in self.accounts if a.role == role)
@@ -464,6 +469,50 @@ def _insert_assessments(
         session.execute(insert(Assessment), rows)
         refresh_latest(session, ids)  # bulk SQL skips the submit's summary of the views
     return len(rows)
+
+
+def _insert_programme(
+    session: Session, seed: int, fw: Framework, park: Organization, regions: dict[int, str]
+) -> int:
+    """The park's programme, evaluated on the total of ``fw``'s assessments: a third of the
+    park enterprises assessed in two different years (drawn from the seed's own stream, so the
+    rest of the park does not change with it), each joining in the year of its latest
+    assessment; the other park enterprises are its never-treated comparison group.  Two
+    years make a 2 × 2 design the Callaway–Sant'Anna estimate runs on, and the page names
+    what it cannot do (no pre-trend test with one year before).  How many members (none,
+    and no programme, when fewer than two enterprises qualify)."""
+    years: dict[int, set[int]] = {}
+    for eid, when in session.execute(
+        select(Assessment.enterprise_id, Assessment.submitted_at).where(
+            Assessment.framework_id == fw.id, Assessment.framework_version == fw.version
+        )
+    ):
+        if regions.get(eid, "").startswith(PARK_SCOPE):
+            years.setdefault(eid, set()).add(when.year)
+    two_years = sorted(eid for eid, seen in years.items() if len(seen) >= 2)
+    if len(two_years) < 2:
+        return 0
+    members = random.Random(f"{seed}:programme").sample(two_years, max(1, len(two_years) // 3))
+    programme = Programme(
+        authority_id=park.id,
+        region_scope=PARK_SCOPE,
+        name=PROGRAMME_NAME,
+        outcome="total",
+        outcome_key="",
+        framework=f"{fw.id}-{fw.version}",
+        acceptance_rule="acceptance-sme-pilot-2023",
+        subsidy_rule="subsidy-longyan-2025",
+        control="never",
+        revision=0,
+    )
+    session.add(programme)
+    session.flush()
+    session.add_all(
+        ProgrammeMember(programme_id=programme.id, enterprise_id=eid, start_year=max(years[eid]))
+        for eid in sorted(members)
+    )
+    session.flush()
+    return len(members)
 
 
 def _insert_inventories(
@@ -808,6 +857,8 @@ def seed_demo(
         out.n_shares = _insert_shares(session, rng, ids, specs, provider_ids)
         out.n_assessments = _insert_assessments(session, rng, fw, ids, specs)
         out.n_inventories = _insert_inventories(session, seed, ids, specs)
+        regions = {oid: s["region"] for oid, s in zip(ids, specs, strict=True)}
+        out.n_programme_members = _insert_programme(session, seed, fw, fixed["park"], regions)
         now = datetime.now(UTC)
         orgs, catalogue, standing = _insert_catalogue(session, seed, fixed, now)
         out.n_solutions, out.n_providers = len(catalogue), len(orgs)
@@ -831,6 +882,7 @@ def seed_demo(
                 "providers": out.n_providers,
                 "needs": out.n_needs,
                 "projects": out.n_projects,
+                "programme_members": out.n_programme_members,
                 "accounts": len(out.accounts),
             },
         )

@@ -34,10 +34,15 @@ def _change_zh(delta: float) -> str:
     return "提升" if delta > 1e-9 else "下降" if delta < -1e-9 else "不变"
 
 
-def _answer_text(answer: Any) -> Any:
-    if isinstance(answer, tuple | list):
-        return "|".join(map(str, answer))
-    return answer
+def _answer_text(answer: Any, question: Any = None) -> Any:
+    """An answer as a reader names it: official option letters as they are, options whose
+    id is a key by their label (as the scoring reasons name them), several joined by |."""
+    if answer is None or (question is not None and question.kind == "number"):
+        return answer
+    labels = {o.id: o.label for o in question.options} if question is not None else {}
+    chosen = answer if isinstance(answer, tuple | list) else [answer]
+    names = [str(a) if len(str(a)) == 1 else labels.get(a, str(a)) for a in chosen]
+    return "|".join(names) if isinstance(answer, tuple | list) else names[0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,8 +62,9 @@ class ComparisonResult(Result):
         ``delta`` and ``delta_pct_of_max`` (the change as a share of the dimension's
         maximum, in percent).
     questions
-        One row per question: ``id``, ``title``, ``dimension``, ``answer_t0``,
-        ``answer_t1``, ``points_t0``, ``points_t1``, ``delta``, ``max_points``,
+        One row per question: ``id``, ``number`` (the framework's 题号, None when it has
+        none), ``title``, ``dimension``, ``answer_t0``, ``answer_t1`` (options whose id is
+        a key by their label), ``points_t0``, ``points_t1``, ``delta``, ``max_points``,
         ``change`` (提升 / 下降 / 不变).
     scenes
         One row per scene: ``id``, ``name``, ``binding``, ``level_t0``, ``level_t1``,
@@ -235,7 +241,7 @@ def compare(
             zh=f"T0 使用评测框架 {t0.framework}、T1 使用 {t1.framework}：只能逐题对比同一框架同一版本的两次评测",
         )
     fw = framework if framework is not None else _framework_of(t0.framework)
-    questions = _questions(t0, t1)
+    questions = _questions(t0, t1, fw)
     return ComparisonResult(
         framework=t0.framework,
         total_t0=t0.total,
@@ -253,8 +259,9 @@ def compare(
     )
 
 
-def _questions(t0: ScoreResult, t1: ScoreResult) -> pd.DataFrame:
+def _questions(t0: ScoreResult, t1: ScoreResult, fw: Framework | None) -> pd.DataFrame:
     after = {q.id: q for q in t1.questions}
+    asked = {q.id: q for q in fw.questions} if fw is not None else {}
     rows = []
     for q in t0.questions:
         q1 = after.get(q.id)
@@ -266,8 +273,9 @@ def _questions(t0: ScoreResult, t1: ScoreResult) -> pd.DataFrame:
                 "id": q.id,
                 "title": q.title,
                 "dimension": q.dimension,
-                "answer_t0": _answer_text(q.answer),
-                "answer_t1": _answer_text(q1.answer),
+                "number": getattr(asked.get(q.id), "number", None),
+                "answer_t0": _answer_text(q.answer, asked.get(q.id)),
+                "answer_t1": _answer_text(q1.answer, asked.get(q.id)),
                 "points_t0": q.points,
                 "points_t1": q1.points,
                 "delta": delta,
@@ -276,7 +284,7 @@ def _questions(t0: ScoreResult, t1: ScoreResult) -> pd.DataFrame:
             }
         )
     columns = [
-        "id", "title", "dimension", "answer_t0", "answer_t1",
+        "id", "number", "title", "dimension", "answer_t0", "answer_t1",
         "points_t0", "points_t1", "delta", "max_points", "change",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)

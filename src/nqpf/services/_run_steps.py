@@ -7,9 +7,6 @@ frame their HTML report the same way.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +19,7 @@ import pandas as pd
 from nqpf.datasets import SYNTHETIC_LABEL
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.io.quality import QualityChecker, QualityPolicy, QualityReport, period_year
-from nqpf.io.tables import read_panel, read_table
+from nqpf.io.tables import read_panel, read_table, release_freed_memory
 from nqpf.panel import Panel
 from nqpf.reports.html import Section, render_report
 from nqpf.services.files import InputFile, read_config_input
@@ -114,10 +111,9 @@ def load_panel(
     """Read a panel with the data-quality checks of :mod:`nqpf.io.quality`.
 
     The table is read (a file's bytes, or a dataframe; a :class:`Handover` of them is let
-    go once read), its text numbers and period
-    labels cleaned as the config's ``quality`` section allows, the panel built, the
-    ``periods`` range chosen (config key ``periods``), and the panel checked (balance,
-    constant columns, signs, outliers).  With ``strict`` (a run) the first problem the
+    go once read), its text numbers and period labels cleaned as the config's
+    ``quality`` section allows, the panel built, the ``periods`` range chosen (config
+    key ``periods``), and the panel checked (balance, constant columns, signs, outliers).  With ``strict`` (a run) the first problem the
     policy refuses is raised; without it (a door showing the report before a run) every
     problem is in the report.
     """
@@ -167,27 +163,12 @@ def load_panel(
             raise
         checker.failed(exc)
         return Loaded(None, checker.report(), None, checker)  # type: ignore[arg-type]
-    _release_freed_memory()  # the table was read through Arrow and pandas
+    release_freed_memory()  # the table was read through Arrow and pandas
     checked = checker.check_panel(panel, positive=positive, nonnegative=nonnegative)
     report = checker.report(checked)
     if strict:
         report.raise_for_errors()
     return Loaded(checked, report, panel, checker)
-
-
-def _release_freed_memory() -> None:
-    """Give the memory the reading freed back to the system: Arrow's pool keeps it for
-    reuse by Arrow, and glibc's heap keeps the freed pages of the table's columns below
-    the ones still in use (~150 MB resident for a 150 MB CSV); numpy reuses neither."""
-    try:
-        import pyarrow as pa
-
-        pa.default_memory_pool().release_unused()
-    except (ImportError, AttributeError):  # pragma: no cover - older PyArrow
-        pass
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):  # musl and other C libraries
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _pandas(data: Any) -> pd.DataFrame:

@@ -295,6 +295,7 @@ def run_index(
     with _rows_as_units(panel, source):
         # Per-row results only: the (n, m) normalised and obstacle matrices are not kept.
         result = est.transform(panel, matrices=False)
+    steps.release_freed_memory()  # the chunks' working arrays
     say("aggregate", 1, 1, f"权重与综合指数: {result.method}")
 
     coupling = scores = None
@@ -310,6 +311,7 @@ def run_index(
     say("tables", 0, 1, "")
     meta = _metadata(cfg, system, panel, head, result)
     tables = build_tables(cfg, system, panel, result, coupling, scores, meta)
+    steps.release_freed_memory()
     say("tables", 1, 1, "")
     run = IndexRun(cfg, system, panel, result, coupling, scores, tables, meta)
     run.inputs = inputs

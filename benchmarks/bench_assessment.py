@@ -10,15 +10,24 @@ CPU ratios to the DataFrame run.  The synthetic answers draw every
 multi-select subset at random, so about 16,000 distinct cells are checked one by one —
 far more than real questionnaires have.
 
-Usage: ``python benchmarks/bench_assessment.py [n_rows] [--repeat 3]``
+``--baseline REV`` also times the list of dicts through ``batch_score`` as of git revision
+``REV`` (its scoring module loaded beside today's), in paired rounds (old, new, old, new…)
+so that a change to the reader is measured in one run on the same data, whatever the
+machine's load; the ratio printed is the median of the rounds' CPU ratios.
+
+Usage: ``python benchmarks/bench_assessment.py [n_rows] [--repeat 3] [--baseline REV]``
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +36,7 @@ import pyarrow as pa
 from nqpf.assessment import batch_score, load_framework, score
 
 FW = load_framework("sme-digital-2024")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
@@ -61,10 +71,40 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
     return float(np.median(walls)), float(np.median(cpus)), out
 
 
+def batch_score_at(rev: str):
+    """``batch_score`` as of git revision ``rev``: its ``scoring.py`` run as a module of
+    its own (the rest of nqpf is today's, which that file imports)."""
+    source = subprocess.run(
+        ["git", "show", f"{rev}:src/nqpf/assessment/scoring.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "scoring_at_rev.py"
+    path.write_text(source, encoding="utf-8")
+    name = "nqpf.assessment._scoring_at_rev"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.batch_score
+
+
+def paired(old, new, repeat: int) -> tuple[list[float], list[float]]:
+    """CPU seconds of ``old`` and ``new`` in alternating rounds."""
+    olds, news = [], []
+    for _ in range(repeat):
+        olds.append(timed(old, 1)[1])
+        news.append(timed(new, 1)[1])
+    return olds, news
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("n", nargs="?", type=float, default=1e6)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--baseline", metavar="REV", help="also time the list of dicts as of REV")
     args = ap.parse_args()
     n = int(args.n)
     table = synthetic(n)
@@ -101,6 +141,18 @@ def main() -> None:
         score(FW, row)
     single = (time.perf_counter() - t0) / 1000
     print(f"score(): {single * 1e3:.3f} ms per response (target ≤ 2 ms)")
+    if args.baseline:
+        before = batch_score_at(args.baseline)
+        olds, news = paired(
+            lambda: before(FW, records), lambda: batch_score(FW, records), args.repeat
+        )
+        ratios = np.array(news) / np.array(olds)
+        print(
+            f"list of dicts, paired rounds: {args.baseline} CPU {np.median(olds):.2f} s, "
+            f"now {np.median(news):.2f} s, now ÷ {args.baseline} {np.median(ratios):.2f} "
+            f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}); "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
 
 
 if __name__ == "__main__":

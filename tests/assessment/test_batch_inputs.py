@@ -77,6 +77,13 @@ def test_list_of_dicts(expected):
     assert_same(batch_score(FW, responses()), expected)
 
 
+def test_records_holding_their_keys_in_any_order(expected):
+    """Every answer is read by key in one pass, whatever order a response's dict has."""
+    rows = [dict(reversed(r.items())) if i % 2 else r for i, r in enumerate(responses())]
+    assert list(rows[1]) != list(rows[0])
+    assert_same(batch_score(FW, rows), expected)
+
+
 def test_arrow_table_and_record_batch(expected):
     frame = pd.DataFrame(responses()).astype(object)
     # Arrow columns need one type: the odd cells travel as text, as in a CSV.

@@ -83,15 +83,15 @@ def open_secret(stored: str, secret_key: str) -> str:
     ------
     SecretKeyMismatch
         When ``stored`` was sealed under another ``NQPF_SECRET_KEY``, was altered, or is
-        not a sealed value at all (a database not migrated to revision 0009).
+        not a sealed value at all (a database not migrated to revision 0010).
     """
     key, key_id = _sub_key(secret_key)
     version, _, rest = stored.partition(":")
     stored_id, _, payload = rest.partition(":")
     if version != _SEALED_VERSION or not payload:
         raise SecretKeyMismatch(
-            "两步验证密钥不是加密格式：请先运行数据库迁移（nqpf web migrate）"
-            "（stored TOTP secret is not sealed; run the migrations to revision 0009）"
+            "两步验证密钥不是加密格式：请先运行数据库迁移（nqpf db upgrade）"
+            "（stored TOTP secret is not sealed; run the migrations to revision 0010）"
         )
     if stored_id != key_id:
         raise SecretKeyMismatch(

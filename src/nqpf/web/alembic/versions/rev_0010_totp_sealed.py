@@ -2,7 +2,7 @@
 and every secret stored in clear is sealed under ``NQPF_SECRET_KEY``
 (:func:`nqpf.web.totp.seal_secret`, AES-256-GCM under an HKDF sub-key); the downgrade
 opens them again.  Both read ``NQPF_SECRET_KEY`` (and ``NQPF_ENV``) from the environment,
-as ``nqpf web migrate`` does, and only when a secret is stored.
+as ``nqpf db upgrade`` does, and only when a secret is stored.
 
 Revision ID: 0010
 Revises: 0009

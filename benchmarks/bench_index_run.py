@@ -25,15 +25,47 @@ Usage::
 
 The machine may be shared: repeat and read the spread, not one number.
 
-Measured 2026-12-07 on the 2-core machine shared by seven agents (load average 10–19, so
-wall times were 4–5× the CPU times and are not comparable; CPU and memory are), issue
-14's changes alone (``--baseline`` the tree of 306e786, ``--stages``): load 3.50 → 2.32 s
-CPU and its peak 1267 → 981 MiB (quality checks 735 → 280 ms, Arrow's pool released
-after reading), write 6.21 → 5.19 s CPU, the run 15.1 → 12.0 s CPU, outputs identical
-(``--check``, max |diff| 0).  Peak memory stayed 1645 MiB = 11.1× the CSV (8.8× above
-the ~300 MiB the imports hold): it is reached inside ``CompositeIndex.transform``
-(+960 MiB over the loaded panel).  The quality report (checks, the weight-shift refit,
-quality.html/xlsx) is ~9 % of the profiled run.
+``--stages`` also times the data-quality report apart (its checks run inside loading,
+its weight-shift refit inside weighting, quality.html/xlsx inside writing).
+
+Measured 2026-12-07 03:48 UTC in one session, ``--repeat 3 --stages --profile
+--baseline`` the tree of a0b8c41 (before the streaming shape), on the 2-core machine
+shared with other agents (load average 5–6, so wall times were 1.3–2× the CPU times and
+are not comparable; CPU and memory are).  CSV 148 MiB, matrix 137 MiB.
+
+=========  =====================================  =====================================
+stage      before: wall s, CPU s, peak MiB, ×CSV  after: wall s, CPU s, peak MiB, ×CSV
+=========  =====================================  =====================================
+imports    2.52   1.06    284   1.9               1.28   0.64    234   1.6
+load       5.20   2.32    919   6.2               3.65   1.81    727   4.9
+weights    4.13   1.87   1304   8.8               1.68   0.78    727   4.9
+aggregate  2.08   1.30   1585  10.7               1.22   0.65    785   5.3
+coupling   0.21   0.15   1585  10.7               0.10   0.06    785   5.3
+tables     0.53   0.26   1585  10.7               0.23   0.14    877   5.9
+write      9.76   5.35   1585  10.7               7.91   4.56    924   6.2
+run        median CPU 10.46 s, peak 1592 MiB      median CPU 9.10 s, peak 930 MiB
+=========  =====================================  =====================================
+
+Peak memory 1592 → 930 MiB (1.71× less) = 6.3× the CSV, or 689 MiB = 4.7× above the
+234 MiB the imports hold (before 8.8×): the 3× goal is not met.  Outputs the same
+(``--check``, max |diff| 2.8e-16: the weighted sum is now summed row by row, a matrix
+product's bits depend on the number of rows).  The quality report (checks 0.60 s, the
+weight-shift refit 0.82 s, quality.html/xlsx 0.22 s) was 10 % of the run's wall and CPU
+time, before and after; loading (CSV → checked matrix) 1.8 s CPU.
+
+Where the memory went: ``CompositeIndex`` normalises, scores and finds obstacles 65,536
+rows at a time and the run keeps no (n, m) matrix (``transform(matrices=False)``; the
+weighting stage, with its refit, adds nothing over the loaded panel); the CSV is parsed
+in 32 MiB blocks and its bytes are let go once read; obstacle labels are categories;
+writers convert 65,536 rows at a time; no ``scipy.stats`` at import; freed heap pages
+go back to the system after loading, scoring and tables.  What remains at the peak
+(writing): the imports (234 MiB), the panel's matrix (137), ~60 MiB that
+``Panel.from_frame`` leaves mapped (one anonymous region, in neither tracemalloc nor
+Arrow's pool; its owner not found), the per-row results (index, rank, 9 sub-indices,
+top obstacles, coupling: ~200 MiB), their tables and the writers' slices.  Under the profiler, ``run_index`` took 7.1 s of 17.0: loading 2.9 s
+(``read_table`` 1.9 s, of which PyArrow's parser 1.6 s), weighting with the refit 1.8
+s, scoring 0.8 s; ``write_run`` 9.9 s wall in two writer threads (4.6 s CPU: float text
+and Parquet encoding of 26 files, 1049 MiB).
 """
 
 from __future__ import annotations

@@ -62,6 +62,8 @@ def test_without_matrices_the_per_row_results_are_the_same(demo_panel):
         a.obstacles.top_degrees, a.obstacles.degrees[rows, a.obstacles.top]
     )
     assert b.obstacles.top_frame().equals(a.obstacles.top_frame())
+    with pytest.raises(DataValidationError, match="matrices=False"):
+        b.obstacles.to_frame()
 
 
 def test_an_error_names_the_row_of_the_whole_panel(demo_panel):

@@ -56,6 +56,11 @@ class ObstacleResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: row, indicator, obstacle degree."""
+        if self.degrees is None:
+            raise DataValidationError(
+                "the obstacle degrees of every indicator were not kept "
+                "(CompositeIndex.transform(matrices=False)); top_frame() has the top ones"
+            )
         n, m = self.degrees.shape
         return pd.DataFrame(
             {

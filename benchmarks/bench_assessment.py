@@ -81,13 +81,14 @@ def batch_score_at(rev: str):
         text=True,
         check=True,
     ).stdout
-    path = Path(tempfile.mkdtemp()) / "scoring_at_rev.py"
-    path.write_text(source, encoding="utf-8")
     name = "nqpf.assessment._scoring_at_rev"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scoring_at_rev.py"
+        path.write_text(source, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
     return module.batch_score
 
 

@@ -10,60 +10,124 @@ What it does, in one run:
    ``NQPF_TEST_POSTGRES_URL``), migrates it and bulk-loads a synthetic platform
    (``--enterprises`` enterprises in one province — 90 % in the park's prefecture 4403 —
    each with three assessments of ``sme-digital-2024``: two submitted, one draft, results
-   shaped as the platform stores them; a 2023 carbon inventory for every fifth), rebuilds
-   the latest results' summary (``refresh_latest``: bulk SQL skips the submit's), then
-   ``ANALYZE``;
+   shaped as the platform stores them; a 2023 carbon inventory for every fifth; a park
+   officer, scope 4403, and a platform admin), rebuilds the latest results' and the
+   carbon inventories' summaries (``refresh_latest``, ``refresh_carbon_summary``: bulk SQL
+   skips the submit's and the save's), then ``ANALYZE``;
 2. times each service call (``nqpf.web.services``, the code behind the routes, without
-   HTTP) for the park officer (scope 4403) ``--runs`` times after a warm-up, and prints
-   p50 / p95 wall time: the dashboard, the map (province and national), the chain view
-   (three modes), the industry view, the park's carbon view, list pages (unfiltered,
-   by region + chain, by level + score band, sorted by total, the reminder filter) and
-   the full XLSX export of the list.
+   HTTP) for the park officer ``--runs`` times after a warm-up, and prints p50 / p95 wall
+   time: the dashboard, the map (province and national), the chain view (three modes),
+   the industry view, the park's carbon view, list pages (unfiltered, by region + chain,
+   by level + score band, sorted by total, the reminder filter) and, as the platform
+   admin, the XLSX export of the whole list (100,000 rows);
+3. with ``--http``, starts ``nqpf serve`` (uvicorn, ``--workers`` processes, no job
+   worker) on the same database, signs the officer and the admin in through the pages as
+   a browser does (password, then the two-factor enrolment their roles require, with the
+   code an authenticator app shows for the page's secret), and times each view's page,
+   its JSON and its downloads (map PNG, XLSX) through real requests (httpx), sent by 1
+   then by 4 concurrent clients (``--clients 1,4``; ``--runs`` requests per call), and
+   the export as the admin.
 
 Usage: ``python benchmarks/bench_views.py [--enterprises 100000] [--runs 20]
-[--only map,list] [--baseline OLD/src --baseline-runs 2]``.  ``--baseline`` times the
-same calls with another tree's ``src`` (e.g. ``git archive`` of a commit before the
-summary table) on the same database in a subprocess, and prints the ratios.  The data is
-synthetic (示例数据); the numbers are this machine's.
+[--only map,list] [--baseline OLD/src --baseline-runs 5] [--http --clients 1,4
+--workers 2] [--url URL]``.  ``--baseline`` times the same service calls with another
+tree's ``src`` (``git archive`` of a commit before the change) on the same database in
+a subprocess, before this tree's, and prints the ratios; ``--url`` times an already
+loaded database (with ``--http``: over HTTP only).  The data is synthetic (示例数据);
+the numbers are this machine's.
 
-Measured 2026-12-07, one run, 100,000 enterprises (90,002 in the officer's scope),
-300,000 assessments, PostgreSQL 15 on the 2-core machine shared with six other agents
-(load average 8–16 during the run, so every wall time is inflated several-fold); before =
-the tree before the summary table (2 runs per call), after = with it (20 runs):
+Measured 2026-12-07 03:45–03:56 UTC, one run, 100,000 enterprises (90,002 in the
+officer's scope), 300,000 assessments, 20,000 inventories, PostgreSQL 15 on the 2-core
+machine shared with other agents (load average 4.7–6.9 during the run, so every wall
+time is inflated, and unevenly: the list calls and the export, which did not change,
+ran 1.5–2.9× faster in the "after" half than in the "before" half — the load fell in
+between, so the ratios below overstate the change by about that much).  Before = a0b8c41 (park view
+and carbon map from the inventories' JSON, region options by their own query; 5 runs),
+after = this tree (20 runs); ms:
 
-======================================  ===========  ===========  =======  =========
-call                                    before p95   after p95    ratio    target
-======================================  ===========  ===========  =======  =========
-dashboard (officer, 4403)                   26,498          848      31×    ≤ 300
-map, province (prefectures)                  7,235          499      14×    ≤ 300
-map, national (coverage)                     9,077          470      19×    ≤ 300
-chain view 新能源汽车 (cluster)             32,733          764      43×    ≤ 300
-chain view (lead)                           28,237        1,009      28×    ≤ 300
-chain view (platform)                       23,911          862      28×    ≤ 300
-industry view (门类 C)                      19,463          457      43×    ≤ 300
-park view (carbon 2023, 20,000 inv.)         2,164        1,555       1×    ≤ 300
-list page 1 by name                            476          250       2×    ≤ 200
-list region + chain                            174          260       1×    ≤ 200
-list level 2, score 40–60                    4,120          171      24×    ≤ 200
-list sorted by total, page 50                7,529          580      13×    ≤ 200
-list reminders (due)                         2,534          889       3×    ≤ 200
-XLSX export, 90,002 rows                    39,102       26,762     1.5×   ≤ 10,000
-======================================  ===========  ===========  =======  =========
+=======================================  ==============  ==============  =====  =========
+service call (no HTTP)                   before p50/p95  after p50/p95   ratio  target
+=======================================  ==============  ==============  =====  =========
+dashboard (officer, 4403)                    641 / 732       282 / 403    1.8×  ≤ 300
+map, province (prefectures)                  194 / 300       120 / 172    1.7×  ≤ 300
+map, national (coverage)                     167 / 171       107 / 192    0.9×  ≤ 300
+chain view 新能源汽车 (cluster)              426 / 576       372 / 483    1.2×  ≤ 300
+chain view (lead)                            490 / 525       447 / 638    0.8×  ≤ 300
+chain view (platform)                        450 / 583       357 / 466    1.3×  ≤ 300
+industry view (门类 C)                       237 / 304       228 / 291    1.0×  ≤ 300
+park view (carbon 2023, 18,020 inv.)         689 / 793       259 / 497    1.6×  ≤ 300
+list page 1 by name                          140 / 162        86 / 111    1.5×  ≤ 200
+list region + chain                          106 / 179        39 /  61    2.9×  ≤ 200
+list level 2, score 40–60                    104 / 191        81 /  99    1.9×  ≤ 200
+list sorted by total, page 50                462 / 486       214 / 280    1.7×  ≤ 200
+list reminders (due)                         242 / 342       119 / 151    2.3×  ≤ 200
+XLSX export, 100,000 rows (admin)         16,195 / 20,535  9,785 / 9,933  2.1×  ≤ 10,000
+=======================================  ==============  ==============  =====  =========
 
-The latest-result summary (``assessment_latest``) was back-filled in 99 s for 200,000
-submitted results (what the migration costs an existing database of this size).
+The same old and new service functions called alternately in one process (a scratch
+script, not kept) on a database loaded the same way (21 rounds each, load average
+6.6–7.3), where the drift cancels:
+park view p50 573 → 332 ms (min 413 → 190), dashboard p50 700 → 531 ms (min 414 → 330).
+On the quiet machine the issue's figures were dashboard 242 and park view 301 ms p95.
 
-Where the time goes now: the views join ``organization``, ``enterprise_profile`` and
-``assessment_latest`` (100,000 rows each; ~0.15–0.3 s of this machine under load) and add
-up a dozen to forty sums per row — the dashboard in one statement over a CTE grouped four
-ways, the chain view only over its chain's members (found by a text match on the stored
-chain list, which PostgreSQL cannot estimate, so it sorts on disk), the industry view by
-class, each also by level; no result JSON is decoded.  Not touched: the park view reads
-each inventory's JSON (a carbon summary would do for it what the assessment summary did
-here), and the list's unfiltered count and first page (~0.2 s, the join of 90,000
-enterprises).  The export spends most of its time in XlsxWriter (~15 µs per cell under
-this load, ~1 M cells; openpyxl's write-only mode took twice as long on the same rows);
-meeting 10 s would take a writer that emits the sheet XML itself.
+Over HTTP in the same run (after; p50 / p95 ms; 20 requests per row, sent by 1 client,
+then by 4 concurrent clients on the 2 uvicorn workers, so 4 clients queue on the 2
+cores; the park page is 4.1 MB of HTML, its JSON 4.7 MB, the export 6.2 MB):
+
+=====================================  ===============  ===============
+request (park officer; export: admin)         1 client        4 clients
+=====================================  ===============  ===============
+dashboard page (with the map)                516 / 555        592 / 984
+dashboard JSON                               404 / 807        585 / 647
+dashboard XLSX                               518 / 639        647 / 743
+map JSON, province                           161 / 196        236 / 304
+map JSON, national coverage                  122 / 188        234 / 271
+map JSON, carbon intensity                   217 / 273        365 / 414
+map PNG, province                            359 / 529        541 / 850
+map XLSX, province                           194 / 260        321 / 422
+chain page (cluster)                         384 / 512        535 / 703
+chain JSON (cluster)                         352 / 448        545 / 626
+chain page (lead)                            333 / 453        528 / 662
+chain JSON (lead)                            371 / 455        491 / 529
+chain page (platform)                        437 / 517        517 / 563
+chain JSON (platform)                        429 / 497        634 / 837
+chain XLSX (cluster)                         452 / 513      731 / 1,787
+industry page (门类 C)                         229 / 359        488 / 516
+industry JSON (门类 C)                         198 / 266        498 / 530
+industry XLSX (门类 C)                         231 / 261        555 / 607
+park page (carbon 2023)                  1,361 / 1,635    3,064 / 4,399
+park JSON (carbon 2023)                      486 / 831    1,186 / 1,778
+park XLSX (carbon 2023)                  1,215 / 1,898    3,153 / 3,530
+list page 1 by name (page)                   102 / 140        234 / 275
+list page 1 by name (JSON)                    91 / 110        236 / 273
+list region + chain (page)                     83 / 89        132 / 188
+list region + chain (JSON)                     81 / 93        148 / 238
+list level 2, 40–60 (page)                    80 / 153        186 / 498
+list level 2, 40–60 (JSON)                    71 / 115        181 / 218
+list by total, page 50 (page)                272 / 404        803 / 960
+list by total, page 50 (JSON)                307 / 455        704 / 788
+list reminders (page)                        184 / 354        410 / 519
+list reminders (JSON)                        139 / 176        427 / 471
+XLSX export, 100,000 rows (admin)      10,235 / 11,437                —
+=====================================  ===============  ===============
+
+The carbon summary (``carbon_summary``) was back-filled in 2.7 s for 20,000 inventories
+(the migration's cost for a database of this size; the latest-result summary 39 s).
+
+Where the time goes now: the park view reads each inventory's three numbers from the
+summary and adds them up by 大类 in one statement over a CTE of the year's visible
+inventories (the enterprises in view are counted apart; the years come from one probe
+per year of the table), so no JSON is decoded; what is left is the join of 90,000
+visible organizations and profiles (~40 ms quiet, twice) and building and sorting the
+18,020 per-enterprise rows in Python (~40 ms).  Over HTTP the park page and JSON are
+dominated by those 18,020 rows (4 MB of HTML, 4.7 MB of JSON: template and pydantic),
+not by the database: listing every enterprise on the page is what would have to change
+to bring the page under 300 ms.  The dashboard is one statement (a CTE of the 90,002
+visible enterprises with their latest results, grouped four ways); its region options
+now come from that statement's groups when no filter is set, which saves a second scan
+of the visible enterprises.  The map's carbon measure reads the summary.  The export
+spends most of its time in XlsxWriter (~1 M cells); 100,000 rows took 9.8–10.2 s at
+load 5–6, at the limit.
 """
 
 from __future__ import annotations

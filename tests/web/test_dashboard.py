@@ -3,6 +3,7 @@ visibility per actor, filters, drafts and latest seq, XLSX, page, SVG and escapi
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -688,7 +689,7 @@ def test_views_match_direct_sql(app, client, fw, monkeypatch):
     assert all(not r["label"].startswith("未知") for r in body["rows"])
 
 
-def test_park_carbon_matches_direct_sql(app, client, monkeypatch):
+def test_park_carbon_matches_direct_sql(app, client, monkeypatch, login):
     import json as _json
 
     from sqlalchemy import text
@@ -726,6 +727,17 @@ def test_park_carbon_matches_direct_sql(app, client, monkeypatch):
     assert {g["key"]: g["tco2"] for g in body["industries"]} == pytest.approx(dict(by_ind))
     assert [g["tco2"] for g in body["industries"]] == sorted(by_ind.values(), reverse=True)
     assert all(not g["label"].startswith("未知") for g in body["industries"])
+    # the page lists the enterprises by emissions a page at a time (here 3), ranked on
+    monkeypatch.setattr("nqpf.web.routes.dashboard.PARK_PAGE_ROWS", 3)
+    names = [e["name"] for e in body["enterprises"]]
+    assert len(names) > 6
+    c = login(acc.email, acc.password)
+    page = c.get("/dashboard/park", params={"page": 2}).text
+    shown = re.findall(r'<td class="n">(\d+)</td><td><a href="/enterprises/\d+/carbon">([^<]*)</a>', page)
+    assert shown == [(str(i + 1), html.escape(names[i])) for i in (3, 4, 5)]
+    assert f"第 2 / {-(-len(names) // 3)} 页" in page
+    last = c.get("/dashboard/park", params={"page": 99_999}).text  # past the end: the last
+    assert html.escape(names[-1]) in last and html.escape(names[0]) not in last
     # an authority of another region sees none of these inventories
     other = accounts.by_role("外地主管部门人员")
     r = client.post("/api/v1/auth/token", json=_credentials(app, other))

@@ -29,6 +29,8 @@ __all__ = ["api", "pages"]
 api = APIRouter(tags=["dashboard"])
 pages = APIRouter()
 
+PARK_PAGE_ROWS = 50  # enterprises a page of the park view (the XLSX has them all)
+
 
 FrameworkQ = Annotated[
     str,
@@ -803,8 +805,11 @@ def park_page(
     actor: PageActorDep,
     region: Annotated[str, Query(max_length=12)] = "",
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    """The park view page: the carbon roll-up by industry and enterprise."""
+    """The park view page: the carbon roll-up by industry, and the enterprises by emissions
+    (largest first) ``PARK_PAGE_ROWS`` a page — a park of 18,000 inventories was a 4 MB
+    page; the XLSX has them all."""
     try:
         view = svc.park_view(session, actor, region=region, year=year)
     except FieldError as exc:
@@ -818,11 +823,16 @@ def park_page(
         if top else None
     )  # fmt: skip
     query = _query(region=view.filters.region, year=view.year)
+    pages_total = max(1, -(-len(view.enterprises) // PARK_PAGE_ROWS))
+    page = min(page, pages_total)
+    first = (page - 1) * PARK_PAGE_ROWS
     return render(
         request,
         "dashboard/park.html",
         {"view": view, "error": None, "form": {"region": region}, "chart": chart,
-         "xlsx_url": f"/api/v1/dashboard/park.xlsx?{query}", "q": _query},
+         "xlsx_url": f"/api/v1/dashboard/park.xlsx?{query}", "q": _query, "query": query,
+         "page": page, "pages_total": pages_total, "first": first,
+         "rows": view.enterprises[first:first + PARK_PAGE_ROWS]},
     )  # fmt: skip
 
 

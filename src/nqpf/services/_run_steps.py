@@ -165,6 +165,7 @@ def load_panel(
         return Loaded(None, checker.report(), None, checker)  # type: ignore[arg-type]
     release_freed_memory()  # the table was read through Arrow and pandas
     checked = checker.check_panel(panel, positive=positive, nonnegative=nonnegative)
+    release_freed_memory()  # the outlier checks' (n, m) masks and per-period copies
     report = checker.report(checked)
     if strict:
         report.raise_for_errors()

@@ -306,6 +306,7 @@ def run_index(
         say("coupling", 0, 1, "")
         scores = _subsystem_scores(cfg, system, panel, fit_panel, result, source)
         coupling = _coupling(cfg.coupling, panel, scores, source)
+        steps.release_freed_memory()  # the subsystems' scoring chunks
         say("coupling", 1, 1, f"耦合协调度: {len(scores.columns)} 个子系统 ({cfg.coupling.method})")
 
     say("tables", 0, 1, "")
@@ -556,6 +557,19 @@ def _joined(*parts: Any) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
+def _coupling_columns(coupling: CouplingResult) -> dict[str, Any]:
+    """The columns of ``coupling.to_frame()`` without copies: C, T, D are the result's
+    arrays and the two classes categories (1e6 rows of class names are ~40 MB as text;
+    the writers write the text)."""
+    return {
+        "C": coupling.C,
+        "T": coupling.T,
+        "D": coupling.D,
+        "coordination": pd.Categorical(coupling.D_class),
+        "coupling_stage": pd.Categorical(coupling.C_stage),
+    }
+
+
 def weight_tables(system: IndicatorSystem, result: Any) -> dict[str, pd.DataFrame]:
     """The ``weights`` table (each indicator with its system row, weight and the method's
     details) and the ``dimension_weights`` table of a :class:`WeightResult`."""
@@ -621,7 +635,7 @@ def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str
         groups = {g: ob.by_group[:, k] for k, g in enumerate(ob.groups)}
         tables["obstacles_dimension"] = _joined(ids, groups)
     if coupling is not None:
-        tables["coupling"] = _joined(ids, scores.add_prefix("U_"), coupling.to_frame())
+        tables["coupling"] = _joined(ids, scores.add_prefix("U_"), _coupling_columns(coupling))
     if len(panel.filled):
         tables["filled_cells"] = panel.filled
     tables["metadata"] = steps.metadata_frame(meta)

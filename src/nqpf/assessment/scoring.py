@@ -871,20 +871,21 @@ class _RowErrors:
         messages_en: np.ndarray | str,
     ) -> None:
         """Mark the rows in ``mask`` bad in ``column``: one message (Chinese, English) for
-        all, or one per row."""
+        all, or one per marked row (in row order)."""
         idx = self.positions[mask]
         if idx.size:
             self.bad[idx] = True
             self.pos.append(idx)
             self.col.append(column)
             self.val.append(self.table[column].to_numpy(dtype=object)[idx])
-            self.msg.append(self._per_row(messages, mask, idx.size))
-            self.msg_en.append(self._per_row(messages_en, mask, idx.size))
+            self.msg.append(self._per_row(messages, idx.size))
+            self.msg_en.append(self._per_row(messages_en, idx.size))
 
     @staticmethod
-    def _per_row(messages: np.ndarray | str, mask: np.ndarray, size: int) -> np.ndarray:
-        msgs = np.asarray(messages, dtype=object)
-        return np.full(size, messages, dtype=object) if msgs.ndim == 0 else msgs[mask]
+    def _per_row(messages: np.ndarray | str, size: int) -> np.ndarray:
+        if isinstance(messages, str):
+            return np.full(size, messages, dtype=object)
+        return messages
 
     def frame(self) -> pd.DataFrame:
         """One row per problem, by row position (problems of a row in the order found)."""
@@ -954,8 +955,7 @@ def _choice_points(
     """Points per row of a choice question, each distinct answer scored once; bad ones noted."""
     codes, stored, why, why_en = _distinct_answers(framework, q.id, col)
     errors.record(codes == -1, q.id, f"{_label_cn(q)}缺少答案", _missing_en(q))
-    row_why = why[codes]
-    errors.record(row_why != "", q.id, row_why, why_en[codes])
+    _record_refused(errors, q.id, np.ones(len(codes), dtype=bool), codes, why, why_en)
     points = np.array([0.0 if a is None else _answer_points(q, a) for a in stored])
     return points[codes]
 
@@ -985,11 +985,27 @@ def _numbers(
     if rest.any():
         codes, stored, why, why_en = _distinct_answers(framework, key, col[rest])
         x[rest] = np.array([np.nan if a is None else float(a) for a in stored])[codes]
-        messages = np.full(len(col), "", dtype=object)
-        messages_en = messages.copy()
-        messages[rest], messages_en[rest] = why[codes], why_en[codes]
-        errors.record(messages != "", key, messages, messages_en)
+        _record_refused(errors, key, rest, codes, why, why_en)
     return x
+
+
+def _record_refused(
+    errors: _RowErrors,
+    key: str,
+    rows: np.ndarray,
+    codes: np.ndarray,
+    why: np.ndarray,
+    why_en: np.ndarray,
+) -> None:
+    """Note the refused cells among ``rows`` (a mask; ``codes`` are their answers' codes
+    from :func:`_distinct_answers`): which codes are refused is decided once per distinct
+    answer, and only the refused rows' reasons are gathered, so a clean column costs a
+    take of booleans, not a string per row."""
+    refused = np.array([w != "" for w in why], dtype=bool)[codes]
+    if refused.any():
+        bad = np.zeros(len(rows), dtype=bool)
+        bad[rows] = refused
+        errors.record(bad, key, why[codes[refused]], why_en[codes[refused]])
 
 
 def _number_points(

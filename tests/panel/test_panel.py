@@ -105,6 +105,25 @@ def test_float_periods_become_integers_and_mixed_labels_become_text(wide):
     assert p.n_obs == 9
 
 
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+def test_text_labels_are_the_same_whatever_the_text_storage(dtype):
+    # Arrow-backed text is factorized as stored; the labels, their order (code points:
+    # "B" < "a" < "乙" < "甲") and the rows must be those of Python strings.
+    frame = pd.DataFrame(
+        {"u": ["甲", "a", "B", "乙", "甲", "a", "B", "乙"], "t": [1] * 4 + [2] * 4,
+         "x": np.arange(8.0)}
+    )  # fmt: skip
+    frame["u"] = frame["u"].astype(dtype)
+    p = Panel.from_frame(frame, entity="u", period="t")
+    assert p.entity_labels.tolist() == ["B", "a", "乙", "甲"]
+    assert p.entities.tolist() == ["B", "a", "乙", "甲"] * 2
+    assert p.values[:, 0].tolist() == [2.0, 1.0, 3.0, 0.0, 6.0, 5.0, 7.0, 4.0]
+    frame.loc[3, "u"] = None
+    with pytest.raises(DataValidationError, match="missing label") as err:
+        Panel.from_frame(frame, entity="u", period="t")
+    assert err.value.row == 5
+
+
 # ---------------------------------------------------------------- dataframe kinds
 KINDS = {
     "pandas": (lambda df: df, pd.DataFrame),

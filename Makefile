@@ -26,8 +26,10 @@ demo: $(STAMP)
 	$(BIN)/nqpf analyze run examples/nqpf-analyze.yaml
 	$(BIN)/nqpf demo --data-dir $(DATA) --reuse --port $(PORT) $(if $(filter 0,$(SERVE)),--no-serve,)
 
+# worksteal: the two workers split the tests in halves and an idle one takes queued tests
+# from the other, keeping a module's tests (and its shared fixtures) together
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -rs
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q -rs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

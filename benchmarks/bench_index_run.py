@@ -66,6 +66,35 @@ top obstacles, coupling: ~200 MiB), their tables and the writers' slices.  Under
 (``read_table`` 1.9 s, of which PyArrow's parser 1.6 s), weighting with the refit 1.8
 s, scoring 0.8 s; ``write_run`` 9.9 s wall in two writer threads (4.6 s CPU: float text
 and Parquet encoding of 26 files, 1049 MiB).
+
+Measured again 2026-12-07 04:10 UTC, ``--repeat 2 --stages --check --baseline`` the
+tree of 3ec2415 (the state above), load average 3–3.5 (wall times not comparable):
+
+=========  ==============================  ==============================
+stage      before: CPU s, peak MiB, ×CSV     after: CPU s, peak MiB, ×CSV
+=========  ==============================  ==============================
+imports    0.76    236  1.6              0.74    237  1.6
+load       2.36    726  4.9              1.85    681  4.6
+weights    0.78    726  4.9              1.02    681  4.6
+aggregate  0.74    785  5.3              0.67    748  5.1
+coupling   0.07    785  5.3              0.09    748  5.1
+tables     0.35    876  5.9              0.15    768  5.2
+write      4.79    912  6.2              4.97    769  5.2
+run        CPU 10.27 s, peak 930 MiB     CPU 11.15 s, peak 774 MiB
+=========  ==============================  ==============================
+
+Peak 930 → 774 MiB (1.20× less) = 5.2× the CSV, or 531 MiB = 3.6× above the imports
+(before 677 = 4.6×); outputs the same (``--check``, max |diff| 0).  The ~60 MiB left by
+``Panel.from_frame`` were the interpreter's memory pools of the 1e6 Python strings made
+to factorize the firm column: the 50,000 labels kept, one in twenty strings, pinned
+every pool; Arrow-backed text is now factorized as stored.  Also: coupling classes are
+categories (their text was ~40 MiB per copy), freed pages are given back after the
+quality checks, the coupling and each big table written, and the writers convert
+16,384 rows at a time (two writer threads held ~90 MiB of 65,536-row slices).  What
+remains: the imports (237), the panel (matrix 137, labels and codes 32), the per-row
+results (~160) and coupling (~65), the tables' own columns (~45) and transients of
+40–70 MiB in scoring (the sub-index frames are copied, ranks sorted), in tables and in
+writing.  Loading straight into one matrix would lower the load stage (681) only.
 """
 
 from __future__ import annotations

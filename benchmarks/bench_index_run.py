@@ -71,16 +71,16 @@ Measured again 2026-12-07 04:10 UTC, ``--repeat 2 --stages --check --baseline`` 
 tree of 3ec2415 (the state above), load average 3–3.5 (wall times not comparable):
 
 =========  ==============================  ==============================
-stage      before: CPU s, peak MiB, ×CSV     after: CPU s, peak MiB, ×CSV
+stage      before: CPU s, peak MiB, ×CSV   after: CPU s, peak MiB, ×CSV
 =========  ==============================  ==============================
-imports    0.76    236  1.6              0.74    237  1.6
-load       2.36    726  4.9              1.85    681  4.6
-weights    0.78    726  4.9              1.02    681  4.6
-aggregate  0.74    785  5.3              0.67    748  5.1
-coupling   0.07    785  5.3              0.09    748  5.1
-tables     0.35    876  5.9              0.15    768  5.2
-write      4.79    912  6.2              4.97    769  5.2
-run        CPU 10.27 s, peak 930 MiB     CPU 11.15 s, peak 774 MiB
+imports    0.76    236  1.6                0.74    237  1.6
+load       2.36    726  4.9                1.85    681  4.6
+weights    0.78    726  4.9                1.02    681  4.6
+aggregate  0.74    785  5.3                0.67    748  5.1
+coupling   0.07    785  5.3                0.09    748  5.1
+tables     0.35    876  5.9                0.15    768  5.2
+write      4.79    912  6.2                4.97    769  5.2
+run        CPU 10.27 s, peak 930 MiB       CPU 11.15 s, peak 774 MiB
 =========  ==============================  ==============================
 
 Peak 930 → 774 MiB (1.20× less) = 5.2× the CSV, or 531 MiB = 3.6× above the imports

@@ -724,26 +724,46 @@ def _text_columns(
     records: Sequence[Mapping], keys: Sequence[str], cells: np.ndarray | None
 ) -> dict[str, pd.Series]:
     """The ``keys`` of ``records`` (their cells as an n × k block, or None when a record
-    lacks a key) as pandas' Arrow string columns when every cell is text (None or NaN
-    where missing): checked by one scan and converted by one Arrow call over the cells in
+    lacks a key) as categorical columns of their texts when every cell is text (None or
+    NaN where missing): checked by one scan, converted by one Arrow call over the cells in
     record order (read column by column, the scattered string objects take Arrow twice as
-    long), then split by ``take``.  Otherwise each column on its own
-    (:func:`_text_column`)."""
+    long) and coded by one hash pass (:func:`_coded_text`), so each column is its codes
+    into the distinct texts and scoring groups equal answers by those codes, not by the
+    strings again.  Otherwise each column on its own (:func:`_text_column`)."""
     if not keys:
         return {}
     if cells is None:
         return {c: _text_column(v) for c, v in _object_columns(records, keys).items()}
     n, k = cells.shape
     flat = cells.ravel()  # record order, contiguous (a copy of the pointers)
-    texts = _arrow_text(flat)
-    if texts is None:
+    coded = _coded_text(flat)
+    if coded is None:
         return {c: _text_column(v) for c, v in _block_columns(keys, cells).items()}
+    codes, texts = coded
+    codes = codes.reshape(n, k)
     out = {}
     for j, c in enumerate(keys):
-        column = texts.take(np.arange(j, n * k, k))
-        # A column with no text at all is not text to pandas either.
-        out[c] = _inferred(flat[j::k]) if column.null_count == n else column.to_pandas()
+        column = np.ascontiguousarray(codes[:, j])
+        if (column == -1).all():  # a column with no text at all is not text to pandas either
+            out[c] = _inferred(flat[j::k])
+        else:
+            text = pd.Categorical.from_codes(column, categories=texts, validate=False)
+            out[c] = pd.Series(text, copy=False)
     return out
+
+
+def _coded_text(values: np.ndarray) -> tuple[np.ndarray, pd.Index] | None:
+    """``values`` as codes into their distinct texts (-1 where missing) if pandas would
+    read them as text (:func:`_arrow_text`), else None.  Arrow hashes the texts it holds
+    as bytes, faster than a hash table of the Python strings."""
+    import pyarrow.compute as pc
+
+    texts = _arrow_text(values)
+    if texts is None:
+        return None
+    coded = texts.dictionary_encode()
+    codes = pc.fill_null(coded.indices, -1).to_numpy()
+    return codes, pd.Index(coded.dictionary.to_pylist(), dtype=object)
 
 
 def _text_column(values: np.ndarray) -> pd.Series:

@@ -450,3 +450,70 @@ def test_submit_is_atomic(app, world, fw, monkeypatch):
     row = _row(app, aid)
     assert row.status == "draft" and row.result is None
     assert not _events(app, "submit")
+
+
+def test_concurrent_submits_of_one_enterprise_keep_its_latest_result(app, world, fw, request):
+    """Two drafts of one enterprise submitted at once (two transactions): both succeed and
+    the views' summary row is the one a rebuild from scratch gives — the second submit
+    waits for the first instead of hitting the summary's unique key (a 500 on PostgreSQL)
+    or missing the first's result."""
+    import threading
+
+    from nqpf.web.authz import load_actor
+    from nqpf.web.models import AssessmentLatest, User
+    from nqpf.web.services import assessments as svc
+    from nqpf.web.services.latest_results import refresh_latest
+
+    ent = world.orgs["ent_sz"]
+    sessions = [app.state.session_factory() for _ in range(2)]
+    for s in sessions:
+        request.addfinalizer(s.close)
+    email = world.emails["ent_member"]
+    actors = [load_actor(s, s.scalars(select(User).where(User.email == email)).one()) for s in sessions]
+    row, _ = svc.start(sessions[0], actors[0], ent, FW)
+    row = svc.save_answers(sessions[0], actors[0], row.id, complete_answers(fw), row.revision)
+    # a second open draft of the same enterprise (as another framework's draft would be:
+    # the summary is rebuilt per enterprise)
+    twin = Assessment(enterprise_id=ent, framework_id=row.framework_id, seq=row.seq + 1,
+                      framework_version=row.framework_version, status="draft",
+                      responses=row.responses, revision=1, created_by=row.created_by)  # fmt: skip
+    sessions[0].add(twin)
+    sessions[0].commit()
+    drafts = [row.id, twin.id]
+
+    first_in_commit, release = threading.Event(), threading.Event()
+    commit = sessions[0].commit
+
+    def held_commit():  # the first submit holds its transaction open until released
+        first_in_commit.set()
+        release.wait(20)
+        commit()
+
+    sessions[0].commit = held_commit
+    errors: list[BaseException] = []
+
+    def submit(i: int) -> None:
+        try:
+            svc.submit(sessions[i], actors[i], drafts[i])
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    one = threading.Thread(target=submit, args=(0,))
+    one.start()
+    assert first_in_commit.wait(20)
+    two = threading.Thread(target=submit, args=(1,))
+    two.start()
+    two.join(0.5)  # the second reaches its wait on the first (or would race past it)
+    release.set()
+    one.join(20)
+    two.join(20)
+    assert not errors, errors
+    with app.state.session_factory() as s:
+        assert {r.status for r in s.scalars(select(Assessment).where(Assessment.id.in_(drafts)))} == {"submitted"}
+        columns = [c for c in AssessmentLatest.__table__.columns if c.name != "id"]
+        stored = s.execute(select(*columns).where(AssessmentLatest.enterprise_id == ent)).all()
+        refresh_latest(s, [ent])
+        assert s.execute(select(*columns).where(AssessmentLatest.enterprise_id == ent)).all() == stored
+        latest = max(drafts, key=lambda a: s.get(Assessment, a).seq)
+        assert [r.assessment_id for r in stored] == [latest]
+        s.rollback()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from nqpf.assessment import Framework
 from nqpf.assessment.rollup import level_names
 from nqpf.services.assess_rollup import latest_summaries, summary_fits
-from nqpf.web.models import Assessment, AssessmentLatest
+from nqpf.web.models import Assessment, AssessmentLatest, Organization
 
 __all__ = ["Sums", "refresh_latest", "sum_columns"]
 
@@ -44,6 +44,18 @@ def refresh_latest(session: Session, enterprise_ids: Iterable[int] | None = None
         session.execute(delete(AssessmentLatest))
     else:
         ids = sorted(set(enterprise_ids))
+        # Two submits of one enterprise (two drafts, two frameworks) in two transactions
+        # would each delete and re-insert its rows: the second hits the unique key, or
+        # rebuilds without the first's result. Lock the enterprises (in id order, so no
+        # deadlock) before reading: the second waits, then reads the first's commit.
+        # FOR NO KEY UPDATE leaves foreign-key checks of other inserts alone; SQLite
+        # serialises writers and ignores it.
+        session.execute(
+            select(Organization.id)
+            .where(Organization.id.in_(ids))
+            .order_by(Organization.id)
+            .with_for_update(key_share=True)
+        )
     written = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]

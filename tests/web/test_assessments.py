@@ -469,7 +469,9 @@ def test_concurrent_submits_of_one_enterprise_keep_its_latest_result(app, world,
     for s in sessions:
         request.addfinalizer(s.close)
     email = world.emails["ent_member"]
-    actors = [load_actor(s, s.scalars(select(User).where(User.email == email)).one()) for s in sessions]
+    actors = [
+        load_actor(s, s.scalars(select(User).where(User.email == email)).one()) for s in sessions
+    ]
     row, _ = svc.start(sessions[0], actors[0], ent, FW)
     row = svc.save_answers(sessions[0], actors[0], row.id, complete_answers(fw), row.revision)
     # a second open draft of the same enterprise (as another framework's draft would be:
@@ -509,11 +511,15 @@ def test_concurrent_submits_of_one_enterprise_keep_its_latest_result(app, world,
     two.join(20)
     assert not errors, errors
     with app.state.session_factory() as s:
-        assert {r.status for r in s.scalars(select(Assessment).where(Assessment.id.in_(drafts)))} == {"submitted"}
+        assert {
+            r.status for r in s.scalars(select(Assessment).where(Assessment.id.in_(drafts)))
+        } == {"submitted"}
         columns = [c for c in AssessmentLatest.__table__.columns if c.name != "id"]
         stored = s.execute(select(*columns).where(AssessmentLatest.enterprise_id == ent)).all()
         refresh_latest(s, [ent])
-        assert s.execute(select(*columns).where(AssessmentLatest.enterprise_id == ent)).all() == stored
+        assert (
+            s.execute(select(*columns).where(AssessmentLatest.enterprise_id == ent)).all() == stored
+        )
         latest = max(drafts, key=lambda a: s.get(Assessment, a).seq)
         assert [r.assessment_id for r in stored] == [latest]
         s.rollback()

@@ -672,6 +672,10 @@ def _cell_blocks(
     the rest.
     """
     n = len(records)
+    same = _same_key_cells(records)
+    if same is not None and all(key in same[1] for keys in groups for key in keys):
+        cells, column = same
+        return [np.take(cells, [column[key] for key in keys], axis=1) for keys in groups]
     flat = _row_major(records, [key for keys in groups for key in keys])
     if flat is None:
         blocks = [_row_major(records, keys) if keys else None for keys in groups]
@@ -679,6 +683,26 @@ def _cell_blocks(
     cells = flat.reshape(n, -1)
     ends = np.cumsum([len(keys) for keys in groups])
     return [cells[:, end - len(keys) : end] for keys, end in zip(groups, ends, strict=True)]
+
+
+def _same_key_cells(records: Sequence[Mapping]) -> tuple[np.ndarray, dict[Any, int]] | None:
+    """Every value of every record as an n × m object block and each key's column, when
+    all records are dicts with the first record's keys in its order (as rows read from
+    JSON, a DataFrame or a form are); else None.
+
+    Walking a dict's values costs less than looking its keys up one by one (each look-up
+    hashes and probes); the keys are checked first, record by record, as tuples equal to
+    the first record's (equal keys are mostly the same objects, compared by identity).
+    """
+    order = tuple(records[0])
+    try:
+        if not order or not all(map(order.__eq__, map(tuple, records))):
+            return None
+        values = itertools.chain.from_iterable(map(dict.values, records))
+        cells = np.fromiter(values, dtype=object, count=len(records) * len(order))
+    except TypeError:  # a record that is not a dict: read key by key
+        return None
+    return cells.reshape(len(records), -1), {key: j for j, key in enumerate(order)}
 
 
 def _row_major(records: Sequence[Mapping], keys: Sequence[str]) -> np.ndarray | None:
@@ -809,8 +833,10 @@ def _number_columns(
     out = {}
     for j, c in enumerate(keys):
         x = np.ascontiguousarray(block[j::k])
-        # A column with no number at all is not a number column to pandas either.
-        out[c] = _inferred(flat[j::k]) if np.isnan(x).all() else pd.Series(x, copy=False)
+        # A column with no number at all is not a number column to pandas either (its
+        # first cell settles most columns without a scan; ints are never NaN).
+        empty = np.isnan(x[0]) and np.isnan(x).all()
+        out[c] = _inferred(flat[j::k]) if empty else pd.Series(x, copy=False)
     return out
 
 

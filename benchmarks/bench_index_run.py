@@ -182,7 +182,10 @@ _STAGES_CHILD = textwrap.dedent(
                         (quality.QualityReport, "to_xlsx")):
         timed(owner, name)
     cfg = load_index_config(sys.argv[2])
-    run = run_index(cfg, progress=record)
+    try:  # as `nqpf index run` calls it (a tree before keep_values: without)
+        run = run_index(cfg, progress=record, keep_values=False)
+    except TypeError:
+        run = run_index(cfg, progress=record)
     try:
         write_run(run, progress=record)
     except TypeError:
@@ -372,7 +375,10 @@ def profile(config: Path, top: int) -> None:
     prof = cProfile.Profile()
     prof.enable()
     cfg = load_index_config(config)
-    run = run_index(cfg, progress=record)
+    try:  # as `nqpf index run` calls it (a tree before keep_values: without)
+        run = run_index(cfg, progress=record, keep_values=False)
+    except TypeError:
+        run = run_index(cfg, progress=record)
     write_run(run, progress=record) if _accepts_progress(write_run) else write_run(run)
     prof.disable()
     marks.append((time.perf_counter() - t0, time.process_time() - c0, "end"))

@@ -345,6 +345,16 @@ def test_per_period_entropy_with_weighted_sum(run, demo_panel):
         np.testing.assert_allclose(r.result.index[rows], x @ W[t], rtol=1e-10)
     subs = r.tables["index"][DIMS].sum(axis=1)
     np.testing.assert_allclose(subs, r.tables["index"]["index"], rtol=1e-12)
+    # each coupling subsystem score is its sub-index over that year's weight of its
+    # indicators (the refit of a separable method restricted to the subsystem)
+    names = list(r.result.indicators)
+    for t, year in enumerate(YEARS):
+        rows = demo_panel.periods == year
+        for g, ids in SYSTEM.groups("dimension").items():
+            w = W[t, [names.index(i) for i in ids]].sum()
+            sub = r.result.sub_indices["dimension"][g].to_numpy()[rows]
+            expected = np.clip(sub / r.config.method.scale / w, 0, 1)
+            np.testing.assert_allclose(r.coupling_scores[g].to_numpy()[rows], expected, rtol=1e-12)
 
 
 def test_per_period_dimension_weights_sum_to_one_each_year(run):

@@ -59,7 +59,7 @@ def run(
     check_engine(cfg)  # the engine can run here: before the output folder is touched
     target = run_output_dir(cfg, out)  # checked, and locked, before computing
     with output_lock(target), progress_display(console, quiet) as progress:
-        result = run_index(cfg, progress=progress, formats=fmt)
+        result = run_index(cfg, progress=progress, formats=fmt, keep_values=False)
         written = write_run(result, out_dir=target, formats=fmt, report=report, progress=progress)
     print_quality(console, getattr(result, "quality", None), quiet=quiet)
     if not quiet and cfg.engine == "local":

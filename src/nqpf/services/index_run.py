@@ -13,7 +13,7 @@ import platform
 import re
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -181,16 +181,21 @@ def _subsystem_scores(
     """
     dims = system.groups("dimension")
     if cfg.coupling.subsystem_scores == "renormalize" or _separable(cfg):
-        sub = result.sub_indices["dimension"] / cfg.method.scale
-        if cfg.method.aggregation != "weighted_sum":
-            return sub.clip(0.0, 1.0)
-        W = result.weights.weights
-        if W.ndim == 2:  # per-period weights: each row uses its own period's weights
-            pos = {p: t for t, p in enumerate(result.weights.periods)}
-            W = W[[pos[p] for p in panel.periods]]
-        col = {name: j for j, name in enumerate(result.indicators)}
-        out = {g: sub[g] / W[..., [col[i] for i in ids]].sum(axis=-1) for g, ids in dims.items()}
-        return pd.DataFrame(out).clip(0.0, 1.0)
+        # column by column in place: one (n,) array at a time beside the results
+        sub = result.sub_indices["dimension"]
+        out = {g: sub[g].to_numpy() / cfg.method.scale for g in sub.columns}
+        if cfg.method.aggregation == "weighted_sum":
+            W = result.weights.weights
+            col = {name: j for j, name in enumerate(result.indicators)}
+            if W.ndim == 2:  # per-period weights: each row uses its own period's sums
+                pos = {p: t for t, p in enumerate(result.weights.periods)}
+                row_period = np.array([pos[p] for p in panel.period_labels])[panel.period_index]
+            for g, ids in dims.items():
+                w_sum = W[..., [col[i] for i in ids]].sum(axis=-1)
+                out[g] /= w_sum[row_period] if W.ndim == 2 else w_sum
+        for u in out.values():
+            np.clip(u, 0.0, 1.0, out=u)
+        return pd.DataFrame(out, copy=False)
     scores = {}
     for g, ids in dims.items():
         directions = [system.indicator(i).sign for i in ids]
@@ -221,6 +226,7 @@ def run_index(
     formats: Sequence[str] | None = None,
     engine: str | None = None,
     spark_master: str | None = None,
+    keep_values: bool = True,
 ) -> IndexRun | Any:
     """Compute the index, sub-indices, weights, ranks, coupling and obstacles of a config.
 
@@ -246,6 +252,12 @@ def run_index(
         Override the config's ``engine`` (``local``, ``duckdb``, ``spark``) and
         ``spark.master``; checked (the extra installed, Java, the master reachable, the
         options supported) before anything is read.
+    keep_values
+        Keep the input's indicator matrix in the returned run's ``panel`` (default).
+        ``False`` lets it go once every score is computed, before the tables are built —
+        for a caller that only writes the outputs (``nqpf index run``): the run's
+        ``panel`` then keeps its units, periods and ids but no indicator columns, and
+        the peak memory of a big run drops by the matrix's size.
 
     Returns
     -------
@@ -309,6 +321,15 @@ def run_index(
         steps.release_freed_memory()  # the subsystems' scoring chunks
         say("coupling", 1, 1, f"耦合协调度: {len(scores.columns)} 个子系统 ({cfg.coupling.method})")
 
+    if not keep_values:
+        # Nothing past this point reads the (n, m) input matrix: drop every reference to
+        # it (the loaded panels, the fit periods' selection, the result's panel) before
+        # the tables and writers.
+        panel = replace(panel, values=np.empty((panel.n_obs, 0)), indicators=())
+        if result.panel is not None:
+            result = replace(result, panel=panel)
+        del loaded, fit_panel
+        steps.release_freed_memory()
     say("tables", 0, 1, "")
     meta = _metadata(cfg, system, panel, head, result)
     tables = build_tables(cfg, system, panel, result, coupling, scores, meta)

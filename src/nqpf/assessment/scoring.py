@@ -669,7 +669,9 @@ def _cell_blocks(
     costs less than a pass per group (about two thirds at 10⁶ SME-2024 responses), and
     each group's block is then a slice of the cells (a view, not a copy).  Only when some
     record lacks some key is each group read on its own, to tell the whole groups from
-    the rest.
+    the rest.  Records that all hold the same keys in the same order are read by their
+    values instead (:func:`_same_key_cells`), each group taken from them as a contiguous
+    block.
     """
     n = len(records)
     same = _same_key_cells(records)
@@ -759,7 +761,7 @@ def _text_columns(
     if cells is None:
         return {c: _text_column(v) for c, v in _object_columns(records, keys).items()}
     n, k = cells.shape
-    flat = cells.ravel()  # record order, contiguous (a copy of the pointers)
+    flat = cells.ravel()  # record order, contiguous (a copy of the pointers if a slice)
     coded = _coded_text(flat)
     if coded is None:
         return {c: _text_column(v) for c, v in _block_columns(keys, cells).items()}
@@ -826,7 +828,7 @@ def _number_columns(
     if cells is None:
         return {c: _number_column(v) for c, v in _object_columns(records, keys).items()}
     k = len(keys)
-    flat = cells.ravel()  # record order, contiguous (a copy of the pointers)
+    flat = cells.ravel()  # record order, contiguous (a copy of the pointers if a slice)
     block = _plain_block(flat)
     if block is None:
         return {c: _number_column(v) for c, v in _block_columns(keys, cells).items()}

@@ -563,8 +563,11 @@ def batch_score(framework: Framework, table: Any) -> BatchScoreResult:
     table = _with_item_columns(framework, table)
     errors = _RowErrors(table)
     n = len(table)
-    # Column-major: each question's points are one contiguous column.
-    P = np.zeros((n, len(framework.questions)), dtype=np.float64, order="F")
+    # The scores frame's float block (total, dimensions, questions), column-major: each
+    # question's points are written once, into their own contiguous column of it.
+    dims = len(framework.scored_dimensions)
+    block = np.empty((n, 1 + dims + len(framework.questions)), dtype=np.float64, order="F")
+    P = block[:, 1 + dims :]
     for j, q in enumerate(framework.questions):
         points_of = _number_points if q.kind == "number" else _choice_points
         P[:, j] = points_of(framework, q, table[q.id], errors)
@@ -574,7 +577,7 @@ def batch_score(framework: Framework, table: Any) -> BatchScoreResult:
     total = np.round(P.sum(axis=1), _ROUND)
     binding = np.array([s.binding for s in framework.scenes], dtype=bool)
     level = _levels(framework.level_rule, total, S, binding)
-    scores = _scores_frame(framework, table.index, P, total, level, valid=~errors.bad)
+    scores = _scores_frame(framework, table.index, block, total, level, valid=~errors.bad)
     return BatchScoreResult(framework=framework.key, scores=scores, errors=errors.frame())
 
 
@@ -1105,7 +1108,7 @@ def _levels(rule: LevelRule, total: np.ndarray, S: np.ndarray, binding: np.ndarr
 def _scores_frame(
     framework: Framework,
     index: pd.Index,
-    P: np.ndarray,
+    block: np.ndarray,
     total: np.ndarray,
     level: np.ndarray,
     *,
@@ -1113,20 +1116,21 @@ def _scores_frame(
 ) -> pd.DataFrame:
     """One row per response: valid flag, total, level, dimension and question points.
 
-    The float columns are filled into one column-major block that becomes the frame's
-    single float block as it is (no per-column arrays stacked into a copy).
+    ``block`` is the column-major float block whose last columns hold the questions'
+    points; the total and the dimensions are filled in before it, and it becomes the
+    frame's single float block as it is (no per-column arrays stacked into a copy, no
+    second block of the points).
     """
     rule = framework.level_rule
     names = np.array([_level_name(rule, k) for k in range(rule.top_level + 1)], dtype=object)
     dim_of = framework.dimension_of
     qids = framework.question_ids
     dims = framework.scored_dimensions
-    block = np.empty((len(total), 1 + len(dims) + len(qids)), order="F")
+    P = block[:, 1 + len(dims) :]
     block[:, 0] = total
     for i, d in enumerate(dims):
         cols = [k for k, qid in enumerate(qids) if dim_of[qid] == d.name]
         block[:, 1 + i] = np.round(P[:, cols].sum(axis=1), _ROUND)
-    block[:, 1 + len(dims) :] = P
     block[~valid] = np.nan
     frame = pd.DataFrame(
         block, index=index, columns=["total", *(d.name for d in dims), *qids], copy=False

@@ -30,9 +30,8 @@ from nqpf.web.security import generate_token, hash_token
 
 N_DRAFTS = 40
 #: Seconds without any answer, after a submit succeeded, that end the wait for the kill:
-#: on PostgreSQL the concurrent submits can hang until their 30 s timeout (some answer
-#: 500 first: a unique key of assessment_latest hit by two submits), and the wait for a
-#: quarter of them to succeed then took minutes.
+#: hung submits would hold it until their 30 s timeouts (seen on PostgreSQL before
+#: 20e339d: 500s on assessment_latest's unique key, then hangs; the test took 100-150 s).
 STALL = 5.0
 
 

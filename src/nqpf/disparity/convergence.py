@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from nqpf.disparity._validation import (
     as_float_array,
@@ -40,6 +39,15 @@ from nqpf.disparity._validation import (
 )
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
+
+
+def _stats():
+    """scipy.stats, imported on first use: at import it cost every user of the package
+    (the web app's start among them) ~0.4 s."""
+    from scipy import stats
+
+    return stats
+
 
 __all__ = [
     "BetaConvergenceResult",
@@ -303,7 +311,7 @@ def _ols_trend(t: np.ndarray, s: np.ndarray) -> dict[str, float]:
     se = math.sqrt(s2 / sxx)
     tstat = slope / se if se > 0 else math.copysign(math.inf, slope) if slope else math.nan
     p = (
-        float(2 * stats.t.sf(abs(tstat), T - 2))
+        float(2 * _stats().t.sf(abs(tstat), T - 2))
         if math.isfinite(tstat)
         else (0.0 if slope else 1.0)
     )
@@ -739,8 +747,8 @@ def _beta_result(
 def _table(names, coef, se, df) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = coef / se
-    p = 2 * stats.t.sf(np.abs(t), df)
-    q = stats.t.ppf(0.975, df)
+    p = 2 * _stats().t.sf(np.abs(t), df)
+    q = _stats().t.ppf(0.975, df)
     return pd.DataFrame(
         {
             "coef": coef,

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from nqpf.disparity._validation import as_panel, check_choice
 from nqpf.disparity.classify import LABELS_4 as LABELS_4  # its old home: keep the import path
@@ -56,6 +55,15 @@ from nqpf.disparity.spatial_lag import (
 )
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
+
+
+def _stats():
+    """scipy.stats, imported on first use: at import it cost every user of the package
+    (the web app's start among them) ~0.4 s."""
+    from scipy import stats
+
+    return stats
+
 
 __all__ = [
     "HomogeneityResult",
@@ -491,7 +499,7 @@ def homogeneity(T, *, dof_convention: str = "observed") -> HomogeneityResult:
     terms = (A - 1) * (B - 1)
     dof = int(terms.sum() if dof_convention == "giddy" else terms[n_a > 0].sum())
     if dof > 0:
-        qp, lp = float(stats.chi2.sf(Q, dof)), float(stats.chi2.sf(LR, dof))
+        qp, lp = float(_stats().chi2.sf(Q, dof)), float(_stats().chi2.sf(LR, dof))
     else:
         qp = lp = float("nan")
     return HomogeneityResult(Q, qp, LR, lp, dof, p, dof_convention)

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from nqpf.disparity._panel import ByPeriod, by_period
 from nqpf.disparity._validation import check_choice, python_scalar, values_per_unit
@@ -44,6 +43,15 @@ from nqpf.disparity.crand import (
 from nqpf.disparity.weights import SpatialWeights, as_weights
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
+
+
+def _stats():
+    """scipy.stats, imported on first use: at import it cost every user of the package
+    (the web app's start among them) ~0.4 s."""
+    from scipy import stats
+
+    return stats
+
 
 __all__ = [
     "LocalMoranBVResult",
@@ -326,8 +334,8 @@ def _global_fields(
     z_norm = (I - EI) / math.sqrt(VI_norm)
     z_rand = (I - EI) / math.sqrt(VI_rand) if VI_rand > 0 else math.nan
     tails = 2.0 if two_tailed else 1.0
-    p_norm = tails * float(stats.norm.sf(abs(z_norm)))
-    p_rand = tails * float(stats.norm.sf(abs(z_rand))) if math.isfinite(z_rand) else math.nan
+    p_norm = tails * float(_stats().norm.sf(abs(z_norm)))
+    p_rand = tails * float(_stats().norm.sf(abs(z_rand))) if math.isfinite(z_rand) else math.nan
     extra: dict[str, Any] = {}
     if permutations:
         sim = _permuted_I(z, W, n / s0 / z2ss, permutations, rng)
@@ -371,7 +379,7 @@ def _simulated(I: float, sim: np.ndarray, tol: float, alternative: str) -> dict[
         "EI_sim": EI_sim,
         "seI_sim": seI_sim,
         "z_sim": z_sim,
-        "p_z_sim": float(stats.norm.sf(abs(z_sim))) if math.isfinite(z_sim) else math.nan,
+        "p_z_sim": float(_stats().norm.sf(abs(z_sim))) if math.isfinite(z_sim) else math.nan,
         "sim": sim,
     }
 
@@ -1187,7 +1195,7 @@ def _conditional_moments(W, z: np.ndarray, z2ss: float, Is0: np.ndarray) -> dict
     VIc = (z / m2) ** 2 * (n / (n - 2)) * (wi2 - wi**2 / (n - 1)) * (m2 - z2 / (n - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         z_c = np.where(VIc > 0, (Is0 - EIc) / np.sqrt(np.where(VIc > 0, VIc, 1.0)), np.nan)
-    return {"EIc": EIc, "VIc": VIc, "z_c": z_c, "p_c": stats.norm.sf(np.abs(z_c))}
+    return {"EIc": EIc, "VIc": VIc, "z_c": z_c, "p_c": _stats().norm.sf(np.abs(z_c))}
 
 
 def _local_inference(values, scale, W, Is, P, rng, alternative, keep, alpha) -> dict[str, Any]:
@@ -1217,7 +1225,7 @@ def _local_inference(values, scale, W, Is, P, rng, alternative, keep, alpha) -> 
         "EI_sim": EI_sim,
         "seI_sim": seI_sim,
         "z_sim": z_sim,
-        "p_z_sim": stats.norm.sf(np.abs(z_sim)),
+        "p_z_sim": _stats().norm.sf(np.abs(z_sim)),
         "sim": sim,
         "significant": p_sim < alpha,
     }

@@ -21,10 +21,6 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.ft2font import FT2Font
-
 __all__ = ["CJK_FAMILY", "FALLBACK_FAMILY", "cjk_font_path", "use_cjk_font"]
 
 #: Family name of the OFL font nqpf registers from the ``mplfonts`` package.
@@ -87,6 +83,8 @@ def _is_forbidden(name: str, fname: str) -> bool:
 
 
 def _covers_cjk(fname: str) -> bool:
+    from matplotlib.ft2font import FT2Font
+
     try:
         charmap = FT2Font(fname).get_charmap()
     except (OSError, RuntimeError, ValueError):
@@ -98,11 +96,16 @@ def _covers_cjk(fname: str) -> bool:
 def _family_name(path: Path) -> str:
     # matplotlib names a font after its own family record; read it rather than
     # trusting the file name.
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
     return font_manager.ttfFontProperty(FT2Font(str(path))).name
 
 
 def _register(path: Path) -> None:
     """Add ``path`` to matplotlib's font manager unless it is already there."""
+    from matplotlib import font_manager
+
     known = {Path(f.fname) for f in font_manager.fontManager.ttflist}
     if path not in known:
         font_manager.fontManager.addfont(str(path))
@@ -110,6 +113,8 @@ def _register(path: Path) -> None:
 
 def _system_candidates() -> Iterable[tuple[str, str]]:
     """(name, file) of installed fonts: preferred families first, then the rest."""
+    from matplotlib import font_manager
+
     entries = [(f.name, f.fname) for f in font_manager.fontManager.ttflist]
     rank = {name: i for i, name in enumerate(_PREFERRED_SYSTEM_FAMILIES)}
     yield from sorted(entries, key=lambda e: rank.get(e[0], len(rank)))
@@ -190,6 +195,8 @@ def use_cjk_font() -> str:
     >>> matplotlib.rcParams["font.sans-serif"][:2]
     ['Noto Sans CJK SC', 'DejaVu Sans']
     """
+    import matplotlib  # here, not at import: the fonts' path is asked without drawing
+
     family = _resolve_family()
     families = [family, FALLBACK_FAMILY] if family else [FALLBACK_FAMILY]
     # A caller who switched font.family to serif would otherwise bypass our list.

@@ -7,9 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from nqpf.reports import disparity_plots as dp
 from nqpf.reports.html import Section
-from nqpf.reports.plots import figure_to_data_uri as uri
 from nqpf.services import _run_steps as steps
 
 # The former writer of this module, kept for existing imports: runs are written by the
@@ -140,6 +138,11 @@ def finish_tables(run: AnalysisRun) -> dict[str, pd.DataFrame]:
 
 
 def build_report(run: AnalysisRun, tables: dict[str, pd.DataFrame]) -> str:
+    # matplotlib is loaded only when a report is drawn (not by every import of the
+    # services, e.g. the web app's start)
+    from nqpf.reports import disparity_plots as dp
+    from nqpf.reports.plots import figure_to_data_uri as uri
+
     cfg = run.config
     per, ent = cfg.data.period, cfg.data.entity
     note = steps.synthetic_note(cfg)

@@ -45,6 +45,7 @@ def _seed(url: str, n: int) -> dict[str, str]:
     """Migrate and seed ``url`` unless it already holds the demo; role → e-mail."""
     from sqlalchemy import select
 
+    from nqpf.web.config import DEFAULT_SECRET_KEY
     from nqpf.web.db import make_engine, make_session_factory, upgrade_database
     from nqpf.web.demo import DEMO_DOMAIN, is_demo_database, seed_demo
     from nqpf.web.models import Organization
@@ -54,7 +55,8 @@ def _seed(url: str, n: int) -> dict[str, str]:
     with make_session_factory(engine)() as session:
         if not is_demo_database(session):
             started = time.perf_counter()
-            seed_demo(session, n_enterprises=n)
+            # services are timed without signing in: any key may seal the TOTP secrets
+            seed_demo(session, secret_key=DEFAULT_SECRET_KEY, n_enterprises=n)
             print(f"seeded {n:,} enterprises in {time.perf_counter() - started:.1f} s")
         have = session.scalar(
             select(Organization.id).where(Organization.kind == "enterprise").offset(n - 1)

@@ -157,7 +157,7 @@ def main() -> int:
         factory = make_session_factory(engine)
         t = time.perf_counter()
         with factory() as s:
-            accounts = seed_demo(s, n_enterprises=300)
+            accounts = seed_demo(s, secret_key="b" * 32, n_enterprises=300)  # the app's below
             park = accounts.organizations["park"]
             made = _bulk_enterprises(s, args.enterprises, args.need_share)
             if args.solutions:

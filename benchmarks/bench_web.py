@@ -49,7 +49,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _seed(url: str, n_users: int, folder: Path) -> Path:
+def _seed(url: str, n_users: int, folder: Path, secret_key: str) -> Path:
     from sqlalchemy import select
 
     from nqpf.web.db import make_engine, make_session_factory, upgrade_database
@@ -63,7 +63,7 @@ def _seed(url: str, n_users: int, folder: Path) -> Path:
     digest = hash_password(password)
     accounts = []
     with make_session_factory(engine)() as session:
-        seed_demo(session)
+        seed_demo(session, secret_key=secret_key)  # the server's key seals the TOTP secrets
         enterprises = session.scalars(
             select(Organization).where(Organization.kind == "enterprise").order_by(Organization.id)
         ).all()[:n_users]
@@ -193,14 +193,15 @@ def main() -> int:
             url = server.create_database("nqpf_bench")
             if args.unix_socket:
                 url = f"postgresql+psycopg://postgres@/nqpf_bench?host={server.dir}&port={server.port}"
-        accounts = _seed(url, args.users, folder)
+        secret_key = secrets.token_urlsafe(32)
+        accounts = _seed(url, args.users, folder, secret_key)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         env = dict(
             os.environ,
             NQPF_DATABASE_URL=url,
             NQPF_ENV="production",
-            NQPF_SECRET_KEY=secrets.token_urlsafe(32),
+            NQPF_SECRET_KEY=secret_key,
             NQPF_COOKIE_SECURE="false",
             NQPF_LOGIN_MAX_FAILURES="1000",
         )

@@ -428,7 +428,7 @@ def test_demo_seeds_a_labelled_catalogue_register_needs_and_projects(app, login)
     from nqpf.web.demo import seed_demo
 
     with app.state.session_factory() as s:
-        accounts = seed_demo(s, seed=3, n_enterprises=40)
+        accounts = seed_demo(s, secret_key=app.state.settings.secret_key, seed=3, n_enterprises=40)
         assert (accounts.n_solutions, accounts.n_providers) == (300, 40)
         providers = s.scalars(select(Solution.provider_id).distinct()).all()
         assert len(providers) == 40

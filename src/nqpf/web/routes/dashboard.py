@@ -811,7 +811,13 @@ def park_page(
     (largest first) ``PARK_PAGE_ROWS`` a page — a park of 18,000 inventories was a 4 MB
     page; the XLSX has them all."""
     try:
-        view = svc.park_view(session, actor, region=region, year=year)
+        view = svc.park_view(session, actor, region=region, year=year, limit=PARK_PAGE_ROWS,
+                             offset=(page - 1) * PARK_PAGE_ROWS)  # fmt: skip
+        pages_total = max(1, -(-view.total["n"] // PARK_PAGE_ROWS))
+        if page > pages_total:  # past the end: the last page
+            page = pages_total
+            view = svc.park_view(session, actor, region=region, year=year,
+                                 limit=PARK_PAGE_ROWS, offset=(page - 1) * PARK_PAGE_ROWS)  # fmt: skip
     except FieldError as exc:
         return render(request, "dashboard/park.html",
                       {"view": None, "error": exc, "form": {"region": region}}, 422)  # fmt: skip
@@ -823,16 +829,13 @@ def park_page(
         if top else None
     )  # fmt: skip
     query = _query(region=view.filters.region, year=view.year)
-    pages_total = max(1, -(-len(view.enterprises) // PARK_PAGE_ROWS))
-    page = min(page, pages_total)
     first = (page - 1) * PARK_PAGE_ROWS
     return render(
         request,
         "dashboard/park.html",
         {"view": view, "error": None, "form": {"region": region}, "chart": chart,
          "xlsx_url": f"/api/v1/dashboard/park.xlsx?{query}", "q": _query, "query": query,
-         "page": page, "pages_total": pages_total, "first": first,
-         "rows": view.enterprises[first:first + PARK_PAGE_ROWS]},
+         "page": page, "pages_total": pages_total, "first": first, "rows": view.enterprises},
     )  # fmt: skip
 
 

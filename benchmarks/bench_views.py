@@ -114,6 +114,16 @@ XLSX export, 100,000 rows (admin)      10,235 / 11,437                —
 The carbon summary (``carbon_summary``) was back-filled in 2.7 s for 20,000 inventories
 (the migration's cost for a database of this size; the latest-result summary 39 s).
 
+Quiet machine, 2026-12-07 04:43–04:51 UTC (load 0.7–1.4; same data, 20 runs; ms p50 / p95),
+the tree of 454366a then 9d6e790 for the park page: service calls — dashboard 214 / 230,
+maps 58 / 61 and 69 / 76, chain views 170–172 / 174–181, industry 86 / 99, park view (all
+18,020 rows) 121–134 / 155–226, lists 29–118 / 32–123, export of 100,000 rows (admin)
+7,095 / 7,107.  Over HTTP, one client: dashboard page 218 / 227, JSON 198 / 207, map
+JSON 57–80 / 59–82, map PNG 140 / 148, chain pages and JSON 173–188 / 186–215, industry
+92–103 / 95–108, park page (50 a page, in SQL) 85 / 97, park JSON (all rows, 4.7 MB)
+186 / 389, list pages and JSON 40–129 / 45–135, export 7,173 / 7,250 (6.2 MB).  Four
+clients on the 2 cores queue (2 uvicorn workers + PostgreSQL): views 240–560 / 300–1,341.
+
 Where the time goes now: the park view reads each inventory's three numbers from the
 summary and adds them up by 大类 in one statement over a CTE of the year's visible
 inventories (the enterprises in view are counted apart; the years come from one probe

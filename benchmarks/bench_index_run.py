@@ -100,7 +100,7 @@ Then (3abf386): ``nqpf index run`` drops the input matrix once every score is co
 (``run_index(keep_values=False)``, the result's panel too), the sub-index frames take
 their columns without a consolidating copy, and the coupling's subsystem scores are
 computed column by column in place.  Measured 2026-12-07 04:51 UTC on a quiet machine
-(load 1.3–1.4), 3 runs each, before = 454366a's parent tree as ``--baseline``: wall
+(load 1.3–1.4), 3 runs each, before = 88579b8 (the tree before it) as ``--baseline``: wall
 median 8.78 → 8.53 s (spread 7.69–9.05 s: the ≤ 10 s goal met), CPU 10.74 → 10.16 s,
 peak RSS 775 → 727 MiB = 4.9× the CSV, 500 MiB = 3.4× above the imports (223 MiB);
 loading 1.9 s (≤ 3 s met); the quality report 9 % of the CPU (≤ 20 % met).  The peak

@@ -599,3 +599,23 @@ def test_xlsx_input_with_sheet(tmp_path, demo_frame, make_config, demo_panel):
     r = run_index(load_index_config(cfg))
     np.testing.assert_allclose(r.result.index, direct(demo_panel).index, rtol=1e-10)
     assert r.tables["index"]["province_code"].tolist()[:2] == ["31", "11"]  # text, sorted rows
+
+
+@pytest.mark.parametrize("weighting", ["entropy", "critic"])  # coupling from sums / refitted
+def test_a_run_without_its_values_gives_the_same_tables(
+    tmp_path, panel_csv, make_config, weighting
+):
+    """``keep_values=False`` (what ``nqpf index run`` asks) drops the input matrix before
+    coupling when the subsystems are not refitted (entropy), after it when they are
+    (CRITIC): the same tables either way, and a panel without indicator columns."""
+    cfg = load_index_config(
+        make_config({"method": {"weighting": weighting}, "coupling": {"method": "standard"}})
+    )
+    kept, dropped = run_index(cfg), run_index(cfg, keep_values=False)
+    assert kept.panel.values.shape == (kept.panel.n_obs, 18)
+    assert dropped.panel.values.shape == (kept.panel.n_obs, 0)
+    assert dropped.result.panel is dropped.panel
+    assert sorted(dropped.tables) == sorted(kept.tables) and "coupling" in kept.tables
+    for name, table in kept.tables.items():
+        if name != "metadata":
+            pd.testing.assert_frame_equal(dropped.tables[name], table, obj=name)

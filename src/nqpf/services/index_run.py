@@ -217,6 +217,13 @@ def _subsystem_scores(
     return pd.DataFrame(scores).clip(0.0, 1.0)
 
 
+def _without_values(panel: Panel, result: CompositeResult) -> tuple[Panel, CompositeResult]:
+    """``panel`` without its indicator matrix (units, periods and ids kept), and
+    ``result`` holding that panel instead (``run_index(keep_values=False)``)."""
+    slim = replace(panel, values=np.empty((panel.n_obs, 0)), indicators=())
+    return slim, result if result.panel is None else replace(result, panel=slim)
+
+
 def run_index(
     config: IndexConfig,
     data: InputFile | bytes | Any | None = None,
@@ -311,24 +318,29 @@ def run_index(
     say("aggregate", 1, 1, f"权重与综合指数: {result.method}")
 
     coupling = scores = None
-    wants_coupling = cfg.coupling is not None or system.subsystems
-    if wants_coupling and len(system.dimension_names) >= 2:
-        if cfg.coupling is None:
-            cfg = cfg.model_copy(update={"coupling": CouplingSection()})
+    wants_coupling = cfg.coupling is not None or bool(system.subsystems)
+    wants_coupling = wants_coupling and len(system.dimension_names) >= 2
+    if wants_coupling and cfg.coupling is None:
+        cfg = cfg.model_copy(update={"coupling": CouplingSection()})
+    # Past scoring only the subsystems' refit reads the (n, m) input matrix: without it,
+    # keep_values=False drops every reference to the matrix (the loaded panels, the fit
+    # periods' selection, the result's panel) before coupling, else right after it.
+    refits = wants_coupling and not (
+        cfg.coupling.subsystem_scores == "renormalize" or _separable(cfg)
+    )
+    if not keep_values and not refits:
+        panel, result = _without_values(panel, result)
+        loaded = fit_panel = None
+        steps.release_freed_memory()
+    if wants_coupling:
         say("coupling", 0, 1, "")
         scores = _subsystem_scores(cfg, system, panel, fit_panel, result, source)
         coupling = _coupling(cfg.coupling, panel, scores, source)
         steps.release_freed_memory()  # the subsystems' scoring chunks
         say("coupling", 1, 1, f"耦合协调度: {len(scores.columns)} 个子系统 ({cfg.coupling.method})")
-
-    if not keep_values:
-        # Nothing past this point reads the (n, m) input matrix: drop every reference to
-        # it (the loaded panels, the fit periods' selection, the result's panel) before
-        # the tables and writers.
-        panel = replace(panel, values=np.empty((panel.n_obs, 0)), indicators=())
-        if result.panel is not None:
-            result = replace(result, panel=panel)
-        del loaded, fit_panel
+    if not keep_values and refits:
+        panel, result = _without_values(panel, result)
+        loaded = fit_panel = None
         steps.release_freed_memory()
     say("tables", 0, 1, "")
     meta = _metadata(cfg, system, panel, head, result)

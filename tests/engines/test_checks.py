@@ -146,21 +146,3 @@ def test_outputs_whole_or_absent(
     assert "coupling.zero" in res.stdout + res.stderr
     assert folder_snapshot(out) == first
     assert list(staging.iterdir()) == []  # the staged dataset went with the failed run
-
-
-def test_duckdb_out_of_memory_names_the_fix(firm_config, monkeypatch):
-    from nqpf.engines import run as engine_run
-
-    class OutOfMemoryException(Exception):  # stands in for duckdb's, matched by name
-        pass
-
-    def exhausted(*args, **kwargs):
-        raise OutOfMemoryException("Out of Memory Error: failed to allocate 256.0 KiB")
-
-    monkeypatch.setattr(engine_run, "_run_on_engine", exhausted)
-    with pytest.raises(ConfigError) as info:
-        run_index(firm_config(), engine="duckdb")
-    err = info.value
-    assert err.field == "engine"
-    assert "768MB memory cap" in err.reason and "--engine spark" in err.reason
-    assert "内存上限" in err.reason_zh

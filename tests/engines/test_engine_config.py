@@ -84,7 +84,8 @@ def test_cli_option_overrides_and_is_checked(invoke, firm_config, tmp_path):
     assert "memory_limit: 256MiB" in (out / "config.used.yaml").read_text(encoding="utf-8")
 
 
-def test_out_of_memory_names_the_configured_cap(firm_config, monkeypatch):
+@pytest.mark.parametrize("cap", [None, "600MB"])  # the default 768MB, a configured cap
+def test_out_of_memory_names_the_cap_and_the_fix(firm_config, monkeypatch, cap):
     class OutOfMemoryException(Exception):  # stands in for duckdb's, matched by name
         pass
 
@@ -92,7 +93,11 @@ def test_out_of_memory_names_the_configured_cap(firm_config, monkeypatch):
         raise OutOfMemoryException("Out of Memory Error: failed to allocate 256.0 KiB")
 
     monkeypatch.setattr(engine_run, "_run_on_engine", exhausted)
+    config = firm_config(duckdb={"memory_limit": cap}) if cap else firm_config()
     with pytest.raises(ConfigError) as info:
-        run_index(firm_config(duckdb={"memory_limit": "600MB"}), engine="duckdb")
-    assert "600MB memory cap" in info.value.reason
-    assert "duckdb.memory_limit" in info.value.reason and "600MB" in info.value.reason_zh
+        run_index(config, engine="duckdb")
+    err, shown = info.value, cap or "768MB"
+    assert err.field == "engine"
+    assert f"{shown} memory cap" in err.reason and "--engine spark" in err.reason
+    assert "duckdb.memory_limit" in err.reason and shown in err.reason_zh
+    assert "内存上限" in err.reason_zh

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,15 +34,9 @@ FEW_ANALYSES = ["gini", "theil", "sigma"]
 
 
 @pytest.fixture
-def db_url(sqlite_url: str, sqlite_template: Path):
-    import shutil
-
-    from sqlalchemy.engine import make_url
-
-    target = Path(make_url(sqlite_url).database)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(sqlite_template, target)
-    return sqlite_url
+def db_url(migrated_url: str) -> str:
+    """SQLite only (the migrated template's copy)."""
+    return migrated_url
 
 
 @pytest.fixture(autouse=True)

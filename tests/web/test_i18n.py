@@ -5,7 +5,6 @@ is not published yet."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -15,14 +14,9 @@ from nqpf.web.i18n import download_filename
 
 
 @pytest.fixture
-def db_url(sqlite_url: str, sqlite_template: Path):
+def db_url(migrated_url: str) -> str:
     """SQLite only: what is tested here does not depend on the database."""
-    from sqlalchemy.engine import make_url
-
-    target = Path(make_url(sqlite_url).database)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(sqlite_template, target)
-    return sqlite_url
+    return migrated_url
 
 
 def test_download_filename_keeps_chinese_and_drops_what_file_systems_refuse():

@@ -40,15 +40,6 @@ from nqpf.disparity._validation import (
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
-
-def _stats():
-    """scipy.stats, imported on first use: at import it cost every user of the package
-    (the web app's start among them) ~0.4 s."""
-    from scipy import stats
-
-    return stats
-
-
 __all__ = [
     "BetaConvergenceResult",
     "SigmaConvergenceResult",
@@ -293,6 +284,8 @@ def _sort_key(v):
 
 
 def _ols_trend(t: np.ndarray, s: np.ndarray) -> dict[str, float]:
+    from scipy import stats  # here, not at import (0.4 s)
+
     T = t.size
     tc = t - t.mean()
     sxx = float(tc @ tc)
@@ -311,7 +304,7 @@ def _ols_trend(t: np.ndarray, s: np.ndarray) -> dict[str, float]:
     se = math.sqrt(s2 / sxx)
     tstat = slope / se if se > 0 else math.copysign(math.inf, slope) if slope else math.nan
     p = (
-        float(2 * _stats().t.sf(abs(tstat), T - 2))
+        float(2 * stats.t.sf(abs(tstat), T - 2))
         if math.isfinite(tstat)
         else (0.0 if slope else 1.0)
     )
@@ -745,10 +738,12 @@ def _beta_result(
 
 
 def _table(names, coef, se, df) -> pd.DataFrame:
+    from scipy import stats  # here, not at import (0.4 s)
+
     with np.errstate(divide="ignore", invalid="ignore"):
         t = coef / se
-    p = 2 * _stats().t.sf(np.abs(t), df)
-    q = _stats().t.ppf(0.975, df)
+    p = 2 * stats.t.sf(np.abs(t), df)
+    q = stats.t.ppf(0.975, df)
     return pd.DataFrame(
         {
             "coef": coef,

@@ -56,15 +56,6 @@ from nqpf.disparity.spatial_lag import (
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
-
-def _stats():
-    """scipy.stats, imported on first use: at import it cost every user of the package
-    (the web app's start among them) ~0.4 s."""
-    from scipy import stats
-
-    return stats
-
-
 __all__ = [
     "HomogeneityResult",
     "MarkovResult",
@@ -477,6 +468,8 @@ def homogeneity(T, *, dof_convention: str = "observed") -> HomogeneityResult:
     >>> round(h.Q, 6), round(h.LR, 6), h.dof
     (3.228022, 3.324025, 2)
     """
+    from scipy import stats  # here, not at import (0.4 s)
+
     check_choice(dof_convention, "dof_convention", ("observed", "giddy"))
     M = np.asarray(T, dtype=np.float64)
     if M.ndim != 3 or M.shape[1] != M.shape[2]:
@@ -499,7 +492,7 @@ def homogeneity(T, *, dof_convention: str = "observed") -> HomogeneityResult:
     terms = (A - 1) * (B - 1)
     dof = int(terms.sum() if dof_convention == "giddy" else terms[n_a > 0].sum())
     if dof > 0:
-        qp, lp = float(_stats().chi2.sf(Q, dof)), float(_stats().chi2.sf(LR, dof))
+        qp, lp = float(stats.chi2.sf(Q, dof)), float(stats.chi2.sf(LR, dof))
     else:
         qp = lp = float("nan")
     return HomogeneityResult(Q, qp, LR, lp, dof, p, dof_convention)

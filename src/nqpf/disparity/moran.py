@@ -44,15 +44,6 @@ from nqpf.disparity.weights import SpatialWeights, as_weights
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
-
-def _stats():
-    """scipy.stats, imported on first use: at import it cost every user of the package
-    (the web app's start among them) ~0.4 s."""
-    from scipy import stats
-
-    return stats
-
-
 __all__ = [
     "LocalMoranBVResult",
     "LocalMoranResult",
@@ -310,6 +301,8 @@ def _global_fields(
     v: np.ndarray, w: SpatialWeights, permutations, rng, two_tailed, alternative, islands
 ) -> dict[str, Any]:
     """Every field of :class:`MoranResult` for the values ``v`` (one per unit of ``w``)."""
+    from scipy import stats  # here, not at import (0.4 s)
+
     v, w, dropped = _drop_islands(v, w, islands)
     n = v.shape[0]
     if n < 4:
@@ -334,8 +327,8 @@ def _global_fields(
     z_norm = (I - EI) / math.sqrt(VI_norm)
     z_rand = (I - EI) / math.sqrt(VI_rand) if VI_rand > 0 else math.nan
     tails = 2.0 if two_tailed else 1.0
-    p_norm = tails * float(_stats().norm.sf(abs(z_norm)))
-    p_rand = tails * float(_stats().norm.sf(abs(z_rand))) if math.isfinite(z_rand) else math.nan
+    p_norm = tails * float(stats.norm.sf(abs(z_norm)))
+    p_rand = tails * float(stats.norm.sf(abs(z_rand))) if math.isfinite(z_rand) else math.nan
     extra: dict[str, Any] = {}
     if permutations:
         sim = _permuted_I(z, W, n / s0 / z2ss, permutations, rng)
@@ -367,6 +360,8 @@ def _simulated(I: float, sim: np.ndarray, tol: float, alternative: str) -> dict[
 
     Permuted values within ``tol`` of the observed one count as ties (≥ and ≤).
     """
+    from scipy import stats  # here, not at import (0.4 s)
+
     P = sim.shape[0]
     ge = int((sim >= I - tol).sum())
     le = int((sim <= I + tol).sum())
@@ -379,7 +374,7 @@ def _simulated(I: float, sim: np.ndarray, tol: float, alternative: str) -> dict[
         "EI_sim": EI_sim,
         "seI_sim": seI_sim,
         "z_sim": z_sim,
-        "p_z_sim": float(_stats().norm.sf(abs(z_sim))) if math.isfinite(z_sim) else math.nan,
+        "p_z_sim": float(stats.norm.sf(abs(z_sim))) if math.isfinite(z_sim) else math.nan,
         "sim": sim,
     }
 
@@ -1186,6 +1181,8 @@ def _local_moments(W, z: np.ndarray, z2ss: float) -> tuple[np.ndarray, np.ndarra
 
 def _conditional_moments(W, z: np.ndarray, z2ss: float, Is0: np.ndarray) -> dict[str, Any]:
     """EIc, VIc (Sokal et al. 1998, A7–A8; esda) and the z_c, p_c of Anselin's I_i ``Is0``."""
+    from scipy import stats  # here, not at import (0.4 s)
+
     n = z.shape[0]
     m2 = z2ss / n
     wi = np.asarray(W.sum(axis=1)).ravel()
@@ -1195,7 +1192,7 @@ def _conditional_moments(W, z: np.ndarray, z2ss: float, Is0: np.ndarray) -> dict
     VIc = (z / m2) ** 2 * (n / (n - 2)) * (wi2 - wi**2 / (n - 1)) * (m2 - z2 / (n - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         z_c = np.where(VIc > 0, (Is0 - EIc) / np.sqrt(np.where(VIc > 0, VIc, 1.0)), np.nan)
-    return {"EIc": EIc, "VIc": VIc, "z_c": z_c, "p_c": _stats().norm.sf(np.abs(z_c))}
+    return {"EIc": EIc, "VIc": VIc, "z_c": z_c, "p_c": stats.norm.sf(np.abs(z_c))}
 
 
 def _local_inference(values, scale, W, Is, P, rng, alternative, keep, alpha) -> dict[str, Any]:
@@ -1203,6 +1200,8 @@ def _local_inference(values, scale, W, Is, P, rng, alternative, keep, alpha) -> 
 
     The neighbours of unit i receive ``values`` of other units; I_i = scale_i · lag.
     """
+    from scipy import stats  # here, not at import (0.4 s)
+
     n = values.shape[0]
     if not P:
         nan = np.full(n, np.nan)
@@ -1225,7 +1224,7 @@ def _local_inference(values, scale, W, Is, P, rng, alternative, keep, alpha) -> 
         "EI_sim": EI_sim,
         "seI_sim": seI_sim,
         "z_sim": z_sim,
-        "p_z_sim": _stats().norm.sf(np.abs(z_sim)),
+        "p_z_sim": stats.norm.sf(np.abs(z_sim)),
         "sim": sim,
         "significant": p_sim < alpha,
     }

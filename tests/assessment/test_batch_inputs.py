@@ -3,6 +3,7 @@ of dicts, with the same scores and the same problems in every form."""
 
 from __future__ import annotations
 
+import json
 from types import MappingProxyType
 
 import numpy as np
@@ -12,10 +13,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nqpf.assessment import batch_score, load_framework, score
+from nqpf.assessment import batch_score, load_framework, score, scoring
 from nqpf.exceptions import DataValidationError
 
 FW = load_framework("sme-digital", "2024")
+
+
+@pytest.fixture(scope="module", autouse=True, params=["compiled", "python"])
+def reader(request):
+    """Every test with each reader of a list of dicts: the compiled one (setup.py) and the
+    Python one it falls back to when nqpf was built without a C compiler."""
+    built = scoring._records
+    if request.param == "compiled" and built is None:
+        pytest.skip("nqpf.assessment._records not built (no C compiler at install)")
+    scoring._records = built if request.param == "compiled" else None
+    yield request.param
+    scoring._records = built
 
 
 def good() -> dict:
@@ -144,6 +157,32 @@ def test_a_key_every_record_leaves_empty_is_missing_answers_not_a_missing_column
     out = batch_score(FW, rows)
     assert_same(out, batch_score(FW, pd.DataFrame(rows)))
     assert out.errors[["position", "column"]].values.tolist() == [[0, "planning"], [1, "planning"]]
+
+
+def test_records_parsed_from_json_hold_equal_texts_in_distinct_objects(expected):
+    """Each text cell its own str object (as json.loads makes them): coded by content."""
+    rows = json.loads(json.dumps(responses()))
+    key = next(k for k, v in rows[0].items() if isinstance(v, str) and len(v) > 1)
+    assert rows[0][key] == rows[10][key] and rows[0][key] is not rows[10][key]
+    assert_same(batch_score(FW, rows), expected)
+
+
+def test_many_distinct_answers_in_a_column():
+    """300 distinct refused answers of one question (the compiled reader's table of a
+    column's texts grows from 64 slots), each reported with its own value."""
+    rows = [dict(good(), planning=f"Z{i}") for i in range(300)] + [good()]
+    out = batch_score(FW, rows)
+    assert_same(out, batch_score(FW, pd.DataFrame(rows)))
+    assert out.scores["valid"].tolist() == [False] * 300 + [True]
+    assert out.errors["value"].tolist() == [f"Z{i}" for i in range(300)]
+
+
+def test_records_with_keys_that_are_not_text():
+    """A key that is not a str (here an int next to the answers) is ignored, as a frame
+    ignores its column."""
+    rows = [dict(good(), **{"note": 1}) for _ in range(2)]
+    rows[1][7] = "x"
+    assert_same(batch_score(FW, rows), batch_score(FW, pd.DataFrame(rows)))
 
 
 def test_text_and_number_columns_holding_other_kinds_read_as_in_a_frame():

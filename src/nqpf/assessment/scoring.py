@@ -42,6 +42,11 @@ from nqpf.assessment.schema import (
 from nqpf.exceptions import DataValidationError
 from nqpf.results import Result, Summary
 
+try:  # the compiled reader of response dicts (setup.py); optional, see _compiled_columns
+    from nqpf.assessment import _records
+except ImportError:  # built without a C compiler: the dicts are read in Python
+    _records = None
+
 __all__ = [
     "BatchScoreResult",
     "Condition",
@@ -524,8 +529,9 @@ def batch_score(framework: Framework, table: Any) -> BatchScoreResult:
         ``to_arrow()``, e.g. Polars), or a list of dicts (one response each, as
         :func:`score` takes it): only the question and scene columns are converted,
         each read as a DataFrame of the same rows would hold it (the same scores and
-        problems in every form).  A list of dicts costs more than a table: each cell is
-        a Python object to visit once.
+        problems in every form).  A list of dicts is read by a compiled reader in one
+        pass over the dicts (``nqpf.assessment._records``; without a C compiler at
+        install, in Python at about twice the time).
 
     Returns
     -------
@@ -637,7 +643,8 @@ def _columns_of_records(framework: Framework, records: Sequence[Mapping]) -> dic
     """One column per question or scene id a response has, typed as
     ``pd.DataFrame(records)`` types it.
 
-    Every response is visited once for all its answers (:func:`_cell_blocks`); then the
+    A list of dicts with str keys goes to the compiled reader (:func:`_compiled_columns`).
+    Otherwise, or when nqpf was built without it: every response is visited once for all its answers (:func:`_cell_blocks`); then the
     number questions (rates, floats), the scene levels (ints) and the choice questions
     (text) are each typed by one scan and one conversion of the whole group
     (:func:`_number_columns`, :func:`_text_columns`).  A column those fast paths do not
@@ -645,6 +652,10 @@ def _columns_of_records(framework: Framework, records: Sequence[Mapping]) -> dic
     pandas itself (:func:`_inferred`), so every cell reaches the answer module as a
     DataFrame would hand it over.
     """
+    if _records is not None and isinstance(records, list):
+        columns = _compiled_columns(framework, records)
+        if columns is not None:
+            return columns
     numbers = [q.id for q in framework.questions if q.kind == "number"]
     choices = [q.id for q in framework.questions if q.kind != "number"]
     groups = (
@@ -658,6 +669,56 @@ def _columns_of_records(framework: Framework, records: Sequence[Mapping]) -> dic
         by_key.update(read(records, keys, cells))
     needed = framework.question_ids + framework.scene_ids
     return {c: by_key[c] for c in needed if c in by_key}
+
+
+# What the compiled reader saw in a column (the F_* flags of _records.c).
+_PRESENT, _MISSING, _FLOAT, _INT, _VALUE, _OTHER = 1, 2, 4, 8, 16, 32
+
+
+def _compiled_columns(
+    framework: Framework, records: list[Mapping]
+) -> dict[str, pd.Series] | None:
+    """The columns of :func:`_columns_of_records`, read by the compiled reader in one pass
+    over the dicts, or None when some record is not a dict or has a key that is not a str.
+
+    Numbers (and scene levels) come back as floats with flags saying whether the column
+    held floats, ints or missing cells, choices as codes into each column's distinct
+    strings; a column holding any other cell (a ``True``, ``"35%"`` among numbers, a list
+    of options, a NumPy int) is read again on its own by the Python path, so each column
+    is typed as ``pd.DataFrame(records)`` types it either way.
+    """
+    choices = {q.id for q in framework.questions if q.kind != "number"}
+    needed = framework.question_ids + framework.scene_ids
+    kinds = bytes(ord("t") if key in choices else ord("n") for key in needed)
+    n, texts = len(records), len(choices)
+    floats = np.empty((len(needed) - texts, n), dtype=np.float64)
+    codes = np.empty((texts, n), dtype=np.int32)
+    column_of = {key: j for j, key in enumerate(needed)}
+    got = _records.read_columns(records, column_of, kinds, floats, codes)
+    if got is None:
+        return None
+    flags, distinct = got
+    out: dict[str, pd.Series] = {}
+    slots = {"n": 0, "t": 0}
+    for key, kind, flag in zip(needed, kinds.decode(), flags, strict=True):
+        slot = slots[kind]
+        slots[kind] += 1
+        if not flag & _PRESENT:
+            continue
+        if flag & _OTHER or not flag & _VALUE:  # typed the exact way, as pandas would
+            values = _object_column(records, key)
+            assert values is not None
+            out[key] = _text_column(values) if kind == "t" else _number_column(values)
+        elif kind == "t":
+            text = pd.Categorical.from_codes(
+                codes[slot], categories=pd.Index(distinct[slot], dtype=object), validate=False
+            )
+            out[key] = pd.Series(text, copy=False)
+        elif flag & (_FLOAT | _MISSING):
+            out[key] = pd.Series(floats[slot], copy=False)
+        else:  # ints only, none missing: pandas keeps them as int64
+            out[key] = pd.Series(floats[slot].astype(np.int64), copy=False)
+    return out
 
 
 def _cell_blocks(

@@ -531,7 +531,7 @@ def batch_score(framework: Framework, table: Any) -> BatchScoreResult:
         each read as a DataFrame of the same rows would hold it (the same scores and
         problems in every form).  A list of dicts is read by a compiled reader in one
         pass over the dicts (``nqpf.assessment._records``; without a C compiler at
-        install, in Python at about twice the time).
+        install, in Python at about three times the time).
 
     Returns
     -------

@@ -388,3 +388,80 @@ def test_arrow_reader_parses_round_trip_floats_exactly(values):
     data = ("x\n" + "".join(f"{v!r}\n" for v in values)).encode()
     got = read_table(data, name="f.csv")["x"].to_numpy(dtype=float)
     np.testing.assert_array_equal(got, np.asarray(values, dtype=float))
+
+
+# ------------------------------------------------ the streamed reader (read_csv_values)
+STREAM_CASES = {
+    "plain": "id,t,a,b\nx,2020,1,2.5\ny,2020,3,-4e-05\n",
+    "byte-order mark": "\ufeffid,t,a,b\nx,2020,1,2\ny,2021,3,4\n",
+    "missing markers and blank line": "id,t,a,b\nx,2020,NA,2\n\ny,2020,3,\nz,2021,null,1\n",
+    "crlf": "id,t,a,b\r\nx,2020,1,2\r\ny,2021,3,4\r\n",
+    "text periods and codes": "id,t,a,b\n007,2020年,1,2\n010,2021年,3,4\n",
+    "quoted ids, spaces in header": 'id , t,a,b\n"x, y",2020,1,2\n"z",2020,3,4\n',
+    "no final newline": "id,t,a,b\nx,2020,1,2\ny,2021,3,4",
+    "line break in quotes": 'id,t,a,b\n"x\ny",2020,1,2\nz,2020,3,4\n',
+}
+
+
+@pytest.mark.parametrize("piece", [1 << 20, 24])  # one piece, or a few lines per piece
+@pytest.mark.parametrize("case", list(STREAM_CASES))
+def test_streamed_reader_gives_what_read_table_gives(tmp_path, monkeypatch, case, piece):
+    from nqpf.io import tables
+
+    monkeypatch.setattr(tables, "CSV_STREAM_BYTES", piece)
+    path = tmp_path / "d.csv"
+    path.write_text(STREAM_CASES[case], encoding="utf-8")
+    got = tables.read_csv_values(
+        path, text_columns=["id"], other_columns=["t"], value_columns=["b", "a"]
+    )
+    assert got is not None
+    ids, X = got
+    want = read_table(path, text_columns=["id"])
+    pd.testing.assert_frame_equal(ids, want[["id", "t"]], check_exact=True)
+    assert X.dtype == np.float64 and X.flags.c_contiguous and X.flags.writeable
+    np.testing.assert_array_equal(X, want[["b", "a"]].to_numpy(dtype=float))
+
+
+STREAM_REFUSED = {
+    "thousands separators": 'id,t,a\nx,2020,"1,234"\ny,2020,2\n',
+    "text in a value column": "id,t,a\nx,2020,n/a?\ny,2020,2\n",
+    "inf": "id,t,a\nx,2020,inf\ny,2020,2\n",
+    "beyond 2^63": "id,t,a\nx,2020,1e19\ny,2020,2\n",
+    "a column absent": "id,t,b\nx,2020,1\n",
+    "blank line above the header": "\nid,t,a\nx,2020,1\n",
+    "ragged row": "id,t,a\nx,2020,1\ny,2020,2,3\n",
+    "dates as periods": "id,t,a\nx,2020-01-01,1\ny,2020-01-02,2\n",
+    "period typed otherwise in a later piece": "id,t,a\nx,2020,1\ny,2020,2\nz,2020年,3\n",
+}
+
+
+@pytest.mark.parametrize("case", list(STREAM_REFUSED))
+def test_streamed_reader_leaves_other_files_to_read_table(tmp_path, monkeypatch, case):
+    from nqpf.io import tables
+
+    monkeypatch.setattr(tables, "CSV_STREAM_BYTES", 20)
+    path = tmp_path / "d.csv"
+    path.write_text(STREAM_REFUSED[case], encoding="utf-8")
+    got = tables.read_csv_values(
+        path, text_columns=["id"], other_columns=["t"], value_columns=["a"]
+    )
+    assert got is None
+
+
+def test_streamed_reader_leaves_a_piece_ending_inside_quotes_to_read_table(tmp_path, monkeypatch):
+    from nqpf.io import tables
+
+    monkeypatch.setattr(tables, "CSV_STREAM_BYTES", 3)  # '"x\n' ends inside the quotes
+    path = tmp_path / "d.csv"
+    path.write_text('id,t,a\n"x\ny",2020,1\nz,2020,2\n', encoding="utf-8")
+    assert tables.read_csv_values(path, text_columns=["id"], other_columns=["t"],
+                                  value_columns=["a"]) is None  # fmt: skip
+
+
+def test_streamed_reader_checks_the_header_as_read_table(tmp_path):
+    from nqpf.io.tables import read_csv_values
+
+    path = tmp_path / "d.csv"
+    path.write_text("id,t,a,a \nx,2020,1,2\n", encoding="utf-8")
+    raises("column name 'a' appears twice", read_csv_values, path, text_columns=["id"],
+           other_columns=["t"], value_columns=["a"])  # fmt: skip

@@ -443,3 +443,36 @@ def test_a_million_rows_build(wide):
     p = Panel.from_frame(df, entity="firm", period="year", missing="interpolate")
     assert p.n_obs == 1_000_000 and p.is_balanced and not np.isnan(p.values).any()
     assert len(p.filled) == 2 * int(np.isnan(x).sum())
+
+
+# ---------------------------------------------------- a wide table's values as one matrix
+@pytest.mark.parametrize("missing", ["error", "interpolate"])
+def test_a_matrix_given_is_the_panel_a_table_gives(missing):
+    """``from_frame(matrix=…)``: the rows sorted in place into the panel's values (no
+    second copy), the same panel as from the table's own columns; blank rows skipped."""
+    frame = pd.DataFrame(
+        {
+            "e": ["b", "a", None, "b", "a"],
+            "t": [2021, 2021, None, 2020, 2020],
+            "x": [1.0, 2.0, np.nan, 3.0, np.nan if missing == "interpolate" else 4.0],
+            "y": [5.0, 6.0, np.nan, 7.0, 8.0],
+        }
+    )
+    X = np.ascontiguousarray(frame[["x", "y"]].to_numpy(copy=True))
+    kw = dict(entity="e", period="t", indicators=["x", "y"], missing=missing)
+    want = Panel.from_frame(frame, **kw)
+    got = Panel.from_frame(frame, matrix=X, **kw)
+    assert np.shares_memory(got.values, X)  # sorted in place
+    np.testing.assert_array_equal(got.values, want.values)
+    assert got.entities.tolist() == want.entities.tolist() == ["a", "b", "a", "b"]
+    assert got.periods.tolist() == want.periods.tolist()
+    pd.testing.assert_frame_equal(got.filled, want.filled)
+
+
+def test_a_matrix_given_is_checked_as_the_columns():
+    frame = pd.DataFrame({"e": ["a", "b"], "t": [1, 1], "x": [1.0, 2.0]})
+    X = np.array([[1.0], [np.inf]])
+    with pytest.raises(DataValidationError, match=r"row 3, column 'x': expected a finite number"):
+        Panel.from_frame(frame, entity="e", period="t", indicators=["x"], matrix=X)
+    with pytest.raises(TypeError, match="shape"):
+        Panel.from_frame(frame, entity="e", period="t", indicators=["x"], matrix=X[:1])

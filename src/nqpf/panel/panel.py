@@ -138,6 +138,7 @@ class Panel:
         keep: Sequence[str] = (),
         source: str | None = None,
         first_row: int = 2,
+        matrix: np.ndarray | None = None,
     ) -> Panel:
         """Validate a table and build a panel from it.
 
@@ -175,6 +176,13 @@ class Panel:
         first_row
             Spreadsheet row number of the table's first data row, for messages: 2 when
             the header is on row 1, the convention for every kind of input.
+        matrix
+            The ``indicators`` of a wide table already read as one C-ordered ``float64``
+            array of shape (rows of ``df``, len(``indicators``)), rows in the table's
+            order (a reader that streamed a file into it).  The panel takes it over: its
+            rows are sorted in place and it becomes :attr:`values`, so the numbers are
+            held once; the table's own indicator columns are not read.  Checked as the
+            columns would be (finite numbers, missing cells).
 
         Returns
         -------
@@ -209,8 +217,10 @@ class Panel:
         if dupes:
             raise DataValidationError(f"column names appear more than once: {dupes}", file=source)
         keep = (keep,) if isinstance(keep, str) else tuple(keep)
+        if matrix is not None and (layout != "wide" or indicators is None):
+            raise TypeError("matrix= takes the named indicators of a wide table")
         if layout == "wide":
-            parts = _wide(frame, entity, period, indicators, keep, where, df)
+            parts = _wide(frame, entity, period, indicators, keep, where, df, matrix)
         elif layout == "long":
             parts = _long(
                 frame, entity, period, indicators, indicator_col, value_col, keep, where, df
@@ -630,6 +640,7 @@ def _wide(
     keep: tuple[str, ...],
     where: _Where,
     native: Any,
+    matrix: np.ndarray | None = None,
 ) -> _Parts:
     _require(frame, [entity, period, *keep], where, native)
     ids = {entity, period, *keep}
@@ -673,7 +684,10 @@ def _wide(
                 file=where.source,
                 field="indicators",
             )
-        columns = [_numbers(frame, c, where) for c in names]
+        if matrix is None:
+            columns = [_numbers(frame, c, where) for c in names]
+        else:
+            columns = _matrix_columns(matrix, names, frame.shape[0], where)
     ent, per = _labels(frame, entity), _labels(frame, period)
     # Blank spreadsheet rows (nothing in any used column) are skipped, not errors.
     blank = (ent[0] < 0) & (per[0] < 0)
@@ -687,8 +701,10 @@ def _wide(
     if len(rows) < len(blank):  # skip the copies in the usual case of no blank rows
         ent, per = (ent[0][rows], ent[1]), (per[0][rows], per[1])
     _require_labels([ent, per], rows, entity, period, where)
-    # The columns stay apart: _assemble gathers them straight into the sorted matrix.
-    values = _Columns(columns, rows if len(rows) < len(blank) else None)
+    # The columns stay apart: _assemble gathers them straight into the sorted matrix
+    # (a matrix given is sorted in place).
+    kept = rows if len(rows) < len(blank) else None
+    values = _Columns(columns, kept) if matrix is None else _Matrix(matrix, kept)
     return _Parts(ent, per, values, rows, _extra(frame, keep, rows), tuple(names), False)
 
 
@@ -707,6 +723,48 @@ class _Columns:
         for j, col in enumerate(self.columns):
             X[:, j] = col[take]
         return X
+
+
+def _matrix_columns(
+    matrix: np.ndarray, names: list[str], n: int, where: _Where
+) -> list[np.ndarray]:
+    """The columns of a wide table's ``matrix`` (views), checked as :func:`_numbers`
+    checks a column: no infinite value."""
+    if matrix.dtype != np.float64 or matrix.shape != (n, len(names)):
+        raise TypeError(f"matrix must be float64 of shape {(n, len(names))}, got {matrix.shape}")
+    if not matrix.flags.c_contiguous or not matrix.flags.writeable:
+        raise TypeError("matrix must be a C-ordered array the panel may sort in place")
+    columns = [matrix[:, j] for j in range(len(names))]
+    for name, col in zip(names, columns, strict=True):
+        bad = np.isinf(col)
+        if bad.any():
+            i = int(np.argmax(bad))
+            more = int(bad.sum()) - 1
+            tail = f" ({more} more such cells in this column)" if more else ""
+            raise DataValidationError(
+                f"expected a finite number, got {col[i].item()!r}{tail}", **where.at(i, name)
+            )
+    return columns
+
+
+@dataclass(frozen=True)
+class _Matrix:
+    """The value matrix of a wide table (rows in table order) and the rows kept (None:
+    all), sorted in place."""
+
+    matrix: np.ndarray
+    rows: np.ndarray | None
+
+    def gather(self, order: np.ndarray) -> np.ndarray:
+        """The kept rows taken in ``order``, in the first rows of the matrix: column by
+        column, each through one (n_obs,) copy, so no second matrix is made."""
+        X = self.matrix
+        take = order if self.rows is None else self.rows[order]
+        if len(take) == len(X) and (take[1:] > take[:-1]).all():
+            return X  # already in panel order
+        for j in range(X.shape[1]):
+            X[: len(take), j] = X[take, j]
+        return X[: len(take)]
 
 
 def _long(
@@ -829,9 +887,10 @@ def _assemble(
             file=where.source,
             column=entity,
         )
-    X = parts.values.gather(order) if isinstance(parts.values, _Columns) else parts.values[order]
+    gathers = isinstance(parts.values, _Columns | _Matrix)
+    X = parts.values.gather(order) if gathers else parts.values[order]
     filled = None
-    if np.isnan(X).any():
+    if np.isnan(X.min()):  # NaN propagates through min: no (n, m) mask
         filled = _fill(
             X,
             ecode,

@@ -7,8 +7,10 @@ frame their HTML report the same way.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +21,10 @@ import pandas as pd
 from nqpf.datasets import SYNTHETIC_LABEL
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.io.quality import QualityChecker, QualityPolicy, QualityReport, period_year
-from nqpf.io.tables import read_panel, read_table, release_freed_memory
+from nqpf.io.tables import read_csv_values, read_panel, read_table, release_freed_memory
 from nqpf.panel import Panel
 from nqpf.reports.html import Section, render_report
-from nqpf.services.files import InputFile, read_config_input
+from nqpf.services.files import InputFile, config_path, read_config_input
 from nqpf.services.index_config import PeriodRange
 
 
@@ -31,13 +33,53 @@ def config_input(cfg: Any, given: InputFile | bytes | Any | None, path: str, *, 
 
     ``given`` is a file's name and bytes (an upload), bare bytes, which take the name of
     ``path`` (its suffix chooses the reader), or a dataframe, returned as it is.  ``None``
-    reads ``path`` beside a config read from a file.
+    takes ``path`` beside a config read from a file: a CSV file as a :class:`FileOnDisk`
+    (streamed by the panel reader, its bytes read only if asked for), others read.
     """
     if given is None:
+        full = config_path(cfg, path, field=field)
+        if full.suffix.lower() == ".csv" and full.is_file():
+            return FileOnDisk(str(full), full)
         return read_config_input(cfg, path, field=field)
     if isinstance(given, bytes | bytearray):
         return InputFile(Path(path).name, bytes(given))
     return given
+
+
+class FileOnDisk(InputFile):
+    """An :class:`InputFile` whose bytes stay on disk until asked for.
+
+    ``data`` reads the file each time it is used (nothing is kept) and ``sha256`` reads
+    it in 1 MiB pieces, so a reader that streams ``path`` (:func:`load_panel` of a CSV
+    file) never holds the whole file.
+    """
+
+    def __init__(self, name: str, path: Path) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "path", path)
+
+    @property
+    def data(self) -> bytes:  # type: ignore[override]
+        try:
+            return self.path.read_bytes()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise DataValidationError(f"cannot read: {reason}", file=self.name) from None
+
+    @cached_property
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        try:
+            with open(self.path, "rb") as fh:
+                while piece := fh.read(1 << 20):
+                    digest.update(piece)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise DataValidationError(f"cannot read: {reason}", file=self.name) from None
+        return digest.hexdigest()
+
+    def __repr__(self) -> str:
+        return f"FileOnDisk(name={self.name!r})"
 
 
 def read_panel_input(
@@ -123,14 +165,20 @@ def load_panel(
     source = label(data)
     checker = QualityChecker(policy, source=source)
     long = layout == "long"
+    matrix = None
     try:
-        if isinstance(data, InputFile):
+        read = _streamed(data, section, indicators, keep, policy) if not long else None
+        if read is not None:  # the indicator columns as one matrix, the rest a table
+            frame, matrix = read
+            views = {c: matrix[:, j] for j, c in enumerate(indicators)}
+            frame, first_row = pd.DataFrame({**frame, **views}, copy=False), 2
+        elif isinstance(data, InputFile):
             text = (section.entity, *keep)
             frame = read_table(data.data, name=data.name, sheet=section.sheet, text_columns=text)
             first_row = int(frame.attrs.get("first_row", 2))
         else:
             frame, first_row = _pandas(data), 2
-        data = None  # a Handover's bytes go now
+        data = read = None  # a Handover's bytes go now
         frame = checker.clean(
             frame,
             entity=section.entity,
@@ -155,8 +203,9 @@ def load_panel(
             fill_value=section.fill_value,
             source=source,
             first_row=first_row,
+            matrix=matrix,
         )
-        del frame  # the panel has the numbers now
+        del frame, matrix  # the panel has the numbers now
         panel = select_periods(panel, periods, "periods")
     except DataValidationError as exc:
         if strict:
@@ -170,6 +219,27 @@ def load_panel(
     if strict:
         report.raise_for_errors()
     return Loaded(checked, report, panel, checker)
+
+
+def _streamed(
+    data: Any, section: Any, indicators: Sequence[str], keep: Sequence[str], policy: Any
+) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """A CSV file on disk read by :func:`~nqpf.io.tables.read_csv_values`: its id columns
+    and its indicator columns as one matrix, which the panel then sorts in place (one
+    copy of the numbers, never the file's bytes); None where it reads otherwise.  The
+    ``fix`` policy for repeated rows blanks cells of the table, so it takes the table."""
+    if not isinstance(data, FileOnDisk) or policy.duplicates == "fix" or section.sheet:
+        return None
+    ids = {section.entity, section.period, *keep}
+    if len(set(indicators)) < len(indicators) or ids.intersection(indicators):
+        return None  # an error the panel names from the table
+    return read_csv_values(
+        data.path,
+        name=data.name,
+        text_columns=(section.entity, *keep),
+        other_columns=(section.period,),
+        value_columns=indicators,
+    )
 
 
 def _pandas(data: Any) -> pd.DataFrame:

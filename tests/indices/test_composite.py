@@ -384,3 +384,24 @@ def test_sub_dimension_level():
         res.sub_indices["dimension"]["tech"].to_numpy(),
         atol=1e-14,
     )
+
+
+@pytest.mark.parametrize("sorted_rows", [True, False])
+def test_rank_within_periods_matches_rankdata(sorted_rows):
+    """Ranks per period ("min" ties, 1 = highest) as scipy's rankdata gives them, whether
+    the periods are runs of rows (ranked run by run) or mixed (one sort of all rows)."""
+    from scipy.stats import rankdata
+
+    from nqpf.indices.composite import _rank_within
+
+    rng = np.random.default_rng(7)
+    periods = np.repeat([2019, 2020, 2021], [40, 1, 59])
+    values = rng.integers(0, 12, periods.size).astype(float)  # many ties
+    if not sorted_rows:
+        order = rng.permutation(periods.size)
+        periods, values = periods[order], values[order]
+    rank = _rank_within(values, periods)
+    for p in np.unique(periods):
+        rows = periods == p
+        np.testing.assert_array_equal(rank[rows], rankdata(-values[rows], method="min"))
+    assert rank.dtype == np.int64

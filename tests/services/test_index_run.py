@@ -608,14 +608,37 @@ def test_a_run_without_its_values_gives_the_same_tables(
     """``keep_values=False`` (what ``nqpf index run`` asks) drops the input matrix before
     coupling when the subsystems are not refitted (entropy), after it when they are
     (CRITIC): the same tables either way, and a panel without indicator columns."""
+    frame = pd.read_csv(panel_csv, dtype={"province_code": str})
+    frame.iloc[3, -1] *= 50  # an outlier, whose weight shift is refitted
+    frame.to_csv(panel_csv, index=False)
     cfg = load_index_config(
         make_config({"method": {"weighting": weighting}, "coupling": {"method": "standard"}})
     )
     kept, dropped = run_index(cfg), run_index(cfg, keep_values=False)
+    assert "weight_shift" in kept.quality.tables
     assert kept.panel.values.shape == (kept.panel.n_obs, 18)
+    # the weights the outliers move, refitted on the matrix clipped in place once scored
+    assert kept.quality.finding("outliers").message == dropped.quality.finding("outliers").message
+    for name, table in kept.quality.tables.items():
+        pd.testing.assert_frame_equal(dropped.quality.tables[name], table, obj=name)
     assert dropped.panel.values.shape == (kept.panel.n_obs, 0)
     assert dropped.result.panel is dropped.panel
     assert sorted(dropped.tables) == sorted(kept.tables) and "coupling" in kept.tables
     for name, table in kept.tables.items():
         if name != "metadata":
             pd.testing.assert_frame_equal(dropped.tables[name], table, obj=name)
+
+
+def test_a_csv_the_config_names_is_streamed_from_disk(panel_csv, make_config):
+    """The config's CSV is read from disk as the panel is built (its bytes never held
+    whole): hashed in pieces to the same SHA-256, its bytes read only when asked for."""
+    import hashlib
+
+    from nqpf.services import _run_steps as steps
+
+    cfg = load_index_config(make_config())
+    data = steps.config_input(cfg, None, cfg.data.path, field="data.path")
+    assert isinstance(data, steps.FileOnDisk) and "data" not in vars(data)
+    want = hashlib.sha256(panel_csv.read_bytes()).hexdigest()
+    assert data.sha256 == want and data.data == panel_csv.read_bytes()
+    assert run_index(cfg).meta["数据 SHA-256"] == want

@@ -568,7 +568,10 @@ class CompositeIndex:
         k = max(0, min(int(self.top_k), m))
         index = np.empty(n)
         subs = {level: {g: np.empty(n) for g in gs} for level, gs in self.groups_.items()}
-        top, top_degrees = np.empty((n, k), dtype=np.intp), np.empty((n, k))
+        # the top obstacles as the smallest integer codes of the m indicators (int8 for
+        # m ≤ 128: 1e6 rows × 3 are 3 MB, not 24)
+        code = np.result_type(np.min_scalar_type(-max(m, 1)), np.int8)
+        top, top_degrees = np.empty((n, k), dtype=code), np.empty((n, k))
         by_group = np.empty((n, len(ob_groups))) if ob_groups else None
         normalized = np.empty((n, m)) if matrices else None
         degrees = np.empty((n, m)) if matrices else None
@@ -676,8 +679,18 @@ def _row_chunks(n: int, rows: int | None) -> list[slice]:
 
 def _rank_within(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
     """Rank 1 = highest value within each period; ties share the lowest rank ("min", as
-    ``scipy.stats.rankdata(-values, method="min")`` per period), by one sort of all rows."""
+    ``scipy.stats.rankdata(-values, method="min")`` per period).
+
+    A panel's rows are sorted by period, so each period is a run of rows ranked on its
+    own (working arrays of one period's size); other orders take one sort of all rows.
+    """
     n = values.shape[0]
+    rank = np.empty(n, dtype=np.int64)
+    if n and periods.dtype != object and (periods[1:] >= periods[:-1]).all():
+        starts = np.flatnonzero(periods[1:] != periods[:-1]) + 1
+        for a, b in zip([0, *starts], [*starts, n], strict=True):
+            rank[a:b] = _rank_desc(values[a:b])
+        return rank
     _, codes = np.unique(periods, return_inverse=True)
     order = np.lexsort((-values, codes))  # by period, then from the highest value
     code, value = codes[order], values[order]
@@ -686,6 +699,16 @@ def _rank_within(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
     new_value = new_period | np.r_[True, value[1:] != value[:-1]]
     period_start = np.maximum.accumulate(np.where(new_period, at, 0))
     value_start = np.maximum.accumulate(np.where(new_value, at, 0))
-    rank = np.empty(n, dtype=np.int64)
     rank[order] = value_start - period_start + 1
+    return rank
+
+
+def _rank_desc(values: np.ndarray) -> np.ndarray:
+    """Rank 1 = highest of one period's values, ties sharing the lowest rank (NaN last,
+    each its own rank, as the sort of all rows gives them)."""
+    order = np.argsort(-values, kind="stable")
+    value = values[order]
+    new_value = np.r_[True, value[1:] != value[:-1]]
+    rank = np.empty(values.shape[0], dtype=np.int64)
+    rank[order] = np.maximum.accumulate(np.where(new_value, np.arange(value.size), 0)) + 1
     return rank

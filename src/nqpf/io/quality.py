@@ -876,9 +876,20 @@ class QualityChecker:
         pairs = [outlier_fences(X[rows], p.outlier_rule, p.k) for rows in blocks]
         return np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]), blocks
 
-    def winsorised(self, panel: Panel) -> Panel:
-        """``panel`` with every cell clipped to its outlier fences."""
+    def winsorised(self, panel: Panel, *, in_place: bool = False) -> Panel:
+        """``panel`` with every cell clipped to its outlier fences.
+
+        ``in_place`` clips the panel's own matrix and returns ``panel`` (when its matrix
+        is a view of a writeable array): for a caller that has no further use for the
+        values as read, so that no second matrix is made."""
         LO, HI, blocks = self.fences(panel)
+        X = panel.values
+        if in_place and X.base is not None and X.base.flags.writeable:
+            X = X.view()
+            X.flags.writeable = True  # the panel's read-only view, over a writeable array
+            for t, rows in enumerate(blocks):
+                np.clip(X[rows], LO[t], HI[t], out=X[rows])
+            return panel
         X = np.empty_like(panel.values)
         for t, rows in enumerate(blocks):  # clipped straight into the copy: one pass
             np.clip(panel.values[rows], LO[t], HI[t], out=X[rows])

@@ -308,7 +308,8 @@ def run_index(
     say("weights", 0, 1, "")
     with _rows_as_units(fit_panel, source):
         est.fit(fit_panel)
-    quality = _weight_shift(cfg, system, loaded, est, quality)
+    if keep_values:  # else once scored, on the matrix itself (no clipped copy)
+        quality = _weight_shift(cfg, system, loaded, est, quality)
     say("weights", 1, 1, f"权重: {est.weights_.method}")
     say("aggregate", 0, 1, "")
     with _rows_as_units(panel, source):
@@ -329,6 +330,7 @@ def run_index(
         cfg.coupling.subsystem_scores == "renormalize" or _separable(cfg)
     )
     if not keep_values and not refits:
+        quality = _weight_shift(cfg, system, loaded, est, quality, in_place=True)
         panel, result = _without_values(panel, result)
         loaded = fit_panel = None
         steps.release_freed_memory()
@@ -339,6 +341,7 @@ def run_index(
         steps.release_freed_memory()  # the subsystems' scoring chunks
         say("coupling", 1, 1, f"耦合协调度: {len(scores.columns)} 个子系统 ({cfg.coupling.method})")
     if not keep_values and refits:
+        quality = _weight_shift(cfg, system, loaded, est, quality, in_place=True)
         panel, result = _without_values(panel, result)
         loaded = fit_panel = None
         steps.release_freed_memory()
@@ -436,11 +439,12 @@ def _quality_line(quality: Any) -> str:
     return f"数据质量: {len(warnings)} 项警告 warning(s) (quality.html)"
 
 
-def _weight_shift(cfg, system, loaded, est: CompositeIndex, quality):
+def _weight_shift(cfg, system, loaded, est: CompositeIndex, quality, *, in_place=False):
     """The weights the outlier cells moved: the same method fitted once more, on the fit
     periods with the outlier cells clipped to their fences (policy warn) or as read
     (policy fix, whose weights were fitted on the clipped cells); the report's outlier
-    finding names the indicators whose weight moved most."""
+    finding names the indicators whose weight moved most.  ``in_place`` clips the loaded
+    panel's own matrix instead of a copy: for a run that lets the matrix go next."""
     finding = quality.finding("outliers")
     if finding is None or finding.status not in ("warn", "fixed"):
         return quality
@@ -451,7 +455,7 @@ def _weight_shift(cfg, system, loaded, est: CompositeIndex, quality):
     checker = loaded.checker or QualityChecker(quality.policy)
     other_all = loaded.as_read if finding.status == "fixed" else None
     if other_all is None:
-        other_all = checker.winsorised(loaded.panel)
+        other_all = checker.winsorised(loaded.panel, in_place=in_place)
     other = steps.select_periods(other_all, cfg.fit_periods, "fit_periods")
     alt = _estimator(cfg, system)
     try:

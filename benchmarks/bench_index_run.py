@@ -158,6 +158,11 @@ _STAGES_CHILD = textwrap.dedent(
     def rss():
         status = open("/proc/self/status").read().splitlines()
         kv = dict(line.split(":", 1) for line in status if ":" in line)
+        try:  # reset the peak: the next mark's peak is that stage's own (Linux)
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+        except OSError:
+            pass
         return int(kv["VmRSS"].split()[0]) / 1024, int(kv["VmHWM"].split()[0]) / 1024
 
     marks = [[time.perf_counter() - t0, time.process_time() - c0, "imports", *rss()]]
@@ -289,7 +294,8 @@ def run_once(config: Path, tmp: Path, source: Path | None = None) -> dict:
 def stages(config: Path, tmp: Path, source: Path | None = None) -> list[list]:
     """One run in a fresh process without a profiler: per stage (from one progress event
     of the services to the next stage's first) wall time, CPU time (all threads), the
-    resident memory at its end and the peak so far."""
+    resident memory at its end and its own peak (the kernel's peak is reset at each
+    event through ``/proc/self/clear_refs``; elsewhere the peak so far)."""
     marks_file = tmp / "stages.json"
     env = dict(os.environ)
     if source is not None:
@@ -313,7 +319,7 @@ def stages(config: Path, tmp: Path, source: Path | None = None) -> list[list]:
         if seen and seen[-1][0] == stage:
             seen[-1][1] += at - last
             seen[-1][2] += cpu - last_cpu
-            seen[-1][3:] = [rss, hwm]
+            seen[-1][3:] = [rss, max(seen[-1][4], hwm)]
         else:
             seen.append([stage, at - last, cpu - last_cpu, rss, hwm])
         last, last_cpu = at, cpu

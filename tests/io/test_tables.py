@@ -465,3 +465,12 @@ def test_streamed_reader_checks_the_header_as_read_table(tmp_path):
     path.write_text("id,t,a,a \nx,2020,1,2\n", encoding="utf-8")
     raises("column name 'a' appears twice", read_csv_values, path, text_columns=["id"],
            other_columns=["t"], value_columns=["a"])  # fmt: skip
+
+
+def test_column_letters_are_the_spreadsheet_ones():
+    from openpyxl.utils import get_column_letter
+
+    from nqpf.io.tables import _column_letter
+
+    for k in [*range(1, 800), 16_384]:  # A … ADT, and XFD (the last column of Excel)
+        assert _column_letter(k) == get_column_letter(k)

@@ -32,11 +32,14 @@ WEIGHTINGS = ("entropy", "critic", "std", "variance", "cv", "equal", "given", "a
 OBJECTIVE_WEIGHTINGS = ("entropy", "critic", "std", "variance", "cv")
 AGGREGATIONS = ("weighted_sum", "topsis", "grey", "gra_topsis")
 #: Rows :class:`CompositeIndex` normalises and scores at a time (its ``chunk_rows``).
-#: Measured on 1e6 × 18 (transform, matrices=False; CPU s, peak MiB with the results):
-#: 16,384 rows 0.96 s / 254, 65,536 rows 0.78 s / 307, 262,144 rows 1.15 s / 452, all
-#: at once 1.01 s / 882 — 65,536 rows (9 MB a matrix) are small beside the input yet
-#: long enough that the per-chunk overhead is lost in the arithmetic.
-CHUNK_ROWS = 65_536
+#: Measured on 1e6 × 18 inside ``nqpf index run`` (transform, matrices=False; CPU s,
+#: peak MiB of the process, each chunk's arrays let go before the next chunk's are
+#: made): 65,536 rows 0.85 s / 646, 32,768 rows 0.70 s / 617, 16,384 rows 0.64–0.74 s /
+#: 600, 8,192 rows 0.68–0.72 s / 596 — 16,384 rows (2.4 MB a matrix) stay in the CPU's
+#: caches and are long enough that the per-chunk overhead is lost in the arithmetic.
+#: (Earlier, without the early release: 16,384 rows 0.96 s / 254 and 65,536 rows
+#: 0.78 s / 307 for the transform alone, all at once 1.01 s / 882.)
+CHUNK_ROWS = 16_384
 
 
 @dataclass(frozen=True, eq=False)
@@ -595,13 +598,15 @@ class CompositeIndex:
             if by_group is not None:
                 by_group[rows] = ob.by_group
             degree_sums += ob.degrees.sum(axis=0)
+            ob_names, ob_scaled = ob.names, ob.scaled
+            del X01, parts, ob  # a chunk's arrays go before the next chunk's are made
         obstacles = ObstacleResult(
             degrees,
             by_group,
             tuple(ob_groups or ()),
             top,
-            ob.names,
-            ob.scaled,
+            ob_names,
+            ob_scaled,
             top_degrees=top_degrees,
             mean_degrees=degrees.mean(axis=0) if matrices else degree_sums / n,
         )

@@ -685,25 +685,33 @@ def _unreadable_xlsx(source: _Source, exc: Exception) -> DataValidationError:
 
 def _column_names(header: list[Any], source: str, row: int) -> list[str]:
     """Stripped header names; blank ones become ``Unnamed: <column letter>``."""
-    from openpyxl.utils import get_column_letter
-
     names = []
     for k, raw in enumerate(header):
         name = "" if raw is None else str(raw).strip()
-        names.append(name or f"Unnamed: {get_column_letter(k + 1)}")
+        names.append(name or f"Unnamed: {_column_letter(k + 1)}")
     seen: dict[str, int] = {}
     for k, name in enumerate(names):
         if name in seen:
             raise DataValidationError(
-                f"column name {name!r} appears twice (columns {get_column_letter(seen[name] + 1)}"
-                f" and {get_column_letter(k + 1)})",
+                f"column name {name!r} appears twice (columns {_column_letter(seen[name] + 1)}"
+                f" and {_column_letter(k + 1)})",
                 file=source,
                 row=row,
-                zh=f"列名 {name!r} 出现两次（第 {get_column_letter(seen[name] + 1)} 列和第 "
-                f"{get_column_letter(k + 1)} 列）",
+                zh=f"列名 {name!r} 出现两次（第 {_column_letter(seen[name] + 1)} 列和第 "
+                f"{_column_letter(k + 1)} 列）",
             )
         seen[name] = k
     return names
+
+
+def _column_letter(k: int) -> str:
+    """The spreadsheet letters of the ``k``-th column (1-based): A … Z, AA … (as
+    ``openpyxl.utils.get_column_letter``, without importing openpyxl for a CSV file)."""
+    letters = ""
+    while k > 0:
+        k, r = divmod(k - 1, 26)
+        letters = chr(ord("A") + r) + letters
+    return letters
 
 
 def _drop_empty_unnamed(df: pd.DataFrame) -> pd.DataFrame:

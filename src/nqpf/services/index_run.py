@@ -310,6 +310,7 @@ def run_index(
         est.fit(fit_panel)
     if keep_values:  # else once scored, on the matrix itself (no clipped copy)
         quality = _weight_shift(cfg, system, loaded, est, quality)
+    steps.release_freed_memory()  # the fit's working arrays, before the results fill
     say("weights", 1, 1, f"权重: {est.weights_.method}")
     say("aggregate", 0, 1, "")
     with _rows_as_units(panel, source):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -259,7 +260,9 @@ class CompositeIndex:
 
     # -- input ---------------------------------------------------------------------------
     def _unpack(self, data, periods, entities, indicators):
-        if hasattr(data, "values") and hasattr(data, "indicators") and hasattr(data, "periods"):
+        panel = hasattr(data, "values") and hasattr(data, "indicators")
+        panel = panel and hasattr(data, "periods")
+        if panel:
             X, names = data.values, list(data.indicators)
             periods, entities = data.periods, data.entities
         else:
@@ -280,14 +283,18 @@ class CompositeIndex:
             if order != list(range(X.shape[1])):  # the system's order: a copy only if needed
                 X = X[:, order]
             names = wanted
-        A = as_matrix(X, names=names)
+        # A panel's cells are checked (finite) by every normalisation, its periods are one
+        # label per row: the (n, m) scan and the sort of the labels are spared (transient
+        # arrays of 18 and ~40 MB at 1e6 rows).
+        A = as_matrix(X, names=names, check_finite=not panel)
         if names is None:
             names = [f"x{j + 1}" for j in range(A.shape[1])]
         n = A.shape[0]
         if periods is None:
             periods = np.zeros(n, dtype=int)
         periods = np.asarray(periods)
-        as_periods(periods, n)
+        if not panel:
+            as_periods(periods, n)
         entities = np.arange(n) if entities is None else np.asarray(entities)
         return A, tuple(names), periods, entities
 
@@ -338,7 +345,7 @@ class CompositeIndex:
                             min(lo, float(delta.min())),
                             max(hi, float(delta.max())),
                         )
-        self.fit_periods_ = np.unique(periods)
+        self.fit_periods_ = _period_labels(periods)
         return self
 
     def _fit_weights(self, A, d, periods, names) -> WeightResult:
@@ -691,9 +698,9 @@ def _rank_within(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
     """
     n = values.shape[0]
     rank = np.empty(n, dtype=np.int64)
-    if n and periods.dtype != object and (periods[1:] >= periods[:-1]).all():
-        starts = np.flatnonzero(periods[1:] != periods[:-1]) + 1
-        for a, b in zip([0, *starts], [*starts, n], strict=True):
+    starts = _period_starts(periods)
+    if starts is not None:
+        for a, b in itertools.pairwise([*starts, n]):
             rank[a:b] = _rank_desc(values[a:b])
         return rank
     _, codes = np.unique(periods, return_inverse=True)
@@ -706,6 +713,21 @@ def _rank_within(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
     value_start = np.maximum.accumulate(np.where(new_value, at, 0))
     rank[order] = value_start - period_start + 1
     return rank
+
+
+def _period_starts(periods: np.ndarray) -> np.ndarray | None:
+    """The first row of each period when the rows are sorted by period (a panel's are),
+    else None."""
+    periods = np.asarray(periods)
+    if not periods.size or periods.dtype == object or not (periods[1:] >= periods[:-1]).all():
+        return None
+    return np.r_[0, np.flatnonzero(periods[1:] != periods[:-1]) + 1]
+
+
+def _period_labels(periods: np.ndarray) -> np.ndarray:
+    """``np.unique(periods)``; of rows sorted by period, without sorting them again."""
+    starts = _period_starts(periods)
+    return np.unique(periods) if starts is None else np.asarray(periods)[starts]
 
 
 def _rank_desc(values: np.ndarray) -> np.ndarray:

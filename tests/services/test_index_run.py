@@ -642,3 +642,18 @@ def test_a_csv_the_config_names_is_streamed_from_disk(panel_csv, make_config):
     want = hashlib.sha256(panel_csv.read_bytes()).hexdigest()
     assert data.sha256 == want and data.data == panel_csv.read_bytes()
     assert run_index(cfg).meta["数据 SHA-256"] == want
+
+
+def test_class_labels_are_coded_chunk_by_chunk_as_a_categorical_of_them():
+    """The coupling classes as categories, coded a few rows at a time: the categorical
+    that factorizing all rows at once gives (sorted labels, int8 codes)."""
+    from nqpf.services.index_run import _categories
+
+    labels = np.asarray(["良好协调", "濒临失调", "优质协调"], dtype=object)
+    rows = labels[np.random.default_rng(3).integers(0, 3, 1001)]
+    got = _categories(rows, rows=64)
+    codes, categories = pd.factorize(rows, sort=True)
+    want = pd.Categorical.from_codes(codes, categories)
+    assert got.equals(want) and got.categories.tolist() == sorted(labels.tolist())
+    assert got.codes.dtype == np.int8
+    assert got.astype(str).tolist() == rows.tolist()

@@ -506,10 +506,11 @@ def _coupling(
                 f"coupling weights lack subsystem(s) {missing}", field="coupling.weights"
             )
         weights = [c.weights[g] for g in scores.columns]
-    zero_rows = np.flatnonzero((scores.to_numpy() == 0).any(axis=1))
+    U = scores.to_numpy()  # one (n, k) copy for the check and the model
+    zero_rows = np.flatnonzero((U == 0).any(axis=1))
     if c.zero == "error" and zero_rows.size:
         i = int(zero_rows[0])
-        sub = scores.columns[int(np.argmax(scores.to_numpy()[i] == 0))]
+        sub = scores.columns[int(np.argmax(U[i] == 0))]
         raise ConfigError(
             f"subsystem {sub!r} scores 0 for {panel.entity_col} {panel.entities[i]}, "
             f"{panel.period_col} {panel.periods[i]} ({zero_rows.size} unit-period(s) in all), "
@@ -519,7 +520,7 @@ def _coupling(
         )
     with _rows_as_units(panel, source):
         return coupling_coordination(
-            scores.to_numpy(),
+            U,
             weights,
             c.method,
             zero=c.zero,
@@ -608,11 +609,17 @@ def _coupling_columns(coupling: CouplingResult) -> dict[str, Any]:
     }
 
 
-def _categories(labels: np.ndarray) -> pd.Categorical:
+def _categories(labels: np.ndarray, rows: int = 65_536) -> pd.Categorical:
     """An object array of a few labels as a categorical, without the text column that
-    ``pd.Categorical(labels)`` makes of it first (~20 MB per 1e6 rows)."""
-    codes, categories = pd.factorize(labels, sort=True)
-    return pd.Categorical.from_codes(codes, categories)  # codes stored as int8
+    ``pd.Categorical(labels)`` makes of it first (~20 MB per 1e6 rows), coded ``rows``
+    at a time (not one int64 code per row: 8 MB per 1e6 rows)."""
+    chunks = [labels[a : a + rows] for a in range(0, len(labels), rows)]
+    # unique chunk by chunk: pandas sizes its hash table by the rows, not the labels
+    categories = pd.Index(sorted({v for c in chunks for v in pd.unique(c)}))
+    codes = np.empty(len(labels), dtype=np.int8 if len(categories) < 128 else np.int32)
+    for a, chunk in zip(range(0, len(labels), rows), chunks, strict=True):
+        codes[a : a + rows] = categories.get_indexer(chunk)
+    return pd.Categorical.from_codes(codes, categories)
 
 
 def weight_tables(system: IndicatorSystem, result: Any) -> dict[str, pd.DataFrame]:

@@ -614,11 +614,14 @@ def _categories(labels: np.ndarray, rows: int = 65_536) -> pd.Categorical:
     ``pd.Categorical(labels)`` makes of it first (~20 MB per 1e6 rows), coded ``rows``
     at a time (not one int64 code per row: 8 MB per 1e6 rows)."""
     chunks = [labels[a : a + rows] for a in range(0, len(labels), rows)]
-    # unique chunk by chunk: pandas sizes its hash table by the rows, not the labels
-    categories = pd.Index(sorted({v for c in chunks for v in pd.unique(c)}))
+    # chunk by chunk: pandas sizes its hash table by the rows, not the labels
+    found = {v for c in chunks for v in pd.unique(c) if pd.notna(v)}
+    categories = pd.Index(sorted(found))
     codes = np.empty(len(labels), dtype=np.int8 if len(categories) < 128 else np.int32)
     for a, chunk in zip(range(0, len(labels), rows), chunks, strict=True):
-        codes[a : a + rows] = categories.get_indexer(chunk)
+        local, seen = pd.factorize(chunk)
+        # a chunk's codes → the categories' (the missing code -1 stays -1)
+        codes[a : a + rows] = np.append(categories.get_indexer(seen), -1)[local]
     return pd.Categorical.from_codes(codes, categories)
 
 

@@ -25,90 +25,56 @@ Usage::
 
 The machine may be shared: repeat and read the spread, not one number.
 
-``--stages`` also times the data-quality report apart (its checks run inside loading,
-its weight-shift refit inside weighting, quality.html/xlsx inside writing).
+``--stages`` runs once more per tree without a profiler and prints, per stage (from one
+progress event of the services to the next stage's first), wall and CPU time, the
+resident memory at its end and the stage's own peak (the kernel's peak is reset at each
+event through ``/proc/self/clear_refs``); "imports" waits for numba's start-up thread.
+It also times the data-quality report apart (its checks run inside loading, its
+weight-shift refit once scored — inside weighting before 9d9165b — and quality.html/xlsx
+inside writing).
 
-Measured 2026-12-07 03:48 UTC in one session, ``--repeat 3 --stages --profile
---baseline`` the tree of a0b8c41 (before the streaming shape), on the 2-core machine
-shared with other agents (load average 5–6, so wall times were 1.3–2× the CPU times and
-are not comparable; CPU and memory are).  CSV 148 MiB, matrix 137 MiB.
+History (all on this 2-core machine, 2026-12-07): the run took ~90 s and 2.1 GB when the
+issue was filed; a0b8c41 → 3ec2415 streamed the writers and scored in chunks (peak 1592 →
+930 MiB); then the labels' string pools, coupling categories, dropping the input matrix
+once scored (``keep_values=False``) and before coupling brought it to 703 MiB (4de577d).
 
-=========  =====================================  =====================================
-stage      before: wall s, CPU s, peak MiB, ×CSV  after: wall s, CPU s, peak MiB, ×CSV
-=========  =====================================  =====================================
-imports    2.52   1.06    284   1.9               1.28   0.64    234   1.6
-load       5.20   2.32    919   6.2               3.65   1.81    727   4.9
-weights    4.13   1.87   1304   8.8               1.68   0.78    727   4.9
-aggregate  2.08   1.30   1585  10.7               1.22   0.65    785   5.3
-coupling   0.21   0.15   1585  10.7               0.10   0.06    785   5.3
-tables     0.53   0.26   1585  10.7               0.23   0.14    877   5.9
-write      9.76   5.35   1585  10.7               7.91   4.56    924   6.2
-run        median CPU 10.46 s, peak 1592 MiB      median CPU 9.10 s, peak 930 MiB
-=========  =====================================  =====================================
+Measured 2026-12-07 05:55 UTC on a quiet machine (load average 0.6–1.0), ``--repeat 3
+--stages --check`` with ``--baseline`` the tree of 4de577d, runs interleaved; CSV 148
+MiB, float64 matrix 137 MiB.  Peak of the whole ``nqpf index run`` process (median of
+3): 698 → 608 MiB (1.15× less) = 4.7× → 4.1× the CSV; above the imports (244 MiB with
+numba's start-up) 456 → 363 MiB = 3.1× → 2.5× the CSV.  Wall 8.58 → 7.77 s (spread
+7.42–7.91), CPU 10.47 → 9.66 s; outputs the same (``--check``, max |diff| 0); the
+quality report 9 % of the CPU.  Per stage (one run each; peak = the stage's own):
 
-Peak memory 1592 → 930 MiB (1.71× less) = 6.3× the CSV, or 689 MiB = 4.7× above the
-234 MiB the imports hold (before 8.8×): the 3× goal is not met.  Outputs the same
-(``--check``, max |diff| 2.8e-16: the weighted sum is now summed row by row, a matrix
-product's bits depend on the number of rows).  The quality report (checks 0.60 s, the
-weight-shift refit 0.82 s, quality.html/xlsx 0.22 s) was 10 % of the run's wall and CPU
-time, before and after; loading (CSV → checked matrix) 1.8 s CPU.
+=========  ===============================  ===============================
+stage      before: wall s, CPU s, peak MiB  after: wall s, CPU s, peak MiB
+=========  ===============================  ===============================
+imports    0.83   1.01   244                0.77   0.96   244
+load       1.72   1.72   681                1.49   1.69   540
+weights    0.71   0.75   630                0.31   0.33   460
+aggregate  0.74   0.74   700                0.66   0.66   585
+coupling   0.05   0.07   601                0.41   0.46   595
+tables     0.16   0.24   645                0.20   0.27   566
+write      3.73   5.44   635                3.43   5.04   608
+=========  ===============================  ===============================
 
-Where the memory went: ``CompositeIndex`` normalises, scores and finds obstacles 65,536
-rows at a time and the run keeps no (n, m) matrix (``transform(matrices=False)``; the
-weighting stage, with its refit, adds nothing over the loaded panel); the CSV is parsed
-in 32 MiB blocks and its bytes are let go once read; obstacle labels are categories;
-writers convert 65,536 rows at a time; no ``scipy.stats`` at import; freed heap pages
-go back to the system after loading, scoring and tables.  What remains at the peak
-(writing): the imports (234 MiB), the panel's matrix (137), ~60 MiB that
-``Panel.from_frame`` leaves mapped (one anonymous region, in neither tracemalloc nor
-Arrow's pool; its owner not found), the per-row results (index, rank, 9 sub-indices,
-top obstacles, coupling: ~200 MiB), their tables and the writers' slices.  Under the profiler, ``run_index`` took 7.1 s of 17.0: loading 2.9 s
-(``read_table`` 1.9 s, of which PyArrow's parser 1.6 s), weighting with the refit 1.8
-s, scoring 0.8 s; ``write_run`` 9.9 s wall in two writer threads (4.6 s CPU: float text
-and Parquet encoding of 26 files, 1049 MiB).
+What changed: the CSV the config names is streamed from disk 4 MiB at a time straight
+into one preallocated float64 matrix, which the panel sorts in place (the file's bytes,
+an Arrow table and a second matrix are never held: load 681 → 540); the outliers'
+weight-shift refit runs once scored, on the matrix clipped in place, not on a clipped
+copy (weights 630 → 460; it now sits in coupling); scoring lets each chunk's arrays go
+before the next chunk's, in 16,384-row chunks, ranks period by period (no whole-panel
+lexsort), keeps the top obstacles as int8 codes, and a Panel's matrix is not scanned nor
+its periods sorted again (aggregate 700 → 585); coupling classes are coded chunk by
+chunk (tables 645 → 566); CSV headers no longer import openpyxl (15 MB).
 
-Measured again 2026-12-07 04:10 UTC, ``--repeat 2 --stages --check --baseline`` the
-tree of 3ec2415 (the state above), load average 3–3.5 (wall times not comparable):
-
-=========  ==============================  ==============================
-stage      before: CPU s, peak MiB, ×CSV   after: CPU s, peak MiB, ×CSV
-=========  ==============================  ==============================
-imports    0.76    236  1.6                0.74    237  1.6
-load       2.36    726  4.9                1.85    681  4.6
-weights    0.78    726  4.9                1.02    681  4.6
-aggregate  0.74    785  5.3                0.67    748  5.1
-coupling   0.07    785  5.3                0.09    748  5.1
-tables     0.35    876  5.9                0.15    768  5.2
-write      4.79    912  6.2                4.97    769  5.2
-run        CPU 10.27 s, peak 930 MiB       CPU 11.15 s, peak 774 MiB
-=========  ==============================  ==============================
-
-Peak 930 → 774 MiB (1.20× less) = 5.2× the CSV, or 531 MiB = 3.6× above the imports
-(before 677 = 4.6×); outputs the same (``--check``, max |diff| 0).  The ~60 MiB left by
-``Panel.from_frame`` were the interpreter's memory pools of the 1e6 Python strings made
-to factorize the firm column: the 50,000 labels kept, one in twenty strings, pinned
-every pool; Arrow-backed text is now factorized as stored.  Also: coupling classes are
-categories (their text was ~40 MiB per copy), freed pages are given back after the
-quality checks, the coupling and each big table written, and the writers convert
-16,384 rows at a time (two writer threads held ~90 MiB of 65,536-row slices).  What
-remains: the imports (237), the panel (matrix 137, labels and codes 32), the per-row
-results (~160) and coupling (~65), the tables' own columns (~45) and transients of
-40–70 MiB in scoring (the sub-index frames are copied, ranks sorted), in tables and in
-writing.  Loading straight into one matrix would lower the load stage (681) only.
-
-Then (3abf386): ``nqpf index run`` drops the input matrix once every score is computed
-(``run_index(keep_values=False)``, the result's panel too), the sub-index frames take
-their columns without a consolidating copy, and the coupling's subsystem scores are
-computed column by column in place.  Measured 2026-12-07 04:51 UTC on a quiet machine
-(load 1.3–1.4), 3 runs each, before = 88579b8 (the tree before it) as ``--baseline``: wall
-median 8.78 → 8.53 s (spread 7.69–9.05 s: the ≤ 10 s goal met), CPU 10.74 → 10.16 s,
-peak RSS 775 → 727 MiB = 4.9× the CSV, 500 MiB = 3.4× above the imports (223 MiB);
-loading 1.9 s (≤ 3 s met); the quality report 9 % of the CPU (≤ 20 % met).  The peak
-is now the load stage (681: the Arrow table beside the sorted matrix) and coupling
-(723); the ≤ 3× goal is not met.  Then the matrix went before coupling where the
-subsystems are not refitted (entropy here): 2 runs, 05:15 UTC, quiet, wall 8.55–8.75 s,
-peak 703 MiB = 4.75× the CSV, 474 MiB = 3.2× above the imports (222 MiB); the peak is
-now scoring (696: the per-row results being filled) and loading (682).
+The 3× goal (444 MiB for the whole process) is not met, and cannot be in this design:
+the imports hold 244 MiB (numpy, pandas, PyArrow, numba with its compiler), and
+scoring needs the matrix (137) beside its per-row results (index, rank, 9 sub-indices,
+top obstacles and degrees, dimension obstacles: 133) and the labels (~33) — 547 MiB
+before any working array.  Each stage's peak now lies 5–60 MiB above
+what it holds: the writers' two threads (~45), the weight-shift refit (~20, with the
+matrix and results), the load's 4 MiB pieces (~50 with the Arrow parser's buffers).
 """
 
 from __future__ import annotations
@@ -168,6 +134,11 @@ _STAGES_CHILD = textwrap.dedent(
     marks = [[time.perf_counter() - t0, time.process_time() - c0, "imports", *rss()]]
     from nqpf.services.files import write_run
     from nqpf.services.index_run import load_index_config, run_index
+    try:  # numba's start-up (a background thread at import) counted with the imports
+        from nqpf.warmup import wait
+        wait(10)
+    except ImportError:
+        pass
     marks.append([time.perf_counter() - t0, time.process_time() - c0, "imports", *rss()])
 
     def record(event):

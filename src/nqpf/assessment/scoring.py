@@ -577,7 +577,7 @@ def batch_score(framework: Framework, table: Any) -> BatchScoreResult:
     for j, q in enumerate(framework.questions):
         points_of = _number_points if q.kind == "number" else _choice_points
         P[:, j] = points_of(framework, q, table[q.id], errors)
-    S = np.zeros((n, len(framework.scenes)), dtype=np.int64, order="F")
+    S = np.zeros((n, len(framework.scenes)), dtype=np.int8, order="F")  # levels 0–4
     for j, s in enumerate(framework.scenes):
         S[:, j] = _scene_levels(framework, s, table[s.id], errors)
     total = np.round(P.sum(axis=1), _ROUND)
@@ -716,8 +716,10 @@ def _compiled_columns(
             out[key] = pd.Series(text, copy=False)
         elif flag & (_FLOAT | _MISSING):
             out[key] = pd.Series(floats[slot], copy=False)
-        else:  # ints only, none missing: pandas keeps them as int64
-            out[key] = pd.Series(floats[slot].astype(np.int64), copy=False)
+        else:  # ints only, none missing: pandas keeps them as int64 (cast in place)
+            ints = floats[slot].view(np.int64)
+            np.copyto(ints, floats[slot], casting="unsafe")  # overlap: numpy copies first
+            out[key] = pd.Series(ints, copy=False)
     return out
 
 

@@ -476,3 +476,9 @@ def test_a_matrix_given_is_checked_as_the_columns():
         Panel.from_frame(frame, entity="e", period="t", indicators=["x"], matrix=X)
     with pytest.raises(TypeError, match="shape"):
         Panel.from_frame(frame, entity="e", period="t", indicators=["x"], matrix=X[:1])
+
+
+def test_a_panel_without_indicator_columns_builds():
+    """The NaN check of the sorted matrix (its minimum) on a matrix with no cells."""
+    p = Panel.from_arrays(np.empty((3, 0)), ["a", "b", "c"], [1, 1, 1], [])
+    assert p.values.shape == (3, 0) and p.entity_labels.tolist() == ["a", "b", "c"]

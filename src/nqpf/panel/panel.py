@@ -890,7 +890,7 @@ def _assemble(
     gathers = isinstance(parts.values, _Columns | _Matrix)
     X = parts.values.gather(order) if gathers else parts.values[order]
     filled = None
-    if np.isnan(X.min()):  # NaN propagates through min: no (n, m) mask
+    if X.size and np.isnan(X.min()):  # NaN propagates through min: no (n, m) mask
         filled = _fill(
             X,
             ecode,

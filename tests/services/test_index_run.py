@@ -644,6 +644,35 @@ def test_a_csv_the_config_names_is_streamed_from_disk(panel_csv, make_config):
     assert run_index(cfg).meta["数据 SHA-256"] == want
 
 
+@pytest.mark.parametrize("blank", [False, True])
+def test_a_streamed_csv_gives_what_its_bytes_give(panel_csv, make_config, blank, monkeypatch):
+    """The CSV streamed from disk into one matrix, and the same file given as bytes (read
+    whole, as an upload is): the same tables and the same quality report, also with a
+    blank line and an outlier in the file."""
+    from nqpf.services import _run_steps as steps
+    from nqpf.services.files import InputFile
+
+    streams, read = [], steps.read_csv_values
+    if blank:
+        frame = pd.read_csv(panel_csv, dtype={"province_code": str})
+        frame.iloc[5, -1] *= 40
+        text = frame.to_csv(index=False).splitlines(keepends=True)
+        panel_csv.write_text("".join([*text[:4], "\n", *text[4:]]), encoding="utf-8")
+    cfg = load_index_config(make_config())
+    monkeypatch.setattr(
+        steps, "read_csv_values", lambda *a, **k: streams.append(read(*a, **k)) or streams[-1]
+    )
+    streamed = run_index(cfg)
+    assert len(streams) == 1 and streams[0] is not None  # read as one matrix
+    whole = run_index(cfg, InputFile(panel_csv.name, panel_csv.read_bytes()))
+    assert len(streams) == 1
+    for name, table in whole.tables.items():
+        if name != "metadata":
+            pd.testing.assert_frame_equal(streamed.tables[name], table, obj=name)
+    assert streamed.quality.to_frame().equals(whole.quality.to_frame())
+    assert streamed.quality.rows == whole.quality.rows == 40
+
+
 def test_class_labels_are_coded_chunk_by_chunk_as_a_categorical_of_them():
     """The coupling classes as categories, coded a few rows at a time: the categorical
     that factorizing all rows at once gives (sorted labels, int8 codes)."""

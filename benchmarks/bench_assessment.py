@@ -16,6 +16,12 @@ so that a change to the reader is measured in one run on the same data, whatever
 machine's load; the ratio printed is the median of the rounds' CPU ratios.
 
 Usage: ``python benchmarks/bench_assessment.py [n_rows] [--repeat 3] [--baseline REV]``
+
+Measured 2026-12-07 06:02 UTC, quiet machine (load 0.6), 10⁶ responses, ``--repeat 5
+--baseline 4de577d``: DataFrame 0.56 s (first call 1.21 s), Arrow table 0.55 s, list of
+dicts 0.90 s (first 0.89 s; the compiled reader, ``_records.c``); ``pd.DataFrame(list)``
+first 3.85 s, ``pl.from_dicts(list)`` first 2.04 s; the list of dicts at 0.30× the CPU of
+4de577d (the Python reader, 2.81 s) in paired rounds.
 """
 
 from __future__ import annotations

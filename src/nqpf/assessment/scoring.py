@@ -644,13 +644,13 @@ def _columns_of_records(framework: Framework, records: Sequence[Mapping]) -> dic
     ``pd.DataFrame(records)`` types it.
 
     A list of dicts with str keys goes to the compiled reader (:func:`_compiled_columns`).
-    Otherwise, or when nqpf was built without it: every response is visited once for all its answers (:func:`_cell_blocks`); then the
-    number questions (rates, floats), the scene levels (ints) and the choice questions
-    (text) are each typed by one scan and one conversion of the whole group
-    (:func:`_number_columns`, :func:`_text_columns`).  A column those fast paths do not
-    fit (a ``True`` or ``"35%"`` among numbers, a list of options, bytes) is typed by
-    pandas itself (:func:`_inferred`), so every cell reaches the answer module as a
-    DataFrame would hand it over.
+    Otherwise, or when nqpf was built without it, every response is visited once for all
+    its answers (:func:`_cell_blocks`); then the number questions (rates, floats), the
+    scene levels (ints) and the choice questions (text) are each typed by one scan and
+    one conversion of the whole group (:func:`_number_columns`, :func:`_text_columns`).
+    A column those fast paths do not fit (a ``True`` or ``"35%"`` among numbers, a list
+    of options, bytes) is typed by pandas itself (:func:`_inferred`), so every cell
+    reaches the answer module as a DataFrame would hand it over.
     """
     if _records is not None and isinstance(records, list):
         columns = _compiled_columns(framework, records)

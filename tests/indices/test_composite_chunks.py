@@ -100,3 +100,26 @@ def test_rank_within_periods_as_rankdata():
         rows = periods == p
         expected = rankdata(-values[rows], method="min").astype(np.int64)
         np.testing.assert_array_equal(rank[rows], expected)
+
+
+@pytest.mark.parametrize("params", [{}, {"aggregation": "topsis"}])
+def test_rows_given_back_as_scored_give_the_same_results(params):
+    """``release_input``: a matrix in a memory map gives each chunk's rows back once
+    scored (they read as zeros afterwards) and the results keep every bit."""
+    from nqpf.panel.memory import releasable
+
+    rng = np.random.default_rng(7)
+    n, m = 6000, 4
+    A = np.exp(rng.normal(size=(n, m)))
+    periods = np.repeat(np.arange(3), n // 3)
+    est = CompositeIndex(chunk_rows=1024, directions=[1, -1, 1, 1], **params)
+    est.fit(A, periods)
+    want = est.transform(A, periods, matrices=False)
+    X = releasable(n, m)
+    X[:] = A
+    got = est.transform(X, periods, matrices=False, release_input=True)
+    np.testing.assert_array_equal(got.index, want.index)
+    np.testing.assert_array_equal(got.rank, want.rank)
+    np.testing.assert_array_equal(got.obstacles.top, want.obstacles.top)
+    np.testing.assert_array_equal(got.obstacles.mean_degrees, want.obstacles.mean_degrees)
+    assert (X == 0).all(axis=1).sum() > n // 2  # most rows were given back

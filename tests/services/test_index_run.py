@@ -617,7 +617,7 @@ def test_a_run_without_its_values_gives_the_same_tables(
     kept, dropped = run_index(cfg), run_index(cfg, keep_values=False)
     assert "weight_shift" in kept.quality.tables
     assert kept.panel.values.shape == (kept.panel.n_obs, 18)
-    # the weights the outliers move, refitted on the matrix clipped in place once scored
+    # the weights the outliers move, refitted on the matrix clipped in place and put back
     assert kept.quality.finding("outliers").message == dropped.quality.finding("outliers").message
     for name, table in kept.quality.tables.items():
         pd.testing.assert_frame_equal(dropped.quality.tables[name], table, obj=name)

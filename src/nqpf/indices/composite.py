@@ -26,6 +26,7 @@ from nqpf.indices.weights import (
     std_weights,
     variance_weights,
 )
+from nqpf.panel.memory import release_rows
 from nqpf.results import Result, Summary
 
 WEIGHTINGS = ("entropy", "critic", "std", "variance", "cv", "equal", "given", "ahp", "combined")
@@ -533,7 +534,14 @@ class CompositeIndex:
         return plus / (plus + minus)
 
     def transform(
-        self, data, periods=None, *, entities=None, indicators=None, matrices: bool = True
+        self,
+        data,
+        periods=None,
+        *,
+        entities=None,
+        indicators=None,
+        matrices: bool = True,
+        release_input: bool = False,
     ) -> CompositeResult:
         """Score ``data`` with the fitted extremes, weights and ideals.
 
@@ -553,6 +561,12 @@ class CompositeIndex:
             with their degrees, the dimension obstacle degrees) and the mean obstacle
             degree of each indicator (``obstacles.mean_degrees``), which is what a run
             writes; for a 1e6 × 18 panel that is 275 MB less.
+        release_input : bool
+            Give the memory of each chunk of the input matrix back to the system once
+            the chunk is scored (default False), for a caller that has no further use
+            for the values: the matrix then shrinks while the results grow.  Only a
+            matrix held in a memory map (:func:`nqpf.panel.memory.releasable`, as a run
+            reads a CSV file) is released; its released rows read as zeros afterwards.
 
         Returns
         -------
@@ -607,6 +621,8 @@ class CompositeIndex:
             degree_sums += ob.degrees.sum(axis=0)
             ob_names, ob_scaled = ob.names, ob.scaled
             del X01, parts, ob  # a chunk's arrays go before the next chunk's are made
+            if release_input:
+                release_rows(A, rows)
         obstacles = ObstacleResult(
             degrees,
             by_group,

@@ -17,10 +17,11 @@ only wants the report of a table calls :func:`check_quality`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -876,24 +877,42 @@ class QualityChecker:
         pairs = [outlier_fences(X[rows], p.outlier_rule, p.k) for rows in blocks]
         return np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]), blocks
 
-    def winsorised(self, panel: Panel, *, in_place: bool = False) -> Panel:
-        """``panel`` with every cell clipped to its outlier fences.
-
-        ``in_place`` clips the panel's own matrix and returns ``panel`` (when its matrix
-        is a view of a writeable array): for a caller that has no further use for the
-        values as read, so that no second matrix is made."""
+    def winsorised(self, panel: Panel) -> Panel:
+        """``panel`` with every cell clipped to its outlier fences (a copy)."""
         LO, HI, blocks = self.fences(panel)
-        X = panel.values
-        if in_place and X.base is not None and X.base.flags.writeable:
-            X = X.view()
-            X.flags.writeable = True  # the panel's read-only view, over a writeable array
-            for t, rows in enumerate(blocks):
-                np.clip(X[rows], LO[t], HI[t], out=X[rows])
-            return panel
         X = np.empty_like(panel.values)
         for t, rows in enumerate(blocks):  # clipped straight into the copy: one pass
             np.clip(panel.values[rows], LO[t], HI[t], out=X[rows])
         return _with_values(panel, X)
+
+    @contextlib.contextmanager
+    def clipped(self, panel: Panel) -> Iterator[Panel]:
+        """``panel`` with every cell clipped to its outlier fences, as :meth:`winsorised`
+        gives it, but in the panel's own matrix: the cells that were clipped are kept
+        aside and put back on leaving, so the matrix is again the one read, bit for bit,
+        and no second matrix is made.  A panel whose matrix is not a view of a
+        writeable array gets the copy."""
+        X = panel.values
+        if X.base is None or not X.base.flags.writeable or not X.flags.c_contiguous:
+            yield self.winsorised(panel)
+            return
+        LO, HI, blocks = self.fences(panel)
+        X = X.view()
+        X.flags.writeable = True  # the panel's read-only view, over a writeable array
+        kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        try:
+            for t, block in enumerate(blocks):
+                # 65,536 rows at a time: the masks of a pooled block would be (n, m)
+                for a in range(block.start, block.stop, 65_536):
+                    part = X[a : min(a + 65_536, block.stop)]
+                    cells = part.reshape(-1)  # a view: the rows are contiguous
+                    at = np.flatnonzero(((part < LO[t]) | (part > HI[t])).reshape(-1))
+                    kept.append((cells, at, cells[at]))
+                    np.clip(part, LO[t], HI[t], out=part)
+            yield panel
+        finally:
+            for cells, at, values in kept:
+                cells[at] = values
 
     # -- the result ---------------------------------------------------------------------
     def report(self, panel: Panel | None = None) -> QualityReport:

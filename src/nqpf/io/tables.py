@@ -22,6 +22,7 @@ import pandas as pd
 
 from nqpf.exceptions import DataValidationError
 from nqpf.panel import Panel
+from nqpf.panel.memory import releasable
 
 __all__ = ["read_panel", "read_table"]
 
@@ -492,7 +493,8 @@ def read_csv_values(
     ids = [*dict.fromkeys([*text_columns, *other_columns])]
     if any(c not in raw or c.startswith("Unnamed: ") for c in [*ids, *value_columns]):
         return None
-    X = np.empty((capacity, len(value_columns)))
+    # in a memory map whose pages a run can give back once it has scored their rows
+    X = releasable(capacity, len(value_columns))
     try:
         parts = _csv_pieces(path, header, delimiter, text_columns, value_columns, raw, ids)
         batches, r = [], 0
@@ -513,9 +515,7 @@ def read_csv_values(
     del batches
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
-    if r < capacity:
-        X.resize((r, len(value_columns)), refcheck=False)  # in place: the tail let go
-    return frame, X
+    return frame, X[:r]  # the tail's pages were never touched, so never resident
 
 
 #: Bytes of CSV that :func:`read_csv_values` parses at a time: the parser holds about

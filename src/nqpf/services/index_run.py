@@ -308,16 +308,9 @@ def run_index(
     say("weights", 0, 1, "")
     with _rows_as_units(fit_panel, source):
         est.fit(fit_panel)
-    if keep_values:  # else once scored, on the matrix itself (no clipped copy)
-        quality = _weight_shift(cfg, system, loaded, est, quality)
+    quality = _weight_shift(cfg, system, loaded, est, quality)
     steps.release_freed_memory()  # the fit's working arrays, before the results fill
     say("weights", 1, 1, f"权重: {est.weights_.method}")
-    say("aggregate", 0, 1, "")
-    with _rows_as_units(panel, source):
-        # Per-row results only: the (n, m) normalised and obstacle matrices are not kept.
-        result = est.transform(panel, matrices=False)
-    steps.release_freed_memory()  # the chunks' working arrays
-    say("aggregate", 1, 1, f"权重与综合指数: {result.method}")
 
     coupling = scores = None
     wants_coupling = cfg.coupling is not None or bool(system.subsystems)
@@ -325,13 +318,20 @@ def run_index(
     if wants_coupling and cfg.coupling is None:
         cfg = cfg.model_copy(update={"coupling": CouplingSection()})
     # Past scoring only the subsystems' refit reads the (n, m) input matrix: without it,
-    # keep_values=False drops every reference to the matrix (the loaded panels, the fit
-    # periods' selection, the result's panel) before coupling, else right after it.
+    # keep_values=False gives each chunk's rows back as they are scored and drops every
+    # reference to the matrix (the loaded panels, the fit periods' selection, the
+    # result's panel) before coupling, else right after it.
     refits = wants_coupling and not (
         cfg.coupling.subsystem_scores == "renormalize" or _separable(cfg)
     )
+    say("aggregate", 0, 1, "")
+    with _rows_as_units(panel, source):
+        # Per-row results only: the (n, m) normalised and obstacle matrices are not kept.
+        release = not keep_values and not refits
+        result = est.transform(panel, matrices=False, release_input=release)
+    steps.release_freed_memory()  # the chunks' working arrays
+    say("aggregate", 1, 1, f"权重与综合指数: {result.method}")
     if not keep_values and not refits:
-        quality = _weight_shift(cfg, system, loaded, est, quality, in_place=True)
         panel, result = _without_values(panel, result)
         loaded = fit_panel = None
         steps.release_freed_memory()
@@ -342,7 +342,6 @@ def run_index(
         steps.release_freed_memory()  # the subsystems' scoring chunks
         say("coupling", 1, 1, f"耦合协调度: {len(scores.columns)} 个子系统 ({cfg.coupling.method})")
     if not keep_values and refits:
-        quality = _weight_shift(cfg, system, loaded, est, quality, in_place=True)
         panel, result = _without_values(panel, result)
         loaded = fit_panel = None
         steps.release_freed_memory()
@@ -440,12 +439,12 @@ def _quality_line(quality: Any) -> str:
     return f"数据质量: {len(warnings)} 项警告 warning(s) (quality.html)"
 
 
-def _weight_shift(cfg, system, loaded, est: CompositeIndex, quality, *, in_place=False):
+def _weight_shift(cfg, system, loaded, est: CompositeIndex, quality):
     """The weights the outlier cells moved: the same method fitted once more, on the fit
-    periods with the outlier cells clipped to their fences (policy warn) or as read
-    (policy fix, whose weights were fitted on the clipped cells); the report's outlier
-    finding names the indicators whose weight moved most.  ``in_place`` clips the loaded
-    panel's own matrix instead of a copy: for a run that lets the matrix go next."""
+    periods with the outlier cells clipped to their fences (policy warn: in the loaded
+    panel's own matrix, put back afterwards) or as read (policy fix, whose weights were
+    fitted on the clipped cells); the report's outlier finding names the indicators
+    whose weight moved most."""
     finding = quality.finding("outliers")
     if finding is None or finding.status not in ("warn", "fixed"):
         return quality
@@ -453,17 +452,15 @@ def _weight_shift(cfg, system, loaded, est: CompositeIndex, quality, *, in_place
         return quality
     from nqpf.io.quality import Finding, QualityChecker
 
-    checker = loaded.checker or QualityChecker(quality.policy)
-    other_all = loaded.as_read if finding.status == "fixed" else None
-    if other_all is None:
-        other_all = checker.winsorised(loaded.panel, in_place=in_place)
-    other = steps.select_periods(other_all, cfg.fit_periods, "fit_periods")
-    alt = _estimator(cfg, system)
-    try:
-        alt.fit(other)
-    except DataValidationError:
+    if finding.status == "fixed":
+        moved = _refit_weights(cfg, system, loaded.as_read)
+    else:
+        checker = loaded.checker or QualityChecker(quality.policy)
+        with checker.clipped(loaded.panel) as clipped:
+            moved = _refit_weights(cfg, system, clipped)
+    if moved is None:
         return quality  # e.g. clipping made a column constant: no comparison to show
-    used, moved = est.weights_.weights, alt.weights_.weights
+    used = est.weights_.weights
     if used.ndim == 2:
         used, moved = used.mean(axis=0), moved.mean(axis=0)
     names = list(est.weights_.names or system.indicator_ids)
@@ -492,6 +489,17 @@ def _weight_shift(cfg, system, loaded, est: CompositeIndex, quality, *, in_place
         "outliers", finding.status, finding.message + tail, finding.zh + tail_zh, finding.count
     )
     return quality.with_finding(new, weight_shift=table)
+
+
+def _refit_weights(cfg, system, panel: Panel) -> np.ndarray | None:
+    """The weights the config's method fits on the fit periods of ``panel`` (None where
+    it cannot)."""
+    alt = _estimator(cfg, system)
+    try:
+        alt.fit(steps.select_periods(panel, cfg.fit_periods, "fit_periods"))
+    except DataValidationError:
+        return None
+    return alt.weights_.weights
 
 
 def _coupling(

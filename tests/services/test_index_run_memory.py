@@ -46,3 +46,28 @@ def test_a_matrix_that_cannot_be_written_is_clipped_in_a_copy():
     with checker.clipped(frozen) as clipped:
         assert clipped is not frozen
         np.testing.assert_array_equal(clipped.values, checker.winsorised(frozen).values)
+
+
+def test_wide_tables_of_a_balanced_panel_are_views_of_the_periods_rows():
+    """index_wide / rank_wide: each period's column a view of its rows, the table the
+    grid of the pivot gives (also for a panel with a unit missing in a period)."""
+    import pandas as pd
+
+    from nqpf.services.index_run import _wide
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"unit": np.tile(["b", "a", "c"], 2), "year": np.repeat([2021, 2022], 3)})
+    frame["x"] = rng.normal(size=6)
+    panel = Panel.from_frame(frame, entity="unit", period="year")
+    values = rng.normal(size=panel.n_obs)
+    wide = _wide(panel, values, "unit", "year")
+    long = pd.DataFrame({"unit": panel.entities, "year": panel.periods, "v": values}).pivot(
+        index="unit", columns="year", values="v"
+    )
+    assert wide.columns.tolist() == ["unit", 2021, 2022] and wide.columns.name == "year"
+    np.testing.assert_array_equal(wide[[2021, 2022]].to_numpy(), long.to_numpy())
+    assert np.shares_memory(wide[2022].to_numpy(), values)
+    gap = Panel.from_frame(frame.iloc[1:], entity="unit", period="year")
+    wide = _wide(gap, values[1:], "unit", "year")
+    assert np.isnan(wide.loc[wide["unit"] == "b", 2021]).all()
+    assert not np.shares_memory(wide[2022].to_numpy(), values)

@@ -347,7 +347,7 @@ def run_index(
         steps.release_freed_memory()
     say("tables", 0, 1, "")
     meta = _metadata(cfg, system, panel, head, result)
-    tables = build_tables(cfg, system, panel, result, coupling, scores, meta)
+    tables = build_tables(cfg, system, panel, result, coupling, scores, meta, lean=not keep_values)
     steps.release_freed_memory()
     say("tables", 1, 1, "")
     run = IndexRun(cfg, system, panel, result, coupling, scores, tables, meta)
@@ -580,15 +580,51 @@ def _decode(codes: np.ndarray, labels: Any) -> Any:
     return labels[codes]
 
 
+def _unit_column(panel: Panel, lean: bool) -> Any:
+    """Each row's unit label: text labels as a text column, or with ``lean`` as a
+    categorical of the panel's codes (4 bytes a row, not the text's ~15)."""
+    labels = panel.entity_labels
+    if lean and labels.dtype == object and all(isinstance(v, str) for v in labels):
+        return pd.Categorical.from_codes(panel.entity_index, categories=labels)
+    return _decode(panel.entity_index, labels)
+
+
+def _period_column(panel: Panel) -> Any:
+    """Each row's period label: the panel's own array where it holds the labels as they
+    are (numbers), else decoded from the codes."""
+    periods, labels = panel.periods, panel.period_labels
+    if periods.dtype.kind in "iu" and periods.dtype == labels.dtype:
+        return periods
+    return _decode(panel.period_index, labels)
+
+
 def _wide(panel: Panel, values: np.ndarray, ent: str, per: str) -> pd.DataFrame:
     """Units × periods table of one value per row, as ``DataFrame.pivot`` lays it out:
-    units in sorted order, one column per period (missing unit-periods empty)."""
-    shape = (panel.n_entities, panel.n_periods)
+    units in sorted order, one column per period (missing unit-periods empty).  Of a
+    balanced panel whose every period lists all units in order, each column is a view
+    of that period's rows (no grid of copies)."""
+    E, T = panel.n_entities, panel.n_periods
+    columns = pd.Index([ent, *panel.period_labels], name=per)
+    if _units_in_order(panel):
+        by_period = [values[t * E : (t + 1) * E] for t in range(T)]
+        wide = pd.DataFrame(dict(enumerate([panel.entity_labels, *by_period])), copy=False)
+        wide.columns = columns
+        return wide
+    shape = (E, T)
     grid = np.empty(shape, dtype=values.dtype) if panel.is_balanced else np.full(shape, np.nan)
     grid[panel.entity_index, panel.period_index] = values
     wide = pd.DataFrame(grid, columns=pd.Index(panel.period_labels, name=per))
     wide.insert(0, ent, panel.entity_labels)
     return wide
+
+
+def _units_in_order(panel: Panel) -> bool:
+    """Whether the rows of each period are every unit once, in the order of the unit
+    labels (a balanced panel: its rows are sorted by period, then unit)."""
+    if not panel.is_balanced or panel.n_obs != panel.n_entities * panel.n_periods:
+        return False
+    codes = panel.entity_index.reshape(panel.n_periods, panel.n_entities)
+    return bool((codes == np.arange(panel.n_entities)).all())
 
 
 def _joined(*parts: Any) -> pd.DataFrame:
@@ -650,13 +686,19 @@ def weight_tables(system: IndicatorSystem, result: Any) -> dict[str, pd.DataFram
     return {"weights": weights, "dimension_weights": dims}
 
 
-def build_tables(cfg, system, panel, result, coupling, scores, meta) -> dict[str, pd.DataFrame]:
-    """The output tables, keyed by sheet / file name."""
+def build_tables(
+    cfg, system, panel, result, coupling, scores, meta, *, lean: bool = False
+) -> dict[str, pd.DataFrame]:
+    """The output tables, keyed by sheet / file name.
+
+    ``lean`` (a run that only writes them) holds text unit labels as a categorical of
+    the panel's codes rather than as a text column (the writers write the text)."""
     ids = pd.DataFrame(
         {
-            cfg.data.entity: _decode(panel.entity_index, panel.entity_labels),
-            cfg.data.period: _decode(panel.period_index, panel.period_labels),
-        }
+            cfg.data.entity: _unit_column(panel, lean),
+            cfg.data.period: _period_column(panel),
+        },
+        copy=False,
     )
     if panel.extra is not None:
         for col in panel.extra.columns:

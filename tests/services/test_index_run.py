@@ -624,6 +624,9 @@ def test_a_run_without_its_values_gives_the_same_tables(
     assert dropped.panel.values.shape == (kept.panel.n_obs, 0)
     assert dropped.result.panel is dropped.panel
     assert sorted(dropped.tables) == sorted(kept.tables) and "coupling" in kept.tables
+    # the subsystem scores: one column-major matrix, read by the coupling model uncopied
+    U = dropped.coupling_scores
+    assert U.to_numpy().flags.f_contiguous and np.shares_memory(U.to_numpy(), U.iloc[:, 1])
     # the units as a categorical of the panel's codes: the same text
     assert isinstance(dropped.tables["index"]["province"].dtype, pd.CategoricalDtype)
     for name, table in kept.tables.items():

@@ -181,9 +181,14 @@ def _subsystem_scores(
     """
     dims = system.groups("dimension")
     if cfg.coupling.subsystem_scores == "renormalize" or _separable(cfg):
-        # column by column in place: one (n,) array at a time beside the results
+        # column by column in place, into the one (n, k) matrix the coupling model reads
+        # (the frame's columns are views of it); column-major, as a frame's to_numpy()
+        # gave it (the model's matrix product rounds alike)
         sub = result.sub_indices["dimension"]
-        out = {g: sub[g].to_numpy() / cfg.method.scale for g in sub.columns}
+        U = np.empty((len(sub.columns), len(sub))).T
+        out = {g: U[:, k] for k, g in enumerate(sub.columns)}
+        for g, u in out.items():
+            np.divide(sub[g].to_numpy(), cfg.method.scale, out=u)
         if cfg.method.aggregation == "weighted_sum":
             W = result.weights.weights
             col = {name: j for j, name in enumerate(result.indicators)}
@@ -193,9 +198,8 @@ def _subsystem_scores(
             for g, ids in dims.items():
                 w_sum = W[..., [col[i] for i in ids]].sum(axis=-1)
                 out[g] /= w_sum[row_period] if W.ndim == 2 else w_sum
-        for u in out.values():
-            np.clip(u, 0.0, 1.0, out=u)
-        return pd.DataFrame(out, copy=False)
+        np.clip(U, 0.0, 1.0, out=U)
+        return pd.DataFrame(U, columns=list(sub.columns), copy=False)
     scores = {}
     for g, ids in dims.items():
         directions = [system.indicator(i).sign for i in ids]
@@ -514,7 +518,7 @@ def _coupling(
                 f"coupling weights lack subsystem(s) {missing}", field="coupling.weights"
             )
         weights = [c.weights[g] for g in scores.columns]
-    U = scores.to_numpy()  # one (n, k) copy for the check and the model
+    U = scores.to_numpy()  # the scores' own (n, k) matrix where they are one block
     zero_rows = np.flatnonzero((U == 0).any(axis=1))
     if c.zero == "error" and zero_rows.size:
         i = int(zero_rows[0])

@@ -71,3 +71,31 @@ def test_wide_tables_of_a_balanced_panel_are_views_of_the_periods_rows():
     wide = _wide(gap, values[1:], "unit", "year")
     assert np.isnan(wide.loc[wide["unit"] == "b", 2021]).all()
     assert not np.shares_memory(wide[2022].to_numpy(), values)
+
+
+def test_outliers_found_chunk_by_chunk_are_those_of_the_whole_matrix():
+    """The outlier cells counted and the most extreme listed, 65,536 rows at a time: the
+    count per indicator and the list (by deviation, ties by position) of one pass over
+    all cells."""
+    from nqpf.io.quality import MAX_LISTED
+
+    for scope in ("pooled", "per_period"):
+        panel = _panel()
+        vals = panel.values.copy()
+        vals[5:3000:7, 1] = vals[4, 1] * 200  # ties among the most extreme
+        panel = Panel(vals, panel.entities, panel.periods, panel.indicators)
+        checker = QualityChecker(QualityPolicy(outlier_scope=scope))
+        checker.check_panel(panel)
+        LO, HI, blocks = checker.fences(panel)
+        lo, hi = np.empty_like(vals), np.empty_like(vals)
+        for t, rows in enumerate(blocks):
+            lo[rows], hi[rows] = LO[t], HI[t]
+        i, j = np.nonzero((vals < lo) | (vals > hi))
+        width = np.where(hi[i, j] - lo[i, j] > 0, hi[i, j] - lo[i, j], 1.0)
+        dev = np.where(vals[i, j] > hi[i, j], vals[i, j] - hi[i, j], lo[i, j] - vals[i, j]) / width
+        order = np.argsort(-dev, kind="stable")[:MAX_LISTED]
+        table = checker.tables["outliers"]
+        assert len(table) == MAX_LISTED < i.size
+        np.testing.assert_array_equal(table["value"].to_numpy(), vals[i, j][order])
+        np.testing.assert_array_equal(table["entity"].to_numpy(), panel.entities[i[order]])
+        assert checker.report().finding("outliers").count == i.size

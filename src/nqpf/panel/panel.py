@@ -219,17 +219,24 @@ class Panel:
         keep = (keep,) if isinstance(keep, str) else tuple(keep)
         if matrix is not None and (layout != "wide" or indicators is None):
             raise TypeError("matrix= takes the named indicators of a wide table")
-        if layout == "wide":
-            parts = _wide(frame, entity, period, indicators, keep, where, df, matrix)
-        elif layout == "long":
-            parts = _long(
-                frame, entity, period, indicators, indicator_col, value_col, keep, where, df
-            )
-        else:
+        if layout not in ("wide", "long"):
             raise DataValidationError(
                 f"layout must be 'wide' or 'long', got {layout!r}", field="layout"
             )
-        return _assemble(parts, entity, period, missing, fill_value, where, namespace)
+        # handed over unnamed: _assemble lets the input-order codes go once sorted
+        return _assemble(
+            _wide(frame, entity, period, indicators, keep, where, df, matrix)
+            if layout == "wide"
+            else _long(
+                frame, entity, period, indicators, indicator_col, value_col, keep, where, df
+            ),
+            entity,
+            period,
+            missing,
+            fill_value,
+            where,
+            namespace,
+        )
 
     @classmethod
     def from_arrays(
@@ -864,11 +871,16 @@ def _assemble(
     namespace: ModuleType | None,
 ) -> Panel:
     (ecode, elabels), (pcode, plabels) = parts.entity, parts.period
+    values, extra, indicators = parts.values, parts.extra, parts.indicators
+    checked, rows = parts.checked_duplicates, parts.rows
+    del parts  # the codes in input order go once sorted (the caller keeps no parts)
     n_e = len(elabels)
     key = pcode * n_e + ecode
     order = np.argsort(key, kind="stable")
-    rows = parts.rows[order]
-    if not parts.checked_duplicates:
+    # The input positions in panel order, taken only where a message or a filled cell
+    # needs them (one (n_obs,) array less beside the sorted codes and the matrix).
+    rows = _Taken(rows, order)
+    if not checked:
         _raise_duplicates(
             key[order],
             rows,
@@ -878,6 +890,7 @@ def _assemble(
                 f"{period}={_show(plabels[k // n_e])}"
             ),
         )
+    del key
     ecode, pcode = ecode[order], pcode[order]
     ecode, elabels = _compact(ecode, elabels)
     pcode, plabels = _compact(pcode, plabels)
@@ -887,8 +900,9 @@ def _assemble(
             file=where.source,
             column=entity,
         )
-    gathers = isinstance(parts.values, _Columns | _Matrix)
-    X = parts.values.gather(order) if gathers else parts.values[order]
+    gathers = isinstance(values, _Columns | _Matrix)
+    X = values.gather(order) if gathers else values[order]
+    del values
     filled = None
     if X.size and np.isnan(X.min()):  # NaN propagates through min: no (n, m) mask
         filled = _fill(
@@ -897,20 +911,20 @@ def _assemble(
             pcode,
             elabels,
             plabels,
-            parts.indicators,
-            rows,
+            indicators,
+            rows[:],
             entity,
             period,
             missing,
             fill_value,
             where,
         )
-    extra = None if parts.extra is None else parts.extra.iloc[order].reset_index(drop=True)
+    extra = None if extra is None else extra.iloc[order].reset_index(drop=True)
     panel = Panel(
         X,
         elabels[ecode],
         plabels[pcode],
-        parts.indicators,
+        indicators,
         entity,
         period,
         extra,
@@ -921,6 +935,17 @@ def _assemble(
     vars(panel)["_entity_coding"] = (elabels, ecode)
     vars(panel)["_period_coding"] = (plabels, pcode)
     return panel
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """``rows[order]``, its items taken when indexed (``taken[:]`` is all of it)."""
+
+    rows: np.ndarray
+    order: np.ndarray
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.rows[self.order[index]]
 
 
 def _compact(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

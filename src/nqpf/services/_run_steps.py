@@ -179,6 +179,7 @@ def load_panel(
         else:
             frame, first_row = _pandas(data), 2
         data = read = None  # a Handover's bytes go now
+        release_freed_memory()  # the parser's pieces, before the panel's arrays are made
         frame = checker.clean(
             frame,
             entity=section.entity,

@@ -265,8 +265,9 @@ def run_index(
         options supported) before anything is read.
     keep_values
         Keep the input's indicator matrix in the returned run's ``panel`` (default).
-        ``False`` lets it go once every score is computed, before the tables are built —
-        for a caller that only writes the outputs (``nqpf index run``): the run's
+        ``False`` gives its rows back as they are scored (after coupling where the
+        subsystems are refitted), before the tables are built — for a caller that only
+        writes the outputs (``nqpf index run``): the run's
         ``panel`` then keeps its units, periods and ids but no indicator columns, and
         the peak memory of a big run drops by the matrix's size.
 

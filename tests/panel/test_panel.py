@@ -482,3 +482,12 @@ def test_a_panel_without_indicator_columns_builds():
     """The NaN check of the sorted matrix (its minimum) on a matrix with no cells."""
     p = Panel.from_arrays(np.empty((3, 0)), ["a", "b", "c"], [1, 1, 1], [])
     assert p.values.shape == (3, 0) and p.entity_labels.tolist() == ["a", "b", "c"]
+
+
+def test_without_values_keeps_units_periods_and_their_codes(wide):
+    p = Panel.from_frame(wide, entity="省份", period="年份")
+    slim = p.without_values()
+    assert slim.values.shape == (p.n_obs, 0) and slim.indicators == ()
+    assert slim.entity_index is p.entity_index and slim.period_index is p.period_index
+    assert slim.entity_labels.tolist() == p.entity_labels.tolist()
+    assert slim.periods.tolist() == p.periods.tolist() and p.values.shape[1] > 0

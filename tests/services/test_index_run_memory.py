@@ -99,3 +99,23 @@ def test_outliers_found_chunk_by_chunk_are_those_of_the_whole_matrix():
         np.testing.assert_array_equal(table["value"].to_numpy(), vals[i, j][order])
         np.testing.assert_array_equal(table["entity"].to_numpy(), panel.entities[i[order]])
         assert checker.report().finding("outliers").count == i.size
+
+
+def test_coupling_in_chunks_of_rows_is_the_model_on_all_rows(monkeypatch):
+    """The coupling model run COUPLING_ROWS rows at a time: every bit of C, T, D and
+    both classes as one call on all rows (U column-major, as the run holds it)."""
+    import pandas as pd
+
+    from nqpf.indices import coupling_coordination
+    from nqpf.services import index_run
+    from nqpf.services.index_config import CouplingSection
+
+    monkeypatch.setattr(index_run, "COUPLING_ROWS", 1000)
+    U = np.random.default_rng(2).uniform(0.01, 1.0, size=(3, 4323)).T
+    scores = pd.DataFrame(U, columns=["a", "b", "c"], copy=False)
+    panel = _panel(1441)
+    got = index_run._coupling(CouplingSection(method="standard"), panel, scores, None)
+    want = coupling_coordination(U, None, "standard", names=["a", "b", "c"])
+    for name in ("C", "T", "D", "D_class", "C_stage"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    assert got.subsystems == want.subsystems and got.method == want.method

@@ -14,7 +14,7 @@ first data row is row 2 and a message points at the line a user sees in Excel or
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from types import ModuleType
 from typing import Any, Literal
@@ -352,6 +352,15 @@ class Panel:
         )
 
     # ------------------------------------------------------------------ subsets
+    def without_values(self) -> Panel:
+        """The panel without indicator columns: the same units, periods, ids and label
+        codes (not factorized again), for a caller done with the values."""
+        slim = replace(self, values=np.empty((self.n_obs, 0)), indicators=())
+        for coding in ("_entity_coding", "_period_coding"):
+            if coding in vars(self):
+                vars(slim)[coding] = vars(self)[coding]
+        return slim
+
     def select(self, indicators: str | Sequence[str]) -> Panel:
         """Return a panel with only the named indicators, in the order given."""
         names = [indicators] if isinstance(indicators, str) else list(indicators)

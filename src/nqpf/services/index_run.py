@@ -224,7 +224,7 @@ def _subsystem_scores(
 def _without_values(panel: Panel, result: CompositeResult) -> tuple[Panel, CompositeResult]:
     """``panel`` without its indicator matrix (units, periods and ids kept), and
     ``result`` holding that panel instead (``run_index(keep_values=False)``)."""
-    slim = replace(panel, values=np.empty((panel.n_obs, 0)), indicators=())
+    slim = panel.without_values()
     return slim, result if result.panel is None else replace(result, panel=slim)
 
 
@@ -531,15 +531,29 @@ def _coupling(
             "rows C = 0, or use a method whose scores stay above 0 (weighted_sum with a shift)",
             field="coupling.zero",
         )
+    names = list(scores.columns)
+    model = dict(weights=weights, method=c.method, zero=c.zero, closed=c.closed, names=names)
     with _rows_as_units(panel, source):
-        return coupling_coordination(
-            U,
-            weights,
-            c.method,
-            zero=c.zero,
-            closed=c.closed,
-            names=list(scores.columns),
-        )
+        if zero_rows.size:  # the whole panel at once: the model warns once for all such rows
+            return coupling_coordination(U, **model)
+        # The model works row by row: in chunks of rows its working arrays (several
+        # (n, k) copies of U and masks) stay small.
+        n = len(U)
+        whole = {"C": np.empty(n), "T": np.empty(n), "D": np.empty(n)}
+        whole.update(D_class=np.empty(n, dtype=object), C_stage=np.empty(n, dtype=object))
+        try:
+            for a in range(0, n, COUPLING_ROWS):
+                part = coupling_coordination(U[a : a + COUPLING_ROWS], **model)
+                for name, column in whole.items():
+                    column[a : a + COUPLING_ROWS] = getattr(part, name)
+        except DataValidationError:
+            coupling_coordination(U, **model)  # all rows at once: the error names its row
+            raise
+    return CouplingResult(**whole, method=part.method, subsystems=part.subsystems)
+
+
+#: Rows of the coupling model computed at a time.
+COUPLING_ROWS = 65_536
 
 
 def _metadata(cfg, system, panel, head, result) -> dict[str, str]:

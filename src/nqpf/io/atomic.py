@@ -285,7 +285,9 @@ def _write_parquet(frame: pd.DataFrame, stream: IO[bytes], rows: int = WRITE_ROW
     typed = not any(pd.api.types.is_object_dtype(t) for t in frame.dtypes)
     writer = None
     for part in _row_slices(frame, rows) if typed else [frame]:
-        table = pa.Table.from_pandas(_as_text(part), preserve_index=False)
+        # one thread: the writers already run side by side, and a pool of converting
+        # threads each kept its own freed blocks (~20 MiB more resident per table)
+        table = pa.Table.from_pandas(_as_text(part), preserve_index=False, nthreads=1)
         if writer is None:
             coded = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
             writer = pq.ParquetWriter(stream, table.schema, use_dictionary=coded or False)

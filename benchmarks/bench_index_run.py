@@ -30,51 +30,63 @@ progress event of the services to the next stage's first), wall and CPU time, th
 resident memory at its end and the stage's own peak (the kernel's peak is reset at each
 event through ``/proc/self/clear_refs``); "imports" waits for numba's start-up thread.
 It also times the data-quality report apart (its checks run inside loading, its
-weight-shift refit once scored — inside weighting before 9d9165b — and quality.html/xlsx
-inside writing).
+weight-shift refit inside weighting — once scored, in coupling, from 9d9165b to bd6be46 —
+and quality.html/xlsx inside writing).
 
 History (all on this 2-core machine, 2026-12-07): the run took ~90 s and 2.1 GB when the
 issue was filed; a0b8c41 → 3ec2415 streamed the writers and scored in chunks (peak 1592 →
 930 MiB); then the labels' string pools, coupling categories, dropping the input matrix
-once scored (``keep_values=False``) and before coupling brought it to 703 MiB (4de577d).
+once scored (``keep_values=False``) and before coupling brought it to 703 MiB (4de577d);
+the CSV streamed into one matrix sorted in place, chunk arrays let go early and ranks
+period by period to 608 MiB (849090e).
 
-Measured 2026-12-07 05:55 UTC on a quiet machine (load average 0.6–1.0), ``--repeat 3
---stages --check`` with ``--baseline`` the tree of 4de577d, runs interleaved; CSV 148
+Measured 2026-12-07 06:32 UTC (load average 0.9–1.5: other agents at work), ``--repeat
+3 --stages --check`` with ``--baseline`` the tree of 8e81d7b, runs interleaved; CSV 148
 MiB, float64 matrix 137 MiB.  Peak of the whole ``nqpf index run`` process (median of
-3): 698 → 608 MiB (1.15× less) = 4.7× → 4.1× the CSV; above the imports (244 MiB with
-numba's start-up) 456 → 363 MiB = 3.1× → 2.5× the CSV.  Wall 8.58 → 7.77 s (spread
-7.42–7.91), CPU 10.47 → 9.66 s; outputs the same (``--check``, max |diff| 0); the
-quality report 9 % of the CPU.  Per stage (one run each; peak = the stage's own):
+3): 607 → 564 MiB = 4.1× → 3.8× the CSV; above the imports (244 MiB with numba's
+start-up) 363 → 320 MiB = 2.5× → 2.2× the CSV.  Wall 8.47 → 7.85 s (spread 7.67–9.16),
+CPU 9.86 → 9.71 s; outputs the same (``--check``, max |diff| 0; every CSV and Parquet
+file byte for byte).  Per stage (one run each; peak = the stage's own):
 
 =========  ===============================  ===============================
 stage      before: wall s, CPU s, peak MiB  after: wall s, CPU s, peak MiB
 =========  ===============================  ===============================
-imports    0.83   1.01   244                0.77   0.96   244
-load       1.72   1.72   681                1.49   1.69   540
-weights    0.71   0.75   630                0.31   0.33   460
-aggregate  0.74   0.74   700                0.66   0.66   585
-coupling   0.05   0.07   601                0.41   0.46   595
-tables     0.16   0.24   645                0.20   0.27   566
-write      3.73   5.44   635                3.43   5.04   608
+imports    0.80   0.99   244                0.76   0.98   244
+load       1.55   1.75   551                1.57   1.76   508
+weights    0.31   0.33   463                0.66   0.70   485
+aggregate  0.61   0.61   588                0.56   0.56   480
+coupling   0.41   0.45   597                0.15   0.15   514
+tables     0.19   0.27   570                0.14   0.14   529
+write      3.53   5.16   603                3.03   4.89   565
 =========  ===============================  ===============================
 
-What changed: the CSV the config names is streamed from disk 4 MiB at a time straight
-into one preallocated float64 matrix, which the panel sorts in place (the file's bytes,
-an Arrow table and a second matrix are never held: load 681 → 540); the outliers'
-weight-shift refit runs once scored, on the matrix clipped in place, not on a clipped
-copy (weights 630 → 460; it now sits in coupling); scoring lets each chunk's arrays go
-before the next chunk's, in 16,384-row chunks, ranks period by period (no whole-panel
-lexsort), keeps the top obstacles as int8 codes, and a Panel's matrix is not scanned nor
-its periods sorted again (aggregate 700 → 585); coupling classes are coded chunk by
-chunk (tables 645 → 566); CSV headers no longer import openpyxl (15 MB).
+What changed: the CSV's matrix lives in an anonymous memory map, and scoring gives each
+chunk's rows back to the system as it goes (``CompositeIndex.transform(release_input=
+True)``, ``keep_values=False`` only), so the matrix shrinks while the results grow
+(aggregate 588 → 480); the outliers' weight-shift refit runs before scoring, on the
+matrix clipped in place and put back bit for bit (it is back in weights: 463 → 485);
+outliers are counted 65,536 rows at a time, the panel's input-order codes go once sorted,
+the parser's freed pieces are given back before the panel is built (load 551 → 508); the
+subsystem scores are one column-major matrix the coupling model reads uncopied, in
+65,536-row chunks, and the panel without its values keeps its label codes (coupling
+597 → 514, tables 570 → 529); wide tables are views of each period's rows, the period
+column is the panel's own, units a categorical of its codes; Parquet slices are
+converted on one thread (write 603 → 565).
 
-The 3× goal (444 MiB for the whole process) is not met, and cannot be in this design:
-the imports hold 244 MiB (numpy, pandas, PyArrow, numba with its compiler), and
-scoring needs the matrix (137) beside its per-row results (index, rank, 9 sub-indices,
-top obstacles and degrees, dimension obstacles: 133) and the labels (~33) — 547 MiB
-before any working array.  Each stage's peak now lies 5–60 MiB above
-what it holds: the writers' two threads (~45), the weight-shift refit (~20, with the
-matrix and results), the load's 4 MiB pieces (~50 with the Arrow parser's buffers).
+The 3× goal (444 MiB for the whole process) is still not met, and no stage meets it.
+What stands, in MiB above the imports' 244: once loaded the process holds the matrix
+(137) and the panel's per-row labels and codes (~33) — 448 at the end of loading, before
+any working array — so loading, weighting and scoring cannot come under 444 while the
+panel keeps one entity label, period label and two int64 codes per row.  From coupling
+on, the per-row results (index, rank, 9 sub-indices, top obstacles and degrees,
+dimension obstacles: 133) sit beside the coupling's U, C, T, D and two class columns
+(61) and the labels (~37): ~270 above the imports when writing starts, and the two
+writer threads add ~30–50.  Coming under 444 there needs the per-row tables written as
+they are scored (a run that streams chunks of rows to the writers instead of returning
+every result array first), which write_run's whole-folder design does not allow yet.
+``ARROW_DEFAULT_MEMORY_POOL=system`` in the environment lowers every stage by 15–35 MiB
+more (PyArrow's mimalloc keeps freed blocks); switching pools inside the process does
+not (PyArrow's C++ writers keep the default).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from nqpf.exceptions import DataValidationError
-from nqpf.io.tables import release_freed_memory
+from nqpf.panel.memory import release_freed_memory
 
 __all__ = [
     "atomic_write",

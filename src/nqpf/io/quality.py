@@ -414,7 +414,10 @@ class QualityChecker:
         frame = frame.copy(deep=False)
         ids = [c for c in (entity, period, *key_columns) if c in frame.columns]
         used = [c for c in dict.fromkeys([*ids, *keep, *value_columns]) if c in frame.columns]
-        blank = frame[used].isna().all(axis=1).to_numpy() if used else np.zeros(len(frame), bool)
+        # column by column: not an (n, columns) mask of the whole table
+        blank = np.full(len(frame), bool(used))
+        for c in used:
+            blank &= frame[c].isna().to_numpy()
         self.rows = int((~blank).sum())
         self.add(
             "rows",

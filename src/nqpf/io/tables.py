@@ -6,13 +6,10 @@ blank rows count, so a user can go straight to the cell at fault in Excel or WPS
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import ctypes
 import io
 import os
 import re
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -385,22 +382,6 @@ def _read_csv_arrow(
     return frame
 
 
-def release_freed_memory() -> None:
-    """Give memory that was freed back to the system: Arrow's pool keeps it for reuse by
-    Arrow, and glibc's heaps keep freed pages below the ones still in use (arrays of a few
-    MB are put there once bigger ones were freed); numpy reuses neither.  After reading
-    a 150 MB CSV into a panel, or scoring 1e6 rows, that is 50–150 MB resident."""
-    try:
-        import pyarrow as pa
-
-        pa.default_memory_pool().release_unused()
-    except (ImportError, AttributeError):  # pragma: no cover - older PyArrow
-        pass
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):  # musl and other C libraries
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
 #: Bytes of CSV that PyArrow's streaming reader parses at a time.  Its whole-file reader
 #: holds about three times the file in parse buffers at its peak (~450 MB for a 150 MB
 #: file); 32 MiB blocks hold ~1.6 times, for ~0.2 s more on 1e6 rows × 20 columns.
@@ -537,7 +518,7 @@ def _csv_pieces(path, header, delimiter, text_columns, value_columns, raw, ids):
 
     types = {raw[c]: pa.string() for c in text_columns}
     types.update({raw[c]: pa.float64() for c in value_columns})
-    read_options = pacsv.ReadOptions(column_names=header)
+    read_options = pacsv.ReadOptions(column_names=header, use_threads=False)
     parse_options = pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False)
     convert_options = pacsv.ConvertOptions(
         column_types=types,

@@ -10,11 +10,14 @@ never sit side by side in full (137 MiB each for 1e6 rows × 18 indicators).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import mmap
+import sys
 
 import numpy as np
 
-__all__ = ["releasable", "release_rows"]
+__all__ = ["releasable", "release_freed_memory", "release_rows"]
 
 
 def releasable(rows: int, columns: int) -> np.ndarray:
@@ -66,3 +69,19 @@ def release_rows(matrix: np.ndarray, rows: slice) -> int:
         return 0
     mapped.madvise(mmap.MADV_DONTNEED, first, last - first)
     return last - first
+
+
+def release_freed_memory() -> None:
+    """Give memory that was freed back to the system: Arrow's pool keeps it for reuse by
+    Arrow, and glibc's heaps keep freed pages below the ones still in use (arrays of a few
+    MB are put there once bigger ones were freed); numpy reuses neither.  After reading
+    a 150 MB CSV into a panel, or scoring 1e6 rows, that is 50–150 MB resident."""
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):  # pragma: no cover - older PyArrow
+        pass
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # musl and other C libraries
+            ctypes.CDLL("libc.so.6").malloc_trim(0)

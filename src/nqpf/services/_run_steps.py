@@ -21,8 +21,9 @@ import pandas as pd
 from nqpf.datasets import SYNTHETIC_LABEL
 from nqpf.exceptions import ConfigError, DataValidationError
 from nqpf.io.quality import QualityChecker, QualityPolicy, QualityReport, period_year
-from nqpf.io.tables import read_csv_values, read_panel, read_table, release_freed_memory
+from nqpf.io.tables import read_csv_values, read_panel, read_table
 from nqpf.panel import Panel
+from nqpf.panel.memory import release_freed_memory
 from nqpf.reports.html import Section, render_report
 from nqpf.services.files import InputFile, config_path, read_config_input
 from nqpf.services.index_config import PeriodRange

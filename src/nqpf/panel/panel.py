@@ -884,9 +884,10 @@ def _assemble(
     values, extra, indicators = parts.values, parts.extra, parts.indicators
     checked, rows = parts.checked_duplicates, parts.rows
     del parts  # the codes in input order go once sorted (the caller keeps no parts)
-    # Factorizing the labels left freed blocks with the allocators (~25 MB for 1e6 text
-    # labels read through Arrow): given back before the sorted arrays are made.
-    release_freed_memory()
+    if len(ecode) >= 1 << 17:
+        # Factorizing the labels left freed blocks with the allocators (~25 MB for 1e6
+        # text labels read through Arrow): given back before the sorted arrays are made.
+        release_freed_memory()
     n_e = len(elabels)
     key = pcode * n_e + ecode
     order = np.argsort(key, kind="stable")

@@ -88,9 +88,9 @@ dimension obstacles: 133) sit beside the coupling's U, C, T, D and two class col
 that streams chunks of rows to the writers instead of returning every result array
 first), which ``write_run``'s whole-folder design does not allow yet; before it, a panel
 that keeps codes but no per-row label arrays.  ``ARROW_DEFAULT_MEMORY_POOL=system`` in
-the environment lowers every stage by another ~15–30 MiB (PyArrow's mimalloc keeps
-freed blocks); switching pools inside the process does not (PyArrow's C++ writers keep
-their default).
+the environment lowers the write stage by ~15 MiB more (PyArrow's mimalloc keeps the
+writers' freed blocks), the other stages no longer; switching pools inside the process
+does not help (PyArrow's C++ writers keep their default).
 """
 
 from __future__ import annotations

@@ -76,6 +76,21 @@ def test_an_error_names_the_row_of_the_whole_panel(demo_panel):
         assert err.value.data_row == 37
 
 
+def test_a_fit_in_chunks_has_the_extremes_and_errors_of_all_rows(demo_panel):
+    """fit takes the pooled extremes a chunk at a time: the same bits, and a bad cell
+    named by its row of the whole matrix."""
+    whole, chunked = _pair(demo_panel)
+    np.testing.assert_array_equal(chunked.lo_, whole.lo_)
+    np.testing.assert_array_equal(chunked.hi_, whole.hi_)
+    X = demo_panel.values.copy()
+    X[37, 4] = np.inf
+    for rows in (None, 3):
+        est = CompositeIndex(system=_system(), chunk_rows=rows)
+        with pytest.raises(DataValidationError, match="row 37") as err:
+            est.fit(X, demo_panel.periods, indicators=demo_panel.indicators)
+        assert err.value.data_row == 37
+
+
 def test_row_chunks():
     assert _row_chunks(10, None) == [slice(0, 10)]
     assert _row_chunks(10, 4) == [slice(0, 4), slice(4, 8), slice(8, 10)]

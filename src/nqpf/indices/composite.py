@@ -314,7 +314,7 @@ class CompositeIndex:
         self.indicators_ = names
         self.directions_ = d
         self.groups_ = _groups_from(self.system, self.groups, names)
-        lo, hi = minmax_extremes(A, extremes="pooled", names=names)
+        lo, hi = _pooled_extremes(A, names, self.chunk_rows)
         self.lo_, self.hi_ = lo, hi
         self.weights_ = self._fit_weights(A, d, periods, names)
         if self.weights_.weights.ndim == 2 and self.aggregation != "weighted_sum":
@@ -689,6 +689,25 @@ class CompositeIndex:
         return self.fit(data, periods, entities=entities, indicators=indicators).transform(
             data, periods, entities=entities, indicators=indicators
         )
+
+
+def _pooled_extremes(A: np.ndarray, names, rows: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """``minmax_extremes(A, extremes="pooled")`` taken ``rows`` rows at a time (its check
+    of the cells then masks one chunk at a time, not all (n, m) cells); an error is
+    raised by all rows at once, so that it names a row of ``A``."""
+    chunks = _row_chunks(A.shape[0], rows)
+    if len(chunks) == 1:
+        return minmax_extremes(A, extremes="pooled", names=names)
+    lo, hi = np.full(A.shape[1], np.inf), np.full(A.shape[1], -np.inf)
+    try:
+        for part in chunks:
+            a, b = minmax_extremes(A[part], extremes="pooled", names=names)
+            np.minimum(lo, a, out=lo)
+            np.maximum(hi, b, out=hi)
+    except DataValidationError:
+        minmax_extremes(A, extremes="pooled", names=names)
+        raise
+    return lo, hi
 
 
 def _row_chunks(n: int, rows: int | None) -> list[slice]:

@@ -915,7 +915,7 @@ class QualityChecker:
                     part = X[a : min(a + 65_536, block.stop)]
                     cells = part.reshape(-1)  # a view: the rows are contiguous
                     at = np.flatnonzero(((part < LO[t]) | (part > HI[t])).reshape(-1))
-                    kept.append((cells, at, cells[at]))
+                    kept.append((cells, at.astype(np.int32), cells[at]))  # < 2^31 cells
                     np.clip(part, LO[t], HI[t], out=part)
             yield panel
         finally:

@@ -313,8 +313,9 @@ def run_index(
     say("weights", 0, 1, "")
     with _rows_as_units(fit_panel, source):
         est.fit(fit_panel)
+    steps.release_freed_memory()  # the fit's working arrays, before the refit's
     quality = _weight_shift(cfg, system, loaded, est, quality)
-    steps.release_freed_memory()  # the fit's working arrays, before the results fill
+    steps.release_freed_memory()  # and the refit's, before the results fill
     say("weights", 1, 1, f"权重: {est.weights_.method}")
 
     coupling = scores = None

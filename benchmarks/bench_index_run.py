@@ -40,51 +40,51 @@ once scored (``keep_values=False``) and before coupling brought it to 703 MiB (4
 the CSV streamed into one matrix sorted in place, chunk arrays let go early and ranks
 period by period to 608 MiB (849090e).
 
-Measured 2026-12-07 06:37 UTC (load average 0.8–1.3: other agents at work), ``--repeat
+Measured 2026-12-07 06:41 UTC (load average 0.7–1.1: other agents at work), ``--repeat
 3 --stages --check`` with ``--baseline`` the tree of 8e81d7b, runs interleaved; CSV 148
 MiB, float64 matrix 137 MiB.  Peak of the whole ``nqpf index run`` process (median of
-3): 606 → 555 MiB = 4.1× → 3.75× the CSV; above the imports (244 MiB with numba's
-start-up) 362 → 311 MiB = 2.4× → 2.1× the CSV.  Wall 7.85 → 7.62 s (spread 7.53–8.00),
-CPU 9.76 → 9.43 s; outputs the same (``--check``, max |diff| 0; every CSV and Parquet
+3): 606 → 560 MiB = 4.1× → 3.8× the CSV; above the imports (244 MiB with numba's
+start-up) 362 → 316 MiB = 2.4× → 2.1× the CSV.  Wall 8.55 → 8.06 s (spread 7.72–8.39),
+CPU 10.74 → 9.88 s; outputs the same (``--check``, max |diff| 0; every CSV and Parquet
 file byte for byte).  Per stage (one run each; peak = the stage's own):
 
 =========  ===============================  ===============================
 stage      before: wall s, CPU s, peak MiB  after: wall s, CPU s, peak MiB
 =========  ===============================  ===============================
-imports    0.71   0.92   245                0.80   1.00   244
-load       1.44   1.63   543                1.78   1.77   469
-weights    0.30   0.32   465                0.66   0.70   464
-aggregate  0.72   0.72   589                0.56   0.56   461
-coupling   0.40   0.44   599                0.15   0.15   495
-tables     0.19   0.27   572                0.14   0.14   510
-write      3.59   5.23   607                2.92   4.67   556
+imports    0.83   1.03   244                0.77   0.94   244
+load       1.59   1.86   553                1.77   1.77   470
+weights    0.30   0.33   467                0.44   0.49   449
+aggregate  0.61   0.61   591                0.66   0.66   462
+coupling   0.42   0.46   601                0.17   0.17   494
+tables     0.19   0.28   572                0.15   0.15   510
+write      3.51   5.17   596                3.05   4.86   550
 =========  ===============================  ===============================
 
 What changed: the CSV's matrix lives in an anonymous memory map, and scoring gives each
 chunk's rows back to the system as it goes (``CompositeIndex.transform(release_input=
 True)``, ``keep_values=False`` only), so the matrix shrinks while the results grow
-(aggregate 589 → 461); the outliers' weight-shift refit runs before scoring, on the
-matrix clipped in place and put back bit for bit (it is back in weights, which stay at
-~464); the CSV pieces are parsed on the calling thread (Arrow's pool threads each kept
-their freed blocks: ~20 MiB in every stage, for ~0.3 s more loading), blank rows and
-outliers are found 65,536 rows at a time, the panel's input-order codes go once sorted
-(load 543 → 469); the subsystem scores are one column-major matrix the coupling model
+(aggregate 591 → 462); the outliers' weight-shift refit runs before scoring, on the
+matrix clipped in place and put back bit for bit (it is back in weights), and fit takes
+the pooled extremes a chunk at a time (weights 467 → 449); the CSV pieces are parsed on
+the calling thread (Arrow's pool threads each kept their freed blocks: ~20 MiB in every
+stage, for ~0.2 s more loading), blank rows and outliers are found 65,536 rows at a
+time, the panel's input-order codes go once sorted (load 553 → 470); the subsystem scores are one column-major matrix the coupling model
 reads uncopied, in 65,536-row chunks, and the panel without its values keeps its label
-codes instead of factorizing 1e6 labels again (coupling 599 → 495, tables 572 → 510);
+codes instead of factorizing 1e6 labels again (coupling 601 → 494, tables 572 → 510);
 wide tables are views of each period's rows, the period column is the panel's own, units
-a categorical of its codes, and Parquet slices are converted on one thread (write 607 →
-556).
+a categorical of its codes, and Parquet slices are converted on one thread (write 596 →
+550).
 
 The 3× goal (444 MiB for the whole process) is still not met, and no stage but the
 quality mark meets it.  What stands, above the imports' 244 MiB: loading ends at 428
 MiB — the matrix (137), the panel's per-row labels and codes (two int64 codes, an int64
 period and an object entity per row: ~33) and ~14 MiB the allocators keep — and each of
-load, weights and aggregate adds 30–40 MiB of working arrays on top (the labels' sort,
-the entropy kernels and the weight-shift refit, the scoring chunks): 461–469.  From
+load, weights and aggregate adds 20–40 MiB of working arrays on top (the labels' sort,
+the weight-shift refit's kept cells and chunks, the scoring chunks): 449–470.  From
 coupling on, the per-row results (index, rank, 9 sub-indices, top obstacles and degrees,
 dimension obstacles: 133) sit beside the coupling's U, C, T, D and two class columns
 (61) and the labels (~37): writing starts at ~501 MiB and the two writer threads add
-~55.  Coming under 444 there needs the per-row tables written as they are scored (a run
+~50.  Coming under 444 there needs the per-row tables written as they are scored (a run
 that streams chunks of rows to the writers instead of returning every result array
 first), which ``write_run``'s whole-folder design does not allow yet; before it, a panel
 that keeps codes but no per-row label arrays.  ``ARROW_DEFAULT_MEMORY_POOL=system`` in

@@ -675,9 +675,7 @@ def _columns_of_records(framework: Framework, records: Sequence[Mapping]) -> dic
 _PRESENT, _MISSING, _FLOAT, _INT, _VALUE, _OTHER = 1, 2, 4, 8, 16, 32
 
 
-def _compiled_columns(
-    framework: Framework, records: list[Mapping]
-) -> dict[str, pd.Series] | None:
+def _compiled_columns(framework: Framework, records: list[Mapping]) -> dict[str, pd.Series] | None:
     """The columns of :func:`_columns_of_records`, read by the compiled reader in one pass
     over the dicts, or None when some record is not a dict or has a key that is not a str.
 

@@ -3,9 +3,10 @@
 The world's users whose role requires two-factor sign-in (officers, the platform admin)
 are enrolled with a secret derived from their e-mail (:func:`secret_for`), so a test can
 compute the current code as an authenticator app would.  A code is accepted only for a
-step later than the user's last one; :func:`fresh_code` takes the next unused step and,
-when a test has used every step the clock allows, moves the user's last step back as if
-half a minute had passed (test time travel, not a bypass: the server still checks).
+step later than the user's last one; :func:`fresh_code` takes the current step or the next
+unused one after it and, when a test has used every step the clock allows, moves the
+user's last step back as if half a minute had passed (test time travel, not a bypass: the
+server still checks).
 
 Secrets are stored sealed under the app's ``NQPF_SECRET_KEY``; the helpers that only get a
 session factory open them with the keys the test apps are built with
@@ -70,11 +71,13 @@ def fresh_code(session_factory, email: str) -> str:
         user = session.scalars(select(User).where(User.email == email)).one()
         now = totp.current_step()
         last = user.totp_last_step
-        step = now - TOTP_DRIFT_STEPS if last is None else max(now - TOTP_DRIFT_STEPS, last + 1)
+        # The current step or a later one: a code of an earlier step could fall out of the
+        # window if the 30-second boundary passes before the server checks it.
+        step = now if last is None else max(now, last + 1)
         if step > now + TOTP_DRIFT_STEPS:  # every step the clock allows is spent
-            user.totp_last_step = now - TOTP_DRIFT_STEPS - 1
+            user.totp_last_step = now - 1
             session.commit()
-            step = now - TOTP_DRIFT_STEPS
+            step = now
         return totp.code_for_step(plain_secret(user.totp_secret), step)
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nqpf.assessment import scoring
-
-_records = scoring._records
-pytestmark = pytest.mark.skipif(
-    _records is None, reason="nqpf.assessment._records not built (no C compiler at install)"
+_records = pytest.importorskip(
+    "nqpf.assessment._records", reason="not built (no C compiler at install)"
 )
-PRESENT, MISSING, FLOAT, INT, VALUE, OTHER = 1, 2, 4, 8, 16, 32
+PRESENT, MISSING, FLOAT, INT = (
+    _records.F_PRESENT,
+    _records.F_MISSING,
+    _records.F_FLOAT,
+    _records.F_INT,
+)
+VALUE, OTHER = _records.F_VALUE, _records.F_OTHER
 
 
 def read(records, kinds="nt"):

@@ -422,5 +422,18 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__records(void)
 {
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    /* the flags, for the caller to read them by name */
+    if (PyModule_AddIntConstant(m, "F_PRESENT", F_PRESENT) < 0 ||
+        PyModule_AddIntConstant(m, "F_MISSING", F_MISSING) < 0 ||
+        PyModule_AddIntConstant(m, "F_FLOAT", F_FLOAT) < 0 ||
+        PyModule_AddIntConstant(m, "F_INT", F_INT) < 0 ||
+        PyModule_AddIntConstant(m, "F_VALUE", F_VALUE) < 0 ||
+        PyModule_AddIntConstant(m, "F_OTHER", F_OTHER) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -671,10 +671,6 @@ def _columns_of_records(framework: Framework, records: Sequence[Mapping]) -> dic
     return {c: by_key[c] for c in needed if c in by_key}
 
 
-# What the compiled reader saw in a column (the F_* flags of _records.c).
-_PRESENT, _MISSING, _FLOAT, _INT, _VALUE, _OTHER = 1, 2, 4, 8, 16, 32
-
-
 def _compiled_columns(framework: Framework, records: list[Mapping]) -> dict[str, pd.Series] | None:
     """The columns of :func:`_columns_of_records`, read by the compiled reader in one pass
     over the dicts, or None when some record is not a dict or has a key that is not a str.
@@ -696,14 +692,15 @@ def _compiled_columns(framework: Framework, records: list[Mapping]) -> dict[str,
     if got is None:
         return None
     flags, distinct = got
+    r = _records  # what the reader saw in a column: its F_* flags
     out: dict[str, pd.Series] = {}
     slots = {"n": 0, "t": 0}
     for key, kind, flag in zip(needed, kinds.decode(), flags, strict=True):
         slot = slots[kind]
         slots[kind] += 1
-        if not flag & _PRESENT:
+        if not flag & r.F_PRESENT:
             continue
-        if flag & _OTHER or not flag & _VALUE:  # typed the exact way, as pandas would
+        if flag & r.F_OTHER or not flag & r.F_VALUE:  # typed the exact way, as pandas would
             values = _object_column(records, key)
             assert values is not None
             out[key] = _text_column(values) if kind == "t" else _number_column(values)
@@ -712,7 +709,7 @@ def _compiled_columns(framework: Framework, records: list[Mapping]) -> dict[str,
                 codes[slot], categories=pd.Index(distinct[slot], dtype=object), validate=False
             )
             out[key] = pd.Series(text, copy=False)
-        elif flag & (_FLOAT | _MISSING):
+        elif flag & (r.F_FLOAT | r.F_MISSING):
             out[key] = pd.Series(floats[slot], copy=False)
         else:  # ints only, none missing: pandas keeps them as int64 (cast in place)
             ints = floats[slot].view(np.int64)

@@ -329,7 +329,6 @@ def _read_csv_arrow(
         return None
     try:
         import pyarrow as pa
-        import pyarrow.compute as pc
         import pyarrow.csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
@@ -368,11 +367,8 @@ def _read_csv_arrow(
         if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type):
             return None  # not UTF-8 (GB18030 after an ASCII head): decoded by the caller
         # integers beyond int64: pandas keeps them exact (uint64, text)
-        if pa.types.is_floating(f.type):
-            bounds = pc.min_max(table[f.name])  # one pass, no |x| column
-            low, top = bounds["min"].as_py(), bounds["max"].as_py()
-            if top is not None and max(-low, top) >= 2.0**63:
-                return None
+        if pa.types.is_floating(f.type) and _beyond_int64(table[f.name]):
+            return None
     # column by column, freeing the Arrow buffers as it goes (peak memory ~ one copy)
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
@@ -513,7 +509,6 @@ def _csv_pieces(path, header, delimiter, text_columns, value_columns, raw, ids):
     """The tables of successive ``CSV_STREAM_BYTES`` of the file (whole lines), parsed
     with the whole-file reader's options; value columns as float64, checked."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     types = {raw[c]: pa.string() for c in text_columns}
@@ -552,14 +547,22 @@ def _csv_pieces(path, header, delimiter, text_columns, value_columns, raw, ids):
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
                 raise _NotAsRead from None
             del chunk
-            for c in value_columns:
-                bounds = pc.min_max(table.column(raw[c]))
-                low, top = bounds["min"].as_py(), bounds["max"].as_py()
-                if top is not None and not max(-low, top) < 2.0**63:  # inf too
-                    raise _NotAsRead
+            if any(_beyond_int64(table.column(raw[c])) for c in value_columns):
+                raise _NotAsRead
             if any(_not_as_read(table.schema.field(raw[c]).type) for c in ids):
                 raise _NotAsRead
             yield table
+
+
+def _beyond_int64(column: Any) -> bool:
+    """Whether a float column Arrow parsed holds a value of magnitude 2^63 or more (``inf``
+    too), which pandas reads otherwise (ints beyond int64 kept exact, as uint64 or text):
+    one pass, no |x| column."""
+    import pyarrow.compute as pc
+
+    bounds = pc.min_max(column)
+    low, top = bounds["min"].as_py(), bounds["max"].as_py()
+    return top is not None and max(-low, top) >= 2.0**63
 
 
 def _not_as_read(kind: Any) -> bool:

@@ -25,7 +25,7 @@ from nqpf.io.tables import read_csv_values, read_panel, read_table
 from nqpf.panel import Panel
 from nqpf.panel.memory import release_freed_memory
 from nqpf.reports.html import Section, render_report
-from nqpf.services.files import InputFile, config_path, read_config_input
+from nqpf.services.files import InputFile, config_path, read_config_input, read_input
 from nqpf.services.index_config import PeriodRange
 
 
@@ -61,11 +61,7 @@ class FileOnDisk(InputFile):
 
     @property
     def data(self) -> bytes:  # type: ignore[override]
-        try:
-            return self.path.read_bytes()
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise DataValidationError(f"cannot read: {reason}", file=self.name) from None
+        return read_input(self.path).data
 
     @cached_property
     def sha256(self) -> str:
